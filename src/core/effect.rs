@@ -1,0 +1,36 @@
+//! What the core asks the outside world to do. Effects are values: the modal shows them,
+//! tests assert them, and one executor carries them out.
+
+use super::action::ActionPlan;
+
+/// A typed override of the error-budget gate, recorded in the audit log.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct GateOverride {
+    pub service: String,
+    pub window: String,
+    pub burn: f64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    /// Carry out a confirmed action. `id` comes back in `Msg::ActionDone`.
+    Execute {
+        id: u64,
+        plan: ActionPlan,
+        gate_override: Option<GateOverride>,
+    },
+    /// Ask whether the user may do (verb, resource) in this namespace (cached by the core).
+    CheckAccess {
+        cluster: String,
+        namespace: String,
+        verb: String,
+        resource: String,
+    },
+    /// Re-read one release after a conflict or an unknown outcome.
+    Refresh {
+        cluster: String,
+        namespace: String,
+        name: String,
+    },
+    Quit,
+}

@@ -1,0 +1,132 @@
+//! The failures feed: Warning events, failed analyses, aborted or degraded releases —
+//! de-duplicated by (cluster, object, reason) with a count, newest first, bounded.
+
+use jiff::Timestamp;
+
+use super::model::Failure;
+use super::text::Untrusted;
+
+/// Most lines kept; older ones fall off.
+pub const MAX_FAILURES: usize = 500;
+
+#[derive(Debug, Default, Clone)]
+pub struct FailureFeed {
+    /// Newest first.
+    items: Vec<Failure>,
+}
+
+/// One observation of a failure.
+pub struct Observed<'a> {
+    pub cluster: &'a str,
+    pub namespace: &'a str,
+    pub object: &'a str,
+    pub reason: &'a str,
+    pub message: &'a Untrusted,
+    /// How many times the source counted it (Event.count); at least 1.
+    pub count: u32,
+    pub at: Timestamp,
+}
+
+impl FailureFeed {
+    pub fn items(&self) -> &[Failure] {
+        &self.items
+    }
+
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    /// Record an observation; returns true when the feed changed.
+    pub fn record(&mut self, o: Observed<'_>) -> bool {
+        let pos = self.items.iter().position(|f| {
+            f.cluster == o.cluster
+                && f.namespace == o.namespace
+                && f.object == o.object
+                && f.reason == o.reason
+        });
+        let failure = match pos {
+            Some(i) => {
+                let mut f = self.items.remove(i);
+                // Event counts are cumulative; our own observations add one each.
+                f.count = if o.count > 1 { o.count.max(f.count) } else { f.count + 1 };
+                f.message = o.message.clone();
+                f.last_seen = f.last_seen.max(o.at);
+                f
+            }
+            None => Failure {
+                cluster: o.cluster.to_string(),
+                namespace: o.namespace.to_string(),
+                object: o.object.to_string(),
+                reason: o.reason.to_string(),
+                message: o.message.clone(),
+                count: o.count.max(1),
+                first_seen: o.at,
+                last_seen: o.at,
+            },
+        };
+        let at = self
+            .items
+            .iter()
+            .position(|f| f.last_seen <= failure.last_seen)
+            .unwrap_or(self.items.len());
+        self.items.insert(at, failure);
+        self.items.truncate(MAX_FAILURES);
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn obs<'a>(object: &'a str, reason: &'a str, msg: &'a Untrusted, at: i64, count: u32) -> Observed<'a> {
+        Observed {
+            cluster: "c",
+            namespace: "ns",
+            object,
+            reason,
+            message: msg,
+            count,
+            at: Timestamp::from_second(at).unwrap(),
+        }
+    }
+
+    #[test]
+    fn duplicates_merge_with_count_and_newest_first() {
+        let m = Untrusted::new("boom");
+        let mut feed = FailureFeed::default();
+        feed.record(obs("pod/a", "BackOff", &m, 100, 1));
+        feed.record(obs("pod/b", "Failed", &m, 110, 1));
+        feed.record(obs("pod/a", "BackOff", &m, 120, 1));
+        assert_eq!(feed.len(), 2);
+        assert_eq!(feed.items()[0].object, "pod/a");
+        assert_eq!(feed.items()[0].count, 2);
+        assert_eq!(feed.items()[0].first_seen.as_second(), 100);
+        assert_eq!(feed.items()[1].object, "pod/b");
+    }
+
+    #[test]
+    fn event_counts_are_taken_not_added() {
+        let m = Untrusted::new("x");
+        let mut feed = FailureFeed::default();
+        feed.record(obs("pod/a", "BackOff", &m, 100, 5));
+        feed.record(obs("pod/a", "BackOff", &m, 130, 7));
+        assert_eq!(feed.items()[0].count, 7);
+    }
+
+    #[test]
+    fn feed_is_bounded() {
+        let m = Untrusted::new("x");
+        let mut feed = FailureFeed::default();
+        let names: Vec<String> = (0..MAX_FAILURES + 20).map(|i| format!("pod/{i}")).collect();
+        for (i, n) in names.iter().enumerate() {
+            feed.record(obs(n, "BackOff", &m, i as i64, 1));
+        }
+        assert_eq!(feed.len(), MAX_FAILURES);
+        assert_eq!(feed.items()[0].object, format!("pod/{}", MAX_FAILURES + 19));
+    }
+}

@@ -1,0 +1,19 @@
+//! The pure core: domain model, status derivation, burn maths, action rules and the
+//! `update` function. No IO, no clock, no async here: time arrives as a value in `Msg::Tick`.
+
+pub mod action;
+pub mod effect;
+pub mod facts;
+pub mod failures;
+pub mod model;
+pub mod msg;
+pub mod slo;
+pub mod state;
+pub mod status;
+pub mod text;
+pub mod update;
+
+pub use effect::Effect;
+pub use msg::{Key, Msg};
+pub use state::State;
+pub use update::{settle, update};

@@ -1,0 +1,177 @@
+//! Everything that can happen to the console arrives as one `Msg`: keys, time, what sources
+//! saw, and what actions did. Sources send values, never share memory with the UI.
+
+use jiff::Timestamp;
+
+use super::facts::{ObjectFacts, WarningEvent};
+use super::model::{BurnWindow, Connection};
+use super::text::Untrusted;
+
+/// A key press, independent of the terminal library.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Key {
+    Char(char),
+    Ctrl(char),
+    Enter,
+    Esc,
+    Tab,
+    BackTab,
+    Up,
+    Down,
+    Left,
+    Right,
+    PageUp,
+    PageDown,
+    Home,
+    End,
+    Backspace,
+    Delete,
+}
+
+/// Kinds of watched objects, for deletes and relists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ObjectKind {
+    Deployment,
+    Rollout,
+    Canary,
+    ReplicaSet,
+    AnalysisRun,
+}
+
+impl ObjectKind {
+    pub fn of(facts: &ObjectFacts) -> Option<ObjectKind> {
+        Some(match facts {
+            ObjectFacts::Deployment(_) => Self::Deployment,
+            ObjectFacts::Rollout(_) => Self::Rollout,
+            ObjectFacts::Canary(_) => Self::Canary,
+            ObjectFacts::ReplicaSet(_) => Self::ReplicaSet,
+            ObjectFacts::AnalysisRun(_) => Self::AnalysisRun,
+            ObjectFacts::Unparseable(_) => return None,
+        })
+    }
+}
+
+/// One evaluation of an SLO's error ratios (from Prometheus or the simulator).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SloReport {
+    pub slo: String,
+    pub at: Timestamp,
+    /// Error ratio per burn window; None where no data came back.
+    pub ratios: Vec<(BurnWindow, Option<f64>)>,
+    /// Error ratio over the whole SLO window (for budget remaining).
+    pub window_ratio: Option<f64>,
+}
+
+/// The result of carrying out an action, as the executor saw it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum Outcome {
+    Applied { status: u16, detail: String },
+    /// The object changed since the user saw it (409 or a failed `test` op).
+    Conflict { status: u16, detail: String },
+    Forbidden { status: u16, detail: String },
+    Rejected { status: u16, detail: String },
+    /// No answer by the deadline (or the connection dropped): the change may or may not
+    /// have happened.
+    Unknown { detail: String },
+}
+
+impl Outcome {
+    pub fn is_applied(&self) -> bool {
+        matches!(self, Outcome::Applied { .. })
+    }
+
+    pub fn summary(&self) -> String {
+        match self {
+            Self::Applied { status, .. } => format!("applied ({status})"),
+            Self::Conflict { status, .. } => format!("conflict ({status}): the object changed since you saw it — view refreshed, check and ask again"),
+            Self::Forbidden { status, detail } => format!("forbidden ({status}): {detail}"),
+            Self::Rejected { status, detail } => format!("rejected ({status}): {detail}"),
+            Self::Unknown { detail } => format!("outcome unknown — verify ({detail})"),
+        }
+    }
+}
+
+/// One line of the audit log as the audit screen shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuditLine {
+    pub at: Timestamp,
+    pub stage: String,
+    pub cluster: String,
+    pub target: String,
+    pub action: String,
+    pub outcome: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Msg {
+    /// Time moves on (the clock lives outside the core).
+    Tick(Timestamp),
+    Key(Key),
+    Resize {
+        width: u16,
+        height: u16,
+    },
+    /// A cluster's connection changed.
+    Connection {
+        cluster: String,
+        connection: Connection,
+    },
+    /// Something was heard from a cluster (event or bookmark): it is live.
+    Heard {
+        cluster: String,
+        at: Timestamp,
+    },
+    ServerVersion {
+        cluster: String,
+        version: String,
+    },
+    /// A kind cannot be listed on a cluster (403): shown once as "no access".
+    KindForbidden {
+        cluster: String,
+        kind: String,
+        reason: Untrusted,
+    },
+    Upsert {
+        cluster: String,
+        facts: ObjectFacts,
+    },
+    Delete {
+        cluster: String,
+        kind: ObjectKind,
+        namespace: String,
+        name: String,
+    },
+    /// A full list of one kind (watch start or relist after 410): replaces what was there.
+    Relisted {
+        cluster: String,
+        kind: ObjectKind,
+        objects: Vec<ObjectFacts>,
+    },
+    Warning {
+        cluster: String,
+        event: WarningEvent,
+    },
+    Slo(SloReport),
+    /// Prometheus could not answer for this SLO.
+    SloUnavailable {
+        slo: String,
+        at: Timestamp,
+        error: Untrusted,
+    },
+    /// RBAC answer for (cluster, namespace, verb, resource).
+    Access {
+        cluster: String,
+        namespace: String,
+        verb: String,
+        resource: String,
+        allowed: bool,
+    },
+    /// An action finished (or hit its deadline).
+    ActionDone {
+        id: u64,
+        outcome: Outcome,
+    },
+    /// Audit lines to show (loaded at start, appended by the executor).
+    Audit(Vec<AuditLine>),
+}

@@ -1,0 +1,240 @@
+//! The whole console state. The UI renders from `&State` only; `update` is the only writer.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use jiff::{SignedDuration, Timestamp};
+use tui_input::Input;
+
+use super::action::{ActionKind, ActionPlan};
+use super::effect::GateOverride;
+use super::facts::{AnalysisRunFacts, ObjectFacts, ReplicaSetFacts};
+use super::failures::FailureFeed;
+use super::model::{Cluster, Release, ReleaseKey, SloStatus};
+use super::msg::{AuditLine, ObjectKind};
+
+/// Settings the core needs, fixed at start.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Global read-only (flag or config): most restrictive wins.
+    pub read_only: bool,
+    /// Workload label that links a release to an SLO's service.
+    pub service_label: String,
+    /// Explicit release → service mapping: (cluster or "*", namespace/name) → service.
+    pub service_map: BTreeMap<String, String>,
+    /// How long a finished release stays in the table.
+    pub recent: SignedDuration,
+    /// Silence after which a cluster is shown stale.
+    pub stale_after: SignedDuration,
+    /// Shown in the header: "demo", "files", or nothing for live clusters.
+    pub source_label: String,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            read_only: false,
+            service_label: "app.kubernetes.io/name".into(),
+            service_map: BTreeMap::new(),
+            recent: SignedDuration::from_mins(30),
+            stale_after: SignedDuration::from_secs(15),
+            source_label: String::new(),
+        }
+    }
+}
+
+/// The raw objects per cluster, kept so a release can be re-derived when its ReplicaSets
+/// or AnalysisRuns change.
+#[derive(Debug, Default)]
+pub struct Inventory {
+    pub workloads: BTreeMap<(String, ObjectKind, String, String), ObjectFacts>,
+    pub replicasets: BTreeMap<(String, String, String), ReplicaSetFacts>,
+    pub analysis_runs: BTreeMap<(String, String, String), AnalysisRunFacts>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Screen {
+    Home,
+    Detail,
+    Audit,
+    Help,
+    Clusters,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Panel {
+    Releases,
+    Slos,
+    Failures,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ModalFocus {
+    Cancel,
+    Confirm,
+}
+
+/// The confirmation modal for one action.
+#[derive(Debug)]
+pub struct Modal {
+    pub plan: ActionPlan,
+    pub focus: ModalFocus,
+    /// What the user typed (object name on prod, service name to override the gate).
+    pub typed: Input,
+    /// Text that must be typed before confirming, if any.
+    pub must_type: Option<String>,
+    /// The error-budget gate this confirmation overrides, if any.
+    pub gate: Option<GateOverride>,
+    /// Why confirming is refused right now (shown in the modal).
+    pub refusal: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Level {
+    Info,
+    Warn,
+    Error,
+}
+
+/// One-line status message under the table.
+#[derive(Debug, Clone)]
+pub struct Notice {
+    pub text: String,
+    pub level: Level,
+    pub at: Timestamp,
+}
+
+/// An action sent and not yet answered.
+#[derive(Debug, Clone)]
+pub struct Pending {
+    pub key: ReleaseKey,
+    pub kind: ActionKind,
+    pub sent: Timestamp,
+}
+
+#[derive(Debug)]
+pub struct View {
+    pub screen: Screen,
+    /// Screen to go back to from Help/Audit/Clusters.
+    pub previous: Screen,
+    pub panel: Panel,
+    /// Visible releases in display order (urgency, then cluster/namespace/name), filtered.
+    /// Rebuilt by `settle` when `order_dirty`, never per frame.
+    pub order: Vec<ReleaseKey>,
+    pub order_dirty: bool,
+    pub selected: usize,
+    /// First visible row of the releases table.
+    pub offset: usize,
+    pub slo_selected: usize,
+    pub failure_selected: usize,
+    pub audit_offset: usize,
+    pub help_offset: usize,
+    pub filter: Input,
+    pub filter_editing: bool,
+    /// Clusters hidden by the cluster chooser.
+    pub hidden_clusters: BTreeSet<String>,
+    pub cluster_cursor: usize,
+    pub modal: Option<Modal>,
+    pub notice: Option<Notice>,
+    pub width: u16,
+    pub height: u16,
+    /// Per cluster chip: (in flight, failing), rebuilt with `order`.
+    pub counts: HashMap<String, (usize, usize)>,
+}
+
+impl Default for View {
+    fn default() -> Self {
+        View {
+            screen: Screen::Home,
+            previous: Screen::Home,
+            panel: Panel::Releases,
+            order: Vec::new(),
+            order_dirty: true,
+            selected: 0,
+            offset: 0,
+            slo_selected: 0,
+            failure_selected: 0,
+            audit_offset: 0,
+            help_offset: 0,
+            filter: Input::default(),
+            filter_editing: false,
+            hidden_clusters: BTreeSet::new(),
+            cluster_cursor: 0,
+            modal: None,
+            notice: None,
+            width: 80,
+            height: 24,
+            counts: HashMap::new(),
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct State {
+    pub now: Timestamp,
+    pub settings: Settings,
+    pub clusters: Vec<Cluster>,
+    pub releases: BTreeMap<ReleaseKey, Release>,
+    pub inventory: Inventory,
+    pub slos: Vec<SloStatus>,
+    pub failures: FailureFeed,
+    /// RBAC answers: (cluster, namespace, verb, resource) → allowed.
+    pub access: HashMap<(String, String, String, String), bool>,
+    pub audit: Vec<AuditLine>,
+    pub pending: HashMap<u64, Pending>,
+    pub next_action_id: u64,
+    pub view: View,
+    /// Something visible changed since the last frame.
+    pub dirty: bool,
+    pub quit: bool,
+}
+
+impl State {
+    pub fn new(now: Timestamp, settings: Settings, clusters: Vec<Cluster>, slos: Vec<SloStatus>) -> Self {
+        State {
+            now,
+            settings,
+            clusters,
+            releases: BTreeMap::new(),
+            inventory: Inventory::default(),
+            slos,
+            failures: FailureFeed::default(),
+            access: HashMap::new(),
+            audit: Vec::new(),
+            pending: HashMap::new(),
+            next_action_id: 1,
+            view: View::default(),
+            dirty: true,
+            quit: false,
+        }
+    }
+
+    pub fn cluster(&self, name: &str) -> Option<&Cluster> {
+        self.clusters.iter().find(|c| c.name == name)
+    }
+
+    /// The release under the cursor (home) or open in the detail screen.
+    pub fn selected_release(&self) -> Option<&Release> {
+        self.view
+            .order
+            .get(self.view.selected)
+            .and_then(|k| self.releases.get(k))
+    }
+
+    /// The SLO linked to a release, if any.
+    pub fn slo_for(&self, release: &Release) -> Option<&SloStatus> {
+        let service = release.service.as_deref()?;
+        self.slos.iter().find(|s| s.spec.service == service)
+    }
+
+    /// Is any cluster currently shown labelled production and selected?
+    pub fn selected_is_prod(&self) -> bool {
+        self.selected_release()
+            .and_then(|r| self.cluster(&r.key.cluster))
+            .is_some_and(Cluster::is_prod)
+    }
+
+    /// Counts for a cluster chip: (in flight, failing).
+    pub fn cluster_counts(&self, cluster: &str) -> (usize, usize) {
+        self.view.counts.get(cluster).copied().unwrap_or((0, 0))
+    }
+}
