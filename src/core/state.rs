@@ -141,6 +141,20 @@ pub struct View {
     pub counts: HashMap<String, (usize, usize)>,
 }
 
+impl View {
+    /// Rows of the releases table that fit: the terminal less header, panels and footer.
+    /// An estimate for paging; the UI keeps the selection visible whatever its layout.
+    pub fn page_rows(&self) -> usize {
+        let h = self.height as usize;
+        if self.screen == Screen::Detail {
+            return h.saturating_sub(4).max(1);
+        }
+        // Below 40 rows the SLO and failure panels take about a third; above, about half.
+        let table = if h < 40 { h * 2 / 3 } else { h / 2 };
+        table.saturating_sub(4).max(1)
+    }
+}
+
 impl Default for View {
     fn default() -> Self {
         View {
