@@ -4,3 +4,7 @@
 //! hold the IO adapters; `term` owns the terminal.
 
 pub mod core;
+pub mod action;
+pub mod cli;
+pub mod config;
+pub mod source;

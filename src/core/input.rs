@@ -357,7 +357,13 @@ fn start_action(state: &mut State, kind: ActionKind) -> Vec<Effect> {
         must_type,
         gate,
         refusal: None,
+        dry_run: None,
     });
+    if let Some(m) = &state.view.modal {
+        effects.push(Effect::DryRun {
+            plan: m.plan.clone(),
+        });
+    }
     effects
 }
 

@@ -172,6 +172,12 @@ pub enum Msg {
         id: u64,
         outcome: Outcome,
     },
+    /// Server-side dry-run answer for the open modal's plan (matched by uid and action).
+    DryRun {
+        uid: String,
+        action: super::action::ActionKind,
+        result: Result<String, String>,
+    },
     /// Audit lines to show (loaded at start, appended by the executor).
     Audit(Vec<AuditLine>),
 }

@@ -118,6 +118,20 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             Vec::new()
         }
         Msg::ActionDone { id, outcome } => input::on_action_done(state, id, outcome),
+        Msg::DryRun {
+            uid,
+            action,
+            result,
+        } => {
+            if let Some(m) = state.view.modal.as_mut()
+                && m.plan.uid == uid
+                && m.plan.kind == action
+            {
+                m.dry_run = Some(result);
+                state.dirty = true;
+            }
+            Vec::new()
+        }
         Msg::Audit(mut lines) => {
             state.audit.append(&mut lines);
             state.dirty = true;

@@ -1,0 +1,4 @@
+//! Sources: everything that feeds the core with `Msg` values. Each runs on its own task and
+//! never touches UI state.
+
+pub mod kube;
