@@ -103,8 +103,12 @@ impl ReplicaSetSim {
         self.rs.obj.revision.unwrap_or(0)
     }
 
+    /// Set the desired size; surplus pods leave the endpoints at once (they terminate).
     pub fn scale(&mut self, replicas: i32) {
-        self.rs.obj.replicas = replicas.max(0);
+        let rs = &mut self.rs.obj;
+        rs.replicas = replicas.max(0);
+        rs.ready_replicas = rs.ready_replicas.min(rs.replicas);
+        rs.available_replicas = rs.available_replicas.min(rs.replicas);
     }
 
     /// One second of kubelet work: terminate surplus pods at once, start missing ones

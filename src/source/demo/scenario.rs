@@ -122,7 +122,7 @@ fn rollouts(now: Timestamp, clock: &mut RvClock) -> Vec<RolloutSim> {
         r(PROD_EU, "shop", "checkout", 6, true, checkout_steps(), &["2.13.1", "2.13.2"])
             .build(flight("checkout", "2.14.0", Good, 1, 240), every(900, 1200, 900, &[Good]), now, clock),
         r(PROD_EU, "shop", "cart", 4, false, vec![sw(25), pause(Some(20)), sw(50), pause(Some(20)), sw(75), pause(Some(20))], &["1.8.3", "1.8.4"])
-            .build(flight("cart", "1.9.0", Good, 2, 0), every(300, 480, 200, &[Good]), now, clock),
+            .build(flight("cart", "1.9.0", Good, 3, 8), every(300, 480, 200, &[Good]), now, clock),
         // The bad canary: takes 20 % of search's traffic, then its analysis fails.
         r(PROD_US, "search", "search", 5, true, vec![sw(20), pause(Some(60)), analysis(), sw(50), pause(Some(60))], &["3.4.0", "3.4.1"])
             .build(flight("search", "3.5.0", ErrorProne, 1, 40), every(420, 600, 240, &[Good, Good, ErrorProne]), now, clock),
