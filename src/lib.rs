@@ -1,7 +1,7 @@
 //! shipdeck: a terminal release console for on-call engineers.
 //!
 //! `core` is pure (state, update, domain); `ui` renders from `&State`; `source` and `action`
-//! hold the IO adapters; `term` owns the terminal.
+//! hold the IO adapters; `term` owns the terminal; `app` is the event loop.
 
 pub mod action;
 pub mod app;
