@@ -20,10 +20,12 @@ mod scenario;
 mod script;
 mod slo;
 mod store;
+mod target;
 
 #[cfg(test)]
 mod tests;
 
 pub use fleet::Fleet;
 pub use runner::run;
+pub use target::{DemoTarget, Request};
 pub use scenario::{PROD_EU, PROD_US, STAGING};
