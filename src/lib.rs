@@ -4,3 +4,4 @@
 //! hold the IO adapters; `term` owns the terminal.
 
 pub mod core;
+pub mod ui;
