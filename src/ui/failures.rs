@@ -14,7 +14,7 @@ use crate::core::state::{Panel, Screen, State};
 use crate::core::text;
 
 fn columns(width: u16) -> Vec<Col> {
-    let mut cols = if width < 100 {
+    let mut cols = if width < 96 {
         vec![
             Col::right("Failures", 8),
             Col::right("age", 4),

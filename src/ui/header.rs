@@ -89,6 +89,15 @@ const DETAILS: [Detail; 4] = [
 ];
 
 const SEP: &str = " │ ";
+/// Compact levels trade the rule for width.
+const SEP_COMPACT: &str = "  ";
+
+fn separator(detail: Detail) -> &'static str {
+    match detail {
+        Detail::Words | Detail::Symbols => SEP,
+        Detail::Short | Detail::Abbreviated => SEP_COMPACT,
+    }
+}
 
 fn chips_line<'a>(state: &'a State, theme: &Theme, width: u16) -> Line<'a> {
     let width = width as usize;
@@ -101,11 +110,12 @@ fn chips_line<'a>(state: &'a State, theme: &Theme, width: u16) -> Line<'a> {
             .iter()
             .map(|c| chip(state, c, detail, theme))
             .collect();
+        let sep = separator(detail);
         let total: usize = chips.iter().map(|c| spans_width(c)).sum::<usize>()
-            + SEP.width() * (chips.len().saturating_sub(1))
+            + sep.width() * (chips.len().saturating_sub(1))
             + 1;
         if total <= width {
-            return join(chips, theme);
+            return join(chips, sep, theme);
         }
     }
     overflow(state, theme, width)
@@ -120,17 +130,17 @@ fn overflow<'a>(state: &'a State, theme: &Theme, width: usize) -> Line<'a> {
     for (i, c) in ranked.iter().enumerate() {
         let chip = chip(state, c, Detail::Abbreviated, theme);
         let more = format!("+{} more (c)", ranked.len() - i);
-        let w = spans_width(&chip) + SEP.width();
-        if used + w + more.width() + SEP.width() > width {
-            let mut line = join(chips, theme);
-            line.spans.push(Span::styled(SEP, theme.border));
+        let w = spans_width(&chip) + SEP_COMPACT.width();
+        if used + w + more.width() + SEP_COMPACT.width() > width {
+            let mut line = join(chips, SEP_COMPACT, theme);
+            line.spans.push(Span::styled(SEP_COMPACT, theme.border));
             line.spans.push(Span::styled(more, theme.dim));
             return line;
         }
         used += w;
         chips.push(chip);
     }
-    join(chips, theme)
+    join(chips, SEP_COMPACT, theme)
 }
 
 /// Higher is worse: what must never be hidden by overflow.
@@ -145,11 +155,11 @@ fn trouble(state: &State, c: &Cluster) -> u8 {
     conn + u8::from(failing > 0) * 2
 }
 
-fn join<'a>(chips: Vec<Vec<Span<'a>>>, theme: &Theme) -> Line<'a> {
+fn join<'a>(chips: Vec<Vec<Span<'a>>>, sep: &'static str, theme: &Theme) -> Line<'a> {
     let mut spans = vec![Span::raw(" ")];
     for (i, chip) in chips.into_iter().enumerate() {
         if i > 0 {
-            spans.push(Span::styled(SEP, theme.border));
+            spans.push(Span::styled(sep, theme.border));
         }
         spans.extend(chip);
     }

@@ -67,6 +67,14 @@ fn layout(area: Rect) -> ScreenAreas {
     }
 }
 
+/// How many rows each home panel could show.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PanelCounts {
+    pub releases: usize,
+    pub slos: usize,
+    pub failures: usize,
+}
+
 /// The home screen's panels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct HomeAreas {
@@ -77,11 +85,15 @@ pub struct HomeAreas {
 
 /// Wide terminals put SLOs and failures side by side under a tall table; narrow ones stack
 /// all three so that at 80x24 every panel shows at least a few rows.
-pub fn home_layout(body: Rect, slo_count: usize, failure_count: usize) -> HomeAreas {
+pub fn home_layout(body: Rect, counts: PanelCounts) -> HomeAreas {
     let wide = body.width >= 160 && body.height >= 30;
+    // Rows the table does not need (few releases) go to the panels below, up to what
+    // they can show.
+    let table_need = (counts.releases as u16).saturating_add(2).max(6);
+    let spare = body.height.saturating_sub(table_need);
     if wide {
-        let want = (slo_count.max(failure_count) as u16).saturating_add(1);
-        let bottom = want.clamp(6, body.height * 2 / 5);
+        let want = (counts.slos.max(counts.failures) as u16).saturating_add(1);
+        let bottom = want.max(6).min((body.height * 2 / 5).max(spare.min(want)));
         let (releases, lower) = split_bottom(body, bottom);
         let left_w = lower.width / 2;
         let slos = Rect {
@@ -99,14 +111,16 @@ pub fn home_layout(body: Rect, slo_count: usize, failure_count: usize) -> HomeAr
             failures,
         };
     }
-    // Stacked: the table keeps at least half; the rest is shared, SLOs first because they
-    // are few and each line matters.
-    let bottom = if body.height < 40 {
+    // Stacked: the table keeps most of the height; the rest is shared, SLOs first
+    // because they are few and each line matters.
+    let share = if body.height < 40 {
         body.height * 2 / 5
     } else {
         body.height / 2
     };
-    let slo_h = (slo_count.max(1) as u16 + 1)
+    let want = (counts.slos.max(1) + counts.failures.max(1) + 2) as u16;
+    let bottom = share.max(spare.min(want)).min(body.height);
+    let slo_h = (counts.slos.max(1) as u16 + 1)
         .min(bottom / 2)
         .max(2.min(bottom));
     let fail_h = bottom - slo_h;
@@ -121,7 +135,12 @@ pub fn home_layout(body: Rect, slo_count: usize, failure_count: usize) -> HomeAr
 }
 
 fn home(frame: &mut Frame, body: Rect, state: &State, theme: &Theme) {
-    let areas = home_layout(body, state.slos.len(), state.failures.len());
+    let counts = PanelCounts {
+        releases: state.view.order.len(),
+        slos: state.slos.len(),
+        failures: state.failures.len(),
+    };
+    let areas = home_layout(body, counts);
     releases::render(frame, areas.releases, state, theme);
     slo::render(frame, areas.slos, state, theme);
     failures::render(frame, areas.failures, state, theme);
@@ -163,7 +182,14 @@ mod tests {
     #[test]
     fn every_panel_gets_rows_at_80x24() {
         let body = Rect::new(0, 2, 80, 21);
-        let a = home_layout(body, 3, 10);
+        let a = home_layout(
+            body,
+            PanelCounts {
+                releases: 500,
+                slos: 3,
+                failures: 10,
+            },
+        );
         // Title and column header plus at least eight releases.
         assert!(a.releases.height >= 10, "{a:?}");
         assert!(a.slos.height >= 3, "{a:?}");
@@ -174,8 +200,29 @@ mod tests {
     #[test]
     fn wide_terminals_put_slos_beside_failures() {
         let body = Rect::new(0, 2, 250, 67);
-        let a = home_layout(body, 4, 30);
+        let a = home_layout(
+            body,
+            PanelCounts {
+                releases: 500,
+                slos: 4,
+                failures: 30,
+            },
+        );
         assert_eq!(a.slos.y, a.failures.y);
         assert!(a.releases.height >= 40, "{a:?}");
+    }
+
+    #[test]
+    fn few_releases_leave_room_to_the_panels_below() {
+        let body = Rect::new(0, 2, 80, 21);
+        let counts = PanelCounts {
+            releases: 4,
+            slos: 3,
+            failures: 10,
+        };
+        let a = home_layout(body, counts);
+        assert_eq!(a.releases.height, 6);
+        assert_eq!(a.slos.height, 4);
+        assert_eq!(a.failures.height, 11);
     }
 }

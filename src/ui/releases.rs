@@ -39,8 +39,8 @@ fn columns(width: u16) -> Vec<(Field, Col)> {
     use Field::*;
     let mut cols: Vec<(Field, Col)> = if width < 120 {
         vec![
-            (Cluster, Col::middle("CLUSTER", 9)),
-            (Name, Col::middle("NAMESPACE/NAME", 18)),
+            (Cluster, Col::middle("CLUSTER", 10)),
+            (Name, Col::middle("NAMESPACE/NAME", 17)),
             (Phase, Col::left("PHASE", 11)),
             (Step, Col::right("STEP", 5)),
             (Weight, Col::right("WEIGHT", 7)),

@@ -24,8 +24,11 @@ pub const WINDOWS: [BurnWindow; 6] = [
 ];
 
 fn columns(width: u16) -> Vec<Col> {
-    let narrow = width < 100;
-    let (name, burn, trend) = if narrow { (14, 5, 6) } else { (24, 6, 16) };
+    let (name, burn, trend) = match width {
+        0..90 => (13, 5, 5),
+        90..130 => (18, 6, 8),
+        _ => (24, 6, 16),
+    };
     let mut cols = vec![Col::left("SLOs", name), Col::right("budget", 7)];
     for w in WINDOWS {
         cols.push(Col::right(w.as_str(), burn));
@@ -47,7 +50,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let sel = state.view.slo_selected;
     let window = grid::window(state.slos.len(), 0, sel, rows);
     for s in &state.slos[window.clone()] {
-        let mut line = slo_row(state, s, &cols, theme, area.width);
+        let mut line = slo_row(state, s, &cols, theme);
         line.spans.insert(0, Span::raw("  "));
         lines.push(line);
     }
@@ -74,13 +77,7 @@ fn title<'a>(cols: &[Col], focused: bool, theme: &Theme) -> Line<'a> {
     line
 }
 
-fn slo_row<'a>(
-    state: &State,
-    s: &'a SloStatus,
-    cols: &[Col],
-    theme: &Theme,
-    width: u16,
-) -> Line<'a> {
+fn slo_row<'a>(state: &State, s: &'a SloStatus, cols: &[Col], theme: &Theme) -> Line<'a> {
     let alert_style = theme.burn(s.alert);
     let mut cells: Vec<grid::Cell> = vec![
         (text::escape(&s.spec.name), theme.text),
@@ -97,7 +94,14 @@ fn slo_row<'a>(
         Cow::Owned(fmt::sparkline(&s.trend, trend_w)),
         theme.sparkline,
     ));
-    cells.push((Cow::Owned(alert_text(state, s, width < 100)), alert_style));
+    let alert_w = cols.last().map_or(0, |c| c.width);
+    let long = alert_text(state, s, false);
+    let alert = if long.chars().count() > alert_w {
+        alert_text(state, s, true)
+    } else {
+        long
+    };
+    cells.push((Cow::Owned(alert), alert_style));
     grid::row(cols, cells)
 }
 
