@@ -11,3 +11,4 @@ pub mod core;
 pub mod snapshot;
 pub mod source;
 pub mod term;
+pub mod ui;
