@@ -219,7 +219,7 @@ fn rollouts(now: Timestamp, clock: &mut RvClock) -> Vec<RolloutSim> {
             "recommendations",
             3,
             false,
-            vec![sw(34), pause(Some(45)), sw(67), pause(Some(45))],
+            vec![sw(33), pause(Some(45)), sw(66), pause(Some(45))],
             &["0.9.1"],
         )
         .build(

@@ -616,3 +616,57 @@ fn large_gaps_and_sub_second_ticks_are_handled() {
     let msgs = fleet.advance(t0() + SignedDuration::from_hours(30));
     assert!(msgs.iter().any(|m| matches!(m, Msg::Slo(_))));
 }
+
+#[tokio::test]
+async fn runner_answers_an_action_then_sends_its_changes_promptly() {
+    use std::time::Duration;
+    use tokio::sync::mpsc;
+    use tokio::time::timeout;
+
+    let now = Timestamp::now();
+    let mut fleet = Fleet::new(1, now);
+    let mut view = View::default();
+    view.fold(fleet.initial());
+    let h = Harness { fleet, view, now };
+    let plan = h.plan(ActionKind::Promote, CHECKOUT);
+    let (tx, mut rx) = mpsc::channel(4096);
+    let (actions_tx, actions_rx) = mpsc::channel(4);
+    let task = tokio::spawn(super::run(h.fleet, tx, actions_rx));
+    actions_tx.send((7, plan)).await.expect("runner listens");
+    let done = timeout(Duration::from_secs(3), async {
+        loop {
+            match rx.recv().await {
+                Some(Msg::ActionDone { id, outcome }) => break (id, outcome),
+                Some(_) => {}
+                None => panic!("runner stopped"),
+            }
+        }
+    })
+    .await
+    .expect("ActionDone in time");
+    assert_eq!(done.0, 7);
+    applied(&done.1);
+    // The rollout's new state follows at once, not on the next tick.
+    let upsert = timeout(Duration::from_millis(300), async {
+        loop {
+            if let Some(Msg::Upsert {
+                facts: ObjectFacts::Rollout(r),
+                cluster,
+            }) = rx.recv().await
+                && cluster == PROD_EU
+                && r.meta.name == "checkout"
+            {
+                break r;
+            }
+        }
+    })
+    .await
+    .expect("upsert promptly");
+    assert!(upsert.pause_conditions.is_empty());
+    assert_eq!(upsert.current_step_index, Some(2));
+    drop(rx);
+    timeout(Duration::from_secs(3), task)
+        .await
+        .expect("runner ends when the console goes")
+        .expect("no panic");
+}
