@@ -79,6 +79,16 @@ impl AnalysisRunSim {
         }
     }
 
+    /// Stop measuring: Argo marks a terminated run Successful ("Run Terminated").
+    pub fn terminate(&mut self) {
+        let run = &mut self.run.obj;
+        run.phase = "Successful".into();
+        run.message = Untrusted::new("Run Terminated".to_string());
+        if let Some(metric) = run.metrics.first_mut() {
+            metric.phase = "Successful".into();
+        }
+    }
+
     /// Take the measurements due by `now`; returns the phase once the run has finished.
     pub fn measure(&mut self, now: Timestamp, quality: Quality, rng: &mut Rng) -> AnalysisPhase {
         while self.phase() == AnalysisPhase::Running && now >= self.next_measurement {

@@ -303,6 +303,7 @@ impl RolloutSim {
         } else if !self.ro.obj.paused {
             self.run_step(now, rng, clock);
         }
+        self.terminate_stale_runs();
         self.finish_promotion();
         self.scale_replicasets();
         self.refresh_status(now);
@@ -474,6 +475,38 @@ impl RolloutSim {
                 false
             }
             _ => false,
+        }
+    }
+
+    /// A run still measuring a step the rollout has left (promoted past it, aborted, new
+    /// revision) is terminated, as Argo does, rather than left running forever.
+    fn terminate_stale_runs(&mut self) {
+        let r = &self.ro.obj;
+        let idx = r.current_step_index.unwrap_or(0);
+        let in_analysis = !r.aborted
+            && matches!(
+                r.steps.get(idx.max(0) as usize),
+                Some(CanaryStep::Analysis(_))
+            );
+        let expected = in_analysis.then(|| {
+            format!(
+                "{}-{}-{}-{idx}",
+                r.meta.name,
+                r.current_pod_hash,
+                self.current_revision()
+            )
+        });
+        for run in &mut self.runs {
+            if run.phase() == AnalysisPhase::Running && Some(run.name()) != expected.as_deref() {
+                run.terminate();
+                let r = &mut self.ro.obj;
+                if r.step_analysis
+                    .as_ref()
+                    .is_some_and(|a| a.name == run.name())
+                {
+                    r.step_analysis = Some(run.status_ref());
+                }
+            }
         }
     }
 

@@ -405,6 +405,22 @@ fn promote_full_skips_the_remaining_steps() {
 }
 
 #[test]
+fn promote_during_an_analysis_step_terminates_the_run() {
+    let mut h = Harness::new(1);
+    let staging = (STAGING, ReleaseKind::Rollout, "shop", "checkout");
+    let r = h.wait_for(300, staging, |r| {
+        r.facts.in_analysis_step && r.analysis.is_some()
+    });
+    let run = r.analysis.expect("analysis").name;
+    applied(&h.act(ActionKind::Promote, staging));
+    h.wait_for(20, staging, |r| r.phase == Phase::Healthy);
+    let terminated = h.view.objects.values().any(|o| {
+        matches!(o, ObjectFacts::AnalysisRun(a) if a.meta.name == run && a.message.raw() == "Run Terminated")
+    });
+    assert!(terminated, "run {run} left running");
+}
+
+#[test]
 fn manual_pause_resume_and_restart_of_a_rollout() {
     let mut h = Harness::new(1);
     let cart = (PROD_EU, ReleaseKind::Rollout, "shop", "cart");

@@ -31,6 +31,7 @@ impl DeploymentSim {
                     name: pod,
                     reason,
                     message,
+                    since: rs.rs.obj.meta.created,
                 };
                 rec.observe(&self.cluster, w, EVENT_EVERY, now, out);
             };

@@ -73,6 +73,7 @@ impl RolloutSim {
             name: &pod,
             reason: "Unhealthy",
             message: "Readiness probe failed: HTTP probe failed with statuscode: 503".into(),
+            since: rs.rs.obj.meta.created,
         };
         rec.observe(&self.cluster, w, 30, now, out);
     }
