@@ -20,6 +20,7 @@ mod scenario;
 mod script;
 mod slo;
 mod store;
+mod target;
 
 #[cfg(test)]
 mod tests;
@@ -27,3 +28,4 @@ mod tests;
 pub use fleet::Fleet;
 pub use runner::run;
 pub use scenario::{PROD_EU, PROD_US, STAGING};
+pub use target::Request;

@@ -1,6 +1,6 @@
 //! The demo source's only async part: ticks the fleet about once a second with the real
-//! clock, and applies actions as they arrive, answering with `ActionDone` followed at once
-//! by the objects the action changed. All behaviour lives in `Fleet`.
+//! clock, and applies actions as they arrive, answering the executor and then sending at
+//! once the objects the action changed. All behaviour lives in `Fleet`.
 
 use std::time::Duration;
 
@@ -9,11 +9,11 @@ use tokio::sync::mpsc::{Receiver, Sender};
 use tokio::time::MissedTickBehavior;
 
 use super::fleet::Fleet;
-use crate::core::action::ActionPlan;
+use super::target::Request;
 use crate::core::msg::Msg;
 
 /// Runs until the console stops listening (`tx` closed).
-pub async fn run(mut fleet: Fleet, tx: Sender<Msg>, mut actions: Receiver<(u64, ActionPlan)>) {
+pub async fn run(mut fleet: Fleet, tx: Sender<Msg>, mut actions: Receiver<Request>) {
     if !send_all(&tx, fleet.initial()).await {
         return;
     }
@@ -24,11 +24,11 @@ pub async fn run(mut fleet: Fleet, tx: Sender<Msg>, mut actions: Receiver<(u64, 
         let msgs = tokio::select! {
             _ = tick.tick() => fleet.advance(Timestamp::now()),
             action = actions.recv(), if actions_open => match action {
-                Some((id, plan)) => {
+                Some((plan, reply)) => {
                     let outcome = fleet.apply(&plan, Timestamp::now());
-                    let mut msgs = vec![Msg::ActionDone { id, outcome }];
-                    msgs.extend(fleet.advance(Timestamp::now()));
-                    msgs
+                    // The executor may have given up (deadline); the change stands anyway.
+                    let _ = reply.send(outcome);
+                    fleet.advance(Timestamp::now())
                 }
                 None => {
                     // Nobody sends actions any more (read-only snapshot): keep ticking.
