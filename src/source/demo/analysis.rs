@@ -79,6 +79,16 @@ impl AnalysisRunSim {
         }
     }
 
+    /// Stop measuring: Argo marks a terminated run Successful ("Run Terminated").
+    pub fn terminate(&mut self) {
+        let run = &mut self.run.obj;
+        run.phase = "Successful".into();
+        run.message = Untrusted::new("Run Terminated".to_string());
+        if let Some(metric) = run.metrics.first_mut() {
+            metric.phase = "Successful".into();
+        }
+    }
+
     /// Take the measurements due by `now`; returns the phase once the run has finished.
     pub fn measure(&mut self, now: Timestamp, quality: Quality, rng: &mut Rng) -> AnalysisPhase {
         while self.phase() == AnalysisPhase::Running && now >= self.next_measurement {
@@ -123,7 +133,14 @@ mod tests {
 
     fn run() -> AnalysisRunSim {
         let mut clock = RvClock::new();
-        AnalysisRunSim::start(("ns", "web", "uid"), "abc", 3, 2, Timestamp::UNIX_EPOCH, &mut clock)
+        AnalysisRunSim::start(
+            ("ns", "web", "uid"),
+            "abc",
+            3,
+            2,
+            Timestamp::UNIX_EPOCH,
+            &mut clock,
+        )
     }
 
     #[test]
@@ -131,7 +148,10 @@ mod tests {
         let mut a = run();
         let mut rng = Rng::new(1);
         let end = Timestamp::UNIX_EPOCH + SignedDuration::from_secs(60);
-        assert_eq!(a.measure(end, Quality::ErrorProne, &mut rng), AnalysisPhase::Failed);
+        assert_eq!(
+            a.measure(end, Quality::ErrorProne, &mut rng),
+            AnalysisPhase::Failed
+        );
         assert!(a.run.obj.message.raw().contains("failureLimit"));
         assert_eq!(a.name(), "web-abc-3-2");
     }
@@ -141,7 +161,13 @@ mod tests {
         let mut a = run();
         let mut rng = Rng::new(1);
         let t = |s| Timestamp::UNIX_EPOCH + SignedDuration::from_secs(s);
-        assert_eq!(a.measure(t(15), Quality::Good, &mut rng), AnalysisPhase::Running);
-        assert_eq!(a.measure(t(30), Quality::Good, &mut rng), AnalysisPhase::Successful);
+        assert_eq!(
+            a.measure(t(15), Quality::Good, &mut rng),
+            AnalysisPhase::Running
+        );
+        assert_eq!(
+            a.measure(t(30), Quality::Good, &mut rng),
+            AnalysisPhase::Successful
+        );
     }
 }

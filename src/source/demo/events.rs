@@ -17,6 +17,9 @@ pub struct Warning<'a> {
     pub name: &'a str,
     pub reason: &'a str,
     pub message: String,
+    /// Since when the condition has held: a warning first seen long after it started
+    /// (at demo start) gets the count the event aggregator would have reached by now.
+    pub since: Option<Timestamp>,
 }
 
 #[derive(Debug, Clone)]
@@ -33,7 +36,14 @@ pub struct EventRecorder {
 impl EventRecorder {
     /// Observe `w` at `now`; send it when new or when `every_secs` passed since it was last
     /// sent (with its count increased, as the event aggregator does).
-    pub fn observe(&mut self, cluster: &str, w: Warning<'_>, every_secs: i64, now: Timestamp, out: &mut Vec<Msg>) {
+    pub fn observe(
+        &mut self,
+        cluster: &str,
+        w: Warning<'_>,
+        every_secs: i64,
+        now: Timestamp,
+        out: &mut Vec<Msg>,
+    ) {
         let key = (
             cluster.to_string(),
             w.namespace.to_string(),
@@ -53,20 +63,30 @@ impl EventRecorder {
                 });
             }
             None => {
+                let elapsed = w
+                    .since
+                    .map_or(0, |t| now.duration_since(t).as_secs().max(0));
+                let count = 1 + u32::try_from(elapsed / every_secs.max(1)).unwrap_or(u32::MAX);
                 let event = WarningEvent {
                     namespace: w.namespace.to_string(),
                     object_kind: w.kind.to_string(),
                     object_name: w.name.to_string(),
                     reason: w.reason.to_string(),
                     message: Untrusted::new(w.message),
-                    count: 1,
+                    count,
                     last_seen: Some(now),
                 };
                 out.push(Msg::Warning {
                     cluster: cluster.to_string(),
                     event: event.clone(),
                 });
-                self.events.insert(key, Recorded { event, last_sent: now });
+                self.events.insert(
+                    key,
+                    Recorded {
+                        event,
+                        last_sent: now,
+                    },
+                );
             }
         }
     }
@@ -83,6 +103,7 @@ mod tests {
             name: "web-abc",
             reason: "BackOff",
             message: "Back-off restarting failed container".into(),
+            since: None,
         }
     }
 
@@ -92,12 +113,41 @@ mod tests {
         let mut out = Vec::new();
         let t0 = Timestamp::UNIX_EPOCH;
         rec.observe("c", warn(), 30, t0, &mut out);
-        rec.observe("c", warn(), 30, t0 + jiff::SignedDuration::from_secs(10), &mut out);
+        rec.observe(
+            "c",
+            warn(),
+            30,
+            t0 + jiff::SignedDuration::from_secs(10),
+            &mut out,
+        );
         assert_eq!(out.len(), 1);
-        rec.observe("c", warn(), 30, t0 + jiff::SignedDuration::from_secs(31), &mut out);
+        rec.observe(
+            "c",
+            warn(),
+            30,
+            t0 + jiff::SignedDuration::from_secs(31),
+            &mut out,
+        );
         assert_eq!(out.len(), 2);
         match &out[1] {
             Msg::Warning { event, .. } => assert_eq!(event.count, 2),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_long_running_condition_starts_with_its_count() {
+        let mut rec = EventRecorder::default();
+        let mut out = Vec::new();
+        let t0 = Timestamp::UNIX_EPOCH;
+        let now = t0 + jiff::SignedDuration::from_secs(300);
+        let w = Warning {
+            since: Some(t0),
+            ..warn()
+        };
+        rec.observe("c", w, 30, now, &mut out);
+        match &out[0] {
+            Msg::Warning { event, .. } => assert_eq!(event.count, 11),
             other => panic!("unexpected {other:?}"),
         }
     }

@@ -29,3 +29,4 @@ pub use fleet::Fleet;
 pub use runner::run;
 pub use target::{DemoTarget, Request};
 pub use scenario::{PROD_EU, PROD_US, STAGING};
+pub use target::Request;

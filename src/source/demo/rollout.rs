@@ -3,23 +3,22 @@
 //! a failed analysis, and writes `status.phase`/`message` as Argo Rollouts v1.x does. It
 //! never derives the console's view itself — that is the core's job.
 
+mod api;
+
 use std::collections::BTreeMap;
 
 use jiff::{SignedDuration, Timestamp};
-use serde_json::Value;
 
 use super::analysis::AnalysisRunSim;
 use super::conditions;
-use super::events::{EventRecorder, Warning};
-use super::patch::{self, bool_field, field};
 use super::replicaset::{Quality, ReplicaSetSim, Template};
 use super::rng::Rng;
 use super::script::{Script, bump_image};
 use super::store::{HasMeta, RvClock, Tracked, template_hash};
 use crate::core::facts::{
-    AnalysisPhase, CanaryStep, ObjectFacts, ObjectMeta, PauseCondition, PauseReason, RolloutFacts,
+    AnalysisPhase, CanaryStep, ObjectMeta, PauseCondition, PauseReason, RolloutFacts,
 };
-use crate::core::msg::{Msg, ObjectKind, Outcome};
+use crate::core::msg::ObjectKind;
 use crate::core::status::rollout_set_weight;
 use crate::core::text::Untrusted;
 
@@ -171,7 +170,10 @@ impl RolloutSim {
         self.replicasets.extend(ready);
         self.traffic_weight = weight;
         let r = &mut self.ro.obj;
-        if matches!(r.steps.get(flight.step as usize), Some(CanaryStep::Pause(_))) {
+        if matches!(
+            r.steps.get(flight.step as usize),
+            Some(CanaryStep::Pause(_))
+        ) {
             r.controller_pause = true;
             r.pause_conditions = vec![PauseCondition {
                 reason: PauseReason::CanaryPauseStep,
@@ -211,11 +213,20 @@ impl RolloutSim {
     }
 
     pub fn app(&self) -> &str {
-        self.ro.obj.meta.labels.get("app.kubernetes.io/name").map_or("", String::as_str)
+        self.ro
+            .obj
+            .meta
+            .labels
+            .get("app.kubernetes.io/name")
+            .map_or("", String::as_str)
     }
 
     fn max_revision(&self) -> i64 {
-        self.replicasets.iter().map(ReplicaSetSim::revision).max().unwrap_or(0)
+        self.replicasets
+            .iter()
+            .map(ReplicaSetSim::revision)
+            .max()
+            .unwrap_or(0)
     }
 
     fn fully_promoted(&self) -> bool {
@@ -224,7 +235,9 @@ impl RolloutSim {
     }
 
     fn current_rs(&self) -> Option<&ReplicaSetSim> {
-        self.replicasets.iter().find(|rs| rs.hash() == self.ro.obj.current_pod_hash)
+        self.replicasets
+            .iter()
+            .find(|rs| rs.hash() == self.ro.obj.current_pod_hash)
     }
 
     fn current_revision(&self) -> i64 {
@@ -290,6 +303,7 @@ impl RolloutSim {
         } else if !self.ro.obj.paused {
             self.run_step(now, rng, clock);
         }
+        self.terminate_stale_runs();
         self.finish_promotion();
         self.scale_replicasets();
         self.refresh_status(now);
@@ -320,7 +334,11 @@ impl RolloutSim {
         let back_to_stable = hash == self.ro.obj.stable_rs;
         let r = &mut self.ro.obj;
         r.current_pod_hash = hash;
-        r.current_step_index = Some(if back_to_stable { r.steps.len() as i32 } else { 0 });
+        r.current_step_index = Some(if back_to_stable {
+            r.steps.len() as i32
+        } else {
+            0
+        });
         r.aborted = false;
         r.pause_conditions.clear();
         r.controller_pause = false;
@@ -409,7 +427,13 @@ impl RolloutSim {
         }
     }
 
-    fn run_analysis(&mut self, idx: i32, now: Timestamp, rng: &mut Rng, clock: &mut RvClock) -> bool {
+    fn run_analysis(
+        &mut self,
+        idx: i32,
+        now: Timestamp,
+        rng: &mut Rng,
+        clock: &mut RvClock,
+    ) -> bool {
         let hash = self.ro.obj.current_pod_hash.clone();
         let revision = self.current_revision();
         let quality = self.current_quality();
@@ -422,10 +446,16 @@ impl RolloutSim {
             Some(pos) => pos,
             None => {
                 let r = &self.ro.obj;
-                let owner = (r.meta.namespace.as_str(), r.meta.name.as_str(), r.meta.uid.as_str());
+                let owner = (
+                    r.meta.namespace.as_str(),
+                    r.meta.name.as_str(),
+                    r.meta.uid.as_str(),
+                );
                 // A finished run for this very step means a retry: start a fresh one.
                 self.runs.retain(|run| run.name() != name);
-                self.runs.push(AnalysisRunSim::start(owner, &hash, revision, idx, now, clock));
+                self.runs.push(AnalysisRunSim::start(
+                    owner, &hash, revision, idx, now, clock,
+                ));
                 self.runs.len() - 1
             }
         };
@@ -439,11 +469,44 @@ impl RolloutSim {
             AnalysisPhase::Failed | AnalysisPhase::Error => {
                 let msg = run.run.obj.message.raw().to_string();
                 self.ro.obj.aborted = true;
-                self.abort_message = format!("Rollout aborted update to revision {revision}: {msg}");
+                self.abort_message =
+                    format!("Rollout aborted update to revision {revision}: {msg}");
                 self.reconcile_aborted();
                 false
             }
             _ => false,
+        }
+    }
+
+    /// A run still measuring a step the rollout has left (promoted past it, aborted, new
+    /// revision) is terminated, as Argo does, rather than left running forever.
+    fn terminate_stale_runs(&mut self) {
+        let r = &self.ro.obj;
+        let idx = r.current_step_index.unwrap_or(0);
+        let in_analysis = !r.aborted
+            && matches!(
+                r.steps.get(idx.max(0) as usize),
+                Some(CanaryStep::Analysis(_))
+            );
+        let expected = in_analysis.then(|| {
+            format!(
+                "{}-{}-{}-{idx}",
+                r.meta.name,
+                r.current_pod_hash,
+                self.current_revision()
+            )
+        });
+        for run in &mut self.runs {
+            if run.phase() == AnalysisPhase::Running && Some(run.name()) != expected.as_deref() {
+                run.terminate();
+                let r = &mut self.ro.obj;
+                if r.step_analysis
+                    .as_ref()
+                    .is_some_and(|a| a.name == run.name())
+                {
+                    r.step_analysis = Some(run.status_ref());
+                }
+            }
         }
     }
 
@@ -454,7 +517,9 @@ impl RolloutSim {
             return;
         }
         let past_end = r.current_step_index.unwrap_or(0) as usize >= r.steps.len();
-        let available = self.current_rs().is_some_and(|rs| rs.available() >= r.replicas);
+        let available = self
+            .current_rs()
+            .is_some_and(|rs| rs.available() >= r.replicas);
         if past_end && available {
             let r = &mut self.ro.obj;
             r.stable_rs = r.current_pod_hash.clone();
@@ -469,7 +534,11 @@ impl RolloutSim {
         let r = &self.ro.obj;
         let total = r.replicas;
         let fully = self.fully_promoted();
-        let weight = if fully { 100 } else { rollout_set_weight(r).unwrap_or(0) };
+        let weight = if fully {
+            100
+        } else {
+            rollout_set_weight(r).unwrap_or(0)
+        };
         let canary_want = canary_replicas(total, weight);
         let canary_avail = self.current_rs().map_or(0, ReplicaSetSim::available);
         let stable_want = if r.traffic_routing {
@@ -518,12 +587,34 @@ impl RolloutSim {
         let (status, reason, cond_msg) = match phase {
             "Degraded" => ("False", "RolloutAborted", abort_message.as_str()),
             "Paused" => ("Unknown", "RolloutPaused", "Rollout is paused"),
-            "Healthy" => ("True", "NewReplicaSetAvailable", "Rollout has completed update"),
+            "Healthy" => (
+                "True",
+                "NewReplicaSetAvailable",
+                "Rollout has completed update",
+            ),
             _ => ("True", "ReplicaSetUpdated", "Rollout is progressing"),
         };
-        conditions::set(&mut r.conditions, "Progressing", status, reason, cond_msg, now);
-        let available = if r.available_replicas >= r.replicas { "True" } else { "False" };
-        conditions::set(&mut r.conditions, "Available", available, "AvailableReason", "Rollout has minimum availability", now);
+        conditions::set(
+            &mut r.conditions,
+            "Progressing",
+            status,
+            reason,
+            cond_msg,
+            now,
+        );
+        let available = if r.available_replicas >= r.replicas {
+            "True"
+        } else {
+            "False"
+        };
+        conditions::set(
+            &mut r.conditions,
+            "Available",
+            available,
+            "AvailableReason",
+            "Rollout has minimum availability",
+            now,
+        );
         r.phase = Some(phase.to_string());
         r.message = Untrusted::new(message);
     }
@@ -546,109 +637,9 @@ impl RolloutSim {
         }
         while self.runs.len() > RUNS_KEPT {
             let run = self.runs.remove(0);
-            self.deleted.push((ObjectKind::AnalysisRun, run.name().to_string()));
+            self.deleted
+                .push((ObjectKind::AnalysisRun, run.name().to_string()));
         }
-    }
-
-    /// Objects changed since last asked, as Upserts, and deletions.
-    pub fn drain(&mut self, out: &mut Vec<Msg>) {
-        let cluster = &self.cluster;
-        let ns = self.ro.obj.meta.namespace.clone();
-        for (kind, name) in self.deleted.drain(..) {
-            out.push(Msg::Delete { cluster: cluster.clone(), kind, namespace: ns.clone(), name });
-        }
-        let upsert = |facts| Msg::Upsert { cluster: cluster.clone(), facts };
-        for rs in &mut self.replicasets {
-            out.extend(rs.rs.take_unsent().map(ObjectFacts::ReplicaSet).map(upsert));
-        }
-        for run in &mut self.runs {
-            out.extend(run.run.take_unsent().map(ObjectFacts::AnalysisRun).map(upsert));
-        }
-        out.extend(self.ro.take_unsent().map(ObjectFacts::Rollout).map(upsert));
-    }
-
-    /// Everything, for the initial lists: (rollout, replicasets, analysis runs).
-    pub fn list(&mut self) -> (ObjectFacts, Vec<ObjectFacts>, Vec<ObjectFacts>) {
-        self.deleted.clear();
-        let rs = self.replicasets.iter_mut().map(|rs| ObjectFacts::ReplicaSet(rs.rs.snapshot())).collect();
-        let runs = self.runs.iter_mut().map(|r| ObjectFacts::AnalysisRun(r.run.snapshot())).collect();
-        (ObjectFacts::Rollout(self.ro.snapshot()), rs, runs)
-    }
-
-    /// An error-prone canary fails its readiness probe now and then: the kubelet says so.
-    pub fn observe_warnings(&self, rec: &mut EventRecorder, now: Timestamp, out: &mut Vec<Msg>) {
-        let Some(rs) = self.current_rs() else { return };
-        if self.fully_promoted() || rs.replicas() == 0 || rs.quality != Quality::ErrorProne {
-            return;
-        }
-        let pod = super::store::pod_name(rs.name(), 0);
-        let w = Warning {
-            namespace: &self.ro.obj.meta.namespace,
-            kind: "Pod",
-            name: &pod,
-            reason: "Unhealthy",
-            message: "Readiness probe failed: HTTP probe failed with statuscode: 503".into(),
-        };
-        rec.observe(&self.cluster, w, 30, now, out);
-    }
-
-    /// Carry out a merge patch on the Rollout (`status` = the status subresource).
-    pub fn patch(&mut self, status: bool, body: &Value, clock: &mut RvClock) -> Result<Outcome, Outcome> {
-        let name = self.ro.obj.meta.name.clone();
-        patch::check_resource_version(body, self.ro.resource_version(), "rollouts.argoproj.io", &name)?;
-        let r = &mut self.ro.obj;
-        if status {
-            // Writes to the status subresource ignore spec, and vice versa.
-            if let Some(v) = field(body, &["status", "pauseConditions"]) {
-                if v.is_null() || v.as_array().is_some_and(Vec::is_empty) {
-                    r.pause_conditions.clear();
-                }
-            }
-            if let Some(v) = bool_field(body, &["status", "controllerPause"]) {
-                r.controller_pause = v;
-            }
-            if let Some(i) = field(body, &["status", "currentStepIndex"]).and_then(Value::as_i64) {
-                r.current_step_index = Some((i.max(0) as i32).min(r.steps.len() as i32));
-            }
-            if let Some(v) = bool_field(body, &["status", "abort"]) {
-                r.aborted = v;
-            }
-            if let Some(v) = bool_field(body, &["status", "promoteFull"]) {
-                self.promote_full = v;
-            }
-        } else {
-            let before = (r.paused, r.restart_at.clone());
-            if let Some(v) = bool_field(body, &["spec", "paused"]) {
-                r.paused = v;
-            }
-            if let Some(v) = field(body, &["spec", "restartAt"]) {
-                r.restart_at = v.as_str().map(str::to_string);
-            }
-            if before != (r.paused, r.restart_at.clone()) {
-                r.meta.generation += 1;
-            }
-        }
-        self.ro.commit(clock);
-        Ok(patch::applied(format!("rollout {name} patched")))
-    }
-
-    /// Undo: the template of ReplicaSet `replicaset`, applied only to `resource_version`.
-    pub fn rollback_to(&mut self, replicaset: &str, resource_version: &str, clock: &mut RvClock) -> Result<Outcome, Outcome> {
-        let name = self.ro.obj.meta.name.clone();
-        if resource_version != self.ro.resource_version() {
-            return Err(patch::conflict("rollouts.argoproj.io", &name));
-        }
-        let Some(rs) = self.replicasets.iter().find(|rs| rs.name() == replicaset) else {
-            return Err(patch::not_found("replicasets.apps", replicaset));
-        };
-        let images = rs.rs.obj.images.clone();
-        if images == self.ro.obj.images {
-            return Ok(patch::applied(format!("skipped rollback: rollout {name} already uses that template")));
-        }
-        self.ro.obj.images = images;
-        self.ro.obj.meta.generation += 1;
-        self.ro.commit(clock);
-        Ok(patch::applied(format!("rollout {name} rolled back to {replicaset}")))
     }
 }
 
@@ -675,7 +666,10 @@ fn controller_phase(r: &RolloutFacts, fully: bool, abort_message: &str) -> (&'st
         return ("Progressing", "more replicas need to be updated".into());
     }
     if r.available_replicas < r.updated_replicas {
-        return ("Progressing", "updated replicas are still becoming available".into());
+        return (
+            "Progressing",
+            "updated replicas are still becoming available".into(),
+        );
     }
     if !fully {
         return ("Progressing", "waiting for all steps to complete".into());
