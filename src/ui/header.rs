@@ -64,7 +64,8 @@ fn mode_line<'a>(state: &'a State, theme: &Theme, width: u16) -> Line<'a> {
             theme.prod_banner,
         ));
     }
-    let clock = format!("{} UTC ", fmt::clock(state.now));
+    // Minutes only: a seconds clock would repaint an otherwise idle screen every second (P6).
+    let clock = format!("{} UTC ", fmt::hour_minute(state.now));
     let used: usize = left.iter().map(Span::width).sum::<usize>() + clock.width();
     let gap = (width as usize).saturating_sub(used);
     left.push(Span::styled(" ".repeat(gap), base));
