@@ -2,3 +2,4 @@
 //! never touches UI state.
 
 pub mod kube;
+pub mod prometheus;
