@@ -14,10 +14,10 @@ use kube::api::{Api, DynamicObject, ListParams, Patch, PatchParams, PostParams};
 use kube::core::GroupVersionKind;
 use serde_json::json;
 
+use support::TestEnv;
 use support::apply::{apply_yaml, dynamic_api, ensure_namespace};
 use support::env::unique_name;
 use support::wait::{Check, deployment_rolled_out, wait_until};
-use support::TestEnv;
 
 const TIMEOUT: Duration = Duration::from_secs(90);
 
@@ -50,33 +50,58 @@ async fn admin(cluster: &str) -> Result<(kube::Client, String)> {
 #[tokio::test]
 async fn deployment_becomes_available_then_rolls_to_new_image() -> Result<()> {
     let (client, ns) = admin("a").await?;
-    apply_yaml(&client, Some(&ns), &deployment_yaml("web", "example.test/web:1", 3)).await?;
+    apply_yaml(
+        &client,
+        Some(&ns),
+        &deployment_yaml("web", "example.test/web:1", 3),
+    )
+    .await?;
     let d = deployment_rolled_out(&client, &ns, "web", TIMEOUT).await?;
     let status = d.status.context("no status")?;
-    assert_eq!(status.available_replicas, Some(3), "first rollout: {status:?}");
+    assert_eq!(
+        status.available_replicas,
+        Some(3),
+        "first rollout: {status:?}"
+    );
 
-    apply_yaml(&client, Some(&ns), &deployment_yaml("web", "example.test/web:2", 3)).await?;
+    apply_yaml(
+        &client,
+        Some(&ns),
+        &deployment_yaml("web", "example.test/web:2", 3),
+    )
+    .await?;
     deployment_rolled_out(&client, &ns, "web", TIMEOUT).await?;
 
     // Every replica now runs the new image: the only ReplicaSet with replicas is the new one.
     let rs_api: Api<ReplicaSet> = Api::namespaced(client.clone(), &ns);
-    let sets = rs_api.list(&ListParams::default().labels("app=web")).await?;
+    let sets = rs_api
+        .list(&ListParams::default().labels("app=web"))
+        .await?;
     let live: Vec<(String, i32)> = sets
         .items
         .iter()
-        .filter(|rs| rs.spec.as_ref().and_then(|s| s.replicas).unwrap_or(0) > 0)
+        .filter(|rs| rs.spec.replicas.unwrap_or(0) > 0)
         .map(|rs| {
             let image = rs
                 .spec
+                .template
                 .as_ref()
-                .and_then(|s| s.template.as_ref())
                 .and_then(|t| t.spec.as_ref())
                 .map(|p| p.containers[0].image.clone().unwrap_or_default())
                 .unwrap_or_default();
-            (image, rs.status.as_ref().map_or(0, |s| s.ready_replicas.unwrap_or(0)))
+            (
+                image,
+                rs.status
+                    .as_ref()
+                    .map_or(0, |s| s.ready_replicas.unwrap_or(0)),
+            )
         })
         .collect();
-    assert_eq!(live, vec![("example.test/web:2".to_owned(), 3)], "ReplicaSets: {live:?}");
+    assert_eq!(
+        live,
+        vec![("example.test/web:2".to_owned(), 3)],
+        "ReplicaSets: {live:?}"
+    );
     assert_eq!(sets.items.len(), 2, "old ReplicaSet kept for rollback");
     Ok(())
 }
@@ -151,25 +176,39 @@ async fn argo_canary_pauses_then_advances_when_pause_condition_cleared() -> Resu
 
     // First revision: no stable version yet, so Argo promotes it straight to healthy.
     apply_yaml(&admin, Some(&ns), &rollout_yaml("example.test/shop:1")).await?;
-    wait_rollout(&api, "first revision healthy", TIMEOUT, |_, _, phase, promoted| {
-        phase == "Healthy" && promoted
-    })
+    wait_rollout(
+        &api,
+        "first revision healthy",
+        TIMEOUT,
+        |_, _, phase, promoted| phase == "Healthy" && promoted,
+    )
     .await?;
 
     // Second revision walks the canary steps and stops at the indefinite pause (step 1).
     apply_yaml(&admin, Some(&ns), &rollout_yaml("example.test/shop:2")).await?;
-    let paused = wait_rollout(&api, "canary paused at step 1", TIMEOUT, |step, pauses, _, _| {
-        step == 1 && pauses > 0
-    })
+    let paused = wait_rollout(
+        &api,
+        "canary paused at step 1",
+        TIMEOUT,
+        |step, pauses, _, _| step == 1 && pauses > 0,
+    )
     .await?;
     let conds = &paused.data["status"]["pauseConditions"];
-    assert_eq!(conds[0]["reason"], "CanaryPauseStep", "pause conditions: {conds}");
+    assert_eq!(
+        conds[0]["reason"], "CanaryPauseStep",
+        "pause conditions: {conds}"
+    );
     assert_eq!(paused.data["status"]["phase"], "Paused");
 
     // It stays there: nothing advances a `pause: {}` step on its own.
     tokio::time::sleep(Duration::from_secs(3)).await;
     let still = api.get("shop").await?;
-    assert_eq!(rollout_state(&still).0, 1, "advanced without a promote: {}", still.data["status"]);
+    assert_eq!(
+        rollout_state(&still).0,
+        1,
+        "advanced without a promote: {}",
+        still.data["status"]
+    );
 
     // Promote as the on-call user: the status merge patch from shared/reference/actions.md.
     let oncall = env.client("a-oncall").await?;
@@ -184,11 +223,20 @@ async fn argo_canary_pauses_then_advances_when_pause_condition_cleared() -> Resu
         .context("promote (clear pauseConditions) as a-oncall")?;
 
     // Step 2 (setWeight 50), then the timed pause at step 3...
-    wait_rollout(&api, "canary at timed pause (step 3)", TIMEOUT, |step, _, _, _| step >= 3).await?;
+    wait_rollout(
+        &api,
+        "canary at timed pause (step 3)",
+        TIMEOUT,
+        |step, _, _, _| step >= 3,
+    )
+    .await?;
     // ...which ends by itself after 10 s; then the canary is promoted to stable.
-    let done = wait_rollout(&api, "rollout completed", TIMEOUT, |step, pauses, phase, promoted| {
-        step == 4 && pauses == 0 && phase == "Healthy" && promoted
-    })
+    let done = wait_rollout(
+        &api,
+        "rollout completed",
+        TIMEOUT,
+        |step, pauses, phase, promoted| step == 4 && pauses == 0 && phase == "Healthy" && promoted,
+    )
     .await?;
     assert_eq!(done.data["status"]["currentStepIndex"], 4);
     Ok(())
@@ -197,7 +245,12 @@ async fn argo_canary_pauses_then_advances_when_pause_condition_cleared() -> Resu
 #[tokio::test]
 async fn flagger_canary_initialises_primary() -> Result<()> {
     let (client, ns) = admin("a").await?;
-    apply_yaml(&client, Some(&ns), &deployment_yaml("podinfo", "example.test/podinfo:1", 2)).await?;
+    apply_yaml(
+        &client,
+        Some(&ns),
+        &deployment_yaml("podinfo", "example.test/podinfo:1", 2),
+    )
+    .await?;
     apply_yaml(
         &client,
         Some(&ns),
@@ -230,12 +283,18 @@ spec:
     })
     .await?;
     let deployments: Api<Deployment> = Api::namespaced(client.clone(), &ns);
-    let primary = deployments.get("podinfo-primary").await.context("primary Deployment")?;
+    let primary = deployments
+        .get("podinfo-primary")
+        .await
+        .context("primary Deployment")?;
     let ready = primary.status.and_then(|s| s.ready_replicas).unwrap_or(0);
-    ensure!(ready == 2, "podinfo-primary has {ready} ready replicas, want 2");
+    ensure!(
+        ready == 2,
+        "podinfo-primary has {ready} ready replicas, want 2"
+    );
     // Flagger scales the target to zero once the primary serves.
     let target = deployments.get("podinfo").await?;
-    assert_eq!(target.spec.and_then(|s| s.replicas), Some(0));
+    assert_eq!(target.spec.replicas, Some(0));
     Ok(())
 }
 
@@ -258,29 +317,64 @@ async fn can_i(context: &str, verb: &str, group: &str, resource: &str, sub: &str
 async fn viewer_cannot_patch_rollouts_and_oncall_can() -> Result<()> {
     for c in ["a", "b"] {
         let (viewer, oncall) = (format!("{c}-viewer"), format!("{c}-oncall"));
-        assert!(!can_i(&viewer, "patch", "argoproj.io", "rollouts", "").await?, "{viewer} patch rollouts");
-        assert!(!can_i(&viewer, "patch", "argoproj.io", "rollouts", "status").await?, "{viewer} patch rollouts/status");
-        assert!(can_i(&viewer, "list", "argoproj.io", "rollouts", "").await?, "{viewer} list rollouts");
-        assert!(can_i(&oncall, "patch", "argoproj.io", "rollouts", "").await?, "{oncall} patch rollouts");
-        assert!(can_i(&oncall, "patch", "argoproj.io", "rollouts", "status").await?, "{oncall} patch rollouts/status");
-        assert!(can_i(&oncall, "patch", "flagger.app", "canaries", "").await?, "{oncall} patch canaries");
-        assert!(can_i(&oncall, "patch", "apps", "deployments", "").await?, "{oncall} patch deployments");
-        assert!(!can_i(&oncall, "delete", "apps", "deployments", "").await?, "{oncall} delete deployments");
+        assert!(
+            !can_i(&viewer, "patch", "argoproj.io", "rollouts", "").await?,
+            "{viewer} patch rollouts"
+        );
+        assert!(
+            !can_i(&viewer, "patch", "argoproj.io", "rollouts", "status").await?,
+            "{viewer} patch rollouts/status"
+        );
+        assert!(
+            can_i(&viewer, "list", "argoproj.io", "rollouts", "").await?,
+            "{viewer} list rollouts"
+        );
+        assert!(
+            can_i(&oncall, "patch", "argoproj.io", "rollouts", "").await?,
+            "{oncall} patch rollouts"
+        );
+        assert!(
+            can_i(&oncall, "patch", "argoproj.io", "rollouts", "status").await?,
+            "{oncall} patch rollouts/status"
+        );
+        assert!(
+            can_i(&oncall, "patch", "flagger.app", "canaries", "").await?,
+            "{oncall} patch canaries"
+        );
+        assert!(
+            can_i(&oncall, "patch", "apps", "deployments", "").await?,
+            "{oncall} patch deployments"
+        );
+        assert!(
+            !can_i(&oncall, "delete", "apps", "deployments", "").await?,
+            "{oncall} delete deployments"
+        );
     }
 
     // And for real: a dry-run patch of a Deployment is refused for viewer, accepted for oncall.
     let (admin, ns) = admin("a").await?;
-    apply_yaml(&admin, Some(&ns), &deployment_yaml("rbac", "example.test/rbac:1", 1)).await?;
+    apply_yaml(
+        &admin,
+        Some(&ns),
+        &deployment_yaml("rbac", "example.test/rbac:1", 1),
+    )
+    .await?;
     let env = TestEnv::get()?;
     let patch = Patch::Merge(json!({"spec": {"paused": true}}));
-    let dry = PatchParams { dry_run: true, ..PatchParams::default() };
+    let dry = PatchParams {
+        dry_run: true,
+        ..PatchParams::default()
+    };
     let viewer: Api<Deployment> = Api::namespaced(env.client("a-viewer").await?, &ns);
     match viewer.patch("rbac", &dry, &patch).await {
         Err(kube::Error::Api(e)) => assert_eq!(e.code, 403, "viewer patch: {e:?}"),
         other => panic!("viewer patch should be forbidden, got {other:?}"),
     }
     let oncall: Api<Deployment> = Api::namespaced(env.client("a-oncall").await?, &ns);
-    let patched = oncall.patch("rbac", &dry, &patch).await.context("oncall dry-run patch")?;
-    assert_eq!(patched.spec.and_then(|s| s.paused), Some(true));
+    let patched = oncall
+        .patch("rbac", &dry, &patch)
+        .await
+        .context("oncall dry-run patch")?;
+    assert_eq!(patched.spec.paused, Some(true));
     Ok(())
 }

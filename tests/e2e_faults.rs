@@ -23,7 +23,10 @@ async fn list_namespaces(client: &kube::Client) -> Result<usize> {
 }
 
 /// Run a request with a deadline; Err(()) if it did not finish in time.
-async fn within<T>(d: Duration, f: impl std::future::Future<Output = T>) -> std::result::Result<T, ()> {
+async fn within<T>(
+    d: Duration,
+    f: impl std::future::Future<Output = T>,
+) -> std::result::Result<T, ()> {
     tokio::time::timeout(d, f).await.map_err(|_| ())
 }
 
@@ -39,8 +42,14 @@ async fn fault_proxy_modes_switch_at_runtime() -> Result<()> {
     // delay: a request is at least one delayed chunk each way slower
     proxy.set_mode(Mode::Delay(Duration::from_millis(700)));
     let t = Instant::now();
-    list_namespaces(&client).await.context("request through delay")?;
-    assert!(t.elapsed() >= Duration::from_millis(1400), "delay mode took only {:?}", t.elapsed());
+    list_namespaces(&client)
+        .await
+        .context("request through delay")?;
+    assert!(
+        t.elapsed() >= Duration::from_millis(1400),
+        "delay mode took only {:?}",
+        t.elapsed()
+    );
 
     // blackhole: the request hangs (no answer, no error) ...
     proxy.set_mode(Mode::Blackhole);
@@ -75,17 +84,24 @@ async fn apiserver_stops_and_restarts_with_its_data() -> Result<()> {
     env.stop_apiserver("b").await?;
     let down = within(Duration::from_secs(10), list_namespaces(&client)).await;
     let restart = env.start_apiserver("b").await;
-    assert!(matches!(down, Ok(Err(_))), "request to a stopped apiserver: {down:?}");
+    assert!(
+        matches!(down, Ok(Err(_))),
+        "request to a stopped apiserver: {down:?}"
+    );
     restart?;
 
     // Same port, same certs (the old client works), same data.
     let api: Api<Namespace> = Api::all(client.clone());
-    wait_until("namespace visible after restart", Duration::from_secs(30), || async {
-        Ok(match api.get_opt(&ns).await? {
-            Some(_) => Check::Done(()),
-            None => Check::NotYet(format!("{ns} missing")),
-        })
-    })
+    wait_until(
+        "namespace visible after restart",
+        Duration::from_secs(30),
+        || async {
+            Ok(match api.get_opt(&ns).await? {
+                Some(_) => Check::Done(()),
+                None => Check::NotYet(format!("{ns} missing")),
+            })
+        },
+    )
     .await?;
     Ok(())
 }

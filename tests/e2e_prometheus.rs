@@ -15,14 +15,21 @@ const OBJECTIVE_BUDGET: f64 = 0.001; // 99.9 % SLO
 struct Lcg(u64);
 impl Lcg {
     fn next(&mut self, n: u64) -> u64 {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         (self.0 >> 33) % n
     }
 }
 
 /// Counter value at `t` from a list of (t, value) samples (last sample at or before t).
 fn at(samples: &[(i64, f64)], t: i64) -> f64 {
-    samples.iter().take_while(|(ts, _)| *ts <= t).last().map_or(0.0, |(_, v)| *v)
+    samples
+        .iter()
+        .take_while(|(ts, _)| *ts <= t)
+        .last()
+        .map_or(0.0, |(_, v)| *v)
 }
 
 #[tokio::test]
@@ -30,7 +37,9 @@ async fn burn_rate_query_matches_pushed_data() -> Result<()> {
     let env = TestEnv::get()?;
     let run = unique_name("burn");
     // Fixed evaluation time: a whole minute, safely in the past.
-    let now_s = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs() as i64;
+    let now_s = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)?
+        .as_secs() as i64;
     let eval_s = now_s / 60 * 60 - 60;
     let (eval_ms, start_ms) = (eval_s * 1000, (eval_s - 2 * 3600) * 1000);
 
@@ -38,8 +47,10 @@ async fn burn_rate_query_matches_pushed_data() -> Result<()> {
     // ~0.5 % in the first hour and ~2 % in the second, so a query over the wrong window
     // gives a clearly different answer.
     let mut rng = Lcg(42);
-    let (mut total, mut errors) = (Series::new("shipdeck_e2e_requests_total", &[("run", &run)]),
-                                   Series::new("shipdeck_e2e_errors_total", &[("run", &run)]));
+    let (mut total, mut errors) = (
+        Series::new("shipdeck_e2e_requests_total", &[("run", &run)]),
+        Series::new("shipdeck_e2e_errors_total", &[("run", &run)]),
+    );
     let (mut n, mut e) = (0.0, 0.0);
     let mut t = start_ms;
     while t <= eval_ms {
@@ -73,7 +84,10 @@ async fn burn_rate_query_matches_pushed_data() -> Result<()> {
         );
         // The data was built so the windows differ: make sure the check can fail.
         if window_h == 1 {
-            assert!(expected > 14.4, "1h burn should be page-level, computed {expected}");
+            assert!(
+                expected > 14.4,
+                "1h burn should be page-level, computed {expected}"
+            );
         }
     }
     Ok(())

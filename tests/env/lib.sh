@@ -2,11 +2,12 @@
 # Shared settings for tests/env/{build,up,down,ctl}. Sourced, not executed.
 #
 # Versions: Kubernetes 1.34.1 is exactly the library version Argo Rollouts v1.9.3 pins
-# (k8s.io/* v0.34.1), so the Go build cache shares the compiled client-go/apimachinery
+# (k8s.io/* v0.34.1; v1.9.2 and v1.9.3 alike), so the Go build cache shares the compiled client-go/apimachinery
 # packages between the two builds. kubeadm pairs Kubernetes 1.34 with etcd 3.6.x.
 K8S_VERSION=v1.34.1
 ETCD_VERSION=v3.6.5
-ARGO_ROLLOUTS_VERSION=v1.9.3
+# (v1.9.3 needs go >= 1.26.10; v1.9.2 pins the same k8s libraries and builds with older Go.)
+ARGO_ROLLOUTS_VERSION=v1.9.2
 FLAGGER_VERSION=v1.44.0
 KWOK_VERSION=v0.8.0
 

@@ -45,10 +45,19 @@ pub async fn apply_value(
         .clone()
         .ok_or_else(|| anyhow!("{} without metadata.name", types.kind))?;
     let gvk = GroupVersionKind::try_from(&types)?;
-    let api = dynamic_api(client, &gvk, obj.metadata.namespace.as_deref().or(namespace)).await?;
-    api.patch(&name, &PatchParams::apply(FIELD_MANAGER).force(), &Patch::Apply(&obj))
-        .await
-        .with_context(|| format!("applying {} {name}", types.kind))
+    let api = dynamic_api(
+        client,
+        &gvk,
+        obj.metadata.namespace.as_deref().or(namespace),
+    )
+    .await?;
+    api.patch(
+        &name,
+        &PatchParams::apply(FIELD_MANAGER).force(),
+        &Patch::Apply(&obj),
+    )
+    .await
+    .with_context(|| format!("applying {} {name}", types.kind))
 }
 
 /// An `Api<DynamicObject>` for a kind, resolved through discovery.

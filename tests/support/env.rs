@@ -62,7 +62,11 @@ impl TestEnv {
                 );
             }
             let up = repo_root().join("tests/env/up");
-            eprintln!("[support] {} missing; running {}", env_sh.display(), up.display());
+            eprintln!(
+                "[support] {} missing; running {}",
+                env_sh.display(),
+                up.display()
+            );
             let status = Command::new(&up)
                 .status()
                 .with_context(|| format!("running {}", up.display()))?;
@@ -112,7 +116,8 @@ impl TestEnv {
 
     /// `https://127.0.0.1:<port>` of a cluster's apiserver.
     pub fn apiserver_url(&self, cluster: &str) -> Result<String> {
-        self.cluster_var(cluster, "APISERVER_URL").map(str::to_owned)
+        self.cluster_var(cluster, "APISERVER_URL")
+            .map(str::to_owned)
     }
 
     /// The apiserver's loopback address, e.g. to put a [`crate::support::proxy::FaultProxy`] in front.
@@ -123,7 +128,8 @@ impl TestEnv {
 
     /// Base URL of the cluster's Flagger loadtester (webhooks, rollback/confirm gates).
     pub fn loadtester_url(&self, cluster: &str) -> Result<String> {
-        self.cluster_var(cluster, "LOADTESTER_URL").map(str::to_owned)
+        self.cluster_var(cluster, "LOADTESTER_URL")
+            .map(str::to_owned)
     }
 
     /// Client config for a context such as `a-admin`, `b-oncall` or `a-viewer`.
@@ -189,7 +195,12 @@ fn parse_env_sh(text: &str) -> HashMap<String, String> {
     text.lines()
         .filter_map(|l| l.trim().strip_prefix("export "))
         .filter_map(|l| l.split_once('='))
-        .map(|(k, v)| (k.to_owned(), v.trim_matches(|c| c == '\'' || c == '"').to_owned()))
+        .map(|(k, v)| {
+            (
+                k.to_owned(),
+                v.trim_matches(|c| c == '\'' || c == '"').to_owned(),
+            )
+        })
         .collect()
 }
 
@@ -202,7 +213,11 @@ pub fn unique_name(prefix: &str) -> String {
         .map(|d| d.subsec_nanos())
         .unwrap_or(0);
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    format!("{prefix}-{:x}{:x}{n}", std::process::id() % 4096, nanos % 65536)
+    format!(
+        "{prefix}-{:x}{:x}{n}",
+        std::process::id() % 4096,
+        nanos % 65536
+    )
 }
 
 #[cfg(test)]

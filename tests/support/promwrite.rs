@@ -20,8 +20,15 @@ impl Series {
     /// A series named `name` with extra labels.
     pub fn new(name: &str, labels: &[(&str, &str)]) -> Series {
         let mut all = vec![("__name__".to_owned(), name.to_owned())];
-        all.extend(labels.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
-        Series { labels: all, samples: Vec::new() }
+        all.extend(
+            labels
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+        );
+        Series {
+            labels: all,
+            samples: Vec::new(),
+        }
     }
 
     /// Add a sample at `timestamp_ms`.
@@ -81,7 +88,10 @@ pub async fn push(prometheus_url: &str, series: &[Series]) -> Result<()> {
     let mut n = 0;
     for s in series {
         for chunk in s.samples.chunks(5000) {
-            batch.push(Series { labels: s.labels.clone(), samples: chunk.to_vec() });
+            batch.push(Series {
+                labels: s.labels.clone(),
+                samples: chunk.to_vec(),
+            });
             n += chunk.len();
             if n >= 5000 {
                 send(&http, &url, &batch).await?;
@@ -111,7 +121,10 @@ async fn send(http: &reqwest::Client, url: &str, series: &[Series]) -> Result<()
         .with_context(|| format!("POST {url}"))?;
     let status = resp.status();
     if !status.is_success() {
-        bail!("POST {url}: {status}: {}", resp.text().await.unwrap_or_default());
+        bail!(
+            "POST {url}: {status}: {}",
+            resp.text().await.unwrap_or_default()
+        );
     }
     Ok(())
 }

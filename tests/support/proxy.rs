@@ -44,7 +44,11 @@ impl FaultProxy {
         let addr = listener.local_addr()?;
         let (mode, mode_rx) = watch::channel(Mode::Pass);
         let accept_task = tokio::spawn(accept_loop(listener, upstream, mode_rx));
-        Ok(FaultProxy { addr, mode, accept_task })
+        Ok(FaultProxy {
+            addr,
+            mode,
+            accept_task,
+        })
     }
 
     /// The proxy's address (127.0.0.1:port).

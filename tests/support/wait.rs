@@ -27,13 +27,12 @@ where
     Fut: Future<Output = Result<Check<T>>>,
 {
     let start = Instant::now();
-    let mut last = String::from("never polled");
     loop {
-        match check().await {
+        let last = match check().await {
             Ok(Check::Done(v)) => return Ok(v),
-            Ok(Check::NotYet(state)) => last = state,
-            Err(e) => last = format!("error: {e:#}"),
-        }
+            Ok(Check::NotYet(state)) => state,
+            Err(e) => format!("error: {e:#}"),
+        };
         if start.elapsed() >= timeout {
             bail!("timed out after {timeout:?} waiting for {what}; last state: {last}");
         }
@@ -79,7 +78,7 @@ pub async fn deployment_rolled_out(
     let api: Api<Deployment> = Api::namespaced(client.clone(), namespace);
     let what = format!("deployment {namespace}/{name} rolled out");
     wait_for_object(&api, name, timeout, &what, |d: &Deployment| {
-        let want = d.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1);
+        let want = d.spec.replicas.unwrap_or(1);
         let gen_ = d.metadata.generation.unwrap_or(0);
         let st = d.status.clone().unwrap_or_default();
         let state = format!(
