@@ -39,7 +39,10 @@ fn eval_time() -> i64 {
 struct Lcg(u64);
 impl Lcg {
     fn next(&mut self, n: u64) -> u64 {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         (self.0 >> 33) % n
     }
 }
@@ -72,8 +75,14 @@ impl Traffic {
     }
 
     fn series(&self) -> Vec<Series> {
-        let mut ok = Series::new("http_requests_total", &[("service", &self.service), ("code", "200")]);
-        let mut err = Series::new("http_requests_total", &[("service", &self.service), ("code", "500")]);
+        let mut ok = Series::new(
+            "http_requests_total",
+            &[("service", &self.service), ("code", "200")],
+        );
+        let mut err = Series::new(
+            "http_requests_total",
+            &[("service", &self.service), ("code", "500")],
+        );
         for (t, g, b) in &self.samples {
             ok.samples.push((*t, *g));
             err.samples.push((*t, *b));
@@ -105,7 +114,10 @@ impl Traffic {
             window: "30d".into(),
             cluster: None,
             source: SloSource::Promql {
-                errors: format!("http_requests_total{{service=\"{}\",code=~\"5..\"}}", self.service),
+                errors: format!(
+                    "http_requests_total{{service=\"{}\",code=~\"5..\"}}",
+                    self.service
+                ),
                 total: format!("http_requests_total{{service=\"{}\"}}", self.service),
             },
         }
@@ -113,7 +125,11 @@ impl Traffic {
 }
 
 fn relative(a: f64, b: f64) -> f64 {
-    if a == b { 0.0 } else { (a - b).abs() / a.abs().max(b.abs()) }
+    if a == b {
+        0.0
+    } else {
+        (a - b).abs() / a.abs().max(b.abs())
+    }
 }
 
 fn ratios(report: &SloReport) -> BTreeMap<BurnWindow, Option<f64>> {
@@ -126,13 +142,20 @@ async fn evaluate_and_compare(env: &TestEnv, traffic: &Traffic, eval_s: i64) -> 
     push(&env.prometheus_url, &traffic.series()).await.unwrap();
     let slo = traffic.slo("availability");
     let at = Timestamp::from_second(eval_s).unwrap();
-    let msgs = prometheus::evaluate_at(&Target::new(env.prometheus_url.clone()), std::slice::from_ref(&slo), at).await;
+    let msgs = prometheus::evaluate_at(
+        &Target::new(env.prometheus_url.clone()),
+        std::slice::from_ref(&slo),
+        at,
+    )
+    .await;
     let report = match msgs.as_slice() {
         [Msg::Slo(r)] => r.clone(),
         other => panic!("expected one SLO report, got {other:?}"),
     };
     assert_eq!(report.at, at);
-    let SloSource::Promql { errors, total } = &slo.source else { unreachable!() };
+    let SloSource::Promql { errors, total } = &slo.source else {
+        unreachable!()
+    };
     let budget = 0.001;
     let mut windows: Vec<(String, i64, Option<f64>)> = ratios(&report)
         .into_iter()
@@ -140,7 +163,10 @@ async fn evaluate_and_compare(env: &TestEnv, traffic: &Traffic, eval_s: i64) -> 
         .collect();
     windows.push(("30d (SLO)".into(), 30 * 86400, report.window_ratio));
 
-    println!("\nburn rates for service {} at {at} (objective 99.9 %, budget 0.1 %)", traffic.service);
+    println!(
+        "\nburn rates for service {} at {at} (objective 99.9 %, budget 0.1 %)",
+        traffic.service
+    );
     println!(
         "{:<10} {:>14} {:>14} {:>14} {:>12} {:>12}",
         "window", "shipdeck", "prometheus", "from samples", "rel vs prom", "rel vs samp"
@@ -149,7 +175,9 @@ async fn evaluate_and_compare(env: &TestEnv, traffic: &Traffic, eval_s: i64) -> 
     for (label, secs, got) in &windows {
         let range = label.split_whitespace().next().unwrap();
         let q = format!("sum(rate({errors}[{range}])) / sum(rate({total}[{range}]))");
-        let prom = query_scalar(&env.prometheus_url, &q, eval_s as f64).await.unwrap();
+        let prom = query_scalar(&env.prometheus_url, &q, eval_s as f64)
+            .await
+            .unwrap();
         let samples = traffic.ratio(eval_s, *secs);
         let got = got.unwrap_or(f64::NAN);
         let (rp, rs) = (relative(got, prom), relative(got, samples));
@@ -166,7 +194,11 @@ async fn evaluate_and_compare(env: &TestEnv, traffic: &Traffic, eval_s: i64) -> 
             failures.push(format!("{label}: shipdeck {got} vs samples {samples}"));
         }
     }
-    assert!(failures.is_empty(), "burn rates disagree:\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "burn rates disagree:\n{}",
+        failures.join("\n")
+    );
     report
 }
 
@@ -176,21 +208,29 @@ async fn sustained_burn_pages_and_gates_promote() {
     let eval_s = eval_time();
     // A burn that grows towards now: every window has a clearly different ratio, so a
     // query over the wrong window fails the comparison.
-    let traffic = Traffic::synth(format!("checkout-{}", unique_name("s")), eval_s, |age| match age {
-        ..=300 => 0.028,
-        ..=1800 => 0.024,
-        ..=3600 => 0.016,
-        ..=7200 => 0.005,
-        _ => 0.0005,
-    });
+    let traffic = Traffic::synth(
+        format!("checkout-{}", unique_name("s")),
+        eval_s,
+        |age| match age {
+            ..=300 => 0.028,
+            ..=1800 => 0.024,
+            ..=3600 => 0.016,
+            ..=7200 => 0.005,
+            _ => 0.0005,
+        },
+    );
     let report = evaluate_and_compare(env, &traffic, eval_s).await;
     let r = ratios(&report);
     assert!(r[&BurnWindow::H1].unwrap() / 0.001 > 14.4);
     assert!(r[&BurnWindow::M5].unwrap() / 0.001 > 14.4);
 
     // The real burn into the core: page, and promote on the service's Rollout is gated.
-    let (mut state, slo_name) = state_with(&traffic.service, Timestamp::from_second(eval_s).unwrap());
-    let report = SloReport { slo: slo_name, ..report };
+    let (mut state, slo_name) =
+        state_with(&traffic.service, Timestamp::from_second(eval_s).unwrap());
+    let report = SloReport {
+        slo: slo_name,
+        ..report
+    };
     shipdeck::core::update::update(&mut state, Msg::Slo(report));
     assert_eq!(state.slos[0].alert, AlertLevel::Page);
     let budget = state.slos[0].budget_remaining.unwrap();
@@ -210,24 +250,46 @@ async fn short_spike_burns_5m_but_does_not_page() {
     assert!(r[&BurnWindow::M5].unwrap() / 0.001 > 14.4, "5m burns hard");
     assert!(r[&BurnWindow::H1].unwrap() / 0.001 < 14.4, "1h does not");
 
-    let (mut state, slo_name) = state_with(&traffic.service, Timestamp::from_second(eval_s).unwrap());
-    shipdeck::core::update::update(&mut state, Msg::Slo(SloReport { slo: slo_name, ..report }));
-    assert_eq!(state.slos[0].alert, AlertLevel::None, "a short spike alone never pages");
+    let (mut state, slo_name) =
+        state_with(&traffic.service, Timestamp::from_second(eval_s).unwrap());
+    shipdeck::core::update::update(
+        &mut state,
+        Msg::Slo(SloReport {
+            slo: slo_name,
+            ..report
+        }),
+    );
+    assert_eq!(
+        state.slos[0].alert,
+        AlertLevel::None,
+        "a short spike alone never pages"
+    );
 }
 
 #[tokio::test]
 async fn no_series_is_unknown_not_zero() {
     let env = TestEnv::get().unwrap();
-    let traffic = Traffic { service: format!("ghost-{}", unique_name("n")), samples: Vec::new() };
+    let traffic = Traffic {
+        service: format!("ghost-{}", unique_name("n")),
+        samples: Vec::new(),
+    };
     let slo = traffic.slo("ghost-availability");
     let at = Timestamp::from_second(eval_time()).unwrap();
     let msgs = prometheus::evaluate_at(&Target::new(env.prometheus_url.clone()), &[slo], at).await;
-    let [Msg::Slo(report)] = msgs.as_slice() else { panic!("{msgs:?}") };
+    let [Msg::Slo(report)] = msgs.as_slice() else {
+        panic!("{msgs:?}")
+    };
     assert!(report.ratios.iter().all(|(_, r)| r.is_none()), "{report:?}");
     assert_eq!(report.window_ratio, None);
 
     let (mut state, slo_name) = state_with(&traffic.service, at);
-    shipdeck::core::update::update(&mut state, Msg::Slo(SloReport { slo: slo_name, ..report.clone() }));
+    shipdeck::core::update::update(
+        &mut state,
+        Msg::Slo(SloReport {
+            slo: slo_name,
+            ..report.clone()
+        }),
+    );
     let s = &state.slos[0];
     assert_eq!(s.alert, AlertLevel::Unknown);
     assert_eq!(s.unknown_since, Some(at));
@@ -252,20 +314,37 @@ async fn unreachable_prometheus_is_unknown_not_zero() {
     shipdeck::core::update::update(&mut state, Msg::Slo(known));
     assert_eq!(state.slos[0].alert, AlertLevel::None);
 
-    let slo = Traffic { service: service.into(), samples: Vec::new() }.slo(&slo_name);
-    let later = state.now.checked_add(jiff::SignedDuration::from_secs(30)).unwrap();
+    let slo = Traffic {
+        service: service.into(),
+        samples: Vec::new(),
+    }
+    .slo(&slo_name);
+    let later = state
+        .now
+        .checked_add(jiff::SignedDuration::from_secs(30))
+        .unwrap();
     let msgs = prometheus::evaluate_at(&Target::new(url), &[slo], later).await;
-    let [Msg::SloUnavailable { slo, at, error }] = msgs.as_slice() else { panic!("{msgs:?}") };
+    let [Msg::SloUnavailable { slo, at, error }] = msgs.as_slice() else {
+        panic!("{msgs:?}")
+    };
     assert_eq!(*at, later);
     println!("unreachable Prometheus: {error}");
     shipdeck::core::update::update(
         &mut state,
-        Msg::SloUnavailable { slo: slo.clone(), at: *at, error: error.clone() },
+        Msg::SloUnavailable {
+            slo: slo.clone(),
+            at: *at,
+            error: error.clone(),
+        },
     );
     let s = &state.slos[0];
     assert_eq!(s.alert, AlertLevel::Unknown);
     assert_eq!(s.unknown_since, Some(later));
-    assert!(s.burn.values().all(Option::is_none), "no zeros: {:?}", s.burn);
+    assert!(
+        s.burn.values().all(Option::is_none),
+        "no zeros: {:?}",
+        s.burn
+    );
     assert_eq!(s.budget_remaining, None);
 }
 
@@ -298,11 +377,19 @@ async fn sloth_and_pyrra_rules_are_read() {
     for (w, v) in &windows {
         series.push(gauge(
             format!("slo:sli_error:ratio_rate{w}"),
-            &[("sloth_service", "payments"), ("sloth_slo", &sloth_slo), ("sloth_window", w)],
+            &[
+                ("sloth_service", "payments"),
+                ("sloth_slo", &sloth_slo),
+                ("sloth_window", w),
+            ],
             *v,
         ));
         let pyrra_w = if *w == "30d" { "4w2d" } else { w };
-        series.push(gauge(format!("http_requests:burnrate{pyrra_w}"), &[("slo", &id)], *v * 2.0));
+        series.push(gauge(
+            format!("http_requests:burnrate{pyrra_w}"),
+            &[("slo", &id)],
+            *v * 2.0,
+        ));
     }
     push(&env.prometheus_url, &series).await.unwrap();
 
@@ -315,12 +402,26 @@ async fn sloth_and_pyrra_rules_are_read() {
         source,
     };
     let slos = [
-        base("sloth", SloSource::Sloth { sloth_service: "payments".into(), sloth_slo: sloth_slo.clone() }),
-        base("pyrra", SloSource::Pyrra { metric: "http_requests_total".into(), matchers: format!("slo=\"{id}\"") }),
+        base(
+            "sloth",
+            SloSource::Sloth {
+                sloth_service: "payments".into(),
+                sloth_slo: sloth_slo.clone(),
+            },
+        ),
+        base(
+            "pyrra",
+            SloSource::Pyrra {
+                metric: "http_requests_total".into(),
+                matchers: format!("slo=\"{id}\""),
+            },
+        ),
     ];
     let at = Timestamp::from_second(eval_s).unwrap();
     let msgs = prometheus::evaluate_at(&Target::new(env.prometheus_url.clone()), &slos, at).await;
-    let [Msg::Slo(sloth), Msg::Slo(pyrra)] = msgs.as_slice() else { panic!("{msgs:?}") };
+    let [Msg::Slo(sloth), Msg::Slo(pyrra)] = msgs.as_slice() else {
+        panic!("{msgs:?}")
+    };
     for (i, (w, r)) in sloth.ratios.iter().enumerate() {
         assert_eq!(*r, Some(windows[i].1), "sloth {w:?}");
         assert_eq!(pyrra.ratios[i].1, Some(windows[i].1 * 2.0), "pyrra {w:?}");

@@ -6,7 +6,9 @@ use std::collections::BTreeMap;
 use jiff::Timestamp;
 
 use shipdeck::core::effect::Effect;
-use shipdeck::core::facts::{CanaryStep, ObjectFacts, ObjectMeta, PauseCondition, PauseReason, RolloutFacts};
+use shipdeck::core::facts::{
+    CanaryStep, ObjectFacts, ObjectMeta, PauseCondition, PauseReason, RolloutFacts,
+};
 use shipdeck::core::model::{Cluster, SloSpec};
 use shipdeck::core::msg::{Key, Msg};
 use shipdeck::core::slo_eval;
@@ -26,7 +28,12 @@ pub fn state_with(service: &str, now: Timestamp) -> (State, String) {
         window: jiff::SignedDuration::from_hours(720),
         window_label: "30d".into(),
     };
-    let mut state = State::new(now, Settings::default(), vec![Cluster::new("a")], vec![slo_eval::initial(spec)]);
+    let mut state = State::new(
+        now,
+        Settings::default(),
+        vec![Cluster::new("a")],
+        vec![slo_eval::initial(spec)],
+    );
     let mut labels = BTreeMap::new();
     labels.insert("app.kubernetes.io/name".to_owned(), service.to_owned());
     let rollout = RolloutFacts {
@@ -42,7 +49,11 @@ pub fn state_with(service: &str, now: Timestamp) -> (State, String) {
         },
         replicas: 4,
         strategy: "canary".into(),
-        steps: vec![CanaryStep::SetWeight(20), CanaryStep::Pause(None), CanaryStep::SetWeight(100)],
+        steps: vec![
+            CanaryStep::SetWeight(20),
+            CanaryStep::Pause(None),
+            CanaryStep::SetWeight(100),
+        ],
         images: vec!["shop/web:2".into()],
         observed_generation: Some("2".into()),
         phase: Some("Paused".into()),
@@ -60,7 +71,13 @@ pub fn state_with(service: &str, now: Timestamp) -> (State, String) {
         available_replicas: 5,
         ..RolloutFacts::default()
     };
-    update(&mut state, Msg::Upsert { cluster: "a".into(), facts: ObjectFacts::Rollout(rollout) });
+    update(
+        &mut state,
+        Msg::Upsert {
+            cluster: "a".into(),
+            facts: ObjectFacts::Rollout(rollout),
+        },
+    );
     settle(&mut state);
     (state, slo_name)
 }
@@ -75,20 +92,40 @@ fn key(state: &mut State, k: Key) -> Vec<Effect> {
 /// not execute; typing the name and confirming yields Execute with the override.
 pub fn assert_gate(state: &mut State, service: &str) {
     let selected = state.selected_release().map(|r| r.key.name.clone());
-    assert_eq!(selected.as_deref(), Some(ROLLOUT), "the Rollout is selected");
+    assert_eq!(
+        selected.as_deref(),
+        Some(ROLLOUT),
+        "the Rollout is selected"
+    );
     let effects = key(state, Key::Char('p'));
-    assert!(!effects.iter().any(|e| matches!(e, Effect::Execute { .. })), "{effects:?}");
-    let modal = state.view.modal.as_ref().expect("p opens the confirmation modal");
+    assert!(
+        !effects.iter().any(|e| matches!(e, Effect::Execute { .. })),
+        "{effects:?}"
+    );
+    let modal = state
+        .view
+        .modal
+        .as_ref()
+        .expect("p opens the confirmation modal");
     assert_eq!(modal.must_type.as_deref(), Some(service));
-    let gate = modal.gate.clone().expect("the gate is recorded in the modal");
+    let gate = modal
+        .gate
+        .clone()
+        .expect("the gate is recorded in the modal");
     assert_eq!(gate.service, service);
     assert!(gate.burn > 14.4, "{gate:?}");
 
     let effects = key(state, Key::Char('y'));
-    assert!(!effects.iter().any(|e| matches!(e, Effect::Execute { .. })), "y alone must not execute: {effects:?}");
+    assert!(
+        !effects.iter().any(|e| matches!(e, Effect::Execute { .. })),
+        "y alone must not execute: {effects:?}"
+    );
     assert!(state.view.modal.is_some());
     let effects = key(state, Key::Enter);
-    assert!(!effects.iter().any(|e| matches!(e, Effect::Execute { .. })), "Enter on Cancel must not execute");
+    assert!(
+        !effects.iter().any(|e| matches!(e, Effect::Execute { .. })),
+        "Enter on Cancel must not execute"
+    );
 
     // Enter on Cancel closed it: open again, type the name, move to Confirm, Enter.
     if state.view.modal.is_none() {
@@ -104,7 +141,11 @@ pub fn assert_gate(state: &mut State, service: &str) {
     let executed: Vec<_> = effects
         .iter()
         .filter_map(|e| match e {
-            Effect::Execute { plan, gate_override, .. } => Some((plan, gate_override)),
+            Effect::Execute {
+                plan,
+                gate_override,
+                ..
+            } => Some((plan, gate_override)),
             _ => None,
         })
         .collect();

@@ -68,7 +68,8 @@ pub fn build_client(target: &Target) -> Result<reqwest::Client, PromError> {
             message,
         };
         let pem = std::fs::read(path).map_err(|e| ca_err(e.to_string()))?;
-        let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| ca_err(e.to_string()))?;
+        let certs =
+            reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| ca_err(e.to_string()))?;
         if certs.is_empty() {
             return Err(ca_err("no PEM certificate in the file".into()));
         }
@@ -76,7 +77,9 @@ pub fn build_client(target: &Target) -> Result<reqwest::Client, PromError> {
             builder = builder.add_root_certificate(cert);
         }
     }
-    builder.build().map_err(|e| PromError::Client(error_chain(&e)))
+    builder
+        .build()
+        .map_err(|e| PromError::Client(error_chain(&e)))
 }
 
 /// The bearer token, read fresh from its file.
@@ -115,9 +118,11 @@ pub async fn instant_query(
     at: Timestamp,
 ) -> Result<BTreeMap<String, f64>, PromError> {
     let timeout = format!("{}s", target.timeout.as_secs().max(1));
-    let mut req = client
-        .post(target.query_url())
-        .form(&[("query", promql), ("time", &time_param(at)), ("timeout", &timeout)]);
+    let mut req = client.post(target.query_url()).form(&[
+        ("query", promql),
+        ("time", &time_param(at)),
+        ("timeout", &timeout),
+    ]);
     if let Some(auth) = bearer(target).await? {
         req = req.header(AUTHORIZATION, auth);
     }
@@ -139,7 +144,9 @@ pub async fn instant_query(
     let mut body: Vec<u8> = Vec::new();
     while let Some(chunk) = resp.chunk().await.map_err(transport)? {
         if body.len() + chunk.len() > MAX_BODY {
-            return Err(PromError::Decode(format!("answer larger than {MAX_BODY} bytes")));
+            return Err(PromError::Decode(format!(
+                "answer larger than {MAX_BODY} bytes"
+            )));
         }
         body.extend_from_slice(&chunk);
     }
@@ -182,7 +189,10 @@ mod tests {
         assert_eq!(v.to_str().unwrap(), "Bearer abc");
         assert!(v.is_sensitive());
         std::fs::write(&path, "rotated").unwrap();
-        assert_eq!(bearer(&t).await.unwrap().unwrap().to_str().unwrap(), "Bearer rotated");
+        assert_eq!(
+            bearer(&t).await.unwrap().unwrap().to_str().unwrap(),
+            "Bearer rotated"
+        );
         std::fs::write(&path, "se\u{1}cret").unwrap();
         let e = bearer(&t).await.unwrap_err().to_string();
         assert!(!e.contains("cret"), "token leaked: {e}");

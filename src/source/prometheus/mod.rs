@@ -18,7 +18,9 @@ use tokio::task::JoinHandle;
 
 pub use client::{Target, build_client, time_param};
 pub use error::PromError;
-pub use query::{SLO_WINDOW_LABEL, WindowQuery, batched_query, escape_label_value, prom_duration, window_queries};
+pub use query::{
+    SLO_WINDOW_LABEL, WindowQuery, batched_query, escape_label_value, prom_duration, window_queries,
+};
 pub use response::parse_value;
 
 use crate::config::{Config, SloConfig, parse_window};
@@ -107,7 +109,11 @@ pub fn spawn_all(assignment: Assignment, tx: mpsc::Sender<Msg>) -> Vec<JoinHandl
             let at = Timestamp::now();
             for slo in names {
                 let error = Untrusted::new("no Prometheus configured for this SLO".to_owned());
-                if tx.send(Msg::SloUnavailable { slo, at, error }).await.is_err() {
+                if tx
+                    .send(Msg::SloUnavailable { slo, at, error })
+                    .await
+                    .is_err()
+                {
                     return;
                 }
             }
@@ -159,7 +165,12 @@ pub async fn evaluate_at(target: &Target, slos: &[SloConfig], at: Timestamp) -> 
 
 /// One round: one batched query per SLO, sequentially. Once the server proved unreachable
 /// in this round, the remaining SLOs get the same error without another wait.
-async fn evaluate_with(client: &reqwest::Client, target: &Target, slos: &[SloConfig], at: Timestamp) -> Vec<Msg> {
+async fn evaluate_with(
+    client: &reqwest::Client,
+    target: &Target,
+    slos: &[SloConfig],
+    at: Timestamp,
+) -> Vec<Msg> {
     let mut out = Vec::with_capacity(slos.len());
     let mut down: Option<String> = None;
     for slo in slos {
@@ -183,7 +194,11 @@ async fn evaluate_with(client: &reqwest::Client, target: &Target, slos: &[SloCon
 }
 
 /// A report from the samples of one batched answer.
-fn report(slo: &SloConfig, at: Timestamp, values: &std::collections::BTreeMap<String, f64>) -> SloReport {
+fn report(
+    slo: &SloConfig,
+    at: Timestamp,
+    values: &std::collections::BTreeMap<String, f64>,
+) -> SloReport {
     SloReport {
         slo: slo.name.clone(),
         at,
@@ -204,7 +219,9 @@ fn unavailable(slo: &SloConfig, at: Timestamp, error: String) -> Msg {
 }
 
 fn unavailable_all(slos: &[SloConfig], at: Timestamp, e: &PromError) -> Vec<Msg> {
-    slos.iter().map(|s| unavailable(s, at, e.to_string())).collect()
+    slos.iter()
+        .map(|s| unavailable(s, at, e.to_string()))
+        .collect()
 }
 
 #[cfg(test)]

@@ -58,10 +58,13 @@ fn error_ratio(source: &SloSource, window: &str, seconds: i64) -> String {
     match source {
         // No error series at all means no errors (as Sloth does); no total series means no
         // data, and the ratio stays missing.
-        SloSource::Promql { errors, total } => format!(
-            "((sum(rate({errors}[{window}])) or vector(0)) / sum(rate({total}[{window}])))"
-        ),
-        SloSource::Sloth { sloth_service, sloth_slo } => {
+        SloSource::Promql { errors, total } => {
+            format!("((sum(rate({errors}[{window}])) or vector(0)) / sum(rate({total}[{window}])))")
+        }
+        SloSource::Sloth {
+            sloth_service,
+            sloth_slo,
+        } => {
             // Sloth records 5m…3d, plus the period as written in its spec (`ratio_rate30d`),
             // so the configured window must be spelled as in the Sloth spec.
             format!(
@@ -155,7 +158,10 @@ mod tests {
     fn raw_promql_substitutes_every_window() {
         let qs = window_queries(&slo(promql(), "30d"));
         let labels: Vec<&str> = qs.iter().map(|q| q.label.as_str()).collect();
-        assert_eq!(labels, ["5m", "30m", "1h", "2h", "6h", "1d", "3d", SLO_WINDOW_LABEL]);
+        assert_eq!(
+            labels,
+            ["5m", "30m", "1h", "2h", "6h", "1d", "3d", SLO_WINDOW_LABEL]
+        );
         assert_eq!(
             qs[0].expr,
             "((sum(rate(http_requests_total{service=\"checkout\",code=~\"5..\"}[5m])) or vector(0)) \
@@ -171,7 +177,10 @@ mod tests {
         assert_eq!(q.matches(" or label_replace(").count(), 7);
         assert!(q.starts_with("label_replace(((sum(rate("), "{q}");
         assert!(q.contains(", \"window\", \"5m\", \"\", \"\")"), "{q}");
-        assert!(q.ends_with("[28d]))), \"window\", \"slo_window\", \"\", \"\")"), "{q}");
+        assert!(
+            q.ends_with("[28d]))), \"window\", \"slo_window\", \"\", \"\")"),
+            "{q}"
+        );
     }
 
     #[test]
@@ -202,9 +211,18 @@ mod tests {
             "28d",
         );
         let qs = window_queries(&s);
-        assert_eq!(qs[0].expr, "max(http_requests:burnrate5m{slo=\"checkout-availability\"})");
-        assert_eq!(qs[5].expr, "max(http_requests:burnrate1d{slo=\"checkout-availability\"})");
-        assert_eq!(qs[7].expr, "max(http_requests:burnrate4w{slo=\"checkout-availability\"})");
+        assert_eq!(
+            qs[0].expr,
+            "max(http_requests:burnrate5m{slo=\"checkout-availability\"})"
+        );
+        assert_eq!(
+            qs[5].expr,
+            "max(http_requests:burnrate1d{slo=\"checkout-availability\"})"
+        );
+        assert_eq!(
+            qs[7].expr,
+            "max(http_requests:burnrate4w{slo=\"checkout-availability\"})"
+        );
     }
 
     #[test]
@@ -219,7 +237,10 @@ mod tests {
             "30d",
         );
         let q = &window_queries(&s)[0].expr;
-        assert!(q.contains(r#"sloth_service="evil\"} or vector(1) #""#), "{q}");
+        assert!(
+            q.contains(r#"sloth_service="evil\"} or vector(1) #""#),
+            "{q}"
+        );
     }
 
     #[test]

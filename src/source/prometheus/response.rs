@@ -53,7 +53,9 @@ pub fn decode(status: u16, body: &[u8]) -> Result<BTreeMap<String, f64>, PromErr
     let env: Envelope = match serde_json::from_slice(body) {
         Ok(env) => env,
         Err(e) if (200..300).contains(&status) => {
-            return Err(PromError::Decode(format!("not a Prometheus API answer: {e}")));
+            return Err(PromError::Decode(format!(
+                "not a Prometheus API answer: {e}"
+            )));
         }
         Err(_) => {
             return Err(PromError::Http {
@@ -79,8 +81,12 @@ pub fn decode(status: u16, body: &[u8]) -> Result<BTreeMap<String, f64>, PromErr
         let Some(window) = s.metric.get(WINDOW_LABEL) else {
             continue;
         };
-        let v = parse_value(&s.value.1)
-            .ok_or_else(|| PromError::Decode(format!("bad sample value {:?}", snippet(s.value.1.as_bytes()))))?;
+        let v = parse_value(&s.value.1).ok_or_else(|| {
+            PromError::Decode(format!(
+                "bad sample value {:?}",
+                snippet(s.value.1.as_bytes())
+            ))
+        })?;
         out.entry(window.clone())
             .and_modify(|old| {
                 if v > *old || old.is_nan() {
@@ -157,14 +163,21 @@ mod tests {
         let e = decode(502, b"<html>Bad Gateway</html>").unwrap_err();
         assert!(matches!(e, PromError::Http { status: 502, .. }), "{e:?}");
 
-        let e = decode(200, b"{\"status\":\"success\",\"data\":{\"resultType\":\"scalar\",\"result\":[1,\"1\"]}}").unwrap_err();
+        let e = decode(
+            200,
+            b"{\"status\":\"success\",\"data\":{\"resultType\":\"scalar\",\"result\":[1,\"1\"]}}",
+        )
+        .unwrap_err();
         assert!(matches!(e, PromError::Decode(_)), "{e:?}");
 
         let e = decode(200, b"garbage").unwrap_err();
         assert!(matches!(e, PromError::Decode(_)), "{e:?}");
 
         let body = br#"{"status":"success","data":{"resultType":"vector","result":[{"metric":{"window":"5m"},"value":[1,"zero"]}]}}"#;
-        assert!(matches!(decode(200, body).unwrap_err(), PromError::Decode(_)));
+        assert!(matches!(
+            decode(200, body).unwrap_err(),
+            PromError::Decode(_)
+        ));
     }
 
     #[test]

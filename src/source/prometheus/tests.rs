@@ -52,7 +52,10 @@ fn assignment_by_cluster_override_and_token() {
             timeout_seconds: 3,
             interval_seconds: 10,
         }),
-        clusters: vec![cluster("east", Some("http://east:9090")), cluster("west", None)],
+        clusters: vec![
+            cluster("east", Some("http://east:9090")),
+            cluster("west", None),
+        ],
         slos: vec![a, b, c],
         ..Config::default()
     };
@@ -61,14 +64,29 @@ fn assignment_by_cluster_override_and_token() {
     assert_eq!(got.targets.len(), 2);
     let (east, east_slos) = &got.targets[0];
     assert_eq!(east.url, "http://east:9090");
-    assert_eq!(east.bearer_token_file, None, "the global token never goes to another server");
+    assert_eq!(
+        east.bearer_token_file, None,
+        "the global token never goes to another server"
+    );
     assert_eq!(east.timeout, Duration::from_secs(3));
-    assert_eq!(east_slos.iter().map(|s| s.name.as_str()).collect::<Vec<_>>(), ["a"]);
+    assert_eq!(
+        east_slos
+            .iter()
+            .map(|s| s.name.as_str())
+            .collect::<Vec<_>>(),
+        ["a"]
+    );
     let (global, global_slos) = &got.targets[1];
     assert_eq!(global.url, "http://127.0.0.1:9999");
     assert_eq!(global.bearer_token_file, Some("/tok".into()));
     assert_eq!(global.interval, Duration::from_secs(10));
-    assert_eq!(global_slos.iter().map(|s| s.name.as_str()).collect::<Vec<_>>(), ["b", "c"]);
+    assert_eq!(
+        global_slos
+            .iter()
+            .map(|s| s.name.as_str())
+            .collect::<Vec<_>>(),
+        ["b", "c"]
+    );
 
     let none = assign(
         &Config {
@@ -82,7 +100,10 @@ fn assignment_by_cluster_override_and_token() {
 
 /// A one-shot HTTP server on 127.0.0.1 that answers `body` with `status` and hands back the
 /// request it saw.
-async fn fake_prometheus(status: u16, body: &'static str) -> (String, tokio::task::JoinHandle<String>) {
+async fn fake_prometheus(
+    status: u16,
+    body: &'static str,
+) -> (String, tokio::task::JoinHandle<String>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let handle = tokio::spawn(async move {
@@ -96,7 +117,11 @@ async fn fake_prometheus(status: u16, body: &'static str) -> (String, tokio::tas
             if let Some((head, rest)) = text.split_once("\r\n\r\n") {
                 let len: usize = head
                     .lines()
-                    .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().parse().unwrap()))
+                    .find_map(|l| {
+                        l.to_ascii_lowercase()
+                            .strip_prefix("content-length:")
+                            .map(|v| v.trim().parse().unwrap())
+                    })
                     .unwrap_or(0);
                 if rest.len() >= len {
                     break;
@@ -135,7 +160,10 @@ async fn evaluates_with_token_time_and_batched_query() {
     let msgs = evaluate_at(&target, &[slo("checkout-availability", "checkout")], at).await;
     let request = server.await.unwrap();
     assert!(request.starts_with("POST /api/v1/query "), "{request}");
-    assert!(request.contains("authorization: Bearer s3cr3t"), "{request}");
+    assert!(
+        request.contains("authorization: Bearer s3cr3t"),
+        "{request}"
+    );
     assert!(request.contains("time=1764145200.000"), "{request}");
     assert!(request.contains("query=label_replace"), "{request}");
     let [Msg::Slo(report)] = msgs.as_slice() else {
@@ -153,8 +181,11 @@ async fn evaluates_with_token_time_and_batched_query() {
 
 #[tokio::test]
 async fn query_errors_become_unavailable() {
-    let (url, _server) =
-        fake_prometheus(400, r#"{"status":"error","errorType":"bad_data","error":"1:5: parse error"}"#).await;
+    let (url, _server) = fake_prometheus(
+        400,
+        r#"{"status":"error","errorType":"bad_data","error":"1:5: parse error"}"#,
+    )
+    .await;
     let at = Timestamp::now();
     let msgs = evaluate_at(&Target::new(url), &[slo("x", "x")], at).await;
     let [Msg::SloUnavailable { slo, error, .. }] = msgs.as_slice() else {
@@ -169,7 +200,12 @@ async fn closed_port_is_unavailable_for_every_slo() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     drop(listener);
-    let msgs = evaluate_at(&Target::new(url), &[slo("a", "a"), slo("b", "b")], Timestamp::now()).await;
+    let msgs = evaluate_at(
+        &Target::new(url),
+        &[slo("a", "a"), slo("b", "b")],
+        Timestamp::now(),
+    )
+    .await;
     assert_eq!(msgs.len(), 2);
     for m in &msgs {
         let Msg::SloUnavailable { error, .. } = m else {
@@ -191,12 +227,18 @@ async fn slow_server_times_out() {
     target.timeout = Duration::from_secs(1);
     let started = std::time::Instant::now();
     let msgs = evaluate_at(&target, &[slo("a", "a"), slo("b", "b")], Timestamp::now()).await;
-    assert!(started.elapsed() < Duration::from_secs(3), "one timeout for the round, not one per SLO");
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "one timeout for the round, not one per SLO"
+    );
     for m in &msgs {
         let Msg::SloUnavailable { error, .. } = m else {
             panic!("{m:?}");
         };
-        assert!(error.to_string().contains("did not answer within 1s"), "{error}");
+        assert!(
+            error.to_string().contains("did not answer within 1s"),
+            "{error}"
+        );
     }
 }
 
@@ -210,9 +252,14 @@ async fn spawned_task_reports_at_start_and_stops_with_the_receiver() {
     target.interval = Duration::from_secs(1);
     let handle = spawn(target, vec![slo("a", "a")], tx);
     for _ in 0..2 {
-        let msg = tokio::time::timeout(Duration::from_secs(5), rx.recv()).await.unwrap();
+        let msg = tokio::time::timeout(Duration::from_secs(5), rx.recv())
+            .await
+            .unwrap();
         assert!(matches!(msg, Some(Msg::SloUnavailable { .. })), "{msg:?}");
     }
     drop(rx);
-    tokio::time::timeout(Duration::from_secs(5), handle).await.unwrap().unwrap();
+    tokio::time::timeout(Duration::from_secs(5), handle)
+        .await
+        .unwrap()
+        .unwrap();
 }
