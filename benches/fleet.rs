@@ -7,8 +7,8 @@ use std::io::{self, Write};
 use std::time::{Duration, Instant};
 
 use jiff::{SignedDuration, Timestamp};
-use ratatui::backend::{CrosstermBackend, TestBackend};
 use ratatui::Terminal;
+use ratatui::backend::{CrosstermBackend, TestBackend};
 
 use shipdeck::core::facts::*;
 use shipdeck::core::model::Cluster;
@@ -47,7 +47,14 @@ fn rollout(cluster: usize, i: usize, rv: u64) -> RolloutFacts {
         ],
         images: vec![format!("registry.local/app-{i}:1.{rv}")],
         observed_generation: Some("2".into()),
-        phase: Some(if i % 7 == 0 { "Degraded" } else { "Progressing" }.into()),
+        phase: Some(
+            if i % 7 == 0 {
+                "Degraded"
+            } else {
+                "Progressing"
+            }
+            .into(),
+        ),
         message: "more replicas need to be updated".into(),
         current_step_index: Some((i % 4) as i32),
         current_pod_hash: "new".into(),
@@ -61,9 +68,17 @@ fn rollout(cluster: usize, i: usize, rv: u64) -> RolloutFacts {
 }
 
 fn fleet(n: usize) -> State {
-    let clusters = (0..CLUSTERS).map(|c| Cluster::new(format!("cluster-{c:02}"))).collect();
+    let clusters = (0..CLUSTERS)
+        .map(|c| Cluster::new(format!("cluster-{c:02}")))
+        .collect();
     let mut s = State::new(t0(), Settings::default(), clusters, Vec::new());
-    core::update(&mut s, Msg::Resize { width: 250, height: 70 });
+    core::update(
+        &mut s,
+        Msg::Resize {
+            width: 250,
+            height: 70,
+        },
+    );
     for i in 0..n {
         let c = i % CLUSTERS;
         core::update(
@@ -128,9 +143,15 @@ fn main() {
         let per_k = (after.saturating_sub(before)) as f64 / 1024.0 / (n as f64 / 1000.0);
         if run == 0 {
             println!("| P3 | RSS growth per 1,000 releases at {n} | {per_k:.2} MiB |");
-            println!("| P3 | RSS with {n} releases | {:.0} MiB |", after as f64 / 1024.0);
+            println!(
+                "| P3 | RSS with {n} releases | {:.0} MiB |",
+                after as f64 / 1024.0
+            );
         }
-        println!("| P3 | load {n} objects through update + settle | {:.0} ms |", load.as_secs_f64() * 1e3);
+        println!(
+            "| P3 | load {n} objects through update + settle | {:.0} ms |",
+            load.as_secs_f64() * 1e3
+        );
 
         // P5: render at 250x70.
         let mut term = Terminal::new(TestBackend::new(250, 70)).unwrap();
@@ -150,7 +171,11 @@ fn main() {
         let mut s = s;
         let mut times = Vec::new();
         for i in 0..300 {
-            let key = if i % 50 < 25 { Key::Char('j') } else { Key::Char('k') };
+            let key = if i % 50 < 25 {
+                Key::Char('j')
+            } else {
+                Key::Char('k')
+            };
             let t = Instant::now();
             core::update(&mut s, Msg::Key(key));
             core::settle(&mut s);
@@ -164,9 +189,11 @@ fn main() {
         );
 
         // P7: churn — 20 updates/s per cluster for 10 simulated seconds, drawn at ≤ 5 fps.
-        let backend = CrosstermBackend::new(io::BufWriter::with_capacity(256 * 1024, Counter::default()));
+        let backend =
+            CrosstermBackend::new(io::BufWriter::with_capacity(256 * 1024, Counter::default()));
         let mut term = Terminal::new(backend).unwrap();
-        term.resize(ratatui::layout::Rect::new(0, 0, 200, 50)).unwrap();
+        term.resize(ratatui::layout::Rect::new(0, 0, 200, 50))
+            .unwrap();
         term.draw(|f| ui::render(f, &s, &theme)).unwrap();
         let first = term.backend_mut().writer_mut().get_ref().bytes;
         let first_writes = term.backend_mut().writer_mut().get_ref().writes;
@@ -174,7 +201,9 @@ fn main() {
         term.draw(|f| ui::render(f, &s, &theme)).unwrap();
         let idle = term.backend_mut().writer_mut().get_ref().bytes - first;
         println!("| P8 | write() calls for a full 200x50 frame (BufWriter) | {first_writes} |");
-        println!("| P6 | bytes for a redraw with nothing changed | {idle} B (and the loop skips such draws) |");
+        println!(
+            "| P6 | bytes for a redraw with nothing changed | {idle} B (and the loop skips such draws) |"
+        );
         let cpu = Instant::now();
         let start_bytes = term.backend_mut().writer_mut().get_ref().bytes;
         let start_writes = term.backend_mut().writer_mut().get_ref().writes;
@@ -193,7 +222,10 @@ fn main() {
                 );
                 rv += 1;
             }
-            core::update(&mut s, Msg::Tick(t0() + SignedDuration::from_millis(200 * tick as i64)));
+            core::update(
+                &mut s,
+                Msg::Tick(t0() + SignedDuration::from_millis(200 * tick as i64)),
+            );
             core::settle(&mut s);
             if s.dirty {
                 term.draw(|f| ui::render(f, &s, &theme)).unwrap();

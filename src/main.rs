@@ -58,7 +58,9 @@ async fn run(cli: Cli) -> ExitCode {
     };
     let result = match cli.command {
         None => console(&cli.opts, &config).await,
-        Some(Command::Snapshot { json, wait }) => snapshot_cmd(&cli.opts, &config, json, wait).await,
+        Some(Command::Snapshot { json, wait }) => {
+            snapshot_cmd(&cli.opts, &config, json, wait).await
+        }
         Some(Command::Doctor) => doctor_cmd(&cli.opts, &config).await,
     };
     match result {
@@ -155,13 +157,22 @@ fn initial_slos(specs: Vec<SloSpec>) -> Vec<shipdeck::core::model::SloStatus> {
     specs.into_iter().map(slo_eval::initial).collect()
 }
 
-fn demo_wiring(opts: &Opts, config: &Config, run_simulation: bool) -> (Wiring, Option<demo::Fleet>) {
+fn demo_wiring(
+    opts: &Opts,
+    config: &Config,
+    run_simulation: bool,
+) -> (Wiring, Option<demo::Fleet>) {
     let now = Timestamp::now();
     let fleet = demo::Fleet::new(opts.seed, now);
     let settings = settings(opts, config, "DEMO");
     let read_only = settings.read_only;
     let clusters: Vec<Cluster> = fleet.clusters();
-    let state = State::new(now, settings, clusters.clone(), initial_slos(fleet.slo_specs()));
+    let state = State::new(
+        now,
+        settings,
+        clusters.clone(),
+        initial_slos(fleet.slo_specs()),
+    );
     let (tx, rx) = mpsc::channel(8192);
     let mut targets: HashMap<String, Arc<dyn ActionTarget>> = HashMap::new();
     if !run_simulation {
@@ -196,9 +207,7 @@ async fn wiring(opts: &Opts, config: &Config) -> anyhow::Result<Wiring> {
     if opts.demo {
         return Ok(demo_wiring(opts, config, true).0);
     }
-    anyhow::bail!(
-        "live clusters and --from-files are not wired yet; run with --demo"
-    )
+    anyhow::bail!("live clusters and --from-files are not wired yet; run with --demo")
 }
 
 async fn console(opts: &Opts, config: &Config) -> anyhow::Result<ExitCode> {
@@ -218,14 +227,22 @@ async fn console(opts: &Opts, config: &Config) -> anyhow::Result<ExitCode> {
         },
     );
     let result = app::run(state, w.rx, executor, |s| {
-        guard.terminal.draw(|f| ui::render(f, s, &theme)).map(|_| ())
+        guard
+            .terminal
+            .draw(|f| ui::render(f, s, &theme))
+            .map(|_| ())
     })
     .await;
     drop(guard);
     result.map(|()| ExitCode::SUCCESS)
 }
 
-async fn snapshot_cmd(opts: &Opts, config: &Config, json: bool, _wait: u64) -> anyhow::Result<ExitCode> {
+async fn snapshot_cmd(
+    opts: &Opts,
+    config: &Config,
+    json: bool,
+    _wait: u64,
+) -> anyhow::Result<ExitCode> {
     let mut state = if opts.demo {
         let (w, fleet) = demo_wiring(opts, config, false);
         let mut state = w.state;
@@ -240,7 +257,10 @@ async fn snapshot_cmd(opts: &Opts, config: &Config, json: bool, _wait: u64) -> a
     };
     core::settle(&mut state);
     if json {
-        println!("{}", serde_json::to_string_pretty(&snapshot::to_json(&state))?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&snapshot::to_json(&state))?
+        );
     } else {
         print!("{}", snapshot::to_table(&state));
     }

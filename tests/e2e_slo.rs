@@ -187,10 +187,10 @@ async fn evaluate_and_compare(env: &TestEnv, traffic: &Traffic, eval_s: i64) -> 
             prom / budget,
             samples / budget
         );
-        if !(rp <= 1e-6) {
+        if rp.is_nan() || rp > 1e-6 {
             failures.push(format!("{label}: shipdeck {got} vs Prometheus {prom}"));
         }
-        if !(rs <= 0.02) {
+        if rs.is_nan() || rs > 0.02 {
             failures.push(format!("{label}: shipdeck {got} vs samples {samples}"));
         }
     }
@@ -213,9 +213,9 @@ async fn sustained_burn_pages_and_gates_promote() {
         eval_s,
         |age| match age {
             ..=300 => 0.028,
-            ..=1800 => 0.024,
-            ..=3600 => 0.016,
-            ..=7200 => 0.005,
+            301..=1800 => 0.024,
+            1801..=3600 => 0.016,
+            3601..=7200 => 0.005,
             _ => 0.0005,
         },
     );

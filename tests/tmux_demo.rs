@@ -59,7 +59,9 @@ impl Drop for Tmux {
 
 /// The "i/n" step shown on the checkout row.
 fn checkout_step(screen: &str) -> Option<(u32, u32)> {
-    let line = screen.lines().find(|l| l.contains("checkout") && l.contains('/'))?;
+    let line = screen
+        .lines()
+        .find(|l| l.contains("checkout") && l.contains('/'))?;
     line.split_whitespace().find_map(|w| {
         let (a, b) = w.split_once('/')?;
         Some((a.parse().ok()?, b.parse().ok()?))
@@ -83,7 +85,19 @@ fn demo_promote_checkout_in_tmux_and_quit_cleanly() {
         socket: format!("shipdeck-test-{}", std::process::id()),
     };
     tmux.run(&[
-        "-f", "/dev/null", "new-session", "-d", "-s", "t", "-x", "80", "-y", "24", "sh", "-c", &script,
+        "-f",
+        "/dev/null",
+        "new-session",
+        "-d",
+        "-s",
+        "t",
+        "-x",
+        "80",
+        "-y",
+        "24",
+        "sh",
+        "-c",
+        &script,
     ]);
 
     let home = tmux.wait_for("the home screen", |s| s.contains("checkout"));
@@ -97,10 +111,15 @@ fn demo_promote_checkout_in_tmux_and_quit_cleanly() {
         checkout_step(s).is_some() && s.contains("Paused")
     });
     let (before, steps) = checkout_step(&filtered).unwrap();
-    assert!(before >= 1 && steps >= 4, "checkout at {before}/{steps}:\n{filtered}");
+    assert!(
+        before >= 1 && steps >= 4,
+        "checkout at {before}/{steps}:\n{filtered}"
+    );
 
     tmux.keys(&["p"]);
-    tmux.wait_for("the confirmation modal", |s| s.contains("Confirm") && s.contains("PATCH"));
+    tmux.wait_for("the confirmation modal", |s| {
+        s.contains("Confirm") && s.contains("PATCH")
+    });
     tmux.keys(&["y"]);
     let advanced = tmux.wait_for("the step to advance", |s| {
         checkout_step(s).is_some_and(|(i, _)| i > before)
@@ -111,13 +130,23 @@ fn demo_promote_checkout_in_tmux_and_quit_cleanly() {
     tmux.keys(&["q"]);
     let start = Instant::now();
     while !status_file.exists() {
-        assert!(start.elapsed() < Duration::from_secs(10), "shipdeck did not exit");
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "shipdeck did not exit"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
     std::thread::sleep(Duration::from_millis(200));
-    assert_eq!(std::fs::read_to_string(&status_file).unwrap().trim(), "EXIT=0");
+    assert_eq!(
+        std::fs::read_to_string(&status_file).unwrap().trim(),
+        "EXIT=0"
+    );
     // Restored: out of the alternate screen, and the tty back in cooked mode with echo.
-    assert_eq!(tmux.run(&["display", "-p", "-t", "t", "#{alternate_on}"]).trim(), "0");
+    assert_eq!(
+        tmux.run(&["display", "-p", "-t", "t", "#{alternate_on}"])
+            .trim(),
+        "0"
+    );
     let stty = std::fs::read_to_string(dir.path().join("stty")).unwrap();
     assert!(stty.split_whitespace().any(|w| w == "icanon"), "{stty}");
     assert!(stty.split_whitespace().any(|w| w == "echo"), "{stty}");

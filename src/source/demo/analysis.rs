@@ -123,7 +123,14 @@ mod tests {
 
     fn run() -> AnalysisRunSim {
         let mut clock = RvClock::new();
-        AnalysisRunSim::start(("ns", "web", "uid"), "abc", 3, 2, Timestamp::UNIX_EPOCH, &mut clock)
+        AnalysisRunSim::start(
+            ("ns", "web", "uid"),
+            "abc",
+            3,
+            2,
+            Timestamp::UNIX_EPOCH,
+            &mut clock,
+        )
     }
 
     #[test]
@@ -131,7 +138,10 @@ mod tests {
         let mut a = run();
         let mut rng = Rng::new(1);
         let end = Timestamp::UNIX_EPOCH + SignedDuration::from_secs(60);
-        assert_eq!(a.measure(end, Quality::ErrorProne, &mut rng), AnalysisPhase::Failed);
+        assert_eq!(
+            a.measure(end, Quality::ErrorProne, &mut rng),
+            AnalysisPhase::Failed
+        );
         assert!(a.run.obj.message.raw().contains("failureLimit"));
         assert_eq!(a.name(), "web-abc-3-2");
     }
@@ -141,7 +151,13 @@ mod tests {
         let mut a = run();
         let mut rng = Rng::new(1);
         let t = |s| Timestamp::UNIX_EPOCH + SignedDuration::from_secs(s);
-        assert_eq!(a.measure(t(15), Quality::Good, &mut rng), AnalysisPhase::Running);
-        assert_eq!(a.measure(t(30), Quality::Good, &mut rng), AnalysisPhase::Successful);
+        assert_eq!(
+            a.measure(t(15), Quality::Good, &mut rng),
+            AnalysisPhase::Running
+        );
+        assert_eq!(
+            a.measure(t(30), Quality::Good, &mut rng),
+            AnalysisPhase::Successful
+        );
     }
 }

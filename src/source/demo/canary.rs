@@ -101,7 +101,10 @@ impl CanarySim {
             failed_checks: init.failed_checks,
             last_transition: Some(now - SignedDuration::from_secs(init.since_secs)),
             message: Untrusted::new(message(init.phase)),
-            rollback_webhook: Some(format!("http://flagger-loadtester.{}:80/rollback/check", init.namespace)),
+            rollback_webhook: Some(format!(
+                "http://flagger-loadtester.{}:80/rollback/check",
+                init.namespace
+            )),
             ..CanaryFacts::default()
         };
         let interval = SignedDuration::from_secs(init.interval_secs);
@@ -113,7 +116,9 @@ impl CanarySim {
             interval,
             next_check: now + interval,
             confirm_promotion: init.confirm_promotion,
-            gate_opens_at: init.gate_opens_after.map(|s| now + SignedDuration::from_secs(s)),
+            gate_opens_at: init
+                .gate_opens_after
+                .map(|s| now + SignedDuration::from_secs(s)),
             rollback_requested: false,
             script: init.script,
         }
@@ -124,7 +129,12 @@ impl CanarySim {
     }
 
     pub fn app(&self) -> &str {
-        self.canary.obj.meta.labels.get("app.kubernetes.io/name").map_or("", String::as_str)
+        self.canary
+            .obj
+            .meta
+            .labels
+            .get("app.kubernetes.io/name")
+            .map_or("", String::as_str)
     }
 
     /// Share of traffic (0..=1) served by an error-prone version, for the SLO.
@@ -136,7 +146,10 @@ impl CanarySim {
     }
 
     pub fn tick(&mut self, now: Timestamp, rng: &mut Rng, clock: &mut RvClock) {
-        let settled = matches!(self.canary.obj.phase.as_str(), "Succeeded" | "Failed" | "Initialized");
+        let settled = matches!(
+            self.canary.obj.phase.as_str(),
+            "Succeeded" | "Failed" | "Initialized"
+        );
         if let Some(quality) = self.script.due(now, settled, rng) {
             self.new_revision(quality, now);
         }
@@ -178,12 +191,21 @@ impl CanarySim {
     /// One analysis interval of Flagger's scheduler.
     fn analyse(&mut self, now: Timestamp, rng: &mut Rng) {
         let gate_open = self.gate_opens_at.is_some_and(|t| now >= t);
-        let (name, ns) = (self.canary.obj.meta.name.clone(), self.canary.obj.meta.namespace.clone());
+        let (name, ns) = (
+            self.canary.obj.meta.name.clone(),
+            self.canary.obj.meta.namespace.clone(),
+        );
         let phase = self.canary.obj.phase.clone();
-        let in_flight = matches!(phase.as_str(), "Progressing" | "Waiting" | "WaitingPromotion");
+        let in_flight = matches!(
+            phase.as_str(),
+            "Progressing" | "Waiting" | "WaitingPromotion"
+        );
         if in_flight && self.rollback_requested {
             self.rollback_requested = false;
-            return self.fail(now, format!("Rolling back {name}.{ns} manual webhook invoked"));
+            return self.fail(
+                now,
+                format!("Rolling back {name}.{ns} manual webhook invoked"),
+            );
         }
         match phase.as_str() {
             "Waiting" if gate_open => {
@@ -214,9 +236,14 @@ impl CanarySim {
         if self.quality != Quality::Good {
             c.failed_checks += 1;
             let rate = 88.0 + rng.unit() * 8.0;
-            c.message = Untrusted::new(format!("Halt {name}.{ns} advancement success rate {rate:.2}% < 99%"));
+            c.message = Untrusted::new(format!(
+                "Halt {name}.{ns} advancement success rate {rate:.2}% < 99%"
+            ));
             if c.failed_checks >= c.threshold.unwrap_or(1) {
-                let why = format!("Canary analysis failed, {name} scaled to zero (failed checks threshold reached {})", c.failed_checks);
+                let why = format!(
+                    "Canary analysis failed, {name} scaled to zero (failed checks threshold reached {})",
+                    c.failed_checks
+                );
                 self.fail(now, why);
             }
             return;
@@ -233,7 +260,10 @@ impl CanarySim {
             return;
         }
         c.canary_weight = (c.canary_weight + step).min(max);
-        c.message = Untrusted::new(format!("Advance {name}.{ns} canary weight {}", c.canary_weight));
+        c.message = Untrusted::new(format!(
+            "Advance {name}.{ns} canary weight {}",
+            c.canary_weight
+        ));
     }
 
     /// The loadtester's `/rollback/open`: Flagger rolls back at its next check.
@@ -257,7 +287,12 @@ impl CanarySim {
     /// Merge patch on the Canary: `spec.suspend`, `spec.skipAnalysis`.
     pub fn patch(&mut self, body: &Value, clock: &mut RvClock) -> Result<Outcome, Outcome> {
         let name = self.canary.obj.meta.name.clone();
-        patch::check_resource_version(body, self.canary.resource_version(), "canaries.flagger.app", &name)?;
+        patch::check_resource_version(
+            body,
+            self.canary.resource_version(),
+            "canaries.flagger.app",
+            &name,
+        )?;
         let c = &mut self.canary.obj;
         let before = (c.suspend, c.skip_analysis);
         if let Some(v) = bool_field(body, &["spec", "suspend"]) {

@@ -6,7 +6,14 @@ use jiff::Timestamp;
 use crate::core::facts::Condition;
 use crate::core::text::Untrusted;
 
-pub fn set(conds: &mut Vec<Condition>, type_: &str, status: &str, reason: &str, message: &str, now: Timestamp) {
+pub fn set(
+    conds: &mut Vec<Condition>,
+    type_: &str,
+    status: &str,
+    reason: &str,
+    message: &str,
+    now: Timestamp,
+) {
     match conds.iter_mut().find(|c| c.type_ == type_) {
         Some(c) => {
             if c.status != status {
@@ -36,11 +43,32 @@ mod tests {
         let t0 = Timestamp::UNIX_EPOCH;
         let t1 = t0 + SignedDuration::from_secs(5);
         let mut conds = Vec::new();
-        set(&mut conds, "Progressing", "True", "ReplicaSetUpdated", "a", t0);
-        set(&mut conds, "Progressing", "True", "NewReplicaSetAvailable", "b", t1);
+        set(
+            &mut conds,
+            "Progressing",
+            "True",
+            "ReplicaSetUpdated",
+            "a",
+            t0,
+        );
+        set(
+            &mut conds,
+            "Progressing",
+            "True",
+            "NewReplicaSetAvailable",
+            "b",
+            t1,
+        );
         assert_eq!(conds[0].last_transition, Some(t0));
         assert_eq!(conds[0].reason, "NewReplicaSetAvailable");
-        set(&mut conds, "Progressing", "False", "ProgressDeadlineExceeded", "c", t1);
+        set(
+            &mut conds,
+            "Progressing",
+            "False",
+            "ProgressDeadlineExceeded",
+            "c",
+            t1,
+        );
         assert_eq!(conds[0].last_transition, Some(t1));
     }
 }

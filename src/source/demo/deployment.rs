@@ -153,7 +153,14 @@ impl DeploymentSim {
         sim
     }
 
-    fn create_rs(&self, t: &PodTemplate, quality: Quality, revision: i64, now: Timestamp, clock: &mut RvClock) -> ReplicaSetSim {
+    fn create_rs(
+        &self,
+        t: &PodTemplate,
+        quality: Quality,
+        revision: i64,
+        now: Timestamp,
+        clock: &mut RvClock,
+    ) -> ReplicaSetSim {
         let d = &self.dep.obj;
         let hash = t.hash();
         let template = Template {
@@ -200,7 +207,13 @@ impl DeploymentSim {
         }
         let settled = self.complete() && !self.dep.obj.paused;
         if let Some(quality) = self.script.due(now, settled, rng) {
-            let next = self.dep.obj.images.iter().map(|i| bump_image(i)).collect::<Vec<_>>();
+            let next = self
+                .dep
+                .obj
+                .images
+                .iter()
+                .map(|i| bump_image(i))
+                .collect::<Vec<_>>();
             self.ship_image(next.into_iter().next().unwrap_or_default(), quality);
         }
         self.reconcile(now, clock);
@@ -210,7 +223,9 @@ impl DeploymentSim {
     pub fn reconcile(&mut self, now: Timestamp, clock: &mut RvClock) {
         let template = self.template();
         let hash = template.hash();
-        if !self.replicasets.iter().any(|rs| rs.hash() == hash) || self.revision_of(&hash) != self.current_revision() {
+        if !self.replicasets.iter().any(|rs| rs.hash() == hash)
+            || self.revision_of(&hash) != self.current_revision()
+        {
             self.adopt_template(template, now, clock);
         }
         if !self.dep.obj.paused {
@@ -225,18 +240,33 @@ impl DeploymentSim {
     }
 
     fn revision_of(&self, hash: &str) -> i64 {
-        self.replicasets.iter().find(|rs| rs.hash() == hash).map_or(0, ReplicaSetSim::revision)
+        self.replicasets
+            .iter()
+            .find(|rs| rs.hash() == hash)
+            .map_or(0, ReplicaSetSim::revision)
     }
 
     fn current_revision(&self) -> i64 {
-        self.dep.obj.meta.annotations.get(REVISION).and_then(|v| v.parse().ok()).unwrap_or(0)
+        self.dep
+            .obj
+            .meta
+            .annotations
+            .get(REVISION)
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
     }
 
     /// A new template: its ReplicaSet (reused when an older one matches, as on undo) gets
     /// the next revision; the progress clock restarts.
     fn adopt_template(&mut self, template: PodTemplate, now: Timestamp, clock: &mut RvClock) {
         let hash = template.hash();
-        let revision = self.replicasets.iter().map(ReplicaSetSim::revision).max().unwrap_or(0) + 1;
+        let revision = self
+            .replicasets
+            .iter()
+            .map(ReplicaSetSim::revision)
+            .max()
+            .unwrap_or(0)
+            + 1;
         let current = self.current_revision();
         let existing = self.replicasets.iter_mut().find(|rs| rs.hash() == hash);
         match existing {
@@ -249,7 +279,11 @@ impl DeploymentSim {
             }
         }
         self.templates.insert(hash, template);
-        self.dep.obj.meta.annotations.insert(REVISION.into(), revision.to_string());
+        self.dep
+            .obj
+            .meta
+            .annotations
+            .insert(REVISION.into(), revision.to_string());
         self.last_progress = now;
         self.last_seen = (-1, -1);
     }
@@ -260,9 +294,17 @@ impl DeploymentSim {
         let total = self.dep.obj.replicas;
         let surge = (total + 3) / 4;
         let unavailable = total / 4;
-        let new_avail = self.replicasets.iter().find(|rs| rs.hash() == hash).map_or(0, ReplicaSetSim::available);
+        let new_avail = self
+            .replicasets
+            .iter()
+            .find(|rs| rs.hash() == hash)
+            .map_or(0, ReplicaSetSim::available);
         let mut old_budget = (total - unavailable - new_avail).max(0);
-        let mut olds: Vec<&mut ReplicaSetSim> = self.replicasets.iter_mut().filter(|rs| rs.hash() != hash).collect();
+        let mut olds: Vec<&mut ReplicaSetSim> = self
+            .replicasets
+            .iter_mut()
+            .filter(|rs| rs.hash() != hash)
+            .collect();
         olds.sort_by_key(|rs| std::cmp::Reverse(rs.revision()));
         let mut old_total = 0;
         for rs in olds {
@@ -301,15 +343,38 @@ impl DeploymentSim {
         // Timed out = no progress for the deadline; it clears as soon as progress resumes.
         let timed_out = now.duration_since(self.last_progress) > self.progress_deadline;
         let (status, reason, message) = if d.paused {
-            ("Unknown", "DeploymentPaused", "Deployment is paused".to_string())
+            (
+                "Unknown",
+                "DeploymentPaused",
+                "Deployment is paused".to_string(),
+            )
         } else if complete {
-            ("True", "NewReplicaSetAvailable", format!("ReplicaSet \"{new_name}\" has successfully progressed."))
+            (
+                "True",
+                "NewReplicaSetAvailable",
+                format!("ReplicaSet \"{new_name}\" has successfully progressed."),
+            )
         } else if timed_out {
-            ("False", "ProgressDeadlineExceeded", format!("ReplicaSet \"{new_name}\" has timed out progressing."))
+            (
+                "False",
+                "ProgressDeadlineExceeded",
+                format!("ReplicaSet \"{new_name}\" has timed out progressing."),
+            )
         } else {
-            ("True", "ReplicaSetUpdated", format!("ReplicaSet \"{new_name}\" is progressing."))
+            (
+                "True",
+                "ReplicaSetUpdated",
+                format!("ReplicaSet \"{new_name}\" is progressing."),
+            )
         };
-        conditions::set(&mut d.conditions, "Progressing", status, reason, &message, now);
+        conditions::set(
+            &mut d.conditions,
+            "Progressing",
+            status,
+            reason,
+            &message,
+            now,
+        );
         let min_available = d.replicas - d.replicas / 4;
         let (status, reason) = if d.available_replicas >= min_available {
             ("True", "MinimumReplicasAvailable")
@@ -378,31 +443,59 @@ impl DeploymentSim {
         let cluster = &self.cluster;
         let ns = self.dep.obj.meta.namespace.clone();
         for name in self.deleted.drain(..) {
-            out.push(Msg::Delete { cluster: cluster.clone(), kind: ObjectKind::ReplicaSet, namespace: ns.clone(), name });
+            out.push(Msg::Delete {
+                cluster: cluster.clone(),
+                kind: ObjectKind::ReplicaSet,
+                namespace: ns.clone(),
+                name,
+            });
         }
-        let upsert = |facts| Msg::Upsert { cluster: cluster.clone(), facts };
+        let upsert = |facts| Msg::Upsert {
+            cluster: cluster.clone(),
+            facts,
+        };
         for rs in &mut self.replicasets {
             out.extend(rs.rs.take_unsent().map(ObjectFacts::ReplicaSet).map(upsert));
         }
-        out.extend(self.dep.take_unsent().map(ObjectFacts::Deployment).map(upsert));
+        out.extend(
+            self.dep
+                .take_unsent()
+                .map(ObjectFacts::Deployment)
+                .map(upsert),
+        );
     }
 
     pub fn list(&mut self) -> (ObjectFacts, Vec<ObjectFacts>) {
         self.deleted.clear();
-        let rs = self.replicasets.iter_mut().map(|rs| ObjectFacts::ReplicaSet(rs.rs.snapshot())).collect();
+        let rs = self
+            .replicasets
+            .iter_mut()
+            .map(|rs| ObjectFacts::ReplicaSet(rs.rs.snapshot()))
+            .collect();
         (ObjectFacts::Deployment(self.dep.snapshot()), rs)
     }
 
     /// Merge patch on the Deployment: `spec.paused` and the restart annotation.
     pub fn patch(&mut self, body: &Value, clock: &mut RvClock) -> Result<Outcome, Outcome> {
         let name = self.dep.obj.meta.name.clone();
-        patch::check_resource_version(body, self.dep.resource_version(), "deployments.apps", &name)?;
+        patch::check_resource_version(
+            body,
+            self.dep.resource_version(),
+            "deployments.apps",
+            &name,
+        )?;
         let d = &mut self.dep.obj;
         let before = (d.paused, d.restarted_at.clone());
         if let Some(v) = bool_field(body, &["spec", "paused"]) {
             d.paused = v;
         }
-        let restart = ["spec", "template", "metadata", "annotations", "kubectl.kubernetes.io/restartedAt"];
+        let restart = [
+            "spec",
+            "template",
+            "metadata",
+            "annotations",
+            "kubectl.kubernetes.io/restartedAt",
+        ];
         if let Some(v) = field(body, &restart) {
             d.restarted_at = v.as_str().map(str::to_string);
         }
@@ -414,7 +507,12 @@ impl DeploymentSim {
     }
 
     /// Undo to ReplicaSet `replicaset`'s template, applied only to `resource_version`.
-    pub fn rollback_to(&mut self, replicaset: &str, resource_version: &str, clock: &mut RvClock) -> Result<Outcome, Outcome> {
+    pub fn rollback_to(
+        &mut self,
+        replicaset: &str,
+        resource_version: &str,
+        clock: &mut RvClock,
+    ) -> Result<Outcome, Outcome> {
         let name = self.dep.obj.meta.name.clone();
         if resource_version != self.dep.resource_version() {
             return Err(patch::conflict("deployments.apps", &name));
@@ -422,18 +520,26 @@ impl DeploymentSim {
         let Some(rs) = self.replicasets.iter().find(|rs| rs.name() == replicaset) else {
             return Err(patch::not_found("replicasets.apps", replicaset));
         };
-        let template = self.templates.get(rs.hash()).cloned().unwrap_or(PodTemplate {
-            images: rs.rs.obj.images.clone(),
-            restarted_at: None,
-        });
+        let template = self
+            .templates
+            .get(rs.hash())
+            .cloned()
+            .unwrap_or(PodTemplate {
+                images: rs.rs.obj.images.clone(),
+                restarted_at: None,
+            });
         if template == self.template() {
-            return Ok(patch::applied(format!("skipped rollback (current template already matches revision of {replicaset})")));
+            return Ok(patch::applied(format!(
+                "skipped rollback (current template already matches revision of {replicaset})"
+            )));
         }
         let d = &mut self.dep.obj;
         d.images = template.images;
         d.restarted_at = template.restarted_at;
         d.meta.generation += 1;
         self.dep.commit(clock);
-        Ok(patch::applied(format!("deployment.apps/{name} rolled back")))
+        Ok(patch::applied(format!(
+            "deployment.apps/{name} rolled back"
+        )))
     }
 }

@@ -33,7 +33,14 @@ pub struct EventRecorder {
 impl EventRecorder {
     /// Observe `w` at `now`; send it when new or when `every_secs` passed since it was last
     /// sent (with its count increased, as the event aggregator does).
-    pub fn observe(&mut self, cluster: &str, w: Warning<'_>, every_secs: i64, now: Timestamp, out: &mut Vec<Msg>) {
+    pub fn observe(
+        &mut self,
+        cluster: &str,
+        w: Warning<'_>,
+        every_secs: i64,
+        now: Timestamp,
+        out: &mut Vec<Msg>,
+    ) {
         let key = (
             cluster.to_string(),
             w.namespace.to_string(),
@@ -66,7 +73,13 @@ impl EventRecorder {
                     cluster: cluster.to_string(),
                     event: event.clone(),
                 });
-                self.events.insert(key, Recorded { event, last_sent: now });
+                self.events.insert(
+                    key,
+                    Recorded {
+                        event,
+                        last_sent: now,
+                    },
+                );
             }
         }
     }
@@ -92,9 +105,21 @@ mod tests {
         let mut out = Vec::new();
         let t0 = Timestamp::UNIX_EPOCH;
         rec.observe("c", warn(), 30, t0, &mut out);
-        rec.observe("c", warn(), 30, t0 + jiff::SignedDuration::from_secs(10), &mut out);
+        rec.observe(
+            "c",
+            warn(),
+            30,
+            t0 + jiff::SignedDuration::from_secs(10),
+            &mut out,
+        );
         assert_eq!(out.len(), 1);
-        rec.observe("c", warn(), 30, t0 + jiff::SignedDuration::from_secs(31), &mut out);
+        rec.observe(
+            "c",
+            warn(),
+            30,
+            t0 + jiff::SignedDuration::from_secs(31),
+            &mut out,
+        );
         assert_eq!(out.len(), 2);
         match &out[1] {
             Msg::Warning { event, .. } => assert_eq!(event.count, 2),

@@ -171,7 +171,11 @@ impl Fleet {
         for c in &mut self.canaries {
             c.tick(t, &mut self.rng, &mut self.clock);
         }
-        let shares: Vec<f64> = self.slos.iter().map(|s| self.error_prone_share(&s.spec.service)).collect();
+        let shares: Vec<f64> = self
+            .slos
+            .iter()
+            .map(|s| self.error_prone_share(&s.spec.service))
+            .collect();
         for (slo, share) in self.slos.iter_mut().zip(shares) {
             slo.second(share, &mut self.rng);
         }
@@ -183,13 +187,25 @@ impl Fleet {
     /// Share of a service's production traffic served by error-prone versions: each prod
     /// cluster running the service takes an equal share of its traffic.
     fn error_prone_share(&self, service: &str) -> f64 {
-        let prod = |cluster: &str| self.clusters.iter().any(|c| c.name == cluster && c.is_prod());
+        let prod = |cluster: &str| {
+            self.clusters
+                .iter()
+                .any(|c| c.name == cluster && c.is_prod())
+        };
         let mut shares = Vec::new();
-        for r in self.rollouts.iter().filter(|r| r.app() == service && prod(&r.cluster)) {
+        for r in self
+            .rollouts
+            .iter()
+            .filter(|r| r.app() == service && prod(&r.cluster))
+        {
             let bad = r.current_quality() == Quality::ErrorProne && !r.facts().aborted;
             shares.push(if bad { r.canary_traffic_share() } else { 0.0 });
         }
-        for c in self.canaries.iter().filter(|c| c.app() == service && prod(&c.cluster)) {
+        for c in self
+            .canaries
+            .iter()
+            .filter(|c| c.app() == service && prod(&c.cluster))
+        {
             shares.push(c.error_prone_share());
         }
         if shares.is_empty() {
@@ -242,39 +258,80 @@ impl Fleet {
     fn call(&mut self, cluster: &str, call: &ApiCall) -> Result<Outcome, Outcome> {
         let clock = &mut self.clock;
         match call {
-            ApiCall::Patch { patch_type: PatchType::Json, .. } => Err(Outcome::Rejected {
+            ApiCall::Patch {
+                patch_type: PatchType::Json,
+                ..
+            } => Err(Outcome::Rejected {
                 status: 415,
                 detail: "the demo fleet takes merge patches only".into(),
             }),
-            ApiCall::Patch { resource, namespace, name, body, .. } => match resource.plural {
-                "rollouts" => find(&mut self.rollouts, cluster, namespace, name, |r| (&r.cluster, &r.facts().meta))
-                    .ok_or_else(|| patch::not_found("rollouts.argoproj.io", name))?
-                    .patch(resource.subresource == Some("status"), body, clock),
-                "deployments" => find(&mut self.deployments, cluster, namespace, name, |d| (&d.cluster, &d.facts().meta))
-                    .ok_or_else(|| patch::not_found("deployments.apps", name))?
-                    .patch(body, clock),
-                "canaries" => find(&mut self.canaries, cluster, namespace, name, |c| (&c.cluster, &c.facts().meta))
-                    .ok_or_else(|| patch::not_found("canaries.flagger.app", name))?
-                    .patch(body, clock),
+            ApiCall::Patch {
+                resource,
+                namespace,
+                name,
+                body,
+                ..
+            } => match resource.plural {
+                "rollouts" => find(&mut self.rollouts, cluster, namespace, name, |r| {
+                    (&r.cluster, &r.facts().meta)
+                })
+                .ok_or_else(|| patch::not_found("rollouts.argoproj.io", name))?
+                .patch(resource.subresource == Some("status"), body, clock),
+                "deployments" => find(&mut self.deployments, cluster, namespace, name, |d| {
+                    (&d.cluster, &d.facts().meta)
+                })
+                .ok_or_else(|| patch::not_found("deployments.apps", name))?
+                .patch(body, clock),
+                "canaries" => find(&mut self.canaries, cluster, namespace, name, |c| {
+                    (&c.cluster, &c.facts().meta)
+                })
+                .ok_or_else(|| patch::not_found("canaries.flagger.app", name))?
+                .patch(body, clock),
                 other => Err(patch::not_found(other, name)),
             },
-            ApiCall::RollbackTo { resource, namespace, name, replicaset, resource_version, .. } => match resource.plural {
-                "rollouts" => find(&mut self.rollouts, cluster, namespace, name, |r| (&r.cluster, &r.facts().meta))
-                    .ok_or_else(|| patch::not_found("rollouts.argoproj.io", name))?
-                    .rollback_to(replicaset, resource_version, clock),
-                "deployments" => find(&mut self.deployments, cluster, namespace, name, |d| (&d.cluster, &d.facts().meta))
-                    .ok_or_else(|| patch::not_found("deployments.apps", name))?
-                    .rollback_to(replicaset, resource_version, clock),
+            ApiCall::RollbackTo {
+                resource,
+                namespace,
+                name,
+                replicaset,
+                resource_version,
+                ..
+            } => match resource.plural {
+                "rollouts" => find(&mut self.rollouts, cluster, namespace, name, |r| {
+                    (&r.cluster, &r.facts().meta)
+                })
+                .ok_or_else(|| patch::not_found("rollouts.argoproj.io", name))?
+                .rollback_to(replicaset, resource_version, clock),
+                "deployments" => find(&mut self.deployments, cluster, namespace, name, |d| {
+                    (&d.cluster, &d.facts().meta)
+                })
+                .ok_or_else(|| patch::not_found("deployments.apps", name))?
+                .rollback_to(replicaset, resource_version, clock),
                 other => Err(patch::not_found(other, name)),
             },
-            ApiCall::ProxyPost { service, path, body, .. } => {
+            ApiCall::ProxyPost {
+                service,
+                path,
+                body,
+                ..
+            } => {
                 if service != "flagger-loadtester" || path != "/rollback/open" {
-                    return Err(patch::not_found("services/proxy", &format!("{service}{path}")));
+                    return Err(patch::not_found(
+                        "services/proxy",
+                        &format!("{service}{path}"),
+                    ));
                 }
-                let field = |k: &str| body.get(k).and_then(|v| v.as_str()).unwrap_or_default().to_string();
+                let field = |k: &str| {
+                    body.get(k)
+                        .and_then(|v| v.as_str())
+                        .unwrap_or_default()
+                        .to_string()
+                };
                 let (name, namespace) = (field("name"), field("namespace"));
-                let canary = find(&mut self.canaries, cluster, &namespace, &name, |c| (&c.cluster, &c.facts().meta))
-                    .ok_or_else(|| patch::not_found("canaries.flagger.app", &name))?;
+                let canary = find(&mut self.canaries, cluster, &namespace, &name, |c| {
+                    (&c.cluster, &c.facts().meta)
+                })
+                .ok_or_else(|| patch::not_found("canaries.flagger.app", &name))?;
                 // The loadtester only records the open gate; Flagger acts on its next check.
                 canary.open_rollback_gate();
                 Ok(Outcome::Applied {

@@ -27,5 +27,5 @@ mod tests;
 
 pub use fleet::Fleet;
 pub use runner::run;
-pub use target::{DemoTarget, Request};
 pub use scenario::{PROD_EU, PROD_US, STAGING};
+pub use target::{DemoTarget, Request};

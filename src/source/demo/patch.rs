@@ -78,8 +78,14 @@ mod tests {
     #[test]
     fn null_means_delete() {
         let body = json!({"status": {"pauseConditions": null}});
-        assert_eq!(field(&body, &["status", "pauseConditions"]), Some(&Value::Null));
+        assert_eq!(
+            field(&body, &["status", "pauseConditions"]),
+            Some(&Value::Null)
+        );
         assert_eq!(field(&body, &["status", "abort"]), None);
-        assert_eq!(bool_field(&json!({"spec": {"paused": false}}), &["spec", "paused"]), Some(false));
+        assert_eq!(
+            bool_field(&json!({"spec": {"paused": false}}), &["spec", "paused"]),
+            Some(false)
+        );
     }
 }

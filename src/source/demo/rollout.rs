@@ -171,7 +171,10 @@ impl RolloutSim {
         self.replicasets.extend(ready);
         self.traffic_weight = weight;
         let r = &mut self.ro.obj;
-        if matches!(r.steps.get(flight.step as usize), Some(CanaryStep::Pause(_))) {
+        if matches!(
+            r.steps.get(flight.step as usize),
+            Some(CanaryStep::Pause(_))
+        ) {
             r.controller_pause = true;
             r.pause_conditions = vec![PauseCondition {
                 reason: PauseReason::CanaryPauseStep,
@@ -211,11 +214,20 @@ impl RolloutSim {
     }
 
     pub fn app(&self) -> &str {
-        self.ro.obj.meta.labels.get("app.kubernetes.io/name").map_or("", String::as_str)
+        self.ro
+            .obj
+            .meta
+            .labels
+            .get("app.kubernetes.io/name")
+            .map_or("", String::as_str)
     }
 
     fn max_revision(&self) -> i64 {
-        self.replicasets.iter().map(ReplicaSetSim::revision).max().unwrap_or(0)
+        self.replicasets
+            .iter()
+            .map(ReplicaSetSim::revision)
+            .max()
+            .unwrap_or(0)
     }
 
     fn fully_promoted(&self) -> bool {
@@ -224,7 +236,9 @@ impl RolloutSim {
     }
 
     fn current_rs(&self) -> Option<&ReplicaSetSim> {
-        self.replicasets.iter().find(|rs| rs.hash() == self.ro.obj.current_pod_hash)
+        self.replicasets
+            .iter()
+            .find(|rs| rs.hash() == self.ro.obj.current_pod_hash)
     }
 
     fn current_revision(&self) -> i64 {
@@ -320,7 +334,11 @@ impl RolloutSim {
         let back_to_stable = hash == self.ro.obj.stable_rs;
         let r = &mut self.ro.obj;
         r.current_pod_hash = hash;
-        r.current_step_index = Some(if back_to_stable { r.steps.len() as i32 } else { 0 });
+        r.current_step_index = Some(if back_to_stable {
+            r.steps.len() as i32
+        } else {
+            0
+        });
         r.aborted = false;
         r.pause_conditions.clear();
         r.controller_pause = false;
@@ -409,7 +427,13 @@ impl RolloutSim {
         }
     }
 
-    fn run_analysis(&mut self, idx: i32, now: Timestamp, rng: &mut Rng, clock: &mut RvClock) -> bool {
+    fn run_analysis(
+        &mut self,
+        idx: i32,
+        now: Timestamp,
+        rng: &mut Rng,
+        clock: &mut RvClock,
+    ) -> bool {
         let hash = self.ro.obj.current_pod_hash.clone();
         let revision = self.current_revision();
         let quality = self.current_quality();
@@ -422,10 +446,16 @@ impl RolloutSim {
             Some(pos) => pos,
             None => {
                 let r = &self.ro.obj;
-                let owner = (r.meta.namespace.as_str(), r.meta.name.as_str(), r.meta.uid.as_str());
+                let owner = (
+                    r.meta.namespace.as_str(),
+                    r.meta.name.as_str(),
+                    r.meta.uid.as_str(),
+                );
                 // A finished run for this very step means a retry: start a fresh one.
                 self.runs.retain(|run| run.name() != name);
-                self.runs.push(AnalysisRunSim::start(owner, &hash, revision, idx, now, clock));
+                self.runs.push(AnalysisRunSim::start(
+                    owner, &hash, revision, idx, now, clock,
+                ));
                 self.runs.len() - 1
             }
         };
@@ -439,7 +469,8 @@ impl RolloutSim {
             AnalysisPhase::Failed | AnalysisPhase::Error => {
                 let msg = run.run.obj.message.raw().to_string();
                 self.ro.obj.aborted = true;
-                self.abort_message = format!("Rollout aborted update to revision {revision}: {msg}");
+                self.abort_message =
+                    format!("Rollout aborted update to revision {revision}: {msg}");
                 self.reconcile_aborted();
                 false
             }
@@ -454,7 +485,9 @@ impl RolloutSim {
             return;
         }
         let past_end = r.current_step_index.unwrap_or(0) as usize >= r.steps.len();
-        let available = self.current_rs().is_some_and(|rs| rs.available() >= r.replicas);
+        let available = self
+            .current_rs()
+            .is_some_and(|rs| rs.available() >= r.replicas);
         if past_end && available {
             let r = &mut self.ro.obj;
             r.stable_rs = r.current_pod_hash.clone();
@@ -469,7 +502,11 @@ impl RolloutSim {
         let r = &self.ro.obj;
         let total = r.replicas;
         let fully = self.fully_promoted();
-        let weight = if fully { 100 } else { rollout_set_weight(r).unwrap_or(0) };
+        let weight = if fully {
+            100
+        } else {
+            rollout_set_weight(r).unwrap_or(0)
+        };
         let canary_want = canary_replicas(total, weight);
         let canary_avail = self.current_rs().map_or(0, ReplicaSetSim::available);
         let stable_want = if r.traffic_routing {
@@ -518,12 +555,34 @@ impl RolloutSim {
         let (status, reason, cond_msg) = match phase {
             "Degraded" => ("False", "RolloutAborted", abort_message.as_str()),
             "Paused" => ("Unknown", "RolloutPaused", "Rollout is paused"),
-            "Healthy" => ("True", "NewReplicaSetAvailable", "Rollout has completed update"),
+            "Healthy" => (
+                "True",
+                "NewReplicaSetAvailable",
+                "Rollout has completed update",
+            ),
             _ => ("True", "ReplicaSetUpdated", "Rollout is progressing"),
         };
-        conditions::set(&mut r.conditions, "Progressing", status, reason, cond_msg, now);
-        let available = if r.available_replicas >= r.replicas { "True" } else { "False" };
-        conditions::set(&mut r.conditions, "Available", available, "AvailableReason", "Rollout has minimum availability", now);
+        conditions::set(
+            &mut r.conditions,
+            "Progressing",
+            status,
+            reason,
+            cond_msg,
+            now,
+        );
+        let available = if r.available_replicas >= r.replicas {
+            "True"
+        } else {
+            "False"
+        };
+        conditions::set(
+            &mut r.conditions,
+            "Available",
+            available,
+            "AvailableReason",
+            "Rollout has minimum availability",
+            now,
+        );
         r.phase = Some(phase.to_string());
         r.message = Untrusted::new(message);
     }
@@ -546,7 +605,8 @@ impl RolloutSim {
         }
         while self.runs.len() > RUNS_KEPT {
             let run = self.runs.remove(0);
-            self.deleted.push((ObjectKind::AnalysisRun, run.name().to_string()));
+            self.deleted
+                .push((ObjectKind::AnalysisRun, run.name().to_string()));
         }
     }
 
@@ -555,14 +615,27 @@ impl RolloutSim {
         let cluster = &self.cluster;
         let ns = self.ro.obj.meta.namespace.clone();
         for (kind, name) in self.deleted.drain(..) {
-            out.push(Msg::Delete { cluster: cluster.clone(), kind, namespace: ns.clone(), name });
+            out.push(Msg::Delete {
+                cluster: cluster.clone(),
+                kind,
+                namespace: ns.clone(),
+                name,
+            });
         }
-        let upsert = |facts| Msg::Upsert { cluster: cluster.clone(), facts };
+        let upsert = |facts| Msg::Upsert {
+            cluster: cluster.clone(),
+            facts,
+        };
         for rs in &mut self.replicasets {
             out.extend(rs.rs.take_unsent().map(ObjectFacts::ReplicaSet).map(upsert));
         }
         for run in &mut self.runs {
-            out.extend(run.run.take_unsent().map(ObjectFacts::AnalysisRun).map(upsert));
+            out.extend(
+                run.run
+                    .take_unsent()
+                    .map(ObjectFacts::AnalysisRun)
+                    .map(upsert),
+            );
         }
         out.extend(self.ro.take_unsent().map(ObjectFacts::Rollout).map(upsert));
     }
@@ -570,8 +643,16 @@ impl RolloutSim {
     /// Everything, for the initial lists: (rollout, replicasets, analysis runs).
     pub fn list(&mut self) -> (ObjectFacts, Vec<ObjectFacts>, Vec<ObjectFacts>) {
         self.deleted.clear();
-        let rs = self.replicasets.iter_mut().map(|rs| ObjectFacts::ReplicaSet(rs.rs.snapshot())).collect();
-        let runs = self.runs.iter_mut().map(|r| ObjectFacts::AnalysisRun(r.run.snapshot())).collect();
+        let rs = self
+            .replicasets
+            .iter_mut()
+            .map(|rs| ObjectFacts::ReplicaSet(rs.rs.snapshot()))
+            .collect();
+        let runs = self
+            .runs
+            .iter_mut()
+            .map(|r| ObjectFacts::AnalysisRun(r.run.snapshot()))
+            .collect();
         (ObjectFacts::Rollout(self.ro.snapshot()), rs, runs)
     }
 
@@ -593,9 +674,19 @@ impl RolloutSim {
     }
 
     /// Carry out a merge patch on the Rollout (`status` = the status subresource).
-    pub fn patch(&mut self, status: bool, body: &Value, clock: &mut RvClock) -> Result<Outcome, Outcome> {
+    pub fn patch(
+        &mut self,
+        status: bool,
+        body: &Value,
+        clock: &mut RvClock,
+    ) -> Result<Outcome, Outcome> {
         let name = self.ro.obj.meta.name.clone();
-        patch::check_resource_version(body, self.ro.resource_version(), "rollouts.argoproj.io", &name)?;
+        patch::check_resource_version(
+            body,
+            self.ro.resource_version(),
+            "rollouts.argoproj.io",
+            &name,
+        )?;
         let r = &mut self.ro.obj;
         if status {
             // Writes to the status subresource ignore spec, and vice versa.
@@ -633,7 +724,12 @@ impl RolloutSim {
     }
 
     /// Undo: the template of ReplicaSet `replicaset`, applied only to `resource_version`.
-    pub fn rollback_to(&mut self, replicaset: &str, resource_version: &str, clock: &mut RvClock) -> Result<Outcome, Outcome> {
+    pub fn rollback_to(
+        &mut self,
+        replicaset: &str,
+        resource_version: &str,
+        clock: &mut RvClock,
+    ) -> Result<Outcome, Outcome> {
         let name = self.ro.obj.meta.name.clone();
         if resource_version != self.ro.resource_version() {
             return Err(patch::conflict("rollouts.argoproj.io", &name));
@@ -643,12 +739,16 @@ impl RolloutSim {
         };
         let images = rs.rs.obj.images.clone();
         if images == self.ro.obj.images {
-            return Ok(patch::applied(format!("skipped rollback: rollout {name} already uses that template")));
+            return Ok(patch::applied(format!(
+                "skipped rollback: rollout {name} already uses that template"
+            )));
         }
         self.ro.obj.images = images;
         self.ro.obj.meta.generation += 1;
         self.ro.commit(clock);
-        Ok(patch::applied(format!("rollout {name} rolled back to {replicaset}")))
+        Ok(patch::applied(format!(
+            "rollout {name} rolled back to {replicaset}"
+        )))
     }
 }
 
@@ -675,7 +775,10 @@ fn controller_phase(r: &RolloutFacts, fully: bool, abort_message: &str) -> (&'st
         return ("Progressing", "more replicas need to be updated".into());
     }
     if r.available_replicas < r.updated_replicas {
-        return ("Progressing", "updated replicas are still becoming available".into());
+        return (
+            "Progressing",
+            "updated replicas are still becoming available".into(),
+        );
     }
     if !fully {
         return ("Progressing", "waiting for all steps to complete".into());

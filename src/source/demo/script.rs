@@ -75,8 +75,14 @@ mod tests {
 
     #[test]
     fn bumps_the_patch_version() {
-        assert_eq!(bump_image("ghcr.io/acme/checkout:2.14.0"), "ghcr.io/acme/checkout:2.14.1");
-        assert_eq!(bump_image("localhost:5000/app:1.9"), "localhost:5000/app:1.10");
+        assert_eq!(
+            bump_image("ghcr.io/acme/checkout:2.14.0"),
+            "ghcr.io/acme/checkout:2.14.1"
+        );
+        assert_eq!(
+            bump_image("localhost:5000/app:1.9"),
+            "localhost:5000/app:1.10"
+        );
         assert_eq!(bump_image("app:latest"), "app:latest-1");
     }
 

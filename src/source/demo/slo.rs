@@ -58,7 +58,14 @@ fn buckets_in(window: BurnWindow) -> usize {
 impl SloSim {
     /// `older_ratio` is the error ratio of the 27 days before the ring: it sets how much
     /// budget is left when the demo starts.
-    pub fn new(spec: SloSpec, rps: f64, baseline: f64, older_ratio: f64, incidents: &[Incident], rng: &mut Rng) -> Self {
+    pub fn new(
+        spec: SloSpec,
+        rps: f64,
+        baseline: f64,
+        older_ratio: f64,
+        incidents: &[Incident],
+        rng: &mut Rng,
+    ) -> Self {
         let per_bucket = rps * BUCKET_SECS as f64;
         let buckets = (0..BUCKETS)
             .map(|i| {
@@ -93,7 +100,12 @@ impl SloSim {
     /// Recompute the running sums exactly (also clears floating-point drift).
     fn resum(&mut self) {
         for (sum, window) in self.window_sums.iter_mut().zip(BurnWindow::ALL) {
-            *sum = self.buckets.iter().rev().take(buckets_in(window)).fold((0.0, 0.0), |a, b| add(a, *b));
+            *sum = self
+                .buckets
+                .iter()
+                .rev()
+                .take(buckets_in(window))
+                .fold((0.0, 0.0), |a, b| add(a, *b));
         }
         self.ring_sum = self.buckets.iter().fold((0.0, 0.0), |a, b| add(a, *b));
     }
@@ -170,14 +182,29 @@ mod tests {
     use super::*;
 
     fn ratio(r: &SloReport, w: BurnWindow) -> f64 {
-        r.ratios.iter().find(|(x, _)| *x == w).and_then(|(_, v)| *v).unwrap_or(f64::NAN)
+        r.ratios
+            .iter()
+            .find(|(x, _)| *x == w)
+            .and_then(|(_, v)| *v)
+            .unwrap_or(f64::NAN)
     }
 
     #[test]
     fn windows_see_the_same_history() {
         let mut rng = Rng::new(3);
-        let incident = Incident { ago_secs: 7200, duration_secs: 600, extra_ratio: 0.02 };
-        let sim = SloSim::new(spec("a", "a", 99.9), 50.0, 0.0002, 0.0002, &[incident], &mut rng);
+        let incident = Incident {
+            ago_secs: 7200,
+            duration_secs: 600,
+            extra_ratio: 0.02,
+        };
+        let sim = SloSim::new(
+            spec("a", "a", 99.9),
+            50.0,
+            0.0002,
+            0.0002,
+            &[incident],
+            &mut rng,
+        );
         let r = sim.report(Timestamp::UNIX_EPOCH);
         assert_eq!(r.ratios.len(), BurnWindow::ALL.len());
         // The incident two hours ago shows in 6h, not in 1h.

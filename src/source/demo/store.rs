@@ -114,8 +114,19 @@ pub fn template_hash(parts: &[&str]) -> String {
 pub fn uid(parts: &[&str]) -> String {
     let a = template_hash(parts);
     let b = template_hash(&[&a]);
-    let hex: String = a.bytes().chain(b.bytes()).map(|c| format!("{:x}", c % 16)).collect();
-    format!("{}-{}-{}-{}-{}", &hex[..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[0..12])
+    let hex: String = a
+        .bytes()
+        .chain(b.bytes())
+        .map(|c| format!("{:x}", c % 16))
+        .collect();
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[0..12]
+    )
 }
 
 /// A short suffix for a pod of a ReplicaSet, so events name plausible pods.

@@ -28,7 +28,11 @@ impl View {
     fn fold(&mut self, msgs: Vec<Msg>) {
         for msg in msgs {
             match msg {
-                Msg::Relisted { cluster, kind, objects } => {
+                Msg::Relisted {
+                    cluster,
+                    kind,
+                    objects,
+                } => {
                     self.objects.retain(|k, _| !(k.0 == cluster && k.1 == kind));
                     for facts in objects {
                         self.put(&cluster, facts);
@@ -38,7 +42,12 @@ impl View {
                     self.upserts += 1;
                     self.put(&cluster, facts);
                 }
-                Msg::Delete { cluster, kind, namespace, name } => {
+                Msg::Delete {
+                    cluster,
+                    kind,
+                    namespace,
+                    name,
+                } => {
                     self.objects.remove(&(cluster, kind, namespace, name));
                 }
                 Msg::Warning { cluster, event } => self.warnings.push((cluster, event)),
@@ -90,7 +99,12 @@ impl View {
     fn release(&self, cluster: &str, kind: ReleaseKind, ns: &str, name: &str) -> Release {
         self.releases()
             .into_iter()
-            .find(|r| r.key.cluster == cluster && r.key.kind == kind && r.key.namespace == ns && r.key.name == name)
+            .find(|r| {
+                r.key.cluster == cluster
+                    && r.key.kind == kind
+                    && r.key.namespace == ns
+                    && r.key.name == name
+            })
             .unwrap_or_else(|| panic!("no release {cluster}/{ns}/{name}"))
     }
 
@@ -120,7 +134,11 @@ impl Harness {
         let mut fleet = Fleet::new(seed, t0());
         let mut view = View::default();
         view.fold(fleet.initial());
-        Harness { fleet, view, now: t0() }
+        Harness {
+            fleet,
+            view,
+            now: t0(),
+        }
     }
 
     /// Advance like the runner does: one tick per second.
@@ -133,7 +151,12 @@ impl Harness {
     }
 
     /// Wait (at most `limit` seconds) until `pred` holds for the release.
-    fn wait_for(&mut self, limit: i64, key: (&str, ReleaseKind, &str, &str), pred: impl Fn(&Release) -> bool) -> Release {
+    fn wait_for(
+        &mut self,
+        limit: i64,
+        key: (&str, ReleaseKind, &str, &str),
+        pred: impl Fn(&Release) -> bool,
+    ) -> Release {
         for _ in 0..limit {
             let r = self.release(key);
             if pred(&r) {
@@ -142,7 +165,13 @@ impl Harness {
             self.wait(1);
         }
         let r = self.release(key);
-        assert!(pred(&r), "condition not reached in {limit}s: {:?} {:?} step {:?}", r.phase, r.message, r.step);
+        assert!(
+            pred(&r),
+            "condition not reached in {limit}s: {:?} {:?} step {:?}",
+            r.phase,
+            r.message,
+            r.step
+        );
         r
     }
 
@@ -152,8 +181,14 @@ impl Harness {
 
     fn plan(&self, kind: ActionKind, key: (&str, ReleaseKind, &str, &str)) -> ActionPlan {
         let release = self.release(key);
-        let cluster = self.fleet.clusters().into_iter().find(|c| c.name == key.0).expect("cluster");
-        action::plan(kind, &release, &cluster, false, self.now).unwrap_or_else(|why| panic!("{kind} not possible: {why}"))
+        let cluster = self
+            .fleet
+            .clusters()
+            .into_iter()
+            .find(|c| c.name == key.0)
+            .expect("cluster");
+        action::plan(kind, &release, &cluster, false, self.now)
+            .unwrap_or_else(|why| panic!("{kind} not possible: {why}"))
     }
 
     /// Apply a plan and take in the resulting messages, as the runner does.
@@ -170,7 +205,8 @@ impl Harness {
     }
 }
 
-const CHECKOUT: (&str, ReleaseKind, &str, &str) = (PROD_EU, ReleaseKind::Rollout, "shop", "checkout");
+const CHECKOUT: (&str, ReleaseKind, &str, &str) =
+    (PROD_EU, ReleaseKind::Rollout, "shop", "checkout");
 const SEARCH: (&str, ReleaseKind, &str, &str) = (PROD_US, ReleaseKind::Rollout, "search", "search");
 
 fn applied(o: &Outcome) {
@@ -190,7 +226,12 @@ fn checkout_starts_paused_awaiting_promotion() {
     assert_eq!(r.service.as_deref(), Some("checkout"));
     assert_eq!((r.set_weight, r.actual_weight), (Some(20), Some(20)));
     assert!(action::applicable(ActionKind::Promote, &r).is_ok());
-    let prod = h.fleet.clusters().into_iter().find(|c| c.name == PROD_EU).expect("cluster");
+    let prod = h
+        .fleet
+        .clusters()
+        .into_iter()
+        .find(|c| c.name == PROD_EU)
+        .expect("cluster");
     assert!(prod.is_prod());
 }
 
@@ -199,17 +240,34 @@ fn fleet_has_three_clusters_and_twenty_releases_of_every_kind() {
     let h = Harness::new(1);
     let clusters = h.fleet.clusters();
     assert!(clusters.len() >= 3);
-    let env = |name: &str| clusters.iter().find(|c| c.name == name).and_then(|c| c.labels.get("env").cloned());
+    let env = |name: &str| {
+        clusters
+            .iter()
+            .find(|c| c.name == name)
+            .and_then(|c| c.labels.get("env").cloned())
+    };
     assert_eq!(env(PROD_EU).as_deref(), Some("prod"));
     assert_eq!(env(PROD_US).as_deref(), Some("prod"));
     assert_eq!(env(STAGING).as_deref(), Some("staging"));
     let releases = h.view.releases();
     assert!(releases.len() >= 20, "{}", releases.len());
-    for kind in [ReleaseKind::Deployment, ReleaseKind::Rollout, ReleaseKind::Canary] {
-        assert!(releases.iter().filter(|r| r.key.kind == kind).count() >= 5, "{kind:?}");
+    for kind in [
+        ReleaseKind::Deployment,
+        ReleaseKind::Rollout,
+        ReleaseKind::Canary,
+    ] {
+        assert!(
+            releases.iter().filter(|r| r.key.kind == kind).count() >= 5,
+            "{kind:?}"
+        );
     }
     // Every state the console has to show is there at start.
-    for phase in [Phase::Healthy, Phase::Progressing, Phase::Paused, Phase::Degraded] {
+    for phase in [
+        Phase::Healthy,
+        Phase::Progressing,
+        Phase::Paused,
+        Phase::Degraded,
+    ] {
         assert!(releases.iter().any(|r| r.phase == phase), "{phase:?}");
     }
     let slos: Vec<String> = h.fleet.slo_specs().into_iter().map(|s| s.name).collect();
@@ -241,10 +299,15 @@ fn stale_promote_conflicts_and_does_not_release_another_pause() {
     let mut h = Harness::new(1);
     let plan = h.plan(ActionKind::Promote, CHECKOUT);
     applied(&h.apply(&plan));
-    let r = h.wait_for(30, CHECKOUT, |r| r.phase == Phase::Paused && r.step == Some((3, 6)));
+    let r = h.wait_for(30, CHECKOUT, |r| {
+        r.phase == Phase::Paused && r.step == Some((3, 6))
+    });
     // The same key press again, with what the user saw before.
     let again = h.apply(&plan);
-    assert!(matches!(again, Outcome::Conflict { status: 409, .. }), "{again:?}");
+    assert!(
+        matches!(again, Outcome::Conflict { status: 409, .. }),
+        "{again:?}"
+    );
     h.wait(5);
     let after = h.release(CHECKOUT);
     assert_eq!(after.step, r.step);
@@ -255,15 +318,24 @@ fn stale_promote_conflicts_and_does_not_release_another_pause() {
 fn timed_pause_counts_down_and_elapses_by_itself() {
     let mut h = Harness::new(1);
     applied(&h.act(ActionKind::Promote, CHECKOUT));
-    let r = h.wait_for(30, CHECKOUT, |r| r.step == Some((3, 6)) && r.phase == Phase::Paused);
+    let r = h.wait_for(30, CHECKOUT, |r| {
+        r.step == Some((3, 6)) && r.phase == Phase::Paused
+    });
     let pause = r.pause.expect("timed pause");
     assert_eq!(pause.duration, Some(SignedDuration::from_secs(30)));
     let left = pause.remaining(h.now).expect("countdown");
     h.wait(10);
-    let later = h.release(CHECKOUT).pause.expect("still paused").remaining(h.now).expect("countdown");
+    let later = h
+        .release(CHECKOUT)
+        .pause
+        .expect("still paused")
+        .remaining(h.now)
+        .expect("countdown");
     assert!(later < left);
     // Runs out: the controller moves on to setWeight 80 and stops at the last pause.
-    let r = h.wait_for(60, CHECKOUT, |r| r.step == Some((5, 6)) && r.phase == Phase::Paused);
+    let r = h.wait_for(60, CHECKOUT, |r| {
+        r.step == Some((5, 6)) && r.phase == Phase::Paused
+    });
     assert_eq!(r.set_weight, Some(80));
     // ... which runs out too: fully promoted.
     let r = h.wait_for(60, CHECKOUT, |r| r.phase == Phase::Healthy);
@@ -276,12 +348,22 @@ fn abort_degrades_with_weight_zero_and_retry_restarts_from_step_zero() {
     let mut h = Harness::new(1);
     applied(&h.act(ActionKind::Abort, CHECKOUT));
     let r = h.wait_for(5, CHECKOUT, |r| r.phase == Phase::Degraded);
-    assert!(r.message.raw().starts_with("RolloutAborted: Rollout aborted update to revision 3"), "{:?}", r.message);
+    assert!(
+        r.message
+            .raw()
+            .starts_with("RolloutAborted: Rollout aborted update to revision 3"),
+        "{:?}",
+        r.message
+    );
     assert_eq!((r.set_weight, r.actual_weight), (Some(0), Some(0)));
     assert_eq!(r.step, Some((0, 6)));
     assert!(r.facts.aborted);
     // The canary ReplicaSet is scaled away.
-    let canary = r.revisions.iter().find(|rev| rev.revision == Some(3)).expect("canary rs");
+    let canary = r
+        .revisions
+        .iter()
+        .find(|rev| rev.revision == Some(3))
+        .expect("canary rs");
     assert_eq!(canary.desired, 0);
 
     applied(&h.act(ActionKind::Retry, CHECKOUT));
@@ -329,10 +411,17 @@ fn manual_pause_resume_and_restart_of_a_rollout() {
     h.wait_for(40, cart, |r| r.phase == Phase::Progressing);
     applied(&h.act(ActionKind::Pause, cart));
     let r = h.release(cart);
-    assert_eq!((r.phase, r.message.raw()), (Phase::Paused, "manually paused"));
+    assert_eq!(
+        (r.phase, r.message.raw()),
+        (Phase::Paused, "manually paused")
+    );
     let step = r.step;
     h.wait(60);
-    assert_eq!(h.release(cart).step, step, "a manually paused rollout holds still");
+    assert_eq!(
+        h.release(cart).step,
+        step,
+        "a manually paused rollout holds still"
+    );
     applied(&h.act(ActionKind::Resume, cart));
     h.wait_for(90, cart, |r| r.step != step);
 
@@ -340,7 +429,10 @@ fn manual_pause_resume_and_restart_of_a_rollout() {
     assert_eq!(h.release(us).phase, Phase::Healthy);
     applied(&h.act(ActionKind::Restart, us));
     let r = h.release(us);
-    assert_eq!((r.phase, r.message.raw()), (Phase::Progressing, "rollout is restarting"));
+    assert_eq!(
+        (r.phase, r.message.raw()),
+        (Phase::Progressing, "rollout is restarting")
+    );
     h.wait_for(15, us, |r| r.phase == Phase::Healthy);
 }
 
@@ -355,22 +447,41 @@ fn failing_analysis_aborts_the_bad_canary_and_burn_falls_after() {
     assert!(analysis.phase.is_bad(), "{analysis:?}");
     assert!(r.message.raw().contains("failureLimit"), "{:?}", r.message);
     assert_eq!((r.set_weight, r.actual_weight), (Some(0), Some(0)));
-    let run_failed = h.view.objects.values().any(|o| matches!(o, ObjectFacts::AnalysisRun(a) if a.phase == "Failed"));
+    let run_failed = h
+        .view
+        .objects
+        .values()
+        .any(|o| matches!(o, ObjectFacts::AnalysisRun(a) if a.phase == "Failed"));
     assert!(run_failed);
     let at_abort = h.view.burn_ratio("search-availability", BurnWindow::M5);
-    assert!(at_abort > start, "burn rose while the canary took traffic: {start} → {at_abort}");
+    assert!(
+        at_abort > start,
+        "burn rose while the canary took traffic: {start} → {at_abort}"
+    );
     h.wait(360);
     let later = h.view.burn_ratio("search-availability", BurnWindow::M5);
-    assert!(later < at_abort / 3.0, "burn fell after the abort: {at_abort} → {later}");
+    assert!(
+        later < at_abort / 3.0,
+        "burn fell after the abort: {at_abort} → {later}"
+    );
 }
 
 #[test]
 fn stuck_deployments_time_out_with_warning_events() {
     let mut h = Harness::new(1);
-    let worker = (PROD_EU, ReleaseKind::Deployment, "payments", "payments-worker");
+    let worker = (
+        PROD_EU,
+        ReleaseKind::Deployment,
+        "payments",
+        "payments-worker",
+    );
     let r = h.release(worker);
     assert_eq!(r.phase, Phase::Degraded);
-    assert!(r.message.raw().contains("has timed out progressing"), "{:?}", r.message);
+    assert!(
+        r.message.raw().contains("has timed out progressing"),
+        "{:?}",
+        r.message
+    );
     let reasons = |h: &Harness, name: &str| -> Vec<String> {
         h.view
             .warnings
@@ -380,8 +491,16 @@ fn stuck_deployments_time_out_with_warning_events() {
             .collect()
     };
     assert!(reasons(&h, "payments-worker").iter().any(|r| r == "Failed"));
-    assert!(reasons(&h, "payments-worker").iter().any(|r| r == "BackOff"));
-    assert!(reasons(&h, "etl-runner").iter().any(|r| r == "FailedScheduling"));
+    assert!(
+        reasons(&h, "payments-worker")
+            .iter()
+            .any(|r| r == "BackOff")
+    );
+    assert!(
+        reasons(&h, "etl-runner")
+            .iter()
+            .any(|r| r == "FailedScheduling")
+    );
     // The crash-looping indexer runs out of its deadline while we watch.
     let indexer = (PROD_US, ReleaseKind::Deployment, "search", "search-indexer");
     assert_eq!(h.release(indexer).phase, Phase::Progressing);
@@ -392,7 +511,11 @@ fn stuck_deployments_time_out_with_warning_events() {
     // Undo brings the previous image back and the Deployment completes.
     applied(&h.act(ActionKind::Undo, worker));
     let r = h.wait_for(60, worker, |r| r.phase == Phase::Healthy);
-    assert!(r.images.iter().all(|i| i.ends_with(":3.2.0")), "{:?}", r.images);
+    assert!(
+        r.images.iter().all(|i| i.ends_with(":3.2.0")),
+        "{:?}",
+        r.images
+    );
 }
 
 #[test]
@@ -403,7 +526,10 @@ fn deployment_pause_resume_and_restart() {
     let revision = h.release(web).facts.current_revision;
     applied(&h.act(ActionKind::Restart, web));
     let r = h.wait_for(5, web, |r| r.phase == Phase::Progressing);
-    assert!(r.facts.current_revision > revision, "restart makes a new ReplicaSet");
+    assert!(
+        r.facts.current_revision > revision,
+        "restart makes a new ReplicaSet"
+    );
     h.wait_for(60, web, |r| r.phase == Phase::Healthy);
     applied(&h.act(ActionKind::Pause, web));
     assert_eq!(h.release(web).phase, Phase::Paused);
@@ -445,13 +571,23 @@ fn flagger_canaries_progress_promote_and_roll_back() {
 fn advance_sends_only_what_changed() {
     let mut h = Harness::new(1);
     let msgs = h.fleet.advance(h.now);
-    let upserts: Vec<_> = msgs.iter().filter_map(|m| match m { Msg::Upsert { facts, .. } => Some(facts.meta_name()), _ => None }).collect();
+    let upserts: Vec<_> = msgs
+        .iter()
+        .filter_map(|m| match m {
+            Msg::Upsert { facts, .. } => Some(facts.meta_name()),
+            _ => None,
+        })
+        .collect();
     assert!(upserts.is_empty(), "nothing changed yet: {upserts:?}");
     assert!(msgs.iter().any(|m| matches!(m, Msg::Heard { .. })));
     assert!(msgs.iter().any(|m| matches!(m, Msg::Slo(_))));
     h.wait(1);
     let total = h.view.objects.len();
-    assert!(h.view.upserts < total / 2, "{} of {total} objects re-sent", h.view.upserts);
+    assert!(
+        h.view.upserts < total / 2,
+        "{} of {total} objects re-sent",
+        h.view.upserts
+    );
 }
 
 #[test]
