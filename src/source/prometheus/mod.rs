@@ -108,12 +108,7 @@ pub fn spawn_all(assignment: Assignment, tx: mpsc::Sender<Msg>) -> Vec<JoinHandl
         handles.push(tokio::spawn(async move {
             let at = Timestamp::now();
             for slo in names {
-                let error = Untrusted::new("no Prometheus configured for this SLO".to_owned());
-                if tx
-                    .send(Msg::SloUnavailable { slo, at, error })
-                    .await
-                    .is_err()
-                {
+                if tx.send(no_prometheus(&slo, at)).await.is_err() {
                     return;
                 }
             }
@@ -149,7 +144,29 @@ pub fn spawn(target: Target, slos: Vec<SloConfig>, tx: mpsc::Sender<Msg>) -> Joi
     })
 }
 
-/// Evaluate every SLO once, now (for `shipdeck snapshot`).
+/// Every configured SLO once, now (for `shipdeck snapshot`): the servers are asked in
+/// parallel, each one request at a time; SLOs without a server come back unavailable.
+pub async fn evaluate_all_once(assignment: &Assignment) -> Vec<Msg> {
+    let at = Timestamp::now();
+    let rounds = assignment
+        .targets
+        .iter()
+        .map(|(target, slos)| evaluate_at(target, slos, at));
+    let mut out: Vec<Msg> = futures::future::join_all(rounds)
+        .await
+        .into_iter()
+        .flatten()
+        .collect();
+    out.extend(
+        assignment
+            .unassigned
+            .iter()
+            .map(|slo| no_prometheus(slo, at)),
+    );
+    out
+}
+
+/// Evaluate every SLO once, now.
 pub async fn evaluate_once(target: &Target, slos: &[SloConfig]) -> Vec<Msg> {
     evaluate_at(target, slos, Timestamp::now()).await
 }
@@ -215,6 +232,14 @@ fn unavailable(slo: &SloConfig, at: Timestamp, error: String) -> Msg {
         slo: slo.name.clone(),
         at,
         error: Untrusted::new(error),
+    }
+}
+
+fn no_prometheus(slo: &str, at: Timestamp) -> Msg {
+    Msg::SloUnavailable {
+        slo: slo.to_owned(),
+        at,
+        error: Untrusted::new("no Prometheus configured for this SLO"),
     }
 }
 

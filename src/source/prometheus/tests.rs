@@ -263,3 +263,23 @@ async fn spawned_task_reports_at_start_and_stops_with_the_receiver() {
         .unwrap()
         .unwrap();
 }
+
+#[tokio::test]
+async fn evaluate_all_once_covers_unassigned_slos() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    drop(listener);
+    let assignment = Assignment {
+        targets: vec![(Target::new(url), vec![slo("a", "a")])],
+        unassigned: vec!["b".into()],
+    };
+    let msgs = evaluate_all_once(&assignment).await;
+    let names: Vec<&str> = msgs
+        .iter()
+        .map(|m| match m {
+            Msg::SloUnavailable { slo, .. } => slo.as_str(),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(names, ["a", "b"]);
+}
