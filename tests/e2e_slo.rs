@@ -348,6 +348,89 @@ async fn unreachable_prometheus_is_unknown_not_zero() {
     assert_eq!(s.budget_remaining, None);
 }
 
+/// R8: a Prometheus that stops answering (blackholed behind a fault proxy, the shared one
+/// keeps running) turns the SLO unknown within the timeout; the task keeps going and the
+/// burn comes back when Prometheus answers again.
+#[tokio::test]
+async fn slow_prometheus_goes_unknown_and_recovers() {
+    use std::time::Duration;
+    use support::proxy::{FaultProxy, Mode};
+
+    let env = TestEnv::get().unwrap();
+    let now_s = Timestamp::now().as_second();
+    let traffic = Traffic::synth(format!("cart-{}", unique_name("f")), now_s, |_| 0.0005);
+    push(&env.prometheus_url, &traffic.series()).await.unwrap();
+    let upstream: std::net::SocketAddr = env
+        .prometheus_url
+        .trim_start_matches("http://")
+        .parse()
+        .unwrap();
+    let proxy = FaultProxy::start(upstream).await.unwrap();
+    let mut target = Target::new(format!("http://{}", proxy.addr()));
+    target.timeout = Duration::from_secs(1);
+    target.interval = Duration::from_secs(1);
+    let (mut state, slo_name) = state_with(&traffic.service, Timestamp::now());
+    let (tx, mut rx) = tokio::sync::mpsc::channel(8);
+    let task = prometheus::spawn(target, vec![traffic.slo(&slo_name)], tx);
+
+    let mut next = async || {
+        tokio::time::timeout(Duration::from_secs(10), rx.recv())
+            .await
+            .unwrap()
+            .unwrap()
+    };
+    let first = next().await;
+    assert!(
+        matches!(&first, Msg::Slo(r) if r.ratios.iter().all(|(_, v)| v.is_some())),
+        "{first:?}"
+    );
+    shipdeck::core::update::update(&mut state, first);
+    assert_eq!(state.slos[0].alert, AlertLevel::None);
+
+    proxy.set_mode(Mode::Blackhole);
+    let started = std::time::Instant::now();
+    let down = loop {
+        match next().await {
+            m @ Msg::SloUnavailable { .. } => break m,
+            Msg::Slo(_) => assert!(
+                started.elapsed() < Duration::from_secs(5),
+                "still answering"
+            ),
+            other => panic!("{other:?}"),
+        }
+    };
+    let Msg::SloUnavailable { error, at, .. } = &down else {
+        unreachable!()
+    };
+    assert!(
+        error.to_string().contains("did not answer within 1s"),
+        "{error}"
+    );
+    println!(
+        "blackholed Prometheus: {error} (after {:?})",
+        started.elapsed()
+    );
+    let went_unknown = *at;
+    shipdeck::core::update::update(&mut state, down);
+    assert_eq!(state.slos[0].alert, AlertLevel::Unknown);
+    assert_eq!(state.slos[0].unknown_since, Some(went_unknown));
+    assert!(state.slos[0].burn.values().all(Option::is_none));
+
+    proxy.set_mode(Mode::Pass);
+    let back = loop {
+        match next().await {
+            m @ Msg::Slo(_) => break m,
+            Msg::SloUnavailable { .. } => {}
+            other => panic!("{other:?}"),
+        }
+    };
+    shipdeck::core::update::update(&mut state, back);
+    assert_eq!(state.slos[0].alert, AlertLevel::None);
+    assert_eq!(state.slos[0].unknown_since, None);
+    drop(rx);
+    task.abort();
+}
+
 /// Sloth and Pyrra recording-rule series (pushed as such) are read under the right names,
 /// with a hostile label value escaped correctly for the real PromQL parser.
 #[tokio::test]
