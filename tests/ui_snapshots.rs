@@ -56,7 +56,7 @@ fn find_all(buf: &Buffer, needle: &str) -> Vec<(u16, u16)> {
             for _ in sym.chars() {
                 xs.push(x);
             }
-            line.extend(sym.chars());
+            line.push_str(sym);
         }
         let chars: Vec<char> = line.chars().collect();
         let n: Vec<char> = needle.chars().collect();
@@ -91,7 +91,7 @@ fn home_at_80x24_shows_all_three_panels() {
     assert!(s.contains("checkout-ava"), "{s}");
     assert!(s.contains("CrashLoopBack"), "{s}");
     assert!(
-        s.contains("LIVE") && s.contains("08:16:42 UTC") && s.contains("DEMO"),
+        s.contains("LIVE") && s.contains("08:16 UTC") && s.contains("DEMO"),
         "{s}"
     );
 }
@@ -324,20 +324,4 @@ fn render_builds_only_the_visible_window() {
     // Rows shown are a contiguous window of `order` ending at the selection.
     let shown = find_all(&buf, "svc-").len();
     assert!(shown > 20 && shown < 70, "{shown}");
-}
-
-/// P5 figure: cargo test --release --test ui_snapshots -- --ignored --nocapture
-#[test]
-#[ignore = "timing figure, run explicitly in release mode"]
-fn render_time_10k_rows_250x70() {
-    let state = ui_fixture::big_fleet(10_000, 250, 70);
-    let theme = Theme::default();
-    let mut terminal = Terminal::new(TestBackend::new(250, 70)).unwrap();
-    let frames = 200;
-    let start = std::time::Instant::now();
-    for _ in 0..frames {
-        terminal.draw(|f| render(f, &state, &theme)).unwrap();
-    }
-    let per = start.elapsed() / frames;
-    println!("render 250x70, 10k releases: {per:?} per frame");
 }
