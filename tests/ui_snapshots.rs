@@ -164,7 +164,7 @@ fn modal_gate() {
     let s = screen(&state);
     assert!(s.contains("burn 14.8x over 1h — type the service"), "{s}");
     assert!(s.contains("type 'checkout' to confirm"), "{s}");
-    assert!(s.contains("Tab focuses Confirm"), "{s}");
+    assert!(s.contains("Tab focus Confirm"), "{s}");
     insta::assert_snapshot!("modal_gate_80x24", s);
 }
 

@@ -26,8 +26,8 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     };
     let cluster = state.cluster(&r.key.cluster);
     let wide = area.width >= 160;
-    // One line per action on narrow terminals, two columns on wide ones.
-    let actions_h = if wide { 5 } else { 8 };
+    // Title plus one line per action key.
+    let actions_h = 8;
     let summary_h = 1;
     let middle_h = area.height.saturating_sub(summary_h + actions_h);
     let summary = Rect {
@@ -67,7 +67,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     grid::draw_lines(
         frame,
         actions,
-        action_bar(state, r, cluster, theme, actions.width, wide),
+        action_bar(state, r, cluster, theme, actions.width),
     );
 }
 
@@ -178,7 +178,7 @@ fn step_line<'a>(
     {
         text.push_str(&format!(" ({} left)", fmt::duration(left)));
     } else if i == current && r.pause.is_some() {
-        text.push_str(" (waiting for promote)");
+        text.push_str(" — waiting for promote (p)");
     }
     Line::styled(text, style)
 }
@@ -187,7 +187,7 @@ fn step_text(step: &CanaryStep) -> String {
     match step {
         CanaryStep::SetWeight(w) => format!("setWeight {w}%"),
         CanaryStep::Pause(Some(d)) => format!("pause {}", fmt::duration(*d)),
-        CanaryStep::Pause(None) => "pause (until promoted)".into(),
+        CanaryStep::Pause(None) => "pause".into(),
         CanaryStep::Analysis(names) => {
             let names: Vec<String> = names.iter().map(|n| text::escape(n).into_owned()).collect();
             format!("analysis {}", names.join(", "))
@@ -266,7 +266,8 @@ fn right_section<'a>(state: &'a State, r: &'a Release, theme: &Theme, width: u16
         }
     }
     lines.extend(slo_lines(state, r, theme, width));
-    if !r.images.is_empty() {
+    // ReplicaSets already list their images; show the spec's images when there are none.
+    if r.revisions.is_empty() && !r.images.is_empty() {
         lines.push(section_title("Images", theme, width));
         for image in &r.images {
             lines.push(Line::raw(format!("  {}", text::escape(image))));
@@ -317,9 +318,12 @@ fn slo_lines<'a>(state: &'a State, r: &Release, theme: &Theme, width: u16) -> Ve
         theme,
         width,
     )];
+    let spark_w = (width as usize).saturating_sub(30).clamp(8, 60);
     lines.push(Line::from(vec![
-        Span::raw(format!("  budget {} · alert ", slo_panel::budget(s))),
+        Span::raw(format!("  budget {} · ", slo_panel::budget(s))),
         Span::styled(slo_panel::alert_text(state, s, false), theme.burn(s.alert)),
+        Span::raw(" · trend "),
+        Span::styled(fmt::sparkline(&s.trend, spark_w), theme.sparkline),
     ]));
     let burns: Vec<String> = slo_panel::WINDOWS
         .iter()
@@ -331,12 +335,10 @@ fn slo_lines<'a>(state: &'a State, r: &Release, theme: &Theme, width: u16) -> Ve
             )
         })
         .collect();
-    lines.push(Line::raw(format!("  burn {}", burns.join("  "))));
-    let spark_w = (width as usize).saturating_sub(10).min(60);
-    lines.push(Line::from(vec![
-        Span::raw("  trend "),
-        Span::styled(fmt::sparkline(&s.trend, spark_w), theme.sparkline),
-    ]));
+    let burns = format!("burn {}", burns.join(" · "));
+    for row in fmt::wrap(&burns, (width as usize).saturating_sub(4)) {
+        lines.push(Line::raw(format!("  {row}")));
+    }
     lines
 }
 
@@ -407,13 +409,13 @@ fn availability(
         && let Some((w, burn)) = slo::paging_rule(&s.burn)
     {
         notes.push(format!(
-            "error budget gate: burn {} over {} (typed override)",
+            "error budget gate: burn {} over {}",
             fmt::burn(Some(burn)),
             w.as_str()
         ));
     }
     if plan.needs_typed_name() {
-        notes.push("prod: type the name to confirm".into());
+        notes.push("prod: type the name".into());
     }
     Availability::Enabled(notes)
 }
@@ -424,26 +426,13 @@ fn action_bar<'a>(
     cluster: Option<&Cluster>,
     theme: &Theme,
     width: u16,
-    two_columns: bool,
 ) -> Vec<Line<'a>> {
     let mut lines = vec![section_title("Actions", theme, width)];
-    let items: Vec<Line> = key_actions(r)
-        .into_iter()
-        .map(|(key, kind)| action_line(key, kind, availability(state, r, cluster, kind), theme))
-        .collect();
-    if two_columns {
-        let col_w = (width / 2) as usize;
-        let mut it = items.into_iter();
-        while let Some(first) = it.next() {
-            let mut spans = pad_spans(first.spans, col_w);
-            if let Some(second) = it.next() {
-                spans.extend(second.spans);
-            }
-            lines.push(Line::from(spans));
-        }
-    } else {
-        lines.extend(items);
-    }
+    lines.extend(
+        key_actions(r).into_iter().map(|(key, kind)| {
+            action_line(key, kind, availability(state, r, cluster, kind), theme)
+        }),
+    );
     lines
 }
 
@@ -457,9 +446,10 @@ fn action_line<'a>(
         Availability::Enabled(notes) if notes.is_empty() => {
             (theme.action_enabled, "ready".into(), theme.action_enabled)
         }
+        // Notes are what to expect (gate, typed name); "disabled:" marks the others.
         Availability::Enabled(notes) => (
             theme.action_enabled,
-            format!("ready · {}", notes.join(" · ")),
+            notes.join(" · "),
             theme.action_enabled,
         ),
         Availability::Disabled(why) => (
@@ -473,12 +463,4 @@ fn action_line<'a>(
         Span::styled(format!("{:<13}", kind.label()), label_style),
         Span::styled(status, status_style),
     ])
-}
-
-fn pad_spans(mut spans: Vec<Span<'_>>, width: usize) -> Vec<Span<'_>> {
-    let used: usize = spans.iter().map(Span::width).sum();
-    if used < width {
-        spans.push(Span::raw(" ".repeat(width - used)));
-    }
-    spans
 }

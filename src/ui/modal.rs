@@ -229,7 +229,7 @@ fn tail_lines<'a>(
     }
     lines.push(buttons(m, theme, width));
     let hint = if m.must_type.is_some() {
-        "type the text · Tab focuses Confirm · Enter activates focused · Esc cancels"
+        "Tab focus Confirm · Enter activates focused · Esc cancel"
     } else {
         "y confirm · n/Esc cancel · Enter activates focused"
     };
