@@ -377,8 +377,10 @@ fn feed_slos(state: &mut State) {
 
 /// The fleet, settled, sized `width` x `height`.
 pub fn fleet(width: u16, height: u16) -> State {
-    let mut settings = Settings::default();
-    settings.source_label = "demo".into();
+    let settings = Settings {
+        source_label: "demo".into(),
+        ..Settings::default()
+    };
     let slos = vec![
         slo("checkout-availability", "checkout"),
         slo("search-latency", "search"),
