@@ -309,6 +309,8 @@ fn hostile_strings_are_escaped_and_rows_stay_aligned() {
         s.contains(r"\x1b]0;pwned\x07 aborted \u{202e}gnp.exe"),
         "{s}"
     );
+    assert!(s.contains("error-rate Failed ok 1 · failed 3"), "{s}");
+    insta::assert_snapshot!("detail_api_250x70", s);
 }
 
 #[test]
@@ -327,17 +329,28 @@ fn render_builds_only_the_visible_window() {
 }
 
 /// P5 figure: cargo test --release --test ui_snapshots -- --ignored --nocapture
+/// Prints the cost of `render` alone (into the frame buffer) and of a whole TestBackend
+/// draw, at 10k and at 50 releases: equal figures show no per-row work outside the window.
 #[test]
 #[ignore = "timing figure, run explicitly in release mode"]
 fn render_time_10k_rows_250x70() {
-    let state = ui_fixture::big_fleet(10_000, 250, 70);
     let theme = Theme::default();
-    let mut terminal = Terminal::new(TestBackend::new(250, 70)).unwrap();
     let frames = 200;
-    let start = std::time::Instant::now();
-    for _ in 0..frames {
-        terminal.draw(|f| render(f, &state, &theme)).unwrap();
+    for n in [10_000, 50] {
+        let state = ui_fixture::big_fleet(n, 250, 70);
+        let mut terminal = Terminal::new(TestBackend::new(250, 70)).unwrap();
+        let start = std::time::Instant::now();
+        for _ in 0..frames {
+            terminal.current_buffer_mut().reset();
+            let mut frame = terminal.get_frame();
+            render(&mut frame, &state, &theme);
+        }
+        let render_only = start.elapsed() / frames;
+        let start = std::time::Instant::now();
+        for _ in 0..frames {
+            terminal.draw(|f| render(f, &state, &theme)).unwrap();
+        }
+        let draw = start.elapsed() / frames;
+        println!("250x70, {n} releases: render {render_only:?}/frame, full draw {draw:?}/frame");
     }
-    let per = start.elapsed() / frames;
-    println!("render 250x70, 10k releases: {per:?} per frame");
 }

@@ -62,6 +62,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     };
     let mut left_lines = steps_section(state, r, theme, left.width, left.height);
     left_lines.extend(progress_section(r, theme, left.width));
+    left_lines.extend(analysis_runs(state, r, theme, left.width));
     grid::draw_lines(frame, left, left_lines);
     grid::draw_lines(frame, right, right_section(state, r, theme, right.width));
     grid::draw_lines(
@@ -229,6 +230,50 @@ fn progress_section<'a>(r: &'a Release, theme: &Theme, width: u16) -> Vec<Line<'
             crate::core::model::GitOpsOwner::Flux(k) => format!("Flux {}", text::escape(k)),
         };
         lines.push(Line::styled(format!("  managed by {who}"), theme.dim));
+    }
+    lines
+}
+
+/// The release's AnalysisRuns (owned by its uid) and each metric's counts and last
+/// value: why an analysis passed or failed. Only this cluster and namespace are scanned.
+fn analysis_runs<'a>(state: &'a State, r: &Release, theme: &Theme, width: u16) -> Vec<Line<'a>> {
+    let (cluster, ns) = (r.key.cluster.clone(), r.key.namespace.clone());
+    let runs: Vec<_> = state
+        .inventory
+        .analysis_runs
+        .range((cluster.clone(), ns.clone(), String::new())..)
+        .take_while(|((c, n, _), _)| *c == cluster && *n == ns)
+        .map(|(_, run)| run)
+        .filter(|run| !r.uid.is_empty() && run.owner_uid == r.uid)
+        .collect();
+    if runs.is_empty() {
+        return Vec::new();
+    }
+    let mut lines = vec![section_title("Analysis runs", theme, width)];
+    for run in runs.iter().rev().take(3) {
+        let phase = crate::core::facts::AnalysisPhase::parse(&run.phase);
+        lines.push(Line::from(vec![
+            Span::raw(format!("  {} ", text::escape(&run.meta.name))),
+            Span::styled(phase.as_str(), analysis_style(phase, theme)),
+            Span::raw(format!(" {}", run.message.shown())),
+        ]));
+        for m in &run.metrics {
+            let phase = crate::core::facts::AnalysisPhase::parse(&m.phase);
+            lines.push(Line::from(vec![
+                Span::raw(format!("    {} ", text::escape(&m.name))),
+                Span::styled(phase.as_str(), analysis_style(phase, theme)),
+                Span::styled(
+                    format!(
+                        " ok {} · failed {} · inconclusive {} · last {}",
+                        m.successful,
+                        m.failed,
+                        m.inconclusive,
+                        m.last_value.shown()
+                    ),
+                    theme.dim,
+                ),
+            ]));
+        }
     }
     lines
 }

@@ -4,7 +4,6 @@
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::Paragraph;
 
 use super::{fmt, theme::Theme};
 use crate::core::state::{Level, Screen, State};
@@ -46,7 +45,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             spans.push(Span::styled(format!(" {what}"), theme.dim));
         }
     }
-    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+    super::grid::draw_lines(frame, area, vec![Line::from(spans)]);
 }
 
 /// Key hints for the current screen (most useful first; the tail is dropped when short).

@@ -9,7 +9,6 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::Paragraph;
 use unicode_width::UnicodeWidthStr;
 
 use super::fmt;
@@ -23,14 +22,14 @@ pub const HEIGHT: u16 = 2;
 
 pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let first = Rect { height: 1, ..area };
-    frame.render_widget(Paragraph::new(mode_line(state, theme, area.width)), first);
+    super::grid::draw_lines(frame, first, vec![mode_line(state, theme, area.width)]);
     if area.height > 1 {
         let second = Rect {
             y: area.y + 1,
             height: 1,
             ..area
         };
-        frame.render_widget(Paragraph::new(chips_line(state, theme, area.width)), second);
+        super::grid::draw_lines(frame, second, vec![chips_line(state, theme, area.width)]);
     }
 }
 
