@@ -56,7 +56,7 @@ fn find_all(buf: &Buffer, needle: &str) -> Vec<(u16, u16)> {
             for _ in sym.chars() {
                 xs.push(x);
             }
-            line.extend(sym.chars());
+            line.push_str(sym);
         }
         let chars: Vec<char> = line.chars().collect();
         let n: Vec<char> = needle.chars().collect();
@@ -353,4 +353,71 @@ fn render_time_10k_rows_250x70() {
         let draw = start.elapsed() / frames;
         println!("250x70, {n} releases: render {render_only:?}/frame, full draw {draw:?}/frame");
     }
+}
+
+#[test]
+fn odd_sizes_and_every_theme_render_without_panicking() {
+    let themes: Vec<Theme> = Theme::names()
+        .into_iter()
+        .map(|n| Theme::load(n).unwrap())
+        .chain([Theme::no_color()])
+        .collect();
+    for (w, h) in [(1, 1), (10, 3), (20, 5), (40, 10), (79, 23), (300, 100)] {
+        let mut state = fleet(w, h);
+        select(&mut state, "checkout");
+        for k in [None, Some(Key::Enter), Some(Key::Char('a')), Some(Key::Esc)] {
+            if let Some(k) = k {
+                keys(&mut state, &[k]);
+            }
+            for theme in &themes {
+                let buf = draw(&state, theme);
+                assert_eq!(buf.area.width, w);
+            }
+        }
+        for screen in [
+            Key::Char('?'),
+            Key::Esc,
+            Key::Char('L'),
+            Key::Esc,
+            Key::Char('c'),
+        ] {
+            keys(&mut state, &[screen]);
+            draw(&state, &themes[0]);
+        }
+    }
+}
+
+#[test]
+fn many_clusters_keep_the_troubled_ones_in_the_header() {
+    use shipdeck::core::model::{Cluster, Connection};
+    use shipdeck::core::text::Untrusted;
+    let mut clusters: Vec<Cluster> = (0..14)
+        .map(|i| {
+            let mut c = Cluster::new(format!("prod-region-{i:02}"));
+            c.connection = Connection::Connected;
+            c
+        })
+        .collect();
+    clusters[13].connection = Connection::Unreachable {
+        reason: Untrusted::new("timeout"),
+    };
+    let mut state = State::new(
+        ui_fixture::now(),
+        shipdeck::core::state::Settings::default(),
+        clusters,
+        Vec::new(),
+    );
+    shipdeck::core::update(
+        &mut state,
+        shipdeck::core::Msg::Resize {
+            width: 80,
+            height: 24,
+        },
+    );
+    shipdeck::core::settle(&mut state);
+    let s = screen(&state);
+    let chips = s.lines().nth(1).unwrap();
+    assert!(chips.starts_with(" prod…n-13 down"), "{chips}");
+    assert!(chips.contains("more (c)"), "{chips}");
+    assert!(chips.chars().count() <= 80, "{chips}");
 }
