@@ -5,16 +5,12 @@
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
-use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 
 use super::releases::analysis_style;
-use super::{failures, fmt, grid, slo as slo_panel, theme::Theme};
-use crate::core::action::{self, ActionKind};
+use super::{action_bar, failures, fmt, grid, slo as slo_panel, theme::Theme};
 use crate::core::facts::CanaryStep;
-use crate::core::input::plan_allowed;
 use crate::core::model::{Cluster, Release, ReleaseKind, RsRole};
-use crate::core::slo;
 use crate::core::state::State;
 use crate::core::text;
 
@@ -68,7 +64,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     grid::draw_lines(
         frame,
         actions,
-        action_bar(state, r, cluster, theme, actions.width),
+        action_bar::lines(state, r, cluster, theme, actions.width),
     );
 }
 
@@ -105,7 +101,7 @@ fn summary_line<'a>(r: &'a Release, cluster: Option<&Cluster>, theme: &Theme) ->
     Line::from(spans)
 }
 
-fn section_title<'a>(name: &'a str, theme: &Theme, width: u16) -> Line<'a> {
+pub(super) fn section_title<'a>(name: &'a str, theme: &Theme, width: u16) -> Line<'a> {
     grid::title_bar(name, Vec::new(), false, theme, width)
 }
 
@@ -366,7 +362,7 @@ fn slo_lines<'a>(state: &'a State, r: &Release, theme: &Theme, width: u16) -> Ve
     let spark_w = (width as usize).saturating_sub(30).clamp(8, 60);
     lines.push(Line::from(vec![
         Span::raw(format!("  budget {} · ", slo_panel::budget(s))),
-        Span::styled(slo_panel::alert_text(state, s, false), theme.burn(s.alert)),
+        Span::styled(slo_panel::alert_text(s, false), theme.burn(s.alert)),
         Span::raw(" · trend "),
         Span::styled(fmt::sparkline(&s.trend, spark_w), theme.sparkline),
     ]));
@@ -385,127 +381,4 @@ fn slo_lines<'a>(state: &'a State, r: &Release, theme: &Theme, width: u16) -> Ve
         lines.push(Line::raw(format!("  {row}")));
     }
     lines
-}
-
-/// The keys the action bar lists, in key-map order. Space and `p` mean what `input.rs`
-/// makes them mean for this release (resume when manually paused).
-fn key_actions(r: &Release) -> [(&'static str, ActionKind); 7] {
-    let space = if r.facts.spec_paused {
-        ActionKind::Resume
-    } else {
-        ActionKind::Pause
-    };
-    let p = if r.key.kind == ReleaseKind::Deployment && r.facts.spec_paused {
-        ActionKind::Resume
-    } else {
-        ActionKind::Promote
-    };
-    [
-        ("space", space),
-        ("p", p),
-        ("P", ActionKind::PromoteFull),
-        ("a", ActionKind::Abort),
-        ("R", ActionKind::Retry),
-        ("u", ActionKind::Undo),
-        ("r", ActionKind::Restart),
-    ]
-}
-
-/// Whether an action can be taken, and what the operator should know either way.
-enum Availability {
-    Enabled(Vec<String>),
-    Disabled(String),
-}
-
-fn availability(
-    state: &State,
-    r: &Release,
-    cluster: Option<&Cluster>,
-    kind: ActionKind,
-) -> Availability {
-    let Some(cluster) = cluster else {
-        return Availability::Disabled("cluster not configured".into());
-    };
-    if let Err(why) = action::availability(kind, r, cluster, state.settings.read_only) {
-        return Availability::Disabled(why.to_string());
-    }
-    if state.pending.values().any(|p| p.key == r.key) {
-        return Availability::Disabled(action::Disabled::Pending.to_string());
-    }
-    // Building the plan is cheap and only done for the one release on screen.
-    let plan = match action::plan(kind, r, cluster, state.settings.read_only, state.now) {
-        Ok(plan) => plan,
-        Err(why) => return Availability::Disabled(why.to_string()),
-    };
-    let mut notes = Vec::new();
-    match plan_allowed(state, &plan) {
-        Some(false) => {
-            let (verb, res) = plan
-                .calls
-                .first()
-                .map_or(("patch", String::new()), |c| c.rbac());
-            return Availability::Disabled(format!("no RBAC permission: {verb} {res}"));
-        }
-        None => notes.push("RBAC not checked yet".to_string()),
-        Some(true) => {}
-    }
-    if kind.gated_by_burn()
-        && let Some(s) = state.slo_for(r)
-        && let Some((w, burn)) = slo::paging_rule(&s.burn)
-    {
-        notes.push(format!(
-            "error budget gate: burn {} over {}",
-            fmt::burn(Some(burn)),
-            w.as_str()
-        ));
-    }
-    if plan.needs_typed_name() {
-        notes.push("prod: type the name".into());
-    }
-    Availability::Enabled(notes)
-}
-
-fn action_bar<'a>(
-    state: &State,
-    r: &Release,
-    cluster: Option<&Cluster>,
-    theme: &Theme,
-    width: u16,
-) -> Vec<Line<'a>> {
-    let mut lines = vec![section_title("Actions", theme, width)];
-    lines.extend(
-        key_actions(r).into_iter().map(|(key, kind)| {
-            action_line(key, kind, availability(state, r, cluster, kind), theme)
-        }),
-    );
-    lines
-}
-
-fn action_line<'a>(
-    key: &'static str,
-    kind: ActionKind,
-    availability: Availability,
-    theme: &Theme,
-) -> Line<'a> {
-    let (label_style, status, status_style): (Style, String, Style) = match availability {
-        Availability::Enabled(notes) if notes.is_empty() => {
-            (theme.action_enabled, "ready".into(), theme.action_enabled)
-        }
-        // Notes are what to expect (gate, typed name); "disabled:" marks the others.
-        Availability::Enabled(notes) => (
-            theme.action_enabled,
-            notes.join(" · "),
-            theme.action_enabled,
-        ),
-        Availability::Disabled(why) => (
-            theme.action_disabled,
-            format!("disabled: {why}"),
-            theme.action_disabled,
-        ),
-    };
-    Line::from(vec![
-        Span::styled(format!("  {key:<6}"), theme.key),
-        Span::styled(format!("{:<13}", kind.label()), label_style),
-        Span::styled(status, status_style),
-    ])
 }

@@ -4,6 +4,7 @@
 //!
 //! One file per panel or screen; this module owns the screen layout.
 
+mod action_bar;
 mod audit;
 mod clusters;
 mod detail;
