@@ -421,3 +421,16 @@ fn many_clusters_keep_the_troubled_ones_in_the_header() {
     assert!(chips.contains("more (c)"), "{chips}");
     assert!(chips.chars().count() <= 80, "{chips}");
 }
+
+#[test]
+fn a_confirmed_action_shows_as_pending() {
+    let mut state = fleet(120, 30);
+    select(&mut state, "cart");
+    keys(&mut state, &[Key::Char('p'), Key::Char('y')]);
+    assert!(state.view.modal.is_none());
+    let s = screen(&state);
+    assert!(s.contains("⧗ 1 action awaiting answer"), "{s}");
+    assert!(s.contains("⧗ promote sent · Cana"), "{s}");
+    // The notice from the core is in the footer.
+    assert!(s.contains("promote cart: sent"), "{s}");
+}
