@@ -26,7 +26,7 @@ pub const WINDOWS: [BurnWindow; 6] = [
 fn columns(width: u16) -> Vec<Col> {
     let (name, burn, trend) = match width {
         0..90 => (13, 5, 5),
-        90..130 => (18, 6, 8),
+        90..130 => (22, 5, 8),
         _ => (24, 6, 16),
     };
     let mut cols = vec![Col::left("SLOs", name), Col::right("budget", 7)];
