@@ -37,7 +37,10 @@ fn text(buf: &Buffer) -> String {
 }
 
 fn screen(state: &State) -> String {
-    text(&draw(state, &Theme::default()))
+    let (w, h) = (state.view.width, state.view.height);
+    let shot = shipdeck::ui::screenshot(state, &Theme::default(), w, h);
+    assert_eq!(shot, text(&draw(state, &Theme::default())));
+    shot
 }
 
 /// (x, y) of the first occurrence of `needle` on screen.
