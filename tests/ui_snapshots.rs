@@ -107,6 +107,13 @@ fn detail() {
         keys(&mut state, &[Key::Enter]);
         insta::assert_snapshot!(format!("detail_checkout_{w}x{h}"), screen(&state));
     }
+    // A Deployment (no steps; Flagger/Argo-only actions explained) and a Flagger canary.
+    for name in ["ledger", "frontend"] {
+        let mut state = fleet(80, 24);
+        select(&mut state, name);
+        keys(&mut state, &[Key::Enter]);
+        insta::assert_snapshot!(format!("detail_{name}_80x24"), screen(&state));
+    }
 }
 
 #[test]

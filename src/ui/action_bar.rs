@@ -74,7 +74,7 @@ fn availability(
                 .map_or(("patch", String::new()), |c| c.rbac());
             return Availability::Disabled(format!("no RBAC permission: {verb} {res}"));
         }
-        None => notes.push("RBAC not checked yet".to_string()),
+        None => notes.push("ready (RBAC not checked yet)".to_string()),
         Some(true) => {}
     }
     if kind.gated_by_burn()

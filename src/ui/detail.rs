@@ -364,7 +364,11 @@ fn slo_lines<'a>(state: &'a State, r: &Release, theme: &Theme, width: u16) -> Ve
         Span::raw(format!("  budget {} · ", slo_panel::budget(s))),
         Span::styled(slo_panel::alert_text(s, false), theme.burn(s.alert)),
         Span::raw(" · trend "),
-        Span::styled(fmt::sparkline(&s.trend, spark_w), theme.sparkline),
+        if s.trend.is_empty() {
+            Span::styled("no data", theme.burn_unknown)
+        } else {
+            Span::styled(fmt::sparkline(&s.trend, spark_w), theme.sparkline)
+        },
     ]));
     let burns: Vec<String> = slo_panel::WINDOWS
         .iter()
@@ -376,9 +380,43 @@ fn slo_lines<'a>(state: &'a State, r: &Release, theme: &Theme, width: u16) -> Ve
             )
         })
         .collect();
-    let burns = format!("burn {}", burns.join(" · "));
-    for row in fmt::wrap(&burns, (width as usize).saturating_sub(4)) {
+    for row in pack("burn", &burns, (width as usize).saturating_sub(2)) {
         lines.push(Line::raw(format!("  {row}")));
     }
     lines
+}
+
+/// `label item  item  item` packed into rows of `width` columns without splitting an
+/// item (a window's name stays next to its value); continuation rows are indented.
+fn pack(label: &str, items: &[String], width: usize) -> Vec<String> {
+    let indent = " ".repeat(label.chars().count() + 1);
+    let mut rows = Vec::new();
+    let mut row = label.to_string();
+    for item in items {
+        let fresh = row.chars().count() == indent.chars().count();
+        if !fresh && row.chars().count() + 2 + item.chars().count() > width {
+            rows.push(std::mem::replace(&mut row, indent.clone()));
+        }
+        row.push_str(if row.trim().is_empty() { " " } else { "  " });
+        row.push_str(item);
+    }
+    rows.push(row);
+    rows
+}
+
+#[cfg(test)]
+mod tests {
+    use super::pack;
+
+    #[test]
+    fn pack_keeps_items_whole() {
+        let items: Vec<String> = ["5m 20.1x", "30m 12.1x", "1h 14.8x"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        assert_eq!(
+            pack("burn", &items, 26),
+            vec!["burn  5m 20.1x  30m 12.1x", "      1h 14.8x"]
+        );
+    }
 }
