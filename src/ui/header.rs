@@ -67,7 +67,7 @@ fn mode_line<'a>(state: &'a State, theme: &Theme, width: u16) -> Line<'a> {
         let n = state.pending.len();
         let what = if n == 1 { "action" } else { "actions" };
         left.push(Span::styled(
-            format!("  ⧗ {n} {what} awaiting answer"),
+            format!("  {n} {what} awaiting answer"),
             base,
         ));
     }

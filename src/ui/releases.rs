@@ -302,7 +302,7 @@ fn message<'a>(state: &State, r: &'a Release) -> Cow<'a, str> {
     let pending = state.pending.values().find(|p| p.key == r.key);
     let countdown = r.pause.as_ref().and_then(|p| p.remaining(state.now));
     match (pending, countdown) {
-        (Some(p), _) => Cow::Owned(format!("⧗ {} sent · {shown}", p.kind.label())),
+        (Some(p), _) => Cow::Owned(format!("{} sent… · {shown}", p.kind.label())),
         (None, Some(left)) => Cow::Owned(format!("{} left · {shown}", fmt::duration(left))),
         (None, None) => shown,
     }
