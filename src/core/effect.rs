@@ -26,6 +26,10 @@ pub enum Effect {
         verb: String,
         resource: String,
     },
+    /// Ask the API server to dry-run the plan's first call; answer as `Msg::DryRun`.
+    DryRun {
+        plan: ActionPlan,
+    },
     /// Re-read one release after a conflict or an unknown outcome.
     Refresh {
         cluster: String,

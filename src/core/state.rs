@@ -86,6 +86,8 @@ pub struct Modal {
     pub gate: Option<GateOverride>,
     /// Why confirming is refused right now (shown in the modal).
     pub refusal: Option<String>,
+    /// Server-side dry-run result: None while waiting, Ok(summary) or Err(error).
+    pub dry_run: Option<Result<String, String>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -203,7 +205,12 @@ pub struct State {
 }
 
 impl State {
-    pub fn new(now: Timestamp, settings: Settings, clusters: Vec<Cluster>, slos: Vec<SloStatus>) -> Self {
+    pub fn new(
+        now: Timestamp,
+        settings: Settings,
+        clusters: Vec<Cluster>,
+        slos: Vec<SloStatus>,
+    ) -> Self {
         State {
             now,
             settings,

@@ -118,11 +118,6 @@ pub fn burn(b: Option<f64>) -> String {
     }
 }
 
-/// HH:MM:SS in UTC.
-pub fn clock(t: Timestamp) -> String {
-    t.strftime("%H:%M:%S").to_string()
-}
-
 /// HH:MM in UTC.
 pub fn hour_minute(t: Timestamp) -> String {
     t.strftime("%H:%M").to_string()

@@ -66,12 +66,10 @@ fn mode_line<'a>(state: &'a State, theme: &Theme, width: u16) -> Line<'a> {
     if !state.pending.is_empty() {
         let n = state.pending.len();
         let what = if n == 1 { "action" } else { "actions" };
-        left.push(Span::styled(
-            format!("  {n} {what} awaiting answer"),
-            base,
-        ));
+        left.push(Span::styled(format!("  {n} {what} awaiting answer"), base));
     }
-    let clock = format!("{} UTC ", fmt::clock(state.now));
+    // Minutes only: a seconds clock would repaint an otherwise idle screen every second (P6).
+    let clock = format!("{} UTC ", fmt::hour_minute(state.now));
     let used: usize = left.iter().map(Span::width).sum::<usize>() + clock.width();
     let gap = (width as usize).saturating_sub(used);
     left.push(Span::styled(" ".repeat(gap), base));

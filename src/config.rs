@@ -1,0 +1,316 @@
+//! The configuration file: clusters (kubeconfig contexts), Prometheus, SLOs, theme.
+//! Errors name the file, line and key, and the CLI exits with code 2 on them.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use jiff::SignedDuration;
+use serde::Deserialize;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{path}: cannot read: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{path}:{line}: key `{key}`: {message}")]
+    Invalid {
+        path: String,
+        line: usize,
+        key: String,
+        message: String,
+    },
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Theme name (default, light, high-contrast, mono).
+    #[serde(default)]
+    pub theme: Option<String>,
+    /// Never send a write request to any cluster.
+    #[serde(default)]
+    pub read_only: bool,
+    /// Workload label naming the service an SLO belongs to.
+    #[serde(default)]
+    pub service_label: Option<String>,
+    /// Audit log path (default: the data directory).
+    #[serde(default)]
+    pub audit_log: Option<PathBuf>,
+    #[serde(default)]
+    pub prometheus: Option<PrometheusConfig>,
+    #[serde(default)]
+    pub clusters: Vec<ClusterConfig>,
+    #[serde(default)]
+    pub slos: Vec<SloConfig>,
+    /// "cluster:namespace/name" (or "*:namespace/name") → service.
+    #[serde(default)]
+    pub service_map: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PrometheusConfig {
+    pub url: String,
+    #[serde(default)]
+    pub bearer_token_file: Option<PathBuf>,
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
+    #[serde(default = "default_timeout")]
+    pub timeout_seconds: u64,
+    #[serde(default = "default_interval")]
+    pub interval_seconds: u64,
+}
+
+fn default_timeout() -> u64 {
+    5
+}
+fn default_interval() -> u64 {
+    30
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClusterConfig {
+    /// kubeconfig context.
+    pub context: String,
+    /// Display name (default: the context).
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+    #[serde(default)]
+    pub read_only: bool,
+    /// Prometheus for this cluster's SLOs (default: the global one).
+    #[serde(default)]
+    pub prometheus: Option<String>,
+    /// Flagger loadtester webhook base for rollbacks, if not in the Canary's webhooks.
+    #[serde(default)]
+    pub loadtester: Option<String>,
+}
+
+impl ClusterConfig {
+    pub fn display_name(&self) -> &str {
+        self.name.as_deref().unwrap_or(&self.context)
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SloConfig {
+    pub name: String,
+    pub service: String,
+    /// Percent, e.g. 99.9.
+    pub objective: f64,
+    /// e.g. "30d", "7d", "28d".
+    #[serde(default = "default_window")]
+    pub window: String,
+    /// Only evaluate against this cluster's Prometheus (default: the global one).
+    #[serde(default)]
+    pub cluster: Option<String>,
+    pub source: SloSource,
+}
+
+fn default_window() -> String {
+    "30d".into()
+}
+
+/// Where an SLO's error ratio comes from (reference/slo.md).
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(tag = "type", rename_all = "lowercase", deny_unknown_fields)]
+pub enum SloSource {
+    /// `sum(rate(<errors>[w])) / sum(rate(<total>[w]))`.
+    Promql { errors: String, total: String },
+    /// Sloth recording rules `slo:sli_error:ratio_rate<w>{sloth_service, sloth_slo}`.
+    Sloth {
+        sloth_service: String,
+        sloth_slo: String,
+    },
+    /// Pyrra recording rules `<metric>:burnrate<w>`, with optional label matchers.
+    Pyrra {
+        metric: String,
+        #[serde(default)]
+        matchers: String,
+    },
+}
+
+/// Parse a window like "30d", "6h", "5m".
+pub fn parse_window(s: &str) -> Option<SignedDuration> {
+    let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit())?);
+    let n: i64 = num.parse().ok()?;
+    if n <= 0 {
+        return None;
+    }
+    match unit {
+        "m" => Some(SignedDuration::from_mins(n)),
+        "h" => Some(SignedDuration::from_hours(n)),
+        "d" => Some(SignedDuration::from_hours(n * 24)),
+        "w" => Some(SignedDuration::from_hours(n * 24 * 7)),
+        _ => None,
+    }
+}
+
+impl Config {
+    /// Default location: `<config dir>/shipdeck/config.toml` from `directories`.
+    pub fn default_path() -> Option<PathBuf> {
+        directories::ProjectDirs::from("dev", "shipdeck", "shipdeck")
+            .map(|d| d.config_dir().join("config.toml"))
+    }
+
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Self::parse(&text, &path.display().to_string())
+    }
+
+    pub fn parse(text: &str, path: &str) -> Result<Config, ConfigError> {
+        let config: Config = toml::from_str(text).map_err(|e| {
+            let (line, key) = locate(text, e.span());
+            ConfigError::Invalid {
+                path: path.to_string(),
+                line,
+                key,
+                message: e.message().trim().to_string(),
+            }
+        })?;
+        config.validate(text, path)?;
+        Ok(config)
+    }
+
+    /// Checks serde cannot express; errors point at the offending key's line.
+    fn validate(&self, text: &str, path: &str) -> Result<(), ConfigError> {
+        let fail = |key: &str, needle: &str, message: String| ConfigError::Invalid {
+            path: path.to_string(),
+            line: find_line(text, needle),
+            key: key.to_string(),
+            message,
+        };
+        for (i, s) in self.slos.iter().enumerate() {
+            if !(s.objective > 0.0 && s.objective < 100.0) {
+                return Err(fail(
+                    &format!("slos[{i}].objective"),
+                    "objective",
+                    format!(
+                        "must be a percentage between 0 and 100 (exclusive), got {}",
+                        s.objective
+                    ),
+                ));
+            }
+            if parse_window(&s.window).is_none() {
+                return Err(fail(
+                    &format!("slos[{i}].window"),
+                    &s.window,
+                    format!(
+                        "{:?} is not a window like \"30d\", \"7d\" or \"6h\"",
+                        s.window
+                    ),
+                ));
+            }
+        }
+        let mut names = std::collections::BTreeSet::new();
+        for (i, c) in self.clusters.iter().enumerate() {
+            let name = c.display_name();
+            if name.is_empty() || name.chars().any(|ch| ch.is_control()) {
+                return Err(fail(
+                    &format!("clusters[{i}].name"),
+                    &c.context,
+                    "must be non-empty printable text".into(),
+                ));
+            }
+            if !names.insert(name.to_string()) {
+                return Err(fail(
+                    &format!("clusters[{i}].name"),
+                    name,
+                    format!("duplicate cluster name {name:?}"),
+                ));
+            }
+        }
+        if let Some(p) = &self.prometheus
+            && !(p.url.starts_with("http://") || p.url.starts_with("https://"))
+        {
+            return Err(fail(
+                "prometheus.url",
+                &p.url,
+                format!("{:?} is not an http(s) URL", p.url),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Line (1-based) and key for a byte span in the TOML text.
+fn locate(text: &str, span: Option<std::ops::Range<usize>>) -> (usize, String) {
+    let Some(span) = span else {
+        return (1, "?".into());
+    };
+    let start = span.start.min(text.len());
+    let line = text[..start].matches('\n').count() + 1;
+    let line_text = text.lines().nth(line - 1).unwrap_or("");
+    let key = match line_text.split_once('=') {
+        Some((k, _)) => k.trim().trim_matches('"').to_string(),
+        None => line_text.trim().trim_matches(['[', ']']).to_string(),
+    };
+    (line, if key.is_empty() { "?".into() } else { key })
+}
+
+fn find_line(text: &str, needle: &str) -> usize {
+    text.lines()
+        .position(|l| l.contains(needle))
+        .map_or(1, |i| i + 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn example_config_parses() {
+        let text = include_str!("../config.example.toml");
+        let c = Config::parse(text, "config.example.toml").unwrap();
+        assert!(c.slos.iter().any(|s| s.name == "checkout-availability"));
+        assert!(c.slos.iter().any(|s| s.name == "search-availability"));
+    }
+
+    #[test]
+    fn type_error_names_line_and_key() {
+        let text = "theme = \"default\"\n[[slos]]\nname = \"x\"\nservice = \"y\"\nobjective = \"high\"\n[slos.source]\ntype = \"promql\"\nerrors = \"a\"\ntotal = \"b\"\n";
+        let err = Config::parse(text, "c.toml").unwrap_err().to_string();
+        assert!(err.starts_with("c.toml:5: key `objective`"), "{err}");
+    }
+
+    #[test]
+    fn unknown_key_is_rejected_with_line() {
+        let text = "theme = \"default\"\nreadonly = true\n";
+        let err = Config::parse(text, "c.toml").unwrap_err().to_string();
+        assert!(err.starts_with("c.toml:2: key `readonly`"), "{err}");
+        assert!(err.contains("unknown field"), "{err}");
+    }
+
+    #[test]
+    fn bad_objective_and_window_are_rejected() {
+        let base = |obj: &str, win: &str| {
+            format!(
+                "[[slos]]\nname = \"x\"\nservice = \"y\"\nobjective = {obj}\nwindow = \"{win}\"\n[slos.source]\ntype = \"promql\"\nerrors = \"a\"\ntotal = \"b\"\n"
+            )
+        };
+        let err = Config::parse(&base("100.0", "30d"), "c.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("c.toml:4: key `slos[0].objective`"), "{err}");
+        let err = Config::parse(&base("99.9", "thirty"), "c.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("c.toml:5: key `slos[0].window`"), "{err}");
+    }
+
+    #[test]
+    fn windows_parse() {
+        assert_eq!(parse_window("30d"), Some(SignedDuration::from_hours(720)));
+        assert_eq!(parse_window("5m"), Some(SignedDuration::from_mins(5)));
+        assert_eq!(parse_window("0d"), None);
+        assert_eq!(parse_window("d"), None);
+    }
+}

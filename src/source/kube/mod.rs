@@ -1,0 +1,4 @@
+//! Live Kubernetes clusters: a client per context, watchers that project objects into compact
+//! facts, and the action target that sends patches to the owning API.
+
+pub mod client;

@@ -1,0 +1,6 @@
+//! Sources: everything that feeds the core with `Msg` values. Each runs on its own task and
+//! never touches UI state.
+
+pub mod demo;
+pub mod kube;
+pub mod prometheus;
