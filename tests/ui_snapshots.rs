@@ -37,7 +37,10 @@ fn text(buf: &Buffer) -> String {
 }
 
 fn screen(state: &State) -> String {
-    text(&draw(state, &Theme::default()))
+    let (w, h) = (state.view.width, state.view.height);
+    let shot = shipdeck::ui::screenshot(state, &Theme::default(), w, h);
+    assert_eq!(shot, text(&draw(state, &Theme::default())));
+    shot
 }
 
 /// (x, y) of the first occurrence of `needle` on screen.
@@ -104,6 +107,13 @@ fn detail() {
         keys(&mut state, &[Key::Enter]);
         insta::assert_snapshot!(format!("detail_checkout_{w}x{h}"), screen(&state));
     }
+    // A Deployment (no steps; Flagger/Argo-only actions explained) and a Flagger canary.
+    for name in ["ledger", "frontend"] {
+        let mut state = fleet(80, 24);
+        select(&mut state, name);
+        keys(&mut state, &[Key::Enter]);
+        insta::assert_snapshot!(format!("detail_{name}_80x24"), screen(&state));
+    }
 }
 
 #[test]
@@ -164,7 +174,7 @@ fn modal_gate() {
     let s = screen(&state);
     assert!(s.contains("burn 14.8x over 1h — type the service"), "{s}");
     assert!(s.contains("type 'checkout' to confirm"), "{s}");
-    assert!(s.contains("Tab focuses Confirm"), "{s}");
+    assert!(s.contains("Tab focus Confirm"), "{s}");
     insta::assert_snapshot!("modal_gate_80x24", s);
 }
 
@@ -309,6 +319,8 @@ fn hostile_strings_are_escaped_and_rows_stay_aligned() {
         s.contains(r"\x1b]0;pwned\x07 aborted \u{202e}gnp.exe"),
         "{s}"
     );
+    assert!(s.contains("error-rate Failed ok 1 · failed 3"), "{s}");
+    insta::assert_snapshot!("detail_api_250x70", s);
 }
 
 #[test]
@@ -324,4 +336,84 @@ fn render_builds_only_the_visible_window() {
     // Rows shown are a contiguous window of `order` ending at the selection.
     let shown = find_all(&buf, "svc-").len();
     assert!(shown > 20 && shown < 70, "{shown}");
+}
+
+#[test]
+fn odd_sizes_and_every_theme_render_without_panicking() {
+    let themes: Vec<Theme> = Theme::names()
+        .into_iter()
+        .map(|n| Theme::load(n).unwrap())
+        .chain([Theme::no_color()])
+        .collect();
+    for (w, h) in [(1, 1), (10, 3), (20, 5), (40, 10), (79, 23), (300, 100)] {
+        let mut state = fleet(w, h);
+        select(&mut state, "checkout");
+        for k in [None, Some(Key::Enter), Some(Key::Char('a')), Some(Key::Esc)] {
+            if let Some(k) = k {
+                keys(&mut state, &[k]);
+            }
+            for theme in &themes {
+                let buf = draw(&state, theme);
+                assert_eq!(buf.area.width, w);
+            }
+        }
+        for screen in [
+            Key::Char('?'),
+            Key::Esc,
+            Key::Char('L'),
+            Key::Esc,
+            Key::Char('c'),
+        ] {
+            keys(&mut state, &[screen]);
+            draw(&state, &themes[0]);
+        }
+    }
+}
+
+#[test]
+fn many_clusters_keep_the_troubled_ones_in_the_header() {
+    use shipdeck::core::model::{Cluster, Connection};
+    use shipdeck::core::text::Untrusted;
+    let mut clusters: Vec<Cluster> = (0..14)
+        .map(|i| {
+            let mut c = Cluster::new(format!("prod-region-{i:02}"));
+            c.connection = Connection::Connected;
+            c
+        })
+        .collect();
+    clusters[13].connection = Connection::Unreachable {
+        reason: Untrusted::new("timeout"),
+    };
+    let mut state = State::new(
+        ui_fixture::now(),
+        shipdeck::core::state::Settings::default(),
+        clusters,
+        Vec::new(),
+    );
+    shipdeck::core::update(
+        &mut state,
+        shipdeck::core::Msg::Resize {
+            width: 80,
+            height: 24,
+        },
+    );
+    shipdeck::core::settle(&mut state);
+    let s = screen(&state);
+    let chips = s.lines().nth(1).unwrap();
+    assert!(chips.starts_with(" prod…n-13 down"), "{chips}");
+    assert!(chips.contains("more (c)"), "{chips}");
+    assert!(chips.chars().count() <= 80, "{chips}");
+}
+
+#[test]
+fn a_confirmed_action_shows_as_pending() {
+    let mut state = fleet(120, 30);
+    select(&mut state, "cart");
+    keys(&mut state, &[Key::Char('p'), Key::Char('y')]);
+    assert!(state.view.modal.is_none());
+    let s = screen(&state);
+    assert!(s.contains("1 action awaiting answer"), "{s}");
+    assert!(s.contains("promote sent… · Cana"), "{s}");
+    // The notice from the core is in the footer.
+    assert!(s.contains("promote cart: sent"), "{s}");
 }

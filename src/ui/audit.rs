@@ -17,11 +17,14 @@ use crate::core::text;
 fn columns(width: u16) -> Vec<Col> {
     let wide = width >= 120;
     let mut cols = vec![
-        Col::left("TIME (UTC)", if wide { 19 } else { 8 }),
+        Col::left(
+            if wide { "TIME (UTC)" } else { "TIME" },
+            if wide { 19 } else { 8 },
+        ),
         Col::left("STAGE", 6),
         Col::middle("CLUSTER", if wide { 14 } else { 9 }),
-        Col::middle("TARGET", if wide { 36 } else { 20 }),
-        Col::left("ACTION", 12),
+        Col::middle("TARGET", if wide { 36 } else { 22 }),
+        Col::left("ACTION", if wide { 12 } else { 8 }),
         Col::left("OUTCOME", 0),
     ];
     grid::fill_last(&mut cols, width as usize, 8);

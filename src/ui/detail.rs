@@ -5,16 +5,12 @@
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
-use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 
 use super::releases::analysis_style;
-use super::{failures, fmt, grid, slo as slo_panel, theme::Theme};
-use crate::core::action::{self, ActionKind};
+use super::{action_bar, failures, fmt, grid, slo as slo_panel, theme::Theme};
 use crate::core::facts::CanaryStep;
-use crate::core::input::plan_allowed;
 use crate::core::model::{Cluster, Release, ReleaseKind, RsRole};
-use crate::core::slo;
 use crate::core::state::State;
 use crate::core::text;
 
@@ -26,8 +22,8 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     };
     let cluster = state.cluster(&r.key.cluster);
     let wide = area.width >= 160;
-    // One line per action on narrow terminals, two columns on wide ones.
-    let actions_h = if wide { 5 } else { 8 };
+    // Title plus one line per action key.
+    let actions_h = 8;
     let summary_h = 1;
     let middle_h = area.height.saturating_sub(summary_h + actions_h);
     let summary = Rect {
@@ -62,12 +58,13 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     };
     let mut left_lines = steps_section(state, r, theme, left.width, left.height);
     left_lines.extend(progress_section(r, theme, left.width));
+    left_lines.extend(analysis_runs(state, r, theme, left.width));
     grid::draw_lines(frame, left, left_lines);
     grid::draw_lines(frame, right, right_section(state, r, theme, right.width));
     grid::draw_lines(
         frame,
         actions,
-        action_bar(state, r, cluster, theme, actions.width, wide),
+        action_bar::lines(state, r, cluster, theme, actions.width),
     );
 }
 
@@ -104,7 +101,7 @@ fn summary_line<'a>(r: &'a Release, cluster: Option<&Cluster>, theme: &Theme) ->
     Line::from(spans)
 }
 
-fn section_title<'a>(name: &'a str, theme: &Theme, width: u16) -> Line<'a> {
+pub(super) fn section_title<'a>(name: &'a str, theme: &Theme, width: u16) -> Line<'a> {
     grid::title_bar(name, Vec::new(), false, theme, width)
 }
 
@@ -178,7 +175,7 @@ fn step_line<'a>(
     {
         text.push_str(&format!(" ({} left)", fmt::duration(left)));
     } else if i == current && r.pause.is_some() {
-        text.push_str(" (waiting for promote)");
+        text.push_str(" — waiting for promote (p)");
     }
     Line::styled(text, style)
 }
@@ -187,7 +184,7 @@ fn step_text(step: &CanaryStep) -> String {
     match step {
         CanaryStep::SetWeight(w) => format!("setWeight {w}%"),
         CanaryStep::Pause(Some(d)) => format!("pause {}", fmt::duration(*d)),
-        CanaryStep::Pause(None) => "pause (until promoted)".into(),
+        CanaryStep::Pause(None) => "pause".into(),
         CanaryStep::Analysis(names) => {
             let names: Vec<String> = names.iter().map(|n| text::escape(n).into_owned()).collect();
             format!("analysis {}", names.join(", "))
@@ -233,6 +230,50 @@ fn progress_section<'a>(r: &'a Release, theme: &Theme, width: u16) -> Vec<Line<'
     lines
 }
 
+/// The release's AnalysisRuns (owned by its uid) and each metric's counts and last
+/// value: why an analysis passed or failed. Only this cluster and namespace are scanned.
+fn analysis_runs<'a>(state: &'a State, r: &Release, theme: &Theme, width: u16) -> Vec<Line<'a>> {
+    let (cluster, ns) = (r.key.cluster.clone(), r.key.namespace.clone());
+    let runs: Vec<_> = state
+        .inventory
+        .analysis_runs
+        .range((cluster.clone(), ns.clone(), String::new())..)
+        .take_while(|((c, n, _), _)| *c == cluster && *n == ns)
+        .map(|(_, run)| run)
+        .filter(|run| !r.uid.is_empty() && run.owner_uid == r.uid)
+        .collect();
+    if runs.is_empty() {
+        return Vec::new();
+    }
+    let mut lines = vec![section_title("Analysis runs", theme, width)];
+    for run in runs.iter().rev().take(3) {
+        let phase = crate::core::facts::AnalysisPhase::parse(&run.phase);
+        lines.push(Line::from(vec![
+            Span::raw(format!("  {} ", text::escape(&run.meta.name))),
+            Span::styled(phase.as_str(), analysis_style(phase, theme)),
+            Span::raw(format!(" {}", run.message.shown())),
+        ]));
+        for m in &run.metrics {
+            let phase = crate::core::facts::AnalysisPhase::parse(&m.phase);
+            lines.push(Line::from(vec![
+                Span::raw(format!("    {} ", text::escape(&m.name))),
+                Span::styled(phase.as_str(), analysis_style(phase, theme)),
+                Span::styled(
+                    format!(
+                        " ok {} · failed {} · inconclusive {} · last {}",
+                        m.successful,
+                        m.failed,
+                        m.inconclusive,
+                        m.last_value.shown()
+                    ),
+                    theme.dim,
+                ),
+            ]));
+        }
+    }
+    lines
+}
+
 /// ReplicaSets with their images, the linked SLO, the release's images and failures.
 fn right_section<'a>(state: &'a State, r: &'a Release, theme: &Theme, width: u16) -> Vec<Line<'a>> {
     let mut lines = vec![section_title("ReplicaSets", theme, width)];
@@ -266,7 +307,8 @@ fn right_section<'a>(state: &'a State, r: &'a Release, theme: &Theme, width: u16
         }
     }
     lines.extend(slo_lines(state, r, theme, width));
-    if !r.images.is_empty() {
+    // ReplicaSets already list their images; show the spec's images when there are none.
+    if r.revisions.is_empty() && !r.images.is_empty() {
         lines.push(section_title("Images", theme, width));
         for image in &r.images {
             lines.push(Line::raw(format!("  {}", text::escape(image))));
@@ -317,9 +359,16 @@ fn slo_lines<'a>(state: &'a State, r: &Release, theme: &Theme, width: u16) -> Ve
         theme,
         width,
     )];
+    let spark_w = (width as usize).saturating_sub(30).clamp(8, 60);
     lines.push(Line::from(vec![
-        Span::raw(format!("  budget {} · alert ", slo_panel::budget(s))),
-        Span::styled(slo_panel::alert_text(state, s, false), theme.burn(s.alert)),
+        Span::raw(format!("  budget {} · ", slo_panel::budget(s))),
+        Span::styled(slo_panel::alert_text(s, false), theme.burn(s.alert)),
+        Span::raw(" · trend "),
+        if s.trend.is_empty() {
+            Span::styled("no data", theme.burn_unknown)
+        } else {
+            Span::styled(fmt::sparkline(&s.trend, spark_w), theme.sparkline)
+        },
     ]));
     let burns: Vec<String> = slo_panel::WINDOWS
         .iter()
@@ -331,154 +380,43 @@ fn slo_lines<'a>(state: &'a State, r: &Release, theme: &Theme, width: u16) -> Ve
             )
         })
         .collect();
-    lines.push(Line::raw(format!("  burn {}", burns.join("  "))));
-    let spark_w = (width as usize).saturating_sub(10).min(60);
-    lines.push(Line::from(vec![
-        Span::raw("  trend "),
-        Span::styled(fmt::sparkline(&s.trend, spark_w), theme.sparkline),
-    ]));
-    lines
-}
-
-/// The keys the action bar lists, in key-map order. Space and `p` mean what `input.rs`
-/// makes them mean for this release (resume when manually paused).
-fn key_actions(r: &Release) -> [(&'static str, ActionKind); 7] {
-    let space = if r.facts.spec_paused {
-        ActionKind::Resume
-    } else {
-        ActionKind::Pause
-    };
-    let p = if r.key.kind == ReleaseKind::Deployment && r.facts.spec_paused {
-        ActionKind::Resume
-    } else {
-        ActionKind::Promote
-    };
-    [
-        ("space", space),
-        ("p", p),
-        ("P", ActionKind::PromoteFull),
-        ("a", ActionKind::Abort),
-        ("R", ActionKind::Retry),
-        ("u", ActionKind::Undo),
-        ("r", ActionKind::Restart),
-    ]
-}
-
-/// Whether an action can be taken, and what the operator should know either way.
-enum Availability {
-    Enabled(Vec<String>),
-    Disabled(String),
-}
-
-fn availability(
-    state: &State,
-    r: &Release,
-    cluster: Option<&Cluster>,
-    kind: ActionKind,
-) -> Availability {
-    let Some(cluster) = cluster else {
-        return Availability::Disabled("cluster not configured".into());
-    };
-    if let Err(why) = action::availability(kind, r, cluster, state.settings.read_only) {
-        return Availability::Disabled(why.to_string());
-    }
-    if state.pending.values().any(|p| p.key == r.key) {
-        return Availability::Disabled(action::Disabled::Pending.to_string());
-    }
-    // Building the plan is cheap and only done for the one release on screen.
-    let plan = match action::plan(kind, r, cluster, state.settings.read_only, state.now) {
-        Ok(plan) => plan,
-        Err(why) => return Availability::Disabled(why.to_string()),
-    };
-    let mut notes = Vec::new();
-    match plan_allowed(state, &plan) {
-        Some(false) => {
-            let (verb, res) = plan
-                .calls
-                .first()
-                .map_or(("patch", String::new()), |c| c.rbac());
-            return Availability::Disabled(format!("no RBAC permission: {verb} {res}"));
-        }
-        None => notes.push("RBAC not checked yet".to_string()),
-        Some(true) => {}
-    }
-    if kind.gated_by_burn()
-        && let Some(s) = state.slo_for(r)
-        && let Some((w, burn)) = slo::paging_rule(&s.burn)
-    {
-        notes.push(format!(
-            "error budget gate: burn {} over {} (typed override)",
-            fmt::burn(Some(burn)),
-            w.as_str()
-        ));
-    }
-    if plan.needs_typed_name() {
-        notes.push("prod: type the name to confirm".into());
-    }
-    Availability::Enabled(notes)
-}
-
-fn action_bar<'a>(
-    state: &State,
-    r: &Release,
-    cluster: Option<&Cluster>,
-    theme: &Theme,
-    width: u16,
-    two_columns: bool,
-) -> Vec<Line<'a>> {
-    let mut lines = vec![section_title("Actions", theme, width)];
-    let items: Vec<Line> = key_actions(r)
-        .into_iter()
-        .map(|(key, kind)| action_line(key, kind, availability(state, r, cluster, kind), theme))
-        .collect();
-    if two_columns {
-        let col_w = (width / 2) as usize;
-        let mut it = items.into_iter();
-        while let Some(first) = it.next() {
-            let mut spans = pad_spans(first.spans, col_w);
-            if let Some(second) = it.next() {
-                spans.extend(second.spans);
-            }
-            lines.push(Line::from(spans));
-        }
-    } else {
-        lines.extend(items);
+    for row in pack("burn", &burns, (width as usize).saturating_sub(2)) {
+        lines.push(Line::raw(format!("  {row}")));
     }
     lines
 }
 
-fn action_line<'a>(
-    key: &'static str,
-    kind: ActionKind,
-    availability: Availability,
-    theme: &Theme,
-) -> Line<'a> {
-    let (label_style, status, status_style): (Style, String, Style) = match availability {
-        Availability::Enabled(notes) if notes.is_empty() => {
-            (theme.action_enabled, "ready".into(), theme.action_enabled)
+/// `label item  item  item` packed into rows of `width` columns without splitting an
+/// item (a window's name stays next to its value); continuation rows are indented.
+fn pack(label: &str, items: &[String], width: usize) -> Vec<String> {
+    let indent = " ".repeat(label.chars().count() + 1);
+    let mut rows = Vec::new();
+    let mut row = label.to_string();
+    for item in items {
+        let fresh = row.chars().count() == indent.chars().count();
+        if !fresh && row.chars().count() + 2 + item.chars().count() > width {
+            rows.push(std::mem::replace(&mut row, indent.clone()));
         }
-        Availability::Enabled(notes) => (
-            theme.action_enabled,
-            format!("ready · {}", notes.join(" · ")),
-            theme.action_enabled,
-        ),
-        Availability::Disabled(why) => (
-            theme.action_disabled,
-            format!("disabled: {why}"),
-            theme.action_disabled,
-        ),
-    };
-    Line::from(vec![
-        Span::styled(format!("  {key:<6}"), theme.key),
-        Span::styled(format!("{:<13}", kind.label()), label_style),
-        Span::styled(status, status_style),
-    ])
+        row.push_str(if row.trim().is_empty() { " " } else { "  " });
+        row.push_str(item);
+    }
+    rows.push(row);
+    rows
 }
 
-fn pad_spans(mut spans: Vec<Span<'_>>, width: usize) -> Vec<Span<'_>> {
-    let used: usize = spans.iter().map(Span::width).sum();
-    if used < width {
-        spans.push(Span::raw(" ".repeat(width - used)));
+#[cfg(test)]
+mod tests {
+    use super::pack;
+
+    #[test]
+    fn pack_keeps_items_whole() {
+        let items: Vec<String> = ["5m 20.1x", "30m 12.1x", "1h 14.8x"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        assert_eq!(
+            pack("burn", &items, 26),
+            vec!["burn  5m 20.1x  30m 12.1x", "      1h 14.8x"]
+        );
     }
-    spans
 }

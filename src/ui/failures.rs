@@ -23,6 +23,15 @@ fn columns(width: u16) -> Vec<Col> {
             Col::left("reason", 14),
             Col::left("message", 0),
         ]
+    } else if width < 140 {
+        vec![
+            Col::right("Failures", 8),
+            Col::right("age", 4),
+            Col::middle("cluster", 10),
+            Col::middle("object", 26),
+            Col::left("reason", 16),
+            Col::left("message", 0),
+        ]
     } else {
         vec![
             Col::right("Failures", 8),

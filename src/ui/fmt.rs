@@ -123,22 +123,31 @@ pub fn hour_minute(t: Timestamp) -> String {
     t.strftime("%H:%M").to_string()
 }
 
-/// Hard-wrap one line of text into rows of at most `width` columns.
+/// Wrap one line of text into rows of at most `width` columns, breaking after a space
+/// when there is one in the row (words longer than a row are cut hard).
 pub fn wrap(s: &str, width: usize) -> Vec<String> {
     let width = width.max(1);
     let mut rows = Vec::new();
-    let mut row = String::new();
+    let mut row: Vec<(char, usize)> = Vec::new();
     let mut used = 0;
     for c in s.chars() {
         let w = c.width().unwrap_or(0);
         if used + w > width {
-            rows.push(std::mem::take(&mut row));
-            used = 0;
+            // Break after the last space, unless it is the row's indentation.
+            let indent = row.iter().take_while(|(c, _)| *c == ' ').count();
+            let carry = match row.iter().rposition(|(c, _)| *c == ' ') {
+                Some(i) if i >= indent && i + 1 < row.len() => row.split_off(i + 1),
+                _ => Vec::new(),
+            };
+            let text: String = row.iter().map(|(c, _)| *c).collect();
+            rows.push(text.trim_end().to_string());
+            row = carry;
+            used = row.iter().map(|(_, w)| w).sum();
         }
-        row.push(c);
+        row.push((c, w));
         used += w;
     }
-    rows.push(row);
+    rows.push(row.iter().map(|(c, _)| *c).collect());
     rows
 }
 
@@ -204,6 +213,11 @@ mod tests {
     #[test]
     fn wrap_and_sparkline() {
         assert_eq!(wrap("abcdef", 4), vec!["abcd", "ef"]);
+        assert_eq!(
+            wrap("the template holds", 10),
+            vec!["the", "template", "holds"]
+        );
+        assert_eq!(wrap("ab cdefgh", 6), vec!["ab", "cdefgh"]);
         assert_eq!(wrap("", 4), vec![""]);
         assert_eq!(sparkline(&[0.0, 1.0, 2.0], 2), "▅█");
         assert_eq!(sparkline(&[0.0, 0.0], 5), "▁▁");

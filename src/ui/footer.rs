@@ -4,7 +4,6 @@
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::Paragraph;
 
 use super::{fmt, theme::Theme};
 use crate::core::state::{Level, Screen, State};
@@ -46,18 +45,27 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             spans.push(Span::styled(format!(" {what}"), theme.dim));
         }
     }
-    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+    super::grid::draw_lines(frame, area, vec![Line::from(spans)]);
 }
 
 /// Key hints for the current screen (most useful first; the tail is dropped when short).
 fn hints(state: &State, short: bool) -> Vec<(&'static str, &'static str)> {
-    if state.view.modal.is_some() {
-        return vec![
-            ("y", "confirm"),
-            ("n/Esc", "cancel"),
-            ("Tab", "focus"),
-            ("Enter", "activate"),
-        ];
+    if let Some(m) = &state.view.modal {
+        // While a name must be typed, y and n are text.
+        return if m.must_type.is_some() {
+            vec![
+                ("Tab", "focus Confirm"),
+                ("Enter", "activate"),
+                ("Esc", "cancel"),
+            ]
+        } else {
+            vec![
+                ("y", "confirm"),
+                ("n/Esc", "cancel"),
+                ("Tab", "focus"),
+                ("Enter", "activate"),
+            ]
+        };
     }
     if state.view.filter_editing {
         return vec![("Enter", "keep filter"), ("Esc", "clear"), ("←/→", "move")];

@@ -8,7 +8,6 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::Paragraph;
 
 use super::fmt;
 use super::theme::Theme;
@@ -115,9 +114,13 @@ pub fn title_bar<'a>(
     Line::from(spans)
 }
 
-/// Draw `lines` top to bottom in `area`, one per row (extra lines are clipped).
+/// Draw `lines` top to bottom in `area`, one per row (extra lines and columns are
+/// clipped). Writes straight into the buffer: cheaper than a `Paragraph`, which reflows.
 pub fn draw_lines(frame: &mut Frame, area: Rect, lines: Vec<Line<'_>>) {
-    frame.render_widget(Paragraph::new(lines), area);
+    let buf = frame.buffer_mut();
+    for (i, line) in lines.iter().take(area.height as usize).enumerate() {
+        buf.set_line(area.x, area.y + i as u16, line, area.width);
+    }
 }
 
 /// The rectangle of row `i` inside `area`.

@@ -9,7 +9,6 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::Paragraph;
 use unicode_width::UnicodeWidthStr;
 
 use super::fmt;
@@ -23,14 +22,14 @@ pub const HEIGHT: u16 = 2;
 
 pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let first = Rect { height: 1, ..area };
-    frame.render_widget(Paragraph::new(mode_line(state, theme, area.width)), first);
+    super::grid::draw_lines(frame, first, vec![mode_line(state, theme, area.width)]);
     if area.height > 1 {
         let second = Rect {
             y: area.y + 1,
             height: 1,
             ..area
         };
-        frame.render_widget(Paragraph::new(chips_line(state, theme, area.width)), second);
+        super::grid::draw_lines(frame, second, vec![chips_line(state, theme, area.width)]);
     }
 }
 
@@ -63,6 +62,11 @@ fn mode_line<'a>(state: &'a State, theme: &Theme, width: u16) -> Line<'a> {
             format!("  ▲ PROD {cluster} "),
             theme.prod_banner,
         ));
+    }
+    if !state.pending.is_empty() {
+        let n = state.pending.len();
+        let what = if n == 1 { "action" } else { "actions" };
+        left.push(Span::styled(format!("  {n} {what} awaiting answer"), base));
     }
     // Minutes only: a seconds clock would repaint an otherwise idle screen every second (P6).
     let clock = format!("{} UTC ", fmt::hour_minute(state.now));

@@ -21,7 +21,7 @@ const KEYS: &[(Option<&str>, &str)] = &[
     (None, "Views"),
     (
         Some("/"),
-        "filter: cluster, namespace, name or status (Enter keeps, Esc clears)",
+        "filter by cluster, namespace, name, status (Esc clears)",
     ),
     (Some("c"), "choose the clusters shown"),
     (Some("L"), "audit log of this console's actions"),

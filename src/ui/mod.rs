@@ -4,6 +4,7 @@
 //!
 //! One file per panel or screen; this module owns the screen layout.
 
+mod action_bar;
 mod audit;
 mod clusters;
 mod detail;
@@ -144,6 +145,24 @@ fn home(frame: &mut Frame, body: Rect, state: &State, theme: &Theme) {
     releases::render(frame, areas.releases, state, theme);
     slo::render(frame, areas.slos, state, theme);
     failures::render(frame, areas.failures, state, theme);
+}
+
+/// The console as plain text, `width` x `height` (trailing spaces trimmed): for README
+/// screenshots, bug reports and tests. Renders exactly what the terminal would show.
+pub fn screenshot(state: &State, theme: &Theme, width: u16, height: u16) -> String {
+    use ratatui::Terminal;
+    use ratatui::backend::TestBackend;
+    // TestBackend cannot fail (its error type is Infallible).
+    let Ok(mut terminal) = Terminal::new(TestBackend::new(width, height));
+    let Ok(_) = terminal.draw(|f| render(f, state, theme));
+    let buf = terminal.backend().buffer();
+    let mut out = String::new();
+    for y in 0..buf.area.height {
+        let line: String = (0..buf.area.width).map(|x| buf[(x, y)].symbol()).collect();
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
 }
 
 /// Split off the top `h` rows.

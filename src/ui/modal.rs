@@ -221,6 +221,23 @@ fn tail_lines<'a>(
             Span::raw("]"),
         ]));
     }
+    // The API server's dry run of the first call: proof the request would be accepted.
+    let (dry, dry_style) = match &m.dry_run {
+        None => ("waiting for the API server…".to_string(), theme.dim),
+        Some(Ok(summary)) => (
+            format!("accepted — {}", text::escape(summary)),
+            theme.phase_healthy,
+        ),
+        Some(Err(error)) => (format!("refused — {}", text::escape(error)), theme.danger),
+    };
+    for (i, row) in fmt::wrap(&dry, width.saturating_sub(LABEL))
+        .into_iter()
+        .take(2)
+        .enumerate()
+    {
+        let label = if i == 0 { "dry run" } else { "" };
+        lines.push(labelled(label, vec![Span::styled(row, dry_style)], theme));
+    }
     if let Some(refusal) = &m.refusal {
         lines.push(Line::styled(
             format!("✗ {}", text::escape(refusal)),
@@ -229,7 +246,7 @@ fn tail_lines<'a>(
     }
     lines.push(buttons(m, theme, width));
     let hint = if m.must_type.is_some() {
-        "type the text · Tab focuses Confirm · Enter activates focused · Esc cancels"
+        "Tab focus Confirm · Enter activates focused · Esc cancel"
     } else {
         "y confirm · n/Esc cancel · Enter activates focused"
     };

@@ -298,9 +298,13 @@ fn burn_cell<'a>(state: &State, r: &Release, theme: &Theme) -> grid::Cell<'a> {
 /// waits for).
 fn message<'a>(state: &State, r: &'a Release) -> Cow<'a, str> {
     let shown = r.message.shown();
-    match r.pause.as_ref().and_then(|p| p.remaining(state.now)) {
-        Some(left) => Cow::Owned(format!("{} left · {shown}", fmt::duration(left))),
-        None => shown,
+    // An action sent and not yet answered comes first: the row may be about to change.
+    let pending = state.pending.values().find(|p| p.key == r.key);
+    let countdown = r.pause.as_ref().and_then(|p| p.remaining(state.now));
+    match (pending, countdown) {
+        (Some(p), _) => Cow::Owned(format!("{} sent… · {shown}", p.kind.label())),
+        (None, Some(left)) => Cow::Owned(format!("{} left · {shown}", fmt::duration(left))),
+        (None, None) => shown,
     }
 }
 

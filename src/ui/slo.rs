@@ -26,7 +26,7 @@ pub const WINDOWS: [BurnWindow; 6] = [
 fn columns(width: u16) -> Vec<Col> {
     let (name, burn, trend) = match width {
         0..90 => (13, 5, 5),
-        90..130 => (18, 6, 8),
+        90..130 => (22, 5, 8),
         _ => (24, 6, 16),
     };
     let mut cols = vec![Col::left("SLOs", name), Col::right("budget", 7)];
@@ -50,7 +50,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let sel = state.view.slo_selected;
     let window = grid::window(state.slos.len(), 0, sel, rows);
     for s in &state.slos[window.clone()] {
-        let mut line = slo_row(state, s, &cols, theme);
+        let mut line = slo_row(s, &cols, theme);
         line.spans.insert(0, Span::raw("  "));
         lines.push(line);
     }
@@ -77,7 +77,7 @@ fn title<'a>(cols: &[Col], focused: bool, theme: &Theme) -> Line<'a> {
     line
 }
 
-fn slo_row<'a>(state: &State, s: &'a SloStatus, cols: &[Col], theme: &Theme) -> Line<'a> {
+fn slo_row<'a>(s: &'a SloStatus, cols: &[Col], theme: &Theme) -> Line<'a> {
     let alert_style = theme.burn(s.alert);
     let mut cells: Vec<grid::Cell> = vec![
         (text::escape(&s.spec.name), theme.text),
@@ -95,9 +95,9 @@ fn slo_row<'a>(state: &State, s: &'a SloStatus, cols: &[Col], theme: &Theme) -> 
         theme.sparkline,
     ));
     let alert_w = cols.last().map_or(0, |c| c.width);
-    let long = alert_text(state, s, false);
+    let long = alert_text(s, false);
     let alert = if long.chars().count() > alert_w {
-        alert_text(state, s, true)
+        alert_text(s, true)
     } else {
         long
     };
@@ -142,7 +142,7 @@ fn burn_style(s: &SloStatus, w: BurnWindow, theme: &Theme) -> ratatui::style::St
 }
 
 /// PAGE / TICKET / none, or "unknown since HH:MM" while data is missing.
-pub fn alert_text(_state: &State, s: &SloStatus, short: bool) -> String {
+pub fn alert_text(s: &SloStatus, short: bool) -> String {
     match (s.alert, s.unknown_since) {
         (_, Some(since)) => {
             let prefix = if short { "unknown" } else { "unknown since" };

@@ -251,14 +251,6 @@ impl Theme {
         parsed.into_theme(name, file)
     }
 
-    /// The same theme with every colour removed (attributes kept), for NO_COLOR with a
-    /// theme whose attributes already carry meaning. Prefer `no_color()`.
-    pub fn without_color(&self) -> Theme {
-        let mut t = Theme::no_color();
-        t.name = self.name.clone();
-        t
-    }
-
     /// Style for a release phase.
     pub fn phase(&self, phase: crate::core::model::Phase) -> Style {
         use crate::core::model::Phase;

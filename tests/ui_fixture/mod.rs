@@ -6,8 +6,9 @@ use std::collections::BTreeMap;
 
 use jiff::{SignedDuration, Timestamp};
 use shipdeck::core::facts::{
-    AnalysisPhase, AnalysisRef, CanaryFacts, CanaryStep, Condition, DeploymentFacts, ObjectFacts,
-    ObjectMeta, PauseCondition, PauseReason, ReplicaSetFacts, RolloutFacts, WarningEvent,
+    AnalysisPhase, AnalysisRef, AnalysisRunFacts, CanaryFacts, CanaryStep, Condition,
+    DeploymentFacts, MetricResult, ObjectFacts, ObjectMeta, PauseCondition, PauseReason,
+    ReplicaSetFacts, RolloutFacts, WarningEvent,
 };
 use shipdeck::core::model::{BurnWindow, Cluster, Connection, SloSpec};
 use shipdeck::core::msg::{AuditLine, Key, SloReport};
@@ -192,6 +193,23 @@ fn api_rollout() -> RolloutFacts {
             last_transition: Some(ago(7 * 60)),
         }],
         ..checkout_like()
+    }
+}
+
+fn api_analysis() -> AnalysisRunFacts {
+    AnalysisRunFacts {
+        meta: meta("web", "api-errors-7", "api", 9 * 60),
+        owner_uid: "uid-web-api".into(),
+        phase: "Failed".into(),
+        message: Untrusted::new("metric \"error-rate\" assessed Failed"),
+        metrics: vec![MetricResult {
+            name: "error-rate".into(),
+            phase: "Failed".into(),
+            successful: 1,
+            failed: 3,
+            inconclusive: 0,
+            last_value: Untrusted::new("[0.12]"),
+        }],
     }
 }
 
@@ -438,6 +456,11 @@ pub fn fleet(width: u16, height: u16) -> State {
         ObjectFacts::Deployment(indexer_deployment()),
     );
     up(&mut state, "staging", ObjectFacts::Rollout(api_rollout()));
+    up(
+        &mut state,
+        "staging",
+        ObjectFacts::AnalysisRun(api_analysis()),
+    );
     up(
         &mut state,
         "staging",
