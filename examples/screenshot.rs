@@ -41,7 +41,9 @@ fn hex(c: Color, fallback: &str) -> String {
 }
 
 fn esc(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 fn svg(buf: &Buffer) -> String {
@@ -63,11 +65,18 @@ fn svg(buf: &Buffer) -> String {
             }
             let (px, py) = (x as f64 * cw, y as f64 * ch);
             if bg != "#1d1f21" {
-                let _ = writeln!(out, "<rect x=\"{px:.1}\" y=\"{py:.1}\" width=\"{cw}\" height=\"{ch}\" fill=\"{bg}\"/>");
+                let _ = writeln!(
+                    out,
+                    "<rect x=\"{px:.1}\" y=\"{py:.1}\" width=\"{cw}\" height=\"{ch}\" fill=\"{bg}\"/>"
+                );
             }
             let sym = cell.symbol();
             if !sym.trim().is_empty() {
-                let weight = if cell.modifier.contains(Modifier::BOLD) { " font-weight=\"bold\"" } else { "" };
+                let weight = if cell.modifier.contains(Modifier::BOLD) {
+                    " font-weight=\"bold\""
+                } else {
+                    ""
+                };
                 let _ = writeln!(
                     out,
                     "<text x=\"{px:.1}\" y=\"{:.1}\" fill=\"{fg}\"{weight}>{}</text>",
@@ -89,7 +98,11 @@ fn main() {
         source_label: "DEMO".into(),
         ..Settings::default()
     };
-    let slos = fleet.slo_specs().into_iter().map(slo_eval::initial).collect();
+    let slos = fleet
+        .slo_specs()
+        .into_iter()
+        .map(slo_eval::initial)
+        .collect();
     let mut state = State::new(start, settings, fleet.clusters(), slos);
     for m in fleet.initial() {
         core::update(&mut state, m);
@@ -104,7 +117,13 @@ fn main() {
     }
     let theme = Theme::load("default").unwrap();
     for (w, h) in [(80u16, 24u16), (200, 50)] {
-        core::update(&mut state, Msg::Resize { width: w, height: h });
+        core::update(
+            &mut state,
+            Msg::Resize {
+                width: w,
+                height: h,
+            },
+        );
         core::settle(&mut state);
         let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
         term.draw(|f| ui::render(f, &state, &theme)).unwrap();
