@@ -21,7 +21,13 @@ use shipdeck::core::model::{Cluster, SloSpec};
 use shipdeck::core::slo_eval;
 use shipdeck::core::state::Settings;
 use shipdeck::core::{self, Msg, State};
-use shipdeck::source::demo;
+use shipdeck::config::ClusterConfig;
+use shipdeck::core::model::Connection;
+use shipdeck::source::kube::client::{self as kube_client, KubeError};
+use shipdeck::source::kube::project::Keep;
+use shipdeck::source::kube::target::KubeTarget;
+use shipdeck::source::kube::{ClusterHandle, ClusterOptions, spawn_cluster_with};
+use shipdeck::source::{demo, files, prometheus};
 use shipdeck::ui::theme::Theme;
 use shipdeck::{app, snapshot, term, ui};
 
@@ -68,7 +74,15 @@ async fn run(cli: Cli) -> ExitCode {
         Err(e) => {
             term::restore();
             eprintln!("shipdeck: {e:#}");
-            ExitCode::FAILURE
+            // Bad input (kubeconfig, captured files) is a usage error, like a bad config.
+            let bad_input = e.downcast_ref::<KubeError>().is_some_and(|k| {
+                matches!(k, KubeError::Kubeconfig(_) | KubeError::Context { .. })
+            }) || e.downcast_ref::<files::FilesError>().is_some();
+            if bad_input {
+                ExitCode::from(EXIT_CONFIG)
+            } else {
+                ExitCode::FAILURE
+            }
         }
     }
 }
@@ -151,6 +165,8 @@ struct Wiring {
     rx: mpsc::Receiver<Msg>,
     tx: mpsc::Sender<Msg>,
     targets: HashMap<String, Arc<dyn ActionTarget>>,
+    /// Cluster sources stop when these are dropped.
+    _clusters: Vec<ClusterHandle>,
 }
 
 fn initial_slos(specs: Vec<SloSpec>) -> Vec<shipdeck::core::model::SloStatus> {
@@ -182,6 +198,7 @@ fn demo_wiring(
                 rx,
                 tx,
                 targets,
+                _clusters: Vec::new(),
             },
             Some(fleet),
         );
@@ -198,16 +215,151 @@ fn demo_wiring(
             rx,
             tx,
             targets,
+            _clusters: Vec::new(),
         },
         None,
     )
 }
 
+/// The clusters to show: `--context`, `--all-contexts`, the config's clusters, or the
+/// kubeconfig's current context. Labels and read-only come from the config when it names
+/// the same context.
+fn choose_clusters(opts: &Opts, config: &Config) -> Result<Vec<ClusterConfig>, KubeError> {
+    let from_config = |context: &str| {
+        config
+            .clusters
+            .iter()
+            .find(|c| c.context == context)
+            .cloned()
+            .unwrap_or_else(|| ClusterConfig {
+                context: context.to_string(),
+                name: None,
+                labels: Default::default(),
+                read_only: false,
+                prometheus: None,
+                loadtester: None,
+            })
+    };
+    if !opts.context.is_empty() || opts.all_contexts || config.clusters.is_empty() {
+        let (all, current) = kube_client::contexts()?;
+        let wanted: Vec<String> = if opts.all_contexts {
+            all.clone()
+        } else if !opts.context.is_empty() {
+            opts.context.clone()
+        } else {
+            vec![current.ok_or_else(|| {
+                KubeError::Kubeconfig("no current context; pass --context or configure clusters".into())
+            })?]
+        };
+        for c in &wanted {
+            if !all.contains(c) {
+                return Err(KubeError::Kubeconfig(format!(
+                    "context {c:?} is not in the kubeconfig (it has: {})",
+                    all.join(", ")
+                )));
+            }
+        }
+        return Ok(wanted.iter().map(|c| from_config(c)).collect());
+    }
+    Ok(config.clusters.clone())
+}
+
+/// Live clusters: a watch source and an action target per cluster, Prometheus for the SLOs.
+async fn live_wiring(opts: &Opts, config: &Config, prometheus_task: bool) -> anyhow::Result<Wiring> {
+    let chosen = choose_clusters(opts, config)?;
+    let now = Timestamp::now();
+    let settings = settings(opts, config, "");
+    let clusters: Vec<Cluster> = chosen
+        .iter()
+        .map(|c| {
+            let mut cluster = Cluster::new(c.display_name());
+            cluster.labels = c.labels.clone();
+            cluster.read_only = c.read_only;
+            cluster
+        })
+        .collect();
+    let slos = initial_slos(prometheus::slo_specs(&config.slos));
+    let state = State::new(now, settings.clone(), clusters, slos);
+    let (tx, rx) = mpsc::channel(8192);
+    let mut targets: HashMap<String, Arc<dyn ActionTarget>> = HashMap::new();
+    let mut handles = Vec::new();
+    let options = ClusterOptions {
+        keep: Keep {
+            service_label: Some(settings.service_label.clone()),
+        },
+        ..ClusterOptions::default()
+    };
+    // Clients are built side by side: a slow exec plugin on one must not delay the others.
+    let builds = chosen.iter().map(|c| async move {
+        let watch = kube_client::client_for(Some(&c.context)).await;
+        let act = KubeTarget::connect(Some(&c.context)).await;
+        (c.display_name().to_string(), watch, act)
+    });
+    for (name, watch, act) in futures::future::join_all(builds).await {
+        match watch {
+            Ok(client) => handles.push(spawn_cluster_with(name.clone(), client, tx.clone(), options.clone())),
+            Err(e) => {
+                let _ = tx.try_send(Msg::Connection {
+                    cluster: name.clone(),
+                    connection: Connection::Unreachable {
+                        reason: e.to_string().into(),
+                    },
+                });
+            }
+        }
+        if let Ok(target) = act {
+            targets.insert(name, Arc::new(target));
+        }
+    }
+    if prometheus_task {
+        prometheus::spawn_all(prometheus::assign(config, opts.prometheus.as_deref()), tx.clone());
+    }
+    Ok(Wiring {
+        state,
+        rx,
+        tx,
+        targets,
+        _clusters: handles,
+    })
+}
+
+/// Captured objects as read-only clusters (no action targets at all).
+fn files_wiring(opts: &Opts, config: &Config) -> anyhow::Result<Wiring> {
+    let capture = files::load(&opts.from_files)?;
+    let clusters = capture
+        .clusters
+        .iter()
+        .map(|name| {
+            let mut c = Cluster::new(name.clone());
+            c.read_only = true;
+            c
+        })
+        .collect();
+    let mut settings = settings(opts, config, "FILES");
+    settings.read_only = true;
+    let slos = initial_slos(prometheus::slo_specs(&config.slos));
+    let mut state = State::new(Timestamp::now(), settings, clusters, slos);
+    for msg in capture.messages {
+        core::update(&mut state, msg);
+    }
+    let (tx, rx) = mpsc::channel(1024);
+    Ok(Wiring {
+        state,
+        rx,
+        tx,
+        targets: HashMap::new(),
+        _clusters: Vec::new(),
+    })
+}
+
 async fn wiring(opts: &Opts, config: &Config) -> anyhow::Result<Wiring> {
     if opts.demo {
-        return Ok(demo_wiring(opts, config, true).0);
+        Ok(demo_wiring(opts, config, true).0)
+    } else if !opts.from_files.is_empty() {
+        files_wiring(opts, config)
+    } else {
+        live_wiring(opts, config, true).await
     }
-    anyhow::bail!("live clusters and --from-files are not wired yet; run with --demo")
 }
 
 async fn console(opts: &Opts, config: &Config) -> anyhow::Result<ExitCode> {
@@ -237,12 +389,31 @@ async fn console(opts: &Opts, config: &Config) -> anyhow::Result<ExitCode> {
     result.map(|()| ExitCode::SUCCESS)
 }
 
-async fn snapshot_cmd(
-    opts: &Opts,
-    config: &Config,
-    json: bool,
-    _wait: u64,
-) -> anyhow::Result<ExitCode> {
+/// Apply messages until every cluster has answered and things went quiet, or `wait` passes.
+async fn collect_initial(w: &mut Wiring, wait: Duration) {
+    let deadline = tokio::time::Instant::now() + wait;
+    let quiet = Duration::from_millis(1500);
+    loop {
+        let settled = w.state.clusters.iter().all(|c| {
+            !matches!(c.connection, Connection::Connecting)
+        });
+        let timeout = if settled { quiet } else { Duration::from_millis(250) };
+        let until = (tokio::time::Instant::now() + timeout).min(deadline);
+        match tokio::time::timeout_at(until, w.rx.recv()).await {
+            Ok(Some(msg)) => {
+                core::update(&mut w.state, msg);
+            }
+            Ok(None) => return,
+            Err(_) if settled || tokio::time::Instant::now() >= deadline => return,
+            Err(_) => {}
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return;
+        }
+    }
+}
+
+async fn snapshot_cmd(opts: &Opts, config: &Config, json: bool, wait: u64) -> anyhow::Result<ExitCode> {
     let mut state = if opts.demo {
         let (w, fleet) = demo_wiring(opts, config, false);
         let mut state = w.state;
@@ -252,21 +423,39 @@ async fn snapshot_cmd(
             }
         }
         state
+    } else if !opts.from_files.is_empty() {
+        files_wiring(opts, config)?.state
     } else {
-        anyhow::bail!("live clusters and --from-files are not wired yet; use --demo")
+        let mut w = live_wiring(opts, config, false).await?;
+        let assignment = prometheus::assign(config, opts.prometheus.as_deref());
+        let (_, slo_msgs) = tokio::join!(
+            collect_initial(&mut w, Duration::from_secs(wait)),
+            prometheus::evaluate_all_once(&assignment)
+        );
+        for msg in slo_msgs {
+            core::update(&mut w.state, msg);
+        }
+        w.state
     };
+    state.now = Timestamp::now();
     core::settle(&mut state);
     if json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&snapshot::to_json(&state))?
-        );
+        println!("{}", serde_json::to_string_pretty(&snapshot::to_json(&state))?);
     } else {
         print!("{}", snapshot::to_table(&state));
     }
     Ok(ExitCode::SUCCESS)
 }
 
-async fn doctor_cmd(_opts: &Opts, _config: &Config) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("doctor is not wired yet")
+async fn doctor_cmd(opts: &Opts, config: &Config) -> anyhow::Result<ExitCode> {
+    let clusters: Vec<(String, String)> = choose_clusters(opts, config)?
+        .iter()
+        .map(|c| (c.display_name().to_string(), c.context.clone()))
+        .collect();
+    let prometheus = opts
+        .prometheus
+        .clone()
+        .or_else(|| config.prometheus.as_ref().map(|p| p.url.clone()));
+    let code = shipdeck::doctor::doctor_main(&clusters, prometheus.as_deref()).await;
+    Ok(ExitCode::from(u8::try_from(code).unwrap_or(1)))
 }
