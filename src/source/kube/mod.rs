@@ -2,3 +2,4 @@
 //! facts, and the action target that sends patches to the owning API.
 
 pub mod client;
+pub mod project;
