@@ -10,7 +10,10 @@ use crate::core::msg::Msg;
 use crate::core::text::Untrusted;
 
 #[derive(Debug, Clone, PartialEq)]
-#[allow(clippy::large_enum_variant, reason = "short-lived: carried out at once")]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "short-lived: carried out at once"
+)]
 pub enum Decision {
     Send(Msg),
     /// The server came back: start the watches afresh (a watch may be stuck on a dead

@@ -10,7 +10,10 @@ use crate::core::facts::{ObjectFacts, WarningEvent};
 
 /// What a raw object amounts to for the console.
 #[derive(Debug, Clone, PartialEq)]
-#[allow(clippy::large_enum_variant, reason = "short-lived: moved once into a Msg")]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "short-lived: moved once into a Msg"
+)]
 pub enum Projected {
     Object(ObjectFacts),
     Warning(WarningEvent),
