@@ -7,4 +7,5 @@ pub mod action;
 pub mod cli;
 pub mod config;
 pub mod core;
+pub mod doctor;
 pub mod source;
