@@ -305,3 +305,7 @@ fn on_error(kind: Watched, e: &watcher::Error, sink: &Sink) -> Option<Stop> {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "watch_tests.rs"]
+mod tests;
