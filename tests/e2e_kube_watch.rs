@@ -414,25 +414,32 @@ async fn a_read_only_identity_still_watches() -> Result<()> {
 }
 
 #[tokio::test]
-async fn a_cluster_refusing_connections_is_unreachable_within_5s() -> Result<()> {
+async fn clusters_unreachable_at_start_are_marked_within_5s() -> Result<()> {
     let env = TestEnv::get()?;
-    // Nothing listens on port 1 of loopback: connection refused.
-    let dead = env.client_via("a-oncall", "https://127.0.0.1:1").await?;
+    // Refused (nothing listens on port 1), unresolvable, and blackholed from the start.
+    let refused = env.client_via("a-oncall", "https://127.0.0.1:1").await?;
+    let dns = env.client_via("a-oncall", "https://no-such-apiserver.invalid:6443").await?;
+    let proxy = FaultProxy::start(env.apiserver_addr("a")?).await?;
+    proxy.set_mode(Mode::Blackhole);
+    let blackholed = env.client_via("a-oncall", &proxy.url()).await?;
     let started = Instant::now();
-    let console = Console::start(vec![("dead", dead), ("a", env.client("a-oncall").await?)]);
-    let took = console
-        .wait_connection("dead", Duration::from_secs(5), |c| {
-            matches!(c, Connection::Unreachable { .. })
-        })
-        .await?;
-    eprintln!(
-        "[figure] refused cluster marked unreachable after {:?}",
-        started.elapsed().max(took)
-    );
+    let console = Console::start(vec![
+        ("refused", refused),
+        ("dns", dns),
+        ("blackholed", blackholed),
+        ("a", env.client("a-oncall").await?),
+    ]);
+    for c in ["refused", "dns", "blackholed"] {
+        console
+            .wait_connection(c, Duration::from_secs(5).saturating_sub(started.elapsed()), |c| {
+                matches!(c, Connection::Unreachable { .. })
+            })
+            .await
+            .with_context(|| format!("{c} marked unreachable within 5 s"))?;
+        eprintln!("[figure] {c}: unreachable after {:?}", started.elapsed());
+    }
     console
-        .wait_connection("a", Duration::from_secs(10), |c| {
-            *c == Connection::Connected
-        })
+        .wait_connection("a", Duration::from_secs(10), |c| *c == Connection::Connected)
         .await
         .context("the healthy cluster is unaffected")?;
     Ok(())
