@@ -418,7 +418,9 @@ async fn clusters_unreachable_at_start_are_marked_within_5s() -> Result<()> {
     let env = TestEnv::get()?;
     // Refused (nothing listens on port 1), unresolvable, and blackholed from the start.
     let refused = env.client_via("a-oncall", "https://127.0.0.1:1").await?;
-    let dns = env.client_via("a-oncall", "https://no-such-apiserver.invalid:6443").await?;
+    let dns = env
+        .client_via("a-oncall", "https://no-such-apiserver.invalid:6443")
+        .await?;
     let proxy = FaultProxy::start(env.apiserver_addr("a")?).await?;
     proxy.set_mode(Mode::Blackhole);
     let blackholed = env.client_via("a-oncall", &proxy.url()).await?;
@@ -431,15 +433,19 @@ async fn clusters_unreachable_at_start_are_marked_within_5s() -> Result<()> {
     ]);
     for c in ["refused", "dns", "blackholed"] {
         console
-            .wait_connection(c, Duration::from_secs(5).saturating_sub(started.elapsed()), |c| {
-                matches!(c, Connection::Unreachable { .. })
-            })
+            .wait_connection(
+                c,
+                Duration::from_secs(5).saturating_sub(started.elapsed()),
+                |c| matches!(c, Connection::Unreachable { .. }),
+            )
             .await
             .with_context(|| format!("{c} marked unreachable within 5 s"))?;
         eprintln!("[figure] {c}: unreachable after {:?}", started.elapsed());
     }
     console
-        .wait_connection("a", Duration::from_secs(10), |c| *c == Connection::Connected)
+        .wait_connection("a", Duration::from_secs(10), |c| {
+            *c == Connection::Connected
+        })
         .await
         .context("the healthy cluster is unaffected")?;
     Ok(())

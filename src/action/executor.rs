@@ -112,11 +112,10 @@ impl Executor {
             },
         };
         self.lock().remove(&id);
-        let detail =
-            match self.audit_write("result", id, &user, &plan, gate.as_ref(), Some(&outcome)) {
-                Ok(()) => None,
-                Err(e) => Some(e),
-            };
+        let detail = match self.audit_write("result", id, &user, &plan, gate.as_ref(), Some(&outcome)) {
+            Ok(()) => None,
+            Err(e) => Some(e),
+        };
         match detail {
             None => outcome,
             // The request went out; say so, and that the record is missing.
@@ -203,13 +202,7 @@ impl Executor {
                 Ok(r) => r,
                 Err(_) => Err("dry-run: no answer within the deadline".into()),
             };
-            let _ = tx
-                .send(Msg::DryRun {
-                    uid,
-                    action,
-                    result,
-                })
-                .await;
+            let _ = tx.send(Msg::DryRun { uid, action, result }).await;
         });
     }
 
@@ -242,12 +235,7 @@ mod tests {
                 }
             })
         }
-        fn check_access(
-            &self,
-            _: String,
-            _: String,
-            _: String,
-        ) -> BoxFuture<'static, Option<bool>> {
+        fn check_access(&self, _: String, _: String, _: String) -> BoxFuture<'static, Option<bool>> {
             Box::pin(async { Some(true) })
         }
         fn dry_run(&self, _plan: ActionPlan) -> BoxFuture<'static, Result<String, String>> {
@@ -310,10 +298,7 @@ mod tests {
         let ex = Executor::new(HashMap::new(), None, tx);
         ex.execute(9, plan(), None);
         match rx.recv().await {
-            Some(Msg::ActionDone {
-                outcome: Outcome::Rejected { detail, .. },
-                ..
-            }) => {
+            Some(Msg::ActionDone { outcome: Outcome::Rejected { detail, .. }, .. }) => {
                 assert!(detail.contains("no connection"))
             }
             other => panic!("unexpected {other:?}"),

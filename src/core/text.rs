@@ -128,10 +128,7 @@ mod tests {
 
     #[test]
     fn plain_text_is_borrowed_and_unchanged() {
-        assert!(matches!(
-            escape("checkout v1.2"),
-            Cow::Borrowed("checkout v1.2")
-        ));
+        assert!(matches!(escape("checkout v1.2"), Cow::Borrowed("checkout v1.2")));
     }
 
     #[test]

@@ -163,22 +163,14 @@ fn tick(state: &mut State, now: jiff::Timestamp) {
 fn heard(state: &mut State, cluster: &str, at: jiff::Timestamp) {
     if let Some(c) = state.clusters.iter_mut().find(|c| c.name == cluster) {
         c.last_heard = Some(at);
-        if matches!(
-            c.connection,
-            Connection::Stale { .. } | Connection::Connecting
-        ) {
+        if matches!(c.connection, Connection::Stale { .. } | Connection::Connecting) {
             c.connection = Connection::Connected;
             state.dirty = true;
         }
     }
 }
 
-fn workload_key(
-    cluster: &str,
-    kind: ObjectKind,
-    ns: &str,
-    name: &str,
-) -> (String, ObjectKind, String, String) {
+fn workload_key(cluster: &str, kind: ObjectKind, ns: &str, name: &str) -> (String, ObjectKind, String, String) {
     (cluster.to_string(), kind, ns.to_string(), name.to_string())
 }
 
@@ -195,11 +187,7 @@ fn upsert(state: &mut State, cluster: &str, facts: ObjectFacts) {
     match facts {
         ObjectFacts::ReplicaSet(rs) => {
             let owner = rs.owner_uid.clone();
-            let key = (
-                cluster.to_string(),
-                rs.meta.namespace.clone(),
-                rs.meta.name.clone(),
-            );
+            let key = (cluster.to_string(), rs.meta.namespace.clone(), rs.meta.name.clone());
             if state.inventory.replicasets.get(&key) == Some(&rs) {
                 return;
             }
@@ -207,11 +195,7 @@ fn upsert(state: &mut State, cluster: &str, facts: ObjectFacts) {
             rederive_owner(state, cluster, &owner);
         }
         ObjectFacts::AnalysisRun(run) => {
-            let key = (
-                cluster.to_string(),
-                run.meta.namespace.clone(),
-                run.meta.name.clone(),
-            );
+            let key = (cluster.to_string(), run.meta.namespace.clone(), run.meta.name.clone());
             if matches!(run.phase.as_str(), "Failed" | "Error") {
                 let object = format!("analysisrun/{}", run.meta.name);
                 let at = state.now;
