@@ -2,9 +2,13 @@
 //! projected on arrival, a full list sent as one `Msg::Relisted` (so a relist after 410 Gone
 //! replaces what was there: no duplicates, deleted objects dropped).
 //!
-//! A kind whose API is missing (404: CRD not installed) is simply absent; a kind we may not
-//! list (403) is reported once. Both are checked again after `RECHECK`, quietly. Connection
-//! failures are not reported from here: the liveness probe owns the cluster's connection state.
+//! A kind whose API is missing (404: CRD not installed) is simply absent: no message, checked
+//! again after a minute (a CRD installed later shows up). A 404 on a kind that was listed
+//! before is most likely an API server that has just restarted and not loaded its CRDs yet, so
+//! it is retried within seconds and its rows are kept (a deleted CRD deletes its objects
+//! first, and those deletes arrive as such). A kind we may not list (403) is reported once and
+//! checked again after five minutes. Connection failures are not reported from here: the
+//! liveness probe owns the cluster's connection state.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -23,8 +27,11 @@ use super::project::{self, Keep};
 use crate::core::facts::{ObjectFacts, WarningEvent};
 use crate::core::msg::Msg;
 
-/// How long a missing or forbidden kind waits before it is tried again.
-const RECHECK: Duration = Duration::from_secs(300);
+/// How long a kind waits before it is tried again: missing, missing after it was listed,
+/// forbidden.
+const RECHECK_ABSENT: Duration = Duration::from_secs(60);
+const RECHECK_VANISHED: Duration = Duration::from_secs(5);
+const RECHECK_FORBIDDEN: Duration = Duration::from_secs(300);
 
 /// What a watch tells its cluster's supervisor (besides the `Msg`s it sends itself).
 #[derive(Debug, Clone, PartialEq)]
@@ -119,7 +126,9 @@ pub async fn run(kind: Watched, client: kube::Client, sink: Sink, keep: Keep) {
         };
         match stop {
             Stop::Closed => return,
-            Stop::Absent | Stop::Forbidden => tokio::time::sleep(RECHECK).await,
+            Stop::Absent if listed_before => tokio::time::sleep(RECHECK_VANISHED).await,
+            Stop::Absent => tokio::time::sleep(RECHECK_ABSENT).await,
+            Stop::Forbidden => tokio::time::sleep(RECHECK_FORBIDDEN).await,
         }
     }
 }
@@ -195,19 +204,6 @@ async fn objects(
                 }
             }
             Err(e) => match on_error(kind, &e, sink) {
-                Some(Stop::Absent) if *listed_before => {
-                    // The CRD went away: so did everything of its kind.
-                    *listed_before = false;
-                    let gone = Msg::Relisted {
-                        cluster: cluster(),
-                        kind: object_kind,
-                        objects: Vec::new(),
-                    };
-                    if sink.send(gone).await.is_err() {
-                        return Stop::Closed;
-                    }
-                    return Stop::Absent;
-                }
                 Some(stop) => return stop,
                 None => continue,
             },
