@@ -34,6 +34,12 @@ pub async fn run(clusters: &[(String, String)], prometheus: Option<&str>) -> Doc
     }
 }
 
+/// Check one cluster through a client the caller already has (tests, or a console that
+/// built its clients already).
+pub async fn check_cluster(name: &str, context: &str, client: &kube::Client) -> ClusterReport {
+    checks::with_client(name, context, client, DEADLINE).await
+}
+
 /// Run, print the report to stdout, and return the process exit code (0: all good, 1: problems).
 pub async fn doctor_main(clusters: &[(String, String)], prometheus: Option<&str>) -> i32 {
     let report = run(clusters, prometheus).await;

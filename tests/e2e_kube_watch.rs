@@ -627,3 +627,88 @@ async fn a_promoted_rollout_moves_on_in_the_console() -> Result<()> {
     delete_namespace(&a, &ns).await?;
     Ok(())
 }
+
+#[tokio::test]
+async fn doctor_tells_oncall_from_viewer() -> Result<()> {
+    use shipdeck::doctor::{Access, Presence, check_cluster};
+    let env = TestEnv::get()?;
+    let (a, ns) = namespace("a").await?;
+    apply_yaml(&a, Some(&ns), &rollout_yaml("doc", "example.test/doc:1")).await?;
+    // The report lists namespaces with releases: wait until the Rollout is there to be listed.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+
+    let action = |r: &shipdeck::doctor::ClusterReport, resource: &str| {
+        r.actions
+            .iter()
+            .find(|a| a.resource == resource)
+            .cloned()
+            .unwrap()
+    };
+    let oncall = check_cluster("a", "a-oncall", &env.client("a-oncall").await?).await;
+    println!("{oncall}");
+    assert!(
+        oncall
+            .reachable
+            .as_ref()
+            .is_ok_and(|v| v.starts_with("v1."))
+    );
+    assert!(oncall.problems().is_empty(), "{:?}", oncall.problems());
+    assert!(
+        oncall
+            .identity
+            .as_ref()
+            .unwrap()
+            .raw()
+            .contains("shipdeck:oncall")
+    );
+    assert!(
+        oncall.crds.iter().all(|(_, p)| *p == Presence::Present),
+        "{:?}",
+        oncall.crds
+    );
+    assert!(
+        oncall.watch.iter().all(|(_, a)| *a == Access::Allowed),
+        "{:?}",
+        oncall.watch
+    );
+    assert!(oncall.namespaces_with_releases.contains(&ns));
+    for resource in [
+        "deployments",
+        "rollouts",
+        "rollouts/status",
+        "canaries",
+        "services/proxy",
+    ] {
+        let a = action(&oncall, resource);
+        assert_eq!(a.cluster_wide, Access::Allowed, "oncall {resource}");
+        assert!(
+            a.namespaces
+                .iter()
+                .any(|(n, acc)| *n == ns && *acc == Access::Allowed)
+        );
+    }
+
+    let viewer = check_cluster("a", "a-viewer", &env.client("a-viewer").await?).await;
+    println!("{viewer}");
+    assert!(
+        viewer.problems().is_empty(),
+        "a read-only identity is not a problem"
+    );
+    assert!(viewer.watch.iter().all(|(_, a)| *a == Access::Allowed));
+    for resource in ["deployments", "rollouts", "rollouts/status", "canaries"] {
+        let a = action(&viewer, resource);
+        assert_eq!(a.cluster_wide, Access::Denied, "viewer {resource}");
+        assert!(a.namespaces.iter().all(|(_, acc)| *acc == Access::Denied));
+    }
+
+    // A cluster that is not there is a problem, and says so.
+    let dead = check_cluster(
+        "gone",
+        "a-oncall",
+        &env.client_via("a-oncall", "https://127.0.0.1:1").await?,
+    )
+    .await;
+    assert_eq!(dead.problems().len(), 1, "{dead}");
+    delete_namespace(&a, &ns).await?;
+    Ok(())
+}

@@ -86,23 +86,21 @@ async fn bounded<T>(
 }
 
 pub async fn cluster(name: &str, context: &str, deadline: Duration) -> ClusterReport {
-    let mut report = ClusterReport {
-        name: name.to_string(),
-        context: context.to_string(),
-        reachable: Err(Untrusted::default()),
-        identity: None,
-        crds: Vec::new(),
-        watch: Vec::new(),
-        namespaces_with_releases: Vec::new(),
-        actions: Vec::new(),
-    };
-    let client = match client_for(Some(context)).await {
-        Ok(c) => c,
-        Err(e) => {
-            report.reachable = Err(Untrusted::new(e.to_string()));
-            return report;
-        }
-    };
+    match client_for(Some(context)).await {
+        Ok(client) => with_client(name, context, &client, deadline).await,
+        Err(e) => ClusterReport::unreachable(name, context, Untrusted::new(e.to_string())),
+    }
+}
+
+/// Check a cluster through an existing client (`context` is only shown).
+pub async fn with_client(
+    name: &str,
+    context: &str,
+    client: &kube::Client,
+    deadline: Duration,
+) -> ClusterReport {
+    let client = client.clone();
+    let mut report = ClusterReport::unreachable(name, context, Untrusted::default());
     report.reachable = liveness::probe(&client, deadline)
         .await
         .map_err(|f| Untrusted::new(f.reason));

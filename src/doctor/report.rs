@@ -62,6 +62,20 @@ pub struct DoctorReport {
 }
 
 impl ClusterReport {
+    /// A report that stops at "cannot reach it".
+    pub fn unreachable(name: &str, context: &str, why: Untrusted) -> Self {
+        ClusterReport {
+            name: name.to_string(),
+            context: context.to_string(),
+            reachable: Err(why),
+            identity: None,
+            crds: Vec::new(),
+            watch: Vec::new(),
+            namespaces_with_releases: Vec::new(),
+            actions: Vec::new(),
+        }
+    }
+
     /// What makes this cluster unusable as configured: unreachable, or a kind whose API is
     /// served here that we may not watch. Missing CRDs and missing write permissions are
     /// facts about the cluster and the identity, not problems.
