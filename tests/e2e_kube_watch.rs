@@ -712,3 +712,32 @@ async fn doctor_tells_oncall_from_viewer() -> Result<()> {
     delete_namespace(&a, &ns).await?;
     Ok(())
 }
+
+#[tokio::test]
+async fn a_malformed_rollout_is_a_row_and_the_watch_goes_on() -> Result<()> {
+    let env = TestEnv::get()?;
+    let (a, ns) = namespace("a").await?;
+    let console = Console::start(vec![("a", env.client("a-oncall").await?)]);
+    // The CRD schema accepts a negative weight; shipdeck cannot read it as a weight.
+    let bad = rollout_yaml("odd", "example.test/odd:1").replace("setWeight: 20", "setWeight: -5");
+    apply_yaml(&a, Some(&ns), &bad).await?;
+    let odd = console
+        .wait_release(
+            "malformed rollout shown",
+            ("a", ReleaseKind::Rollout, &ns, "odd"),
+            |r| r.phase == Phase::Unparseable,
+        )
+        .await?;
+    assert!(odd.message.raw().contains("-5"), "{:?}", odd.message);
+    // The same watch keeps delivering.
+    apply_yaml(&a, Some(&ns), &rollout_yaml("fine", "example.test/fine:1")).await?;
+    console
+        .wait_release(
+            "next rollout still arrives",
+            ("a", ReleaseKind::Rollout, &ns, "fine"),
+            |r| r.phase == Phase::Healthy,
+        )
+        .await?;
+    delete_namespace(&a, &ns).await?;
+    Ok(())
+}
