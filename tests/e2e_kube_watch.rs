@@ -45,6 +45,11 @@ struct Console {
 
 impl Console {
     fn start(clusters: Vec<(&str, kube::Client)>) -> Console {
+        // The sources log with tracing; show it with the test's output.
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter("shipdeck=info")
+            .with_test_writer()
+            .try_init();
         let names = clusters.iter().map(|(n, _)| Cluster::new(*n)).collect();
         let state = Arc::new(Mutex::new(State::new(
             Timestamp::now(),

@@ -7,7 +7,7 @@
 //! before is most likely an API server that has just restarted and not loaded its CRDs yet, so
 //! it is retried within seconds and its rows are kept (a deleted CRD deletes its objects
 //! first, and those deletes arrive as such). A kind we may not list (403) is reported once and
-//! checked again after five minutes. Connection failures are not reported from here: the
+//! checked again every 30 s. Connection failures are not reported from here: the
 //! liveness probe owns the cluster's connection state.
 
 use std::collections::HashMap;
@@ -31,7 +31,9 @@ use crate::core::msg::Msg;
 /// forbidden.
 const RECHECK_ABSENT: Duration = Duration::from_secs(60);
 const RECHECK_VANISHED: Duration = Duration::from_secs(5);
-const RECHECK_FORBIDDEN: Duration = Duration::from_secs(300);
+/// Short enough that a 403 from an API server whose authorizer has not caught up after a
+/// restart heals by itself soon; a 403 answer costs the server next to nothing.
+const RECHECK_FORBIDDEN: Duration = Duration::from_secs(30);
 
 /// What a watch tells its cluster's supervisor (besides the `Msg`s it sends itself).
 #[derive(Debug, Clone, PartialEq)]
