@@ -62,7 +62,9 @@ impl Tracker {
     pub fn on(&mut self, signal: Signal, now: Timestamp) -> Vec<Decision> {
         let mut out = Vec::new();
         match signal {
-            Signal::Listed(_) => {
+            Signal::Listed(kind) => {
+                // Allowed now: should it be refused again later, say so again.
+                self.forbidden.retain(|k| *k != kind);
                 if self.state != State::Connected {
                     self.state = State::Connected;
                     out.push(self.connection(Connection::Connected));
@@ -216,6 +218,9 @@ mod tests {
             tr.on(Signal::Forbidden(Watched::Canaries, "nope".into()), t(1))
                 .is_empty()
         );
+        tr.on(Signal::Listed(Watched::Canaries), t(2));
+        let again = tr.on(Signal::Forbidden(Watched::Canaries, "again".into()), t(3));
+        assert_eq!(again.len(), 1);
         let denied = tr.on(
             Signal::Probe(Err(ProbeFailure {
                 reason: "401 Unauthorized".into(),
