@@ -602,6 +602,9 @@ async fn a_promoted_rollout_moves_on_in_the_console() -> Result<()> {
             r.phase == Phase::Paused && r.step == Some((1, 4))
         })
         .await?;
+    // Let the controller finish writing the pause (promoting within the same second can leave
+    // `controllerPause` set with no pause condition, which Argo never resumes from).
+    tokio::time::sleep(Duration::from_secs(3)).await;
     // Promote with the patch the console's action would send (actions.md), as on-call.
     rollouts(&env.client("a-oncall").await?, &ns)
         .await?
@@ -615,7 +618,9 @@ async fn a_promoted_rollout_moves_on_in_the_console() -> Result<()> {
         .wait_release("timed pause at step 3", key, |r| {
             r.step == Some((3, 4)) && r.pause.is_some()
         })
-        .await?;
+        .await;
+    let status = rollouts(&a, &ns).await?.get("steps").await?.data["status"].clone();
+    let timed = timed.with_context(|| format!("the Rollout's status: {status}"))?;
     assert_eq!(timed.set_weight, Some(50));
     assert_eq!(
         timed.pause.as_ref().and_then(|p| p.duration),
