@@ -8,6 +8,7 @@ pub mod app;
 pub mod cli;
 pub mod config;
 pub mod core;
+pub mod doctor;
 pub mod snapshot;
 pub mod source;
 pub mod term;

@@ -2,5 +2,6 @@
 //! never touches UI state.
 
 pub mod demo;
+pub mod files;
 pub mod kube;
 pub mod prometheus;

@@ -1,0 +1,48 @@
+//! `shipdeck doctor`: can this console do its job here? Per cluster: reachable, server version,
+//! who we are, which CRDs exist, which kinds we may watch and which actions RBAC allows
+//! (cluster-wide and in each namespace that has releases); and whether Prometheus answers.
+//!
+//! Every check has a deadline and clusters are checked side by side, so one dead cluster
+//! costs seconds, not minutes. Read-only: the only writes are access and identity *reviews*,
+//! which the API server evaluates without storing anything.
+
+mod checks;
+mod prometheus;
+mod report;
+
+use std::time::Duration;
+
+pub use report::{Access, ActionAccess, ClusterReport, DoctorReport, Presence, PrometheusReport};
+
+/// Deadline for each request doctor makes.
+const DEADLINE: Duration = Duration::from_secs(5);
+
+/// Check each `(display name, kubeconfig context)` and, if given, Prometheus at `prometheus`.
+pub async fn run(clusters: &[(String, String)], prometheus: Option<&str>) -> DoctorReport {
+    let cluster_checks = clusters
+        .iter()
+        .map(|(name, context)| checks::cluster(name, context, DEADLINE));
+    let (clusters, prometheus) = tokio::join!(futures::future::join_all(cluster_checks), async {
+        match prometheus {
+            Some(url) => Some(prometheus::check(url, DEADLINE).await),
+            None => None,
+        }
+    });
+    DoctorReport {
+        clusters,
+        prometheus,
+    }
+}
+
+/// Check one cluster through a client the caller already has (tests, or a console that
+/// built its clients already).
+pub async fn check_cluster(name: &str, context: &str, client: &kube::Client) -> ClusterReport {
+    checks::with_client(name, context, client, DEADLINE).await
+}
+
+/// Run, print the report to stdout, and return the process exit code (0: all good, 1: problems).
+pub async fn doctor_main(clusters: &[(String, String)], prometheus: Option<&str>) -> i32 {
+    let report = run(clusters, prometheus).await;
+    print!("{report}");
+    report.exit_code()
+}

@@ -1,0 +1,305 @@
+//! What doctor found, and how it reads on a terminal. Strings from a cluster or Prometheus
+//! (identity, error messages) are shown escaped.
+
+use std::fmt;
+
+use crate::core::text::Untrusted;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Access {
+    Allowed,
+    Denied,
+    /// The review itself failed (unreachable, or reviews not allowed).
+    Unknown(Untrusted),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Presence {
+    Present,
+    Absent,
+    Unknown(Untrusted),
+}
+
+/// One action permission: `verb resource` cluster-wide and per namespace with releases.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ActionAccess {
+    pub verb: &'static str,
+    /// `plural` or `plural/subresource`.
+    pub resource: &'static str,
+    /// What it enables, for the reader.
+    pub enables: &'static str,
+    pub cluster_wide: Access,
+    pub namespaces: Vec<(String, Access)>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClusterReport {
+    pub name: String,
+    pub context: String,
+    /// The server's git version, or why it could not be reached.
+    pub reachable: Result<String, Untrusted>,
+    /// `user [groups]` per SelfSubjectReview.
+    pub identity: Option<Untrusted>,
+    /// (CRD name, presence).
+    pub crds: Vec<(&'static str, Presence)>,
+    /// (resource, list+watch access), cluster-wide.
+    pub watch: Vec<(&'static str, Access)>,
+    pub namespaces_with_releases: Vec<String>,
+    pub actions: Vec<ActionAccess>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct PrometheusReport {
+    pub url: String,
+    /// Version (or "ready"), or why not.
+    pub result: Result<String, Untrusted>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct DoctorReport {
+    pub clusters: Vec<ClusterReport>,
+    pub prometheus: Option<PrometheusReport>,
+}
+
+impl ClusterReport {
+    /// A report that stops at "cannot reach it".
+    pub fn unreachable(name: &str, context: &str, why: Untrusted) -> Self {
+        ClusterReport {
+            name: name.to_string(),
+            context: context.to_string(),
+            reachable: Err(why),
+            identity: None,
+            crds: Vec::new(),
+            watch: Vec::new(),
+            namespaces_with_releases: Vec::new(),
+            actions: Vec::new(),
+        }
+    }
+
+    /// What makes this cluster unusable as configured: unreachable, or a kind whose API is
+    /// served here that we may not watch. Missing CRDs and missing write permissions are
+    /// facts about the cluster and the identity, not problems.
+    pub fn problems(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if let Err(e) = &self.reachable {
+            out.push(format!("{}: unreachable: {e}", self.name));
+            return out;
+        }
+        for (resource, access) in &self.watch {
+            let served = self
+                .crds
+                .iter()
+                .find(|(crd, _)| crd == resource)
+                .is_none_or(|(_, p)| *p == Presence::Present);
+            match access {
+                Access::Denied if served => {
+                    out.push(format!("{}: may not watch {resource}", self.name))
+                }
+                Access::Unknown(e) if served => out.push(format!(
+                    "{}: cannot tell whether {resource} may be watched: {e}",
+                    self.name
+                )),
+                _ => {}
+            }
+        }
+        out
+    }
+}
+
+impl DoctorReport {
+    pub fn problems(&self) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .clusters
+            .iter()
+            .flat_map(ClusterReport::problems)
+            .collect();
+        if let Some(p) = &self.prometheus
+            && let Err(e) = &p.result
+        {
+            out.push(format!("prometheus {}: {e}", p.url));
+        }
+        out
+    }
+
+    pub fn exit_code(&self) -> i32 {
+        i32::from(!self.problems().is_empty())
+    }
+}
+
+impl fmt::Display for Access {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Allowed => f.write_str("yes"),
+            Self::Denied => f.write_str("no"),
+            Self::Unknown(e) => write!(f, "unknown ({e})"),
+        }
+    }
+}
+
+impl fmt::Display for Presence {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Present => f.write_str("installed"),
+            Self::Absent => f.write_str("absent"),
+            Self::Unknown(e) => write!(f, "unknown ({e})"),
+        }
+    }
+}
+
+impl fmt::Display for ClusterReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "cluster {} (context {})", self.name, self.context)?;
+        match &self.reachable {
+            Ok(v) => writeln!(f, "  reachable    yes, Kubernetes {v}")?,
+            Err(e) => return writeln!(f, "  reachable    NO: {e}"),
+        }
+        match &self.identity {
+            Some(who) => writeln!(f, "  identity     {who}")?,
+            None => writeln!(f, "  identity     unknown (SelfSubjectReview not answered)")?,
+        }
+        for (crd, presence) in &self.crds {
+            writeln!(f, "  crd          {crd:<26} {presence}")?;
+        }
+        for (resource, access) in &self.watch {
+            writeln!(f, "  watch        {resource:<26} {access}")?;
+        }
+        let shown = if self.namespaces_with_releases.is_empty() {
+            "none found".to_string()
+        } else {
+            self.namespaces_with_releases.join(", ")
+        };
+        writeln!(f, "  namespaces   with releases: {shown}")?;
+        for a in &self.actions {
+            let label = format!("{} {}", a.verb, a.resource);
+            write!(
+                f,
+                "  action       {label:<26} all namespaces: {}",
+                a.cluster_wide
+            )?;
+            let allowed: Vec<&str> = a
+                .namespaces
+                .iter()
+                .filter(|(_, acc)| *acc == Access::Allowed)
+                .map(|(ns, _)| ns.as_str())
+                .collect();
+            if a.cluster_wide != Access::Allowed && !a.namespaces.is_empty() {
+                let list = if allowed.is_empty() {
+                    "none".to_string()
+                } else {
+                    allowed.join(", ")
+                };
+                write!(f, "; in: {list}")?;
+            }
+            writeln!(f, "  ({})", a.enables)?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Display for DoctorReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.clusters.is_empty() {
+            writeln!(
+                f,
+                "no clusters configured (config file, --context, or the kubeconfig's current context)"
+            )?;
+        }
+        for c in &self.clusters {
+            write!(f, "{c}")?;
+        }
+        match &self.prometheus {
+            Some(PrometheusReport { url, result: Ok(v) }) => writeln!(f, "prometheus {url}: {v}")?,
+            Some(PrometheusReport {
+                url,
+                result: Err(e),
+            }) => writeln!(f, "prometheus {url}: NOT REACHABLE: {e}")?,
+            None => writeln!(f, "prometheus: not configured (SLO panel off)")?,
+        }
+        let problems = self.problems();
+        if problems.is_empty() {
+            writeln!(f, "ok: no problems found")
+        } else {
+            writeln!(f, "{} problem(s):", problems.len())?;
+            for p in problems {
+                writeln!(f, "  - {p}")?;
+            }
+            Ok(())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn healthy() -> ClusterReport {
+        ClusterReport {
+            name: "a".into(),
+            context: "a-viewer".into(),
+            reachable: Ok("v1.34.2".into()),
+            identity: Some(Untrusted::new("viewer [shipdeck:viewer]")),
+            crds: vec![
+                ("rollouts.argoproj.io", Presence::Present),
+                ("canaries.flagger.app", Presence::Absent),
+            ],
+            watch: vec![
+                ("deployments.apps", Access::Allowed),
+                ("rollouts.argoproj.io", Access::Allowed),
+                ("canaries.flagger.app", Access::Denied),
+            ],
+            namespaces_with_releases: vec!["shop".into()],
+            actions: vec![ActionAccess {
+                verb: "patch",
+                resource: "rollouts/status",
+                enables: "promote, abort, retry",
+                cluster_wide: Access::Denied,
+                namespaces: vec![("shop".into(), Access::Denied)],
+            }],
+        }
+    }
+
+    #[test]
+    fn a_read_only_identity_without_flagger_is_fine() {
+        let report = DoctorReport {
+            clusters: vec![healthy()],
+            prometheus: None,
+        };
+        assert_eq!(report.exit_code(), 0, "{report}");
+        let text = report.to_string();
+        assert!(text.contains("patch rollouts/status"), "{text}");
+        assert!(text.contains("all namespaces: no; in: none"), "{text}");
+        assert!(text.contains("ok: no problems found"));
+    }
+
+    #[test]
+    fn unreachable_clusters_unwatchable_kinds_and_prometheus_are_problems() {
+        let mut down = healthy();
+        down.reachable = Err(Untrusted::new("connection refused"));
+        let mut blind = healthy();
+        blind.name = "b".into();
+        blind.watch[1].1 = Access::Denied;
+        let report = DoctorReport {
+            clusters: vec![down, blind],
+            prometheus: Some(PrometheusReport {
+                url: "http://p".into(),
+                result: Err(Untrusted::new("timeout")),
+            }),
+        };
+        assert_eq!(report.exit_code(), 1);
+        let problems = report.problems();
+        assert_eq!(problems.len(), 3, "{problems:?}");
+        assert!(problems[1].contains("may not watch rollouts.argoproj.io"));
+    }
+
+    #[test]
+    fn hostile_identity_text_is_escaped() {
+        let mut c = healthy();
+        c.identity = Some(Untrusted::new("evil\u{1b}]52;c;AAAA\u{7}"));
+        let text = DoctorReport {
+            clusters: vec![c],
+            prometheus: None,
+        }
+        .to_string();
+        assert!(!text.contains('\u{1b}'));
+    }
+}

@@ -1,0 +1,79 @@
+//! argoproj.io/v1alpha1 AnalysisRun → `AnalysisRunFacts`: phase, message and one summary
+//! line per metric (counts and the latest measured value).
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1 as meta;
+use serde::Deserialize;
+
+use super::common::{Keep, object_meta, owner, read_body};
+use crate::core::facts::{AnalysisRunFacts, MetricResult, ObjectFacts};
+use crate::core::text::Untrusted;
+
+pub fn analysis_run(m: &meta::ObjectMeta, body: &serde_json::Value, keep: &Keep) -> ObjectFacts {
+    match read_body::<AnalysisRun>("AnalysisRun", m, body) {
+        Ok(a) => ObjectFacts::AnalysisRun(a.project(m, keep)),
+        Err(u) => ObjectFacts::Unparseable(u),
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct AnalysisRun {
+    status: Option<Status>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct Status {
+    phase: Option<String>,
+    message: Option<String>,
+    metric_results: Option<Vec<Metric>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct Metric {
+    name: String,
+    phase: String,
+    successful: Option<u32>,
+    failed: Option<u32>,
+    inconclusive: Option<u32>,
+    measurements: Option<Vec<Measurement>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct Measurement {
+    value: Option<String>,
+}
+
+impl AnalysisRun {
+    fn project(self, m: &meta::ObjectMeta, keep: &Keep) -> AnalysisRunFacts {
+        let status = self.status.unwrap_or_default();
+        AnalysisRunFacts {
+            meta: object_meta(m, keep),
+            owner_uid: owner(m).0,
+            phase: status.phase.unwrap_or_else(|| "Pending".into()),
+            message: Untrusted::new(status.message.unwrap_or_default()),
+            metrics: status
+                .metric_results
+                .into_iter()
+                .flatten()
+                .map(|r| MetricResult {
+                    last_value: Untrusted::new(
+                        r.measurements
+                            .iter()
+                            .flatten()
+                            .rev()
+                            .find_map(|m| m.value.clone())
+                            .unwrap_or_default(),
+                    ),
+                    name: r.name,
+                    phase: r.phase,
+                    successful: r.successful.unwrap_or(0),
+                    failed: r.failed.unwrap_or(0),
+                    inconclusive: r.inconclusive.unwrap_or(0),
+                })
+                .collect(),
+        }
+    }
+}

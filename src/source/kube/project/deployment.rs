@@ -1,0 +1,93 @@
+//! apps/v1 Deployment and ReplicaSet → facts. These arrive typed (`k8s_openapi`), already
+//! validated by the API server.
+
+use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
+use k8s_openapi::api::core::v1::PodTemplateSpec;
+
+use super::common::{Keep, RESTARTED_AT, condition, object_meta, owner};
+use crate::core::facts::{DeploymentFacts, ReplicaSetFacts};
+
+fn images(t: Option<&PodTemplateSpec>) -> Vec<String> {
+    t.and_then(|t| t.spec.as_ref())
+        .map(|s| {
+            s.containers
+                .iter()
+                .filter_map(|c| c.image.clone())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+pub fn deployment(d: &Deployment, keep: &Keep) -> DeploymentFacts {
+    let spec = &d.spec;
+    let status = d.status.as_ref();
+    let template = Some(&spec.template);
+    DeploymentFacts {
+        meta: object_meta(&d.metadata, keep),
+        // The API server defaults replicas to 1.
+        replicas: spec.replicas.unwrap_or(1),
+        paused: spec.paused.unwrap_or(false),
+        strategy: spec
+            .strategy
+            .as_ref()
+            .and_then(|s| s.type_.clone())
+            .unwrap_or_else(|| "RollingUpdate".into()),
+        images: images(template),
+        restarted_at: template
+            .and_then(|t| t.metadata.as_ref())
+            .and_then(|m| m.annotations.as_ref())
+            .and_then(|a| a.get(RESTARTED_AT).cloned()),
+        observed_generation: status.and_then(|s| s.observed_generation),
+        status_replicas: status.and_then(|s| s.replicas).unwrap_or(0),
+        updated_replicas: status.and_then(|s| s.updated_replicas).unwrap_or(0),
+        ready_replicas: status.and_then(|s| s.ready_replicas).unwrap_or(0),
+        available_replicas: status.and_then(|s| s.available_replicas).unwrap_or(0),
+        conditions: status
+            .and_then(|s| s.conditions.as_ref())
+            .into_iter()
+            .flatten()
+            .map(|c| {
+                condition(
+                    c.type_.as_deref().unwrap_or_default(),
+                    c.status.as_deref().unwrap_or_default(),
+                    c.reason.as_deref(),
+                    c.message.as_deref(),
+                    c.last_transition_time.as_ref().map(|t| t.0),
+                )
+            })
+            .collect(),
+    }
+}
+
+pub fn replica_set(rs: &ReplicaSet, keep: &Keep) -> ReplicaSetFacts {
+    let meta = object_meta(&rs.metadata, keep);
+    let annotations = rs.metadata.annotations.as_ref();
+    let revision = [
+        "deployment.kubernetes.io/revision",
+        "rollout.argoproj.io/revision",
+    ]
+    .iter()
+    .find_map(|k| annotations.and_then(|a| a.get(*k)))
+    .and_then(|v| v.parse().ok());
+    let labels = rs.metadata.labels.as_ref();
+    // Argo labels its ReplicaSets with both; its own hash is the one status refers to.
+    let pod_template_hash = ["rollouts-pod-template-hash", "pod-template-hash"]
+        .iter()
+        .find_map(|k| labels.and_then(|l| l.get(*k)))
+        .cloned()
+        .unwrap_or_default();
+    let (owner_uid, owner_kind) = owner(&rs.metadata);
+    let status = rs.status.as_ref();
+    let spec = &rs.spec;
+    ReplicaSetFacts {
+        meta,
+        owner_uid,
+        owner_kind,
+        revision,
+        pod_template_hash,
+        images: images(spec.template.as_ref()),
+        replicas: spec.replicas.or(status.map(|s| s.replicas)).unwrap_or(0),
+        ready_replicas: status.and_then(|s| s.ready_replicas).unwrap_or(0),
+        available_replicas: status.and_then(|s| s.available_replicas).unwrap_or(0),
+    }
+}

@@ -1,0 +1,236 @@
+//! A cluster's connection state, decided from what its watches and probe report. Pure: the
+//! supervisor feeds it signals and the time, and carries out what it returns.
+
+use jiff::Timestamp;
+
+use super::kinds::Watched;
+use super::watch::Signal;
+use crate::core::model::Connection;
+use crate::core::msg::Msg;
+use crate::core::text::Untrusted;
+
+#[derive(Debug, Clone, PartialEq)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "short-lived: carried out at once"
+)]
+pub enum Decision {
+    Send(Msg),
+    /// The server came back: start the watches afresh (a watch may be stuck on a dead
+    /// connection) so every kind is relisted now instead of after its backoff.
+    RestartWatches,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    Connecting,
+    Connected,
+    Unreachable,
+    Denied,
+}
+
+#[derive(Debug)]
+pub struct Tracker {
+    cluster: String,
+    state: State,
+    version_sent: bool,
+    forbidden: Vec<Watched>,
+}
+
+impl Tracker {
+    pub fn new(cluster: String) -> Self {
+        Tracker {
+            cluster,
+            state: State::Connecting,
+            version_sent: false,
+            forbidden: Vec::new(),
+        }
+    }
+
+    /// What to say when the supervisor starts.
+    pub fn start(&self) -> Decision {
+        self.connection(Connection::Connecting)
+    }
+
+    fn connection(&self, connection: Connection) -> Decision {
+        Decision::Send(Msg::Connection {
+            cluster: self.cluster.clone(),
+            connection,
+        })
+    }
+
+    pub fn on(&mut self, signal: Signal, now: Timestamp) -> Vec<Decision> {
+        let mut out = Vec::new();
+        match signal {
+            Signal::Listed(kind) => {
+                // Allowed now: should it be refused again later, say so again.
+                self.forbidden.retain(|k| *k != kind);
+                if self.state != State::Connected {
+                    self.state = State::Connected;
+                    out.push(self.connection(Connection::Connected));
+                }
+            }
+            Signal::Forbidden(kind, reason) => {
+                if !self.forbidden.contains(&kind) {
+                    self.forbidden.push(kind);
+                    out.push(Decision::Send(Msg::KindForbidden {
+                        cluster: self.cluster.clone(),
+                        kind: kind.resource().to_string(),
+                        reason: Untrusted::new(reason),
+                    }));
+                }
+            }
+            Signal::Probe(Ok(version)) => {
+                if !self.version_sent {
+                    self.version_sent = true;
+                    out.push(Decision::Send(Msg::ServerVersion {
+                        cluster: self.cluster.clone(),
+                        version,
+                    }));
+                }
+                match self.state {
+                    State::Connected => out.push(Decision::Send(Msg::Heard {
+                        cluster: self.cluster.clone(),
+                        at: now,
+                    })),
+                    State::Unreachable | State::Denied => {
+                        // Back: "connecting" until the watches have relisted.
+                        self.state = State::Connecting;
+                        out.push(self.connection(Connection::Connecting));
+                        out.push(Decision::RestartWatches);
+                    }
+                    State::Connecting => {}
+                }
+            }
+            Signal::Probe(Err(failure)) => {
+                let (state, connection) = if failure.denied {
+                    (
+                        State::Denied,
+                        Connection::NoAccess {
+                            reason: Untrusted::new(failure.reason),
+                        },
+                    )
+                } else {
+                    (
+                        State::Unreachable,
+                        Connection::Unreachable {
+                            reason: Untrusted::new(failure.reason),
+                        },
+                    )
+                };
+                if self.state != state {
+                    self.state = state;
+                    out.push(self.connection(connection));
+                }
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::kube::liveness::ProbeFailure;
+
+    fn t(s: i64) -> Timestamp {
+        Timestamp::from_second(1_800_000_000 + s).unwrap()
+    }
+
+    fn unreachable() -> Signal {
+        Signal::Probe(Err(ProbeFailure {
+            reason: "connection refused".into(),
+            denied: false,
+        }))
+    }
+
+    fn conn(d: &Decision) -> Option<&Connection> {
+        match d {
+            Decision::Send(Msg::Connection { connection, .. }) => Some(connection),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn connecting_until_the_first_list_then_heard_on_every_probe() {
+        let mut tr = Tracker::new("a".into());
+        assert_eq!(conn(&tr.start()), Some(&Connection::Connecting));
+        let first = tr.on(Signal::Probe(Ok("v1.34.2".into())), t(0));
+        assert_eq!(
+            first,
+            vec![Decision::Send(Msg::ServerVersion {
+                cluster: "a".into(),
+                version: "v1.34.2".into()
+            })]
+        );
+        let listed = tr.on(Signal::Listed(Watched::Deployments), t(1));
+        assert_eq!(conn(&listed[0]), Some(&Connection::Connected));
+        assert!(tr.on(Signal::Listed(Watched::Rollouts), t(1)).is_empty());
+        let heard = tr.on(Signal::Probe(Ok("v1.34.2".into())), t(5));
+        assert_eq!(
+            heard,
+            vec![Decision::Send(Msg::Heard {
+                cluster: "a".into(),
+                at: t(5)
+            })]
+        );
+    }
+
+    #[test]
+    fn unreachable_once_then_recovery_restarts_watches() {
+        let mut tr = Tracker::new("a".into());
+        tr.on(Signal::Listed(Watched::Deployments), t(0));
+        let down = tr.on(unreachable(), t(5));
+        assert!(matches!(
+            conn(&down[0]),
+            Some(Connection::Unreachable { .. })
+        ));
+        assert!(tr.on(unreachable(), t(10)).is_empty(), "said once");
+        let back = tr.on(Signal::Probe(Ok("v1".into())), t(15));
+        assert!(back.contains(&Decision::RestartWatches));
+        assert!(
+            back.iter()
+                .any(|d| conn(d) == Some(&Connection::Connecting))
+        );
+        let relisted = tr.on(Signal::Listed(Watched::Deployments), t(16));
+        assert_eq!(conn(&relisted[0]), Some(&Connection::Connected));
+    }
+
+    #[test]
+    fn unreachable_at_start_without_any_list() {
+        let mut tr = Tracker::new("b".into());
+        let down = tr.on(unreachable(), t(4));
+        assert!(matches!(
+            conn(&down[0]),
+            Some(Connection::Unreachable { .. })
+        ));
+    }
+
+    #[test]
+    fn forbidden_kinds_reported_once_and_denied_credentials_are_no_access() {
+        let mut tr = Tracker::new("a".into());
+        let f = tr.on(Signal::Forbidden(Watched::Canaries, "nope".into()), t(0));
+        assert!(matches!(
+            &f[0],
+            Decision::Send(Msg::KindForbidden { kind, .. }) if kind == "canaries.flagger.app"
+        ));
+        assert!(
+            tr.on(Signal::Forbidden(Watched::Canaries, "nope".into()), t(1))
+                .is_empty()
+        );
+        tr.on(Signal::Listed(Watched::Canaries), t(2));
+        let again = tr.on(Signal::Forbidden(Watched::Canaries, "again".into()), t(3));
+        assert_eq!(again.len(), 1);
+        let denied = tr.on(
+            Signal::Probe(Err(ProbeFailure {
+                reason: "401 Unauthorized".into(),
+                denied: true,
+            })),
+            t(2),
+        );
+        assert!(matches!(
+            conn(&denied[0]),
+            Some(Connection::NoAccess { .. })
+        ));
+    }
+}

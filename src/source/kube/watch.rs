@@ -1,0 +1,309 @@
+//! One watch of one kind on one cluster: kube-rs `watcher` with its default backoff, events
+//! projected on arrival, a full list sent as one `Msg::Relisted` (so a relist after 410 Gone
+//! replaces what was there: no duplicates, deleted objects dropped).
+//!
+//! A kind whose API is missing (404: CRD not installed) is simply absent: no message, checked
+//! again after a minute (a CRD installed later shows up). A 404 on a kind that was listed
+//! before is most likely an API server that has just restarted and not loaded its CRDs yet, so
+//! it is retried within seconds and its rows are kept (a deleted CRD deletes its objects
+//! first, and those deletes arrive as such). A kind we may not list (403) is reported once and
+//! checked again every 30 s. Connection failures are not reported from here: the
+//! liveness probe owns the cluster's connection state.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use futures::{Stream, StreamExt};
+use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
+use k8s_openapi::api::core::v1::Event as K8sEvent;
+use kube::ResourceExt;
+use kube::api::{Api, DynamicObject};
+use kube::runtime::WatchStreamExt;
+use kube::runtime::watcher::{self, Event};
+use tokio::sync::mpsc;
+
+use super::kinds::Watched;
+use super::project::{self, Keep};
+use crate::core::facts::{ObjectFacts, WarningEvent};
+use crate::core::msg::Msg;
+
+/// How long a kind waits before it is tried again: missing, missing after it was listed,
+/// forbidden.
+const RECHECK_ABSENT: Duration = Duration::from_secs(60);
+const RECHECK_VANISHED: Duration = Duration::from_secs(5);
+/// Short enough that a 403 from an API server whose authorizer has not caught up after a
+/// restart heals by itself soon; a 403 answer costs the server next to nothing.
+const RECHECK_FORBIDDEN: Duration = Duration::from_secs(30);
+
+/// What a watch tells its cluster's supervisor (besides the `Msg`s it sends itself).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Signal {
+    /// A full list of this kind arrived: the cluster answers and we may read.
+    Listed(Watched),
+    /// 403 on the list.
+    Forbidden(Watched, String),
+    /// The liveness probe's answer: the server version, or why it failed.
+    Probe(Result<String, super::liveness::ProbeFailure>),
+}
+
+/// Where a watch sends: the console's channel and its supervisor.
+#[derive(Clone)]
+pub struct Sink {
+    pub cluster: String,
+    pub tx: mpsc::Sender<Msg>,
+    pub signals: mpsc::UnboundedSender<Signal>,
+}
+
+/// The console went away: stop.
+struct Closed;
+
+impl Sink {
+    async fn send(&self, msg: Msg) -> Result<(), Closed> {
+        self.tx.send(msg).await.map_err(|_| Closed)
+    }
+
+    fn signal(&self, s: Signal) {
+        // The supervisor outlives its watches; if it is gone, so are we.
+        let _ = self.signals.send(s);
+    }
+}
+
+/// Why one watcher stream ended.
+enum Stop {
+    Closed,
+    Absent,
+    Forbidden,
+}
+
+/// Run the watch for `kind` until the console's channel closes.
+pub async fn run(kind: Watched, client: kube::Client, sink: Sink, keep: Keep) {
+    let mut listed_before = false;
+    loop {
+        let keep = keep.clone();
+        let stop = match kind {
+            Watched::Deployments => {
+                let api: Api<Deployment> = Api::all(client.clone());
+                let s = stream(api, watcher::Config::default(), move |d| {
+                    ObjectFacts::Deployment(project::deployment(&d, &keep))
+                });
+                objects(kind, s, &sink, &mut listed_before).await
+            }
+            Watched::ReplicaSets => {
+                let api: Api<ReplicaSet> = Api::all(client.clone());
+                let s = stream(api, watcher::Config::default(), move |rs| {
+                    ObjectFacts::ReplicaSet(project::replica_set(&rs, &keep))
+                });
+                objects(kind, s, &sink, &mut listed_before).await
+            }
+            Watched::Rollouts | Watched::AnalysisRuns | Watched::Canaries => {
+                let Some(ar) = kind.custom_resource() else {
+                    return;
+                };
+                let api: Api<DynamicObject> = Api::all_with(client.clone(), &ar);
+                let project = match kind {
+                    Watched::Rollouts => project::rollout,
+                    Watched::AnalysisRuns => project::analysis_run,
+                    _ => project::canary,
+                };
+                let s = stream(api, watcher::Config::default(), move |o: DynamicObject| {
+                    project(&o.metadata, &o.data, &keep)
+                });
+                objects(kind, s, &sink, &mut listed_before).await
+            }
+            Watched::Warnings => {
+                let api: Api<K8sEvent> = Api::all(client.clone());
+                let s = stream(
+                    api,
+                    watcher::Config::default().fields("type=Warning"),
+                    |e| {
+                        let key = (
+                            e.uid().unwrap_or_default(),
+                            e.resource_version().unwrap_or_default(),
+                        );
+                        (key, project::warning_event(&e))
+                    },
+                );
+                warnings(s, &sink).await
+            }
+        };
+        match stop {
+            Stop::Closed => return,
+            Stop::Absent if listed_before => tokio::time::sleep(RECHECK_VANISHED).await,
+            Stop::Absent => tokio::time::sleep(RECHECK_ABSENT).await,
+            Stop::Forbidden => tokio::time::sleep(RECHECK_FORBIDDEN).await,
+        }
+    }
+}
+
+/// A watcher stream with default backoff, each object projected as soon as it arrives (the
+/// whole object is dropped right there).
+fn stream<K, P>(
+    api: Api<K>,
+    config: watcher::Config,
+    project: impl Fn(K) -> P + Send + 'static,
+) -> impl Stream<Item = Result<Event<P>, watcher::Error>> + Send
+where
+    K: kube::Resource + Clone + serde::de::DeserializeOwned + std::fmt::Debug + Send + 'static,
+    P: Send + 'static,
+{
+    watcher::watcher(api, config)
+        .default_backoff()
+        .map(move |r| r.map(|e| map_event(e, &project)))
+}
+
+fn map_event<K, P>(e: Event<K>, project: &impl Fn(K) -> P) -> Event<P> {
+    match e {
+        Event::Apply(k) => Event::Apply(project(k)),
+        Event::Delete(k) => Event::Delete(project(k)),
+        Event::Init => Event::Init,
+        Event::InitApply(k) => Event::InitApply(project(k)),
+        Event::InitDone => Event::InitDone,
+    }
+}
+
+async fn objects(
+    kind: Watched,
+    stream: impl Stream<Item = Result<Event<ObjectFacts>, watcher::Error>>,
+    sink: &Sink,
+    listed_before: &mut bool,
+) -> Stop {
+    let Some(object_kind) = kind.object_kind() else {
+        return Stop::Absent;
+    };
+    let cluster = || sink.cluster.clone();
+    let mut buffer: Vec<ObjectFacts> = Vec::new();
+    let mut stream = std::pin::pin!(stream);
+    while let Some(item) = stream.next().await {
+        let msg = match item {
+            Ok(Event::Init) => {
+                buffer.clear();
+                continue;
+            }
+            Ok(Event::InitApply(o)) => {
+                buffer.push(o);
+                continue;
+            }
+            Ok(Event::InitDone) => {
+                *listed_before = true;
+                sink.signal(Signal::Listed(kind));
+                Msg::Relisted {
+                    cluster: cluster(),
+                    kind: object_kind,
+                    objects: std::mem::take(&mut buffer),
+                }
+            }
+            Ok(Event::Apply(o)) => Msg::Upsert {
+                cluster: cluster(),
+                facts: o,
+            },
+            Ok(Event::Delete(o)) => {
+                let (namespace, name) = o.meta_name();
+                Msg::Delete {
+                    cluster: cluster(),
+                    kind: object_kind,
+                    namespace: namespace.to_string(),
+                    name: name.to_string(),
+                }
+            }
+            Err(e) => match on_error(kind, &e, sink) {
+                Some(stop) => return stop,
+                None => continue,
+            },
+        };
+        if sink.send(msg).await.is_err() {
+            return Stop::Closed;
+        }
+    }
+    Stop::Closed
+}
+
+type EventKey = (String, String);
+
+async fn warnings(
+    stream: impl Stream<Item = Result<Event<(EventKey, Option<WarningEvent>)>, watcher::Error>>,
+    sink: &Sink,
+) -> Stop {
+    // Events already sent (uid → resourceVersion): a relist must not count them twice.
+    let mut sent: HashMap<String, String> = HashMap::new();
+    let mut relisted: HashMap<String, String> = HashMap::new();
+    let mut stream = std::pin::pin!(stream);
+    while let Some(item) = stream.next().await {
+        let event = match item {
+            Ok(Event::Init) => {
+                relisted.clear();
+                continue;
+            }
+            Ok(Event::InitApply(((uid, rv), e))) => {
+                let fresh = sent.get(&uid) != Some(&rv);
+                relisted.insert(uid, rv);
+                e.filter(|_| fresh)
+            }
+            Ok(Event::InitDone) => {
+                sent = std::mem::take(&mut relisted);
+                sink.signal(Signal::Listed(Watched::Warnings));
+                None
+            }
+            Ok(Event::Apply(((uid, rv), e))) => {
+                sent.insert(uid, rv);
+                e
+            }
+            Ok(Event::Delete(((uid, _), _))) => {
+                sent.remove(&uid);
+                None
+            }
+            Err(e) => match on_error(Watched::Warnings, &e, sink) {
+                Some(stop) => return stop,
+                None => continue,
+            },
+        };
+        if let Some(event) = event
+            && sink
+                .send(Msg::Warning {
+                    cluster: sink.cluster.clone(),
+                    event,
+                })
+                .await
+                .is_err()
+        {
+            return Stop::Closed;
+        }
+    }
+    Stop::Closed
+}
+
+/// The HTTP status behind a watcher error, when the API server answered at all.
+fn status_of(e: &watcher::Error) -> Option<(u16, String)> {
+    match e {
+        watcher::Error::InitialListFailed(k)
+        | watcher::Error::WatchStartFailed(k)
+        | watcher::Error::WatchFailed(k) => match k {
+            kube::Error::Api(s) => Some((s.code, s.message.clone())),
+            _ => None,
+        },
+        watcher::Error::WatchError(s) => Some((s.code, s.message.clone())),
+        watcher::Error::NoResourceVersion => None,
+    }
+}
+
+/// Some(stop) when this stream should end; None when backoff and retry is the answer.
+fn on_error(kind: Watched, e: &watcher::Error, sink: &Sink) -> Option<Stop> {
+    match status_of(e) {
+        Some((404, _)) => {
+            tracing::debug!(cluster = %sink.cluster, kind = kind.resource(), "not served here: kind absent");
+            Some(Stop::Absent)
+        }
+        Some((403, message)) => {
+            tracing::info!(cluster = %sink.cluster, kind = kind.resource(), %message, "forbidden");
+            sink.signal(Signal::Forbidden(kind, message));
+            Some(Stop::Forbidden)
+        }
+        _ => {
+            tracing::debug!(cluster = %sink.cluster, kind = kind.resource(), error = %e, "watch error; backing off");
+            None
+        }
+    }
+}
+
+#[cfg(test)]
+#[path = "watch_tests.rs"]
+mod tests;

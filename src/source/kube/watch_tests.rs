@@ -1,0 +1,195 @@
+//! The watch event mapping, driven by synthetic watcher streams: a relist is one `Relisted`
+//! (R4), changes are upserts and deletes, 403 and 404 end the stream as documented.
+
+use futures::stream;
+use kube::core::Status;
+use kube::runtime::watcher::{self, Event};
+use tokio::sync::mpsc;
+
+use super::*;
+use crate::core::facts::{DeploymentFacts, ObjectMeta, WarningEvent};
+use crate::core::msg::ObjectKind;
+
+fn deployment(name: &str) -> ObjectFacts {
+    ObjectFacts::Deployment(DeploymentFacts {
+        meta: ObjectMeta {
+            namespace: "ns".into(),
+            name: name.into(),
+            ..ObjectMeta::default()
+        },
+        ..DeploymentFacts::default()
+    })
+}
+
+fn api_error(code: u16) -> watcher::Error {
+    let status = Status {
+        code,
+        message: format!("status {code}"),
+        ..Status::default()
+    };
+    watcher::Error::InitialListFailed(kube::Error::Api(status.boxed()))
+}
+
+fn sink() -> (Sink, mpsc::Receiver<Msg>, mpsc::UnboundedReceiver<Signal>) {
+    let (tx, rx) = mpsc::channel(64);
+    let (signals, signal_rx) = mpsc::unbounded_channel();
+    (
+        Sink {
+            cluster: "a".into(),
+            tx,
+            signals,
+        },
+        rx,
+        signal_rx,
+    )
+}
+
+fn drain<T>(rx: &mut mpsc::Receiver<T>) -> Vec<T> {
+    let mut out = Vec::new();
+    while let Ok(m) = rx.try_recv() {
+        out.push(m);
+    }
+    out
+}
+
+#[tokio::test]
+async fn a_relist_is_one_message_and_changes_follow() {
+    let (sink, mut rx, mut signals) = sink();
+    let events = vec![
+        Ok(Event::Init),
+        Ok(Event::InitApply(deployment("one"))),
+        Ok(Event::InitApply(deployment("two"))),
+        Ok(Event::InitDone),
+        Ok(Event::Apply(deployment("three"))),
+        Ok(Event::Delete(deployment("one"))),
+        // 410 Gone: the watcher relists; only what is listed now survives.
+        Ok(Event::Init),
+        Ok(Event::InitApply(deployment("three"))),
+        Ok(Event::InitDone),
+    ];
+    let mut listed = false;
+    let stop = objects(
+        Watched::Deployments,
+        stream::iter(events),
+        &sink,
+        &mut listed,
+    )
+    .await;
+    assert!(matches!(stop, Stop::Closed));
+    let msgs = drain(&mut rx);
+    assert_eq!(msgs.len(), 4, "{msgs:#?}");
+    assert!(
+        matches!(&msgs[0], Msg::Relisted { kind: ObjectKind::Deployment, objects, .. } if objects.len() == 2)
+    );
+    assert!(matches!(&msgs[1], Msg::Upsert { .. }));
+    assert!(
+        matches!(&msgs[2], Msg::Delete { name, kind: ObjectKind::Deployment, .. } if name == "one")
+    );
+    assert!(
+        matches!(&msgs[3], Msg::Relisted { objects, .. } if objects == &vec![deployment("three")])
+    );
+    assert_eq!(
+        signals.try_recv().ok(),
+        Some(Signal::Listed(Watched::Deployments))
+    );
+}
+
+#[tokio::test]
+async fn forbidden_is_signalled_and_ends_the_stream() {
+    let (sink, mut rx, mut signals) = sink();
+    let events = vec![Err(api_error(403)), Ok(Event::InitDone)];
+    let mut listed = false;
+    let stop = objects(Watched::Rollouts, stream::iter(events), &sink, &mut listed).await;
+    assert!(matches!(stop, Stop::Forbidden));
+    assert!(drain(&mut rx).is_empty());
+    assert!(matches!(
+        signals.try_recv(),
+        Ok(Signal::Forbidden(Watched::Rollouts, _))
+    ));
+}
+
+#[tokio::test]
+async fn a_missing_crd_is_silent_and_keeps_what_was_listed() {
+    let (sink, mut rx, mut signals) = sink();
+    let mut listed = false;
+    let stop = objects(
+        Watched::Canaries,
+        stream::iter(vec![Err(api_error(404))]),
+        &sink,
+        &mut listed,
+    )
+    .await;
+    assert!(matches!(stop, Stop::Absent));
+    assert!(drain(&mut rx).is_empty(), "no error spam, no rows");
+    assert!(signals.try_recv().is_err());
+
+    // Listed, then 404 (an API server restarting before its CRDs are loaded): rows stay.
+    let events = vec![
+        Ok(Event::Init),
+        Ok(Event::InitApply(deployment("c"))),
+        Ok(Event::InitDone),
+        Err(api_error(404)),
+    ];
+    let stop = objects(Watched::Canaries, stream::iter(events), &sink, &mut listed).await;
+    assert!(matches!(stop, Stop::Absent));
+    assert!(listed, "retried within seconds");
+    let msgs = drain(&mut rx);
+    assert_eq!(msgs.len(), 1);
+    assert!(matches!(&msgs[0], Msg::Relisted { objects, .. } if objects.len() == 1));
+}
+
+#[tokio::test]
+async fn other_errors_are_left_to_the_backoff() {
+    let (sink, mut rx, _signals) = sink();
+    let events = vec![Err(api_error(500)), Ok(Event::Init), Ok(Event::InitDone)];
+    let mut listed = false;
+    objects(
+        Watched::Deployments,
+        stream::iter(events),
+        &sink,
+        &mut listed,
+    )
+    .await;
+    assert_eq!(drain(&mut rx).len(), 1);
+}
+
+fn warning(reason: &str) -> Option<WarningEvent> {
+    Some(WarningEvent {
+        reason: reason.into(),
+        count: 1,
+        ..WarningEvent::default()
+    })
+}
+
+#[tokio::test]
+async fn warnings_are_not_sent_twice_across_a_relist() {
+    let (sink, mut rx, mut signals) = sink();
+    let key = |uid: &str, rv: &str| (uid.to_string(), rv.to_string());
+    let events = vec![
+        Ok(Event::Init),
+        Ok(Event::InitApply((key("e1", "1"), warning("BackOff")))),
+        Ok(Event::InitDone),
+        Ok(Event::Apply((key("e2", "5"), warning("FailedCreate")))),
+        Ok(Event::Init),
+        Ok(Event::InitApply((key("e1", "1"), warning("BackOff")))),
+        Ok(Event::InitApply((key("e2", "6"), warning("FailedCreate")))),
+        Ok(Event::InitDone),
+    ];
+    warnings(stream::iter(events), &sink).await;
+    let reasons: Vec<String> = drain(&mut rx)
+        .into_iter()
+        .filter_map(|m| match m {
+            Msg::Warning { event, .. } => Some(event.reason),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        reasons,
+        vec!["BackOff", "FailedCreate", "FailedCreate"],
+        "e1 unchanged, e2 counted again"
+    );
+    assert_eq!(
+        signals.try_recv().ok(),
+        Some(Signal::Listed(Watched::Warnings))
+    );
+}
