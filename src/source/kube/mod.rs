@@ -2,3 +2,8 @@
 //! facts, and the action target that sends patches to the owning API.
 
 pub mod client;
+pub mod access;
+mod outcome;
+pub mod request;
+pub mod rollback;
+pub mod target;
