@@ -327,9 +327,7 @@ pub fn applicable(kind: ActionKind, r: &Release) -> Result<(), Disabled> {
             Undo if f.spec_paused => Err(Na("a paused deployment cannot be rolled back")),
             Undo if f.undo_target.is_none() => Err(Na("no previous revision")),
             Restart if f.spec_paused => Err(Na("a paused deployment cannot be restarted")),
-            Promote | PromoteFull | Abort | Retry => {
-                Err(Na("not available for Deployments"))
-            }
+            Promote | PromoteFull | Abort | Retry => Err(Na("not available for Deployments")),
             _ => Ok(()),
         },
         ReleaseKind::Canary => {
@@ -355,7 +353,12 @@ pub fn applicable(kind: ActionKind, r: &Release) -> Result<(), Disabled> {
 }
 
 /// Is `kind` allowed for this release on this cluster (read-only first, then object state)?
-pub fn availability(kind: ActionKind, r: &Release, cluster: &Cluster, read_only: bool) -> Result<(), Disabled> {
+pub fn availability(
+    kind: ActionKind,
+    r: &Release,
+    cluster: &Cluster,
+    read_only: bool,
+) -> Result<(), Disabled> {
     if read_only || cluster.read_only {
         return Err(Disabled::ReadOnly);
     }
@@ -400,7 +403,11 @@ fn rollout_calls(kind: ActionKind, r: &Release, now: Timestamp) -> Vec<ApiCall> 
                     json!({"status": {"pauseConditions": null, "controllerPause": false, "currentStepIndex": next_step()}}),
                 )]
             } else if f.pause_conditions {
-                vec![merge(ROLLOUTS_STATUS, r, json!({"status": {"pauseConditions": null}}))]
+                vec![merge(
+                    ROLLOUTS_STATUS,
+                    r,
+                    json!({"status": {"pauseConditions": null}}),
+                )]
             } else {
                 vec![merge(
                     ROLLOUTS_STATUS,
@@ -422,8 +429,16 @@ fn rollout_calls(kind: ActionKind, r: &Release, now: Timestamp) -> Vec<ApiCall> 
             }
             calls
         }
-        Abort => vec![merge(ROLLOUTS_STATUS, r, json!({"status": {"abort": true}}))],
-        Retry => vec![merge(ROLLOUTS_STATUS, r, json!({"status": {"abort": false}}))],
+        Abort => vec![merge(
+            ROLLOUTS_STATUS,
+            r,
+            json!({"status": {"abort": true}}),
+        )],
+        Retry => vec![merge(
+            ROLLOUTS_STATUS,
+            r,
+            json!({"status": {"abort": false}}),
+        )],
         Restart => vec![merge(
             ROLLOUTS,
             r,
@@ -507,7 +522,12 @@ fn canary_calls(kind: ActionKind, r: &Release) -> Vec<ApiCall> {
         Pause => vec![merge(CANARIES, r, json!({"spec": {"suspend": true}}))],
         Resume => vec![merge(CANARIES, r, json!({"spec": {"suspend": false}}))],
         PromoteFull => vec![merge(CANARIES, r, json!({"spec": {"skipAnalysis": true}}))],
-        Undo => match r.facts.rollback_webhook.as_deref().and_then(loadtester_service) {
+        Undo => match r
+            .facts
+            .rollback_webhook
+            .as_deref()
+            .and_then(loadtester_service)
+        {
             Some((service, namespace, port)) => vec![ApiCall::ProxyPost {
                 namespace,
                 service,
@@ -561,14 +581,18 @@ pub fn plan(
         notes.push("Abort sets the canary weight to 0 and returns to step 0; the template still holds the new version — a full revert also needs undo (u).".into());
     }
     if r.key.kind == ReleaseKind::Canary && kind == ActionKind::PromoteFull {
-        notes.push("Flagger skips the analysis; it still rolls back on the progress deadline.".into());
+        notes.push(
+            "Flagger skips the analysis; it still rolls back on the progress deadline.".into(),
+        );
     }
     if let Some(owner) = &r.gitops {
         let who = match owner {
             super::model::GitOpsOwner::ArgoCd(app) => format!("Argo CD application {app}"),
             super::model::GitOpsOwner::Flux(k) => format!("Flux ({k})"),
         };
-        notes.push(format!("Managed by {who}: a self-heal may revert a manual change."));
+        notes.push(format!(
+            "Managed by {who}: a self-heal may revert a manual change."
+        ));
     }
     Ok(ActionPlan {
         kind,

@@ -1,4 +1,5 @@
 //! Sources: everything that feeds the core with `Msg` values. Each runs on its own task and
 //! never touches UI state.
 
+pub mod demo;
 pub mod kube;
