@@ -665,7 +665,14 @@ mod tests {
     #[test]
     fn promote_on_a_step_pause_only_clears_the_conditions() {
         let r = paused_rollout(PauseReason::CanaryPauseStep);
-        let p = plan(ActionKind::Promote, &r, &Cluster::new("a"), false, Timestamp::UNIX_EPOCH).unwrap();
+        let p = plan(
+            ActionKind::Promote,
+            &r,
+            &Cluster::new("a"),
+            false,
+            Timestamp::UNIX_EPOCH,
+        )
+        .unwrap();
         assert_eq!(
             body(&p),
             &json!({"status": {"pauseConditions": null}, "metadata": {"resourceVersion": "7"}})
@@ -675,7 +682,14 @@ mod tests {
     #[test]
     fn promote_on_an_inconclusive_analysis_steps_past_it() {
         let r = paused_rollout(PauseReason::InconclusiveAnalysisRun);
-        let p = plan(ActionKind::Promote, &r, &Cluster::new("a"), false, Timestamp::UNIX_EPOCH).unwrap();
+        let p = plan(
+            ActionKind::Promote,
+            &r,
+            &Cluster::new("a"),
+            false,
+            Timestamp::UNIX_EPOCH,
+        )
+        .unwrap();
         assert_eq!(
             body(&p),
             &json!({"status": {"pauseConditions": null, "controllerPause": false, "currentStepIndex": 2},
@@ -696,7 +710,14 @@ mod tests {
             ..CanaryFacts::default()
         };
         let r = status::canary(&ctx(), &facts);
-        let p = plan(ActionKind::Undo, &r, &Cluster::new("a"), false, Timestamp::UNIX_EPOCH).unwrap();
+        let p = plan(
+            ActionKind::Undo,
+            &r,
+            &Cluster::new("a"),
+            false,
+            Timestamp::UNIX_EPOCH,
+        )
+        .unwrap();
         assert_eq!(p.calls[0].rbac(), ("create", "services/proxy".to_string()));
     }
 }

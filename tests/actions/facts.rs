@@ -13,7 +13,10 @@ use shipdeck::core::facts::{
 use shipdeck::core::text::Untrusted;
 
 fn s(v: &Value, ptr: &str) -> String {
-    v.pointer(ptr).and_then(Value::as_str).unwrap_or("").to_owned()
+    v.pointer(ptr)
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_owned()
 }
 
 fn i(v: &Value, ptr: &str) -> i32 {
@@ -41,7 +44,10 @@ pub fn meta(v: &Value) -> ObjectMeta {
         name: s(v, "/metadata/name"),
         uid: s(v, "/metadata/uid"),
         resource_version: s(v, "/metadata/resourceVersion"),
-        generation: v.pointer("/metadata/generation").and_then(Value::as_i64).unwrap_or(0),
+        generation: v
+            .pointer("/metadata/generation")
+            .and_then(Value::as_i64)
+            .unwrap_or(0),
         created: None,
         labels: strings(v, "/metadata/labels"),
         annotations: strings(v, "/metadata/annotations"),
@@ -79,7 +85,11 @@ fn step(v: &Value) -> CanaryStep {
     if let Some(p) = v.get("pause") {
         let secs = p
             .get("duration")
-            .and_then(|d| d.as_str().map(|s| s.trim_end_matches('s').to_owned()).or(Some(d.to_string())))
+            .and_then(|d| {
+                d.as_str()
+                    .map(|s| s.trim_end_matches('s').to_owned())
+                    .or(Some(d.to_string()))
+            })
             .and_then(|d| d.parse::<i64>().ok());
         return CanaryStep::Pause(secs.map(SignedDuration::from_secs));
     }
@@ -113,12 +123,18 @@ pub fn rollout(v: &Value) -> RolloutFacts {
             .map(|ss| ss.iter().map(step).collect())
             .unwrap_or_default(),
         images: images(v),
-        restart_at: v.pointer("/spec/restartAt").and_then(Value::as_str).map(str::to_owned),
+        restart_at: v
+            .pointer("/spec/restartAt")
+            .and_then(Value::as_str)
+            .map(str::to_owned),
         observed_generation: v
             .pointer("/status/observedGeneration")
             .and_then(Value::as_str)
             .map(str::to_owned),
-        phase: v.pointer("/status/phase").and_then(Value::as_str).map(str::to_owned),
+        phase: v
+            .pointer("/status/phase")
+            .and_then(Value::as_str)
+            .map(str::to_owned),
         message: Untrusted::new(s(v, "/status/message")),
         controller_pause: b(v, "/status/controllerPause"),
         pause_conditions: v
@@ -140,7 +156,10 @@ pub fn rollout(v: &Value) -> RolloutFacts {
             .map(|x| x as i32),
         current_pod_hash: s(v, "/status/currentPodHash"),
         stable_rs: s(v, "/status/stableRS"),
-        restarted_at: v.pointer("/status/restartedAt").and_then(Value::as_str).map(str::to_owned),
+        restarted_at: v
+            .pointer("/status/restartedAt")
+            .and_then(Value::as_str)
+            .map(str::to_owned),
         status_replicas: i(v, "/status/replicas"),
         updated_replicas: i(v, "/status/updatedReplicas"),
         ready_replicas: i(v, "/status/readyReplicas"),
@@ -153,14 +172,19 @@ pub fn rollout(v: &Value) -> RolloutFacts {
 pub fn deployment(v: &Value) -> DeploymentFacts {
     DeploymentFacts {
         meta: meta(v),
-        replicas: v.pointer("/spec/replicas").and_then(Value::as_i64).unwrap_or(1) as i32,
+        replicas: v
+            .pointer("/spec/replicas")
+            .and_then(Value::as_i64)
+            .unwrap_or(1) as i32,
         paused: b(v, "/spec/paused"),
         strategy: s(v, "/spec/strategy/type"),
         images: images(v),
         restarted_at: strings(v, "/spec/template/metadata/annotations")
             .get("kubectl.kubernetes.io/restartedAt")
             .cloned(),
-        observed_generation: v.pointer("/status/observedGeneration").and_then(Value::as_i64),
+        observed_generation: v
+            .pointer("/status/observedGeneration")
+            .and_then(Value::as_i64),
         status_replicas: i(v, "/status/replicas"),
         updated_replicas: i(v, "/status/updatedReplicas"),
         ready_replicas: i(v, "/status/readyReplicas"),

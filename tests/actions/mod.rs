@@ -69,7 +69,9 @@ impl Fixture {
     }
 
     pub async fn apply(&self, yaml: &str) -> Result<()> {
-        apply_yaml(&self.admin, Some(&self.ns), yaml).await.map(|_| ())
+        apply_yaml(&self.admin, Some(&self.ns), yaml)
+            .await
+            .map(|_| ())
     }
 
     fn ctx(&self) -> Ctx<'_> {
@@ -84,7 +86,10 @@ impl Fixture {
     pub async fn get(&self, resource: &action::Resource, name: &str) -> Result<Value> {
         let api: Api<DynamicObject> =
             Api::namespaced_with(self.admin.clone(), &self.ns, &api_resource(resource));
-        let obj = api.get(name).await.with_context(|| format!("get {} {name}", resource.plural))?;
+        let obj = api
+            .get(name)
+            .await
+            .with_context(|| format!("get {} {name}", resource.plural))?;
         Ok(serde_json::to_value(obj)?)
     }
 
@@ -116,7 +121,11 @@ impl Fixture {
         let v = self.get(&DEPLOYMENTS, name).await?;
         let rs = self.replicasets().await?;
         let refs: Vec<&ReplicaSetFacts> = rs.iter().collect();
-        Ok(status::deployment(&self.ctx(), &facts::deployment(&v), &refs))
+        Ok(status::deployment(
+            &self.ctx(),
+            &facts::deployment(&v),
+            &refs,
+        ))
     }
 
     pub async fn canary(&self, name: &str) -> Result<Release> {
@@ -126,12 +135,23 @@ impl Fixture {
 
     /// The plan the console would make for `kind` on `release` (not read-only, not prod).
     pub fn plan(&self, kind: ActionKind, release: &Release) -> Result<ActionPlan> {
-        action::plan(kind, release, &Cluster::new(self.cluster.clone()), false, Timestamp::now())
-            .map_err(|why| anyhow!("{kind} refused by the core: {why}"))
+        action::plan(
+            kind,
+            release,
+            &Cluster::new(self.cluster.clone()),
+            false,
+            Timestamp::now(),
+        )
+        .map_err(|why| anyhow!("{kind} refused by the core: {why}"))
     }
 
     /// Wait until the Release derived from a fresh read satisfies `done`.
-    pub async fn wait_release<F, Fut>(&self, what: &str, read: F, done: impl Fn(&Release) -> bool) -> Result<Release>
+    pub async fn wait_release<F, Fut>(
+        &self,
+        what: &str,
+        read: F,
+        done: impl Fn(&Release) -> bool,
+    ) -> Result<Release>
     where
         F: Fn() -> Fut,
         Fut: std::future::Future<Output = Result<Release>>,
@@ -194,7 +214,13 @@ impl Console {
     }
 
     /// Ask RBAC through the executor, as the console does; returns the `Msg::Access`.
-    pub async fn access(&mut self, cluster: &str, ns: &str, verb: &str, resource: &str) -> Result<Msg> {
+    pub async fn access(
+        &mut self,
+        cluster: &str,
+        ns: &str,
+        verb: &str,
+        resource: &str,
+    ) -> Result<Msg> {
         self.executor
             .check_access(cluster.into(), ns.into(), verb.into(), resource.into());
         let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
@@ -212,7 +238,10 @@ impl Console {
 }
 
 pub fn assert_applied(outcome: &Outcome, what: &str) {
-    assert!(outcome.is_applied(), "{what}: expected applied, got {outcome:?}");
+    assert!(
+        outcome.is_applied(),
+        "{what}: expected applied, got {outcome:?}"
+    );
 }
 
 pub fn deployment_yaml(name: &str, image: &str, replicas: u32, team: &str) -> String {

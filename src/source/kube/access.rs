@@ -40,7 +40,12 @@ pub fn review(namespace: &str, verb: &str, resource: &str) -> SelfSubjectAccessR
 }
 
 /// May we? None when the server could not be asked.
-pub async fn allowed(client: kube::Client, namespace: &str, verb: &str, resource: &str) -> Option<bool> {
+pub async fn allowed(
+    client: kube::Client,
+    namespace: &str,
+    verb: &str,
+    resource: &str,
+) -> Option<bool> {
     let api: Api<SelfSubjectAccessReview> = Api::all(client);
     let answer = api
         .create(&PostParams::default(), &review(namespace, verb, resource))
@@ -83,7 +88,10 @@ mod tests {
         assert_eq!(a.resource.as_deref(), Some("rollouts"));
         assert_eq!(a.subresource.as_deref(), Some("status"));
         assert_eq!(a.namespace.as_deref(), Some("shop"));
-        let p = review("test", "create", "services/proxy").spec.resource_attributes.unwrap();
+        let p = review("test", "create", "services/proxy")
+            .spec
+            .resource_attributes
+            .unwrap();
         assert_eq!(p.group.as_deref(), Some(""));
         assert_eq!(p.subresource.as_deref(), Some("proxy"));
         assert_eq!(group_of("deployments"), "apps");

@@ -31,9 +31,18 @@ fn failed_test_op(message: &str) -> bool {
 pub(crate) fn from_status(code: u16, message: &str) -> Outcome {
     let detail = shorten(message);
     match code {
-        409 => Outcome::Conflict { status: code, detail },
-        422 if failed_test_op(message) => Outcome::Conflict { status: code, detail },
-        403 | 401 => Outcome::Forbidden { status: code, detail },
+        409 => Outcome::Conflict {
+            status: code,
+            detail,
+        },
+        422 if failed_test_op(message) => Outcome::Conflict {
+            status: code,
+            detail,
+        },
+        403 | 401 => Outcome::Forbidden {
+            status: code,
+            detail,
+        },
         429 => Outcome::Rejected {
             status: code,
             detail: format!("API server is throttling (429), not retried: {detail}"),
@@ -42,7 +51,10 @@ pub(crate) fn from_status(code: u16, message: &str) -> Outcome {
             status: code,
             detail: format!("API server error {code}, not retried — check the object: {detail}"),
         },
-        _ => Outcome::Rejected { status: code, detail },
+        _ => Outcome::Rejected {
+            status: code,
+            detail,
+        },
     }
 }
 
@@ -82,22 +94,46 @@ mod tests {
 
     #[test]
     fn statuses_map_to_outcomes() {
-        assert!(matches!(from_status(409, "the object has been modified"), Outcome::Conflict { status: 409, .. }));
         assert!(matches!(
-            from_status(422, "the server rejected our request due to an error in our request: testing value /metadata/resourceVersion failed: test failed"),
+            from_status(409, "the object has been modified"),
+            Outcome::Conflict { status: 409, .. }
+        ));
+        assert!(matches!(
+            from_status(
+                422,
+                "the server rejected our request due to an error in our request: testing value /metadata/resourceVersion failed: test failed"
+            ),
             Outcome::Conflict { status: 422, .. }
         ));
-        assert!(matches!(from_status(422, "spec.replicas: Invalid value"), Outcome::Rejected { status: 422, .. }));
-        match from_status(403, "rollouts.argoproj.io \"web\" is forbidden: User \"viewer\" cannot patch") {
-            Outcome::Forbidden { status: 403, detail } => assert!(detail.contains("cannot patch")),
+        assert!(matches!(
+            from_status(422, "spec.replicas: Invalid value"),
+            Outcome::Rejected { status: 422, .. }
+        ));
+        match from_status(
+            403,
+            "rollouts.argoproj.io \"web\" is forbidden: User \"viewer\" cannot patch",
+        ) {
+            Outcome::Forbidden {
+                status: 403,
+                detail,
+            } => assert!(detail.contains("cannot patch")),
             other => panic!("{other:?}"),
         }
-        assert!(matches!(from_status(404, "not found"), Outcome::Rejected { status: 404, .. }));
+        assert!(matches!(
+            from_status(404, "not found"),
+            Outcome::Rejected { status: 404, .. }
+        ));
         match from_status(503, "etcd down") {
-            Outcome::Rejected { status: 503, detail } => assert!(detail.contains("not retried")),
+            Outcome::Rejected {
+                status: 503,
+                detail,
+            } => assert!(detail.contains("not retried")),
             other => panic!("{other:?}"),
         }
-        assert!(matches!(from_status(429, "slow down"), Outcome::Rejected { status: 429, .. }));
+        assert!(matches!(
+            from_status(429, "slow down"),
+            Outcome::Rejected { status: 429, .. }
+        ));
     }
 
     #[test]

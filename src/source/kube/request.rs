@@ -65,7 +65,16 @@ pub async fn send(client: &kube::Client, call: &ApiCall, dry_run: bool) -> Resul
             patch_type,
             body,
         } => {
-            let answer = patch(client, resource, namespace, name, *patch_type, body, dry_run).await?;
+            let answer = patch(
+                client,
+                resource,
+                namespace,
+                name,
+                *patch_type,
+                body,
+                dry_run,
+            )
+            .await?;
             Ok(applied(body, &answer))
         }
         ApiCall::RollbackTo {
@@ -88,7 +97,9 @@ pub async fn send(client: &kube::Client, call: &ApiCall, dry_run: bool) -> Resul
                 subresource: None,
             });
             let rs = get(client, &rs_resource, namespace, replicaset).await?;
-            let seen_now = target.pointer("/metadata/resourceVersion").and_then(Value::as_str);
+            let seen_now = target
+                .pointer("/metadata/resourceVersion")
+                .and_then(Value::as_str);
             if seen_now != Some(resource_version.as_str()) {
                 return Err(Outcome::Conflict {
                     status: 409,
@@ -107,24 +118,36 @@ pub async fn send(client: &kube::Client, call: &ApiCall, dry_run: bool) -> Resul
                     nothing_sent: true,
                 }),
                 Ok(Rollback::Patch(ops)) => {
-                    let answer =
-                        patch(client, resource, namespace, name, PatchType::Json, &ops, dry_run).await?;
+                    let answer = patch(
+                        client,
+                        resource,
+                        namespace,
+                        name,
+                        PatchType::Json,
+                        &ops,
+                        dry_run,
+                    )
+                    .await?;
                     Ok(Sent {
                         status: 200,
                         summary: format!(
                             "template of revision {revision} ({replicaset}) written back; images {}; resourceVersion {}",
                             images(&answer),
-                            answer.pointer("/metadata/resourceVersion").and_then(Value::as_str).unwrap_or("?")
+                            answer
+                                .pointer("/metadata/resourceVersion")
+                                .and_then(Value::as_str)
+                                .unwrap_or("?")
                         ),
                         nothing_sent: false,
                     })
                 }
-                Err(e @ (rollback::RollbackError::NotOwned { .. } | rollback::RollbackError::RevisionMoved { .. })) => {
-                    Err(Outcome::Conflict {
-                        status: 409,
-                        detail: format!("{e} (nothing sent)"),
-                    })
-                }
+                Err(
+                    e @ (rollback::RollbackError::NotOwned { .. }
+                    | rollback::RollbackError::RevisionMoved { .. }),
+                ) => Err(Outcome::Conflict {
+                    status: 409,
+                    detail: format!("{e} (nothing sent)"),
+                }),
                 Err(e) => Err(Outcome::Rejected {
                     status: 0,
                     detail: format!("not sent: {e}"),
@@ -170,7 +193,12 @@ fn images(obj: &Value) -> String {
         .unwrap_or_default()
 }
 
-async fn get(client: &kube::Client, ar: &ApiResource, namespace: &str, name: &str) -> Result<Value, Outcome> {
+async fn get(
+    client: &kube::Client,
+    ar: &ApiResource,
+    namespace: &str,
+    name: &str,
+) -> Result<Value, Outcome> {
     let api: Api<DynamicObject> = Api::namespaced_with(client.clone(), namespace, ar);
     let obj = api.get(name).await.map_err(|e| match from_error(&e) {
         // A failed read sent nothing: the outcome is known.
@@ -195,17 +223,19 @@ async fn patch(
     body: &Value,
     dry_run: bool,
 ) -> Result<Value, Outcome> {
-    let api: Api<DynamicObject> = Api::namespaced_with(client.clone(), namespace, &api_resource(resource));
+    let api: Api<DynamicObject> =
+        Api::namespaced_with(client.clone(), namespace, &api_resource(resource));
     let pp = params(dry_run);
-    let patch: Patch<&Value> = match patch_type {
-        PatchType::Merge => Patch::Merge(body),
-        PatchType::Json => Patch::Json(serde_json::from_value(body.clone()).map_err(|e| {
-            Outcome::Rejected {
-                status: 0,
-                detail: format!("not sent: invalid JSON patch: {e}"),
-            }
-        })?),
-    };
+    let patch: Patch<&Value> =
+        match patch_type {
+            PatchType::Merge => Patch::Merge(body),
+            PatchType::Json => Patch::Json(serde_json::from_value(body.clone()).map_err(|e| {
+                Outcome::Rejected {
+                    status: 0,
+                    detail: format!("not sent: invalid JSON patch: {e}"),
+                }
+            })?),
+        };
     let result = match resource.subresource {
         None => api.patch(name, &pp, &patch).await,
         Some("status") => api.patch_status(name, &pp, &patch).await,

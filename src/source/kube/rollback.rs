@@ -55,14 +55,20 @@ pub enum Rollback {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RollbackError {
     #[error("ReplicaSet {rs} is not controlled by {owner} (uid {uid})")]
-    NotOwned { rs: String, owner: String, uid: String },
+    NotOwned {
+        rs: String,
+        owner: String,
+        uid: String,
+    },
     #[error("ReplicaSet {rs} is now revision {now}, you chose revision {chosen}")]
-    RevisionMoved { rs: String, now: String, chosen: i64 },
+    RevisionMoved {
+        rs: String,
+        now: String,
+        chosen: i64,
+    },
     #[error("{0} has no pod template")]
     NoTemplate(String),
-    #[error(
-        "Rollout {0} takes its template from spec.workloadRef: undo the referenced Deployment"
-    )]
+    #[error("Rollout {0} takes its template from spec.workloadRef: undo the referenced Deployment")]
     WorkloadRef(String),
 }
 
@@ -88,7 +94,8 @@ pub fn build(
         .and_then(Value::as_array)
         .is_some_and(|refs| {
             refs.iter().any(|r| {
-                str_at(r, "/uid") == uid && r.get("controller").and_then(Value::as_bool) == Some(true)
+                str_at(r, "/uid") == uid
+                    && r.get("controller").and_then(Value::as_bool) == Some(true)
             })
         });
     if uid.is_empty() || !controlled {
@@ -110,7 +117,11 @@ pub fn build(
             chosen: revision,
         });
     }
-    if owner == Owner::Rollout && owner_obj.pointer("/spec/workloadRef").is_some_and(|w| !w.is_null()) {
+    if owner == Owner::Rollout
+        && owner_obj
+            .pointer("/spec/workloadRef")
+            .is_some_and(|w| !w.is_null())
+    {
         return Err(RollbackError::WorkloadRef(name));
     }
     let mut template = rs
@@ -268,13 +279,22 @@ mod tests {
     fn deployment_undo_copies_template_without_hash_and_keeps_own_annotations() {
         let rs = replicaset("dep-uid", "1", "web:1", "pod-template-hash");
         let got = build(Owner::Deployment, &deployment("web:2"), &rs, "41", 1).unwrap();
-        let Rollback::Patch(patch) = got else { panic!("expected a patch, got {got:?}") };
+        let Rollback::Patch(patch) = got else {
+            panic!("expected a patch, got {got:?}")
+        };
         let ops = patch.as_array().unwrap();
         assert_eq!(ops.len(), 3);
-        assert_eq!(ops[0], json!({"op": "test", "path": "/metadata/resourceVersion", "value": "41"}));
+        assert_eq!(
+            ops[0],
+            json!({"op": "test", "path": "/metadata/resourceVersion", "value": "41"})
+        );
         assert_eq!(ops[1]["op"], "replace");
         assert_eq!(ops[1]["path"], "/spec/template");
-        assert_eq!(ops[1]["value"], template("web:1", None), "template copied, hash label gone");
+        assert_eq!(
+            ops[1]["value"],
+            template("web:1", None),
+            "template copied, hash label gone"
+        );
         assert_eq!(ops[2]["op"], "replace");
         assert_eq!(ops[2]["path"], "/metadata/annotations");
         assert_eq!(
@@ -299,7 +319,11 @@ mod tests {
             panic!("expected a patch")
         };
         assert_eq!(patch[2]["op"], "add");
-        assert!(patch[2]["value"].get("deployment.kubernetes.io/revision").is_none());
+        assert!(
+            patch[2]["value"]
+                .get("deployment.kubernetes.io/revision")
+                .is_none()
+        );
     }
 
     #[test]
@@ -330,7 +354,10 @@ mod tests {
             .unwrap()
             .remove("imagePullPolicy");
         let rs = replicaset("dep-uid", "1", "web:2", "rollouts-pod-template-hash");
-        assert_eq!(build(Owner::Rollout, &ro, &rs, "41", 1), Ok(Rollback::AlreadyAtRevision));
+        assert_eq!(
+            build(Owner::Rollout, &ro, &rs, "41", 1),
+            Ok(Rollback::AlreadyAtRevision)
+        );
     }
 
     #[test]
@@ -357,7 +384,10 @@ mod tests {
 
     #[test]
     fn derivative_ignores_unset_fields_only() {
-        assert!(derivative(&json!({"a": 1, "b": ""}), &json!({"a": 1, "c": 2})));
+        assert!(derivative(
+            &json!({"a": 1, "b": ""}),
+            &json!({"a": 1, "c": 2})
+        ));
         assert!(!derivative(&json!({"a": 1}), &json!({"a": 2})));
         assert!(!derivative(&json!({"l": [1]}), &json!({"l": [1, 2]})));
         assert!(!derivative(&json!({"a": 1}), &json!({})));
