@@ -278,6 +278,7 @@ async fn proxy_post(
 mod tests {
     use super::*;
     use crate::core::action::{CANARIES, ROLLOUTS_STATUS};
+    use serde_json::json;
 
     #[test]
     fn api_resources_from_consts() {
@@ -289,5 +290,18 @@ mod tests {
         let pp = params(true);
         assert!(pp.dry_run);
         assert_eq!(pp.field_manager.as_deref(), Some("shipdeck"));
+    }
+
+    #[test]
+    fn undo_ops_deserialize_into_a_json_patch() {
+        let ops = json!([
+            {"op": "test", "path": "/metadata/resourceVersion", "value": "41"},
+            {"op": "replace", "path": "/spec/template", "value": {"metadata": {}}}
+        ]);
+        let patch: kube::api::Patch<()> = Patch::Json(serde_json::from_value(ops.clone()).unwrap());
+        let kube::api::Patch::Json(p) = patch else {
+            panic!()
+        };
+        assert_eq!(serde_json::to_value(p).unwrap(), ops);
     }
 }
