@@ -61,10 +61,13 @@ impl Fixture {
         })
     }
 
-    /// Delete the namespace, then hand back the test's result.
-    pub async fn done(self, result: Result<()>) -> Result<()> {
+    /// Delete the namespace, then hand back the test's result (or its panic).
+    pub async fn done(self, result: std::thread::Result<Result<()>>) -> Result<()> {
         let cleanup = delete_namespace(&self.admin, &self.ns).await;
-        result?;
+        match result {
+            Ok(result) => result?,
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
         cleanup
     }
 
@@ -146,6 +149,25 @@ impl Fixture {
     }
 
     /// Wait until the Release derived from a fresh read satisfies `done`.
+    /// Wait until the object stops changing (two reads a second apart agree), as a user
+    /// would look at a settled row before pressing a key.
+    pub async fn settled<F, Fut>(&self, read: F) -> Result<Release>
+    where
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = Result<Release>>,
+    {
+        let mut last = read().await?;
+        for _ in 0..30 {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            let now = read().await?;
+            if now.resource_version == last.resource_version {
+                return Ok(now);
+            }
+            last = now;
+        }
+        bail!("{} kept changing for 30 s", last.key)
+    }
+
     pub async fn wait_release<F, Fut>(
         &self,
         what: &str,

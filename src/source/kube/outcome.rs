@@ -19,9 +19,10 @@ pub(crate) fn shorten(s: &str) -> String {
     out
 }
 
-/// Did a JSON-patch `test` op fail? The API server answers 422 with the patch library's
-/// message, e.g. "the server rejected our request due to an error in our request" +
-/// "testing value /metadata/resourceVersion failed".
+/// Does the message say a JSON-patch `test` op failed ("testing value … failed: test
+/// failed")? kube-apiserver 1.34 does not say so: it answers a bare 422 "the server rejected
+/// our request due to an error in our request" with empty details (seen in e2e), so the
+/// target also re-reads the object after a 422 (see `request::patch`).
 fn failed_test_op(message: &str) -> bool {
     let m = message.to_ascii_lowercase();
     m.contains("testing value") || m.contains("test failed")
@@ -58,17 +59,26 @@ pub(crate) fn from_status(code: u16, message: &str) -> Outcome {
     }
 }
 
+/// The server's words: its message plus the causes it lists.
+pub(crate) fn server_message(status: &kube::core::Status) -> String {
+    let mut message = if status.message.is_empty() {
+        status.reason.clone()
+    } else {
+        status.message.clone()
+    };
+    for cause in status.details.iter().flat_map(|d| &d.causes) {
+        if !cause.message.is_empty() && !message.contains(&cause.message) {
+            message.push_str(": ");
+            message.push_str(&cause.message);
+        }
+    }
+    message
+}
+
 /// The outcome for a failed kube request.
 pub(crate) fn from_error(err: &kube::Error) -> Outcome {
     match err {
-        kube::Error::Api(status) => {
-            let message = if status.message.is_empty() {
-                status.reason.clone()
-            } else {
-                status.message.clone()
-            };
-            from_status(status.code, &message)
-        }
+        kube::Error::Api(status) => from_status(status.code, &server_message(status)),
         // Built locally and never sent.
         kube::Error::BuildRequest(e) => Outcome::Rejected {
             status: 0,
@@ -134,6 +144,24 @@ mod tests {
             from_status(429, "slow down"),
             Outcome::Rejected { status: 429, .. }
         ));
+    }
+
+    #[test]
+    fn a_failed_test_op_is_read_from_the_causes() {
+        // A server that names the failed test op in a cause.
+        let status: kube::core::Status = serde_json::from_value(serde_json::json!({
+            "kind": "Status", "apiVersion": "v1", "status": "Failure", "code": 422,
+            "reason": "Invalid",
+            "message": "the server rejected our request due to an error in our request",
+            "details": {"causes": [{"reason": "UnexpectedServerResponse",
+                "message": "testing value /metadata/resourceVersion failed: test failed"}]}
+        }))
+        .unwrap();
+        let outcome = from_error(&kube::Error::Api(Box::new(status)));
+        assert!(
+            matches!(outcome, Outcome::Conflict { status: 422, .. }),
+            "{outcome:?}"
+        );
     }
 
     #[test]

@@ -241,8 +241,72 @@ async fn patch(
         Some("status") => api.patch_status(name, &pp, &patch).await,
         Some(sub) => api.patch_subresource(sub, name, &pp, &patch).await,
     };
-    let obj = result.map_err(|e| from_error(&e))?;
-    Ok(serde_json::to_value(obj).unwrap_or(Value::Null))
+    match result {
+        Ok(obj) => Ok(serde_json::to_value(obj).unwrap_or(Value::Null)),
+        Err(e) => Err(match (from_error(&e), tested_rv(patch_type, body)) {
+            (
+                Outcome::Rejected {
+                    status: 422,
+                    detail,
+                },
+                Some(tested),
+            ) => failed_test(client, resource, namespace, name, tested, detail).await,
+            (outcome, _) => outcome,
+        }),
+    }
+}
+
+/// The resourceVersion a JSON patch tests, if it does.
+fn tested_rv(patch_type: PatchType, body: &Value) -> Option<&str> {
+    if patch_type != PatchType::Json {
+        return None;
+    }
+    body.as_array()?.iter().find_map(|op| {
+        let is_test = op.get("op").and_then(Value::as_str) == Some("test")
+            && op.get("path").and_then(Value::as_str) == Some("/metadata/resourceVersion");
+        if is_test {
+            op.get("value").and_then(Value::as_str)
+        } else {
+            None
+        }
+    })
+}
+
+/// A 422 on a JSON patch with a resourceVersion test: the API server does not say which op
+/// failed, so read the object (a read, not a retry) — moved on means the test failed.
+async fn failed_test(
+    client: &kube::Client,
+    resource: &Resource,
+    namespace: &str,
+    name: &str,
+    tested: &str,
+    detail: String,
+) -> Outcome {
+    let plain = Resource {
+        subresource: None,
+        ..resource.clone()
+    };
+    match get(client, &api_resource(&plain), namespace, name).await {
+        Ok(now) => match now
+            .pointer("/metadata/resourceVersion")
+            .and_then(Value::as_str)
+        {
+            Some(rv) if rv != tested => Outcome::Conflict {
+                status: 422,
+                detail: format!(
+                    "{name} is at resourceVersion {rv}, the action was for {tested} (JSON patch test failed; nothing applied)"
+                ),
+            },
+            _ => Outcome::Rejected {
+                status: 422,
+                detail,
+            },
+        },
+        Err(_) => Outcome::Rejected {
+            status: 422,
+            detail: format!("{detail} (could not re-read {name} to tell whether it changed)"),
+        },
+    }
 }
 
 /// POST `body` to `service:port` + `path` through the API server's service proxy.
@@ -290,6 +354,15 @@ mod tests {
         let pp = params(true);
         assert!(pp.dry_run);
         assert_eq!(pp.field_manager.as_deref(), Some("shipdeck"));
+    }
+
+    #[test]
+    fn the_tested_resource_version_is_found() {
+        let ops = json!([{"op": "test", "path": "/metadata/resourceVersion", "value": "41"}]);
+        assert_eq!(tested_rv(PatchType::Json, &ops), Some("41"));
+        assert_eq!(tested_rv(PatchType::Merge, &ops), None);
+        let other = json!([{"op": "test", "path": "/status/currentStepIndex", "value": 1}]);
+        assert_eq!(tested_rv(PatchType::Json, &other), None);
     }
 
     #[test]
