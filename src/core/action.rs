@@ -8,6 +8,7 @@ use jiff::Timestamp;
 use serde::Serialize;
 use serde_json::{Value, json};
 
+use super::facts::PauseReason;
 use super::model::{Cluster, Phase, Release, ReleaseKind};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -249,7 +250,8 @@ impl ApiCall {
             Self::Patch { resource, .. } | Self::RollbackTo { resource, .. } => {
                 ("patch", resource.rbac())
             }
-            Self::ProxyPost { .. } => ("get", "services/proxy".to_string()),
+            // RBAC sees a POST through the service proxy as `create` on services/proxy.
+            Self::ProxyPost { .. } => ("create", "services/proxy".to_string()),
         }
     }
 }
@@ -394,7 +396,7 @@ fn rollout_calls(kind: ActionKind, r: &Release, now: Timestamp) -> Vec<ApiCall> 
         Promote => {
             if f.spec_paused {
                 vec![merge(ROLLOUTS, r, json!({"spec": {"paused": false}}))]
-            } else if f.controller_pause && !f.pause_conditions {
+            } else if f.controller_pause && (!f.pause_conditions || inconclusive(r)) {
                 vec![merge(
                     ROLLOUTS_STATUS,
                     r,
@@ -444,6 +446,17 @@ fn rollout_calls(kind: ActionKind, r: &Release, now: Timestamp) -> Vec<ApiCall> 
         )],
         Undo => undo_call(ROLLOUTS, r),
     }
+}
+
+/// Paused on an inconclusive analysis or experiment: promote must also step past it
+/// (upstream promote.go), or the rollout stays stuck on that step.
+fn inconclusive(r: &Release) -> bool {
+    r.pause.as_ref().is_some_and(|p| {
+        matches!(
+            p.reason,
+            PauseReason::InconclusiveAnalysisRun | PauseReason::InconclusiveExperiment
+        )
+    })
 }
 
 fn strip_rv(call: ApiCall) -> ApiCall {
@@ -598,4 +611,113 @@ pub fn plan(
         },
         notes,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::facts::{CanaryFacts, ObjectMeta, PauseCondition, RolloutFacts};
+    use crate::core::status::{self, Ctx};
+
+    fn ctx() -> Ctx<'static> {
+        Ctx {
+            cluster: "a",
+            service_label: "app.kubernetes.io/name",
+            service_override: None,
+        }
+    }
+
+    fn paused_rollout(reason: PauseReason) -> Release {
+        let facts = RolloutFacts {
+            meta: ObjectMeta {
+                namespace: "shop".into(),
+                name: "web".into(),
+                uid: "u1".into(),
+                resource_version: "7".into(),
+                ..ObjectMeta::default()
+            },
+            strategy: "canary".into(),
+            steps: vec![
+                crate::core::facts::CanaryStep::SetWeight(20),
+                crate::core::facts::CanaryStep::Analysis(vec!["ok".into()]),
+                crate::core::facts::CanaryStep::SetWeight(50),
+            ],
+            controller_pause: true,
+            pause_conditions: vec![PauseCondition {
+                reason,
+                start_time: None,
+            }],
+            current_step_index: Some(1),
+            current_pod_hash: "new".into(),
+            stable_rs: "old".into(),
+            ..RolloutFacts::default()
+        };
+        status::rollout(&ctx(), &facts, &[])
+    }
+
+    fn body(plan: &ActionPlan) -> &Value {
+        match &plan.calls[0] {
+            ApiCall::Patch { body, .. } => body,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn promote_on_a_step_pause_only_clears_the_conditions() {
+        let r = paused_rollout(PauseReason::CanaryPauseStep);
+        let p = plan(
+            ActionKind::Promote,
+            &r,
+            &Cluster::new("a"),
+            false,
+            Timestamp::UNIX_EPOCH,
+        )
+        .unwrap();
+        assert_eq!(
+            body(&p),
+            &json!({"status": {"pauseConditions": null}, "metadata": {"resourceVersion": "7"}})
+        );
+    }
+
+    #[test]
+    fn promote_on_an_inconclusive_analysis_steps_past_it() {
+        let r = paused_rollout(PauseReason::InconclusiveAnalysisRun);
+        let p = plan(
+            ActionKind::Promote,
+            &r,
+            &Cluster::new("a"),
+            false,
+            Timestamp::UNIX_EPOCH,
+        )
+        .unwrap();
+        assert_eq!(
+            body(&p),
+            &json!({"status": {"pauseConditions": null, "controllerPause": false, "currentStepIndex": 2},
+                    "metadata": {"resourceVersion": "7"}})
+        );
+    }
+
+    #[test]
+    fn loadtester_post_needs_create_on_services_proxy() {
+        let facts = CanaryFacts {
+            meta: ObjectMeta {
+                namespace: "shop".into(),
+                name: "web".into(),
+                ..ObjectMeta::default()
+            },
+            phase: "Progressing".into(),
+            rollback_webhook: Some("http://flagger-loadtester.test:80/rollback/check".into()),
+            ..CanaryFacts::default()
+        };
+        let r = status::canary(&ctx(), &facts);
+        let p = plan(
+            ActionKind::Undo,
+            &r,
+            &Cluster::new("a"),
+            false,
+            Timestamp::UNIX_EPOCH,
+        )
+        .unwrap();
+        assert_eq!(p.calls[0].rbac(), ("create", "services/proxy".to_string()));
+    }
 }

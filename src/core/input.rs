@@ -251,7 +251,7 @@ fn access_checks(state: &State) -> Vec<Effect> {
         ReleaseKind::Canary => vec![("patch", "canaries")],
     };
     if r.facts.rollback_webhook.is_some() {
-        wanted.push(("get", "services/proxy"));
+        wanted.push(("create", "services/proxy"));
     }
     wanted
         .into_iter()
