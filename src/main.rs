@@ -16,13 +16,13 @@ use tokio::sync::mpsc;
 use shipdeck::action::audit::AuditLog;
 use shipdeck::action::{ActionTarget, Executor};
 use shipdeck::cli::{Cli, Command, Opts};
+use shipdeck::config::ClusterConfig;
 use shipdeck::config::Config;
+use shipdeck::core::model::Connection;
 use shipdeck::core::model::{Cluster, SloSpec};
 use shipdeck::core::slo_eval;
 use shipdeck::core::state::Settings;
 use shipdeck::core::{self, Msg, State};
-use shipdeck::config::ClusterConfig;
-use shipdeck::core::model::Connection;
 use shipdeck::source::kube::client::{self as kube_client, KubeError};
 use shipdeck::source::kube::project::Keep;
 use shipdeck::source::kube::target::KubeTarget;
@@ -75,9 +75,10 @@ async fn run(cli: Cli) -> ExitCode {
             term::restore();
             eprintln!("shipdeck: {e:#}");
             // Bad input (kubeconfig, captured files) is a usage error, like a bad config.
-            let bad_input = e.downcast_ref::<KubeError>().is_some_and(|k| {
-                matches!(k, KubeError::Kubeconfig(_) | KubeError::Context { .. })
-            }) || e.downcast_ref::<files::FilesError>().is_some();
+            let bad_input = e
+                .downcast_ref::<KubeError>()
+                .is_some_and(|k| matches!(k, KubeError::Kubeconfig(_) | KubeError::Context { .. }))
+                || e.downcast_ref::<files::FilesError>().is_some();
             if bad_input {
                 ExitCode::from(EXIT_CONFIG)
             } else {
@@ -248,7 +249,9 @@ fn choose_clusters(opts: &Opts, config: &Config) -> Result<Vec<ClusterConfig>, K
             opts.context.clone()
         } else {
             vec![current.ok_or_else(|| {
-                KubeError::Kubeconfig("no current context; pass --context or configure clusters".into())
+                KubeError::Kubeconfig(
+                    "no current context; pass --context or configure clusters".into(),
+                )
             })?]
         };
         for c in &wanted {
@@ -265,7 +268,11 @@ fn choose_clusters(opts: &Opts, config: &Config) -> Result<Vec<ClusterConfig>, K
 }
 
 /// Live clusters: a watch source and an action target per cluster, Prometheus for the SLOs.
-async fn live_wiring(opts: &Opts, config: &Config, prometheus_task: bool) -> anyhow::Result<Wiring> {
+async fn live_wiring(
+    opts: &Opts,
+    config: &Config,
+    prometheus_task: bool,
+) -> anyhow::Result<Wiring> {
     let chosen = choose_clusters(opts, config)?;
     let now = Timestamp::now();
     let settings = settings(opts, config, "");
@@ -297,7 +304,12 @@ async fn live_wiring(opts: &Opts, config: &Config, prometheus_task: bool) -> any
     });
     for (name, watch, act) in futures::future::join_all(builds).await {
         match watch {
-            Ok(client) => handles.push(spawn_cluster_with(name.clone(), client, tx.clone(), options.clone())),
+            Ok(client) => handles.push(spawn_cluster_with(
+                name.clone(),
+                client,
+                tx.clone(),
+                options.clone(),
+            )),
             Err(e) => {
                 let _ = tx.try_send(Msg::Connection {
                     cluster: name.clone(),
@@ -312,7 +324,10 @@ async fn live_wiring(opts: &Opts, config: &Config, prometheus_task: bool) -> any
         }
     }
     if prometheus_task {
-        prometheus::spawn_all(prometheus::assign(config, opts.prometheus.as_deref()), tx.clone());
+        prometheus::spawn_all(
+            prometheus::assign(config, opts.prometheus.as_deref()),
+            tx.clone(),
+        );
     }
     Ok(Wiring {
         state,
@@ -394,10 +409,16 @@ async fn collect_initial(w: &mut Wiring, wait: Duration) {
     let deadline = tokio::time::Instant::now() + wait;
     let quiet = Duration::from_millis(1500);
     loop {
-        let settled = w.state.clusters.iter().all(|c| {
-            !matches!(c.connection, Connection::Connecting)
-        });
-        let timeout = if settled { quiet } else { Duration::from_millis(250) };
+        let settled = w
+            .state
+            .clusters
+            .iter()
+            .all(|c| !matches!(c.connection, Connection::Connecting));
+        let timeout = if settled {
+            quiet
+        } else {
+            Duration::from_millis(250)
+        };
         let until = (tokio::time::Instant::now() + timeout).min(deadline);
         match tokio::time::timeout_at(until, w.rx.recv()).await {
             Ok(Some(msg)) => {
@@ -413,7 +434,12 @@ async fn collect_initial(w: &mut Wiring, wait: Duration) {
     }
 }
 
-async fn snapshot_cmd(opts: &Opts, config: &Config, json: bool, wait: u64) -> anyhow::Result<ExitCode> {
+async fn snapshot_cmd(
+    opts: &Opts,
+    config: &Config,
+    json: bool,
+    wait: u64,
+) -> anyhow::Result<ExitCode> {
     let mut state = if opts.demo {
         let (w, fleet) = demo_wiring(opts, config, false);
         let mut state = w.state;
@@ -440,7 +466,10 @@ async fn snapshot_cmd(opts: &Opts, config: &Config, json: bool, wait: u64) -> an
     state.now = Timestamp::now();
     core::settle(&mut state);
     if json {
-        println!("{}", serde_json::to_string_pretty(&snapshot::to_json(&state))?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&snapshot::to_json(&state))?
+        );
     } else {
         print!("{}", snapshot::to_table(&state));
     }
