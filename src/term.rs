@@ -3,6 +3,7 @@
 //! frame is one write.
 
 use std::io::{self, BufWriter, Stdout, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use crossterm::{cursor, execute, terminal};
@@ -13,6 +14,10 @@ use crate::core::Key;
 
 pub type Backend = CrosstermBackend<BufWriter<Stdout>>;
 
+/// Whether the terminal is in raw mode / the alternate screen, so `restore` writes nothing
+/// when it was never entered (snapshot, doctor, errors before the UI started).
+static ENTERED: AtomicBool = AtomicBool::new(false);
+
 /// Restores the terminal when dropped.
 pub struct TerminalGuard {
     pub terminal: Terminal<Backend>,
@@ -21,6 +26,7 @@ pub struct TerminalGuard {
 impl TerminalGuard {
     pub fn enter() -> io::Result<TerminalGuard> {
         terminal::enable_raw_mode()?;
+        ENTERED.store(true, Ordering::SeqCst);
         let mut out = io::stdout();
         if let Err(e) = execute!(out, terminal::EnterAlternateScreen, cursor::Hide) {
             restore();
@@ -47,8 +53,12 @@ impl Drop for TerminalGuard {
     }
 }
 
-/// Leave the alternate screen, show the cursor, leave raw mode. Safe to call twice.
+/// Leave the alternate screen, show the cursor, leave raw mode. Safe to call twice, and a
+/// no-op when the terminal was never entered.
 pub fn restore() {
+    if !ENTERED.swap(false, Ordering::SeqCst) {
+        return;
+    }
     let mut out = io::stdout();
     let _ = execute!(out, terminal::LeaveAlternateScreen, cursor::Show);
     let _ = terminal::disable_raw_mode();

@@ -133,3 +133,27 @@ fn unknown_theme_is_reported() {
         "{err}"
     );
 }
+
+#[test]
+fn errors_outside_the_ui_print_no_escape_sequences() {
+    let home = tempfile::tempdir().unwrap();
+    let kubeconfig = home.path().join("kubeconfig");
+    std::fs::write(
+        &kubeconfig,
+        "apiVersion: v1\nkind: Config\ncontexts: []\nclusters: []\nusers: []\n",
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_shipdeck"))
+        .args(["snapshot", "--context", "nope"])
+        .env("HOME", home.path())
+        .env("KUBECONFIG", &kubeconfig)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(!out.stdout.contains(&0x1b) && !out.stderr.contains(&0x1b));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("context \"nope\" is not in the kubeconfig"),
+        "{err}"
+    );
+}
