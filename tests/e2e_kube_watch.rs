@@ -773,3 +773,103 @@ async fn a_malformed_rollout_is_a_row_and_the_watch_goes_on() -> Result<()> {
         .await?;
     Ok(())
 }
+
+#[tokio::test]
+async fn a_kubectl_capture_reads_as_the_live_watch_does() -> Result<()> {
+    let env = TestEnv::get()?;
+    let (a, ns, _gone_a) = namespace("a").await?;
+    let console = Console::start(vec![("a", env.client("a-viewer").await?)]);
+    let key = ("a", ReleaseKind::Rollout, ns.as_str(), "captured");
+    apply_yaml(&a, Some(&ns), &rollout_yaml("captured", "example.test/c:1")).await?;
+    console
+        .wait_release("first revision healthy", key, |r| r.phase == Phase::Healthy)
+        .await?;
+    apply_yaml(&a, Some(&ns), &rollout_yaml("captured", "example.test/c:2")).await?;
+    let live = console
+        .wait_release("paused at step 1", key, |r| {
+            r.phase == Phase::Paused && r.step == Some((1, 4))
+        })
+        .await?;
+    // Let the ReplicaSets settle so the capture and the live view see the same counts.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("a.yaml");
+    let out = std::process::Command::new("kubectl")
+        .env("KUBECONFIG", &env.kubeconfig)
+        .args([
+            "--context",
+            "a-viewer",
+            "-n",
+            &ns,
+            "get",
+            "rollouts,replicasets,deployments",
+            "-o",
+            "yaml",
+        ])
+        .output()
+        .context("running kubectl")?;
+    if !out.status.success() {
+        bail!(
+            "kubectl get failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    std::fs::write(&path, &out.stdout)?;
+    let capture = shipdeck::source::files::load(&[path])?;
+    let mut offline = State::new(
+        Timestamp::now(),
+        Settings::default(),
+        vec![Cluster::new("a")],
+        Vec::new(),
+    );
+    for msg in capture.messages {
+        update(&mut offline, msg);
+    }
+    let key = ReleaseKey {
+        cluster: "a".into(),
+        kind: ReleaseKind::Rollout,
+        namespace: ns.clone(),
+        name: "captured".into(),
+    };
+    let captured = offline.releases.get(&key).context("captured rollout")?;
+    let live_now = console
+        .state
+        .lock()
+        .unwrap()
+        .releases
+        .get(&key)
+        .cloned()
+        .context("live rollout")?;
+    for (what, from_file, from_watch) in [
+        (
+            "phase",
+            format!("{:?}", captured.phase),
+            format!("{:?}", live_now.phase),
+        ),
+        (
+            "step",
+            format!("{:?}", captured.step),
+            format!("{:?}", live_now.step),
+        ),
+        (
+            "set weight",
+            format!("{:?}", captured.set_weight),
+            format!("{:?}", live_now.set_weight),
+        ),
+        (
+            "actual weight",
+            format!("{:?}", captured.actual_weight),
+            format!("{:?}", live_now.actual_weight),
+        ),
+        (
+            "revisions",
+            format!("{}", captured.revisions.len()),
+            format!("{}", live_now.revisions.len()),
+        ),
+    ] {
+        assert_eq!(from_file, from_watch, "{what}: file vs live");
+    }
+    assert_eq!(live.step, Some((1, 4)));
+    Ok(())
+}
