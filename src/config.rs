@@ -123,7 +123,10 @@ pub enum SloSource {
     /// `sum(rate(<errors>[w])) / sum(rate(<total>[w]))`.
     Promql { errors: String, total: String },
     /// Sloth recording rules `slo:sli_error:ratio_rate<w>{sloth_service, sloth_slo}`.
-    Sloth { sloth_service: String, sloth_slo: String },
+    Sloth {
+        sloth_service: String,
+        sloth_slo: String,
+    },
     /// Pyrra recording rules `<metric>:burnrate<w>`, with optional label matchers.
     Pyrra {
         metric: String,
@@ -190,14 +193,20 @@ impl Config {
                 return Err(fail(
                     &format!("slos[{i}].objective"),
                     "objective",
-                    format!("must be a percentage between 0 and 100 (exclusive), got {}", s.objective),
+                    format!(
+                        "must be a percentage between 0 and 100 (exclusive), got {}",
+                        s.objective
+                    ),
                 ));
             }
             if parse_window(&s.window).is_none() {
                 return Err(fail(
                     &format!("slos[{i}].window"),
                     &s.window,
-                    format!("{:?} is not a window like \"30d\", \"7d\" or \"6h\"", s.window),
+                    format!(
+                        "{:?} is not a window like \"30d\", \"7d\" or \"6h\"",
+                        s.window
+                    ),
                 ));
             }
         }
@@ -222,7 +231,11 @@ impl Config {
         if let Some(p) = &self.prometheus
             && !(p.url.starts_with("http://") || p.url.starts_with("https://"))
         {
-            return Err(fail("prometheus.url", &p.url, format!("{:?} is not an http(s) URL", p.url)));
+            return Err(fail(
+                "prometheus.url",
+                &p.url,
+                format!("{:?} is not an http(s) URL", p.url),
+            ));
         }
         Ok(())
     }
@@ -279,11 +292,17 @@ mod tests {
     #[test]
     fn bad_objective_and_window_are_rejected() {
         let base = |obj: &str, win: &str| {
-            format!("[[slos]]\nname = \"x\"\nservice = \"y\"\nobjective = {obj}\nwindow = \"{win}\"\n[slos.source]\ntype = \"promql\"\nerrors = \"a\"\ntotal = \"b\"\n")
+            format!(
+                "[[slos]]\nname = \"x\"\nservice = \"y\"\nobjective = {obj}\nwindow = \"{win}\"\n[slos.source]\ntype = \"promql\"\nerrors = \"a\"\ntotal = \"b\"\n"
+            )
         };
-        let err = Config::parse(&base("100.0", "30d"), "c.toml").unwrap_err().to_string();
+        let err = Config::parse(&base("100.0", "30d"), "c.toml")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("c.toml:4: key `slos[0].objective`"), "{err}");
-        let err = Config::parse(&base("99.9", "thirty"), "c.toml").unwrap_err().to_string();
+        let err = Config::parse(&base("99.9", "thirty"), "c.toml")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("c.toml:5: key `slos[0].window`"), "{err}");
     }
 

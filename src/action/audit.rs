@@ -94,8 +94,7 @@ impl AuditLog {
             path: self.path.display().to_string(),
             source,
         };
-        let mut line = serde_json::to_vec(record)
-            .map_err(|e| err(std::io::Error::other(e)))?;
+        let mut line = serde_json::to_vec(record).map_err(|e| err(std::io::Error::other(e)))?;
         line.push(b'\n');
         let mut file = self
             .file
@@ -228,16 +227,21 @@ mod tests {
         let log = AuditLog::open(&path).unwrap();
         let p = plan();
         let at = Timestamp::from_second(1_800_000_000).unwrap();
-        log.write(&record("intent", 7, "alice", &p, None, None, at)).unwrap();
+        log.write(&record("intent", 7, "alice", &p, None, None, at))
+            .unwrap();
         let outcome = Outcome::Applied {
             status: 200,
             detail: "ok".into(),
         };
-        log.write(&record("result", 7, "alice", &p, None, Some(&outcome), at)).unwrap();
+        log.write(&record("result", 7, "alice", &p, None, Some(&outcome), at))
+            .unwrap();
         let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o600);
         let text = std::fs::read_to_string(&path).unwrap();
-        let lines: Vec<Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        let lines: Vec<Value> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
         assert_eq!(lines.len(), 2);
         assert_eq!(lines[0]["stage"], "intent");
         assert_eq!(lines[0]["precondition"]["resourceVersion"], "42");

@@ -112,10 +112,9 @@ impl Executor {
             },
         };
         self.lock().remove(&id);
-        let detail = match self.audit_write("result", id, &user, &plan, gate.as_ref(), Some(&outcome)) {
-            Ok(()) => None,
-            Err(e) => Some(e),
-        };
+        let detail = self
+            .audit_write("result", id, &user, &plan, gate.as_ref(), Some(&outcome))
+            .err();
         match detail {
             None => outcome,
             // The request went out; say so, and that the record is missing.
@@ -202,7 +201,13 @@ impl Executor {
                 Ok(r) => r,
                 Err(_) => Err("dry-run: no answer within the deadline".into()),
             };
-            let _ = tx.send(Msg::DryRun { uid, action, result }).await;
+            let _ = tx
+                .send(Msg::DryRun {
+                    uid,
+                    action,
+                    result,
+                })
+                .await;
         });
     }
 
@@ -235,7 +240,12 @@ mod tests {
                 }
             })
         }
-        fn check_access(&self, _: String, _: String, _: String) -> BoxFuture<'static, Option<bool>> {
+        fn check_access(
+            &self,
+            _: String,
+            _: String,
+            _: String,
+        ) -> BoxFuture<'static, Option<bool>> {
             Box::pin(async { Some(true) })
         }
         fn dry_run(&self, _plan: ActionPlan) -> BoxFuture<'static, Result<String, String>> {
@@ -298,7 +308,10 @@ mod tests {
         let ex = Executor::new(HashMap::new(), None, tx);
         ex.execute(9, plan(), None);
         match rx.recv().await {
-            Some(Msg::ActionDone { outcome: Outcome::Rejected { detail, .. }, .. }) => {
+            Some(Msg::ActionDone {
+                outcome: Outcome::Rejected { detail, .. },
+                ..
+            }) => {
                 assert!(detail.contains("no connection"))
             }
             other => panic!("unexpected {other:?}"),

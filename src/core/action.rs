@@ -8,6 +8,7 @@ use jiff::Timestamp;
 use serde::Serialize;
 use serde_json::{Value, json};
 
+use super::facts::PauseReason;
 use super::model::{Cluster, Phase, Release, ReleaseKind};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -249,7 +250,8 @@ impl ApiCall {
             Self::Patch { resource, .. } | Self::RollbackTo { resource, .. } => {
                 ("patch", resource.rbac())
             }
-            Self::ProxyPost { .. } => ("get", "services/proxy".to_string()),
+            // RBAC sees a POST through the service proxy as `create` on services/proxy.
+            Self::ProxyPost { .. } => ("create", "services/proxy".to_string()),
         }
     }
 }
@@ -325,9 +327,7 @@ pub fn applicable(kind: ActionKind, r: &Release) -> Result<(), Disabled> {
             Undo if f.spec_paused => Err(Na("a paused deployment cannot be rolled back")),
             Undo if f.undo_target.is_none() => Err(Na("no previous revision")),
             Restart if f.spec_paused => Err(Na("a paused deployment cannot be restarted")),
-            Promote | PromoteFull | Abort | Retry => {
-                Err(Na("not available for Deployments"))
-            }
+            Promote | PromoteFull | Abort | Retry => Err(Na("not available for Deployments")),
             _ => Ok(()),
         },
         ReleaseKind::Canary => {
@@ -353,7 +353,12 @@ pub fn applicable(kind: ActionKind, r: &Release) -> Result<(), Disabled> {
 }
 
 /// Is `kind` allowed for this release on this cluster (read-only first, then object state)?
-pub fn availability(kind: ActionKind, r: &Release, cluster: &Cluster, read_only: bool) -> Result<(), Disabled> {
+pub fn availability(
+    kind: ActionKind,
+    r: &Release,
+    cluster: &Cluster,
+    read_only: bool,
+) -> Result<(), Disabled> {
     if read_only || cluster.read_only {
         return Err(Disabled::ReadOnly);
     }
@@ -391,14 +396,18 @@ fn rollout_calls(kind: ActionKind, r: &Release, now: Timestamp) -> Vec<ApiCall> 
         Promote => {
             if f.spec_paused {
                 vec![merge(ROLLOUTS, r, json!({"spec": {"paused": false}}))]
-            } else if f.controller_pause && !f.pause_conditions {
+            } else if f.controller_pause && (!f.pause_conditions || inconclusive(r)) {
                 vec![merge(
                     ROLLOUTS_STATUS,
                     r,
                     json!({"status": {"pauseConditions": null, "controllerPause": false, "currentStepIndex": next_step()}}),
                 )]
             } else if f.pause_conditions {
-                vec![merge(ROLLOUTS_STATUS, r, json!({"status": {"pauseConditions": null}}))]
+                vec![merge(
+                    ROLLOUTS_STATUS,
+                    r,
+                    json!({"status": {"pauseConditions": null}}),
+                )]
             } else {
                 vec![merge(
                     ROLLOUTS_STATUS,
@@ -420,8 +429,16 @@ fn rollout_calls(kind: ActionKind, r: &Release, now: Timestamp) -> Vec<ApiCall> 
             }
             calls
         }
-        Abort => vec![merge(ROLLOUTS_STATUS, r, json!({"status": {"abort": true}}))],
-        Retry => vec![merge(ROLLOUTS_STATUS, r, json!({"status": {"abort": false}}))],
+        Abort => vec![merge(
+            ROLLOUTS_STATUS,
+            r,
+            json!({"status": {"abort": true}}),
+        )],
+        Retry => vec![merge(
+            ROLLOUTS_STATUS,
+            r,
+            json!({"status": {"abort": false}}),
+        )],
         Restart => vec![merge(
             ROLLOUTS,
             r,
@@ -429,6 +446,17 @@ fn rollout_calls(kind: ActionKind, r: &Release, now: Timestamp) -> Vec<ApiCall> 
         )],
         Undo => undo_call(ROLLOUTS, r),
     }
+}
+
+/// Paused on an inconclusive analysis or experiment: promote must also step past it
+/// (upstream promote.go), or the rollout stays stuck on that step.
+fn inconclusive(r: &Release) -> bool {
+    r.pause.as_ref().is_some_and(|p| {
+        matches!(
+            p.reason,
+            PauseReason::InconclusiveAnalysisRun | PauseReason::InconclusiveExperiment
+        )
+    })
 }
 
 fn strip_rv(call: ApiCall) -> ApiCall {
@@ -494,7 +522,12 @@ fn canary_calls(kind: ActionKind, r: &Release) -> Vec<ApiCall> {
         Pause => vec![merge(CANARIES, r, json!({"spec": {"suspend": true}}))],
         Resume => vec![merge(CANARIES, r, json!({"spec": {"suspend": false}}))],
         PromoteFull => vec![merge(CANARIES, r, json!({"spec": {"skipAnalysis": true}}))],
-        Undo => match r.facts.rollback_webhook.as_deref().and_then(loadtester_service) {
+        Undo => match r
+            .facts
+            .rollback_webhook
+            .as_deref()
+            .and_then(loadtester_service)
+        {
             Some((service, namespace, port)) => vec![ApiCall::ProxyPost {
                 namespace,
                 service,
@@ -548,14 +581,18 @@ pub fn plan(
         notes.push("Abort sets the canary weight to 0 and returns to step 0; the template still holds the new version — a full revert also needs undo (u).".into());
     }
     if r.key.kind == ReleaseKind::Canary && kind == ActionKind::PromoteFull {
-        notes.push("Flagger skips the analysis; it still rolls back on the progress deadline.".into());
+        notes.push(
+            "Flagger skips the analysis; it still rolls back on the progress deadline.".into(),
+        );
     }
     if let Some(owner) = &r.gitops {
         let who = match owner {
             super::model::GitOpsOwner::ArgoCd(app) => format!("Argo CD application {app}"),
             super::model::GitOpsOwner::Flux(k) => format!("Flux ({k})"),
         };
-        notes.push(format!("Managed by {who}: a self-heal may revert a manual change."));
+        notes.push(format!(
+            "Managed by {who}: a self-heal may revert a manual change."
+        ));
     }
     Ok(ActionPlan {
         kind,
@@ -574,4 +611,113 @@ pub fn plan(
         },
         notes,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::facts::{CanaryFacts, ObjectMeta, PauseCondition, RolloutFacts};
+    use crate::core::status::{self, Ctx};
+
+    fn ctx() -> Ctx<'static> {
+        Ctx {
+            cluster: "a",
+            service_label: "app.kubernetes.io/name",
+            service_override: None,
+        }
+    }
+
+    fn paused_rollout(reason: PauseReason) -> Release {
+        let facts = RolloutFacts {
+            meta: ObjectMeta {
+                namespace: "shop".into(),
+                name: "web".into(),
+                uid: "u1".into(),
+                resource_version: "7".into(),
+                ..ObjectMeta::default()
+            },
+            strategy: "canary".into(),
+            steps: vec![
+                crate::core::facts::CanaryStep::SetWeight(20),
+                crate::core::facts::CanaryStep::Analysis(vec!["ok".into()]),
+                crate::core::facts::CanaryStep::SetWeight(50),
+            ],
+            controller_pause: true,
+            pause_conditions: vec![PauseCondition {
+                reason,
+                start_time: None,
+            }],
+            current_step_index: Some(1),
+            current_pod_hash: "new".into(),
+            stable_rs: "old".into(),
+            ..RolloutFacts::default()
+        };
+        status::rollout(&ctx(), &facts, &[])
+    }
+
+    fn body(plan: &ActionPlan) -> &Value {
+        match &plan.calls[0] {
+            ApiCall::Patch { body, .. } => body,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn promote_on_a_step_pause_only_clears_the_conditions() {
+        let r = paused_rollout(PauseReason::CanaryPauseStep);
+        let p = plan(
+            ActionKind::Promote,
+            &r,
+            &Cluster::new("a"),
+            false,
+            Timestamp::UNIX_EPOCH,
+        )
+        .unwrap();
+        assert_eq!(
+            body(&p),
+            &json!({"status": {"pauseConditions": null}, "metadata": {"resourceVersion": "7"}})
+        );
+    }
+
+    #[test]
+    fn promote_on_an_inconclusive_analysis_steps_past_it() {
+        let r = paused_rollout(PauseReason::InconclusiveAnalysisRun);
+        let p = plan(
+            ActionKind::Promote,
+            &r,
+            &Cluster::new("a"),
+            false,
+            Timestamp::UNIX_EPOCH,
+        )
+        .unwrap();
+        assert_eq!(
+            body(&p),
+            &json!({"status": {"pauseConditions": null, "controllerPause": false, "currentStepIndex": 2},
+                    "metadata": {"resourceVersion": "7"}})
+        );
+    }
+
+    #[test]
+    fn loadtester_post_needs_create_on_services_proxy() {
+        let facts = CanaryFacts {
+            meta: ObjectMeta {
+                namespace: "shop".into(),
+                name: "web".into(),
+                ..ObjectMeta::default()
+            },
+            phase: "Progressing".into(),
+            rollback_webhook: Some("http://flagger-loadtester.test:80/rollback/check".into()),
+            ..CanaryFacts::default()
+        };
+        let r = status::canary(&ctx(), &facts);
+        let p = plan(
+            ActionKind::Undo,
+            &r,
+            &Cluster::new("a"),
+            false,
+            Timestamp::UNIX_EPOCH,
+        )
+        .unwrap();
+        assert_eq!(p.calls[0].rbac(), ("create", "services/proxy".to_string()));
+    }
 }

@@ -27,7 +27,9 @@ pub enum Effect {
         resource: String,
     },
     /// Ask the API server to dry-run the plan's first call; answer as `Msg::DryRun`.
-    DryRun { plan: ActionPlan },
+    DryRun {
+        plan: ActionPlan,
+    },
     /// Re-read one release after a conflict or an unknown outcome.
     Refresh {
         cluster: String,

@@ -266,6 +266,9 @@ pub struct WarningEvent {
 }
 
 /// Any object a source can report.
+// Facts move by value through one channel and are stored as they are; boxing the larger
+// variants would only add an allocation per object.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum ObjectFacts {
     Deployment(DeploymentFacts),

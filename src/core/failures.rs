@@ -52,7 +52,11 @@ impl FailureFeed {
             Some(i) => {
                 let mut f = self.items.remove(i);
                 // Event counts are cumulative; our own observations add one each.
-                f.count = if o.count > 1 { o.count.max(f.count) } else { f.count + 1 };
+                f.count = if o.count > 1 {
+                    o.count.max(f.count)
+                } else {
+                    f.count + 1
+                };
                 f.message = o.message.clone();
                 f.last_seen = f.last_seen.max(o.at);
                 f
@@ -83,7 +87,13 @@ impl FailureFeed {
 mod tests {
     use super::*;
 
-    fn obs<'a>(object: &'a str, reason: &'a str, msg: &'a Untrusted, at: i64, count: u32) -> Observed<'a> {
+    fn obs<'a>(
+        object: &'a str,
+        reason: &'a str,
+        msg: &'a Untrusted,
+        at: i64,
+        count: u32,
+    ) -> Observed<'a> {
         Observed {
             cluster: "c",
             namespace: "ns",

@@ -158,7 +158,9 @@ fn move_cursor(state: &mut State, by: isize) {
         *cur = 0;
         return;
     }
-    let next = (*cur as isize).saturating_add(by).clamp(0, len as isize - 1);
+    let next = (*cur as isize)
+        .saturating_add(by)
+        .clamp(0, len as isize - 1);
     *cur = next as usize;
     clamp_scroll(state);
 }
@@ -249,7 +251,7 @@ fn access_checks(state: &State) -> Vec<Effect> {
         ReleaseKind::Canary => vec![("patch", "canaries")],
     };
     if r.facts.rollback_webhook.is_some() {
-        wanted.push(("get", "services/proxy"));
+        wanted.push(("create", "services/proxy"));
     }
     wanted
         .into_iter()
@@ -275,7 +277,12 @@ pub fn plan_allowed(state: &State, plan: &ActionPlan) -> Option<bool> {
     let mut all = Some(true);
     for call in &plan.calls {
         let (verb, res) = call.rbac();
-        let key = (plan.cluster.clone(), plan.namespace.clone(), verb.to_string(), res);
+        let key = (
+            plan.cluster.clone(),
+            plan.namespace.clone(),
+            verb.to_string(),
+            res,
+        );
         match state.access.get(&key) {
             Some(false) => return Some(false),
             Some(true) => {}
@@ -299,7 +306,11 @@ fn start_action(state: &mut State, kind: ActionKind) -> Vec<Effect> {
     };
     let key = r.key.clone();
     if state.pending.values().any(|p| p.key == key) {
-        notice(state, Level::Warn, format!("{kind}: an action on {} is still in flight", key.name));
+        notice(
+            state,
+            Level::Warn,
+            format!("{kind}: an action on {} is still in flight", key.name),
+        );
         return Vec::new();
     }
     let Some(cluster) = state.cluster(&key.cluster) else {
@@ -308,16 +319,27 @@ fn start_action(state: &mut State, kind: ActionKind) -> Vec<Effect> {
     let plan = match action::plan(kind, r, cluster, state.settings.read_only, state.now) {
         Ok(plan) => plan,
         Err(why) => {
-            notice(state, Level::Warn, format!("{kind} unavailable for {}: {why}", key.name));
+            notice(
+                state,
+                Level::Warn,
+                format!("{kind} unavailable for {}: {why}", key.name),
+            );
             return Vec::new();
         }
     };
     if plan_allowed(state, &plan) == Some(false) {
-        let (verb, res) = plan.calls.first().map(|c| c.rbac()).unwrap_or(("patch", String::new()));
+        let (verb, res) = plan
+            .calls
+            .first()
+            .map(|c| c.rbac())
+            .unwrap_or(("patch", String::new()));
         notice(
             state,
             Level::Warn,
-            format!("{kind} unavailable for {}: no RBAC permission to {verb} {res}", key.name),
+            format!(
+                "{kind} unavailable for {}: no RBAC permission to {verb} {res}",
+                key.name
+            ),
         );
         return Vec::new();
     }
@@ -382,7 +404,9 @@ fn modal_key(state: &mut State, key: Key) -> Vec<Effect> {
             return Vec::new();
         }
         Key::Char('y') if !typing => return confirm(state),
-        Key::Tab | Key::BackTab | Key::Left | Key::Right if !typing || key == Key::Tab || key == Key::BackTab => {
+        Key::Tab | Key::BackTab | Key::Left | Key::Right
+            if !typing || key == Key::Tab || key == Key::BackTab =>
+        {
             modal.focus = match modal.focus {
                 ModalFocus::Cancel => ModalFocus::Confirm,
                 ModalFocus::Confirm => ModalFocus::Cancel,
@@ -452,7 +476,11 @@ fn confirm(state: &mut State) -> Vec<Effect> {
             sent: state.now,
         },
     );
-    notice(state, Level::Info, format!("{kind} {}: sent, waiting for the API server…", key.name));
+    notice(
+        state,
+        Level::Info,
+        format!("{kind} {}: sent, waiting for the API server…", key.name),
+    );
     vec![Effect::Execute {
         id,
         plan: modal.plan,
@@ -470,7 +498,11 @@ pub fn on_action_done(state: &mut State, id: u64, outcome: Outcome) -> Vec<Effec
         Outcome::Unknown { .. } | Outcome::Conflict { .. } => Level::Warn,
         _ => Level::Error,
     };
-    notice(state, level, format!("{} {}: {}", p.kind, p.key.name, outcome.summary()));
+    notice(
+        state,
+        level,
+        format!("{} {}: {}", p.kind, p.key.name, outcome.summary()),
+    );
     state.audit.push(AuditLine {
         at: state.now,
         stage: "result".into(),

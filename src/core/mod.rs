@@ -15,6 +15,11 @@ pub mod status;
 pub mod text;
 pub mod update;
 
+#[cfg(test)]
+pub mod testkit;
+#[cfg(test)]
+mod tests;
+
 pub use effect::Effect;
 pub use msg::{Key, Msg};
 pub use state::State;

@@ -122,7 +122,11 @@ impl Pause {
     pub fn remaining(&self, now: Timestamp) -> Option<SignedDuration> {
         let (started, duration) = (self.started?, self.duration?);
         let left = duration - now.duration_since(started);
-        Some(if left.is_negative() { SignedDuration::ZERO } else { left })
+        Some(if left.is_negative() {
+            SignedDuration::ZERO
+        } else {
+            left
+        })
     }
 }
 
@@ -203,10 +207,7 @@ pub struct Release {
 impl Release {
     /// In flight, or finished within `recent` of `now`.
     pub fn is_interesting(&self, now: Timestamp, recent: SignedDuration) -> bool {
-        self.phase != Phase::Healthy
-            || self
-                .since
-                .is_some_and(|t| now.duration_since(t) <= recent)
+        self.phase != Phase::Healthy || self.since.is_some_and(|t| now.duration_since(t) <= recent)
     }
 }
 
@@ -217,9 +218,15 @@ pub enum Connection {
     Connecting,
     Connected,
     /// Nothing heard since `since`; the rows shown may be out of date.
-    Stale { since: Timestamp },
-    Unreachable { reason: Untrusted },
-    NoAccess { reason: Untrusted },
+    Stale {
+        since: Timestamp,
+    },
+    Unreachable {
+        reason: Untrusted,
+    },
+    NoAccess {
+        reason: Untrusted,
+    },
 }
 
 impl Connection {
@@ -227,7 +234,9 @@ impl Connection {
         match self {
             Self::Connecting => "connecting".into(),
             Self::Connected => "connected".into(),
-            Self::Stale { since } => format!("stale {}s", now.duration_since(*since).as_secs().max(0)),
+            Self::Stale { since } => {
+                format!("stale {}s", now.duration_since(*since).as_secs().max(0))
+            }
             Self::Unreachable { .. } => "unreachable".into(),
             Self::NoAccess { .. } => "no access".into(),
         }
@@ -260,7 +269,9 @@ impl Cluster {
     }
 
     pub fn is_prod(&self) -> bool {
-        self.labels.get("env").is_some_and(|v| v == "prod" || v == "production")
+        self.labels
+            .get("env")
+            .is_some_and(|v| v == "prod" || v == "production")
     }
 }
 

@@ -66,14 +66,28 @@ pub struct SloReport {
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum Outcome {
-    Applied { status: u16, detail: String },
+    Applied {
+        status: u16,
+        detail: String,
+    },
     /// The object changed since the user saw it (409 or a failed `test` op).
-    Conflict { status: u16, detail: String },
-    Forbidden { status: u16, detail: String },
-    Rejected { status: u16, detail: String },
+    Conflict {
+        status: u16,
+        detail: String,
+    },
+    Forbidden {
+        status: u16,
+        detail: String,
+    },
+    Rejected {
+        status: u16,
+        detail: String,
+    },
     /// No answer by the deadline (or the connection dropped): the change may or may not
     /// have happened.
-    Unknown { detail: String },
+    Unknown {
+        detail: String,
+    },
 }
 
 impl Outcome {
@@ -84,7 +98,9 @@ impl Outcome {
     pub fn summary(&self) -> String {
         match self {
             Self::Applied { status, .. } => format!("applied ({status})"),
-            Self::Conflict { status, .. } => format!("conflict ({status}): the object changed since you saw it — view refreshed, check and ask again"),
+            Self::Conflict { status, .. } => format!(
+                "conflict ({status}): the object changed since you saw it — view refreshed, check and ask again"
+            ),
             Self::Forbidden { status, detail } => format!("forbidden ({status}): {detail}"),
             Self::Rejected { status, detail } => format!("rejected ({status}): {detail}"),
             Self::Unknown { detail } => format!("outcome unknown — verify ({detail})"),
@@ -103,6 +119,8 @@ pub struct AuditLine {
     pub outcome: String,
 }
 
+// Messages are moved, not copied, through one bounded channel; see ObjectFacts.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum Msg {
     /// Time moves on (the clock lives outside the core).

@@ -33,7 +33,10 @@ pub fn alert_level(burn: &BTreeMap<BurnWindow, Option<f64>>) -> AlertLevel {
     let mut level = AlertLevel::None;
     let mut undecided = false;
     for (severity, long, short, factor) in RULES {
-        match (burn.get(&long).copied().flatten(), burn.get(&short).copied().flatten()) {
+        match (
+            burn.get(&long).copied().flatten(),
+            burn.get(&short).copied().flatten(),
+        ) {
             (Some(l), Some(s)) => {
                 if l > factor && s > factor && severity > level {
                     level = severity;

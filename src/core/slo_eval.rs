@@ -20,7 +20,12 @@ pub fn apply_report(state: &mut State, report: SloReport) {
     let mut burn: BTreeMap<BurnWindow, Option<f64>> =
         BurnWindow::ALL.iter().map(|w| (*w, None)).collect();
     for (w, ratio) in &report.ratios {
-        burn.insert(*w, ratio.filter(|r| r.is_finite()).map(|r| slo::burn_rate(r, &s.spec)));
+        burn.insert(
+            *w,
+            ratio
+                .filter(|r| r.is_finite())
+                .map(|r| slo::burn_rate(r, &s.spec)),
+        );
     }
     let all_missing = burn.values().all(Option::is_none);
     s.alert = slo::alert_level(&burn);

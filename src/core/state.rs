@@ -205,7 +205,12 @@ pub struct State {
 }
 
 impl State {
-    pub fn new(now: Timestamp, settings: Settings, clusters: Vec<Cluster>, slos: Vec<SloStatus>) -> Self {
+    pub fn new(
+        now: Timestamp,
+        settings: Settings,
+        clusters: Vec<Cluster>,
+        slos: Vec<SloStatus>,
+    ) -> Self {
         State {
             now,
             settings,

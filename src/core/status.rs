@@ -59,7 +59,8 @@ fn base(ctx: &Ctx<'_>, kind: ReleaseKind, meta: &ObjectMeta, strategy: Strategy)
 
 fn gitops_owner(meta: &ObjectMeta) -> Option<GitOpsOwner> {
     if let Some(app) = meta.labels.get("app.kubernetes.io/instance").filter(|_| {
-        meta.annotations.contains_key("argocd.argoproj.io/tracking-id")
+        meta.annotations
+            .contains_key("argocd.argoproj.io/tracking-id")
             || meta.labels.contains_key("argocd.argoproj.io/instance")
     }) {
         return Some(GitOpsOwner::ArgoCd(app.clone()));
@@ -68,7 +69,10 @@ fn gitops_owner(meta: &ObjectMeta) -> Option<GitOpsOwner> {
         let app = id.split(':').next().unwrap_or(id).to_string();
         return Some(GitOpsOwner::ArgoCd(app));
     }
-    for key in ["kustomize.toolkit.fluxcd.io/name", "helm.toolkit.fluxcd.io/name"] {
+    for key in [
+        "kustomize.toolkit.fluxcd.io/name",
+        "helm.toolkit.fluxcd.io/name",
+    ] {
         if let Some(name) = meta.labels.get(key) {
             return Some(GitOpsOwner::Flux(name.clone()));
         }
@@ -76,7 +80,10 @@ fn gitops_owner(meta: &ObjectMeta) -> Option<GitOpsOwner> {
     None
 }
 
-fn owned<'a>(uid: &str, rs: &'a [&'a ReplicaSetFacts]) -> impl Iterator<Item = &'a ReplicaSetFacts> {
+fn owned<'a>(
+    uid: &str,
+    rs: &'a [&'a ReplicaSetFacts],
+) -> impl Iterator<Item = &'a ReplicaSetFacts> {
     let uid = uid.to_string();
     rs.iter().copied().filter(move |r| r.owner_uid == uid)
 }
@@ -294,7 +301,9 @@ pub fn rollout(ctx: &Ctx<'_>, r: &RolloutFacts, replicasets: &[&ReplicaSetFacts]
 pub fn deployment_phase(d: &DeploymentFacts) -> (Phase, String) {
     let deadline = condition(&d.conditions, "Progressing")
         .is_some_and(|c| c.reason == "ProgressDeadlineExceeded");
-    if d.observed_generation.is_some_and(|og| d.meta.generation > og) {
+    if d.observed_generation
+        .is_some_and(|og| d.meta.generation > og)
+    {
         return (
             Phase::Progressing,
             "waiting for deployment spec update to be observed".into(),
@@ -303,7 +312,10 @@ pub fn deployment_phase(d: &DeploymentFacts) -> (Phase, String) {
     if deadline {
         return (
             Phase::Degraded,
-            format!("deployment {:?} exceeded its progress deadline", d.meta.name),
+            format!(
+                "deployment {:?} exceeded its progress deadline",
+                d.meta.name
+            ),
         );
     }
     if d.paused {
@@ -399,7 +411,11 @@ pub fn canary(ctx: &Ctx<'_>, c: &CanaryFacts) -> Release {
     } else {
         canary_phase(&c.phase)
     };
-    let phase = if c.phase.is_empty() { "Initializing" } else { &c.phase };
+    let phase = if c.phase.is_empty() {
+        "Initializing"
+    } else {
+        &c.phase
+    };
     let mut message = phase.to_string();
     if c.suspend {
         message.push_str(" (suspended)");
@@ -444,7 +460,12 @@ pub fn canary(ctx: &Ctx<'_>, c: &CanaryFacts) -> Release {
     rel
 }
 
-pub fn unparseable(ctx: &Ctx<'_>, kind: ReleaseKind, u: &UnparseableObject, now: Timestamp) -> Release {
+pub fn unparseable(
+    ctx: &Ctx<'_>,
+    kind: ReleaseKind,
+    u: &UnparseableObject,
+    now: Timestamp,
+) -> Release {
     let meta = ObjectMeta {
         namespace: u.namespace.clone(),
         name: u.name.clone(),

@@ -103,14 +103,12 @@ pub fn escape(s: &str) -> Cow<'_, str> {
         return Cow::Borrowed(s);
     }
     let mut out = String::with_capacity(s.len().min(MAX_SHOWN_CHARS) + 16);
-    let mut shown = 0usize;
-    for c in s.chars() {
+    for (shown, c) in s.chars().enumerate() {
         if shown >= MAX_SHOWN_CHARS {
             let rest = s.chars().count() - shown;
             out.push_str(&format!("…(+{rest} chars)"));
             break;
         }
-        shown += 1;
         if !needs_escape(c) {
             out.push(c);
         } else if (c as u32) < 0x80 {
@@ -128,7 +126,10 @@ mod tests {
 
     #[test]
     fn plain_text_is_borrowed_and_unchanged() {
-        assert!(matches!(escape("checkout v1.2"), Cow::Borrowed("checkout v1.2")));
+        assert!(matches!(
+            escape("checkout v1.2"),
+            Cow::Borrowed("checkout v1.2")
+        ));
     }
 
     #[test]

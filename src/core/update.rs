@@ -10,6 +10,9 @@ use super::state::State;
 use super::status::{self, Ctx};
 use super::{input, slo_eval};
 
+/// How long a one-line notice stays under the table.
+const NOTICE_TTL: jiff::SignedDuration = jiff::SignedDuration::from_secs(15);
+
 pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
     match msg {
         Msg::Tick(now) => {
@@ -156,21 +159,42 @@ fn tick(state: &mut State, now: jiff::Timestamp) {
     if now.as_second() != before_second {
         state.dirty = true;
     }
-    // Finished releases age out of the table.
-    state.view.order_dirty = true;
+    // Notices fade after a while (so an idle screen stays idle).
+    if state
+        .view
+        .notice
+        .as_ref()
+        .is_some_and(|n| now.duration_since(n.at) > NOTICE_TTL)
+    {
+        state.view.notice = None;
+        state.dirty = true;
+    }
+    // Finished releases age out of the table; checking every 10 s is plenty and keeps an idle
+    // console from re-sorting a large fleet twice a second.
+    if now.as_second() / 10 != before_second / 10 {
+        state.view.order_dirty = true;
+    }
 }
 
 fn heard(state: &mut State, cluster: &str, at: jiff::Timestamp) {
     if let Some(c) = state.clusters.iter_mut().find(|c| c.name == cluster) {
         c.last_heard = Some(at);
-        if matches!(c.connection, Connection::Stale { .. } | Connection::Connecting) {
+        if matches!(
+            c.connection,
+            Connection::Stale { .. } | Connection::Connecting
+        ) {
             c.connection = Connection::Connected;
             state.dirty = true;
         }
     }
 }
 
-fn workload_key(cluster: &str, kind: ObjectKind, ns: &str, name: &str) -> (String, ObjectKind, String, String) {
+fn workload_key(
+    cluster: &str,
+    kind: ObjectKind,
+    ns: &str,
+    name: &str,
+) -> (String, ObjectKind, String, String) {
     (cluster.to_string(), kind, ns.to_string(), name.to_string())
 }
 
@@ -187,7 +211,11 @@ fn upsert(state: &mut State, cluster: &str, facts: ObjectFacts) {
     match facts {
         ObjectFacts::ReplicaSet(rs) => {
             let owner = rs.owner_uid.clone();
-            let key = (cluster.to_string(), rs.meta.namespace.clone(), rs.meta.name.clone());
+            let key = (
+                cluster.to_string(),
+                rs.meta.namespace.clone(),
+                rs.meta.name.clone(),
+            );
             if state.inventory.replicasets.get(&key) == Some(&rs) {
                 return;
             }
@@ -195,7 +223,11 @@ fn upsert(state: &mut State, cluster: &str, facts: ObjectFacts) {
             rederive_owner(state, cluster, &owner);
         }
         ObjectFacts::AnalysisRun(run) => {
-            let key = (cluster.to_string(), run.meta.namespace.clone(), run.meta.name.clone());
+            let key = (
+                cluster.to_string(),
+                run.meta.namespace.clone(),
+                run.meta.name.clone(),
+            );
             if matches!(run.phase.as_str(), "Failed" | "Error") {
                 let object = format!("analysisrun/{}", run.meta.name);
                 let at = state.now;

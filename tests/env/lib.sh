@@ -155,3 +155,35 @@ api_curl() {
     "https://127.0.0.1:$(port "$c" apiserver)$1"
 }
 apiserver_ready() { [[ $(api_curl "$1" /readyz) == ok ]]; }
+
+# Stop several processes at once: SIGTERM to all, wait up to $1 seconds for all of them,
+# SIGKILL whatever is left. Usage: stop_group <timeout> <name>...
+stop_group() {
+  local timeout=$1 name pid i alive
+  shift
+  local -A pids=()
+  for name in "$@"; do
+    if pid=$(live_pid "$name"); then
+      pids[$name]=$pid
+      kill -TERM "$pid" 2>/dev/null || true
+    else
+      rm -f "$PIDS/$name.pid"
+    fi
+  done
+  for ((i = 0; i < timeout * 10; i++)); do
+    alive=0
+    for name in "${!pids[@]}"; do kill -0 "${pids[$name]}" 2>/dev/null && alive=1; done
+    ((alive)) || break
+    sleep 0.1
+  done
+  for name in "${!pids[@]}"; do
+    pid=${pids[$name]}
+    if kill -0 "$pid" 2>/dev/null; then
+      log "$name (pid $pid) ignored SIGTERM for ${timeout}s; sending SIGKILL"
+      kill -KILL "$pid" 2>/dev/null || true
+      while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
+    fi
+    rm -f "$PIDS/$name.pid"
+    log "stopped $name"
+  done
+}

@@ -30,7 +30,10 @@ pub fn contexts() -> Result<(Vec<String>, Option<String>), KubeError> {
 /// a dead cluster is noticed quickly instead of hanging.
 pub async fn client_for(context: Option<&str>) -> Result<kube::Client, KubeError> {
     let kc = kubeconfig()?;
-    let name = context.map(str::to_string).or_else(|| kc.current_context.clone()).unwrap_or_default();
+    let name = context
+        .map(str::to_string)
+        .or_else(|| kc.current_context.clone())
+        .unwrap_or_default();
     let options = KubeConfigOptions {
         context: context.map(str::to_string),
         ..KubeConfigOptions::default()

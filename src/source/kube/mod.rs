@@ -15,11 +15,16 @@
 //! # drop(handle); Ok(()) }
 //! ```
 
+pub mod access;
 pub mod client;
 pub mod cluster;
 pub mod kinds;
 pub mod liveness;
+mod outcome;
 pub mod project;
+pub mod request;
+pub mod rollback;
+pub mod target;
 mod tracker;
 pub mod watch;
 

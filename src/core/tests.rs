@@ -1,0 +1,418 @@
+//! Behaviour of `update` end to end through messages and keys.
+
+use super::action::{ActionKind, ApiCall};
+use super::effect::Effect;
+use super::facts::{ObjectFacts, WarningEvent};
+use super::model::{AlertLevel, BurnWindow, Phase, ReleaseKind};
+use super::msg::{Key, Msg, ObjectKind, Outcome, SloReport};
+use super::state::{ModalFocus, Screen};
+use super::testkit::*;
+use super::{settle, update};
+
+fn keys(s: &mut super::State, ks: &[Key]) -> Vec<Effect> {
+    let mut out = Vec::new();
+    for k in ks {
+        out.extend(update(s, Msg::Key(*k)));
+        settle(s);
+    }
+    out
+}
+
+fn chars(text: &str) -> Vec<Key> {
+    text.chars().map(Key::Char).collect()
+}
+
+fn select(s: &mut super::State, name: &str) {
+    let i = s.view.order.iter().position(|k| k.name == name).unwrap();
+    s.view.selected = i;
+}
+
+#[test]
+fn releases_are_ordered_by_urgency() {
+    let s = fleet();
+    // Paused (awaiting a human) comes before progressing.
+    assert_eq!(s.view.order[0].name, "checkout");
+    assert_eq!(s.view.order[1].name, "frontend");
+    let r = s.releases.get(&s.view.order[0]).unwrap();
+    assert_eq!(r.phase, Phase::Paused);
+    assert_eq!(r.step, Some((1, 4)));
+    assert_eq!(r.set_weight, Some(20));
+    assert_eq!(r.actual_weight, Some(16)); // 1 of 6 available pods are canary
+    assert_eq!(r.facts.undo_target, Some(("checkout-old".into(), 3)));
+    assert_eq!(s.cluster_counts("prod-eu-1"), (1, 0));
+}
+
+#[test]
+fn promote_through_modal_sends_the_status_patch_with_precondition() {
+    let mut s = fleet();
+    select(&mut s, "checkout");
+    let fx = keys(&mut s, &[Key::Char('p')]);
+    let modal = s.view.modal.as_ref().unwrap();
+    assert_eq!(modal.focus, ModalFocus::Cancel);
+    assert_eq!(modal.must_type, None, "promote is not destructive");
+    // The modal asks for RBAC and a dry-run before anything is sent.
+    assert!(fx.iter().any(
+        |e| matches!(e, Effect::CheckAccess { resource, .. } if resource == "rollouts/status")
+    ));
+    assert!(fx.iter().any(|e| matches!(e, Effect::DryRun { .. })));
+    assert!(!fx.iter().any(|e| matches!(e, Effect::Execute { .. })));
+    let fx = keys(&mut s, &[Key::Char('y')]);
+    let [Effect::Execute { plan, .. }] = fx.as_slice() else {
+        panic!("expected one Execute, got {fx:?}");
+    };
+    assert_eq!(plan.kind, ActionKind::Promote);
+    let ApiCall::Patch { resource, body, .. } = &plan.calls[0] else {
+        panic!("expected a patch");
+    };
+    assert_eq!(resource.rbac(), "rollouts/status");
+    assert_eq!(
+        body,
+        &serde_json::json!({"status": {"pauseConditions": null}, "metadata": {"resourceVersion": "100"}})
+    );
+    assert!(s.view.modal.is_none());
+    assert_eq!(s.pending.len(), 1);
+}
+
+#[test]
+fn enter_on_cancel_and_n_and_esc_cancel() {
+    let mut s = fleet();
+    select(&mut s, "checkout");
+    for cancel in [Key::Enter, Key::Char('n'), Key::Esc] {
+        keys(&mut s, &[Key::Char('p')]);
+        assert!(s.view.modal.is_some());
+        let fx = keys(&mut s, &[cancel]);
+        assert!(fx.is_empty(), "{cancel:?} must not send");
+        assert!(s.view.modal.is_none());
+    }
+    // Tab to Confirm, then Enter sends.
+    keys(&mut s, &[Key::Char('p')]);
+    let fx = keys(&mut s, &[Key::Tab, Key::Enter]);
+    assert!(matches!(fx.as_slice(), [Effect::Execute { .. }]));
+}
+
+#[test]
+fn double_press_sends_once_while_in_flight() {
+    let mut s = fleet();
+    select(&mut s, "checkout");
+    let first = keys(&mut s, &[Key::Char('p'), Key::Char('y')]);
+    assert_eq!(
+        first
+            .iter()
+            .filter(|e| matches!(e, Effect::Execute { .. }))
+            .count(),
+        1
+    );
+    let second = keys(&mut s, &[Key::Char('p'), Key::Char('y')]);
+    assert!(second.is_empty(), "{second:?}");
+    assert!(s.view.notice.as_ref().unwrap().text.contains("in flight"));
+}
+
+#[test]
+fn destructive_on_prod_needs_the_name_typed() {
+    let mut s = fleet();
+    select(&mut s, "checkout");
+    keys(&mut s, &[Key::Char('a')]);
+    assert_eq!(
+        s.view.modal.as_ref().unwrap().must_type.as_deref(),
+        Some("checkout")
+    );
+    // y is text here, not confirm.
+    let fx = keys(&mut s, &[Key::Char('y')]);
+    assert!(fx.is_empty());
+    assert_eq!(s.view.modal.as_ref().unwrap().typed.value(), "y");
+    let fx = keys(&mut s, &[Key::Tab, Key::Enter]);
+    assert!(fx.is_empty());
+    assert!(s.view.modal.as_ref().unwrap().refusal.is_some());
+    keys(&mut s, &[Key::Backspace]);
+    let fx = keys(&mut s, &chars("checkout"));
+    assert!(fx.is_empty());
+    let fx = keys(&mut s, &[Key::Enter]);
+    let [Effect::Execute { plan, .. }] = fx.as_slice() else {
+        panic!("{fx:?}");
+    };
+    assert_eq!(plan.kind, ActionKind::Abort);
+    assert!(plan.notes.iter().any(|n| n.contains("undo")));
+}
+
+#[test]
+fn read_only_sends_nothing() {
+    let mut s = fleet();
+    s.settings.read_only = true;
+    select(&mut s, "checkout");
+    for k in ['p', 'P', 'a', 'u', 'r', ' '] {
+        let fx = keys(&mut s, &[Key::Char(k), Key::Char('y')]);
+        assert!(fx.is_empty(), "{k}: {fx:?}");
+        assert!(s.view.modal.is_none());
+    }
+    assert!(s.view.notice.as_ref().unwrap().text.contains("read-only"));
+}
+
+#[test]
+fn rbac_denial_disables_the_action() {
+    let mut s = fleet();
+    select(&mut s, "checkout");
+    update(
+        &mut s,
+        Msg::Access {
+            cluster: "prod-eu-1".into(),
+            namespace: "shop".into(),
+            verb: "patch".into(),
+            resource: "rollouts/status".into(),
+            allowed: false,
+        },
+    );
+    let fx = keys(&mut s, &[Key::Char('p')]);
+    assert!(fx.is_empty());
+    assert!(
+        s.view
+            .notice
+            .as_ref()
+            .unwrap()
+            .text
+            .contains("no RBAC permission")
+    );
+}
+
+#[test]
+fn page_level_burn_gates_promote_until_service_typed() {
+    let mut s = fleet();
+    update(
+        &mut s,
+        Msg::Slo(SloReport {
+            slo: "checkout-availability".into(),
+            at: t(0),
+            ratios: BurnWindow::ALL
+                .iter()
+                .map(|w| (*w, Some(if *w <= BurnWindow::H1 { 0.0148 } else { 0.002 })))
+                .collect(),
+            window_ratio: Some(0.0005),
+        }),
+    );
+    assert_eq!(s.slos[0].alert, AlertLevel::Page);
+    settle(&mut s);
+    select(&mut s, "checkout");
+    keys(&mut s, &[Key::Char('p')]);
+    let m = s.view.modal.as_ref().unwrap();
+    assert_eq!(m.must_type.as_deref(), Some("checkout"));
+    let gate = m.gate.clone().unwrap();
+    assert_eq!(gate.window, "1h");
+    assert!((gate.burn - 14.8).abs() < 1e-9);
+    let fx = keys(&mut s, &[Key::Char('y'), Key::Tab, Key::Enter]);
+    assert!(fx.is_empty(), "y alone must not pass the gate");
+    keys(&mut s, &[Key::Backspace]);
+    keys(&mut s, &chars("checkout"));
+    let fx = keys(&mut s, &[Key::Enter]);
+    let [Effect::Execute { gate_override, .. }] = fx.as_slice() else {
+        panic!("{fx:?}");
+    };
+    assert_eq!(
+        gate_override.as_ref().map(|g| g.service.as_str()),
+        Some("checkout")
+    );
+    // Abort is never gated (but is destructive on prod).
+    let m = keys(&mut s, &[Key::Char('a')]);
+    assert!(m.is_empty() || s.view.modal.as_ref().is_none_or(|m| m.gate.is_none()));
+}
+
+#[test]
+fn conflict_outcome_asks_for_refresh_and_says_so() {
+    let mut s = fleet();
+    select(&mut s, "checkout");
+    let fx = keys(&mut s, &[Key::Char('p'), Key::Char('y')]);
+    let id = fx
+        .iter()
+        .find_map(|e| match e {
+            Effect::Execute { id, .. } => Some(*id),
+            _ => None,
+        })
+        .unwrap();
+    let fx = update(
+        &mut s,
+        Msg::ActionDone {
+            id,
+            outcome: Outcome::Conflict {
+                status: 409,
+                detail: "the object has been modified".into(),
+            },
+        },
+    );
+    assert!(matches!(fx.as_slice(), [Effect::Refresh { name, .. }] if name == "checkout"));
+    assert!(s.pending.is_empty());
+    assert!(s.view.notice.as_ref().unwrap().text.contains("conflict"));
+}
+
+#[test]
+fn filter_matches_cluster_namespace_name_and_status() {
+    let mut s = fleet();
+    keys(&mut s, &[Key::Char('/')]);
+    keys(&mut s, &chars("checkout"));
+    assert_eq!(s.view.order.len(), 1);
+    keys(&mut s, &[Key::Enter]);
+    assert!(!s.view.filter_editing);
+    // While filtering, action keys were text; now they act again.
+    keys(&mut s, &[Key::Esc]);
+    assert_eq!(s.view.order.len(), 2);
+    keys(&mut s, &[Key::Char('/')]);
+    keys(&mut s, &chars("staging"));
+    assert_eq!(s.view.order.len(), 1);
+    assert_eq!(s.view.order[0].name, "frontend");
+    keys(&mut s, &[Key::Esc]);
+    keys(&mut s, &[Key::Char('/')]);
+    keys(&mut s, &chars("paused"));
+    assert_eq!(s.view.order[0].name, "checkout");
+}
+
+#[test]
+fn navigation_screens_and_quit() {
+    let mut s = fleet();
+    keys(&mut s, &[Key::Char('j')]);
+    assert_eq!(s.view.selected, 1);
+    keys(&mut s, &[Key::Char('g')]);
+    assert_eq!(s.view.selected, 0);
+    keys(&mut s, &[Key::Char('G')]);
+    assert_eq!(s.view.selected, 1);
+    keys(&mut s, &[Key::Enter]);
+    assert_eq!(s.view.screen, Screen::Detail);
+    keys(&mut s, &[Key::Char('?')]);
+    assert_eq!(s.view.screen, Screen::Help);
+    keys(&mut s, &[Key::Esc]);
+    assert_eq!(s.view.screen, Screen::Detail);
+    keys(&mut s, &[Key::Esc]);
+    assert_eq!(s.view.screen, Screen::Home);
+    keys(&mut s, &[Key::Char('L')]);
+    assert_eq!(s.view.screen, Screen::Audit);
+    keys(&mut s, &[Key::Esc, Key::Char('c')]);
+    assert_eq!(s.view.screen, Screen::Clusters);
+    keys(&mut s, &[Key::Char(' '), Key::Esc]);
+    assert_eq!(s.view.order.len(), 1, "prod-eu-1 hidden");
+    let fx = keys(&mut s, &[Key::Char('q')]);
+    assert!(matches!(fx.as_slice(), [Effect::Quit]));
+    assert!(s.quit);
+}
+
+#[test]
+fn selection_follows_the_release_when_rows_move() {
+    let mut s = fleet();
+    select(&mut s, "frontend");
+    // frontend becomes Degraded: it moves to the top; the cursor follows it.
+    let mut d = deployment("web", "frontend", false);
+    d.meta.resource_version = "8".into();
+    d.conditions.push(super::facts::Condition {
+        type_: "Progressing".into(),
+        status: "False".into(),
+        reason: "ProgressDeadlineExceeded".into(),
+        message: "ReplicaSet \"frontend-abc\" has timed out progressing.".into(),
+        last_transition: Some(t(5)),
+    });
+    update(
+        &mut s,
+        Msg::Upsert {
+            cluster: "staging".into(),
+            facts: ObjectFacts::Deployment(d),
+        },
+    );
+    settle(&mut s);
+    assert_eq!(s.view.order[0].name, "frontend");
+    assert_eq!(s.view.selected, 0);
+    // ...and it is in the failures feed.
+    assert_eq!(s.failures.items()[0].reason, "Degraded");
+}
+
+#[test]
+fn relist_replaces_without_duplicates() {
+    let mut s = fleet();
+    let before = s.releases.len();
+    update(
+        &mut s,
+        Msg::Relisted {
+            cluster: "staging".into(),
+            kind: ObjectKind::Deployment,
+            objects: vec![
+                ObjectFacts::Deployment(deployment("web", "api", false)),
+                ObjectFacts::Deployment(deployment("web", "api", false)),
+            ],
+        },
+    );
+    settle(&mut s);
+    assert_eq!(s.releases.len(), before, "frontend gone, api added once");
+    assert!(
+        s.releases
+            .keys()
+            .any(|k| k.name == "api" && k.kind == ReleaseKind::Deployment)
+    );
+    assert!(!s.releases.keys().any(|k| k.name == "frontend"));
+}
+
+#[test]
+fn silent_cluster_goes_stale_and_recovers() {
+    let mut s = fleet();
+    update(
+        &mut s,
+        Msg::Heard {
+            cluster: "staging".into(),
+            at: t(0),
+        },
+    );
+    update(
+        &mut s,
+        Msg::Connection {
+            cluster: "staging".into(),
+            connection: super::model::Connection::Connected,
+        },
+    );
+    update(&mut s, Msg::Tick(t(16)));
+    let c = s.cluster("staging").unwrap();
+    assert_eq!(c.connection.label(s.now), "stale 16s");
+    update(
+        &mut s,
+        Msg::Heard {
+            cluster: "staging".into(),
+            at: t(17),
+        },
+    );
+    assert_eq!(
+        s.cluster("staging").unwrap().connection.label(s.now),
+        "connected"
+    );
+}
+
+#[test]
+fn warnings_feed_dedupes() {
+    let mut s = fleet();
+    for count in [3, 4] {
+        update(
+            &mut s,
+            Msg::Warning {
+                cluster: "staging".into(),
+                event: WarningEvent {
+                    namespace: "web".into(),
+                    object_kind: "Pod".into(),
+                    object_name: "frontend-abc-1".into(),
+                    reason: "BackOff".into(),
+                    message: "Back-off restarting failed container".into(),
+                    count,
+                    last_seen: Some(t(count as i64)),
+                },
+            },
+        );
+    }
+    assert_eq!(s.failures.len(), 1);
+    assert_eq!(s.failures.items()[0].count, 4);
+}
+
+#[test]
+fn missing_slo_data_is_unknown() {
+    let mut s = fleet();
+    update(
+        &mut s,
+        Msg::SloUnavailable {
+            slo: "checkout-availability".into(),
+            at: t(0),
+            error: "connection refused".into(),
+        },
+    );
+    let slo = &s.slos[0];
+    assert_eq!(slo.alert, AlertLevel::Unknown);
+    assert!(slo.burn.values().all(Option::is_none));
+    assert_eq!(slo.unknown_since, Some(t(0)));
+}

@@ -1,0 +1,203 @@
+//! `shipdeck snapshot`: the fleet printed once, as JSON (for scripts and tests) or as a plain
+//! aligned table. Pure functions of `&State`.
+
+use serde_json::{Value, json};
+
+use crate::core::State;
+use crate::core::model::{BurnWindow, Release};
+use crate::core::text::escape;
+
+fn burn_of(state: &State, r: &Release) -> Option<f64> {
+    state
+        .slo_for(r)
+        .and_then(|s| s.burn.get(&BurnWindow::H1).copied().flatten())
+}
+
+fn age_seconds(state: &State, r: &Release) -> Option<i64> {
+    r.created
+        .map(|t| state.now.duration_since(t).as_secs().max(0))
+}
+
+/// All releases, most urgent first (the table's order, without the UI filter).
+fn releases(state: &State) -> Vec<&Release> {
+    let mut rows: Vec<&Release> = state.releases.values().collect();
+    rows.sort_by(|a, b| {
+        a.phase
+            .urgency()
+            .cmp(&b.phase.urgency())
+            .then_with(|| a.key.cmp(&b.key))
+    });
+    rows
+}
+
+pub fn to_json(state: &State) -> Value {
+    let clusters: Vec<Value> = state
+        .clusters
+        .iter()
+        .map(|c| {
+            let (in_flight, failing) = count(state, &c.name);
+            json!({
+                "name": c.name,
+                "labels": c.labels,
+                "prod": c.is_prod(),
+                "read_only": c.read_only || state.settings.read_only,
+                "connection": c.connection,
+                "status": c.connection.label(state.now),
+                "server_version": c.server_version,
+                "in_flight": in_flight,
+                "failing": failing,
+            })
+        })
+        .collect();
+    let releases: Vec<Value> = releases(state)
+        .into_iter()
+        .map(|r| {
+            json!({
+                "cluster": r.key.cluster,
+                "namespace": r.key.namespace,
+                "name": r.key.name,
+                "kind": r.key.kind,
+                "strategy": r.strategy.as_str(),
+                "phase": r.phase,
+                "message": r.message,
+                "step": r.step.map(|s| s.0),
+                "steps": r.step.map(|s| s.1),
+                "set_weight": r.set_weight,
+                "actual_weight": r.actual_weight,
+                "analysis": r.analysis.as_ref().map(|a| json!({"name": a.name, "phase": a.phase, "message": a.message})),
+                "slo_burn": burn_of(state, r),
+                "service": r.service,
+                "age_seconds": age_seconds(state, r),
+                "images": r.images,
+                "revisions": r.revisions,
+                "pause_remaining_seconds": r.pause.as_ref().and_then(|p| p.remaining(state.now)).map(|d| d.as_secs()),
+            })
+        })
+        .collect();
+    let slos: Vec<Value> = state
+        .slos
+        .iter()
+        .map(|s| {
+            let burn: serde_json::Map<String, Value> = BurnWindow::ALL
+                .iter()
+                .map(|w| {
+                    let v = s.burn.get(w).copied().flatten();
+                    (w.as_str().to_string(), v.map_or(Value::Null, |b| json!(b)))
+                })
+                .collect();
+            json!({
+                "name": s.spec.name,
+                "service": s.spec.service,
+                "objective": s.spec.objective,
+                "window": s.spec.window_label,
+                "burn_rates": burn,
+                "budget_remaining": s.budget_remaining,
+                "alert": s.alert,
+                "unknown_since": s.unknown_since.map(|t| t.to_string()),
+                "error": s.error,
+            })
+        })
+        .collect();
+    json!({
+        "generated_at": state.now.to_string(),
+        "clusters": clusters,
+        "releases": releases,
+        "slos": slos,
+        "failures": state.failures.items(),
+    })
+}
+
+fn count(state: &State, cluster: &str) -> (usize, usize) {
+    let mut c = (0, 0);
+    for r in state.releases.values().filter(|r| r.key.cluster == cluster) {
+        match r.phase {
+            crate::core::model::Phase::Degraded | crate::core::model::Phase::Unparseable => {
+                c.1 += 1
+            }
+            crate::core::model::Phase::Healthy => {}
+            _ => c.0 += 1,
+        }
+    }
+    c
+}
+
+/// A plain aligned table; every external string is escaped.
+pub fn to_table(state: &State) -> String {
+    let mut rows: Vec<Vec<String>> = vec![
+        [
+            "CLUSTER",
+            "NAMESPACE/NAME",
+            "KIND",
+            "PHASE",
+            "STEP",
+            "WEIGHT",
+            "ANALYSIS",
+            "BURN",
+            "MESSAGE",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect(),
+    ];
+    for r in releases(state) {
+        rows.push(vec![
+            escape(&r.key.cluster).into_owned(),
+            escape(&format!("{}/{}", r.key.namespace, r.key.name)).into_owned(),
+            r.key.kind.short().to_string(),
+            r.phase.as_str().to_string(),
+            r.step.map_or("-".into(), |(i, n)| format!("{i}/{n}")),
+            match (r.set_weight, r.actual_weight) {
+                (Some(s), Some(a)) => format!("{s}/{a}"),
+                (Some(s), None) => s.to_string(),
+                _ => "-".into(),
+            },
+            r.analysis
+                .as_ref()
+                .map_or("-".into(), |a| a.phase.as_str().to_string()),
+            burn_of(state, r).map_or("-".into(), |b| format!("{b:.1}x")),
+            r.message.shown().chars().take(60).collect(),
+        ]);
+    }
+    let widths: Vec<usize> = (0..rows[0].len())
+        .map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0))
+        .collect();
+    let mut out = String::new();
+    for row in &rows {
+        let line: Vec<String> = row
+            .iter()
+            .zip(&widths)
+            .map(|(cell, w)| format!("{cell:<w$}"))
+            .collect();
+        out.push_str(line.join("  ").trim_end());
+        out.push('\n');
+    }
+    if !state.slos.is_empty() {
+        out.push('\n');
+        for s in &state.slos {
+            let b1 = s.burn.get(&BurnWindow::H1).copied().flatten();
+            out.push_str(&format!(
+                "SLO {}  burn1h={}  budget={}  alert={}\n",
+                escape(&s.spec.name),
+                b1.map_or("unknown".into(), |b| format!("{b:.2}x")),
+                s.budget_remaining
+                    .map_or("unknown".into(), |b| format!("{:.1}%", b * 100.0)),
+                s.alert.as_str()
+            ));
+        }
+    }
+    if !state.failures.is_empty() {
+        out.push('\n');
+        for f in state.failures.items().iter().take(20) {
+            out.push_str(&format!(
+                "FAIL {} {}/{} {} x{}: {}\n",
+                escape(&f.cluster),
+                escape(&f.namespace),
+                escape(&f.object),
+                escape(&f.reason),
+                f.count,
+                f.message.shown().chars().take(80).collect::<String>()
+            ));
+        }
+    }
+    out
+}

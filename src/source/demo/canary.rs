@@ -1,0 +1,310 @@
+//! A simulated Flagger Canary and Flagger's scheduler: every analysis interval the canary
+//! weight rises by `stepWeight` up to `maxWeight`, failed checks count towards `threshold`,
+//! then Promoting → Finalising → Succeeded, or Failed with weight 0. Gates (confirm-rollout,
+//! confirm-promotion, the loadtester's rollback gate) are modelled by their effect.
+
+use jiff::{SignedDuration, Timestamp};
+use serde_json::Value;
+
+use super::patch::{self, bool_field};
+use super::replicaset::Quality;
+use super::rng::Rng;
+use super::script::Script;
+use super::store::{HasMeta, RvClock, Tracked};
+use crate::core::facts::{CanaryFacts, ObjectFacts, ObjectMeta};
+use crate::core::msg::{Msg, Outcome};
+use crate::core::text::Untrusted;
+
+impl HasMeta for CanaryFacts {
+    fn meta(&self) -> &ObjectMeta {
+        &self.meta
+    }
+    fn meta_mut(&mut self) -> &mut ObjectMeta {
+        &mut self.meta
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct CanaryInit {
+    pub cluster: String,
+    pub namespace: String,
+    pub name: String,
+    pub app: String,
+    pub step_weight: u32,
+    pub max_weight: u32,
+    pub threshold: u32,
+    pub interval_secs: i64,
+    /// Flagger phase at start, and the canary weight and failed checks it has reached.
+    pub phase: &'static str,
+    pub weight: u32,
+    pub failed_checks: u32,
+    /// How the version under analysis behaves.
+    pub quality: Quality,
+    /// A confirm-promotion gate holds each release at max weight until approved.
+    pub confirm_promotion: bool,
+    /// Seconds until the gate currently holding the canary (Waiting / WaitingPromotion) is
+    /// opened by the simulated approver.
+    pub gate_opens_after: Option<i64>,
+    pub since_secs: i64,
+    pub age_secs: i64,
+    pub script: Script,
+}
+
+#[derive(Debug, Clone)]
+pub struct CanarySim {
+    pub cluster: String,
+    canary: Tracked<CanaryFacts>,
+    quality: Quality,
+    /// Quality of the version the primary runs (what takes traffic outside the canary).
+    primary_quality: Quality,
+    interval: SignedDuration,
+    next_check: Timestamp,
+    confirm_promotion: bool,
+    gate_opens_at: Option<Timestamp>,
+    /// The loadtester's rollback gate was opened (`/rollback/open`).
+    rollback_requested: bool,
+    script: Script,
+}
+
+fn message(phase: &str) -> &'static str {
+    match phase {
+        "Progressing" => "New revision detected, progressing canary analysis.",
+        "Waiting" => "Confirm-rollout webhook is closed, waiting for approval.",
+        "WaitingPromotion" => "Confirm-promotion webhook is closed, waiting for approval.",
+        "Promoting" => "Canary analysis completed, starting primary rolling update.",
+        "Finalising" => "Canary analysis completed, routing all traffic to primary.",
+        "Succeeded" => "Canary analysis completed successfully, promotion finished.",
+        "Failed" => "Canary analysis failed, Deployment scaled to zero.",
+        _ => "Deployment initialization completed.",
+    }
+}
+
+impl CanarySim {
+    pub fn new(init: CanaryInit, now: Timestamp, clock: &mut RvClock) -> Self {
+        let uid = super::store::uid(&[&init.cluster, "Canary", &init.namespace, &init.name]);
+        let facts = CanaryFacts {
+            meta: ObjectMeta {
+                namespace: init.namespace.clone(),
+                name: init.name.clone(),
+                uid,
+                generation: 1,
+                created: Some(now - SignedDuration::from_secs(init.age_secs)),
+                labels: [("app.kubernetes.io/name".to_string(), init.app.clone())].into(),
+                ..ObjectMeta::default()
+            },
+            target: init.name.clone(),
+            max_weight: Some(init.max_weight),
+            step_weight: Some(init.step_weight),
+            threshold: Some(init.threshold),
+            phase: init.phase.to_string(),
+            canary_weight: init.weight,
+            failed_checks: init.failed_checks,
+            last_transition: Some(now - SignedDuration::from_secs(init.since_secs)),
+            message: Untrusted::new(message(init.phase)),
+            rollback_webhook: Some(format!(
+                "http://flagger-loadtester.{}:80/rollback/check",
+                init.namespace
+            )),
+            ..CanaryFacts::default()
+        };
+        let interval = SignedDuration::from_secs(init.interval_secs);
+        CanarySim {
+            cluster: init.cluster,
+            canary: Tracked::create(facts, clock),
+            quality: init.quality,
+            primary_quality: Quality::Good,
+            interval,
+            next_check: now + interval,
+            confirm_promotion: init.confirm_promotion,
+            gate_opens_at: init
+                .gate_opens_after
+                .map(|s| now + SignedDuration::from_secs(s)),
+            rollback_requested: false,
+            script: init.script,
+        }
+    }
+
+    pub fn facts(&self) -> &CanaryFacts {
+        &self.canary.obj
+    }
+
+    pub fn app(&self) -> &str {
+        self.canary
+            .obj
+            .meta
+            .labels
+            .get("app.kubernetes.io/name")
+            .map_or("", String::as_str)
+    }
+
+    /// Share of traffic (0..=1) served by an error-prone version, for the SLO.
+    pub fn error_prone_share(&self) -> f64 {
+        let c = &self.canary.obj;
+        let canary = f64::from(c.canary_weight) / 100.0;
+        let bad = |q: Quality| if q == Quality::ErrorProne { 1.0 } else { 0.0 };
+        canary * bad(self.quality) + (1.0 - canary) * bad(self.primary_quality)
+    }
+
+    pub fn tick(&mut self, now: Timestamp, rng: &mut Rng, clock: &mut RvClock) {
+        let settled = matches!(
+            self.canary.obj.phase.as_str(),
+            "Succeeded" | "Failed" | "Initialized"
+        );
+        if let Some(quality) = self.script.due(now, settled, rng) {
+            self.new_revision(quality, now);
+        }
+        if !self.canary.obj.suspend && now >= self.next_check {
+            self.next_check = now + self.interval;
+            self.analyse(now, rng);
+        }
+        self.canary.commit(clock);
+    }
+
+    /// The target's template changed: Flagger starts a new analysis from weight 0.
+    fn new_revision(&mut self, quality: Quality, now: Timestamp) {
+        self.quality = quality;
+        self.rollback_requested = false;
+        self.gate_opens_at = None;
+        let c = &mut self.canary.obj;
+        c.canary_weight = 0;
+        c.failed_checks = 0;
+        c.iterations = 0;
+        self.set_phase("Progressing", now);
+        self.next_check = now + self.interval;
+    }
+
+    fn set_phase(&mut self, phase: &str, now: Timestamp) {
+        let c = &mut self.canary.obj;
+        if c.phase != phase {
+            c.phase = phase.to_string();
+            c.last_transition = Some(now);
+        }
+        c.message = Untrusted::new(message(phase));
+    }
+
+    fn fail(&mut self, now: Timestamp, why: String) {
+        self.canary.obj.canary_weight = 0;
+        self.set_phase("Failed", now);
+        self.canary.obj.message = Untrusted::new(why);
+    }
+
+    /// One analysis interval of Flagger's scheduler.
+    fn analyse(&mut self, now: Timestamp, rng: &mut Rng) {
+        let gate_open = self.gate_opens_at.is_some_and(|t| now >= t);
+        let (name, ns) = (
+            self.canary.obj.meta.name.clone(),
+            self.canary.obj.meta.namespace.clone(),
+        );
+        let phase = self.canary.obj.phase.clone();
+        let in_flight = matches!(
+            phase.as_str(),
+            "Progressing" | "Waiting" | "WaitingPromotion"
+        );
+        if in_flight && self.rollback_requested {
+            self.rollback_requested = false;
+            return self.fail(
+                now,
+                format!("Rolling back {name}.{ns} manual webhook invoked"),
+            );
+        }
+        match phase.as_str() {
+            "Waiting" if gate_open => {
+                self.gate_opens_at = None;
+                self.set_phase("Progressing", now);
+            }
+            "Progressing" if self.canary.obj.skip_analysis => self.set_phase("Promoting", now),
+            "Progressing" => self.check(now, rng, &name, &ns),
+            "WaitingPromotion" if gate_open || self.canary.obj.skip_analysis => {
+                self.gate_opens_at = None;
+                self.set_phase("Promoting", now);
+            }
+            "Promoting" => {
+                self.primary_quality = self.quality;
+                self.set_phase("Finalising", now);
+            }
+            "Finalising" => {
+                self.canary.obj.canary_weight = 0;
+                self.set_phase("Succeeded", now);
+            }
+            _ => {}
+        }
+    }
+
+    /// Metric checks at the current weight, then advance or halt.
+    fn check(&mut self, now: Timestamp, rng: &mut Rng, name: &str, ns: &str) {
+        let c = &mut self.canary.obj;
+        if self.quality != Quality::Good {
+            c.failed_checks += 1;
+            let rate = 88.0 + rng.unit() * 8.0;
+            c.message = Untrusted::new(format!(
+                "Halt {name}.{ns} advancement success rate {rate:.2}% < 99%"
+            ));
+            if c.failed_checks >= c.threshold.unwrap_or(1) {
+                let why = format!(
+                    "Canary analysis failed, {name} scaled to zero (failed checks threshold reached {})",
+                    c.failed_checks
+                );
+                self.fail(now, why);
+            }
+            return;
+        }
+        let (step, max) = (c.step_weight.unwrap_or(10), c.max_weight.unwrap_or(50));
+        if c.canary_weight >= max {
+            if self.confirm_promotion {
+                // A simulated approver opens the gate a little later.
+                self.gate_opens_at = Some(now + SignedDuration::from_secs(rng.range(60, 120)));
+                self.set_phase("WaitingPromotion", now);
+            } else {
+                self.set_phase("Promoting", now);
+            }
+            return;
+        }
+        c.canary_weight = (c.canary_weight + step).min(max);
+        c.message = Untrusted::new(format!(
+            "Advance {name}.{ns} canary weight {}",
+            c.canary_weight
+        ));
+    }
+
+    /// The loadtester's `/rollback/open`: Flagger rolls back at its next check.
+    pub fn open_rollback_gate(&mut self) {
+        self.rollback_requested = true;
+    }
+
+    pub fn drain(&mut self, out: &mut Vec<Msg>) {
+        if let Some(facts) = self.canary.take_unsent() {
+            out.push(Msg::Upsert {
+                cluster: self.cluster.clone(),
+                facts: ObjectFacts::Canary(facts),
+            });
+        }
+    }
+
+    pub fn list(&mut self) -> ObjectFacts {
+        ObjectFacts::Canary(self.canary.snapshot())
+    }
+
+    /// Merge patch on the Canary: `spec.suspend`, `spec.skipAnalysis`.
+    pub fn patch(&mut self, body: &Value, clock: &mut RvClock) -> Result<Outcome, Outcome> {
+        let name = self.canary.obj.meta.name.clone();
+        patch::check_resource_version(
+            body,
+            self.canary.resource_version(),
+            "canaries.flagger.app",
+            &name,
+        )?;
+        let c = &mut self.canary.obj;
+        let before = (c.suspend, c.skip_analysis);
+        if let Some(v) = bool_field(body, &["spec", "suspend"]) {
+            c.suspend = v;
+        }
+        if let Some(v) = bool_field(body, &["spec", "skipAnalysis"]) {
+            c.skip_analysis = v;
+        }
+        if before != (c.suspend, c.skip_analysis) {
+            c.meta.generation += 1;
+        }
+        self.canary.commit(clock);
+        Ok(patch::applied(format!("canary.flagger.app/{name} patched")))
+    }
+}

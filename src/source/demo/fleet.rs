@@ -1,0 +1,357 @@
+//! The whole simulated fleet: clusters, workloads and SLOs, moved forward one simulated
+//! second at a time from injected timestamps (never the clock), answering actions the way
+//! the API server and the controllers would. Pure: no IO, no async.
+
+use jiff::{SignedDuration, Timestamp};
+
+use super::canary::CanarySim;
+use super::deployment::DeploymentSim;
+use super::events::EventRecorder;
+use super::patch;
+use super::replicaset::Quality;
+use super::rng::Rng;
+use super::rollout::RolloutSim;
+use super::scenario::{self, ClusterInfo};
+use super::slo::SloSim;
+use super::store::RvClock;
+use crate::core::action::{ActionPlan, ApiCall, PatchType};
+use crate::core::model::{Cluster, Connection, SloSpec};
+use crate::core::msg::{Msg, ObjectKind, Outcome};
+
+/// Simulated seconds replayed at most per call; a longer gap (a suspended laptop) is
+/// skipped over rather than replayed.
+const MAX_CATCH_UP_SECS: i64 = 3_600;
+
+pub struct Fleet {
+    clusters: Vec<ClusterInfo>,
+    rollouts: Vec<RolloutSim>,
+    deployments: Vec<DeploymentSim>,
+    canaries: Vec<CanarySim>,
+    slos: Vec<SloSim>,
+    events: EventRecorder,
+    rng: Rng,
+    clock: RvClock,
+    /// Simulated time: whole seconds behind or at the last `now` given.
+    now: Timestamp,
+    /// Warnings produced while catching up, sent with the next `advance`.
+    outbox: Vec<Msg>,
+}
+
+impl Fleet {
+    pub fn new(seed: u64, now: Timestamp) -> Self {
+        let mut rng = Rng::new(seed);
+        let mut clock = RvClock::new();
+        let s = scenario::build(now, &mut rng, &mut clock);
+        Fleet {
+            clusters: s.clusters,
+            rollouts: s.rollouts,
+            deployments: s.deployments,
+            canaries: s.canaries,
+            slos: s.slos,
+            events: EventRecorder::default(),
+            rng,
+            clock,
+            now,
+            outbox: Vec::new(),
+        }
+    }
+
+    pub fn clusters(&self) -> Vec<Cluster> {
+        self.clusters
+            .iter()
+            .map(|c| {
+                let mut cluster = Cluster::new(c.name);
+                cluster.labels = c.labels.clone();
+                cluster.server_version = Some(c.version.to_string());
+                cluster
+            })
+            .collect()
+    }
+
+    pub fn slo_specs(&self) -> Vec<SloSpec> {
+        self.slos.iter().map(|s| s.spec.clone()).collect()
+    }
+
+    /// Everything, as watches starting up would see it: connections, full lists of every
+    /// kind per cluster, current warnings and SLO reports.
+    pub fn initial(&mut self) -> Vec<Msg> {
+        let mut out = Vec::new();
+        let clusters: Vec<ClusterInfo> = self.clusters.clone();
+        for c in &clusters {
+            let cluster = c.name.to_string();
+            out.push(Msg::Connection {
+                cluster: cluster.clone(),
+                connection: Connection::Connected,
+            });
+            out.push(Msg::ServerVersion {
+                cluster: cluster.clone(),
+                version: c.version.to_string(),
+            });
+            let (mut deployments, mut rollouts, mut canaries, mut replicasets, mut runs) =
+                (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+            for d in self.deployments.iter_mut().filter(|d| d.cluster == c.name) {
+                let (dep, rs) = d.list();
+                deployments.push(dep);
+                replicasets.extend(rs);
+            }
+            for r in self.rollouts.iter_mut().filter(|r| r.cluster == c.name) {
+                let (ro, rs, ar) = r.list();
+                rollouts.push(ro);
+                replicasets.extend(rs);
+                runs.extend(ar);
+            }
+            for k in self.canaries.iter_mut().filter(|k| k.cluster == c.name) {
+                canaries.push(k.list());
+            }
+            for (kind, objects) in [
+                (ObjectKind::Deployment, deployments),
+                (ObjectKind::Rollout, rollouts),
+                (ObjectKind::Canary, canaries),
+                (ObjectKind::ReplicaSet, replicasets),
+                (ObjectKind::AnalysisRun, runs),
+            ] {
+                out.push(Msg::Relisted {
+                    cluster: cluster.clone(),
+                    kind,
+                    objects,
+                });
+            }
+        }
+        self.observe_warnings(&mut out);
+        self.outbox.clear();
+        self.heard_and_slos(&mut out);
+        out
+    }
+
+    /// Move the simulation to `now` and report what changed since the last call.
+    pub fn advance(&mut self, now: Timestamp) -> Vec<Msg> {
+        self.catch_up(now);
+        // Controllers react to writes at once, not on the next tick.
+        let t = self.now;
+        for r in &mut self.rollouts {
+            r.reconcile(t, &mut self.rng, &mut self.clock);
+        }
+        for d in &mut self.deployments {
+            d.reconcile(t, &mut self.clock);
+        }
+        let mut out = std::mem::take(&mut self.outbox);
+        for d in &mut self.deployments {
+            d.drain(&mut out);
+        }
+        for r in &mut self.rollouts {
+            r.drain(&mut out);
+        }
+        for c in &mut self.canaries {
+            c.drain(&mut out);
+        }
+        self.heard_and_slos(&mut out);
+        out
+    }
+
+    /// Replay whole simulated seconds up to `now`.
+    fn catch_up(&mut self, now: Timestamp) {
+        let gap = now.duration_since(self.now).as_secs();
+        if gap > MAX_CATCH_UP_SECS {
+            self.now = now - SignedDuration::from_secs(MAX_CATCH_UP_SECS);
+        }
+        while self.now + SignedDuration::from_secs(1) <= now {
+            self.now += SignedDuration::from_secs(1);
+            self.second();
+        }
+    }
+
+    fn second(&mut self) {
+        let t = self.now;
+        for r in &mut self.rollouts {
+            r.tick(t, &mut self.rng, &mut self.clock);
+        }
+        for d in &mut self.deployments {
+            d.tick(t, &mut self.rng, &mut self.clock);
+        }
+        for c in &mut self.canaries {
+            c.tick(t, &mut self.rng, &mut self.clock);
+        }
+        let shares: Vec<f64> = self
+            .slos
+            .iter()
+            .map(|s| self.error_prone_share(&s.spec.service))
+            .collect();
+        for (slo, share) in self.slos.iter_mut().zip(shares) {
+            slo.second(share, &mut self.rng);
+        }
+        let mut warnings = Vec::new();
+        self.observe_warnings(&mut warnings);
+        self.outbox.extend(warnings);
+    }
+
+    /// Share of a service's production traffic served by error-prone versions: each prod
+    /// cluster running the service takes an equal share of its traffic.
+    fn error_prone_share(&self, service: &str) -> f64 {
+        let prod = |cluster: &str| {
+            self.clusters
+                .iter()
+                .any(|c| c.name == cluster && c.is_prod())
+        };
+        let mut shares = Vec::new();
+        for r in self
+            .rollouts
+            .iter()
+            .filter(|r| r.app() == service && prod(&r.cluster))
+        {
+            let bad = r.current_quality() == Quality::ErrorProne && !r.facts().aborted;
+            shares.push(if bad { r.canary_traffic_share() } else { 0.0 });
+        }
+        for c in self
+            .canaries
+            .iter()
+            .filter(|c| c.app() == service && prod(&c.cluster))
+        {
+            shares.push(c.error_prone_share());
+        }
+        if shares.is_empty() {
+            0.0
+        } else {
+            shares.iter().sum::<f64>() / shares.len() as f64
+        }
+    }
+
+    fn observe_warnings(&mut self, out: &mut Vec<Msg>) {
+        let t = self.now;
+        for d in &self.deployments {
+            d.observe_warnings(&mut self.events, t, out);
+        }
+        for r in &self.rollouts {
+            r.observe_warnings(&mut self.events, t, out);
+        }
+    }
+
+    fn heard_and_slos(&self, out: &mut Vec<Msg>) {
+        for c in &self.clusters {
+            out.push(Msg::Heard {
+                cluster: c.name.to_string(),
+                at: self.now,
+            });
+        }
+        out.extend(self.slos.iter().map(|s| Msg::Slo(s.report(self.now))));
+    }
+
+    /// Carry out an action's requests in order, as the API server (and, for Flagger's
+    /// rollback, the loadtester) would answer them; the first failure stops the rest. The
+    /// resulting objects go out with the next `advance`.
+    pub fn apply(&mut self, plan: &ActionPlan, now: Timestamp) -> Outcome {
+        self.catch_up(now);
+        if !self.clusters.iter().any(|c| c.name == plan.cluster) {
+            return Outcome::Unknown {
+                detail: format!("no cluster named {:?} in the demo fleet", plan.cluster),
+            };
+        }
+        let mut last = patch::invalid("the action has no requests");
+        for call in &plan.calls {
+            match self.call(&plan.cluster, call) {
+                Ok(outcome) => last = outcome,
+                Err(outcome) => return outcome,
+            }
+        }
+        last
+    }
+
+    fn call(&mut self, cluster: &str, call: &ApiCall) -> Result<Outcome, Outcome> {
+        let clock = &mut self.clock;
+        match call {
+            ApiCall::Patch {
+                patch_type: PatchType::Json,
+                ..
+            } => Err(Outcome::Rejected {
+                status: 415,
+                detail: "the demo fleet takes merge patches only".into(),
+            }),
+            ApiCall::Patch {
+                resource,
+                namespace,
+                name,
+                body,
+                ..
+            } => match resource.plural {
+                "rollouts" => find(&mut self.rollouts, cluster, namespace, name, |r| {
+                    (&r.cluster, &r.facts().meta)
+                })
+                .ok_or_else(|| patch::not_found("rollouts.argoproj.io", name))?
+                .patch(resource.subresource == Some("status"), body, clock),
+                "deployments" => find(&mut self.deployments, cluster, namespace, name, |d| {
+                    (&d.cluster, &d.facts().meta)
+                })
+                .ok_or_else(|| patch::not_found("deployments.apps", name))?
+                .patch(body, clock),
+                "canaries" => find(&mut self.canaries, cluster, namespace, name, |c| {
+                    (&c.cluster, &c.facts().meta)
+                })
+                .ok_or_else(|| patch::not_found("canaries.flagger.app", name))?
+                .patch(body, clock),
+                other => Err(patch::not_found(other, name)),
+            },
+            ApiCall::RollbackTo {
+                resource,
+                namespace,
+                name,
+                replicaset,
+                resource_version,
+                ..
+            } => match resource.plural {
+                "rollouts" => find(&mut self.rollouts, cluster, namespace, name, |r| {
+                    (&r.cluster, &r.facts().meta)
+                })
+                .ok_or_else(|| patch::not_found("rollouts.argoproj.io", name))?
+                .rollback_to(replicaset, resource_version, clock),
+                "deployments" => find(&mut self.deployments, cluster, namespace, name, |d| {
+                    (&d.cluster, &d.facts().meta)
+                })
+                .ok_or_else(|| patch::not_found("deployments.apps", name))?
+                .rollback_to(replicaset, resource_version, clock),
+                other => Err(patch::not_found(other, name)),
+            },
+            ApiCall::ProxyPost {
+                service,
+                path,
+                body,
+                ..
+            } => {
+                if service != "flagger-loadtester" || path != "/rollback/open" {
+                    return Err(patch::not_found(
+                        "services/proxy",
+                        &format!("{service}{path}"),
+                    ));
+                }
+                let field = |k: &str| {
+                    body.get(k)
+                        .and_then(|v| v.as_str())
+                        .unwrap_or_default()
+                        .to_string()
+                };
+                let (name, namespace) = (field("name"), field("namespace"));
+                let canary = find(&mut self.canaries, cluster, &namespace, &name, |c| {
+                    (&c.cluster, &c.facts().meta)
+                })
+                .ok_or_else(|| patch::not_found("canaries.flagger.app", &name))?;
+                // The loadtester only records the open gate; Flagger acts on its next check.
+                canary.open_rollback_gate();
+                Ok(Outcome::Applied {
+                    status: 202,
+                    detail: format!("rollback gate opened for {name}.{namespace}"),
+                })
+            }
+        }
+    }
+}
+
+fn find<'a, T>(
+    items: &'a mut [T],
+    cluster: &str,
+    namespace: &str,
+    name: &str,
+    id: impl Fn(&T) -> (&String, &crate::core::facts::ObjectMeta),
+) -> Option<&'a mut T> {
+    items.iter_mut().find(|item| {
+        let (c, meta) = id(item);
+        c == cluster && meta.namespace == namespace && meta.name == name
+    })
+}

@@ -1,0 +1,158 @@
+//! What the API server and watchers see of a simulated Rollout: its writes (merge patches
+//! on the object and its status subresource, undo to a ReplicaSet's template), the full
+//! lists and changed objects it reports, and the kubelet's events about its canary pods.
+
+use jiff::Timestamp;
+use serde_json::Value;
+
+use super::RolloutSim;
+use crate::core::facts::ObjectFacts;
+use crate::core::msg::{Msg, Outcome};
+use crate::source::demo::events::{EventRecorder, Warning};
+use crate::source::demo::patch::{self, bool_field, field};
+use crate::source::demo::replicaset::Quality;
+use crate::source::demo::store::RvClock;
+
+impl RolloutSim {
+    /// Objects changed since last asked, as Upserts, and deletions.
+    pub fn drain(&mut self, out: &mut Vec<Msg>) {
+        let cluster = &self.cluster;
+        let ns = self.ro.obj.meta.namespace.clone();
+        for (kind, name) in self.deleted.drain(..) {
+            out.push(Msg::Delete {
+                cluster: cluster.clone(),
+                kind,
+                namespace: ns.clone(),
+                name,
+            });
+        }
+        let upsert = |facts| Msg::Upsert {
+            cluster: cluster.clone(),
+            facts,
+        };
+        for rs in &mut self.replicasets {
+            out.extend(rs.rs.take_unsent().map(ObjectFacts::ReplicaSet).map(upsert));
+        }
+        for run in &mut self.runs {
+            out.extend(
+                run.run
+                    .take_unsent()
+                    .map(ObjectFacts::AnalysisRun)
+                    .map(upsert),
+            );
+        }
+        out.extend(self.ro.take_unsent().map(ObjectFacts::Rollout).map(upsert));
+    }
+
+    /// Everything, for the initial lists: (rollout, replicasets, analysis runs).
+    pub fn list(&mut self) -> (ObjectFacts, Vec<ObjectFacts>, Vec<ObjectFacts>) {
+        self.deleted.clear();
+        let rs = self
+            .replicasets
+            .iter_mut()
+            .map(|rs| ObjectFacts::ReplicaSet(rs.rs.snapshot()))
+            .collect();
+        let runs = self
+            .runs
+            .iter_mut()
+            .map(|r| ObjectFacts::AnalysisRun(r.run.snapshot()))
+            .collect();
+        (ObjectFacts::Rollout(self.ro.snapshot()), rs, runs)
+    }
+
+    /// An error-prone canary fails its readiness probe now and then: the kubelet says so.
+    pub fn observe_warnings(&self, rec: &mut EventRecorder, now: Timestamp, out: &mut Vec<Msg>) {
+        let Some(rs) = self.current_rs() else { return };
+        if self.fully_promoted() || rs.replicas() == 0 || rs.quality != Quality::ErrorProne {
+            return;
+        }
+        let pod = crate::source::demo::store::pod_name(rs.name(), 0);
+        let w = Warning {
+            namespace: &self.ro.obj.meta.namespace,
+            kind: "Pod",
+            name: &pod,
+            reason: "Unhealthy",
+            message: "Readiness probe failed: HTTP probe failed with statuscode: 503".into(),
+            since: rs.rs.obj.meta.created,
+        };
+        rec.observe(&self.cluster, w, 30, now, out);
+    }
+
+    /// Carry out a merge patch on the Rollout (`status` = the status subresource).
+    pub fn patch(
+        &mut self,
+        status: bool,
+        body: &Value,
+        clock: &mut RvClock,
+    ) -> Result<Outcome, Outcome> {
+        let name = self.ro.obj.meta.name.clone();
+        patch::check_resource_version(
+            body,
+            self.ro.resource_version(),
+            "rollouts.argoproj.io",
+            &name,
+        )?;
+        let r = &mut self.ro.obj;
+        if status {
+            // Writes to the status subresource ignore spec, and vice versa.
+            if let Some(v) = field(body, &["status", "pauseConditions"])
+                && (v.is_null() || v.as_array().is_some_and(Vec::is_empty))
+            {
+                r.pause_conditions.clear();
+            }
+            if let Some(v) = bool_field(body, &["status", "controllerPause"]) {
+                r.controller_pause = v;
+            }
+            if let Some(i) = field(body, &["status", "currentStepIndex"]).and_then(Value::as_i64) {
+                r.current_step_index = Some((i.max(0) as i32).min(r.steps.len() as i32));
+            }
+            if let Some(v) = bool_field(body, &["status", "abort"]) {
+                r.aborted = v;
+            }
+            if let Some(v) = bool_field(body, &["status", "promoteFull"]) {
+                self.promote_full = v;
+            }
+        } else {
+            let before = (r.paused, r.restart_at.clone());
+            if let Some(v) = bool_field(body, &["spec", "paused"]) {
+                r.paused = v;
+            }
+            if let Some(v) = field(body, &["spec", "restartAt"]) {
+                r.restart_at = v.as_str().map(str::to_string);
+            }
+            if before != (r.paused, r.restart_at.clone()) {
+                r.meta.generation += 1;
+            }
+        }
+        self.ro.commit(clock);
+        Ok(patch::applied(format!("rollout {name} patched")))
+    }
+
+    /// Undo: the template of ReplicaSet `replicaset`, applied only to `resource_version`.
+    pub fn rollback_to(
+        &mut self,
+        replicaset: &str,
+        resource_version: &str,
+        clock: &mut RvClock,
+    ) -> Result<Outcome, Outcome> {
+        let name = self.ro.obj.meta.name.clone();
+        if resource_version != self.ro.resource_version() {
+            return Err(patch::conflict("rollouts.argoproj.io", &name));
+        }
+        let Some(rs) = self.replicasets.iter().find(|rs| rs.name() == replicaset) else {
+            return Err(patch::not_found("replicasets.apps", replicaset));
+        };
+        let images = rs.rs.obj.images.clone();
+        if images == self.ro.obj.images {
+            return Ok(patch::applied(format!(
+                "skipped rollback: rollout {name} already uses that template"
+            )));
+        }
+        self.ro.obj.images = images;
+        self.ro.obj.meta.generation += 1;
+        self.ro.commit(clock);
+        Ok(patch::applied(format!(
+            "rollout {name} rolled back to {replicaset}"
+        )))
+    }
+}

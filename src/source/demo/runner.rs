@@ -1,0 +1,53 @@
+//! The demo source's only async part: ticks the fleet about once a second with the real
+//! clock, and applies actions as they arrive, answering the executor and then sending at
+//! once the objects the action changed. All behaviour lives in `Fleet`.
+
+use std::time::Duration;
+
+use jiff::Timestamp;
+use tokio::sync::mpsc::{Receiver, Sender};
+use tokio::time::MissedTickBehavior;
+
+use super::fleet::Fleet;
+use super::target::Request;
+use crate::core::msg::Msg;
+
+/// Runs until the console stops listening (`tx` closed).
+pub async fn run(mut fleet: Fleet, tx: Sender<Msg>, mut actions: Receiver<Request>) {
+    if !send_all(&tx, fleet.initial()).await {
+        return;
+    }
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    tick.set_missed_tick_behavior(MissedTickBehavior::Skip);
+    let mut actions_open = true;
+    loop {
+        let msgs = tokio::select! {
+            _ = tick.tick() => fleet.advance(Timestamp::now()),
+            action = actions.recv(), if actions_open => match action {
+                Some((plan, reply)) => {
+                    let outcome = fleet.apply(&plan, Timestamp::now());
+                    // The executor may have given up (deadline); the change stands anyway.
+                    let _ = reply.send(outcome);
+                    fleet.advance(Timestamp::now())
+                }
+                None => {
+                    // Nobody sends actions any more (read-only snapshot): keep ticking.
+                    actions_open = false;
+                    Vec::new()
+                }
+            },
+        };
+        if !send_all(&tx, msgs).await {
+            return;
+        }
+    }
+}
+
+async fn send_all(tx: &Sender<Msg>, msgs: Vec<Msg>) -> bool {
+    for msg in msgs {
+        if tx.send(msg).await.is_err() {
+            return false;
+        }
+    }
+    true
+}

@@ -1,0 +1,119 @@
+//! The terminal: raw mode and the alternate screen on entry, restored on every exit path
+//! (normal quit, error, panic, SIGHUP/SIGTERM). Frames go through one buffered writer so a
+//! frame is one write.
+
+use std::io::{self, BufWriter, Stdout, Write};
+
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use crossterm::{cursor, execute, terminal};
+use ratatui::Terminal;
+use ratatui::backend::CrosstermBackend;
+
+use crate::core::Key;
+
+pub type Backend = CrosstermBackend<BufWriter<Stdout>>;
+
+/// Restores the terminal when dropped.
+pub struct TerminalGuard {
+    pub terminal: Terminal<Backend>,
+}
+
+impl TerminalGuard {
+    pub fn enter() -> io::Result<TerminalGuard> {
+        terminal::enable_raw_mode()?;
+        let mut out = io::stdout();
+        if let Err(e) = execute!(out, terminal::EnterAlternateScreen, cursor::Hide) {
+            restore();
+            return Err(e);
+        }
+        install_panic_hook();
+        // 256 KiB: a full 250x70 frame with styles fits, so each frame is one write().
+        let backend = CrosstermBackend::new(BufWriter::with_capacity(256 * 1024, io::stdout()));
+        let terminal = match Terminal::new(backend) {
+            Ok(t) => t,
+            Err(e) => {
+                restore();
+                return Err(e);
+            }
+        };
+        Ok(TerminalGuard { terminal })
+    }
+}
+
+impl Drop for TerminalGuard {
+    fn drop(&mut self) {
+        let _ = self.terminal.backend_mut().flush();
+        restore();
+    }
+}
+
+/// Leave the alternate screen, show the cursor, leave raw mode. Safe to call twice.
+pub fn restore() {
+    let mut out = io::stdout();
+    let _ = execute!(out, terminal::LeaveAlternateScreen, cursor::Show);
+    let _ = terminal::disable_raw_mode();
+    let _ = out.flush();
+}
+
+fn install_panic_hook() {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        restore();
+        previous(info);
+    }));
+}
+
+/// A crossterm key event as a core key; None for releases and keys the console ignores.
+pub fn key_of(ev: KeyEvent) -> Option<Key> {
+    if ev.kind == KeyEventKind::Release {
+        return None;
+    }
+    if ev.modifiers.contains(KeyModifiers::CONTROL) {
+        return match ev.code {
+            KeyCode::Char(c) => Some(Key::Ctrl(c.to_ascii_lowercase())),
+            _ => None,
+        };
+    }
+    Some(match ev.code {
+        KeyCode::Char(c) => Key::Char(c),
+        KeyCode::Enter => Key::Enter,
+        KeyCode::Esc => Key::Esc,
+        KeyCode::Tab => Key::Tab,
+        KeyCode::BackTab => Key::BackTab,
+        KeyCode::Up => Key::Up,
+        KeyCode::Down => Key::Down,
+        KeyCode::Left => Key::Left,
+        KeyCode::Right => Key::Right,
+        KeyCode::PageUp => Key::PageUp,
+        KeyCode::PageDown => Key::PageDown,
+        KeyCode::Home => Key::Home,
+        KeyCode::End => Key::End,
+        KeyCode::Backspace => Key::Backspace,
+        KeyCode::Delete => Key::Delete,
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_map_to_core_keys() {
+        let k = |code, m| key_of(KeyEvent::new(code, m));
+        assert_eq!(
+            k(KeyCode::Char('p'), KeyModifiers::NONE),
+            Some(Key::Char('p'))
+        );
+        assert_eq!(
+            k(KeyCode::Char('P'), KeyModifiers::SHIFT),
+            Some(Key::Char('P'))
+        );
+        assert_eq!(
+            k(KeyCode::Char('c'), KeyModifiers::CONTROL),
+            Some(Key::Ctrl('c'))
+        );
+        assert_eq!(k(KeyCode::Esc, KeyModifiers::NONE), Some(Key::Esc));
+        assert_eq!(k(KeyCode::F(1), KeyModifiers::NONE), None);
+    }
+}

@@ -1,0 +1,422 @@
+//! The detail screen for the selected release: a summary line; strategy steps with the
+//! current one marked and a timed pause counting down; weights, analysis, ReplicaSets,
+//! images, the linked SLO and this object's failures; and the action bar, where every
+//! action is listed with its key and, when it cannot be taken, the reason why.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+
+use super::releases::analysis_style;
+use super::{action_bar, failures, fmt, grid, slo as slo_panel, theme::Theme};
+use crate::core::facts::CanaryStep;
+use crate::core::model::{Cluster, Release, ReleaseKind, RsRole};
+use crate::core::state::State;
+use crate::core::text;
+
+pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
+    let Some(r) = state.selected_release() else {
+        let msg = "  this release is no longer in view (finished or filtered out) — Esc goes back";
+        grid::draw_lines(frame, area, vec![Line::styled(msg, theme.dim)]);
+        return;
+    };
+    let cluster = state.cluster(&r.key.cluster);
+    let wide = area.width >= 160;
+    // Title plus one line per action key.
+    let actions_h = 8;
+    let summary_h = 1;
+    let middle_h = area.height.saturating_sub(summary_h + actions_h);
+    let summary = Rect {
+        height: summary_h.min(area.height),
+        ..area
+    };
+    let middle = Rect {
+        y: area.y + summary.height,
+        height: middle_h,
+        ..area
+    };
+    let actions = Rect {
+        y: middle.y + middle.height,
+        height: area.height.saturating_sub(summary.height + middle.height),
+        ..area
+    };
+    grid::draw_lines(frame, summary, vec![summary_line(r, cluster, theme)]);
+
+    let left_w = if wide {
+        area.width / 3
+    } else {
+        area.width * 9 / 20
+    };
+    let left = Rect {
+        width: left_w,
+        ..middle
+    };
+    let right = Rect {
+        x: middle.x + left_w + 1,
+        width: middle.width.saturating_sub(left_w + 1),
+        ..middle
+    };
+    let mut left_lines = steps_section(state, r, theme, left.width, left.height);
+    left_lines.extend(progress_section(r, theme, left.width));
+    left_lines.extend(analysis_runs(state, r, theme, left.width));
+    grid::draw_lines(frame, left, left_lines);
+    grid::draw_lines(frame, right, right_section(state, r, theme, right.width));
+    grid::draw_lines(
+        frame,
+        actions,
+        action_bar::lines(state, r, cluster, theme, actions.width),
+    );
+}
+
+/// cluster (PROD) · kind · namespace/name · phase · message.
+fn summary_line<'a>(r: &'a Release, cluster: Option<&Cluster>, theme: &Theme) -> Line<'a> {
+    let mut spans = vec![Span::styled(
+        format!(" {}", text::escape(&r.key.cluster)),
+        theme.table_header,
+    )];
+    if cluster.is_some_and(Cluster::is_prod) {
+        spans.push(Span::raw(" "));
+        spans.push(Span::styled(" ▲ PROD ", theme.prod_banner));
+    }
+    if cluster.is_some_and(|c| c.read_only) {
+        spans.push(Span::styled(" read-only", theme.readonly));
+    }
+    spans.extend([
+        Span::styled(" · ", theme.dim),
+        Span::raw(r.key.kind.short()),
+        Span::styled(" · ", theme.dim),
+        Span::styled(
+            format!(
+                "{}/{}",
+                text::escape(&r.key.namespace),
+                text::escape(&r.key.name)
+            ),
+            theme.table_header,
+        ),
+        Span::styled(" · ", theme.dim),
+        Span::styled(r.phase.as_str(), theme.phase(r.phase)),
+        Span::styled(" · ", theme.dim),
+        Span::raw(r.message.shown()),
+    ]);
+    Line::from(spans)
+}
+
+pub(super) fn section_title<'a>(name: &'a str, theme: &Theme, width: u16) -> Line<'a> {
+    grid::title_bar(name, Vec::new(), false, theme, width)
+}
+
+/// The strategy's steps, current one marked ▶, done ones ✓; a window around the current
+/// step when they do not all fit.
+fn steps_section<'a>(
+    state: &State,
+    r: &'a Release,
+    theme: &Theme,
+    width: u16,
+    height: u16,
+) -> Vec<Line<'a>> {
+    let mut lines = vec![section_title("Steps", theme, width)];
+    match r.key.kind {
+        ReleaseKind::Rollout if !r.steps.is_empty() => {
+            let current = r.step.map_or(0, |(i, _)| i as usize);
+            // Leave room for the progress lines below.
+            let room = (height as usize).saturating_sub(6).max(3);
+            let start = current
+                .saturating_sub(room / 3)
+                .min(r.steps.len().saturating_sub(room));
+            if start > 0 {
+                lines.push(Line::styled(format!("  … {start} earlier"), theme.dim));
+            }
+            for (i, step) in r.steps.iter().enumerate().skip(start).take(room) {
+                lines.push(step_line(state, r, i, step, current, theme));
+            }
+            if current >= r.steps.len() {
+                lines.push(Line::styled("✓ all steps complete", theme.phase_healthy));
+            }
+        }
+        ReleaseKind::Rollout => {
+            lines.push(Line::raw(format!(
+                "  {} strategy: no steps",
+                r.strategy.as_str()
+            )));
+        }
+        ReleaseKind::Canary => {
+            let text = match r.step {
+                Some((i, n)) => format!("  Flagger analysis: step {i} of {n}"),
+                None => "  Flagger analysis: not started".into(),
+            };
+            lines.push(Line::raw(text));
+        }
+        ReleaseKind::Deployment => {
+            lines.push(Line::raw(format!(
+                "  {} update, no steps",
+                r.strategy.as_str()
+            )));
+        }
+    }
+    lines
+}
+
+fn step_line<'a>(
+    state: &State,
+    r: &Release,
+    i: usize,
+    step: &CanaryStep,
+    current: usize,
+    theme: &Theme,
+) -> Line<'a> {
+    let (marker, style) = match i.cmp(&current) {
+        std::cmp::Ordering::Less => ("✓ ", theme.dim),
+        std::cmp::Ordering::Equal => ("▶ ", theme.current),
+        std::cmp::Ordering::Greater => ("  ", theme.text),
+    };
+    let mut text = format!("{marker}{i:>2} {}", step_text(step));
+    if i == current
+        && let Some(left) = r.pause.as_ref().and_then(|p| p.remaining(state.now))
+    {
+        text.push_str(&format!(" ({} left)", fmt::duration(left)));
+    } else if i == current && r.pause.is_some() {
+        text.push_str(" — waiting for promote (p)");
+    }
+    Line::styled(text, style)
+}
+
+fn step_text(step: &CanaryStep) -> String {
+    match step {
+        CanaryStep::SetWeight(w) => format!("setWeight {w}%"),
+        CanaryStep::Pause(Some(d)) => format!("pause {}", fmt::duration(*d)),
+        CanaryStep::Pause(None) => "pause".into(),
+        CanaryStep::Analysis(names) => {
+            let names: Vec<String> = names.iter().map(|n| text::escape(n).into_owned()).collect();
+            format!("analysis {}", names.join(", "))
+        }
+        CanaryStep::Experiment => "experiment".into(),
+        CanaryStep::SetCanaryScale => "setCanaryScale".into(),
+        CanaryStep::Other(s) => text::escape(s).into_owned(),
+    }
+}
+
+/// Weights, analysis, replicas and GitOps ownership.
+fn progress_section<'a>(r: &'a Release, theme: &Theme, width: u16) -> Vec<Line<'a>> {
+    let mut lines = vec![section_title("Progress", theme, width)];
+    let pct = |w: Option<u32>| w.map_or("?".to_string(), |w| format!("{w}%"));
+    if r.set_weight.is_some() || r.actual_weight.is_some() {
+        lines.push(Line::raw(format!(
+            "  weight   set {} · actual {}",
+            pct(r.set_weight),
+            pct(r.actual_weight)
+        )));
+    }
+    lines.push(Line::raw(format!(
+        "  replicas {} available of {}",
+        r.replicas.0, r.replicas.1
+    )));
+    match &r.analysis {
+        Some(a) => lines.push(Line::from(vec![
+            Span::raw("  analysis "),
+            Span::styled(a.phase.as_str(), analysis_style(a.phase, theme)),
+            Span::raw(format!(" {} {}", text::escape(&a.name), a.message.shown())),
+        ])),
+        None => lines.push(Line::styled("  analysis none", theme.dim)),
+    }
+    if let Some(owner) = &r.gitops {
+        let who = match owner {
+            crate::core::model::GitOpsOwner::ArgoCd(app) => {
+                format!("Argo CD app {}", text::escape(app))
+            }
+            crate::core::model::GitOpsOwner::Flux(k) => format!("Flux {}", text::escape(k)),
+        };
+        lines.push(Line::styled(format!("  managed by {who}"), theme.dim));
+    }
+    lines
+}
+
+/// The release's AnalysisRuns (owned by its uid) and each metric's counts and last
+/// value: why an analysis passed or failed. Only this cluster and namespace are scanned.
+fn analysis_runs<'a>(state: &'a State, r: &Release, theme: &Theme, width: u16) -> Vec<Line<'a>> {
+    let (cluster, ns) = (r.key.cluster.clone(), r.key.namespace.clone());
+    let runs: Vec<_> = state
+        .inventory
+        .analysis_runs
+        .range((cluster.clone(), ns.clone(), String::new())..)
+        .take_while(|((c, n, _), _)| *c == cluster && *n == ns)
+        .map(|(_, run)| run)
+        .filter(|run| !r.uid.is_empty() && run.owner_uid == r.uid)
+        .collect();
+    if runs.is_empty() {
+        return Vec::new();
+    }
+    let mut lines = vec![section_title("Analysis runs", theme, width)];
+    for run in runs.iter().rev().take(3) {
+        let phase = crate::core::facts::AnalysisPhase::parse(&run.phase);
+        lines.push(Line::from(vec![
+            Span::raw(format!("  {} ", text::escape(&run.meta.name))),
+            Span::styled(phase.as_str(), analysis_style(phase, theme)),
+            Span::raw(format!(" {}", run.message.shown())),
+        ]));
+        for m in &run.metrics {
+            let phase = crate::core::facts::AnalysisPhase::parse(&m.phase);
+            lines.push(Line::from(vec![
+                Span::raw(format!("    {} ", text::escape(&m.name))),
+                Span::styled(phase.as_str(), analysis_style(phase, theme)),
+                Span::styled(
+                    format!(
+                        " ok {} · failed {} · inconclusive {} · last {}",
+                        m.successful,
+                        m.failed,
+                        m.inconclusive,
+                        m.last_value.shown()
+                    ),
+                    theme.dim,
+                ),
+            ]));
+        }
+    }
+    lines
+}
+
+/// ReplicaSets with their images, the linked SLO, the release's images and failures.
+fn right_section<'a>(state: &'a State, r: &'a Release, theme: &Theme, width: u16) -> Vec<Line<'a>> {
+    let mut lines = vec![section_title("ReplicaSets", theme, width)];
+    if r.revisions.is_empty() {
+        lines.push(Line::styled("  none seen", theme.dim));
+    }
+    for rs in &r.revisions {
+        let role = match rs.role {
+            RsRole::Stable => ("stable", theme.phase_healthy),
+            RsRole::Canary => ("canary", theme.phase_progressing),
+            RsRole::Old => ("old", theme.dim),
+        };
+        lines.push(Line::from(vec![
+            Span::raw(format!(
+                "  rev {:<3} ",
+                rs.revision.map_or("?".into(), |v| v.to_string())
+            )),
+            Span::styled(format!("{:<7}", role.0), role.1),
+            Span::raw(format!(
+                "{}/{} ready  {}",
+                rs.ready,
+                rs.desired,
+                text::escape(&rs.name)
+            )),
+        ]));
+        for image in &rs.images {
+            lines.push(Line::styled(
+                format!("      {}", text::escape(image)),
+                theme.dim,
+            ));
+        }
+    }
+    lines.extend(slo_lines(state, r, theme, width));
+    // ReplicaSets already list their images; show the spec's images when there are none.
+    if r.revisions.is_empty() && !r.images.is_empty() {
+        lines.push(section_title("Images", theme, width));
+        for image in &r.images {
+            lines.push(Line::raw(format!("  {}", text::escape(image))));
+        }
+    }
+    lines.push(section_title("Failures", theme, width));
+    let mut any = false;
+    for f in failures::for_release(state, r).take(20) {
+        any = true;
+        lines.push(Line::from(vec![
+            Span::raw(format!(
+                "  ×{:<3} {:>4} ",
+                f.count,
+                fmt::age(state.now, Some(f.last_seen))
+            )),
+            Span::styled(text::escape(&f.reason), theme.phase_degraded),
+            Span::raw(format!(
+                " {} {}",
+                text::escape(&f.object),
+                f.message.shown()
+            )),
+        ]));
+    }
+    if !any {
+        lines.push(Line::styled("  none for this object", theme.dim));
+    }
+    lines
+}
+
+fn slo_lines<'a>(state: &'a State, r: &Release, theme: &Theme, width: u16) -> Vec<Line<'a>> {
+    let Some(s) = state.slo_for(r) else {
+        let why = match &r.service {
+            Some(svc) => format!("  no SLO for service {}", text::escape(svc)),
+            None => format!(
+                "  no SLO linked (label {})",
+                text::escape(&state.settings.service_label)
+            ),
+        };
+        return vec![
+            section_title("SLO", theme, width),
+            Line::styled(why, theme.dim),
+        ];
+    };
+    let mut lines = vec![grid::title_bar(
+        "SLO ",
+        vec![Span::styled(text::escape(&s.spec.name), theme.border)],
+        false,
+        theme,
+        width,
+    )];
+    let spark_w = (width as usize).saturating_sub(30).clamp(8, 60);
+    lines.push(Line::from(vec![
+        Span::raw(format!("  budget {} · ", slo_panel::budget(s))),
+        Span::styled(slo_panel::alert_text(s, false), theme.burn(s.alert)),
+        Span::raw(" · trend "),
+        if s.trend.is_empty() {
+            Span::styled("no data", theme.burn_unknown)
+        } else {
+            Span::styled(fmt::sparkline(&s.trend, spark_w), theme.sparkline)
+        },
+    ]));
+    let burns: Vec<String> = slo_panel::WINDOWS
+        .iter()
+        .map(|w| {
+            format!(
+                "{} {}",
+                w.as_str(),
+                fmt::burn(s.burn.get(w).copied().flatten())
+            )
+        })
+        .collect();
+    for row in pack("burn", &burns, (width as usize).saturating_sub(2)) {
+        lines.push(Line::raw(format!("  {row}")));
+    }
+    lines
+}
+
+/// `label item  item  item` packed into rows of `width` columns without splitting an
+/// item (a window's name stays next to its value); continuation rows are indented.
+fn pack(label: &str, items: &[String], width: usize) -> Vec<String> {
+    let indent = " ".repeat(label.chars().count() + 1);
+    let mut rows = Vec::new();
+    let mut row = label.to_string();
+    for item in items {
+        let fresh = row.chars().count() == indent.chars().count();
+        if !fresh && row.chars().count() + 2 + item.chars().count() > width {
+            rows.push(std::mem::replace(&mut row, indent.clone()));
+        }
+        row.push_str(if row.trim().is_empty() { " " } else { "  " });
+        row.push_str(item);
+    }
+    rows.push(row);
+    rows
+}
+
+#[cfg(test)]
+mod tests {
+    use super::pack;
+
+    #[test]
+    fn pack_keeps_items_whole() {
+        let items: Vec<String> = ["5m 20.1x", "30m 12.1x", "1h 14.8x"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        assert_eq!(
+            pack("burn", &items, 26),
+            vec!["burn  5m 20.1x  30m 12.1x", "      1h 14.8x"]
+        );
+    }
+}

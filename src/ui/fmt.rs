@@ -1,0 +1,225 @@
+//! Small text helpers shared by the panels: fitting text to a column by display width,
+//! ages, durations, burn rates, clocks, wrapping and text sparklines. Pure and cheap: they
+//! run only for what is on screen.
+
+use std::borrow::Cow;
+
+use jiff::{SignedDuration, Timestamp};
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
+
+/// `s` cut to `width` display columns, with `…` when something was cut, so truncation is
+/// visible and never breaks a wide character in half.
+pub fn fit(s: &str, width: usize) -> Cow<'_, str> {
+    if s.width() <= width {
+        return Cow::Borrowed(s);
+    }
+    if width == 0 {
+        return Cow::Borrowed("");
+    }
+    let mut out = String::with_capacity(width + 3);
+    let mut used = 0;
+    for c in s.chars() {
+        let w = c.width().unwrap_or(0);
+        if used + w > width - 1 {
+            break;
+        }
+        out.push(c);
+        used += w;
+    }
+    out.push('…');
+    Cow::Owned(out)
+}
+
+/// `s` cut to `width` columns in the middle (`prod-eu…-west-1`), for names whose end
+/// tells them apart (cluster suffixes, release names after a long namespace).
+pub fn fit_middle(s: &str, width: usize) -> Cow<'_, str> {
+    if s.width() <= width {
+        return Cow::Borrowed(s);
+    }
+    if width < 4 {
+        return fit(s, width);
+    }
+    let keep = width - 1;
+    let tail_w = keep / 2;
+    let head_w = keep - tail_w;
+    let head: String = take_width(s.chars(), head_w);
+    let tail_rev: String = take_width(s.chars().rev(), tail_w);
+    let tail: String = tail_rev.chars().rev().collect();
+    Cow::Owned(format!("{head}…{tail}"))
+}
+
+fn take_width(chars: impl Iterator<Item = char>, width: usize) -> String {
+    let mut out = String::new();
+    let mut used = 0;
+    for c in chars {
+        let w = c.width().unwrap_or(0);
+        if used + w > width {
+            break;
+        }
+        out.push(c);
+        used += w;
+    }
+    out
+}
+
+/// Left-aligned and padded to exactly `width` columns (cut with `…` if longer).
+pub fn pad(s: &str, width: usize) -> String {
+    let cut = fit(s, width);
+    let w = cut.width();
+    format!("{cut}{}", " ".repeat(width.saturating_sub(w)))
+}
+
+/// Right-aligned in `width` columns.
+pub fn pad_left(s: &str, width: usize) -> String {
+    let cut = fit(s, width);
+    let w = cut.width();
+    format!("{}{cut}", " ".repeat(width.saturating_sub(w)))
+}
+
+/// A compact duration: 45s, 12m, 3h, 2d (one unit, rounded down).
+pub fn short_duration(d: SignedDuration) -> String {
+    let s = d.as_secs().max(0);
+    match s {
+        0..60 => format!("{s}s"),
+        60..3600 => format!("{}m", s / 60),
+        3600..86400 => format!("{}h", s / 3600),
+        _ => format!("{}d", s / 86400),
+    }
+}
+
+/// A precise duration for countdowns and step lengths: 30s, 5m, 1m30s, 1h, 2h15m.
+pub fn duration(d: SignedDuration) -> String {
+    let s = d.as_secs().max(0);
+    let (h, m, sec) = (s / 3600, (s % 3600) / 60, s % 60);
+    match (h, m, sec) {
+        (0, 0, s) => format!("{s}s"),
+        (0, m, 0) => format!("{m}m"),
+        (0, m, s) => format!("{m}m{s}s"),
+        (h, 0, _) => format!("{h}h"),
+        (h, m, _) => format!("{h}h{m}m"),
+    }
+}
+
+/// Age of something that happened at `at`, or "-" when unknown.
+pub fn age(now: Timestamp, at: Option<Timestamp>) -> String {
+    at.map_or_else(
+        || "-".to_string(),
+        |t| short_duration(now.duration_since(t)),
+    )
+}
+
+/// A burn rate: "14.8x"; "?" when unknown — missing data is never shown as 0.
+pub fn burn(b: Option<f64>) -> String {
+    match b {
+        Some(b) if b.is_finite() && b < 100.0 => format!("{b:.1}x"),
+        Some(b) if b.is_finite() => format!("{b:.0}x"),
+        Some(_) => "∞x".to_string(),
+        None => "?".to_string(),
+    }
+}
+
+/// HH:MM in UTC.
+pub fn hour_minute(t: Timestamp) -> String {
+    t.strftime("%H:%M").to_string()
+}
+
+/// Wrap one line of text into rows of at most `width` columns, breaking after a space
+/// when there is one in the row (words longer than a row are cut hard).
+pub fn wrap(s: &str, width: usize) -> Vec<String> {
+    let width = width.max(1);
+    let mut rows = Vec::new();
+    let mut row: Vec<(char, usize)> = Vec::new();
+    let mut used = 0;
+    for c in s.chars() {
+        let w = c.width().unwrap_or(0);
+        if used + w > width {
+            // Break after the last space, unless it is the row's indentation.
+            let indent = row.iter().take_while(|(c, _)| *c == ' ').count();
+            let carry = match row.iter().rposition(|(c, _)| *c == ' ') {
+                Some(i) if i >= indent && i + 1 < row.len() => row.split_off(i + 1),
+                _ => Vec::new(),
+            };
+            let text: String = row.iter().map(|(c, _)| *c).collect();
+            rows.push(text.trim_end().to_string());
+            row = carry;
+            used = row.iter().map(|(_, w)| w).sum();
+        }
+        row.push((c, w));
+        used += w;
+    }
+    rows.push(row.iter().map(|(c, _)| *c).collect());
+    rows
+}
+
+/// The last `width` values as a text sparkline (▁..█), scaled to the largest shown value.
+pub fn sparkline(values: &[f64], width: usize) -> String {
+    const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+    let shown = &values[values.len().saturating_sub(width)..];
+    let max = shown
+        .iter()
+        .copied()
+        .filter(|v| v.is_finite())
+        .fold(0.0_f64, f64::max);
+    shown
+        .iter()
+        .map(|v| {
+            if max <= 0.0 || !v.is_finite() {
+                BARS[0]
+            } else {
+                let i = ((v / max) * (BARS.len() - 1) as f64).round() as usize;
+                BARS[i.min(BARS.len() - 1)]
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fit_cuts_visibly_by_display_width() {
+        assert_eq!(fit("checkout", 10), "checkout");
+        assert_eq!(fit("checkout", 5), "chec…");
+        assert_eq!(fit("日本語です", 5), "日本…");
+        assert_eq!(pad("ab", 4), "ab  ");
+        assert_eq!(fit_middle("prod-eu-west-1", 9), "prod…st-1");
+        assert_eq!(fit_middle("staging", 9), "staging");
+        assert_eq!(pad_left("ab", 4), "  ab");
+    }
+
+    #[test]
+    fn durations_are_compact() {
+        assert_eq!(short_duration(SignedDuration::from_secs(45)), "45s");
+        assert_eq!(
+            short_duration(SignedDuration::from_secs(12 * 60 + 5)),
+            "12m"
+        );
+        assert_eq!(short_duration(SignedDuration::from_hours(3)), "3h");
+        assert_eq!(short_duration(SignedDuration::from_hours(50)), "2d");
+        assert_eq!(duration(SignedDuration::from_secs(90)), "1m30s");
+        assert_eq!(duration(SignedDuration::from_secs(30)), "30s");
+        assert_eq!(duration(SignedDuration::from_mins(135)), "2h15m");
+    }
+
+    #[test]
+    fn unknown_burn_is_a_question_mark_not_zero() {
+        assert_eq!(burn(None), "?");
+        assert_eq!(burn(Some(14.84)), "14.8x");
+        assert_eq!(burn(Some(0.0)), "0.0x");
+        assert_eq!(burn(Some(250.0)), "250x");
+    }
+
+    #[test]
+    fn wrap_and_sparkline() {
+        assert_eq!(wrap("abcdef", 4), vec!["abcd", "ef"]);
+        assert_eq!(
+            wrap("the template holds", 10),
+            vec!["the", "template", "holds"]
+        );
+        assert_eq!(wrap("ab cdefgh", 6), vec!["ab", "cdefgh"]);
+        assert_eq!(wrap("", 4), vec![""]);
+        assert_eq!(sparkline(&[0.0, 1.0, 2.0], 2), "▅█");
+        assert_eq!(sparkline(&[0.0, 0.0], 5), "▁▁");
+    }
+}

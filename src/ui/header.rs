@@ -1,0 +1,239 @@
+//! The header: product, mode (LIVE / READ-ONLY), data source, PROD banner and UTC clock on
+//! the first line; one chip per cluster on the second. Chips shrink step by step to fit
+//! (full words → symbols → short labels → abbreviated names → "+N more"), so 80 columns
+//! still shows every cluster's health when it can.
+
+use std::borrow::Cow;
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use unicode_width::UnicodeWidthStr;
+
+use super::fmt;
+use super::theme::Theme;
+use crate::core::model::{Cluster, Connection};
+use crate::core::state::State;
+use crate::core::text;
+
+/// Lines the header takes.
+pub const HEIGHT: u16 = 2;
+
+pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
+    let first = Rect { height: 1, ..area };
+    super::grid::draw_lines(frame, first, vec![mode_line(state, theme, area.width)]);
+    if area.height > 1 {
+        let second = Rect {
+            y: area.y + 1,
+            height: 1,
+            ..area
+        };
+        super::grid::draw_lines(frame, second, vec![chips_line(state, theme, area.width)]);
+    }
+}
+
+/// Line 1. When the selected release is on a production cluster the whole line takes the
+/// banner style and says PROD in words.
+fn mode_line<'a>(state: &'a State, theme: &Theme, width: u16) -> Line<'a> {
+    let prod = state.selected_is_prod();
+    let base = if prod {
+        theme.prod_banner
+    } else {
+        theme.header
+    };
+    let mut left = vec![Span::styled(" shipdeck ", base)];
+    if state.settings.read_only {
+        left.push(Span::styled(" READ-ONLY ", theme.readonly));
+    } else {
+        left.push(Span::styled(" LIVE ", theme.live));
+    }
+    if !state.settings.source_label.is_empty() {
+        let label = text::escape(&state.settings.source_label).to_uppercase();
+        left.push(Span::raw(" "));
+        left.push(Span::styled(format!(" {label} "), theme.source));
+    }
+    if prod {
+        let cluster = state
+            .selected_release()
+            .map(|r| text::escape(&r.key.cluster))
+            .unwrap_or_default();
+        left.push(Span::styled(
+            format!("  ▲ PROD {cluster} "),
+            theme.prod_banner,
+        ));
+    }
+    if !state.pending.is_empty() {
+        let n = state.pending.len();
+        let what = if n == 1 { "action" } else { "actions" };
+        left.push(Span::styled(format!("  {n} {what} awaiting answer"), base));
+    }
+    // Minutes only: a seconds clock would repaint an otherwise idle screen every second (P6).
+    let clock = format!("{} UTC ", fmt::hour_minute(state.now));
+    let used: usize = left.iter().map(Span::width).sum::<usize>() + clock.width();
+    let gap = (width as usize).saturating_sub(used);
+    left.push(Span::styled(" ".repeat(gap), base));
+    left.push(Span::styled(clock, base));
+    Line::from(left)
+}
+
+/// How much a chip says; tried in order until all chips fit on one line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Detail {
+    Words,
+    Symbols,
+    Short,
+    Abbreviated,
+}
+
+const DETAILS: [Detail; 4] = [
+    Detail::Words,
+    Detail::Symbols,
+    Detail::Short,
+    Detail::Abbreviated,
+];
+
+const SEP: &str = " │ ";
+/// Compact levels trade the rule for width.
+const SEP_COMPACT: &str = "  ";
+
+fn separator(detail: Detail) -> &'static str {
+    match detail {
+        Detail::Words | Detail::Symbols => SEP,
+        Detail::Short | Detail::Abbreviated => SEP_COMPACT,
+    }
+}
+
+fn chips_line<'a>(state: &'a State, theme: &Theme, width: u16) -> Line<'a> {
+    let width = width as usize;
+    if state.clusters.is_empty() {
+        return Line::styled(" no clusters configured", theme.dim);
+    }
+    for detail in DETAILS {
+        let chips: Vec<Vec<Span>> = state
+            .clusters
+            .iter()
+            .map(|c| chip(state, c, detail, theme))
+            .collect();
+        let sep = separator(detail);
+        let total: usize = chips.iter().map(|c| spans_width(c)).sum::<usize>()
+            + sep.width() * (chips.len().saturating_sub(1))
+            + 1;
+        if total <= width {
+            return join(chips, sep, theme);
+        }
+    }
+    overflow(state, theme, width)
+}
+
+/// Not even abbreviated chips fit: show the most troubled clusters first, then "+N more".
+fn overflow<'a>(state: &'a State, theme: &Theme, width: usize) -> Line<'a> {
+    let mut ranked: Vec<&Cluster> = state.clusters.iter().collect();
+    ranked.sort_by_key(|c| std::cmp::Reverse(trouble(state, c)));
+    let mut chips = Vec::new();
+    let mut used = 1;
+    for (i, c) in ranked.iter().enumerate() {
+        let chip = chip(state, c, Detail::Abbreviated, theme);
+        let more = format!("+{} more (c)", ranked.len() - i);
+        let w = spans_width(&chip) + SEP_COMPACT.width();
+        if used + w + more.width() + SEP_COMPACT.width() > width {
+            let mut line = join(chips, SEP_COMPACT, theme);
+            line.spans.push(Span::styled(SEP_COMPACT, theme.border));
+            line.spans.push(Span::styled(more, theme.dim));
+            return line;
+        }
+        used += w;
+        chips.push(chip);
+    }
+    join(chips, SEP_COMPACT, theme)
+}
+
+/// Higher is worse: what must never be hidden by overflow.
+fn trouble(state: &State, c: &Cluster) -> u8 {
+    let (_, failing) = state.cluster_counts(&c.name);
+    let conn = match c.connection {
+        Connection::Unreachable { .. } | Connection::NoAccess { .. } => 3,
+        Connection::Stale { .. } => 2,
+        Connection::Connecting => 1,
+        Connection::Connected => 0,
+    };
+    conn + u8::from(failing > 0) * 2
+}
+
+fn join<'a>(chips: Vec<Vec<Span<'a>>>, sep: &'static str, theme: &Theme) -> Line<'a> {
+    let mut spans = vec![Span::raw(" ")];
+    for (i, chip) in chips.into_iter().enumerate() {
+        if i > 0 {
+            spans.push(Span::styled(sep, theme.border));
+        }
+        spans.extend(chip);
+    }
+    Line::from(spans)
+}
+
+fn spans_width(spans: &[Span]) -> usize {
+    spans.iter().map(Span::width).sum()
+}
+
+fn connection_style(c: &Connection, theme: &Theme) -> Style {
+    match c {
+        Connection::Connected => theme.chip_ok,
+        Connection::Connecting | Connection::Stale { .. } => theme.chip_warn,
+        Connection::Unreachable { .. } | Connection::NoAccess { .. } => theme.chip_bad,
+    }
+}
+
+/// One cluster: name, connection, counts, read-only marker — all in words or symbols,
+/// styled by health.
+fn chip<'a>(state: &State, c: &'a Cluster, detail: Detail, theme: &Theme) -> Vec<Span<'a>> {
+    let style = connection_style(&c.connection, theme);
+    let name: Cow<str> = match detail {
+        Detail::Abbreviated => Cow::Owned(fmt::fit_middle(&text::escape(&c.name), 9).into_owned()),
+        _ => text::escape(&c.name),
+    };
+    let label = c.connection.label(state.now);
+    let label = match detail {
+        Detail::Words | Detail::Symbols => label,
+        Detail::Short | Detail::Abbreviated => short_label(&c.connection, label),
+    };
+    let mut spans = vec![
+        Span::styled(name, style),
+        Span::raw(" "),
+        Span::styled(label, style),
+    ];
+    if c.read_only {
+        let ro = if detail == Detail::Words {
+            " read-only"
+        } else {
+            " RO"
+        };
+        spans.push(Span::styled(ro, theme.readonly));
+    }
+    let (flight, failing) = state.cluster_counts(&c.name);
+    let counts: [(usize, &str, &str, Style); 2] = [
+        (flight, " in flight", "▲", theme.chip_ok),
+        (failing, " failing", "✗", theme.chip_bad),
+    ];
+    for (n, words, symbol, count_style) in counts {
+        if n == 0 {
+            continue;
+        }
+        let text = match detail {
+            Detail::Words => format!(" · {n}{words}"),
+            _ => format!(" {n}{symbol}"),
+        };
+        let st = if symbol == "✗" { count_style } else { style };
+        spans.push(Span::styled(text, st));
+    }
+    spans
+}
+
+fn short_label(c: &Connection, full: String) -> String {
+    match c {
+        Connection::Connected => "ok".into(),
+        Connection::Connecting => "conn…".into(),
+        Connection::Stale { .. } => full,
+        Connection::Unreachable { .. } => "down".into(),
+        Connection::NoAccess { .. } => "no acc".into(),
+    }
+}

@@ -1,0 +1,281 @@
+//! The confirmation modal: what exactly will be sent (each call's verb, resource,
+//! namespace/name and body), to which cluster (with its PROD marker), what the user saw
+//! when choosing, caveats, the error-budget gate, the typed confirmation, and two buttons
+//! with focus starting on Cancel. Centered; fits 80x24 by compacting the JSON body and,
+//! if still too tall, eliding its middle — the buttons and hint always stay visible.
+
+use ratatui::Frame;
+use ratatui::layout::{Position, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph};
+use unicode_width::UnicodeWidthStr;
+
+use super::{fmt, theme::Theme};
+use crate::core::action::ApiCall;
+use crate::core::state::{Modal, ModalFocus, State};
+use crate::core::text;
+
+/// Label column width ("cluster ", "request ").
+const LABEL: usize = 9;
+
+pub fn render(frame: &mut Frame, area: Rect, _state: &State, m: &Modal, theme: &Theme) {
+    let width = area.width.saturating_sub(4).clamp(20.min(area.width), 100);
+    let inner_w = width.saturating_sub(4) as usize;
+    let max_h = area.height.saturating_sub(2).max(3.min(area.height));
+
+    let head = head_lines(m, theme, inner_w);
+    let (tail, typed_row) = tail_lines(m, theme, inner_w);
+    let room = (max_h as usize).saturating_sub(2 + head.len() + tail.len());
+    let request = request_lines(&m.plan.calls, theme, inner_w, room);
+
+    let typed_row = typed_row.map(|(row, col)| (head.len() + request.len() + row, col));
+    let mut lines = head;
+    lines.extend(request);
+    lines.extend(tail);
+
+    let height = (lines.len() as u16 + 2).min(max_h);
+    let rect = Rect {
+        x: area.x + (area.width.saturating_sub(width)) / 2,
+        y: area.y + (area.height.saturating_sub(height)) / 2,
+        width,
+        height,
+    };
+    let prod = if m.plan.prod { " — PROD" } else { "" };
+    let title = format!(" Confirm {}{prod} ", m.plan.kind.label());
+    let border = if m.plan.prod {
+        theme.danger
+    } else {
+        theme.modal_title
+    };
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(border)
+        .title(Span::styled(title, border))
+        .style(theme.modal);
+    let inner = block.inner(rect);
+    let padded = Rect {
+        x: inner.x + 1,
+        width: inner.width.saturating_sub(2),
+        ..inner
+    };
+    frame.render_widget(Clear, rect);
+    frame.render_widget(block, rect);
+    frame.render_widget(Paragraph::new(lines).style(theme.modal), padded);
+    if let Some((row, col)) = typed_row
+        && (row as u16) < padded.height
+    {
+        frame.set_cursor_position(Position::new(padded.x + col as u16, padded.y + row as u16));
+    }
+}
+
+fn labelled<'a>(label: &'static str, value: Vec<Span<'a>>, theme: &Theme) -> Line<'a> {
+    let mut spans = vec![Span::styled(format!("{label:<LABEL$}"), theme.dim)];
+    spans.extend(value);
+    Line::from(spans)
+}
+
+/// Where and what: cluster with PROD marker, target object, what the user saw.
+fn head_lines<'a>(m: &'a Modal, theme: &Theme, width: usize) -> Vec<Line<'a>> {
+    let p = &m.plan;
+    let mut cluster = vec![Span::styled(text::escape(&p.cluster), theme.table_header)];
+    if p.prod {
+        cluster.push(Span::raw(" "));
+        cluster.push(Span::styled(" ▲ PROD ", theme.prod_banner));
+    }
+    let target = format!(
+        "{} {}/{}",
+        p.release_kind.short(),
+        text::escape(&p.namespace),
+        text::escape(&p.name)
+    );
+    let s = &p.seen;
+    let mut seen = vec![format!("phase {}", text::escape(&s.phase))];
+    if let Some((i, n)) = s.step {
+        seen.push(format!("step {i}/{n}"));
+    }
+    if let Some(rev) = s.revision {
+        seen.push(format!("revision {rev}"));
+    }
+    seen.push(format!(
+        "resourceVersion {}",
+        text::escape(&s.resource_version)
+    ));
+    let mut lines = vec![
+        labelled("cluster", cluster, theme),
+        labelled("target", vec![Span::raw(target)], theme),
+    ];
+    for (i, row) in fmt::wrap(&seen.join(" · "), width.saturating_sub(LABEL))
+        .into_iter()
+        .enumerate()
+    {
+        let label = if i == 0 { "you saw" } else { "" };
+        lines.push(labelled(label, vec![Span::raw(row)], theme));
+    }
+    lines
+}
+
+/// The exact requests, fitted into `room` lines: pretty JSON if it fits, else compact,
+/// else compact with the middle elided (the describe line always shows).
+fn request_lines<'a>(calls: &[ApiCall], theme: &Theme, width: usize, room: usize) -> Vec<Line<'a>> {
+    let body_w = width.saturating_sub(2);
+    let build = |compact: bool| -> Vec<(String, Style)> {
+        let mut rows = Vec::new();
+        for (i, call) in calls.iter().enumerate() {
+            let label = if calls.len() > 1 {
+                format!("request {}/{}", i + 1, calls.len())
+            } else {
+                "request".to_string()
+            };
+            rows.push((label, theme.dim));
+            for r in fmt::wrap(&text::escape(&call.describe()), body_w) {
+                rows.push((format!("  {r}"), theme.table_header));
+            }
+            let body = call.body_text();
+            let body_rows: Vec<String> = if compact {
+                let joined: Vec<&str> = body.lines().map(str::trim).collect();
+                vec![joined.join(" ")]
+            } else {
+                body.lines().map(str::to_string).collect()
+            };
+            for line in body_rows {
+                for r in fmt::wrap(&text::escape(&line), body_w) {
+                    rows.push((format!("  {r}"), theme.input));
+                }
+            }
+        }
+        rows
+    };
+    let mut rows = build(false);
+    if rows.len() > room {
+        rows = build(true);
+    }
+    if rows.len() > room && room >= 2 {
+        let cut = rows.len() - (room - 1);
+        let keep_head = (room - 1) / 2 + (room - 1) % 2;
+        let tail = rows.split_off(keep_head + cut);
+        rows.truncate(keep_head);
+        rows.push((format!("  … {cut} more lines …"), theme.dim));
+        rows.extend(tail);
+    }
+    rows.into_iter().map(|(t, s)| Line::styled(t, s)).collect()
+}
+
+/// Notes, gate, typed field, refusal, buttons, hint. Returns the typed field's (row,
+/// column) for the cursor.
+fn tail_lines<'a>(
+    m: &'a Modal,
+    theme: &Theme,
+    width: usize,
+) -> (Vec<Line<'a>>, Option<(usize, usize)>) {
+    let mut lines = Vec::new();
+    for note in &m.plan.notes {
+        for (i, row) in fmt::wrap(&text::escape(note), width.saturating_sub(LABEL))
+            .into_iter()
+            .enumerate()
+        {
+            let label = if i == 0 { "note" } else { "" };
+            lines.push(labelled(
+                label,
+                vec![Span::styled(row, theme.notice_warn)],
+                theme,
+            ));
+        }
+    }
+    if let Some(g) = &m.gate {
+        let gate = format!(
+            "burn {} over {} — type the service name to {} anyway",
+            fmt::burn(Some(g.burn)),
+            text::escape(&g.window),
+            m.plan.kind.label()
+        );
+        for (i, row) in fmt::wrap(&gate, width.saturating_sub(LABEL))
+            .into_iter()
+            .enumerate()
+        {
+            let label = if i == 0 { "GATE" } else { "" };
+            lines.push(labelled(
+                label,
+                vec![Span::styled(row, theme.danger)],
+                theme,
+            ));
+        }
+    }
+    let mut cursor = None;
+    if let Some(expected) = &m.must_type {
+        let prompt = format!("type '{}' to confirm: ", text::escape(expected));
+        let field_w = expected.width().max(8) + 1;
+        let room = width.saturating_sub(prompt.width() + 2).max(4);
+        let field_w = field_w.min(room);
+        let scroll = m.typed.visual_scroll(field_w);
+        let value: String = text::escape(m.typed.value()).chars().skip(scroll).collect();
+        let shown = fmt::pad(&value, field_w);
+        cursor = Some((
+            lines.len(),
+            prompt.width() + 1 + m.typed.visual_cursor().saturating_sub(scroll),
+        ));
+        lines.push(Line::from(vec![
+            Span::styled(prompt, theme.danger),
+            Span::raw("["),
+            Span::styled(shown, theme.input),
+            Span::raw("]"),
+        ]));
+    }
+    // The API server's dry run of the first call: proof the request would be accepted.
+    let (dry, dry_style) = match &m.dry_run {
+        None => ("waiting for the API server…".to_string(), theme.dim),
+        Some(Ok(summary)) => (
+            format!("accepted — {}", text::escape(summary)),
+            theme.phase_healthy,
+        ),
+        Some(Err(error)) => (format!("refused — {}", text::escape(error)), theme.danger),
+    };
+    for (i, row) in fmt::wrap(&dry, width.saturating_sub(LABEL))
+        .into_iter()
+        .take(2)
+        .enumerate()
+    {
+        let label = if i == 0 { "dry run" } else { "" };
+        lines.push(labelled(label, vec![Span::styled(row, dry_style)], theme));
+    }
+    if let Some(refusal) = &m.refusal {
+        lines.push(Line::styled(
+            format!("✗ {}", text::escape(refusal)),
+            theme.notice_error,
+        ));
+    }
+    lines.push(buttons(m, theme, width));
+    let hint = if m.must_type.is_some() {
+        "Tab focus Confirm · Enter activates focused · Esc cancel"
+    } else {
+        "y confirm · n/Esc cancel · Enter activates focused"
+    };
+    lines.push(Line::styled(fmt::fit(hint, width).into_owned(), theme.dim));
+    (lines, cursor)
+}
+
+/// [ Cancel ]  [ Confirm ], centered; the focused one is styled and marked with ▸ ◂ so
+/// focus shows without colour too.
+fn buttons<'a>(m: &Modal, theme: &Theme, width: usize) -> Line<'a> {
+    let button = |label: &str, focused: bool, base: Style| -> Span<'a> {
+        if focused {
+            Span::styled(format!("▸[ {label} ]◂"), theme.button_focus)
+        } else {
+            Span::styled(format!(" [ {label} ] "), base)
+        }
+    };
+    let confirm_style = if m.plan.kind.destructive() {
+        theme.danger
+    } else {
+        theme.button
+    };
+    let spans = vec![
+        button("Cancel", m.focus == ModalFocus::Cancel, theme.button),
+        Span::raw("   "),
+        button("Confirm", m.focus == ModalFocus::Confirm, confirm_style),
+    ];
+    let used: usize = spans.iter().map(Span::width).sum();
+    let mut centered = vec![Span::raw(" ".repeat(width.saturating_sub(used) / 2))];
+    centered.extend(spans);
+    Line::from(centered)
+}

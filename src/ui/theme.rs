@@ -1,0 +1,371 @@
+//! Semantic styles for the console, by role ("phase_degraded", "burn_page"), never by colour.
+//! Built-in themes live in `themes/*.toml` and are embedded so the binary works from any
+//! directory. `Theme::no_color()` is the NO_COLOR / `--no-color` theme: attributes only
+//! (bold, reverse, underline, dim), because meaning is always also carried by text.
+
+use std::str::FromStr;
+
+use ratatui::style::{Color, Modifier, Style};
+use serde::Deserialize;
+
+/// The built-in themes: (name, file name, TOML text).
+const BUILT_IN: [(&str, &str, &str); 4] = [
+    (
+        "default",
+        "themes/default.toml",
+        include_str!("../../themes/default.toml"),
+    ),
+    (
+        "light",
+        "themes/light.toml",
+        include_str!("../../themes/light.toml"),
+    ),
+    (
+        "high-contrast",
+        "themes/high-contrast.toml",
+        include_str!("../../themes/high-contrast.toml"),
+    ),
+    (
+        "mono",
+        "themes/mono.toml",
+        include_str!("../../themes/mono.toml"),
+    ),
+];
+
+/// Why a theme could not be loaded. Each says where, so the user can fix the file.
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum ThemeError {
+    #[error("unknown theme {name:?}: valid themes are {valid}")]
+    Unknown { name: String, valid: String },
+    #[error("{file}:{line}: {message}")]
+    Parse {
+        file: String,
+        line: usize,
+        message: String,
+    },
+    #[error("{file}: key {key:?}: {message}")]
+    Value {
+        file: String,
+        key: String,
+        message: String,
+    },
+}
+
+/// One role as written in a theme file: `{ fg = "red", bg = "black", bold = true }`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RoleSpec {
+    fg: Option<String>,
+    bg: Option<String>,
+    #[serde(default)]
+    bold: bool,
+    #[serde(default)]
+    dim: bool,
+    #[serde(default)]
+    italic: bool,
+    #[serde(default)]
+    underline: bool,
+    #[serde(default)]
+    reverse: bool,
+}
+
+impl RoleSpec {
+    fn style(&self, file: &str, key: &str) -> Result<Style, ThemeError> {
+        let color = |value: &Option<String>, which: &str| -> Result<Option<Color>, ThemeError> {
+            value
+                .as_deref()
+                .map(|v| {
+                    Color::from_str(v).map_err(|_| ThemeError::Value {
+                        file: file.to_string(),
+                        key: format!("{key}.{which}"),
+                        message: format!(
+                            "{v:?} is not a colour (use a name like \"red\", \"#rrggbb\" or 0-255)"
+                        ),
+                    })
+                })
+                .transpose()
+        };
+        let mut style = Style::default();
+        if let Some(fg) = color(&self.fg, "fg")? {
+            style = style.fg(fg);
+        }
+        if let Some(bg) = color(&self.bg, "bg")? {
+            style = style.bg(bg);
+        }
+        Ok(style.add_modifier(self.modifiers()))
+    }
+
+    fn modifiers(&self) -> Modifier {
+        let mut m = Modifier::empty();
+        for (on, flag) in [
+            (self.bold, Modifier::BOLD),
+            (self.dim, Modifier::DIM),
+            (self.italic, Modifier::ITALIC),
+            (self.underline, Modifier::UNDERLINED),
+            (self.reverse, Modifier::REVERSED),
+        ] {
+            if on {
+                m |= flag;
+            }
+        }
+        m
+    }
+}
+
+/// Declares every role once: the `Theme` fields, the file schema (every role required, no
+/// unknown keys, so a typo is reported instead of silently ignored) and the no-colour styles.
+macro_rules! roles {
+    ($($(#[doc = $doc:literal])* $name:ident => $mono:expr),* $(,)?) => {
+        /// Styles by meaning. Passed explicitly to `render`; there is no global theme.
+        #[derive(Debug, Clone, PartialEq)]
+        pub struct Theme {
+            pub name: String,
+            $($(#[doc = $doc])* pub $name: Style,)*
+        }
+
+        #[derive(Debug, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct ThemeFile {
+            $($name: RoleSpec,)*
+        }
+
+        impl ThemeFile {
+            fn into_theme(self, name: &str, file: &str) -> Result<Theme, ThemeError> {
+                Ok(Theme {
+                    name: name.to_string(),
+                    $($name: self.$name.style(file, stringify!($name))?,)*
+                })
+            }
+        }
+
+        impl Theme {
+            /// No colours at all: meaning is carried by text and attributes only.
+            pub fn no_color() -> Theme {
+                Theme {
+                    name: "mono".to_string(),
+                    $($name: Style::default().add_modifier($mono),)*
+                }
+            }
+
+            /// Every role name, as written in theme files.
+            pub const ROLES: &'static [&'static str] = &[$(stringify!($name)),*];
+        }
+    };
+}
+
+const NONE: Modifier = Modifier::empty();
+const BOLD: Modifier = Modifier::BOLD;
+const REV: Modifier = Modifier::REVERSED;
+const DIM: Modifier = Modifier::DIM;
+const UNDER: Modifier = Modifier::UNDERLINED;
+
+roles! {
+    /// Plain text.
+    text => NONE,
+    /// Secondary text: column headers' units, hints, timestamps.
+    dim => DIM,
+    /// Panel title bars and separators.
+    border => NONE,
+    /// The title bar of the focused panel.
+    border_focus => BOLD.union(UNDER),
+    /// Column headers.
+    table_header => BOLD,
+    /// The first header line (product name, mode, clock).
+    header => BOLD,
+    /// Cluster chip: connected.
+    chip_ok => NONE,
+    /// Cluster chip: connecting or stale.
+    chip_warn => UNDER,
+    /// Cluster chip: unreachable, no access, or failing releases.
+    chip_bad => BOLD.union(REV),
+    /// The header when the selected release is on a production cluster.
+    prod_banner => BOLD.union(REV),
+    /// READ-ONLY marker.
+    readonly => BOLD,
+    /// LIVE marker (writes are possible).
+    live => BOLD.union(UNDER),
+    /// Data source label (DEMO).
+    source => BOLD,
+    /// The selected row.
+    selected => REV,
+    phase_healthy => NONE,
+    phase_progressing => NONE,
+    phase_paused => UNDER,
+    phase_degraded => BOLD,
+    burn_ok => NONE,
+    burn_ticket => UNDER,
+    burn_page => BOLD.union(REV),
+    burn_unknown => DIM,
+    /// SLO trend sparkline.
+    sparkline => NONE,
+    /// Current step marker in the detail screen.
+    current => BOLD,
+    /// Modal body.
+    modal => NONE,
+    /// Modal title and frame.
+    modal_title => BOLD,
+    /// Destructive or refused things: PROD markers in the modal, refusals, gates.
+    danger => BOLD.union(UNDER),
+    /// Text input fields.
+    input => UNDER,
+    /// Unfocused button.
+    button => NONE,
+    /// Focused button.
+    button_focus => BOLD.union(REV),
+    /// Key names in hints and the action bar.
+    key => BOLD,
+    /// An action that can be taken.
+    action_enabled => NONE,
+    /// An action that cannot be taken (its reason is written next to it).
+    action_disabled => DIM,
+    notice_info => NONE,
+    notice_warn => BOLD,
+    notice_error => BOLD.union(REV),
+}
+
+impl Theme {
+    /// Load a built-in theme by name ("default", "light", "high-contrast", "mono").
+    pub fn load(name: &str) -> Result<Theme, ThemeError> {
+        let (name, file, text) = BUILT_IN
+            .iter()
+            .find(|(n, _, _)| *n == name)
+            .ok_or_else(|| ThemeError::Unknown {
+                name: name.to_string(),
+                valid: Self::names().join(", "),
+            })?;
+        Self::parse(name, file, text)
+    }
+
+    /// The names `load` accepts.
+    pub fn names() -> Vec<&'static str> {
+        BUILT_IN.iter().map(|(n, _, _)| *n).collect()
+    }
+
+    /// Parse theme TOML; `file` names it in errors (a user theme file can be passed too).
+    pub fn parse(name: &str, file: &str, text: &str) -> Result<Theme, ThemeError> {
+        let parsed: ThemeFile = toml::from_str(text).map_err(|e| ThemeError::Parse {
+            file: file.to_string(),
+            line: e.span().map_or(1, |s| line_of(text, s.start)),
+            message: e.message().to_string(),
+        })?;
+        parsed.into_theme(name, file)
+    }
+
+    /// Style for a release phase.
+    pub fn phase(&self, phase: crate::core::model::Phase) -> Style {
+        use crate::core::model::Phase;
+        match phase {
+            Phase::Healthy => self.phase_healthy,
+            Phase::Progressing => self.phase_progressing,
+            Phase::Paused => self.phase_paused,
+            Phase::Degraded | Phase::Unparseable => self.phase_degraded,
+        }
+    }
+
+    /// Style for an SLO alert level.
+    pub fn burn(&self, level: crate::core::model::AlertLevel) -> Style {
+        use crate::core::model::AlertLevel;
+        match level {
+            AlertLevel::None => self.burn_ok,
+            AlertLevel::Ticket => self.burn_ticket,
+            AlertLevel::Page => self.burn_page,
+            AlertLevel::Unknown => self.burn_unknown,
+        }
+    }
+}
+
+impl Default for Theme {
+    fn default() -> Self {
+        // The embedded default theme is checked by a test; fall back to attributes only
+        // rather than panic if it were ever broken.
+        Theme::load("default").unwrap_or_else(|_| Theme::no_color())
+    }
+}
+
+/// 1-based line of a byte offset.
+fn line_of(text: &str, offset: usize) -> usize {
+    text.as_bytes()
+        .iter()
+        .take(offset)
+        .filter(|b| **b == b'\n')
+        .count()
+        + 1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_built_in_theme_loads() {
+        for name in Theme::names() {
+            let theme = Theme::load(name).unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(theme.name, name);
+        }
+    }
+
+    #[test]
+    fn mono_file_matches_no_color() {
+        assert_eq!(Theme::load("mono").unwrap(), Theme::no_color());
+    }
+
+    #[test]
+    fn no_color_sets_no_colours() {
+        let t = Theme::no_color();
+        let toml = include_str!("../../themes/mono.toml");
+        assert!(
+            !toml
+                .lines()
+                .any(|l| l.starts_with("fg") || l.starts_with("bg"))
+        );
+        assert_eq!(t.selected.fg, None);
+        assert_eq!(t.burn_page.bg, None);
+    }
+
+    #[test]
+    fn unknown_name_lists_valid_names() {
+        let err = Theme::load("solarized").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "unknown theme \"solarized\": valid themes are default, light, high-contrast, mono"
+        );
+    }
+
+    #[test]
+    fn bad_toml_names_file_and_line() {
+        let text =
+            include_str!("../../themes/default.toml").replacen("bold = true", "bold = yes", 1);
+        let err = Theme::parse("x", "my.toml", &text).unwrap_err();
+        match err {
+            ThemeError::Parse { file, line, .. } => {
+                assert_eq!(file, "my.toml");
+                let expected = text.lines().position(|l| l.contains("bold = yes")).unwrap() + 1;
+                assert_eq!(line, expected);
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn bad_colour_names_the_key() {
+        let text = include_str!("../../themes/default.toml").replacen(
+            "[burn_page]\nfg = \"",
+            "[burn_page]\nfg = \"nope",
+            1,
+        );
+        let err = Theme::parse("x", "my.toml", &text).unwrap_err();
+        assert!(err.to_string().contains("burn_page.fg"), "{err}");
+    }
+
+    #[test]
+    fn unknown_or_missing_role_is_reported() {
+        let text = format!(
+            "{}\n[not_a_role]\nbold = true\n",
+            include_str!("../../themes/default.toml")
+        );
+        let err = Theme::parse("x", "my.toml", &text).unwrap_err();
+        assert!(err.to_string().contains("not_a_role"), "{err}");
+        let err = Theme::parse("x", "my.toml", "[text]\n").unwrap_err();
+        assert!(err.to_string().contains("missing field"), "{err}");
+    }
+}
