@@ -213,18 +213,49 @@ fn rollouts(
     async move { dynamic_api(&client, &gvk, Some(&ns)).await }
 }
 
-async fn namespace(cluster: &str) -> Result<(kube::Client, String)> {
-    let client = TestEnv::get()?.client(&format!("{cluster}-admin")).await?;
+async fn namespace(cluster: &str) -> Result<(kube::Client, String, Cleanup)> {
+    let context = format!("{cluster}-admin");
+    let client = TestEnv::get()?.client(&context).await?;
     let ns = unique_name("kw");
     ensure_namespace(&client, &ns).await?;
-    Ok((client, ns))
+    let cleanup = Cleanup {
+        context,
+        namespace: ns.clone(),
+    };
+    Ok((client, ns, cleanup))
+}
+
+/// Deletes a test namespace when the test ends, passed or failed.
+struct Cleanup {
+    context: String,
+    namespace: String,
+}
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        let (context, namespace) = (self.context.clone(), self.namespace.clone());
+        // The test's runtime may be the one being dropped: use a runtime of our own.
+        let done = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            rt.block_on(async {
+                let client = TestEnv::get()?.client(&context).await?;
+                delete_namespace(&client, &namespace).await
+            })
+        })
+        .join();
+        if let Ok(Err(e)) = done {
+            eprintln!("cleanup of {}: {e:#}", self.namespace);
+        }
+    }
 }
 
 #[tokio::test]
 async fn releases_on_both_clusters_match_what_the_controllers_report() -> Result<()> {
     let env = TestEnv::get()?;
-    let (a, ns_a) = namespace("a").await?;
-    let (b, ns_b) = namespace("b").await?;
+    let (a, ns_a, _gone_a) = namespace("a").await?;
+    let (b, ns_b, _gone_b) = namespace("b").await?;
     let console = Console::start(vec![
         ("a", env.client("a-oncall").await?),
         ("b", env.client("b-oncall").await?),
@@ -343,15 +374,13 @@ spec:
             cluster.forbidden_kinds
         );
     }
-    delete_namespace(&a, &ns_a).await?;
-    delete_namespace(&b, &ns_b).await?;
     Ok(())
 }
 
 #[tokio::test]
 async fn deleting_an_object_removes_its_release() -> Result<()> {
     let env = TestEnv::get()?;
-    let (a, ns) = namespace("a").await?;
+    let (a, ns, _gone_a) = namespace("a").await?;
     let console = Console::start(vec![("a", env.client("a-oncall").await?)]);
     apply_yaml(
         &a,
@@ -382,14 +411,13 @@ async fn deleting_an_object_removes_its_release() -> Result<()> {
             }
         })
         .await?;
-    delete_namespace(&a, &ns).await?;
     Ok(())
 }
 
 #[tokio::test]
 async fn a_read_only_identity_still_watches() -> Result<()> {
     let env = TestEnv::get()?;
-    let (a, ns) = namespace("a").await?;
+    let (a, ns, _gone_a) = namespace("a").await?;
     let console = Console::start(vec![("a", env.client("a-viewer").await?)]);
     apply_yaml(
         &a,
@@ -414,7 +442,6 @@ async fn a_read_only_identity_still_watches() -> Result<()> {
         .forbidden_kinds
         .clone();
     assert!(forbidden.is_empty(), "{forbidden:?}");
-    delete_namespace(&a, &ns).await?;
     Ok(())
 }
 
@@ -460,8 +487,8 @@ async fn clusters_unreachable_at_start_are_marked_within_5s() -> Result<()> {
 async fn a_partitioned_cluster_is_marked_within_15s_and_recovers() -> Result<()> {
     let env = TestEnv::get()?;
     let proxy = FaultProxy::start(env.apiserver_addr("a")?).await?;
-    let (a, ns_a) = namespace("a").await?;
-    let (b, ns_b) = namespace("b").await?;
+    let (a, ns_a, _gone_a) = namespace("a").await?;
+    let (b, ns_b, _gone_b) = namespace("b").await?;
     apply_yaml(
         &a,
         Some(&ns_a),
@@ -571,15 +598,13 @@ async fn a_partitioned_cluster_is_marked_within_15s_and_recovers() -> Result<()>
         healed.elapsed(),
         healed.duration_since(cut)
     );
-    delete_namespace(&a, &ns_a).await?;
-    delete_namespace(&b, &ns_b).await?;
     Ok(())
 }
 
 #[tokio::test]
 async fn a_promoted_rollout_moves_on_in_the_console() -> Result<()> {
     let env = TestEnv::get()?;
-    let (a, ns) = namespace("a").await?;
+    let (a, ns, _gone_a) = namespace("a").await?;
     let console = Console::start(vec![("a", env.client("a-oncall").await?)]);
     let key = ("a", ReleaseKind::Rollout, ns.as_str(), "steps");
     apply_yaml(
@@ -634,7 +659,6 @@ async fn a_promoted_rollout_moves_on_in_the_console() -> Result<()> {
     if done.set_weight != Some(100) || !done.facts.fully_promoted {
         bail!("not fully promoted: {done:?}");
     }
-    delete_namespace(&a, &ns).await?;
     Ok(())
 }
 
@@ -642,7 +666,7 @@ async fn a_promoted_rollout_moves_on_in_the_console() -> Result<()> {
 async fn doctor_tells_oncall_from_viewer() -> Result<()> {
     use shipdeck::doctor::{Access, Presence, check_cluster};
     let env = TestEnv::get()?;
-    let (a, ns) = namespace("a").await?;
+    let (a, ns, _gone_a) = namespace("a").await?;
     apply_yaml(&a, Some(&ns), &rollout_yaml("doc", "example.test/doc:1")).await?;
     // The report lists namespaces with releases: wait until the Rollout is there to be listed.
     tokio::time::sleep(Duration::from_secs(1)).await;
@@ -719,14 +743,13 @@ async fn doctor_tells_oncall_from_viewer() -> Result<()> {
     )
     .await;
     assert_eq!(dead.problems().len(), 1, "{dead}");
-    delete_namespace(&a, &ns).await?;
     Ok(())
 }
 
 #[tokio::test]
 async fn a_malformed_rollout_is_a_row_and_the_watch_goes_on() -> Result<()> {
     let env = TestEnv::get()?;
-    let (a, ns) = namespace("a").await?;
+    let (a, ns, _gone_a) = namespace("a").await?;
     let console = Console::start(vec![("a", env.client("a-oncall").await?)]);
     // The CRD schema accepts a negative weight; shipdeck cannot read it as a weight.
     let bad = rollout_yaml("odd", "example.test/odd:1").replace("setWeight: 20", "setWeight: -5");
@@ -748,6 +771,105 @@ async fn a_malformed_rollout_is_a_row_and_the_watch_goes_on() -> Result<()> {
             |r| r.phase == Phase::Healthy,
         )
         .await?;
-    delete_namespace(&a, &ns).await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_kubectl_capture_reads_as_the_live_watch_does() -> Result<()> {
+    let env = TestEnv::get()?;
+    let (a, ns, _gone_a) = namespace("a").await?;
+    let console = Console::start(vec![("a", env.client("a-viewer").await?)]);
+    let key = ("a", ReleaseKind::Rollout, ns.as_str(), "captured");
+    apply_yaml(&a, Some(&ns), &rollout_yaml("captured", "example.test/c:1")).await?;
+    console
+        .wait_release("first revision healthy", key, |r| r.phase == Phase::Healthy)
+        .await?;
+    apply_yaml(&a, Some(&ns), &rollout_yaml("captured", "example.test/c:2")).await?;
+    let live = console
+        .wait_release("paused at step 1", key, |r| {
+            r.phase == Phase::Paused && r.step == Some((1, 4))
+        })
+        .await?;
+    // Let the ReplicaSets settle so the capture and the live view see the same counts.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("a.yaml");
+    let out = std::process::Command::new("kubectl")
+        .env("KUBECONFIG", &env.kubeconfig)
+        .args([
+            "--context",
+            "a-viewer",
+            "-n",
+            &ns,
+            "get",
+            "rollouts,replicasets,deployments",
+            "-o",
+            "yaml",
+        ])
+        .output()
+        .context("running kubectl")?;
+    if !out.status.success() {
+        bail!(
+            "kubectl get failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    std::fs::write(&path, &out.stdout)?;
+    let capture = shipdeck::source::files::load(&[path])?;
+    let mut offline = State::new(
+        Timestamp::now(),
+        Settings::default(),
+        vec![Cluster::new("a")],
+        Vec::new(),
+    );
+    for msg in capture.messages {
+        update(&mut offline, msg);
+    }
+    let key = ReleaseKey {
+        cluster: "a".into(),
+        kind: ReleaseKind::Rollout,
+        namespace: ns.clone(),
+        name: "captured".into(),
+    };
+    let captured = offline.releases.get(&key).context("captured rollout")?;
+    let live_now = console
+        .state
+        .lock()
+        .unwrap()
+        .releases
+        .get(&key)
+        .cloned()
+        .context("live rollout")?;
+    for (what, from_file, from_watch) in [
+        (
+            "phase",
+            format!("{:?}", captured.phase),
+            format!("{:?}", live_now.phase),
+        ),
+        (
+            "step",
+            format!("{:?}", captured.step),
+            format!("{:?}", live_now.step),
+        ),
+        (
+            "set weight",
+            format!("{:?}", captured.set_weight),
+            format!("{:?}", live_now.set_weight),
+        ),
+        (
+            "actual weight",
+            format!("{:?}", captured.actual_weight),
+            format!("{:?}", live_now.actual_weight),
+        ),
+        (
+            "revisions",
+            format!("{}", captured.revisions.len()),
+            format!("{}", live_now.revisions.len()),
+        ),
+    ] {
+        assert_eq!(from_file, from_watch, "{what}: file vs live");
+    }
+    assert_eq!(live.step, Some((1, 4)));
     Ok(())
 }
