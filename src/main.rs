@@ -347,6 +347,7 @@ fn files_wiring(opts: &Opts, config: &Config) -> anyhow::Result<Wiring> {
         .map(|name| {
             let mut c = Cluster::new(name.clone());
             c.read_only = true;
+            c.live = false;
             c
         })
         .collect();

@@ -160,23 +160,35 @@ async fn promote_abort_undo_from_the_keyboard_change_the_real_rollout() -> Resul
         s.contains("Degraded")
     });
 
-    // Undo: the template goes back to v1.
-    tmux.keys(&["u"]);
-    tmux.wait_for("the undo modal", screen_wait, |s| {
-        s.contains("Confirm") && s.contains("undo")
-    });
-    tmux.keys(&["y"]);
-    let r = wait_rollout(&api, &name, "template back to v1", |r| {
-        image(r) == "example.test/web:1"
-    })
-    .await?;
+    // Undo: the template goes back to v1. The controller may still be writing the abort's
+    // status when the key is pressed; then the precondition refuses the stale write and the
+    // console says "conflict" — exactly what a person would see, who then asks again.
+    let mut attempts = 0;
+    let r = loop {
+        attempts += 1;
+        tmux.keys(&["u"]);
+        tmux.wait_for("the undo modal", screen_wait, |s| {
+            s.contains("Confirm") && s.contains("undo")
+        });
+        tmux.keys(&["y"]);
+        let outcome = tmux.wait_for("the undo outcome", screen_wait, |s| {
+            s.contains("undo web: applied") || s.contains("conflict")
+        });
+        if outcome.contains("undo web: applied") || attempts == 3 {
+            break wait_rollout(&api, &name, "template back to v1", |r| {
+                image(r) == "example.test/web:1"
+            })
+            .await?;
+        }
+        tokio::time::sleep(Duration::from_secs(2)).await;
+    };
     assert_eq!(image(&r.data), "example.test/web:1");
 
     tmux.keys(&["q"]);
     assert_eq!(wait_file(&status, Duration::from_secs(10)).trim(), "EXIT=0");
     let log = std::fs::read_to_string(&audit)?;
     let stages = audit_stages(&log);
-    assert_eq!(stages.len(), 6, "{log}");
+    assert_eq!(stages.len(), 2 * (2 + attempts), "{log}");
     for pair in stages.chunks(2) {
         assert_eq!(pair[0].0, "intent", "{log}");
         assert_eq!(pair[1].0, "result", "{log}");

@@ -253,6 +253,8 @@ pub struct Cluster {
     /// Kinds this identity may not list on this cluster ("no access" shown once).
     pub forbidden_kinds: Vec<String>,
     pub server_version: Option<String>,
+    /// Fed by a live source that must keep talking; captured files never go stale.
+    pub live: bool,
 }
 
 impl Cluster {
@@ -265,6 +267,7 @@ impl Cluster {
             last_heard: None,
             forbidden_kinds: Vec::new(),
             server_version: None,
+            live: true,
         }
     }
 

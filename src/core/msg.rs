@@ -39,6 +39,17 @@ pub enum ObjectKind {
 }
 
 impl ObjectKind {
+    /// The API resource name sources use in `KindForbidden` (e.g. `rollouts.argoproj.io`).
+    pub fn resource(self) -> &'static str {
+        match self {
+            Self::Deployment => "deployments.apps",
+            Self::ReplicaSet => "replicasets.apps",
+            Self::Rollout => "rollouts.argoproj.io",
+            Self::AnalysisRun => "analysisruns.argoproj.io",
+            Self::Canary => "canaries.flagger.app",
+        }
+    }
+
     pub fn of(facts: &ObjectFacts) -> Option<ObjectKind> {
         Some(match facts {
             ObjectFacts::Deployment(_) => Self::Deployment,

@@ -416,3 +416,75 @@ fn missing_slo_data_is_unknown() {
     assert!(slo.burn.values().all(Option::is_none));
     assert_eq!(slo.unknown_since, Some(t(0)));
 }
+
+#[test]
+fn unparseable_non_release_goes_to_the_feed_not_the_table() {
+    let mut s = fleet();
+    let before = s.releases.len();
+    update(
+        &mut s,
+        Msg::Upsert {
+            cluster: "staging".into(),
+            facts: ObjectFacts::Unparseable(super::facts::UnparseableObject {
+                kind: "ReplicaSet".into(),
+                namespace: "web".into(),
+                name: "frontend-abc".into(),
+                error: "invalid type: string, expected i32".into(),
+            }),
+        },
+    );
+    assert_eq!(s.releases.len(), before);
+    assert_eq!(s.failures.items()[0].reason, "Unparseable");
+    assert_eq!(s.failures.items()[0].object, "replicaset/frontend-abc");
+}
+
+#[test]
+fn captured_clusters_never_go_stale() {
+    let mut s = fleet();
+    s.clusters[1].live = false;
+    update(
+        &mut s,
+        Msg::Heard {
+            cluster: "staging".into(),
+            at: t(0),
+        },
+    );
+    update(
+        &mut s,
+        Msg::Connection {
+            cluster: "staging".into(),
+            connection: super::model::Connection::Connected,
+        },
+    );
+    update(&mut s, Msg::Tick(t(3600)));
+    assert_eq!(
+        s.cluster("staging").unwrap().connection.label(s.now),
+        "connected"
+    );
+}
+
+#[test]
+fn no_access_clears_when_the_kind_lists_again() {
+    let mut s = fleet();
+    update(
+        &mut s,
+        Msg::KindForbidden {
+            cluster: "staging".into(),
+            kind: "rollouts.argoproj.io".into(),
+            reason: "forbidden".into(),
+        },
+    );
+    assert_eq!(
+        s.cluster("staging").unwrap().forbidden_kinds,
+        ["rollouts.argoproj.io"]
+    );
+    update(
+        &mut s,
+        Msg::Relisted {
+            cluster: "staging".into(),
+            kind: ObjectKind::Rollout,
+            objects: vec![],
+        },
+    );
+    assert!(s.cluster("staging").unwrap().forbidden_kinds.is_empty());
+}

@@ -92,6 +92,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
         } => {
             let at = state.now;
             heard(state, &cluster, at);
+            allowed_again(state, &cluster, kind.resource());
             relist(state, &cluster, kind, objects);
             Vec::new()
         }
@@ -149,6 +150,7 @@ fn tick(state: &mut State, now: jiff::Timestamp) {
     let stale_after = state.settings.stale_after;
     for c in &mut state.clusters {
         if let (Connection::Connected, Some(last)) = (&c.connection, c.last_heard)
+            && c.live
             && now.duration_since(last) > stale_after
         {
             c.connection = Connection::Stale { since: last };
@@ -186,6 +188,20 @@ fn heard(state: &mut State, cluster: &str, at: jiff::Timestamp) {
             c.connection = Connection::Connected;
             state.dirty = true;
         }
+    }
+}
+
+/// A kind that was forbidden could be listed after all (a 403 during an API server restart,
+/// or RBAC fixed): stop showing "no access" for it.
+fn allowed_again(state: &mut State, cluster: &str, resource: &str) {
+    if let Some(c) = state.clusters.iter_mut().find(|c| c.name == cluster)
+        && let Some(i) = c.forbidden_kinds.iter().position(|k| k == resource)
+    {
+        c.forbidden_kinds.remove(i);
+        if c.forbidden_kinds.is_empty() && matches!(c.connection, Connection::NoAccess { .. }) {
+            c.connection = Connection::Connected;
+        }
+        state.dirty = true;
     }
 }
 
@@ -246,9 +262,25 @@ fn upsert(state: &mut State, cluster: &str, facts: ObjectFacts) {
         }
         ObjectFacts::Unparseable(u) => {
             let kind = match u.kind.as_str() {
+                "Deployment" => ReleaseKind::Deployment,
                 "Rollout" => ReleaseKind::Rollout,
                 "Canary" => ReleaseKind::Canary,
-                _ => ReleaseKind::Deployment,
+                // Not a release (ReplicaSet, AnalysisRun, ...): say so in the failures feed.
+                other => {
+                    let object = format!("{}/{}", other.to_lowercase(), u.name);
+                    let at = state.now;
+                    state.failures.record(Observed {
+                        cluster,
+                        namespace: &u.namespace,
+                        object: &object,
+                        reason: "Unparseable",
+                        message: &u.error,
+                        count: 1,
+                        at,
+                    });
+                    state.dirty = true;
+                    return;
+                }
             };
             let ctx = ctx_for(state, cluster, &u.namespace, &u.name);
             let rel = status::unparseable(&ctx, kind, &u, state.now);
