@@ -22,6 +22,9 @@ ETCD_DIR=$TESTBIN/etcd-$ETCD_VERSION
 ARGO_DIR=$TESTBIN/argo-rollouts-$ARGO_ROLLOUTS_VERSION
 FLAGGER_DIR=$TESTBIN/flagger-$FLAGGER_VERSION
 KWOK_DIR=$TESTBIN/kwok-$KWOK_VERSION
+KUBECTL_DIR=$TESTBIN/kubectl-$K8S_VERSION
+# kubectl: the machine's own if it has one, else the one tests/env/build makes.
+KUBECTL=$(command -v kubectl || echo "$KUBECTL_DIR/kubectl")
 
 # Never let `go` fetch another toolchain: only the module proxy is reachable, and the
 # machine's Go is new enough for every module here.

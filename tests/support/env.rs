@@ -1,9 +1,9 @@
 //! Attach to (or start) the test environment and build clients for it.
 //!
-//! The environment is described by `target/testenv/env.sh`, written by `tests/env/up`. If it
-//! does not exist, the harness runs `tests/env/up` once per test process (it needs the
-//! binaries from `tests/env/build`; `scripts/test` does both). Set
-//! `SHIPDECK_TESTENV_NO_AUTOSTART=1` to fail instead of starting it.
+//! The environment is described by `target/testenv/env.sh`, written by `tests/env/up`. The
+//! harness runs `tests/env/up` (idempotent) once per test process, which needs the binaries
+//! from `tests/env/build`; `scripts/test` does both. With `SHIPDECK_TESTENV_NO_AUTOSTART=1`
+//! (as scripts/test sets) it only attaches, and fails clearly if the environment is not up.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -53,20 +53,18 @@ impl TestEnv {
 
     fn attach_or_start() -> Result<TestEnv> {
         let env_sh = Self::env_sh_path();
-        if !env_sh.exists() {
-            if std::env::var("SHIPDECK_TESTENV_NO_AUTOSTART").is_ok_and(|v| v == "1") {
+        if std::env::var("SHIPDECK_TESTENV_NO_AUTOSTART").is_ok_and(|v| v == "1") {
+            if !env_sh.exists() {
                 bail!(
                     "{} does not exist: bring the environment up with tests/env/up \
                      (after tests/env/build), or run scripts/test",
                     env_sh.display()
                 );
             }
+        } else {
+            // `up` is idempotent: about a second when everything is already healthy, and it
+            // restarts an environment that is only partly alive (e.g. left by a crash).
             let up = repo_root().join("tests/env/up");
-            eprintln!(
-                "[support] {} missing; running {}",
-                env_sh.display(),
-                up.display()
-            );
             let status = Command::new(&up)
                 .status()
                 .with_context(|| format!("running {}", up.display()))?;
