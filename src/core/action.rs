@@ -395,7 +395,17 @@ fn rollout_calls(kind: ActionKind, r: &Release, now: Timestamp) -> Vec<ApiCall> 
         Resume => vec![merge(ROLLOUTS, r, json!({"spec": {"paused": false}}))],
         Promote => {
             if f.spec_paused {
-                vec![merge(ROLLOUTS, r, json!({"spec": {"paused": false}}))]
+                // Upstream sends both when a manual pause sits on top of a step pause; the
+                // second patch follows the first, whose write moved the resourceVersion on.
+                let mut calls = vec![merge(ROLLOUTS, r, json!({"spec": {"paused": false}}))];
+                if f.pause_conditions {
+                    calls.push(strip_rv(merge(
+                        ROLLOUTS_STATUS,
+                        r,
+                        json!({"status": {"pauseConditions": null}}),
+                    )));
+                }
+                calls
             } else if f.controller_pause && (!f.pause_conditions || inconclusive(r)) {
                 vec![merge(
                     ROLLOUTS_STATUS,

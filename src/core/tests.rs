@@ -488,3 +488,37 @@ fn no_access_clears_when_the_kind_lists_again() {
     );
     assert!(s.cluster("staging").unwrap().forbidden_kinds.is_empty());
 }
+
+#[test]
+fn promote_on_manual_and_step_pause_sends_both_patches() {
+    let mut s = fleet();
+    let key = s
+        .view
+        .order
+        .iter()
+        .find(|k| k.name == "checkout")
+        .cloned()
+        .unwrap();
+    let r = s.releases.get_mut(&key).unwrap();
+    r.facts.spec_paused = true;
+    let plan = super::action::plan(
+        ActionKind::Promote,
+        r,
+        &super::model::Cluster::new("prod-eu-1"),
+        false,
+        t(0),
+    )
+    .unwrap();
+    assert_eq!(plan.calls.len(), 2);
+    let ApiCall::Patch { resource, body, .. } = &plan.calls[0] else {
+        panic!()
+    };
+    assert_eq!(resource.rbac(), "rollouts");
+    assert_eq!(body["spec"]["paused"], false);
+    assert_eq!(body["metadata"]["resourceVersion"], "100");
+    let ApiCall::Patch { resource, body, .. } = &plan.calls[1] else {
+        panic!()
+    };
+    assert_eq!(resource.rbac(), "rollouts/status");
+    assert!(body["status"]["pauseConditions"].is_null());
+}
