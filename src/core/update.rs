@@ -374,8 +374,18 @@ fn put_release(state: &mut State, rel: Release) {
             at,
         });
     }
+    // Re-sorting a large fleet is the expensive part of a batch: only do it when the row's
+    // place or presence can change (new, phase, recency), or a filter may match new text.
+    let reorder = match state.releases.get(&rel.key) {
+        None => true,
+        Some(p) => {
+            p.phase != rel.phase || p.since != rel.since || !state.view.filter.value().is_empty()
+        }
+    };
     state.releases.insert(rel.key.clone(), rel);
-    state.view.order_dirty = true;
+    if reorder {
+        state.view.order_dirty = true;
+    }
     state.dirty = true;
 }
 
@@ -533,15 +543,20 @@ pub fn settle(state: &mut State) {
             .then_with(|| a.key.cmp(&b.key))
     });
     let order: Vec<_> = rows.into_iter().map(|r| r.key.clone()).collect();
-    let mut counts = std::collections::HashMap::new();
+    let mut by_cluster: std::collections::HashMap<&str, (usize, usize)> =
+        std::collections::HashMap::new();
     for r in state.releases.values() {
-        let e: &mut (usize, usize) = counts.entry(r.key.cluster.clone()).or_default();
+        let e = by_cluster.entry(r.key.cluster.as_str()).or_default();
         match r.phase {
             Phase::Degraded | Phase::Unparseable => e.1 += 1,
             Phase::Healthy => {}
             _ => e.0 += 1,
         }
     }
+    let counts: std::collections::HashMap<String, (usize, usize)> = by_cluster
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
     if counts != state.view.counts || order != state.view.order {
         state.dirty = true;
     }
