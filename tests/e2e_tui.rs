@@ -198,3 +198,128 @@ async fn promote_abort_undo_from_the_keyboard_change_the_real_rollout() -> Resul
     delete_namespace(&admin, &ns).await?;
     Ok(())
 }
+
+/// Push 2 h of traffic for `service` failing 2 % of requests (20x the budget of 99.9 %).
+async fn push_burning(prometheus_url: &str, service: &str) -> Result<()> {
+    use support::promwrite::{Series, push};
+    let now_ms = jiff::Timestamp::now().as_millisecond();
+    let mut good = Series::new(
+        "http_requests_total",
+        &[("service", service), ("code", "200")],
+    );
+    let mut bad = Series::new(
+        "http_requests_total",
+        &[("service", service), ("code", "500")],
+    );
+    let (mut g, mut b) = (0.0, 0.0);
+    let steps = 2 * 3600 / 15;
+    for i in 0..=steps {
+        let t = now_ms - 5_000 - (steps - i) * 15_000;
+        good = good.sample(t, g);
+        bad = bad.sample(t, b);
+        g += 147.0;
+        b += 3.0;
+    }
+    push(prometheus_url, &[good, bad]).await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_burning_service_gates_promote_until_its_name_is_typed() -> Result<()> {
+    let env = TestEnv::get()?;
+    let admin = env.client("a-admin").await?;
+    let ns = format!(
+        "gate-{}",
+        unique_name("x").chars().skip(2).take(6).collect::<String>()
+    );
+    let service = format!("svc{}", &ns[5..]);
+    ensure_namespace(&admin, &ns).await?;
+    push_burning(&env.prometheus_url, &service).await?;
+    let api = dynamic_api(
+        &admin,
+        &GroupVersionKind::gvk("argoproj.io", "v1alpha1", "Rollout"),
+        Some(&ns),
+    )
+    .await?;
+    let yaml = |image: &str| rollout_yaml(&service, image);
+    apply_yaml(&admin, Some(&ns), &yaml("example.test/web:1")).await?;
+    wait_rollout(&api, &service, "v1 healthy", |r| {
+        r["status"]["phase"] == "Healthy"
+    })
+    .await?;
+    apply_yaml(&admin, Some(&ns), &yaml("example.test/web:2")).await?;
+    wait_rollout(&api, &service, "v2 paused at step 1", |r| {
+        r["status"]["currentStepIndex"] == 1 && r["status"]["phase"] == "Paused"
+    })
+    .await?;
+
+    let dir = tempfile::tempdir()?;
+    let config = dir.path().join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            r#"
+[prometheus]
+url = "{url}"
+interval_seconds = 2
+
+[[slos]]
+name = "{service}-availability"
+service = "{service}"
+objective = 99.9
+window = "30d"
+[slos.source]
+type = "promql"
+errors = 'http_requests_total{{service="{service}",code=~"5.."}}'
+total = 'http_requests_total{{service="{service}"}}'
+"#,
+            url = env.prometheus_url
+        ),
+    )?;
+    let audit = dir.path().join("audit.jsonl");
+    let status = dir.path().join("status");
+    let script = format!(
+        "KUBECONFIG={kc} SHIPDECK_AUDIT_LOG={audit} HOME={home} {bin} --context a-oncall --config {config}; echo \"EXIT=$?\" > {status}; sleep 30",
+        kc = env.kubeconfig.display(),
+        audit = audit.display(),
+        home = dir.path().display(),
+        bin = env!("CARGO_BIN_EXE_shipdeck"),
+        config = config.display(),
+        status = status.display(),
+    );
+    let tmux = Tmux::start("gate", 160, 40, &script);
+    let wait = Duration::from_secs(40);
+    let row = format!("{ns}/{service}");
+    tmux.wait_for("the rollout on screen", wait, |s| s.contains(&row));
+    tmux.keys(&["/", &ns, "Enter"]);
+    // The burn column shows ~20x beside the release, and the SLO panel says PAGE.
+    tmux.wait_for("page-level burn beside the rollout", wait, |s| {
+        s.lines().any(|l| {
+            l.contains(&row) && (l.contains("20.0x") || l.contains("19.") || l.contains("20."))
+        }) && s.to_uppercase().contains("PAGE")
+    });
+    tmux.keys(&["p"]);
+    tmux.wait_for("the gated promote modal", wait, |s| {
+        s.contains("Confirm") && s.contains("type")
+    });
+    // `y` is text here: nothing is sent.
+    tmux.keys(&["y", "Tab", "Enter"]);
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let r = api.get(&service).await?;
+    assert_eq!(
+        r.data["status"]["currentStepIndex"], 1,
+        "promote must not pass the gate untyped"
+    );
+    // Type the service name, confirm: the promote goes through.
+    tmux.keys(&["BSpace", &service, "Enter"]);
+    wait_rollout(&api, &service, "promoted past the gate", |r| {
+        r["status"]["currentStepIndex"] == 3
+    })
+    .await?;
+    tmux.keys(&["Escape", "q"]);
+    assert_eq!(wait_file(&status, Duration::from_secs(10)).trim(), "EXIT=0");
+    let log = std::fs::read_to_string(&audit)?;
+    assert!(log.contains("\"gate_override\""), "{log}");
+    assert!(log.contains(&format!("\"service\":\"{service}\"")), "{log}");
+    delete_namespace(&admin, &ns).await?;
+    Ok(())
+}
