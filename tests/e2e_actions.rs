@@ -24,7 +24,7 @@ use shipdeck::core::model::{Cluster, Phase};
 use shipdeck::core::msg::{Msg, Outcome};
 use shipdeck::core::state::{Settings, State};
 
-use actions::{Console, Fixture, assert_applied, deployment_yaml, facts, rollout_yaml};
+use actions::{Console, Fixture, assert_applied, deployment_yaml, rollout_yaml};
 
 /// Rollout `name` at v1 (healthy), then v2 walking to its first `pause: {}` (step 1).
 async fn rollout_paused_at_first_step(fx: &Fixture, name: &str) -> Result<()> {
@@ -256,7 +256,10 @@ async fn rollout_undo_body(fx: &Fixture) -> Result<()> {
     let outcome = console.run(1, plan.clone()).await?;
     assert_applied(&outcome, "undo");
     let raw = fx.get(&ROLLOUTS, "pay").await?;
-    assert_eq!(facts::images(&raw), vec!["example.test/shop:1".to_owned()]);
+    assert_eq!(
+        actions::images(&raw),
+        vec!["example.test/shop:1".to_owned()]
+    );
     let labels = &raw["spec"]["template"]["metadata"]["labels"];
     assert!(
         labels.get("rollouts-pod-template-hash").is_none(),
@@ -327,7 +330,7 @@ async fn deployment_undo_body(fx: &Fixture) -> Result<()> {
     assert_applied(&console.run(1, plan).await?, "undo");
     support::wait::deployment_rolled_out(&fx.admin, &fx.ns, "web", actions::TIMEOUT).await?;
     let raw = fx.get(&DEPLOYMENTS, "web").await?;
-    assert_eq!(facts::images(&raw), vec!["example.test/web:1".to_owned()]);
+    assert_eq!(actions::images(&raw), vec!["example.test/web:1".to_owned()]);
     let ann = &raw["metadata"]["annotations"];
     assert_eq!(
         ann["team"], "first",

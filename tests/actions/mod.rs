@@ -2,8 +2,6 @@
 //! on-call and viewer identities, Releases derived by the core from objects read back, and
 //! the executor the console uses.
 
-pub mod facts;
-
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -15,10 +13,11 @@ use serde_json::Value;
 use shipdeck::action::audit::AuditLog;
 use shipdeck::action::executor::{ActionTarget, Executor};
 use shipdeck::core::action::{self, ActionKind, ActionPlan, CANARIES, DEPLOYMENTS, ROLLOUTS};
-use shipdeck::core::facts::ReplicaSetFacts;
+use shipdeck::core::facts::{ObjectFacts, ReplicaSetFacts};
 use shipdeck::core::model::{Cluster, Release};
 use shipdeck::core::msg::{Msg, Outcome};
 use shipdeck::core::status::{self, Ctx};
+use shipdeck::source::kube::project::{self, Keep, Projected};
 use shipdeck::source::kube::request::api_resource;
 use shipdeck::source::kube::target::{KubeTarget, no_retries};
 use tokio::sync::mpsc;
@@ -108,7 +107,12 @@ impl Fixture {
         let list = api.list(&ListParams::default()).await?;
         list.items
             .into_iter()
-            .map(|o| Ok(facts::replicaset(&serde_json::to_value(o)?)))
+            .map(
+                |o| match project(serde_json::to_value(o)?, ("apps/v1", "ReplicaSet"))? {
+                    ObjectFacts::ReplicaSet(rs) => Ok(rs),
+                    other => bail!("not a ReplicaSet: {other:?}"),
+                },
+            )
             .collect()
     }
 
@@ -117,23 +121,28 @@ impl Fixture {
         let v = self.get(&ROLLOUTS, name).await?;
         let rs = self.replicasets().await?;
         let refs: Vec<&ReplicaSetFacts> = rs.iter().collect();
-        Ok(status::rollout(&self.ctx(), &facts::rollout(&v), &refs))
+        let ObjectFacts::Rollout(r) = project(v, ("argoproj.io/v1alpha1", "Rollout"))? else {
+            bail!("{name} did not project as a Rollout");
+        };
+        Ok(status::rollout(&self.ctx(), &r, &refs))
     }
 
     pub async fn deployment(&self, name: &str) -> Result<Release> {
         let v = self.get(&DEPLOYMENTS, name).await?;
         let rs = self.replicasets().await?;
         let refs: Vec<&ReplicaSetFacts> = rs.iter().collect();
-        Ok(status::deployment(
-            &self.ctx(),
-            &facts::deployment(&v),
-            &refs,
-        ))
+        let ObjectFacts::Deployment(d) = project(v, ("apps/v1", "Deployment"))? else {
+            bail!("{name} did not project as a Deployment");
+        };
+        Ok(status::deployment(&self.ctx(), &d, &refs))
     }
 
     pub async fn canary(&self, name: &str) -> Result<Release> {
         let v = self.get(&CANARIES, name).await?;
-        Ok(status::canary(&self.ctx(), &facts::canary(&v)))
+        let ObjectFacts::Canary(c) = project(v, ("flagger.app/v1beta1", "Canary"))? else {
+            bail!("{name} did not project as a Canary");
+        };
+        Ok(status::canary(&self.ctx(), &c))
     }
 
     /// The plan the console would make for `kind` on `release` (not read-only, not prod).
@@ -309,4 +318,29 @@ spec:
       - pause: {{}}
 "#
     )
+}
+
+/// The object through the console's own projection (the watch side's code path). Objects
+/// read through a dynamic Api may lack their type fields; `kind` fills them in.
+fn project(mut v: Value, kind: (&str, &str)) -> Result<ObjectFacts> {
+    if let Some(obj) = v.as_object_mut() {
+        obj.entry("apiVersion").or_insert_with(|| kind.0.into());
+        obj.entry("kind").or_insert_with(|| kind.1.into());
+    }
+    match project::from_value(v, &Keep::default()).map_err(|e| anyhow!(e))? {
+        Projected::Object(o) => Ok(o),
+        Projected::Warning(_) | Projected::Ignored => bail!("not a workload"),
+    }
+}
+
+/// Container images of a workload's pod template, from the raw object.
+pub fn images(v: &Value) -> Vec<String> {
+    v.pointer("/spec/template/spec/containers")
+        .and_then(Value::as_array)
+        .map(|cs| {
+            cs.iter()
+                .filter_map(|c| c.get("image").and_then(Value::as_str).map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
 }
