@@ -14,6 +14,7 @@ use jiff::Timestamp;
 use tokio::sync::mpsc;
 
 use shipdeck::action::audit::AuditLog;
+use shipdeck::action::kube::KubeTarget;
 use shipdeck::action::{ActionTarget, Executor};
 use shipdeck::cli::{Cli, Command, Opts};
 use shipdeck::config::ClusterConfig;
@@ -25,7 +26,6 @@ use shipdeck::core::state::Settings;
 use shipdeck::core::{self, Msg, State};
 use shipdeck::source::kube::client::{self as kube_client, KubeError};
 use shipdeck::source::kube::project::Keep;
-use shipdeck::source::kube::target::KubeTarget;
 use shipdeck::source::kube::{ClusterHandle, ClusterOptions, spawn_cluster_with};
 use shipdeck::source::{demo, files, prometheus};
 use shipdeck::ui::theme::Theme;
@@ -205,7 +205,7 @@ fn demo_wiring(
         );
     }
     let (req_tx, req_rx) = mpsc::channel(16);
-    let target = Arc::new(demo::DemoTarget::new(req_tx, read_only));
+    let target = Arc::new(shipdeck::action::DemoTarget::new(req_tx, read_only));
     for c in &clusters {
         targets.insert(c.name.clone(), target.clone());
     }

@@ -2,6 +2,9 @@
 //! per-backend targets that send the requests (kube API, demo simulation).
 
 pub mod audit;
+pub mod demo;
 pub mod executor;
+pub mod kube;
 
+pub use demo::{DemoRequest, DemoTarget};
 pub use executor::{ActionTarget, Executor};

@@ -12,14 +12,14 @@ use kube::api::{Api, DynamicObject, ListParams};
 use serde_json::Value;
 use shipdeck::action::audit::AuditLog;
 use shipdeck::action::executor::{ActionTarget, Executor};
+use shipdeck::action::kube::request::api_resource;
+use shipdeck::action::kube::target::{KubeTarget, no_retries};
 use shipdeck::core::action::{self, ActionKind, ActionPlan, CANARIES, DEPLOYMENTS, ROLLOUTS};
 use shipdeck::core::facts::{ObjectFacts, ReplicaSetFacts};
 use shipdeck::core::model::{Cluster, Release};
 use shipdeck::core::msg::{Msg, Outcome};
 use shipdeck::core::status::{self, Ctx};
 use shipdeck::source::kube::project::{self, Keep, Projected};
-use shipdeck::source::kube::request::api_resource;
-use shipdeck::source::kube::target::{KubeTarget, no_retries};
 use tokio::sync::mpsc;
 
 use crate::support::TestEnv;

@@ -20,7 +20,6 @@ mod scenario;
 mod script;
 mod slo;
 mod store;
-mod target;
 
 #[cfg(test)]
 mod tests;
@@ -28,4 +27,3 @@ mod tests;
 pub use fleet::Fleet;
 pub use runner::run;
 pub use scenario::{PROD_EU, PROD_US, STAGING};
-pub use target::{DemoTarget, Request};

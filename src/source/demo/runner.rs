@@ -9,7 +9,7 @@ use tokio::sync::mpsc::{Receiver, Sender};
 use tokio::time::MissedTickBehavior;
 
 use super::fleet::Fleet;
-use super::target::Request;
+use crate::action::DemoRequest as Request;
 use crate::core::msg::Msg;
 
 /// Runs until the console stops listening (`tx` closed).

@@ -1,5 +1,5 @@
 //! Live Kubernetes clusters: a client per context, watchers that project objects into compact
-//! facts, and the action target that sends patches to the owning API.
+//! facts. The write side (action targets) lives in `action::kube`.
 //!
 //! Watch side, per cluster: [`spawn_cluster`] starts one supervisor task that owns six watches
 //! (Deployments, ReplicaSets, Rollouts, AnalysisRuns, Canaries, Warning events) and a liveness
@@ -15,16 +15,11 @@
 //! # drop(handle); Ok(()) }
 //! ```
 
-pub mod access;
 pub mod client;
 pub mod cluster;
 pub mod kinds;
 pub mod liveness;
-mod outcome;
 pub mod project;
-pub mod request;
-pub mod rollback;
-pub mod target;
 mod tracker;
 pub mod watch;
 

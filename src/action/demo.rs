@@ -9,16 +9,16 @@ use crate::core::action::ActionPlan;
 use crate::core::msg::Outcome;
 
 /// A plan and where to send the simulation's answer.
-pub type Request = (ActionPlan, oneshot::Sender<Outcome>);
+pub type DemoRequest = (ActionPlan, oneshot::Sender<Outcome>);
 
 #[derive(Clone)]
 pub struct DemoTarget {
-    requests: mpsc::Sender<Request>,
+    requests: mpsc::Sender<DemoRequest>,
     read_only: bool,
 }
 
 impl DemoTarget {
-    pub fn new(requests: mpsc::Sender<Request>, read_only: bool) -> Self {
+    pub fn new(requests: mpsc::Sender<DemoRequest>, read_only: bool) -> Self {
         DemoTarget {
             requests,
             read_only,

@@ -13,11 +13,11 @@ use kube::config::{KubeConfigOptions, Kubeconfig};
 use serde_json::Value;
 use tokio::sync::OnceCell;
 
-use super::client::KubeError;
 use super::{access, request};
 use crate::action::executor::ActionTarget;
 use crate::core::action::{ActionPlan, ApiCall};
 use crate::core::msg::Outcome;
+use crate::source::kube::client::KubeError;
 
 /// Sends a cluster's actions. Cheap to clone.
 #[derive(Clone)]
