@@ -1,13 +1,18 @@
 # shellcheck shell=bash
 # Shared settings for tests/env/{build,up,down,ctl}. Sourced, not executed.
 #
-# Versions: Kubernetes 1.34.1 is exactly the library version Argo Rollouts v1.9.3 pins
-# (k8s.io/* v0.34.1; v1.9.2 and v1.9.3 alike), so the Go build cache shares the compiled client-go/apimachinery
-# packages between the two builds. kubeadm pairs Kubernetes 1.34 with etcd 3.6.x.
+# Versions: Kubernetes 1.34 (Argo Rollouts v1.10.2 pins k8s.io/* v0.34.5). kubeadm pairs
+# Kubernetes 1.34 with etcd 3.6.x.
 K8S_VERSION=v1.34.1
 ETCD_VERSION=v3.6.5
-# (v1.9.3 needs go >= 1.26.10; v1.9.2 pins the same k8s libraries and builds with older Go.)
-ARGO_ROLLOUTS_VERSION=v1.9.2
+# Argo Rollouts v1.10.2, not v1.9.x: v1.9.x writes its own patch result back into the
+# informer cache (`writeBackToInformer`), which can overwrite a newer object the watch has just
+# delivered — an operator's abort that lands within milliseconds of the controller's own status
+# write is then ignored until some other event arrives (seen as a 90 s e2e timeout, 1 run in 4).
+# v1.10 replaced the write-back with a resourceVersion tracker that requeues on a stale cache.
+# It needs go >= 1.26.10: the build takes the toolchain below from the Go module proxy.
+ARGO_ROLLOUTS_VERSION=v1.10.2
+ARGO_ROLLOUTS_GOTOOLCHAIN=go1.27.3
 FLAGGER_VERSION=v1.44.0
 KWOK_VERSION=v0.8.0
 
@@ -26,8 +31,8 @@ KUBECTL_DIR=$TESTBIN/kubectl-$K8S_VERSION
 # kubectl: the machine's own if it has one, else the one tests/env/build makes.
 KUBECTL=$(command -v kubectl || echo "$KUBECTL_DIR/kubectl")
 
-# Never let `go` fetch another toolchain: only the module proxy is reachable, and the
-# machine's Go is new enough for every module here.
+# Never let `go` fetch another toolchain implicitly: a build that needs a newer one names it
+# (ARGO_ROLLOUTS_GOTOOLCHAIN), and that toolchain comes from the Go module proxy.
 export GOTOOLCHAIN=local
 
 log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
