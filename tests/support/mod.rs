@@ -7,6 +7,7 @@
 
 pub mod apply;
 pub mod env;
+pub mod manifests;
 pub mod promwrite;
 pub mod proxy;
 pub mod wait;
