@@ -8,7 +8,8 @@
 mod manifests;
 
 use manifests::{
-    Analysis, Canary, Deployment, PAUSE_THEN_10S, Rollout, SERVICE_LABEL, Step, TWO_PAUSES, service,
+    Analysis, Canary, Deployment, PAUSE_THEN_10S, Rollout, SERVICE_LABEL, Step, TWO_PAUSES,
+    namespace, service,
 };
 use serde_json::{Value, json};
 
@@ -163,5 +164,13 @@ fn a_service_selects_the_pods_of_its_name() {
                 "ports": [{"port": 80, "targetPort": 8080}],
             },
         })
+    );
+}
+
+#[test]
+fn a_namespace_is_only_its_name() {
+    assert_eq!(
+        namespace("act-1"),
+        json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "act-1"}})
     );
 }

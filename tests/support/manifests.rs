@@ -269,3 +269,8 @@ pub fn service(name: &str, port: u16, target_port: u16) -> String {
         },
     }))
 }
+
+/// A v1 Namespace.
+pub fn namespace(name: &str) -> Value {
+    json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}})
+}
