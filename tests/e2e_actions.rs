@@ -24,18 +24,21 @@ use shipdeck::core::model::{Cluster, Phase};
 use shipdeck::core::msg::{Msg, Outcome};
 use shipdeck::core::state::{Settings, State};
 
-use actions::{Console, Fixture, assert_applied, deployment_yaml, rollout_yaml};
+use actions::{Console, Fixture, assert_applied};
+use support::manifests::{self, Canary, Deployment, Rollout};
 
 /// Rollout `name` at v1 (healthy), then v2 walking to its first `pause: {}` (step 1).
 async fn rollout_paused_at_first_step(fx: &Fixture, name: &str) -> Result<()> {
-    fx.apply(&rollout_yaml(name, "example.test/shop:1")).await?;
+    fx.apply(&Rollout::canary(name, "example.test/shop:1").yaml())
+        .await?;
     fx.wait_release(
         "v1 healthy",
         || fx.rollout(name),
         |r| r.phase == Phase::Healthy && r.facts.fully_promoted,
     )
     .await?;
-    fx.apply(&rollout_yaml(name, "example.test/shop:2")).await?;
+    fx.apply(&Rollout::canary(name, "example.test/shop:2").yaml())
+        .await?;
     fx.wait_release(
         "v2 paused at step 1",
         || fx.rollout(name),
@@ -443,20 +446,7 @@ async fn flagger_body(fx: &Fixture) -> Result<()> {
         "x",
     ))
     .await?;
-    fx.apply(
-        r#"
-apiVersion: flagger.app/v1beta1
-kind: Canary
-metadata: {name: podinfo}
-spec:
-  provider: kubernetes
-  targetRef: {apiVersion: apps/v1, kind: Deployment, name: podinfo}
-  progressDeadlineSeconds: 60
-  service: {port: 9898}
-  analysis: {interval: 5s, threshold: 2, iterations: 2}
-"#,
-    )
-    .await?;
+    fx.apply(&Canary::over("podinfo").yaml()).await?;
     let ready = fx
         .wait_release(
             "canary initialised",
@@ -591,17 +581,8 @@ async fn loadtester_post_goes_through_the_service_proxy() -> Result<()> {
 async fn proxy_body(fx: &Fixture) -> Result<()> {
     // A Service with no endpoints: the request reaches the API server's proxy, which answers
     // 503 (the real loadtester runs on loopback, which the proxy refuses by design).
-    fx.apply(
-        r#"
-apiVersion: v1
-kind: Service
-metadata: {name: flagger-loadtester}
-spec:
-  selector: {app: flagger-loadtester}
-  ports: [{port: 80, targetPort: 8080}]
-"#,
-    )
-    .await?;
+    fx.apply(&manifests::service("flagger-loadtester", 80, 8080))
+        .await?;
     let call = ApiCall::ProxyPost {
         namespace: fx.ns.clone(),
         service: "flagger-loadtester".into(),
@@ -650,4 +631,13 @@ impl Fixture {
             .await?;
         self.deployment("holder").await
     }
+}
+
+/// This suite's Deployment: `team` annotated (undo brings it back), podinfo's port declared.
+fn deployment_yaml(name: &str, image: &str, replicas: u32, team: &str) -> String {
+    Deployment::new(name, image)
+        .replicas(replicas)
+        .team(team)
+        .port(9898)
+        .yaml()
 }

@@ -17,26 +17,17 @@ use serde_json::json;
 use support::TestEnv;
 use support::apply::{apply_yaml, dynamic_api, ensure_namespace};
 use support::env::unique_name;
+use support::manifests::{self, Canary, PAUSE_THEN_10S, Rollout};
 use support::wait::{Check, deployment_rolled_out, wait_until};
 
 const TIMEOUT: Duration = Duration::from_secs(90);
 
+/// This suite's Deployment: podinfo's port declared.
 fn deployment_yaml(name: &str, image: &str, replicas: u32) -> String {
-    format!(
-        r#"
-apiVersion: apps/v1
-kind: Deployment
-metadata: {{name: {name}, labels: {{app: {name}}}}}
-spec:
-  replicas: {replicas}
-  selector: {{matchLabels: {{app: {name}}}}}
-  template:
-    metadata: {{labels: {{app: {name}}}}}
-    spec:
-      containers:
-      - {{name: app, image: "{image}", ports: [{{containerPort: 9898}}]}}
-"#
-    )
+    manifests::Deployment::new(name, image)
+        .replicas(replicas)
+        .port(9898)
+        .yaml()
 }
 
 async fn admin(cluster: &str) -> Result<(kube::Client, String)> {
@@ -106,30 +97,9 @@ async fn deployment_becomes_available_then_rolls_to_new_image() -> Result<()> {
     Ok(())
 }
 
+/// This suite's Rollout `shop`: one promote, then a 10 s pause that ends by itself.
 fn rollout_yaml(image: &str) -> String {
-    format!(
-        r#"
-apiVersion: argoproj.io/v1alpha1
-kind: Rollout
-metadata: {{name: shop}}
-spec:
-  replicas: 5
-  revisionHistoryLimit: 3
-  selector: {{matchLabels: {{app: shop}}}}
-  template:
-    metadata: {{labels: {{app: shop}}}}
-    spec:
-      containers:
-      - {{name: app, image: "{image}"}}
-  strategy:
-    canary:
-      steps:
-      - setWeight: 20
-      - pause: {{}}
-      - setWeight: 50
-      - pause: {{duration: 10s}}
-"#
-    )
+    Rollout::canary("shop", image).steps(PAUSE_THEN_10S).yaml()
 }
 
 fn rollout_state(r: &DynamicObject) -> (i64, usize, String, String, String) {
@@ -251,25 +221,7 @@ async fn flagger_canary_initialises_primary() -> Result<()> {
         &deployment_yaml("podinfo", "example.test/podinfo:1", 2),
     )
     .await?;
-    apply_yaml(
-        &client,
-        Some(&ns),
-        r#"
-apiVersion: flagger.app/v1beta1
-kind: Canary
-metadata: {name: podinfo}
-spec:
-  provider: kubernetes
-  targetRef: {apiVersion: apps/v1, kind: Deployment, name: podinfo}
-  progressDeadlineSeconds: 60
-  service: {port: 9898}
-  analysis:
-    interval: 5s
-    threshold: 2
-    iterations: 2
-"#,
-    )
-    .await?;
+    apply_yaml(&client, Some(&ns), &Canary::over("podinfo").yaml()).await?;
     let gvk = GroupVersionKind::gvk("flagger.app", "v1beta1", "Canary");
     let canaries = dynamic_api(&client, &gvk, Some(&ns)).await?;
     wait_until("canary podinfo phase Initialized", TIMEOUT, || async {

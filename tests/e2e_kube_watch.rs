@@ -31,6 +31,7 @@ use shipdeck::source::kube::{ClusterHandle, spawn_cluster};
 use support::TestEnv;
 use support::apply::{apply_yaml, delete_namespace, dynamic_api, ensure_namespace};
 use support::env::unique_name;
+use support::manifests::{self, Analysis, Canary, PAUSE_THEN_10S, Rollout, Step};
 use support::proxy::{FaultProxy, Mode};
 use support::wait::{Check, wait_until};
 
@@ -159,48 +160,21 @@ impl Drop for Console {
     }
 }
 
+/// This suite's Rollout: labelled with its service, one promote, then a 10 s pause.
+fn rollout(name: &str, image: &str) -> Rollout {
+    Rollout::canary(name, image)
+        .steps(PAUSE_THEN_10S)
+        .service_label()
+}
+
 fn rollout_yaml(name: &str, image: &str) -> String {
-    format!(
-        r#"
-apiVersion: argoproj.io/v1alpha1
-kind: Rollout
-metadata: {{name: {name}, labels: {{app.kubernetes.io/name: {name}}}}}
-spec:
-  replicas: 5
-  revisionHistoryLimit: 3
-  selector: {{matchLabels: {{app: {name}}}}}
-  template:
-    metadata: {{labels: {{app: {name}}}}}
-    spec:
-      containers:
-      - {{name: app, image: "{image}"}}
-  strategy:
-    canary:
-      steps:
-      - setWeight: 20
-      - pause: {{}}
-      - setWeight: 50
-      - pause: {{duration: 10s}}
-"#
-    )
+    rollout(name, image).yaml()
 }
 
 fn deployment_yaml(name: &str, image: &str, replicas: u32) -> String {
-    format!(
-        r#"
-apiVersion: apps/v1
-kind: Deployment
-metadata: {{name: {name}, labels: {{app: {name}}}}}
-spec:
-  replicas: {replicas}
-  selector: {{matchLabels: {{app: {name}}}}}
-  template:
-    metadata: {{labels: {{app: {name}}}}}
-    spec:
-      containers:
-      - {{name: app, image: "{image}"}}
-"#
-    )
+    manifests::Deployment::new(name, image)
+        .replicas(replicas)
+        .yaml()
 }
 
 fn rollouts(
@@ -335,17 +309,9 @@ async fn releases_on_both_clusters_match_what_the_controllers_report() -> Result
     apply_yaml(
         &b,
         Some(&ns_b),
-        r#"
-apiVersion: flagger.app/v1beta1
-kind: Canary
-metadata: {name: podinfo}
-spec:
-  provider: kubernetes
-  targetRef: {apiVersion: apps/v1, kind: Deployment, name: podinfo}
-  progressDeadlineSeconds: 60
-  service: {port: 9898}
-  analysis: {interval: 5s, threshold: 2, maxWeight: 50, stepWeight: 10}
-"#,
+        &Canary::over("podinfo")
+            .analysis(Analysis::Weights { max: 50, step: 10 })
+            .yaml(),
     )
     .await?;
     let canary = console
@@ -752,7 +718,14 @@ async fn a_malformed_rollout_is_a_row_and_the_watch_goes_on() -> Result<()> {
     let (a, ns, _gone_a) = namespace("a").await?;
     let console = Console::start(vec![("a", env.client("a-oncall").await?)]);
     // The CRD schema accepts a negative weight; shipdeck cannot read it as a weight.
-    let bad = rollout_yaml("odd", "example.test/odd:1").replace("setWeight: 20", "setWeight: -5");
+    let bad = rollout("odd", "example.test/odd:1")
+        .steps(&[
+            Step::Weight(-5),
+            Step::Pause,
+            Step::Weight(50),
+            Step::PauseFor("10s"),
+        ])
+        .yaml();
     apply_yaml(&a, Some(&ns), &bad).await?;
     let odd = console
         .wait_release(

@@ -20,24 +20,14 @@ use shipdeck::source::kube::spawn_cluster;
 use support::TestEnv;
 use support::apply::{apply_yaml, delete_namespace, ensure_namespace};
 use support::env::unique_name;
+use support::manifests::Deployment;
 use support::wait::{Check, wait_until};
 
+/// One replica of `example.test/{name}:1`, no labels on the object.
 fn deployment(name: &str) -> String {
-    format!(
-        r#"
-apiVersion: apps/v1
-kind: Deployment
-metadata: {{name: {name}}}
-spec:
-  replicas: 1
-  selector: {{matchLabels: {{app: {name}}}}}
-  template:
-    metadata: {{labels: {{app: {name}}}}}
-    spec:
-      containers:
-      - {{name: app, image: "example.test/{name}:1"}}
-"#
-    )
+    Deployment::new(name, &format!("example.test/{name}:1"))
+        .unlabelled()
+        .yaml()
 }
 
 async fn wait_state(

@@ -16,35 +16,20 @@ use kube::core::GroupVersionKind;
 use support::TestEnv;
 use support::apply::{apply_yaml, delete_namespace, dynamic_api, ensure_namespace};
 use support::env::unique_name;
+use support::manifests::{Rollout, Step};
 use support::wait::{Check, wait_until};
 use tmux::{Tmux, audit_stages, step_of, wait_file};
 
 const TIMEOUT: Duration = Duration::from_secs(90);
 
+/// This suite's Rollout: four replicas labelled with their service, 25 % then 50 %, each
+/// followed by a pause for a promote from the keyboard.
 fn rollout_yaml(name: &str, image: &str) -> String {
-    format!(
-        r#"
-apiVersion: argoproj.io/v1alpha1
-kind: Rollout
-metadata: {{name: {name}, labels: {{app.kubernetes.io/name: {name}}}}}
-spec:
-  replicas: 4
-  revisionHistoryLimit: 3
-  selector: {{matchLabels: {{app: {name}}}}}
-  template:
-    metadata: {{labels: {{app: {name}}}}}
-    spec:
-      containers:
-      - {{name: app, image: "{image}"}}
-  strategy:
-    canary:
-      steps:
-      - setWeight: 25
-      - pause: {{}}
-      - setWeight: 50
-      - pause: {{}}
-"#
-    )
+    Rollout::canary(name, image)
+        .replicas(4)
+        .steps(&[Step::Weight(25), Step::Pause, Step::Weight(50), Step::Pause])
+        .service_label()
+        .yaml()
 }
 
 async fn wait_rollout(

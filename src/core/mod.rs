@@ -15,7 +15,8 @@ pub mod status;
 pub mod text;
 pub mod update;
 
-#[cfg(test)]
+#[cfg(any(test, feature = "testkit"))]
+#[doc(hidden)]
 pub mod testkit;
 #[cfg(test)]
 mod tests;

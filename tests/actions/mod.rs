@@ -275,51 +275,6 @@ pub fn assert_applied(outcome: &Outcome, what: &str) {
     );
 }
 
-pub fn deployment_yaml(name: &str, image: &str, replicas: u32, team: &str) -> String {
-    format!(
-        r#"
-apiVersion: apps/v1
-kind: Deployment
-metadata: {{name: {name}, labels: {{app: {name}}}, annotations: {{team: "{team}"}}}}
-spec:
-  replicas: {replicas}
-  selector: {{matchLabels: {{app: {name}}}}}
-  template:
-    metadata: {{labels: {{app: {name}}}}}
-    spec:
-      containers:
-      - {{name: app, image: "{image}", ports: [{{containerPort: 9898}}]}}
-"#
-    )
-}
-
-/// A canary Rollout: setWeight 20, pause {}, setWeight 50, pause {}.
-pub fn rollout_yaml(name: &str, image: &str) -> String {
-    format!(
-        r#"
-apiVersion: argoproj.io/v1alpha1
-kind: Rollout
-metadata: {{name: {name}}}
-spec:
-  replicas: 5
-  revisionHistoryLimit: 3
-  selector: {{matchLabels: {{app: {name}}}}}
-  template:
-    metadata: {{labels: {{app: {name}}}}}
-    spec:
-      containers:
-      - {{name: app, image: "{image}"}}
-  strategy:
-    canary:
-      steps:
-      - setWeight: 20
-      - pause: {{}}
-      - setWeight: 50
-      - pause: {{}}
-"#
-    )
-}
-
 /// The object through the console's own projection (the watch side's code path). Objects
 /// read through a dynamic Api may lack their type fields; `kind` fills them in.
 fn project(mut v: Value, kind: (&str, &str)) -> Result<ObjectFacts> {

@@ -82,9 +82,7 @@ pub async fn dynamic_api(
 pub async fn ensure_namespace(client: &kube::Client, name: &str) -> Result<()> {
     use k8s_openapi::api::core::v1::Namespace;
     let api: Api<Namespace> = Api::all(client.clone());
-    let ns: Namespace = serde_json::from_value(serde_json::json!({
-        "apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}
-    }))?;
+    let ns: Namespace = serde_json::from_value(super::manifests::namespace(name))?;
     match api.create(&PostParams::default(), &ns).await {
         Ok(_) => Ok(()),
         Err(kube::Error::Api(e)) if e.code == 409 => Ok(()),

@@ -1,8 +1,7 @@
 //! A deterministic fleet for UI tests: fixed clock, three prod/staging clusters plus an
 //! unreachable one, releases of every kind and phase, SLOs paging / ticketing / unknown,
 //! Warning events — including hostile strings — all fed through the real `core::update`.
-
-use std::collections::BTreeMap;
+//! Built with the core's shared test fleet builder (`shipdeck::core::testkit`).
 
 use jiff::{SignedDuration, Timestamp};
 use shipdeck::core::facts::{
@@ -10,10 +9,10 @@ use shipdeck::core::facts::{
     DeploymentFacts, MetricResult, ObjectFacts, ObjectMeta, PauseCondition, PauseReason,
     ReplicaSetFacts, RolloutFacts, WarningEvent,
 };
-use shipdeck::core::model::{BurnWindow, Cluster, Connection, SloSpec};
+use shipdeck::core::model::{BurnWindow, Cluster, Connection};
 use shipdeck::core::msg::{AuditLine, Key, SloReport};
-use shipdeck::core::slo_eval;
 use shipdeck::core::state::Settings;
+use shipdeck::core::testkit::{FleetBuilder, object_meta, prod_cluster, replicaset_of, slo};
 use shipdeck::core::text::Untrusted;
 use shipdeck::core::{Msg, State, settle, update};
 
@@ -29,39 +28,20 @@ pub fn ago(secs: i64) -> Timestamp {
 /// The hostile message (CVE-2021-25743 style OSC title write plus a bidi override).
 pub const HOSTILE: &str = "\x1b]0;pwned\x07 aborted \u{202e}gnp.exe";
 
+/// Metadata created `created` seconds before [`now`], with a resourceVersion of its own.
 fn meta(ns: &str, name: &str, app: &str, created: i64) -> ObjectMeta {
-    ObjectMeta {
-        namespace: ns.into(),
-        name: name.into(),
-        uid: format!("uid-{ns}-{name}"),
-        resource_version: format!("{}", 1000 + name.len() * 7),
-        generation: 3,
-        created: Some(ago(created)),
-        labels: BTreeMap::from([("app.kubernetes.io/name".to_string(), app.to_string())]),
-        annotations: BTreeMap::new(),
-    }
+    let rv = format!("{}", 1000 + name.len() * 7);
+    object_meta(ns, name, app, &rv, ago(created))
 }
 
 fn clusters() -> Vec<Cluster> {
-    let mut eu = Cluster::new("prod-eu-1");
-    eu.labels.insert("env".into(), "prod".into());
-    let mut us = Cluster::new("prod-us-1");
-    us.labels.insert("env".into(), "prod".into());
+    let eu = prod_cluster("prod-eu-1");
+    let us = prod_cluster("prod-us-1");
     let mut staging = Cluster::new("staging");
     staging.read_only = true;
     staging.labels.insert("env".into(), "staging".into());
     let dr = Cluster::new("dr-west");
     vec![eu, us, staging, dr]
-}
-
-fn slo(name: &str, service: &str) -> shipdeck::core::model::SloStatus {
-    slo_eval::initial(SloSpec {
-        name: name.into(),
-        service: service.into(),
-        objective: 99.9,
-        window: SignedDuration::from_hours(24 * 30),
-        window_label: "30d".into(),
-    })
 }
 
 fn checkout_rollout() -> RolloutFacts {
@@ -106,22 +86,9 @@ fn checkout_rollout() -> RolloutFacts {
 }
 
 fn replicaset(owner: &RolloutFacts, hash: &str, rev: i64, image: &str, n: i32) -> ReplicaSetFacts {
-    ReplicaSetFacts {
-        meta: meta(
-            &owner.meta.namespace,
-            &format!("{}-{hash}", owner.meta.name),
-            "x",
-            7200,
-        ),
-        owner_uid: owner.meta.uid.clone(),
-        owner_kind: "Rollout".into(),
-        revision: Some(rev),
-        pod_template_hash: hash.into(),
-        images: vec![image.into()],
-        replicas: n,
-        ready_replicas: n,
-        available_replicas: n,
-    }
+    let name = format!("{}-{hash}", owner.meta.name);
+    let meta = meta(&owner.meta.namespace, &name, "x", 7200);
+    replicaset_of(meta, &owner.meta.uid, hash, rev, image, n)
 }
 
 fn cart_rollout() -> RolloutFacts {
@@ -404,83 +371,16 @@ pub fn fleet(width: u16, height: u16) -> State {
         slo("search-latency", "search"),
         slo("ledger-availability", "ledger"),
     ];
-    let mut state = State::new(now(), settings, clusters(), slos);
-    update(&mut state, Msg::Resize { width, height });
-
-    let checkout = checkout_rollout();
-    let up = |state: &mut State, cluster: &str, facts: ObjectFacts| {
-        update(
-            state,
-            Msg::Upsert {
-                cluster: cluster.into(),
-                facts,
-            },
-        );
-    };
-    up(
-        &mut state,
-        "prod-eu-1",
-        ObjectFacts::ReplicaSet(replicaset(
-            &checkout,
-            "7d9f",
-            8,
-            "ghcr.io/shop/checkout:1.4.2",
-            1,
-        )),
-    );
-    up(
-        &mut state,
-        "prod-eu-1",
-        ObjectFacts::ReplicaSet(replicaset(
-            &checkout,
-            "5c8b",
-            7,
-            "ghcr.io/shop/checkout:1.4.1",
-            5,
-        )),
-    );
-    up(&mut state, "prod-eu-1", ObjectFacts::Rollout(checkout));
-    up(
-        &mut state,
-        "prod-eu-1",
-        ObjectFacts::Rollout(cart_rollout()),
-    );
-    up(
-        &mut state,
-        "prod-us-1",
-        ObjectFacts::Deployment(ledger_deployment()),
-    );
-    up(
-        &mut state,
-        "prod-us-1",
-        ObjectFacts::Deployment(indexer_deployment()),
-    );
-    up(&mut state, "staging", ObjectFacts::Rollout(api_rollout()));
-    up(
-        &mut state,
-        "staging",
-        ObjectFacts::AnalysisRun(api_analysis()),
-    );
-    up(
-        &mut state,
-        "staging",
-        ObjectFacts::Canary(frontend_canary()),
-    );
-    up(
-        &mut state,
-        "staging",
-        ObjectFacts::Deployment(static_deployment()),
-    );
+    let mut f = FleetBuilder::new(now(), settings, clusters(), slos);
+    f.send(Msg::Resize { width, height });
+    upsert_objects(&mut f);
     for (cluster, event) in warnings() {
-        update(
-            &mut state,
-            Msg::Warning {
-                cluster: cluster.into(),
-                event,
-            },
-        );
+        f.send(Msg::Warning {
+            cluster: cluster.into(),
+            event,
+        });
     }
-    feed_slos(&mut state);
+    feed_slos(f.state_mut());
     for (cluster, connection) in [
         ("prod-us-1", Connection::Stale { since: ago(42) }),
         (
@@ -490,29 +390,44 @@ pub fn fleet(width: u16, height: u16) -> State {
             },
         ),
     ] {
-        update(
-            &mut state,
-            Msg::Connection {
-                cluster: cluster.into(),
-                connection,
-            },
-        );
+        f.send(Msg::Connection {
+            cluster: cluster.into(),
+            connection,
+        });
     }
     for (verb, resource) in [("patch", "rollouts"), ("patch", "rollouts/status")] {
-        update(
-            &mut state,
-            Msg::Access {
-                cluster: "prod-eu-1".into(),
-                namespace: "shop".into(),
-                verb: verb.into(),
-                resource: resource.into(),
-                allowed: true,
-            },
-        );
+        f.send(Msg::Access {
+            cluster: "prod-eu-1".into(),
+            namespace: "shop".into(),
+            verb: verb.into(),
+            resource: resource.into(),
+            allowed: true,
+        });
     }
-    update(&mut state, Msg::Audit(audit_lines()));
-    settle(&mut state);
-    state
+    f.send(Msg::Audit(audit_lines()));
+    f.settled()
+}
+
+/// Every object of the fleet, in the order the watches report them.
+fn upsert_objects(f: &mut FleetBuilder) {
+    let checkout = checkout_rollout();
+    let (new, old) = ("ghcr.io/shop/checkout:1.4.2", "ghcr.io/shop/checkout:1.4.1");
+    f.upsert(
+        "prod-eu-1",
+        ObjectFacts::ReplicaSet(replicaset(&checkout, "7d9f", 8, new, 1)),
+    )
+    .upsert(
+        "prod-eu-1",
+        ObjectFacts::ReplicaSet(replicaset(&checkout, "5c8b", 7, old, 5)),
+    )
+    .upsert("prod-eu-1", ObjectFacts::Rollout(checkout))
+    .upsert("prod-eu-1", ObjectFacts::Rollout(cart_rollout()))
+    .upsert("prod-us-1", ObjectFacts::Deployment(ledger_deployment()))
+    .upsert("prod-us-1", ObjectFacts::Deployment(indexer_deployment()))
+    .upsert("staging", ObjectFacts::Rollout(api_rollout()))
+    .upsert("staging", ObjectFacts::AnalysisRun(api_analysis()))
+    .upsert("staging", ObjectFacts::Canary(frontend_canary()))
+    .upsert("staging", ObjectFacts::Deployment(static_deployment()));
 }
 
 fn audit_lines() -> Vec<AuditLine> {
@@ -604,25 +519,14 @@ pub fn select(state: &mut State, name: &str) {
 
 /// A fleet of `n` progressing Deployments on one cluster, for windowing tests.
 pub fn big_fleet(n: usize, width: u16, height: u16) -> State {
-    let mut state = State::new(
-        now(),
-        Settings::default(),
-        vec![Cluster::new("big")],
-        Vec::new(),
-    );
-    update(&mut state, Msg::Resize { width, height });
+    let clusters = vec![Cluster::new("big")];
+    let mut f = FleetBuilder::new(now(), Settings::default(), clusters, Vec::new());
+    f.send(Msg::Resize { width, height });
     for i in 0..n {
         let mut d = indexer_deployment();
         d.meta.name = format!("svc-{i:05}");
         d.meta.uid = format!("uid-{i}");
-        update(
-            &mut state,
-            Msg::Upsert {
-                cluster: "big".into(),
-                facts: ObjectFacts::Deployment(d),
-            },
-        );
+        f.upsert("big", ObjectFacts::Deployment(d));
     }
-    settle(&mut state);
-    state
+    f.settled()
 }

@@ -1,31 +1,29 @@
 //! A simulated Argo Rollout (canary strategy) and its controller: steps through setWeight,
 //! pause and analysis steps, scales stable and canary ReplicaSets, shifts traffic, aborts on
 //! a failed analysis, and writes `status.phase`/`message` as Argo Rollouts v1.x does. It
-//! never derives the console's view itself — that is the core's job.
+//! never derives the console's view itself — that is the core's job. This file owns the
+//! object, its creation and the reconcile loop; the steps, replica sizing and status it
+//! writes live in the submodules. It must not touch the terminal, the network or the core.
 
 mod api;
+mod replicas;
+mod status;
+mod steps;
 
 use std::collections::BTreeMap;
 
 use jiff::{SignedDuration, Timestamp};
 
 use super::analysis::AnalysisRunSim;
-use super::conditions;
 use super::replicaset::{Quality, ReplicaSetSim, Template};
 use super::rng::Rng;
 use super::script::{Script, bump_image};
 use super::store::{HasMeta, RvClock, Tracked, template_hash};
-use crate::core::facts::{
-    AnalysisPhase, CanaryStep, ObjectMeta, PauseCondition, PauseReason, RolloutFacts,
-};
+use crate::core::facts::{CanaryStep, ObjectMeta, PauseCondition, PauseReason, RolloutFacts};
 use crate::core::msg::ObjectKind;
 use crate::core::status::rollout_set_weight;
-use crate::core::text::Untrusted;
+use replicas::canary_replicas;
 
-/// Old ReplicaSets kept besides stable and canary (`revisionHistoryLimit`, kept small).
-const HISTORY: usize = 2;
-/// AnalysisRuns kept per rollout.
-const RUNS_KEPT: usize = 3;
 /// Seconds the controller takes to restart all pods after `spec.restartAt`.
 const RESTART_SECS: i64 = 6;
 
@@ -372,307 +370,4 @@ impl RolloutSim {
             self.abort_message = format!("Rollout aborted update to revision {revision}");
         }
     }
-
-    /// Work on the current step; complete at most one step per reconcile.
-    fn run_step(&mut self, now: Timestamp, rng: &mut Rng, clock: &mut RvClock) {
-        let idx = self.ro.obj.current_step_index.unwrap_or(0).max(0);
-        let Some(step) = self.ro.obj.steps.get(idx as usize).cloned() else {
-            return;
-        };
-        let done = match step {
-            CanaryStep::SetWeight(weight) => {
-                let r = &self.ro.obj;
-                let want = canary_replicas(r.replicas, weight);
-                let ready = self.current_rs().is_some_and(|rs| rs.available() >= want);
-                // Traffic shifts only once the canary can take it.
-                if ready {
-                    self.traffic_weight = weight;
-                }
-                ready
-            }
-            CanaryStep::Pause(duration) => self.run_pause(duration, now),
-            CanaryStep::Analysis(_) => self.run_analysis(idx, now, rng, clock),
-            _ => true,
-        };
-        if done {
-            self.ro.obj.current_step_index = Some(idx + 1);
-        }
-    }
-
-    /// A pause step: set the pause condition once; the step completes when a timed pause
-    /// runs out, or when someone removed the condition (promote) while the controller still
-    /// holds `controllerPause` — that is how Argo tells "released" from "not yet paused".
-    fn run_pause(&mut self, duration: Option<SignedDuration>, now: Timestamp) -> bool {
-        let r = &mut self.ro.obj;
-        if r.pause_conditions.is_empty() {
-            if r.controller_pause {
-                r.controller_pause = false;
-                return true;
-            }
-            r.controller_pause = true;
-            r.pause_conditions.push(PauseCondition {
-                reason: PauseReason::CanaryPauseStep,
-                start_time: Some(now),
-            });
-            return false;
-        }
-        let started = r.pause_conditions.first().and_then(|p| p.start_time);
-        match (duration, started) {
-            (Some(d), Some(start)) if now.duration_since(start) >= d => {
-                r.pause_conditions.clear();
-                r.controller_pause = false;
-                true
-            }
-            _ => false,
-        }
-    }
-
-    fn run_analysis(
-        &mut self,
-        idx: i32,
-        now: Timestamp,
-        rng: &mut Rng,
-        clock: &mut RvClock,
-    ) -> bool {
-        let hash = self.ro.obj.current_pod_hash.clone();
-        let revision = self.current_revision();
-        let quality = self.current_quality();
-        let name = format!("{}-{hash}-{revision}-{idx}", self.ro.obj.meta.name);
-        let current = self
-            .runs
-            .iter()
-            .position(|run| run.name() == name && run.phase() == AnalysisPhase::Running);
-        let pos = match current {
-            Some(pos) => pos,
-            None => {
-                let r = &self.ro.obj;
-                let owner = (
-                    r.meta.namespace.as_str(),
-                    r.meta.name.as_str(),
-                    r.meta.uid.as_str(),
-                );
-                // A finished run for this very step means a retry: start a fresh one.
-                self.runs.retain(|run| run.name() != name);
-                self.runs.push(AnalysisRunSim::start(
-                    owner, &hash, revision, idx, now, clock,
-                ));
-                self.runs.len() - 1
-            }
-        };
-        let Some(run) = self.runs.get_mut(pos) else {
-            return false;
-        };
-        let phase = run.measure(now, quality, rng);
-        self.ro.obj.step_analysis = Some(run.status_ref());
-        match phase {
-            AnalysisPhase::Successful => true,
-            AnalysisPhase::Failed | AnalysisPhase::Error => {
-                let msg = run.run.obj.message.raw().to_string();
-                self.ro.obj.aborted = true;
-                self.abort_message =
-                    format!("Rollout aborted update to revision {revision}: {msg}");
-                self.reconcile_aborted();
-                false
-            }
-            _ => false,
-        }
-    }
-
-    /// A run still measuring a step the rollout has left (promoted past it, aborted, new
-    /// revision) is terminated, as Argo does, rather than left running forever.
-    fn terminate_stale_runs(&mut self) {
-        let r = &self.ro.obj;
-        let idx = r.current_step_index.unwrap_or(0);
-        let in_analysis = !r.aborted
-            && matches!(
-                r.steps.get(idx.max(0) as usize),
-                Some(CanaryStep::Analysis(_))
-            );
-        let expected = in_analysis.then(|| {
-            format!(
-                "{}-{}-{}-{idx}",
-                r.meta.name,
-                r.current_pod_hash,
-                self.current_revision()
-            )
-        });
-        for run in &mut self.runs {
-            if run.phase() == AnalysisPhase::Running && Some(run.name()) != expected.as_deref() {
-                run.terminate();
-                let r = &mut self.ro.obj;
-                if r.step_analysis
-                    .as_ref()
-                    .is_some_and(|a| a.name == run.name())
-                {
-                    r.step_analysis = Some(run.status_ref());
-                }
-            }
-        }
-    }
-
-    /// Past the last step and the canary fully available: it becomes stable.
-    fn finish_promotion(&mut self) {
-        let r = &self.ro.obj;
-        if r.aborted || self.fully_promoted() {
-            return;
-        }
-        let past_end = r.current_step_index.unwrap_or(0) as usize >= r.steps.len();
-        let available = self
-            .current_rs()
-            .is_some_and(|rs| rs.available() >= r.replicas);
-        if past_end && available {
-            let r = &mut self.ro.obj;
-            r.stable_rs = r.current_pod_hash.clone();
-            self.promote_full = false;
-            self.traffic_weight = 0;
-        }
-    }
-
-    /// Desired replicas per ReplicaSet for the current weight. With traffic routing the
-    /// stable stays at full size; without it, replicas are the only way to split traffic.
-    fn scale_replicasets(&mut self) {
-        let r = &self.ro.obj;
-        let total = r.replicas;
-        let fully = self.fully_promoted();
-        let weight = if fully {
-            100
-        } else {
-            rollout_set_weight(r).unwrap_or(0)
-        };
-        let canary_want = canary_replicas(total, weight);
-        let canary_avail = self.current_rs().map_or(0, ReplicaSetSim::available);
-        let stable_want = if r.traffic_routing {
-            total
-        } else {
-            (total - canary_avail.min(canary_want)).max(0)
-        };
-        let (current, stable) = (r.current_pod_hash.clone(), r.stable_rs.clone());
-        for rs in &mut self.replicasets {
-            if rs.hash() == current {
-                rs.scale(canary_want);
-            } else if rs.hash() == stable {
-                rs.scale(stable_want);
-            } else {
-                rs.scale(0);
-            }
-        }
-    }
-
-    /// Status the controller writes after each reconcile.
-    fn refresh_status(&mut self, now: Timestamp) {
-        let fully = self.fully_promoted();
-        let (current, sum) = {
-            let current = self.current_rs().map(|rs| rs.replicas()).unwrap_or(0);
-            let mut sum = (0, 0, 0);
-            for rs in &self.replicasets {
-                sum.0 += rs.replicas();
-                sum.1 += rs.rs.obj.ready_replicas;
-                sum.2 += rs.available();
-            }
-            (current, sum)
-        };
-        let traffic = self.traffic_weight;
-        let abort_message = self.abort_message.clone();
-        let r = &mut self.ro.obj;
-        r.observed_generation = Some(r.meta.generation.to_string());
-        r.status_replicas = sum.0;
-        r.updated_replicas = current;
-        r.ready_replicas = sum.1;
-        r.available_replicas = sum.2;
-        r.traffic_canary_weight = (r.traffic_routing && !fully).then_some(traffic);
-        if !r.aborted {
-            self.abort_message.clear();
-        }
-        let (phase, message) = controller_phase(r, fully, &abort_message);
-        let (status, reason, cond_msg) = match phase {
-            "Degraded" => ("False", "RolloutAborted", abort_message.as_str()),
-            "Paused" => ("Unknown", "RolloutPaused", "Rollout is paused"),
-            "Healthy" => (
-                "True",
-                "NewReplicaSetAvailable",
-                "Rollout has completed update",
-            ),
-            _ => ("True", "ReplicaSetUpdated", "Rollout is progressing"),
-        };
-        conditions::set(
-            &mut r.conditions,
-            "Progressing",
-            status,
-            reason,
-            cond_msg,
-            now,
-        );
-        let available = if r.available_replicas >= r.replicas {
-            "True"
-        } else {
-            "False"
-        };
-        conditions::set(
-            &mut r.conditions,
-            "Available",
-            available,
-            "AvailableReason",
-            "Rollout has minimum availability",
-            now,
-        );
-        r.phase = Some(phase.to_string());
-        r.message = Untrusted::new(message);
-    }
-
-    /// Drop old ReplicaSets beyond the history limit and old AnalysisRuns (sent as deletes).
-    fn prune(&mut self) {
-        let r = &self.ro.obj;
-        let keep = |rs: &ReplicaSetSim| rs.hash() == r.current_pod_hash || rs.hash() == r.stable_rs;
-        let mut old: Vec<(i64, String)> = self
-            .replicasets
-            .iter()
-            .filter(|rs| !keep(rs) && rs.replicas() == 0)
-            .map(|rs| (rs.revision(), rs.name().to_string()))
-            .collect();
-        old.sort();
-        let excess = old.len().saturating_sub(HISTORY);
-        for (_, name) in old.into_iter().take(excess) {
-            self.replicasets.retain(|rs| rs.name() != name);
-            self.deleted.push((ObjectKind::ReplicaSet, name));
-        }
-        while self.runs.len() > RUNS_KEPT {
-            let run = self.runs.remove(0);
-            self.deleted
-                .push((ObjectKind::AnalysisRun, run.name().to_string()));
-        }
-    }
-}
-
-/// Replicas the canary needs for `weight` percent (at least one for any weight > 0).
-fn canary_replicas(total: i32, weight: u32) -> i32 {
-    ((i64::from(total) * i64::from(weight) + 99) / 100) as i32
-}
-
-/// `status.phase` and `status.message` as Argo's `CalculateRolloutPhase` writes them.
-fn controller_phase(r: &RolloutFacts, fully: bool, abort_message: &str) -> (&'static str, String) {
-    if r.aborted {
-        return ("Degraded", format!("RolloutAborted: {abort_message}"));
-    }
-    if r.paused {
-        return ("Paused", "manually paused".into());
-    }
-    if let Some(pc) = r.pause_conditions.first() {
-        return ("Paused", pc.reason.as_str().into());
-    }
-    if r.restart_at.is_some() && r.restart_at != r.restarted_at {
-        return ("Progressing", "rollout is restarting".into());
-    }
-    if r.updated_replicas < r.replicas {
-        return ("Progressing", "more replicas need to be updated".into());
-    }
-    if r.available_replicas < r.updated_replicas {
-        return (
-            "Progressing",
-            "updated replicas are still becoming available".into(),
-        );
-    }
-    if !fully {
-        return ("Progressing", "waiting for all steps to complete".into());
-    }
-    ("Healthy", String::new())
 }
