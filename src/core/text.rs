@@ -86,12 +86,20 @@ impl From<String> for Untrusted {
 fn needs_escape(c: char) -> bool {
     c.is_control()
         || matches!(c,
-            '\u{200b}'..='\u{200f}'   // zero-width, LRM/RLM
+            '\u{ad}'                 // soft hyphen (invisible unless at a line break)
+            | '\u{34f}'              // combining grapheme joiner
+            | '\u{61c}'              // Arabic letter mark (bidi)
+            | '\u{115f}' | '\u{1160}' | '\u{3164}' | '\u{ffa0}' // Hangul fillers (blank)
+            | '\u{17b4}' | '\u{17b5}' // Khmer inherent vowels (invisible)
+            | '\u{180e}'             // Mongolian vowel separator
+            | '\u{200b}'..='\u{200f}' // zero-width, LRM/RLM
             | '\u{2028}'..='\u{202e}' // line/para separators, bidi embeddings and overrides
             | '\u{2060}'..='\u{2064}' // word joiner, invisible operators
             | '\u{2066}'..='\u{2069}' // bidi isolates
+            | '\u{206a}'..='\u{206f}' // deprecated format characters (shaping, digit swapping)
             | '\u{feff}'              // BOM / zero-width no-break space
             | '\u{fff9}'..='\u{fffb}' // interlinear annotations
+            | '\u{e0000}'..='\u{e007f}' // tag characters (invisible "ASCII smuggling")
         )
 }
 
@@ -146,6 +154,35 @@ mod tests {
     fn c1_bidi_zero_width_and_newlines_are_escaped() {
         let shown = escape("a\u{9b}31m b\u{202e}c d\u{200b}e\r\nf");
         assert_eq!(shown, "a\\u{9b}31m b\\u{202e}c d\\u{200b}e\\x0d\\x0af");
+    }
+
+    #[test]
+    fn invisible_format_characters_are_escaped() {
+        for c in [
+            '\u{ad}',
+            '\u{34f}',
+            '\u{61c}',
+            '\u{115f}',
+            '\u{180e}',
+            '\u{206a}',
+            '\u{206f}',
+            '\u{3164}',
+            '\u{e0000}',
+            '\u{e0041}',
+            '\u{e007f}',
+        ] {
+            let input = format!("a{c}b");
+            assert_eq!(
+                escape(&input),
+                format!("a\\u{{{:x}}}b", c as u32),
+                "{:x}",
+                c as u32
+            );
+        }
+        // Visible neighbours of those ranges stay as they are.
+        for ok in ["\u{ac}", "\u{620}", "\u{2070}", "é", "日本", "ß"] {
+            assert!(matches!(escape(ok), Cow::Borrowed(_)), "{ok}");
+        }
     }
 
     #[test]
