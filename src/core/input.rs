@@ -14,7 +14,7 @@ pub fn on_key(state: &mut State, key: Key) -> Vec<Effect> {
     state.dirty = true;
     if key == Key::Ctrl('c') {
         state.quit = true;
-        return vec![Effect::Quit];
+        return Vec::new();
     }
     if state.view.modal.is_some() {
         return modal_key(state, key);
@@ -82,7 +82,7 @@ fn main_key(state: &mut State, key: Key) -> Vec<Effect> {
     match key {
         Key::Char('q') => {
             state.quit = true;
-            return vec![Effect::Quit];
+            return Vec::new();
         }
         Key::Esc if detail => state.view.screen = Screen::Home,
         Key::Esc if !state.view.filter.value().is_empty() => {
@@ -511,12 +511,6 @@ pub fn on_action_done(state: &mut State, id: u64, outcome: Outcome) -> Vec<Effec
         action: p.kind.label().into(),
         outcome: outcome.summary(),
     });
-    match outcome {
-        Outcome::Conflict { .. } | Outcome::Unknown { .. } => vec![Effect::Refresh {
-            cluster: p.key.cluster,
-            namespace: p.key.namespace,
-            name: p.key.name,
-        }],
-        _ => Vec::new(),
-    }
+    // No re-read: the watch delivers the current object on its own.
+    Vec::new()
 }

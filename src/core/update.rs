@@ -145,7 +145,8 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
 }
 
 fn tick(state: &mut State, now: jiff::Timestamp) {
-    let before_second = state.now.as_second();
+    let before = state.now;
+    let before_second = before.as_second();
     state.now = now;
     let stale_after = state.settings.stale_after;
     for c in &mut state.clusters {
@@ -157,8 +158,8 @@ fn tick(state: &mut State, now: jiff::Timestamp) {
             state.dirty = true;
         }
     }
-    // The clock, countdowns and "stale Ns" are visible: redraw once per second, not more.
-    if now.as_second() != before_second {
+    // Redraw at most once per second, and only when the time shown changed.
+    if now.as_second() != before_second && state.time_is_visible(before) {
         state.dirty = true;
     }
     // Notices fade after a while (so an idle screen stays idle).
