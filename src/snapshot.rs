@@ -1,11 +1,14 @@
 //! `shipdeck snapshot`: the fleet printed once, as JSON (for scripts and tests) or as a plain
-//! aligned table. Pure functions of `&State`.
+//! aligned table. Pure functions of a settled `&State`: the order is the core's
+//! (`update::by_urgency`) and the chip counts are the core's (`State::cluster_counts`); must
+//! not derive, sort or count anything the core already does.
 
 use serde_json::{Value, json};
 
 use crate::core::State;
 use crate::core::model::{BurnWindow, Release};
 use crate::core::text::escape;
+use crate::core::update::by_urgency;
 
 fn burn_of(state: &State, r: &Release) -> Option<f64> {
     state
@@ -18,15 +21,11 @@ fn age_seconds(state: &State, r: &Release) -> Option<i64> {
         .map(|t| state.now.duration_since(t).as_secs().max(0))
 }
 
-/// All releases, most urgent first (the table's order, without the UI filter).
+/// All releases in the table's order, without the table's filters (the UI filter, hidden
+/// clusters, finished releases ageing out): a snapshot shows the whole fleet.
 fn releases(state: &State) -> Vec<&Release> {
     let mut rows: Vec<&Release> = state.releases.values().collect();
-    rows.sort_by(|a, b| {
-        a.phase
-            .urgency()
-            .cmp(&b.phase.urgency())
-            .then_with(|| a.key.cmp(&b.key))
-    });
+    rows.sort_by(|a, b| by_urgency(a, b));
     rows
 }
 
@@ -35,7 +34,7 @@ pub fn to_json(state: &State) -> Value {
         .clusters
         .iter()
         .map(|c| {
-            let (in_flight, failing) = count(state, &c.name);
+            let (in_flight, failing) = state.cluster_counts(&c.name);
             json!({
                 "name": c.name,
                 "labels": c.labels,
@@ -105,20 +104,6 @@ pub fn to_json(state: &State) -> Value {
         "slos": slos,
         "failures": state.failures.items(),
     })
-}
-
-fn count(state: &State, cluster: &str) -> (usize, usize) {
-    let mut c = (0, 0);
-    for r in state.releases.values().filter(|r| r.key.cluster == cluster) {
-        match r.phase {
-            crate::core::model::Phase::Degraded | crate::core::model::Phase::Unparseable => {
-                c.1 += 1
-            }
-            crate::core::model::Phase::Healthy => {}
-            _ => c.0 += 1,
-        }
-    }
-    c
 }
 
 /// A plain aligned table; every external string is escaped.

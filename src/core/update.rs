@@ -537,12 +537,7 @@ pub fn settle(state: &mut State) {
         .filter(|r| r.is_interesting(now, recent))
         .filter(|r| filter.is_empty() || matches_filter(r, &filter))
         .collect();
-    rows.sort_by(|a, b| {
-        a.phase
-            .urgency()
-            .cmp(&b.phase.urgency())
-            .then_with(|| a.key.cmp(&b.key))
-    });
+    rows.sort_by(|a, b| by_urgency(a, b));
     let order: Vec<_> = rows.into_iter().map(|r| r.key.clone()).collect();
     let mut by_cluster: std::collections::HashMap<&str, (usize, usize)> =
         std::collections::HashMap::new();
@@ -570,6 +565,15 @@ pub fn settle(state: &mut State) {
         state.view.selected = i;
     }
     input::clamp_scroll(state);
+}
+
+/// The display order: most urgent first, then cluster/namespace/name. The table (`settle`)
+/// and `snapshot` both sort with it.
+pub fn by_urgency(a: &Release, b: &Release) -> std::cmp::Ordering {
+    a.phase
+        .urgency()
+        .cmp(&b.phase.urgency())
+        .then_with(|| a.key.cmp(&b.key))
 }
 
 /// Filter text matches cluster, namespace, name or status.
