@@ -211,7 +211,10 @@ pub async fn run(
             }
         }
     }
-    executor.shutdown();
+    // Answers already queued count; what is still in the core's register is recorded unknown.
+    let queued = std::iter::from_fn(|| rx.try_recv().ok()).take(BATCH);
+    pump.feed(&mut state, queued);
+    executor.shutdown(state.pending.iter().map(|(id, p)| (*id, &p.plan)));
     Ok(())
 }
 

@@ -6,7 +6,7 @@ use tui_input::{Input, InputRequest};
 use super::action::{self, ActionKind, ActionPlan};
 use super::effect::{Effect, GateOverride};
 use super::model::ReleaseKind;
-use super::msg::{AuditLine, Key, Outcome};
+use super::msg::{Key, Outcome};
 use super::slo;
 use super::state::{Level, Modal, ModalFocus, Notice, Panel, Pending, Screen, State};
 
@@ -474,6 +474,7 @@ fn confirm(state: &mut State) -> Vec<Effect> {
             key: key.clone(),
             kind,
             sent: state.now,
+            plan: modal.plan.clone(),
         },
     );
     notice(
@@ -503,14 +504,7 @@ pub fn on_action_done(state: &mut State, id: u64, outcome: Outcome) -> Vec<Effec
         level,
         format!("{} {}: {}", p.kind, p.key.name, outcome.summary()),
     );
-    state.audit.push(AuditLine {
-        at: state.now,
-        stage: "result".into(),
-        cluster: p.key.cluster.clone(),
-        target: format!("{}/{}", p.key.namespace, p.key.name),
-        action: p.kind.label().into(),
-        outcome: outcome.summary(),
-    });
+    // The result's audit line arrives from the executor (`Msg::Audit`), built with the record.
     // No re-read: the watch delivers the current object on its own.
     Vec::new()
 }

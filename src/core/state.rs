@@ -108,12 +108,16 @@ pub struct Notice {
     pub at: Timestamp,
 }
 
-/// An action sent and not yet answered.
+/// An action sent and not yet answered. `State::pending` is the one in-flight register:
+/// the core decides from it (one action per release at a time), the executor only carries
+/// out, and on exit records what is still here as "outcome unknown".
 #[derive(Debug, Clone)]
 pub struct Pending {
     pub key: ReleaseKey,
     pub kind: ActionKind,
     pub sent: Timestamp,
+    /// What was sent, for the audit record if the console exits before the answer.
+    pub plan: ActionPlan,
 }
 
 #[derive(Debug)]
