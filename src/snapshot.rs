@@ -29,8 +29,8 @@ fn releases(state: &State) -> Vec<&Release> {
     rows
 }
 
-pub fn to_json(state: &State) -> Value {
-    let clusters: Vec<Value> = state
+fn cluster_json(state: &State) -> Vec<Value> {
+    state
         .clusters
         .iter()
         .map(|c| {
@@ -47,33 +47,34 @@ pub fn to_json(state: &State) -> Value {
                 "failing": failing,
             })
         })
-        .collect();
-    let releases: Vec<Value> = releases(state)
-        .into_iter()
-        .map(|r| {
-            json!({
-                "cluster": r.key.cluster,
-                "namespace": r.key.namespace,
-                "name": r.key.name,
-                "kind": r.key.kind,
-                "strategy": r.strategy.as_str(),
-                "phase": r.phase,
-                "message": r.message,
-                "step": r.step.map(|s| s.0),
-                "steps": r.step.map(|s| s.1),
-                "set_weight": r.set_weight,
-                "actual_weight": r.actual_weight,
-                "analysis": r.analysis.as_ref().map(|a| json!({"name": a.name, "phase": a.phase, "message": a.message})),
-                "slo_burn": burn_of(state, r),
-                "service": r.service,
-                "age_seconds": age_seconds(state, r),
-                "images": r.images,
-                "revisions": r.revisions,
-                "pause_remaining_seconds": r.pause.as_ref().and_then(|p| p.remaining(state.now)).map(|d| d.as_secs()),
-            })
-        })
-        .collect();
-    let slos: Vec<Value> = state
+        .collect()
+}
+
+fn release_json(state: &State, r: &Release) -> Value {
+    json!({
+        "cluster": r.key.cluster,
+        "namespace": r.key.namespace,
+        "name": r.key.name,
+        "kind": r.key.kind,
+        "strategy": r.strategy.as_str(),
+        "phase": r.phase,
+        "message": r.message,
+        "step": r.step.map(|s| s.0),
+        "steps": r.step.map(|s| s.1),
+        "set_weight": r.set_weight,
+        "actual_weight": r.actual_weight,
+        "analysis": r.analysis.as_ref().map(|a| json!({"name": a.name, "phase": a.phase, "message": a.message})),
+        "slo_burn": burn_of(state, r),
+        "service": r.service,
+        "age_seconds": age_seconds(state, r),
+        "images": r.images,
+        "revisions": r.revisions,
+        "pause_remaining_seconds": r.pause.as_ref().and_then(|p| p.remaining(state.now)).map(|d| d.as_secs()),
+    })
+}
+
+fn slo_json(state: &State) -> Vec<Value> {
+    state
         .slos
         .iter()
         .map(|s| {
@@ -96,12 +97,20 @@ pub fn to_json(state: &State) -> Value {
                 "error": s.error,
             })
         })
+        .collect()
+}
+
+/// The fleet as JSON: clusters[], releases[], slos[], failures[].
+pub fn to_json(state: &State) -> Value {
+    let releases: Vec<Value> = releases(state)
+        .into_iter()
+        .map(|r| release_json(state, r))
         .collect();
     json!({
         "generated_at": state.now.to_string(),
-        "clusters": clusters,
+        "clusters": cluster_json(state),
         "releases": releases,
-        "slos": slos,
+        "slos": slo_json(state),
         "failures": state.failures.items(),
     })
 }
