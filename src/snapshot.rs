@@ -195,3 +195,40 @@ pub fn to_table(state: &State) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::testkit::fleet;
+
+    #[test]
+    fn json_uses_the_core_order_and_counts() {
+        let state = fleet();
+        let v = to_json(&state);
+        let names: Vec<&str> = v["releases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["name"].as_str().unwrap())
+            .collect();
+        // Every release, in the table's order (paused before progressing).
+        assert_eq!(names.len(), state.releases.len());
+        let table: Vec<&str> = state.view.order.iter().map(|k| k.name.as_str()).collect();
+        assert_eq!(names, table);
+        for c in v["clusters"].as_array().unwrap() {
+            let (in_flight, failing) = state.cluster_counts(c["name"].as_str().unwrap());
+            assert_eq!(c["in_flight"], in_flight);
+            assert_eq!(c["failing"], failing);
+        }
+        assert_eq!(v["clusters"][0]["in_flight"], 1, "the paused checkout");
+    }
+
+    #[test]
+    fn table_lists_the_same_order() {
+        let state = fleet();
+        let text = to_table(&state);
+        let rows: Vec<&str> = text.lines().skip(1).take_while(|l| !l.is_empty()).collect();
+        assert!(rows[0].contains("shop/checkout"), "{text}");
+        assert!(rows[1].contains("web/frontend"), "{text}");
+    }
+}
