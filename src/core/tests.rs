@@ -215,7 +215,7 @@ fn page_level_burn_gates_promote_until_service_typed() {
 }
 
 #[test]
-fn conflict_outcome_asks_for_refresh_and_says_so() {
+fn conflict_outcome_clears_pending_and_says_so() {
     let mut s = fleet();
     select(&mut s, "checkout");
     let fx = keys(&mut s, &[Key::Char('p'), Key::Char('y')]);
