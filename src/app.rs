@@ -1,8 +1,15 @@
-//! The console's event loop: one inbound `Msg` channel (sources, executor), terminal keys and
-//! a clock tick feed the pure `update`; effects go to the executor; a frame is drawn only
-//! when something visible changed, coalescing bursts (data redraws at most 5 per second,
-//! key presses at once).
+//! The one message pump. `Pump` applies messages to the pure `update` and carries out the
+//! effects through the executor (or, headless, hands them back). The console's event loop
+//! (`run`), `snapshot` (`collect`) and the e2e suites (`spawn_shared`) all drive it, so
+//! messages reach the state one way everywhere.
+//!
+//! The console loop feeds terminal keys, resizes, the inbound `Msg` channel (sources,
+//! executor) and a clock tick; a frame is drawn only when the core says something visible
+//! changed (`State::dirty` — the loop never overrides it), coalescing bursts (data redraws at
+//! most 5 per second, key presses at once). Owns no state of its own and must not decide
+//! anything the core decides (what is visible, what is in flight).
 
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crossterm::event::{Event, EventStream};
@@ -10,10 +17,11 @@ use futures::StreamExt;
 use jiff::Timestamp;
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
 use crate::action::Executor;
-use crate::core::state::Screen;
+use crate::core::model::Connection;
 use crate::core::{self, Effect, Msg, State};
 use crate::term::key_of;
 
@@ -38,52 +46,111 @@ pub fn dispatch(executor: &Executor, effects: Vec<Effect>) {
                 resource,
             } => executor.check_access(cluster, namespace, verb, resource),
             Effect::DryRun { plan } => executor.dry_run(plan),
-            // Watches deliver the current object on their own; nothing to fetch.
-            Effect::Refresh { .. } => {}
-            Effect::Quit => {}
         }
     }
 }
 
-/// Does the passing of time change what is on screen (countdowns, "stale Ns", the clock's minute)?
-fn time_is_visible(state: &State, before: Timestamp) -> bool {
-    if before.as_second() / 60 != state.now.as_second() / 60 {
-        return true;
-    }
-    if state
-        .clusters
-        .iter()
-        .any(|c| matches!(c.connection, core::model::Connection::Stale { .. }))
-    {
-        return true;
-    }
-    let v = &state.view;
-    if v.screen == Screen::Detail {
-        return true;
-    }
-    let end = (v.offset + v.page_rows()).min(v.order.len());
-    v.order[v.offset.min(end)..end].iter().any(|k| {
-        state
-            .releases
-            .get(k)
-            .and_then(|r| r.pause.as_ref())
-            .is_some_and(|p| p.duration.is_some())
-    })
+/// Messages in, effects out: with an executor the effects are carried out, headless they
+/// are handed back to the caller (snapshot, tests).
+#[derive(Clone, Default)]
+pub struct Pump {
+    executor: Option<Executor>,
 }
 
-fn apply(state: &mut State, executor: &Executor, msg: Msg) {
-    let tick_from = match &msg {
-        Msg::Tick(_) => Some(state.now),
-        _ => None,
-    };
-    let was_dirty = state.dirty;
-    let effects = core::update(state, msg);
-    if let Some(before) = tick_from {
-        // A tick alone redraws only when the time shown changes.
-        state.dirty = was_dirty
-            || (state.now.as_second() != before.as_second() && time_is_visible(state, before));
+impl Pump {
+    /// A pump that carries out effects through `executor`.
+    pub fn new(executor: Executor) -> Pump {
+        Pump {
+            executor: Some(executor),
+        }
     }
-    dispatch(executor, effects);
+
+    /// A pump without an executor: effects are returned, never carried out.
+    pub fn headless() -> Pump {
+        Pump::default()
+    }
+
+    /// Apply one message; returns the effects this pump did not carry out.
+    pub fn apply(&self, state: &mut State, msg: Msg) -> Vec<Effect> {
+        let effects = core::update(state, msg);
+        match &self.executor {
+            Some(executor) => {
+                dispatch(executor, effects);
+                Vec::new()
+            }
+            None => effects,
+        }
+    }
+
+    /// Apply a batch of messages, then settle once (as the console does before a frame).
+    pub fn feed(&self, state: &mut State, msgs: impl IntoIterator<Item = Msg>) -> Vec<Effect> {
+        let mut left = Vec::new();
+        for msg in msgs {
+            left.extend(self.apply(state, msg));
+        }
+        core::settle(state);
+        left
+    }
+
+    /// Headless: apply messages from `rx` until every cluster has answered and things went
+    /// quiet (1.5 s without a message), the channel closed, or `wait` passed. Then settles.
+    pub async fn collect(&self, state: &mut State, rx: &mut mpsc::Receiver<Msg>, wait: Duration) {
+        let deadline = Instant::now() + wait;
+        let quiet = Duration::from_millis(1500);
+        loop {
+            let settled = all_answered(state);
+            let timeout = if settled {
+                quiet
+            } else {
+                Duration::from_millis(250)
+            };
+            let until = (Instant::now() + timeout).min(deadline);
+            match tokio::time::timeout_at(until, rx.recv()).await {
+                Ok(Some(msg)) => {
+                    self.apply(state, msg);
+                }
+                Ok(None) => break,
+                Err(_) if settled => break,
+                Err(_) => {}
+            }
+            if Instant::now() >= deadline {
+                break;
+            }
+        }
+        core::settle(state);
+    }
+}
+
+/// Has every cluster answered (connected, unreachable, no access…)?
+fn all_answered(state: &State) -> bool {
+    state
+        .clusters
+        .iter()
+        .all(|c| !matches!(c.connection, Connection::Connecting))
+}
+
+/// Headless, in the background: apply messages from `rx` and a clock tick every `tick` to a
+/// shared state, settling after each, until the channel closes. For tests and tools that
+/// read the state while sources run.
+pub fn spawn_shared(
+    state: Arc<Mutex<State>>,
+    mut rx: mpsc::Receiver<Msg>,
+    tick: Duration,
+) -> JoinHandle<()> {
+    let pump = Pump::headless();
+    tokio::spawn(async move {
+        let mut clock = tokio::time::interval(tick);
+        loop {
+            let msg = tokio::select! {
+                m = rx.recv() => match m { Some(m) => m, None => return },
+                _ = clock.tick() => Msg::Tick(Timestamp::now()),
+            };
+            let mut s = state
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            pump.feed(&mut s, [msg]);
+        }
+    })
 }
 
 /// Run the console until quit, stdin closing, SIGHUP or SIGTERM.
@@ -93,6 +160,7 @@ pub async fn run(
     executor: Executor,
     mut draw: impl FnMut(&State) -> std::io::Result<()>,
 ) -> anyhow::Result<()> {
+    let pump = Pump::new(executor.clone());
     let mut events = EventStream::new();
     let mut tick = tokio::time::interval(Duration::from_millis(500));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
@@ -109,38 +177,29 @@ pub async fn run(
     loop {
         let mut urgent = false;
         let redraw_at = last_draw + DATA_FRAME_GAP;
-        tokio::select! {
+        let msg = tokio::select! {
             ev = events.next() => match ev {
-                Some(Ok(Event::Key(k))) => {
-                    if let Some(key) = key_of(k) {
-                        apply(&mut state, &executor, Msg::Key(key));
-                        urgent = true;
-                    }
-                }
-                Some(Ok(Event::Resize(width, height))) => {
-                    apply(&mut state, &executor, Msg::Resize { width, height });
-                    urgent = true;
-                }
-                Some(Ok(_)) => {}
+                Some(Ok(Event::Key(k))) => key_of(k).map(Msg::Key),
+                Some(Ok(Event::Resize(width, height))) => Some(Msg::Resize { width, height }),
+                Some(Ok(_)) => None,
                 // The terminal went away (SSH drop): leave cleanly.
                 Some(Err(_)) | None => break,
             },
-            Some(msg) = rx.recv() => apply(&mut state, &executor, msg),
-            _ = tick.tick() => apply(&mut state, &executor, Msg::Tick(Timestamp::now())),
-            _ = tokio::time::sleep_until(redraw_at), if deferred => {}
+            Some(msg) = rx.recv() => Some(msg),
+            _ = tick.tick() => Some(Msg::Tick(Timestamp::now())),
+            _ = tokio::time::sleep_until(redraw_at), if deferred => None,
             _ = hangup.recv() => break,
             _ = terminate.recv() => break,
+        };
+        if let Some(msg) = msg {
+            urgent = matches!(msg, Msg::Key(_) | Msg::Resize { .. });
+            pump.apply(&mut state, msg);
         }
-        for _ in 0..BATCH {
-            match rx.try_recv() {
-                Ok(msg) => apply(&mut state, &executor, msg),
-                Err(_) => break,
-            }
-        }
+        let batch = std::iter::from_fn(|| rx.try_recv().ok()).take(BATCH);
+        pump.feed(&mut state, batch);
         if state.quit {
             break;
         }
-        core::settle(&mut state);
         if state.dirty {
             if urgent || last_draw.elapsed() >= DATA_FRAME_GAP {
                 draw(&state)?;
@@ -152,6 +211,63 @@ pub async fn run(
             }
         }
     }
-    executor.shutdown();
+    // Answers already queued count; what is still in the core's register is recorded unknown.
+    let queued = std::iter::from_fn(|| rx.try_recv().ok()).take(BATCH);
+    pump.feed(&mut state, queued);
+    executor.shutdown(state.pending.iter().map(|(id, p)| (*id, &p.plan)));
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::model::Cluster;
+    use crate::core::state::Settings;
+
+    fn state() -> State {
+        State::new(
+            Timestamp::UNIX_EPOCH,
+            Settings::default(),
+            vec![Cluster::new("a")],
+            vec![],
+        )
+    }
+
+    #[test]
+    fn headless_pump_hands_effects_back_and_settles() {
+        let mut s = state();
+        let left = Pump::headless().feed(&mut s, [crate::core::Msg::Key(core::Key::Char('q'))]);
+        assert!(left.is_empty());
+        assert!(s.quit);
+        assert!(!s.view.order_dirty, "fed batches are settled");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn collect_stops_when_clusters_answered_and_quiet() {
+        let mut s = state();
+        let (tx, mut rx) = mpsc::channel(4);
+        tx.send(Msg::Connection {
+            cluster: "a".into(),
+            connection: Connection::Connected,
+        })
+        .await
+        .unwrap();
+        Pump::headless()
+            .collect(&mut s, &mut rx, Duration::from_secs(60))
+            .await;
+        assert_eq!(s.clusters[0].connection, Connection::Connected);
+        drop(tx);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn collect_gives_up_at_the_deadline() {
+        let mut s = state();
+        let (_tx, mut rx) = mpsc::channel::<Msg>(4);
+        let started = Instant::now();
+        Pump::headless()
+            .collect(&mut s, &mut rx, Duration::from_secs(3))
+            .await;
+        assert!(started.elapsed() <= Duration::from_secs(4));
+        assert_eq!(s.clusters[0].connection, Connection::Connecting);
+    }
 }

@@ -1,4 +1,5 @@
-//! Command line (DESIGN.md contract).
+//! Command line (DESIGN.md contract): the flags and subcommands, parsed by clap. Owns their
+//! names, defaults and help text only; what they mean for the run is `config::resolve`.
 
 use std::path::PathBuf;
 

@@ -1,15 +1,21 @@
 //! shipdeck: a terminal release console for on-call engineers.
 //!
 //! `core` is pure (state, update, domain); `ui` renders from `&State`; `source` and `action`
-//! hold the IO adapters; `term` owns the terminal; `app` is the event loop.
+//! hold the IO adapters; `term` owns the terminal; `app` is the one message pump (console
+//! loop, headless collection); `config` parses and `config::resolve` decides the run's
+//! choices; `wiring` starts each mode; `commands` runs console, snapshot and doctor;
+//! `logging` sets up the log file. The binary (`main.rs`) only calls `commands`.
 
 pub mod action;
 pub mod app;
 pub mod cli;
+pub mod commands;
 pub mod config;
 pub mod core;
 pub mod doctor;
+pub mod logging;
 pub mod snapshot;
 pub mod source;
 pub mod term;
 pub mod ui;
+pub mod wiring;

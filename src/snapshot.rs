@@ -1,11 +1,14 @@
 //! `shipdeck snapshot`: the fleet printed once, as JSON (for scripts and tests) or as a plain
-//! aligned table. Pure functions of `&State`.
+//! aligned table. Pure functions of a settled `&State`: the order is the core's
+//! (`update::by_urgency`) and the chip counts are the core's (`State::cluster_counts`); must
+//! not derive, sort or count anything the core already does.
 
 use serde_json::{Value, json};
 
 use crate::core::State;
 use crate::core::model::{BurnWindow, Release};
 use crate::core::text::escape;
+use crate::core::update::by_urgency;
 
 fn burn_of(state: &State, r: &Release) -> Option<f64> {
     state
@@ -18,24 +21,20 @@ fn age_seconds(state: &State, r: &Release) -> Option<i64> {
         .map(|t| state.now.duration_since(t).as_secs().max(0))
 }
 
-/// All releases, most urgent first (the table's order, without the UI filter).
+/// All releases in the table's order, without the table's filters (the UI filter, hidden
+/// clusters, finished releases ageing out): a snapshot shows the whole fleet.
 fn releases(state: &State) -> Vec<&Release> {
     let mut rows: Vec<&Release> = state.releases.values().collect();
-    rows.sort_by(|a, b| {
-        a.phase
-            .urgency()
-            .cmp(&b.phase.urgency())
-            .then_with(|| a.key.cmp(&b.key))
-    });
+    rows.sort_by(|a, b| by_urgency(a, b));
     rows
 }
 
-pub fn to_json(state: &State) -> Value {
-    let clusters: Vec<Value> = state
+fn cluster_json(state: &State) -> Vec<Value> {
+    state
         .clusters
         .iter()
         .map(|c| {
-            let (in_flight, failing) = count(state, &c.name);
+            let (in_flight, failing) = state.cluster_counts(&c.name);
             json!({
                 "name": c.name,
                 "labels": c.labels,
@@ -48,33 +47,34 @@ pub fn to_json(state: &State) -> Value {
                 "failing": failing,
             })
         })
-        .collect();
-    let releases: Vec<Value> = releases(state)
-        .into_iter()
-        .map(|r| {
-            json!({
-                "cluster": r.key.cluster,
-                "namespace": r.key.namespace,
-                "name": r.key.name,
-                "kind": r.key.kind,
-                "strategy": r.strategy.as_str(),
-                "phase": r.phase,
-                "message": r.message,
-                "step": r.step.map(|s| s.0),
-                "steps": r.step.map(|s| s.1),
-                "set_weight": r.set_weight,
-                "actual_weight": r.actual_weight,
-                "analysis": r.analysis.as_ref().map(|a| json!({"name": a.name, "phase": a.phase, "message": a.message})),
-                "slo_burn": burn_of(state, r),
-                "service": r.service,
-                "age_seconds": age_seconds(state, r),
-                "images": r.images,
-                "revisions": r.revisions,
-                "pause_remaining_seconds": r.pause.as_ref().and_then(|p| p.remaining(state.now)).map(|d| d.as_secs()),
-            })
-        })
-        .collect();
-    let slos: Vec<Value> = state
+        .collect()
+}
+
+fn release_json(state: &State, r: &Release) -> Value {
+    json!({
+        "cluster": r.key.cluster,
+        "namespace": r.key.namespace,
+        "name": r.key.name,
+        "kind": r.key.kind,
+        "strategy": r.strategy.as_str(),
+        "phase": r.phase,
+        "message": r.message,
+        "step": r.step.map(|s| s.0),
+        "steps": r.step.map(|s| s.1),
+        "set_weight": r.set_weight,
+        "actual_weight": r.actual_weight,
+        "analysis": r.analysis.as_ref().map(|a| json!({"name": a.name, "phase": a.phase, "message": a.message})),
+        "slo_burn": burn_of(state, r),
+        "service": r.service,
+        "age_seconds": age_seconds(state, r),
+        "images": r.images,
+        "revisions": r.revisions,
+        "pause_remaining_seconds": r.pause.as_ref().and_then(|p| p.remaining(state.now)).map(|d| d.as_secs()),
+    })
+}
+
+fn slo_json(state: &State) -> Vec<Value> {
+    state
         .slos
         .iter()
         .map(|s| {
@@ -97,28 +97,22 @@ pub fn to_json(state: &State) -> Value {
                 "error": s.error,
             })
         })
+        .collect()
+}
+
+/// The fleet as JSON: clusters[], releases[], slos[], failures[].
+pub fn to_json(state: &State) -> Value {
+    let releases: Vec<Value> = releases(state)
+        .into_iter()
+        .map(|r| release_json(state, r))
         .collect();
     json!({
         "generated_at": state.now.to_string(),
-        "clusters": clusters,
+        "clusters": cluster_json(state),
         "releases": releases,
-        "slos": slos,
+        "slos": slo_json(state),
         "failures": state.failures.items(),
     })
-}
-
-fn count(state: &State, cluster: &str) -> (usize, usize) {
-    let mut c = (0, 0);
-    for r in state.releases.values().filter(|r| r.key.cluster == cluster) {
-        match r.phase {
-            crate::core::model::Phase::Degraded | crate::core::model::Phase::Unparseable => {
-                c.1 += 1
-            }
-            crate::core::model::Phase::Healthy => {}
-            _ => c.0 += 1,
-        }
-    }
-    c
 }
 
 /// A plain aligned table; every external string is escaped.
@@ -200,4 +194,41 @@ pub fn to_table(state: &State) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::testkit::fleet;
+
+    #[test]
+    fn json_uses_the_core_order_and_counts() {
+        let state = fleet();
+        let v = to_json(&state);
+        let names: Vec<&str> = v["releases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["name"].as_str().unwrap())
+            .collect();
+        // Every release, in the table's order (paused before progressing).
+        assert_eq!(names.len(), state.releases.len());
+        let table: Vec<&str> = state.view.order.iter().map(|k| k.name.as_str()).collect();
+        assert_eq!(names, table);
+        for c in v["clusters"].as_array().unwrap() {
+            let (in_flight, failing) = state.cluster_counts(c["name"].as_str().unwrap());
+            assert_eq!(c["in_flight"], in_flight);
+            assert_eq!(c["failing"], failing);
+        }
+        assert_eq!(v["clusters"][0]["in_flight"], 1, "the paused checkout");
+    }
+
+    #[test]
+    fn table_lists_the_same_order() {
+        let state = fleet();
+        let text = to_table(&state);
+        let rows: Vec<&str> = text.lines().skip(1).take_while(|l| !l.is_empty()).collect();
+        assert!(rows[0].contains("shop/checkout"), "{text}");
+        assert!(rows[1].contains("web/frontend"), "{text}");
+    }
 }

@@ -1,6 +1,7 @@
 //! The terminal: raw mode and the alternate screen on entry, restored on every exit path
 //! (normal quit, error, panic, SIGHUP/SIGTERM). Frames go through one buffered writer so a
-//! frame is one write.
+//! frame is one write. Also maps crossterm keys to the core's `Key`. Must not draw (that is
+//! `ui`) nor decide what a key does (that is the core).
 
 use std::io::{self, BufWriter, Stdout, Write};
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -17,6 +17,7 @@ use futures::FutureExt;
 use serde_json::{Value, json};
 use shipdeck::action::audit::AuditLog;
 use shipdeck::action::executor::ActionTarget;
+use shipdeck::app::Pump;
 use shipdeck::core::action::{
     self, ActionKind, ApiCall, DEPLOYMENTS, Disabled, PatchType, ROLLOUTS,
 };
@@ -514,7 +515,7 @@ async fn viewer_body(fx: &Fixture, audit_path: &std::path::Path) -> Result<()> {
         "{answer:?}"
     );
     let mut state = State::new(now, Settings::default(), vec![Cluster::new("a")], vec![]);
-    shipdeck::core::update(&mut state, answer);
+    Pump::headless().apply(&mut state, answer);
     assert_eq!(
         shipdeck::core::input::plan_allowed(&state, &plan),
         Some(false)

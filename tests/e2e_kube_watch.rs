@@ -23,10 +23,10 @@ use serde_json::json;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
+use shipdeck::app::{self, Pump};
 use shipdeck::core::model::{Cluster, Connection, Phase, Release, ReleaseKey, ReleaseKind};
 use shipdeck::core::msg::Msg;
 use shipdeck::core::state::{Settings, State};
-use shipdeck::core::update;
 use shipdeck::source::kube::{ClusterHandle, spawn_cluster};
 use support::TestEnv;
 use support::apply::{apply_yaml, delete_namespace, dynamic_api, ensure_namespace};
@@ -58,24 +58,12 @@ impl Console {
             names,
             Vec::new(),
         )));
-        let (tx, mut rx) = mpsc::channel::<Msg>(1024);
+        let (tx, rx) = mpsc::channel::<Msg>(1024);
         let handles = clusters
             .into_iter()
             .map(|(name, client)| spawn_cluster(name.to_string(), client, tx.clone()))
             .collect();
-        let shared = state.clone();
-        let pump = tokio::spawn(async move {
-            let mut tick = tokio::time::interval(Duration::from_millis(250));
-            loop {
-                let msg = tokio::select! {
-                    m = rx.recv() => match m { Some(m) => m, None => return },
-                    _ = tick.tick() => Msg::Tick(Timestamp::now()),
-                };
-                let mut s = shared.lock().unwrap();
-                update(&mut s, msg);
-                shipdeck::core::settle(&mut s);
-            }
-        });
+        let pump = app::spawn_shared(state.clone(), rx, Duration::from_millis(250));
         Console {
             state,
             _clusters: handles,
@@ -796,9 +784,7 @@ async fn a_kubectl_capture_reads_as_the_live_watch_does() -> Result<()> {
         vec![Cluster::new("a")],
         Vec::new(),
     );
-    for msg in capture.messages {
-        update(&mut offline, msg);
-    }
+    Pump::headless().feed(&mut offline, capture.messages);
     let key = ReleaseKey {
         cluster: "a".into(),
         kind: ReleaseKind::Rollout,

@@ -13,9 +13,10 @@ use anyhow::Result;
 use jiff::Timestamp;
 use tokio::sync::mpsc;
 
+use shipdeck::app;
 use shipdeck::core::model::{Cluster, Connection, ReleaseKind};
 use shipdeck::core::state::Settings;
-use shipdeck::core::{self, Msg, State};
+use shipdeck::core::{Msg, State};
 use shipdeck::source::kube::spawn_cluster;
 use support::TestEnv;
 use support::apply::{apply_yaml, delete_namespace, ensure_namespace};
@@ -74,22 +75,10 @@ async fn a_dead_apiserver_is_marked_and_reconnects_after_restart() -> Result<()>
         clusters,
         Vec::new(),
     )));
-    let (tx, mut rx) = mpsc::channel::<Msg>(4096);
+    let (tx, rx) = mpsc::channel::<Msg>(4096);
     let _a = spawn_cluster("a".into(), env.client("a-oncall").await?, tx.clone());
     let _b = spawn_cluster("b".into(), env.client("b-oncall").await?, tx.clone());
-    let shared = state.clone();
-    let pump = tokio::spawn(async move {
-        let mut tick = tokio::time::interval(Duration::from_millis(250));
-        loop {
-            let msg = tokio::select! {
-                m = rx.recv() => match m { Some(m) => m, None => return },
-                _ = tick.tick() => Msg::Tick(Timestamp::now()),
-            };
-            let mut s = shared.lock().unwrap();
-            core::update(&mut s, msg);
-            core::settle(&mut s);
-        }
-    });
+    let pump = app::spawn_shared(state.clone(), rx, Duration::from_millis(250));
     let connected = |name: &'static str| {
         move |s: &State| {
             s.cluster(name)

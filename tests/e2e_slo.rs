@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 
 use jiff::Timestamp;
 
+use shipdeck::app::Pump;
 use shipdeck::config::{SloConfig, SloSource};
 use shipdeck::core::model::{AlertLevel, BurnWindow};
 use shipdeck::core::msg::{Msg, SloReport};
@@ -231,7 +232,7 @@ async fn sustained_burn_pages_and_gates_promote() {
         slo: slo_name,
         ..report
     };
-    shipdeck::core::update::update(&mut state, Msg::Slo(report));
+    Pump::headless().apply(&mut state, Msg::Slo(report));
     assert_eq!(state.slos[0].alert, AlertLevel::Page);
     let budget = state.slos[0].budget_remaining.unwrap();
     assert!(budget < 1.0 && budget > -10.0, "budget remaining {budget}");
@@ -252,7 +253,7 @@ async fn short_spike_burns_5m_but_does_not_page() {
 
     let (mut state, slo_name) =
         state_with(&traffic.service, Timestamp::from_second(eval_s).unwrap());
-    shipdeck::core::update::update(
+    Pump::headless().apply(
         &mut state,
         Msg::Slo(SloReport {
             slo: slo_name,
@@ -283,7 +284,7 @@ async fn no_series_is_unknown_not_zero() {
     assert_eq!(report.window_ratio, None);
 
     let (mut state, slo_name) = state_with(&traffic.service, at);
-    shipdeck::core::update::update(
+    Pump::headless().apply(
         &mut state,
         Msg::Slo(SloReport {
             slo: slo_name,
@@ -311,7 +312,7 @@ async fn unreachable_prometheus_is_unknown_not_zero() {
         ratios: BurnWindow::ALL.iter().map(|w| (*w, Some(0.0005))).collect(),
         window_ratio: Some(0.0002),
     };
-    shipdeck::core::update::update(&mut state, Msg::Slo(known));
+    Pump::headless().apply(&mut state, Msg::Slo(known));
     assert_eq!(state.slos[0].alert, AlertLevel::None);
 
     let slo = Traffic {
@@ -329,7 +330,7 @@ async fn unreachable_prometheus_is_unknown_not_zero() {
     };
     assert_eq!(*at, later);
     println!("unreachable Prometheus: {error}");
-    shipdeck::core::update::update(
+    Pump::headless().apply(
         &mut state,
         Msg::SloUnavailable {
             slo: slo.clone(),
@@ -384,7 +385,7 @@ async fn slow_prometheus_goes_unknown_and_recovers() {
         matches!(&first, Msg::Slo(r) if r.ratios.iter().all(|(_, v)| v.is_some())),
         "{first:?}"
     );
-    shipdeck::core::update::update(&mut state, first);
+    Pump::headless().apply(&mut state, first);
     assert_eq!(state.slos[0].alert, AlertLevel::None);
 
     proxy.set_mode(Mode::Blackhole);
@@ -411,7 +412,7 @@ async fn slow_prometheus_goes_unknown_and_recovers() {
         started.elapsed()
     );
     let went_unknown = *at;
-    shipdeck::core::update::update(&mut state, down);
+    Pump::headless().apply(&mut state, down);
     assert_eq!(state.slos[0].alert, AlertLevel::Unknown);
     assert_eq!(state.slos[0].unknown_since, Some(went_unknown));
     assert!(state.slos[0].burn.values().all(Option::is_none));
@@ -424,7 +425,7 @@ async fn slow_prometheus_goes_unknown_and_recovers() {
             other => panic!("{other:?}"),
         }
     };
-    shipdeck::core::update::update(&mut state, back);
+    Pump::headless().apply(&mut state, back);
     assert_eq!(state.slos[0].alert, AlertLevel::None);
     assert_eq!(state.slos[0].unknown_since, None);
     drop(rx);
@@ -524,7 +525,7 @@ fn gate_requires_typed_service_name() {
         ratios: BurnWindow::ALL.iter().map(|w| (*w, Some(0.0148))).collect(),
         window_ratio: Some(0.0005),
     };
-    shipdeck::core::update::update(&mut state, Msg::Slo(paging));
+    Pump::headless().apply(&mut state, Msg::Slo(paging));
     assert_eq!(state.slos[0].alert, AlertLevel::Page);
     assert_gate(&mut state, "checkout");
 }

@@ -141,6 +141,22 @@ fn line_from_json(v: &Value) -> AuditLine {
     }
 }
 
+impl Record<'_> {
+    /// The audit screen's line for this record, as the console shows it live.
+    pub fn line(&self, at: Timestamp) -> AuditLine {
+        AuditLine {
+            at,
+            stage: self.stage.to_string(),
+            cluster: self.cluster.to_string(),
+            target: format!("{}/{}", self.namespace, self.name),
+            action: self.action.to_string(),
+            outcome: self
+                .outcome
+                .map_or_else(|| "sending".into(), Outcome::summary),
+        }
+    }
+}
+
 /// Build a record for a plan (intent when `outcome` is None).
 pub fn record<'a>(
     stage: &'a str,

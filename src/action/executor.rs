@@ -1,7 +1,9 @@
 //! The one executor: for every confirmed action it writes an fsynced intent record, sends the
 //! request through the cluster's target with a deadline, records the result, and reports back
-//! as `Msg::ActionDone`. No hidden retries of mutating calls: on a timeout or a dropped
-//! connection the outcome is "unknown — verify".
+//! as `Msg::Audit` (the record's line) and `Msg::ActionDone`. No hidden retries of mutating
+//! calls: on a timeout or a dropped connection the outcome is "unknown — verify".
+//! It only carries out: which actions are in flight is the core's register (`State::pending`),
+//! handed to `shutdown` on exit; records and their lines are built by `audit`.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -14,7 +16,7 @@ use tokio::sync::mpsc;
 use super::audit::{self, AuditLog};
 use crate::core::action::ActionPlan;
 use crate::core::effect::GateOverride;
-use crate::core::msg::{AuditLine, Msg, Outcome};
+use crate::core::msg::{Msg, Outcome};
 
 /// Sends requests to one backend (a cluster's API server, or the simulation).
 pub trait ActionTarget: Send + Sync + 'static {
@@ -36,17 +38,13 @@ pub trait ActionTarget: Send + Sync + 'static {
 /// Deadline after which an action's outcome is "unknown — verify" (P10).
 pub const DEADLINE: Duration = Duration::from_secs(10);
 
-struct InFlight {
-    plan: ActionPlan,
-    user: String,
-}
-
 #[derive(Clone)]
 pub struct Executor {
     targets: Arc<HashMap<String, Arc<dyn ActionTarget>>>,
     audit: Option<AuditLog>,
     tx: mpsc::Sender<Msg>,
-    in_flight: Arc<Mutex<HashMap<u64, InFlight>>>,
+    /// Who each cluster said we are, for records written on exit.
+    users: Arc<Mutex<HashMap<String, String>>>,
     deadline: Duration,
 }
 
@@ -60,7 +58,7 @@ impl Executor {
             targets: Arc::new(targets),
             audit,
             tx,
-            in_flight: Arc::new(Mutex::new(HashMap::new())),
+            users: Arc::new(Mutex::new(HashMap::new())),
             deadline: DEADLINE,
         }
     }
@@ -74,12 +72,23 @@ impl Executor {
     pub fn execute(&self, id: u64, plan: ActionPlan, gate: Option<GateOverride>) {
         let this = self.clone();
         tokio::spawn(async move {
-            let outcome = this.run(id, plan, gate).await;
+            let outcome = this.run(id, &plan, gate.as_ref()).await;
+            let record = audit::record(
+                "result",
+                id,
+                "",
+                &plan,
+                gate.as_ref(),
+                Some(&outcome),
+                Timestamp::now(),
+            );
+            let line = record.line(Timestamp::now());
+            let _ = this.tx.send(Msg::Audit(vec![line])).await;
             let _ = this.tx.send(Msg::ActionDone { id, outcome }).await;
         });
     }
 
-    async fn run(&self, id: u64, plan: ActionPlan, gate: Option<GateOverride>) -> Outcome {
+    async fn run(&self, id: u64, plan: &ActionPlan, gate: Option<&GateOverride>) -> Outcome {
         let Some(target) = self.targets.get(&plan.cluster).cloned() else {
             return Outcome::Rejected {
                 status: 0,
@@ -90,20 +99,14 @@ impl Executor {
             Ok(u) => u,
             Err(_) => "unknown".into(),
         };
+        self.lock_users().insert(plan.cluster.clone(), user.clone());
         // Intent first, fsynced: if we cannot record it, we do not send.
-        if let Err(e) = self.audit_write("intent", id, &user, &plan, gate.as_ref(), None) {
+        if let Err(e) = self.audit_write("intent", id, &user, plan, gate, None) {
             return Outcome::Rejected {
                 status: 0,
                 detail: format!("not sent: cannot write the audit log: {e}"),
             };
         }
-        self.lock().insert(
-            id,
-            InFlight {
-                plan: plan.clone(),
-                user: user.clone(),
-            },
-        );
         let outcome = match tokio::time::timeout(self.deadline, target.execute(plan.clone())).await
         {
             Ok(outcome) => outcome,
@@ -111,9 +114,8 @@ impl Executor {
                 detail: format!("no answer within {}s", self.deadline.as_secs()),
             },
         };
-        self.lock().remove(&id);
         let detail = self
-            .audit_write("result", id, &user, &plan, gate.as_ref(), Some(&outcome))
+            .audit_write("result", id, &user, plan, gate, Some(&outcome))
             .err();
         match detail {
             None => outcome,
@@ -128,12 +130,13 @@ impl Executor {
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u64, InFlight>> {
-        self.in_flight
+    fn lock_users(&self) -> std::sync::MutexGuard<'_, HashMap<String, String>> {
+        self.users
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
+    /// Write a record to the log (if any); an intent's line goes to the audit screen at once.
     fn audit_write(
         &self,
         stage: &str,
@@ -144,23 +147,12 @@ impl Executor {
         outcome: Option<&Outcome>,
     ) -> Result<(), String> {
         let now = Timestamp::now();
+        let record = audit::record(stage, id, user, plan, gate, outcome, now);
         if let Some(log) = &self.audit {
-            log.write(&audit::record(stage, id, user, plan, gate, outcome, now))
-                .map_err(|e| e.to_string())?;
+            log.write(&record).map_err(|e| e.to_string())?;
         }
-        let line = AuditLine {
-            at: now,
-            stage: stage.into(),
-            cluster: plan.cluster.clone(),
-            target: format!("{}/{}", plan.namespace, plan.name),
-            action: plan.kind.label().into(),
-            outcome: match outcome {
-                Some(o) => o.summary(),
-                None => "sending".into(),
-            },
-        };
         if stage == "intent" {
-            let _ = self.tx.try_send(Msg::Audit(vec![line]));
+            let _ = self.tx.try_send(Msg::Audit(vec![record.line(now)]));
         }
         Ok(())
     }
@@ -211,14 +203,19 @@ impl Executor {
         });
     }
 
-    /// On exit (quit, SIGHUP, SIGTERM): record every unanswered action as outcome unknown.
-    pub fn shutdown(&self) {
-        let pending: Vec<(u64, InFlight)> = self.lock().drain().collect();
-        for (id, f) in pending {
-            let outcome = Outcome::Unknown {
-                detail: "console exited before the answer arrived — verify".into(),
-            };
-            let _ = self.audit_write("result", id, &f.user, &f.plan, None, Some(&outcome));
+    /// On exit (quit, SIGHUP, SIGTERM): record every action the core still has in flight
+    /// (`State::pending`) as outcome unknown.
+    pub fn shutdown<'a>(&self, in_flight: impl IntoIterator<Item = (u64, &'a ActionPlan)>) {
+        let outcome = Outcome::Unknown {
+            detail: "console exited before the answer arrived — verify".into(),
+        };
+        for (id, plan) in in_flight {
+            let user = self
+                .lock_users()
+                .get(&plan.cluster)
+                .cloned()
+                .unwrap_or_else(|| "unknown".into());
+            let _ = self.audit_write("result", id, &user, plan, None, Some(&outcome));
         }
     }
 }
@@ -302,11 +299,64 @@ mod tests {
         assert_eq!(tail[1].outcome, "unknown");
     }
 
+    #[tokio::test(start_paused = true)]
+    async fn lines_come_with_the_records_and_the_result_before_done() {
+        let (tx, mut rx) = mpsc::channel(16);
+        let mut targets: HashMap<String, Arc<dyn ActionTarget>> = HashMap::new();
+        targets.insert("c".into(), Arc::new(Slow));
+        let ex = Executor::new(targets, None, tx);
+        ex.execute(3, plan(), None);
+        let mut stages = Vec::new();
+        while let Some(m) = rx.recv().await {
+            match m {
+                Msg::Audit(lines) => stages.extend(lines.into_iter().map(|l| {
+                    assert_eq!(l.target, "ns/web");
+                    (l.stage, l.outcome)
+                })),
+                Msg::ActionDone { .. } => break,
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+        assert_eq!(stages.len(), 2, "{stages:?}");
+        assert_eq!(stages[0], ("intent".into(), "sending".into()));
+        assert_eq!(stages[1].0, "result");
+        assert!(stages[1].1.starts_with("outcome unknown"), "{stages:?}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn shutdown_records_what_the_core_still_has_in_flight() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = AuditLog::open(&dir.path().join("a.jsonl")).unwrap();
+        let (tx, mut rx) = mpsc::channel(16);
+        let mut targets: HashMap<String, Arc<dyn ActionTarget>> = HashMap::new();
+        targets.insert("c".into(), Arc::new(Slow));
+        let ex = Executor::new(targets, Some(log.clone()), tx);
+        let p = plan();
+        ex.execute(5, p.clone(), None);
+        // The intent is written (and shown) before the request goes out.
+        assert!(matches!(rx.recv().await, Some(Msg::Audit(_))));
+        ex.shutdown([(5, &p)]);
+        let tail = log.tail(10);
+        assert_eq!(tail.len(), 2);
+        assert_eq!(tail[0].stage, "intent");
+        assert_eq!(tail[1].stage, "result");
+        assert_eq!(tail[1].outcome, "unknown");
+        let text = std::fs::read_to_string(log.path()).unwrap();
+        let last: serde_json::Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();
+        assert_eq!(last["user"], "tester", "the identity seen at intent");
+        assert_eq!(last["id"], 5);
+    }
+
     #[tokio::test]
     async fn unknown_cluster_is_rejected_without_audit() {
         let (tx, mut rx) = mpsc::channel(4);
         let ex = Executor::new(HashMap::new(), None, tx);
         ex.execute(9, plan(), None);
+        // No intent (nothing was sent); the audit screen still shows the refusal.
+        match rx.recv().await {
+            Some(Msg::Audit(lines)) => assert_eq!(lines[0].stage, "result"),
+            other => panic!("unexpected {other:?}"),
+        }
         match rx.recv().await {
             Some(Msg::ActionDone {
                 outcome: Outcome::Rejected { detail, .. },

@@ -1,5 +1,7 @@
 //! What the core asks the outside world to do. Effects are values: the modal shows them,
-//! tests assert them, and one executor carries them out.
+//! tests assert them, and one executor carries them out. Every variant here is carried out
+//! by `app::dispatch`; a wish the outside world would drop does not belong here (quitting is
+//! `State::quit`, read by the loop). Owns no IO and must not name an adapter.
 
 use super::action::ActionPlan;
 
@@ -27,14 +29,5 @@ pub enum Effect {
         resource: String,
     },
     /// Ask the API server to dry-run the plan's first call; answer as `Msg::DryRun`.
-    DryRun {
-        plan: ActionPlan,
-    },
-    /// Re-read one release after a conflict or an unknown outcome.
-    Refresh {
-        cluster: String,
-        namespace: String,
-        name: String,
-    },
-    Quit,
+    DryRun { plan: ActionPlan },
 }

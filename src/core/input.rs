@@ -6,7 +6,7 @@ use tui_input::{Input, InputRequest};
 use super::action::{self, ActionKind, ActionPlan};
 use super::effect::{Effect, GateOverride};
 use super::model::ReleaseKind;
-use super::msg::{AuditLine, Key, Outcome};
+use super::msg::{Key, Outcome};
 use super::slo;
 use super::state::{Level, Modal, ModalFocus, Notice, Panel, Pending, Screen, State};
 
@@ -14,7 +14,7 @@ pub fn on_key(state: &mut State, key: Key) -> Vec<Effect> {
     state.dirty = true;
     if key == Key::Ctrl('c') {
         state.quit = true;
-        return vec![Effect::Quit];
+        return Vec::new();
     }
     if state.view.modal.is_some() {
         return modal_key(state, key);
@@ -82,7 +82,7 @@ fn main_key(state: &mut State, key: Key) -> Vec<Effect> {
     match key {
         Key::Char('q') => {
             state.quit = true;
-            return vec![Effect::Quit];
+            return Vec::new();
         }
         Key::Esc if detail => state.view.screen = Screen::Home,
         Key::Esc if !state.view.filter.value().is_empty() => {
@@ -474,6 +474,7 @@ fn confirm(state: &mut State) -> Vec<Effect> {
             key: key.clone(),
             kind,
             sent: state.now,
+            plan: modal.plan.clone(),
         },
     );
     notice(
@@ -503,20 +504,7 @@ pub fn on_action_done(state: &mut State, id: u64, outcome: Outcome) -> Vec<Effec
         level,
         format!("{} {}: {}", p.kind, p.key.name, outcome.summary()),
     );
-    state.audit.push(AuditLine {
-        at: state.now,
-        stage: "result".into(),
-        cluster: p.key.cluster.clone(),
-        target: format!("{}/{}", p.key.namespace, p.key.name),
-        action: p.kind.label().into(),
-        outcome: outcome.summary(),
-    });
-    match outcome {
-        Outcome::Conflict { .. } | Outcome::Unknown { .. } => vec![Effect::Refresh {
-            cluster: p.key.cluster,
-            namespace: p.key.namespace,
-            name: p.key.name,
-        }],
-        _ => Vec::new(),
-    }
+    // The result's audit line arrives from the executor (`Msg::Audit`), built with the record.
+    // No re-read: the watch delivers the current object on its own.
+    Vec::new()
 }

@@ -110,7 +110,7 @@ impl Outcome {
         match self {
             Self::Applied { status, .. } => format!("applied ({status})"),
             Self::Conflict { status, .. } => format!(
-                "conflict ({status}): the object changed since you saw it — view refreshed, check and ask again"
+                "conflict ({status}): the object changed since you saw it — the view shows its current state once the watch delivers it; check and ask again"
             ),
             Self::Forbidden { status, detail } => format!("forbidden ({status}): {detail}"),
             Self::Rejected { status, detail } => format!("rejected ({status}): {detail}"),

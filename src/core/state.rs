@@ -1,4 +1,7 @@
 //! The whole console state. The UI renders from `&State` only; `update` is the only writer.
+//! Owns the state's shape and read-only questions about it (what is selected, what a tick
+//! makes visible, how many table rows fit); must not change state (that is `update`) nor
+//! do IO.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -105,12 +108,16 @@ pub struct Notice {
     pub at: Timestamp,
 }
 
-/// An action sent and not yet answered.
+/// An action sent and not yet answered. `State::pending` is the one in-flight register:
+/// the core decides from it (one action per release at a time), the executor only carries
+/// out, and on exit records what is still here as "outcome unknown".
 #[derive(Debug, Clone)]
 pub struct Pending {
     pub key: ReleaseKey,
     pub kind: ActionKind,
     pub sent: Timestamp,
+    /// What was sent, for the audit record if the console exits before the answer.
+    pub plan: ActionPlan,
 }
 
 #[derive(Debug)]
@@ -257,5 +264,81 @@ impl State {
     /// Counts for a cluster chip: (in flight, failing).
     pub fn cluster_counts(&self, cluster: &str) -> (usize, usize) {
         self.view.counts.get(cluster).copied().unwrap_or((0, 0))
+    }
+
+    /// Does the passing of time since `before` change what is on screen: the clock's minute,
+    /// "stale Ns", the detail screen's ages, or a pause countdown on a visible row?
+    pub fn time_is_visible(&self, before: Timestamp) -> bool {
+        if before.as_second() / 60 != self.now.as_second() / 60 {
+            return true;
+        }
+        if self
+            .clusters
+            .iter()
+            .any(|c| matches!(c.connection, super::model::Connection::Stale { .. }))
+        {
+            return true;
+        }
+        let v = &self.view;
+        if v.screen == Screen::Detail {
+            return true;
+        }
+        let end = (v.offset + v.page_rows()).min(v.order.len());
+        v.order[v.offset.min(end)..end].iter().any(|k| {
+            self.releases
+                .get(k)
+                .and_then(|r| r.pause.as_ref())
+                .is_some_and(|p| p.duration.is_some())
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::msg::Msg;
+    use crate::core::testkit::t;
+    use crate::core::update;
+
+    fn quiet() -> State {
+        let mut s = State::new(t(0), Settings::default(), vec![Cluster::new("a")], vec![]);
+        s.dirty = false;
+        s
+    }
+
+    #[test]
+    fn a_tick_on_a_quiet_screen_changes_nothing_visible() {
+        let mut s = quiet();
+        update(&mut s, Msg::Tick(t(2)));
+        assert!(!s.dirty, "nothing on screen depends on the second");
+        update(&mut s, Msg::Tick(t(60)));
+        assert!(s.dirty, "the clock's minute changed");
+    }
+
+    #[test]
+    fn a_notice_disappears_on_time_on_a_quiet_screen() {
+        let mut s = quiet();
+        s.view.notice = Some(Notice {
+            text: "pause web: applied (200)".into(),
+            level: Level::Info,
+            at: t(1),
+        });
+        update(&mut s, Msg::Tick(t(10)));
+        assert!(s.view.notice.is_some());
+        assert!(!s.dirty);
+        update(&mut s, Msg::Tick(t(17)));
+        assert!(s.view.notice.is_none(), "expired after 15 s");
+        assert!(
+            s.dirty,
+            "the expiry must be drawn, not wait for the next minute"
+        );
+    }
+
+    #[test]
+    fn the_detail_screen_shows_time() {
+        let mut s = quiet();
+        s.view.screen = Screen::Detail;
+        update(&mut s, Msg::Tick(t(2)));
+        assert!(s.dirty);
     }
 }

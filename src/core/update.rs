@@ -145,7 +145,8 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
 }
 
 fn tick(state: &mut State, now: jiff::Timestamp) {
-    let before_second = state.now.as_second();
+    let before = state.now;
+    let before_second = before.as_second();
     state.now = now;
     let stale_after = state.settings.stale_after;
     for c in &mut state.clusters {
@@ -157,8 +158,8 @@ fn tick(state: &mut State, now: jiff::Timestamp) {
             state.dirty = true;
         }
     }
-    // The clock, countdowns and "stale Ns" are visible: redraw once per second, not more.
-    if now.as_second() != before_second {
+    // Redraw at most once per second, and only when the time shown changed.
+    if now.as_second() != before_second && state.time_is_visible(before) {
         state.dirty = true;
     }
     // Notices fade after a while (so an idle screen stays idle).
@@ -536,12 +537,7 @@ pub fn settle(state: &mut State) {
         .filter(|r| r.is_interesting(now, recent))
         .filter(|r| filter.is_empty() || matches_filter(r, &filter))
         .collect();
-    rows.sort_by(|a, b| {
-        a.phase
-            .urgency()
-            .cmp(&b.phase.urgency())
-            .then_with(|| a.key.cmp(&b.key))
-    });
+    rows.sort_by(|a, b| by_urgency(a, b));
     let order: Vec<_> = rows.into_iter().map(|r| r.key.clone()).collect();
     let mut by_cluster: std::collections::HashMap<&str, (usize, usize)> =
         std::collections::HashMap::new();
@@ -569,6 +565,15 @@ pub fn settle(state: &mut State) {
         state.view.selected = i;
     }
     input::clamp_scroll(state);
+}
+
+/// The display order: most urgent first, then cluster/namespace/name. The table (`settle`)
+/// and `snapshot` both sort with it.
+pub fn by_urgency(a: &Release, b: &Release) -> std::cmp::Ordering {
+    a.phase
+        .urgency()
+        .cmp(&b.phase.urgency())
+        .then_with(|| a.key.cmp(&b.key))
 }
 
 /// Filter text matches cluster, namespace, name or status.

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use jiff::Timestamp;
 
+use shipdeck::app::Pump;
 use shipdeck::core::effect::Effect;
 use shipdeck::core::facts::{
     CanaryStep, ObjectFacts, ObjectMeta, PauseCondition, PauseReason, RolloutFacts,
@@ -13,7 +14,6 @@ use shipdeck::core::model::{Cluster, SloSpec};
 use shipdeck::core::msg::{Key, Msg};
 use shipdeck::core::slo_eval;
 use shipdeck::core::state::{Settings, State};
-use shipdeck::core::update::{settle, update};
 
 pub const ROLLOUT: &str = "web";
 
@@ -71,21 +71,17 @@ pub fn state_with(service: &str, now: Timestamp) -> (State, String) {
         available_replicas: 5,
         ..RolloutFacts::default()
     };
-    update(
-        &mut state,
-        Msg::Upsert {
-            cluster: "a".into(),
-            facts: ObjectFacts::Rollout(rollout),
-        },
-    );
-    settle(&mut state);
+    let upsert = Msg::Upsert {
+        cluster: "a".into(),
+        facts: ObjectFacts::Rollout(rollout),
+    };
+    Pump::headless().feed(&mut state, [upsert]);
     (state, slo_name)
 }
 
+/// One key through the console's pump (headless: the effects come back).
 fn key(state: &mut State, k: Key) -> Vec<Effect> {
-    let effects = update(state, Msg::Key(k));
-    settle(state);
-    effects
+    Pump::headless().feed(state, [Msg::Key(k)])
 }
 
 /// `p` opens a modal that needs the service name typed and records the gate; `y` alone does

@@ -1,5 +1,9 @@
 //! The configuration file: clusters (kubeconfig contexts), Prometheus, SLOs, theme.
 //! Errors name the file, line and key, and the CLI exits with code 2 on them.
+//! Owns the file's shape, parsing and validation; `resolve` turns it, the flags and the
+//! environment into the run's choices. Must not start anything or read the kubeconfig.
+
+pub mod resolve;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -91,6 +95,18 @@ pub struct ClusterConfig {
 }
 
 impl ClusterConfig {
+    /// A kubeconfig context the config does not describe: no labels, writable.
+    pub fn for_context(context: &str) -> ClusterConfig {
+        ClusterConfig {
+            context: context.to_string(),
+            name: None,
+            labels: BTreeMap::new(),
+            read_only: false,
+            prometheus: None,
+            loadtester: None,
+        }
+    }
+
     pub fn display_name(&self) -> &str {
         self.name.as_deref().unwrap_or(&self.context)
     }
@@ -156,6 +172,17 @@ impl Config {
     pub fn default_path() -> Option<PathBuf> {
         directories::ProjectDirs::from("dev", "shipdeck", "shipdeck")
             .map(|d| d.config_dir().join("config.toml"))
+    }
+
+    /// `--config PATH` must exist; the default location is optional (no file: defaults).
+    pub fn load_or_default(explicit: Option<&Path>) -> Result<Config, ConfigError> {
+        match explicit {
+            Some(path) => Self::load(path),
+            None => match Self::default_path() {
+                Some(path) if path.exists() => Self::load(&path),
+                _ => Ok(Config::default()),
+            },
+        }
     }
 
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
@@ -268,7 +295,7 @@ mod tests {
 
     #[test]
     fn example_config_parses() {
-        let text = include_str!("../config.example.toml");
+        let text = include_str!("../../config.example.toml");
         let c = Config::parse(text, "config.example.toml").unwrap();
         assert!(c.slos.iter().any(|s| s.name == "checkout-availability"));
         assert!(c.slos.iter().any(|s| s.name == "search-availability"));

@@ -1,0 +1,92 @@
+//! The three things the binary does with a wiring: run the console, print a snapshot, or run
+//! the doctor. Owns the order of start-up (theme and audit log before the terminal, the
+//! terminal last) and must not apply messages except through `app::Pump`.
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use jiff::Timestamp;
+
+use crate::action::Executor;
+use crate::app::{self, Pump};
+use crate::cli::Opts;
+use crate::config::Config;
+use crate::config::resolve;
+use crate::core::Msg;
+use crate::source::prometheus;
+use crate::wiring::{self, demo, files, live};
+use crate::{snapshot, term, ui};
+
+/// The console until quit.
+pub async fn console(opts: &Opts, config: &Config) -> anyhow::Result<ExitCode> {
+    let theme = wiring::theme(opts, config)?;
+    let w = wiring::for_console(opts, config).await?;
+    let audit = wiring::audit_log(config)?;
+    let _ = w.tx.try_send(Msg::Audit(audit.tail(500)));
+    let executor = Executor::new(w.targets, Some(audit), w.tx.clone());
+    let mut guard = term::TerminalGuard::enter().context("cannot start the terminal UI")?;
+    let size = guard.terminal.size()?;
+    let mut state = w.state;
+    let resize = Msg::Resize {
+        width: size.width,
+        height: size.height,
+    };
+    Pump::new(executor.clone()).apply(&mut state, resize);
+    let result = app::run(state, w.rx, executor, |s| {
+        guard
+            .terminal
+            .draw(|f| ui::render(f, s, &theme))
+            .map(|_| ())
+    })
+    .await;
+    drop(guard);
+    // Cluster sources stop here, after the console.
+    drop(w.clusters);
+    result.map(|()| ExitCode::SUCCESS)
+}
+
+/// The fleet once: every cluster's first lists (up to `wait` seconds) and one SLO evaluation.
+pub async fn snapshot(
+    opts: &Opts,
+    config: &Config,
+    json: bool,
+    wait: u64,
+) -> anyhow::Result<ExitCode> {
+    let pump = Pump::headless();
+    let mut state = if opts.demo {
+        demo::still(opts, config)
+    } else if !opts.from_files.is_empty() {
+        files::wiring(opts, config)?.state
+    } else {
+        let mut w = live::wiring(opts, config, false).await?;
+        let assignment = prometheus::assign(config, opts.prometheus.as_deref());
+        let (_, slo_msgs) = tokio::join!(
+            pump.collect(&mut w.state, &mut w.rx, Duration::from_secs(wait)),
+            prometheus::evaluate_all_once(&assignment)
+        );
+        pump.feed(&mut w.state, slo_msgs);
+        w.state
+    };
+    state.now = Timestamp::now();
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&snapshot::to_json(&state))?
+        );
+    } else {
+        print!("{}", snapshot::to_table(&state));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Check each chosen cluster and Prometheus; the exit code says whether all is well.
+pub async fn doctor(opts: &Opts, config: &Config) -> anyhow::Result<ExitCode> {
+    let clusters: Vec<(String, String)> = wiring::clusters(opts, config)?
+        .iter()
+        .map(|c| (c.display_name().to_string(), c.context.clone()))
+        .collect();
+    let prometheus = resolve::doctor_prometheus(opts, config);
+    let code = crate::doctor::doctor_main(&clusters, prometheus.as_deref()).await;
+    Ok(ExitCode::from(u8::try_from(code).unwrap_or(1)))
+}

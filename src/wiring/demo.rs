@@ -1,0 +1,52 @@
+//! The demo mode: the embedded simulated fleet, either running (console: the simulation
+//! sends messages and answers actions through `DemoTarget`) or still (snapshot: its first
+//! state only). Must not talk to a cluster.
+
+use std::sync::Arc;
+
+use jiff::Timestamp;
+use tokio::sync::mpsc;
+
+use super::{Wiring, initial_slos};
+use crate::action::DemoTarget;
+use crate::app::Pump;
+use crate::cli::Opts;
+use crate::config::Config;
+use crate::config::resolve;
+use crate::core::State;
+use crate::source::demo::Fleet;
+
+fn start(opts: &Opts, config: &Config) -> (State, Fleet) {
+    let now = Timestamp::now();
+    let fleet = Fleet::new(opts.seed, now);
+    let settings = resolve::settings(opts, config, "DEMO");
+    let state = State::new(
+        now,
+        settings,
+        fleet.clusters(),
+        initial_slos(fleet.slo_specs()),
+    );
+    (state, fleet)
+}
+
+/// The running simulation, one action target shared by its clusters.
+pub fn simulated(opts: &Opts, config: &Config) -> Wiring {
+    let (state, fleet) = start(opts, config);
+    let read_only = state.settings.read_only;
+    let names: Vec<String> = state.clusters.iter().map(|c| c.name.clone()).collect();
+    let mut w = Wiring::new(state, 8192);
+    let (req_tx, req_rx) = mpsc::channel(16);
+    let target = Arc::new(DemoTarget::new(req_tx, read_only));
+    for name in names {
+        w.targets.insert(name, target.clone());
+    }
+    tokio::spawn(crate::source::demo::run(fleet, w.tx.clone(), req_rx));
+    w
+}
+
+/// The fleet's first state, settled, with nothing running.
+pub fn still(opts: &Opts, config: &Config) -> State {
+    let (mut state, mut fleet) = start(opts, config);
+    Pump::headless().feed(&mut state, fleet.initial());
+    state
+}
