@@ -15,7 +15,7 @@ use kube::core::GroupVersionKind;
 use serde_json::json;
 
 use support::TestEnv;
-use support::apply::{apply_yaml, dynamic_api, ensure_namespace};
+use support::apply::{NamespaceCleanup, apply_yaml, dynamic_api, ensure_namespace};
 use support::env::unique_name;
 use support::manifests::{self, Canary, PAUSE_THEN_10S, Rollout};
 use support::wait::{Check, deployment_rolled_out, wait_until};
@@ -30,17 +30,19 @@ fn deployment_yaml(name: &str, image: &str, replicas: u32) -> String {
         .yaml()
 }
 
-async fn admin(cluster: &str) -> Result<(kube::Client, String)> {
+async fn admin(cluster: &str) -> Result<(kube::Client, String, NamespaceCleanup)> {
     let env = TestEnv::get()?;
-    let client = env.client(&format!("{cluster}-admin")).await?;
+    let context = format!("{cluster}-admin");
+    let client = env.client(&context).await?;
     let ns = unique_name("e2e");
     ensure_namespace(&client, &ns).await?;
-    Ok((client, ns))
+    let cleanup = NamespaceCleanup::new(&context, &ns);
+    Ok((client, ns, cleanup))
 }
 
 #[tokio::test]
 async fn deployment_becomes_available_then_rolls_to_new_image() -> Result<()> {
-    let (client, ns) = admin("a").await?;
+    let (client, ns, _gone) = admin("a").await?;
     apply_yaml(
         &client,
         Some(&ns),
@@ -140,7 +142,7 @@ async fn wait_rollout(
 #[tokio::test]
 async fn argo_canary_pauses_then_advances_when_pause_condition_cleared() -> Result<()> {
     let env = TestEnv::get()?;
-    let (admin, ns) = admin("a").await?;
+    let (admin, ns, _gone) = admin("a").await?;
     let gvk = GroupVersionKind::gvk("argoproj.io", "v1alpha1", "Rollout");
     let api = dynamic_api(&admin, &gvk, Some(&ns)).await?;
 
@@ -214,7 +216,7 @@ async fn argo_canary_pauses_then_advances_when_pause_condition_cleared() -> Resu
 
 #[tokio::test]
 async fn flagger_canary_initialises_primary() -> Result<()> {
-    let (client, ns) = admin("a").await?;
+    let (client, ns, _gone) = admin("a").await?;
     apply_yaml(
         &client,
         Some(&ns),
@@ -304,7 +306,7 @@ async fn viewer_cannot_patch_rollouts_and_oncall_can() -> Result<()> {
     }
 
     // And for real: a dry-run patch of a Deployment is refused for viewer, accepted for oncall.
-    let (admin, ns) = admin("a").await?;
+    let (admin, ns, _gone) = admin("a").await?;
     apply_yaml(
         &admin,
         Some(&ns),

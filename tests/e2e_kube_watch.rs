@@ -29,7 +29,7 @@ use shipdeck::core::msg::Msg;
 use shipdeck::core::state::{Settings, State};
 use shipdeck::source::kube::{ClusterHandle, spawn_cluster};
 use support::TestEnv;
-use support::apply::{apply_yaml, delete_namespace, dynamic_api, ensure_namespace};
+use support::apply::{NamespaceCleanup, apply_yaml, dynamic_api, ensure_namespace};
 use support::env::unique_name;
 use support::manifests::{self, Analysis, Canary, PAUSE_THEN_10S, Rollout, Step};
 use support::proxy::{FaultProxy, Mode};
@@ -175,42 +175,13 @@ fn rollouts(
     async move { dynamic_api(&client, &gvk, Some(&ns)).await }
 }
 
-async fn namespace(cluster: &str) -> Result<(kube::Client, String, Cleanup)> {
+async fn namespace(cluster: &str) -> Result<(kube::Client, String, NamespaceCleanup)> {
     let context = format!("{cluster}-admin");
     let client = TestEnv::get()?.client(&context).await?;
     let ns = unique_name("kw");
     ensure_namespace(&client, &ns).await?;
-    let cleanup = Cleanup {
-        context,
-        namespace: ns.clone(),
-    };
+    let cleanup = NamespaceCleanup::new(&context, &ns);
     Ok((client, ns, cleanup))
-}
-
-/// Deletes a test namespace when the test ends, passed or failed.
-struct Cleanup {
-    context: String,
-    namespace: String,
-}
-
-impl Drop for Cleanup {
-    fn drop(&mut self) {
-        let (context, namespace) = (self.context.clone(), self.namespace.clone());
-        // The test's runtime may be the one being dropped: use a runtime of our own.
-        let done = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()?;
-            rt.block_on(async {
-                let client = TestEnv::get()?.client(&context).await?;
-                delete_namespace(&client, &namespace).await
-            })
-        })
-        .join();
-        if let Ok(Err(e)) = done {
-            eprintln!("cleanup of {}: {e:#}", self.namespace);
-        }
-    }
 }
 
 #[tokio::test]

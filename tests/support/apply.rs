@@ -100,3 +100,39 @@ pub async fn delete_namespace(client: &kube::Client, name: &str) -> Result<()> {
         Err(e) => Err(e).with_context(|| format!("deleting namespace {name}")),
     }
 }
+
+/// Deletes a test namespace when the test ends, passed or failed, so repeated runs against
+/// one environment do not pile up namespaces (doctor, for one, checks only the first 20).
+pub struct NamespaceCleanup {
+    context: String,
+    namespace: String,
+}
+
+impl NamespaceCleanup {
+    pub fn new(context: &str, namespace: &str) -> Self {
+        NamespaceCleanup {
+            context: context.to_string(),
+            namespace: namespace.to_string(),
+        }
+    }
+}
+
+impl Drop for NamespaceCleanup {
+    fn drop(&mut self) {
+        let (context, namespace) = (self.context.clone(), self.namespace.clone());
+        // The test's runtime may be the one being dropped: use a runtime of our own.
+        let done = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            rt.block_on(async {
+                let client = super::TestEnv::get()?.client(&context).await?;
+                delete_namespace(&client, &namespace).await
+            })
+        })
+        .join();
+        if let Ok(Err(e)) = done {
+            eprintln!("cleanup of {}: {e:#}", self.namespace);
+        }
+    }
+}
