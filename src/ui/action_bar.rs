@@ -65,3 +65,114 @@ fn action_line<'a>(key: &'static str, offer: &Offer, theme: &Theme) -> Line<'a> 
         Span::styled(status, style),
     ])
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::facts::{DeploymentFacts, ObjectFacts};
+    use crate::core::keys::{Command, Context, TABLE};
+    use crate::core::msg::Msg;
+    use crate::core::state::{Pending, Screen};
+    use crate::core::testkit::{deployment, fleet, t};
+    use crate::core::{settle, update};
+
+    fn text(line: &Line) -> String {
+        line.spans.iter().map(|s| s.content.as_ref()).collect()
+    }
+
+    /// Fleets that exercise ready, typed, read-only, RBAC-denied, in-flight and
+    /// not-applicable offers on a Rollout and a (paused or running) Deployment.
+    fn scenarios() -> Vec<fn(&mut State)> {
+        vec![
+            |_| {},
+            |s| s.settings.read_only = true,
+            |s| {
+                for (c, ns, res) in [
+                    ("prod-eu-1", "shop", "rollouts/status"),
+                    ("staging", "web", "deployments"),
+                ] {
+                    let key = (c.into(), ns.into(), "patch".into(), res.into());
+                    s.access.insert(key, false);
+                }
+            },
+            |s| {
+                for (c, ns, res) in [
+                    ("prod-eu-1", "shop", "rollouts/status"),
+                    ("prod-eu-1", "shop", "rollouts"),
+                    ("staging", "web", "deployments"),
+                ] {
+                    let key = (c.into(), ns.into(), "patch".into(), res.into());
+                    s.access.insert(key, true);
+                }
+            },
+            |s| {
+                let paused: DeploymentFacts = deployment("web", "frontend", true);
+                let facts = ObjectFacts::Deployment(paused);
+                update(
+                    s,
+                    Msg::Upsert {
+                        cluster: "staging".into(),
+                        facts,
+                    },
+                );
+                settle(s);
+            },
+            |s| {
+                let keys: Vec<_> = s.releases.keys().cloned().collect();
+                for (i, key) in keys.into_iter().enumerate() {
+                    let p = Pending {
+                        key,
+                        kind: crate::core::action::ActionKind::Pause,
+                        sent: t(0),
+                    };
+                    s.pending.insert(i as u64, p);
+                }
+            },
+        ]
+    }
+
+    /// The bar and the key agree for every action key on every release of every scenario:
+    /// a line marked disabled is exactly a key that opens no confirmation, and an enabled
+    /// line names the action the confirmation is for.
+    #[test]
+    fn the_bar_and_the_keys_agree() {
+        let theme = Theme::default();
+        let action_rows = TABLE.iter().filter(|r| r.when.contains(&Context::Detail));
+        let mut checked = 0;
+        for scenario in scenarios() {
+            for i in 0..fleet().view.order.len() {
+                for row in action_rows.clone() {
+                    let [(key, Command::Act(_))] = row.binds else {
+                        continue;
+                    };
+                    let mut s = fleet();
+                    scenario(&mut s);
+                    s.view.screen = Screen::Detail;
+                    s.view.selected = i;
+                    let Some(r) = s.selected_release().cloned() else {
+                        continue;
+                    };
+                    let bar = lines(&s, &r, &theme, 100);
+                    let line = bar
+                        .iter()
+                        .map(text)
+                        .find(|l| l.trim_start().starts_with(&format!("{} ", row.label)))
+                        .unwrap_or_else(|| panic!("bar lists {}", row.label));
+                    update(&mut s, Msg::Key(*key));
+                    let modal = s.view.modal.as_ref();
+                    assert_eq!(line.contains("disabled:"), modal.is_none(), "{line}");
+                    if let Some(m) = modal {
+                        assert!(
+                            line.contains(&format!(" {:<13}", m.plan.kind.label())),
+                            "{line}"
+                        );
+                        let typed = m.plan.needs_typed_name();
+                        assert_eq!(line.contains("prod: type the name"), typed, "{line}");
+                    }
+                    checked += 1;
+                }
+            }
+        }
+        assert_eq!(checked, 6 * 2 * 7);
+    }
+}

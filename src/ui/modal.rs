@@ -3,6 +3,7 @@
 //! when choosing, caveats, the error-budget gate, the typed confirmation, and two buttons
 //! with focus starting on Cancel. Centered; fits 80x24 by compacting the JSON body and,
 //! if still too tall, eliding its middle — the buttons and hint always stay visible.
+//! Key hints come from the key table (`core::keys`).
 
 use ratatui::Frame;
 use ratatui::layout::{Position, Rect};
@@ -13,6 +14,7 @@ use unicode_width::UnicodeWidthStr;
 
 use super::{fmt, theme::Theme};
 use crate::core::action::ApiCall;
+use crate::core::keys::{self, HintAt};
 use crate::core::state::{Modal, ModalFocus, State};
 use crate::core::text;
 
@@ -245,12 +247,12 @@ fn tail_lines<'a>(
         ));
     }
     lines.push(buttons(m, theme, width));
-    let hint = if m.must_type.is_some() {
-        "Tab focus Confirm · Enter activates focused · Esc cancel"
+    let hint = keys::hint_line(if m.must_type.is_some() {
+        HintAt::TypingBox
     } else {
-        "y confirm · n/Esc cancel · Enter activates focused"
-    };
-    lines.push(Line::styled(fmt::fit(hint, width).into_owned(), theme.dim));
+        HintAt::ModalBox
+    });
+    lines.push(Line::styled(fmt::fit(&hint, width).into_owned(), theme.dim));
     (lines, cursor)
 }
 

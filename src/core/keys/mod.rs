@@ -101,6 +101,9 @@ pub enum HintAt {
     Modal,
     Typing,
     Filter,
+    /// The hint line inside the confirmation modal (no name to type / name to type).
+    ModalBox,
+    TypingBox,
 }
 
 impl HintAt {
@@ -211,6 +214,23 @@ pub fn hints(at: HintAt) -> Vec<(&'static str, &'static str)> {
     found.into_iter().map(|h| (h.key, h.text)).collect()
 }
 
+/// The hints for `at` as one line: `key what · key what`.
+pub fn hint_line(at: HintAt) -> String {
+    let words: Vec<String> = hints(at)
+        .into_iter()
+        .map(|(key, what)| format!("{key} {what}"))
+        .collect();
+    words.join(" · ")
+}
+
+/// The key label of the first main-screen row that triggers `cmd` (e.g. `p` for promote).
+pub fn label_of(cmd: Command) -> Option<&'static str> {
+    TABLE
+        .iter()
+        .find(|r| r.when == MAIN && r.binds.iter().any(|(_, c)| *c == cmd))
+        .map(|r| r.label)
+}
+
 /// The help lines of one section, in table order: (keys as written, what they do).
 pub fn help(section: Section) -> impl Iterator<Item = (&'static str, &'static str)> {
     TABLE
@@ -273,6 +293,19 @@ mod tests {
     fn action_keys_follow_the_key_map() {
         let labels: Vec<&str> = action_keys().map(|(k, _)| k).collect();
         assert_eq!(labels, ["space", "p", "P", "a", "R", "u", "r"]);
+    }
+
+    #[test]
+    fn modal_hint_lines_read_as_before() {
+        assert_eq!(
+            hint_line(HintAt::TypingBox),
+            "Tab focus Confirm · Enter activates focused · Esc cancel"
+        );
+        assert_eq!(
+            hint_line(HintAt::ModalBox),
+            "y confirm · n/Esc cancel · Enter activates focused"
+        );
+        assert_eq!(label_of(Command::Act(ActionKind::Promote)), Some("p"));
     }
 
     #[test]

@@ -218,21 +218,30 @@ pub const TABLE: &[KeyRow] = &[
         &[Context::Modal],
         "y",
         Some((S::Confirmation, "y", "confirm")),
-        &[hint(H::Modal, 0, "y", "confirm")],
+        &[
+            hint(H::Modal, 0, "y", "confirm"),
+            hint(H::ModalBox, 0, "y", "confirm"),
+        ],
     ),
     row(
         &[(K::Char('n'), C::Cancel), (K::Esc, C::Cancel)],
         &[Context::Modal],
         "n/Esc",
         Some((S::Confirmation, "n, Esc", "cancel")),
-        &[hint(H::Modal, 1, "n/Esc", "cancel")],
+        &[
+            hint(H::Modal, 1, "n/Esc", "cancel"),
+            hint(H::ModalBox, 1, "n/Esc", "cancel"),
+        ],
     ),
     row(
         &[(K::Esc, C::Cancel)],
         &[Context::Typing],
         "Esc",
         None,
-        &[hint(H::Typing, 2, "Esc", "cancel")],
+        &[
+            hint(H::Typing, 2, "Esc", "cancel"),
+            hint(H::TypingBox, 2, "Esc", "cancel"),
+        ],
     ),
     row(
         &[
@@ -256,7 +265,10 @@ pub const TABLE: &[KeyRow] = &[
         &[Context::Typing],
         "Tab",
         None,
-        &[hint(H::Typing, 0, "Tab", "focus Confirm")],
+        &[
+            hint(H::Typing, 0, "Tab", "focus Confirm"),
+            hint(H::TypingBox, 0, "Tab", "focus Confirm"),
+        ],
     ),
     row(
         &[(K::Enter, C::Activate)],
@@ -266,6 +278,8 @@ pub const TABLE: &[KeyRow] = &[
         &[
             hint(H::Modal, 3, "Enter", "activate"),
             hint(H::Typing, 1, "Enter", "activate"),
+            hint(H::ModalBox, 2, "Enter", "activates focused"),
+            hint(H::TypingBox, 1, "Enter", "activates focused"),
         ],
     ),
     // Filter editing (other keys edit the text).

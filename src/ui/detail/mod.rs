@@ -11,7 +11,9 @@ mod slo;
 
 use super::releases::analysis_style;
 use super::{action_bar, failures, fmt, grid, theme::Theme};
+use crate::core::action::ActionKind;
 use crate::core::facts::CanaryStep;
+use crate::core::keys::{self, Command};
 use crate::core::model::{Cluster, Release, ReleaseKind, RsRole};
 use crate::core::state::State;
 use crate::core::text;
@@ -176,7 +178,8 @@ fn step_line<'a>(
     {
         text.push_str(&format!(" ({} left)", fmt::duration(left)));
     } else if i == current && r.pause.is_some() {
-        text.push_str(" — waiting for promote (p)");
+        let key = keys::label_of(Command::Act(ActionKind::Promote)).unwrap_or("p");
+        text.push_str(&format!(" — waiting for promote ({key})"));
     }
     Line::styled(text, style)
 }
