@@ -309,6 +309,23 @@ mod tests {
     }
 
     #[test]
+    fn space_toggles_and_p_resumes_a_paused_deployment() {
+        let s = crate::core::testkit::fleet();
+        for r in s.releases.values() {
+            let mut paused = r.clone();
+            paused.facts.spec_paused = true;
+            assert_eq!(resolve(ActionKind::Pause, r), ActionKind::Pause);
+            assert_eq!(resolve(ActionKind::Pause, &paused), ActionKind::Resume);
+            let p = resolve(ActionKind::Promote, &paused);
+            match r.key.kind {
+                ReleaseKind::Deployment => assert_eq!(p, ActionKind::Resume),
+                _ => assert_eq!(p, ActionKind::Promote),
+            }
+            assert_eq!(resolve(ActionKind::Abort, &paused), ActionKind::Abort);
+        }
+    }
+
+    #[test]
     fn ctrl_c_quits_everywhere() {
         for ctx in ALL {
             assert_eq!(command(*ctx, Key::Ctrl('c')), Some(Command::Quit));
