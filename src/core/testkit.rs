@@ -233,6 +233,37 @@ pub fn fleet() -> State {
     f.settled()
 }
 
+/// An action in flight on `key`, as `confirm` records it (the plan carries no calls: tests of
+/// the in-flight register never send it).
+pub fn pending(
+    key: &super::model::ReleaseKey,
+    kind: super::action::ActionKind,
+    sent: Timestamp,
+) -> super::state::Pending {
+    super::state::Pending {
+        key: key.clone(),
+        kind,
+        sent,
+        plan: super::action::ActionPlan {
+            kind,
+            cluster: key.cluster.clone(),
+            release_kind: key.kind,
+            namespace: key.namespace.clone(),
+            name: key.name.clone(),
+            uid: String::new(),
+            prod: false,
+            calls: Vec::new(),
+            seen: super::action::Seen {
+                phase: String::new(),
+                step: None,
+                revision: None,
+                resource_version: String::new(),
+            },
+            notes: Vec::new(),
+        },
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

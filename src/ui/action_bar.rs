@@ -1,139 +1,178 @@
-//! The detail screen's action bar: every action with its key, and either what to expect
-//! (error-budget gate, typed name on prod, RBAC not checked yet) or why it is disabled
-//! (read-only, no RBAC permission, not applicable to the object's state, in flight).
-//! Uses the core's own rules (`availability`, `plan`, `plan_allowed`, `paging_rule`) so
-//! the bar never disagrees with what the key would do.
+//! The detail screen's action bar: every action key of the key table with the core's offer
+//! for it — ready, with what to expect (error-budget gate, typed name on prod, RBAC not
+//! checked yet), or disabled with the reason. Shows offers only: no policy is decided here
+//! (that is `core::offer`), and the keys come from `core::keys`.
 
-use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 
 use super::detail::section_title;
 use super::{fmt, theme::Theme};
-use crate::core::action::{self, ActionKind};
-use crate::core::input::plan_allowed;
-use crate::core::model::{Cluster, Release, ReleaseKind};
-use crate::core::slo;
+use crate::core::keys;
+use crate::core::model::Release;
+use crate::core::offer::{self, Offer};
 use crate::core::state::State;
 
-/// The keys the action bar lists, in key-map order. Space and `p` mean what `input.rs`
-/// makes them mean for this release (resume when manually paused).
-fn key_actions(r: &Release) -> [(&'static str, ActionKind); 7] {
-    let space = if r.facts.spec_paused {
-        ActionKind::Resume
-    } else {
-        ActionKind::Pause
-    };
-    let p = if r.key.kind == ReleaseKind::Deployment && r.facts.spec_paused {
-        ActionKind::Resume
-    } else {
-        ActionKind::Promote
-    };
-    [
-        ("space", space),
-        ("p", p),
-        ("P", ActionKind::PromoteFull),
-        ("a", ActionKind::Abort),
-        ("R", ActionKind::Retry),
-        ("u", ActionKind::Undo),
-        ("r", ActionKind::Restart),
-    ]
+/// Lines the bar takes: its title and one per action key.
+pub fn height() -> u16 {
+    1 + keys::action_keys().count() as u16
 }
 
-/// Whether an action can be taken, and what the operator should know either way.
-enum Availability {
-    Enabled(Vec<String>),
-    Disabled(String),
-}
-
-fn availability(
-    state: &State,
-    r: &Release,
-    cluster: Option<&Cluster>,
-    kind: ActionKind,
-) -> Availability {
-    let Some(cluster) = cluster else {
-        return Availability::Disabled("cluster not configured".into());
-    };
-    if let Err(why) = action::availability(kind, r, cluster, state.settings.read_only) {
-        return Availability::Disabled(why.to_string());
-    }
-    if state.pending.values().any(|p| p.key == r.key) {
-        return Availability::Disabled(action::Disabled::Pending.to_string());
-    }
-    // Building the plan is cheap and only done for the one release on screen.
-    let plan = match action::plan(kind, r, cluster, state.settings.read_only, state.now) {
-        Ok(plan) => plan,
-        Err(why) => return Availability::Disabled(why.to_string()),
-    };
-    let mut notes = Vec::new();
-    match plan_allowed(state, &plan) {
-        Some(false) => {
-            let (verb, res) = plan
-                .calls
-                .first()
-                .map_or(("patch", String::new()), |c| c.rbac());
-            return Availability::Disabled(format!("no RBAC permission: {verb} {res}"));
-        }
-        None => notes.push("ready (RBAC not checked yet)".to_string()),
-        Some(true) => {}
-    }
-    if kind.gated_by_burn()
-        && let Some(s) = state.slo_for(r)
-        && let Some((w, burn)) = slo::paging_rule(&s.burn)
-    {
-        notes.push(format!(
-            "error budget gate: burn {} over {}",
-            fmt::burn(Some(burn)),
-            w.as_str()
-        ));
-    }
-    if plan.needs_typed_name() {
-        notes.push("prod: type the name".into());
-    }
-    Availability::Enabled(notes)
-}
-
-pub fn lines<'a>(
-    state: &State,
-    r: &Release,
-    cluster: Option<&Cluster>,
-    theme: &Theme,
-    width: u16,
-) -> Vec<Line<'a>> {
+pub fn lines<'a>(state: &State, r: &Release, theme: &Theme, width: u16) -> Vec<Line<'a>> {
     let mut lines = vec![section_title("Actions", theme, width)];
-    lines.extend(
-        key_actions(r).into_iter().map(|(key, kind)| {
-            action_line(key, kind, availability(state, r, cluster, kind), theme)
-        }),
-    );
+    lines.extend(keys::action_keys().map(|(key, kind)| {
+        let offer = offer::offer(state, r, keys::resolve(kind, r));
+        action_line(key, &offer, theme)
+    }));
     lines
 }
 
-fn action_line<'a>(
-    key: &'static str,
-    kind: ActionKind,
-    availability: Availability,
-    theme: &Theme,
-) -> Line<'a> {
-    let (label_style, status, status_style): (Style, String, Style) = match availability {
-        Availability::Enabled(notes) if notes.is_empty() => {
-            (theme.action_enabled, "ready".into(), theme.action_enabled)
+/// What the operator should know about a ready action (empty: nothing special).
+fn notes(offer: &offer::Ready) -> Vec<String> {
+    let mut notes = Vec::new();
+    if offer.rbac_unchecked {
+        notes.push("ready (RBAC not checked yet)".to_string());
+    }
+    if let Some(g) = &offer.gate {
+        notes.push(format!(
+            "error budget gate: burn {} over {}",
+            fmt::burn(Some(g.burn)),
+            g.window
+        ));
+    }
+    if offer.plan.needs_typed_name() {
+        notes.push("prod: type the name".into());
+    }
+    notes
+}
+
+fn action_line<'a>(key: &'static str, offer: &Offer, theme: &Theme) -> Line<'a> {
+    let (style, status) = match &offer.state {
+        Ok(ready) => {
+            let notes = notes(ready);
+            // Notes are what to expect (gate, typed name); "disabled:" marks the others.
+            let status = if notes.is_empty() {
+                "ready".into()
+            } else {
+                notes.join(" · ")
+            };
+            (theme.action_enabled, status)
         }
-        // Notes are what to expect (gate, typed name); "disabled:" marks the others.
-        Availability::Enabled(notes) => (
-            theme.action_enabled,
-            notes.join(" · "),
-            theme.action_enabled,
-        ),
-        Availability::Disabled(why) => (
-            theme.action_disabled,
-            format!("disabled: {why}"),
-            theme.action_disabled,
-        ),
+        Err(why) => (theme.action_disabled, format!("disabled: {why}")),
     };
     Line::from(vec![
         Span::styled(format!("  {key:<6}"), theme.key),
-        Span::styled(format!("{:<13}", kind.label()), label_style),
-        Span::styled(status, status_style),
+        Span::styled(format!("{:<13}", offer.kind.label()), style),
+        Span::styled(status, style),
     ])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::facts::{DeploymentFacts, ObjectFacts};
+    use crate::core::keys::{Command, Context, TABLE};
+    use crate::core::msg::Msg;
+    use crate::core::state::Screen;
+    use crate::core::testkit::{deployment, fleet, t};
+    use crate::core::{settle, update};
+
+    fn text(line: &Line) -> String {
+        line.spans.iter().map(|s| s.content.as_ref()).collect()
+    }
+
+    /// Fleets that exercise ready, typed, read-only, RBAC-denied, in-flight and
+    /// not-applicable offers on a Rollout and a (paused or running) Deployment.
+    fn scenarios() -> Vec<fn(&mut State)> {
+        vec![
+            |_| {},
+            |s| s.settings.read_only = true,
+            |s| {
+                for (c, ns, res) in [
+                    ("prod-eu-1", "shop", "rollouts/status"),
+                    ("staging", "web", "deployments"),
+                ] {
+                    let key = (c.into(), ns.into(), "patch".into(), res.into());
+                    s.access.insert(key, false);
+                }
+            },
+            |s| {
+                for (c, ns, res) in [
+                    ("prod-eu-1", "shop", "rollouts/status"),
+                    ("prod-eu-1", "shop", "rollouts"),
+                    ("staging", "web", "deployments"),
+                ] {
+                    let key = (c.into(), ns.into(), "patch".into(), res.into());
+                    s.access.insert(key, true);
+                }
+            },
+            |s| {
+                let paused: DeploymentFacts = deployment("web", "frontend", true);
+                let facts = ObjectFacts::Deployment(paused);
+                update(
+                    s,
+                    Msg::Upsert {
+                        cluster: "staging".into(),
+                        facts,
+                    },
+                );
+                settle(s);
+            },
+            |s| {
+                let keys: Vec<_> = s.releases.keys().cloned().collect();
+                for (i, key) in keys.into_iter().enumerate() {
+                    let p = crate::core::testkit::pending(
+                        &key,
+                        crate::core::action::ActionKind::Pause,
+                        t(0),
+                    );
+                    s.pending.insert(i as u64, p);
+                }
+            },
+        ]
+    }
+
+    /// The bar and the key agree for every action key on every release of every scenario:
+    /// a line marked disabled is exactly a key that opens no confirmation, and an enabled
+    /// line names the action the confirmation is for.
+    #[test]
+    fn the_bar_and_the_keys_agree() {
+        let theme = Theme::default();
+        let action_rows = TABLE.iter().filter(|r| r.when.contains(&Context::Detail));
+        let mut checked = 0;
+        for scenario in scenarios() {
+            for i in 0..fleet().view.order.len() {
+                for row in action_rows.clone() {
+                    let [(key, Command::Act(_))] = row.binds else {
+                        continue;
+                    };
+                    let mut s = fleet();
+                    scenario(&mut s);
+                    s.view.screen = Screen::Detail;
+                    s.view.selected = i;
+                    let Some(r) = s.selected_release().cloned() else {
+                        continue;
+                    };
+                    let bar = lines(&s, &r, &theme, 100);
+                    let line = bar
+                        .iter()
+                        .map(text)
+                        .find(|l| l.trim_start().starts_with(&format!("{} ", row.label)))
+                        .unwrap_or_else(|| panic!("bar lists {}", row.label));
+                    update(&mut s, Msg::Key(*key));
+                    let modal = s.view.modal.as_ref();
+                    assert_eq!(line.contains("disabled:"), modal.is_none(), "{line}");
+                    if let Some(m) = modal {
+                        assert!(
+                            line.contains(&format!(" {:<13}", m.plan.kind.label())),
+                            "{line}"
+                        );
+                        let typed = m.plan.needs_typed_name();
+                        assert_eq!(line.contains("prod: type the name"), typed, "{line}");
+                    }
+                    checked += 1;
+                }
+            }
+        }
+        assert_eq!(checked, 6 * 2 * 7);
+    }
 }

@@ -1,12 +1,14 @@
 //! The footer: the latest notice (escaped, with its level in words) and key hints for
-//! the current screen, shortened on narrow terminals.
+//! the current screen, shortened on narrow terminals. Hints come from the key table
+//! (`core::keys`); nothing here names a key.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 
 use super::{fmt, theme::Theme};
-use crate::core::state::{Level, Screen, State};
+use crate::core::keys::{self, HintAt};
+use crate::core::state::{Level, State};
 use crate::core::text;
 
 pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
@@ -48,68 +50,8 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     super::grid::draw_lines(frame, area, vec![Line::from(spans)]);
 }
 
-/// Key hints for the current screen (most useful first; the tail is dropped when short).
+/// Key hints for the current screen from the key table (most useful first; the tail is
+/// dropped when short).
 fn hints(state: &State, short: bool) -> Vec<(&'static str, &'static str)> {
-    if let Some(m) = &state.view.modal {
-        // While a name must be typed, y and n are text.
-        return if m.must_type.is_some() {
-            vec![
-                ("Tab", "focus Confirm"),
-                ("Enter", "activate"),
-                ("Esc", "cancel"),
-            ]
-        } else {
-            vec![
-                ("y", "confirm"),
-                ("n/Esc", "cancel"),
-                ("Tab", "focus"),
-                ("Enter", "activate"),
-            ]
-        };
-    }
-    if state.view.filter_editing {
-        return vec![("Enter", "keep filter"), ("Esc", "clear"), ("←/→", "move")];
-    }
-    match state.view.screen {
-        Screen::Home if short => vec![
-            ("?", "help"),
-            ("/", "filter"),
-            ("Enter", "detail"),
-            ("Tab", "panel"),
-            ("q", "quit"),
-        ],
-        Screen::Home => vec![
-            ("j/k", "move"),
-            ("Enter", "detail"),
-            ("Tab", "panel"),
-            ("/", "filter"),
-            ("c", "clusters"),
-            ("L", "audit"),
-            ("space", "pause"),
-            ("p", "promote"),
-            ("a", "abort"),
-            ("u", "undo"),
-            ("?", "help"),
-            ("q", "quit"),
-        ],
-        Screen::Detail => vec![
-            ("Esc", "back"),
-            ("space", "pause/resume"),
-            ("p", "promote"),
-            ("P", "full"),
-            ("a", "abort"),
-            ("R", "retry"),
-            ("u", "undo"),
-            ("r", "restart"),
-            ("?", "help"),
-        ],
-        Screen::Audit => vec![("j/k", "scroll"), ("g/G", "top/end"), ("Esc", "back")],
-        Screen::Help => vec![("j/k", "scroll"), ("g", "top"), ("Esc", "back")],
-        Screen::Clusters => vec![
-            ("j/k", "move"),
-            ("space", "toggle"),
-            ("a", "all"),
-            ("Esc", "done"),
-        ],
-    }
+    keys::hints(HintAt::of(keys::context(state), short))
 }

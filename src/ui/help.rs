@@ -1,5 +1,6 @@
-//! The help screen: the whole key map (DESIGN.md's contract) and what the marks on screen
-//! mean, scrolled by `view.help_offset`.
+//! The help screen: the whole key map (DESIGN.md's contract), read from the key table
+//! (`core::keys`), and what the marks on screen mean, scrolled by `view.help_offset`.
+//! Names no key itself.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -7,54 +8,12 @@ use ratatui::text::{Line, Span};
 
 use super::grid;
 use super::theme::Theme;
+use crate::core::keys::{self, Section};
 use crate::core::state::State;
 
-/// (keys, what they do); a `None` key starts a section.
-const KEYS: &[(Option<&str>, &str)] = &[
-    (None, "Move"),
-    (Some("j / k, ↓ / ↑"), "move the selection"),
-    (Some("PgDn / PgUp"), "move a page"),
-    (Some("g / G"), "first / last"),
-    (Some("Tab"), "next panel (releases, SLOs, failures)"),
-    (Some("Enter"), "open the selected release's detail"),
-    (Some("Esc"), "back; close the modal; clear the filter"),
-    (None, "Views"),
-    (
-        Some("/"),
-        "filter by cluster, namespace, name, status (Esc clears)",
-    ),
-    (Some("c"), "choose the clusters shown"),
-    (Some("L"), "audit log of this console's actions"),
-    (Some("?"), "this help"),
-    (Some("q, Ctrl-c"), "quit (restores the terminal)"),
-    (
-        None,
-        "Actions on the selected release (each opens a confirmation)",
-    ),
-    (Some("space"), "pause / resume (manual pause)"),
-    (
-        Some("p"),
-        "promote / resume: go to the next step (releases a step pause)",
-    ),
-    (
-        Some("P"),
-        "promote fully: skip the remaining steps and analysis",
-    ),
-    (
-        Some("a"),
-        "abort (weight back to 0; the template keeps the new version)",
-    ),
-    (Some("R"), "retry an aborted rollout"),
-    (Some("u"), "undo: roll back to the previous revision"),
-    (Some("r"), "restart pods"),
-    (None, "In the confirmation"),
-    (Some("y"), "confirm"),
-    (Some("n, Esc"), "cancel"),
-    (
-        Some("Tab"),
-        "move focus between Cancel and Confirm (focus starts on Cancel)",
-    ),
-    (Some("Enter"), "activate the focused button"),
+/// Help lines that are not keys: what typing in the confirmation means, and the marks on
+/// screen. (keys, what they mean); a `None` key starts a section.
+const NOTES: &[(Option<&str>, &str)] = &[
     (
         Some("(typing)"),
         "destructive actions on prod clusters (abort, undo, promote-full) need the object name typed; y and n are then text",
@@ -82,14 +41,19 @@ const KEYS: &[(Option<&str>, &str)] = &[
     ),
 ];
 
-/// Lines of the help text (for scrolling bounds).
+/// Lines of the help text (for scrolling bounds): the key table section by section, then
+/// the notes.
 pub fn lines(theme: &Theme) -> Vec<Line<'static>> {
-    KEYS.iter()
+    let keys = Section::ALL.into_iter().flat_map(|section| {
+        std::iter::once((None, section.title()))
+            .chain(keys::help(section).map(|(k, w)| (Some(k), w)))
+    });
+    keys.chain(NOTES.iter().copied())
         .map(|(key, what)| match key {
             None => Line::styled(format!(" {what}"), theme.table_header),
             Some(k) => Line::from(vec![
                 Span::styled(format!("   {k:<14}"), theme.key),
-                Span::styled(*what, theme.text),
+                Span::styled(what, theme.text),
             ]),
         })
         .collect()

@@ -3,6 +3,7 @@
 //! when choosing, caveats, the error-budget gate, the typed confirmation, and two buttons
 //! with focus starting on Cancel. Centered; fits 80x24 by compacting the JSON body and,
 //! if still too tall, eliding its middle — the buttons and hint always stay visible.
+//! Key hints come from the key table (`core::keys`).
 
 use ratatui::Frame;
 use ratatui::layout::{Position, Rect};
@@ -13,6 +14,7 @@ use unicode_width::UnicodeWidthStr;
 
 use super::{fmt, theme::Theme};
 use crate::core::action::ApiCall;
+use crate::core::keys::{self, HintAt};
 use crate::core::state::{Modal, ModalFocus, State};
 use crate::core::text;
 
@@ -161,6 +163,41 @@ fn request_lines<'a>(calls: &[ApiCall], theme: &Theme, width: usize, room: usize
     rows.into_iter().map(|(t, s)| Line::styled(t, s)).collect()
 }
 
+/// `text` wrapped beside `label` (on its first row only), at most `max` rows.
+fn wrapped<'a>(
+    label: &'static str,
+    text: &str,
+    style: Style,
+    theme: &Theme,
+    width: usize,
+    max: usize,
+) -> impl Iterator<Item = Line<'a>> {
+    let rows = fmt::wrap(text, width.saturating_sub(LABEL));
+    rows.into_iter().take(max).enumerate().map(move |(i, row)| {
+        let label = if i == 0 { label } else { "" };
+        labelled(label, vec![Span::styled(row, style)], theme)
+    })
+}
+
+/// The field for the name to type, and the cursor's column in it.
+fn typed_field<'a>(m: &Modal, expected: &str, theme: &Theme, width: usize) -> (Line<'a>, usize) {
+    let prompt = format!("type '{}' to confirm: ", text::escape(expected));
+    let field_w = expected.width().max(8) + 1;
+    let room = width.saturating_sub(prompt.width() + 2).max(4);
+    let field_w = field_w.min(room);
+    let scroll = m.typed.visual_scroll(field_w);
+    let value: String = text::escape(m.typed.value()).chars().skip(scroll).collect();
+    let shown = fmt::pad(&value, field_w);
+    let column = prompt.width() + 1 + m.typed.visual_cursor().saturating_sub(scroll);
+    let line = Line::from(vec![
+        Span::styled(prompt, theme.danger),
+        Span::raw("["),
+        Span::styled(shown, theme.input),
+        Span::raw("]"),
+    ]);
+    (line, column)
+}
+
 /// Notes, gate, typed field, refusal, buttons, hint. Returns the typed field's (row,
 /// column) for the cursor.
 fn tail_lines<'a>(
@@ -170,17 +207,15 @@ fn tail_lines<'a>(
 ) -> (Vec<Line<'a>>, Option<(usize, usize)>) {
     let mut lines = Vec::new();
     for note in &m.plan.notes {
-        for (i, row) in fmt::wrap(&text::escape(note), width.saturating_sub(LABEL))
-            .into_iter()
-            .enumerate()
-        {
-            let label = if i == 0 { "note" } else { "" };
-            lines.push(labelled(
-                label,
-                vec![Span::styled(row, theme.notice_warn)],
-                theme,
-            ));
-        }
+        let note = text::escape(note);
+        lines.extend(wrapped(
+            "note",
+            &note,
+            theme.notice_warn,
+            theme,
+            width,
+            usize::MAX,
+        ));
     }
     if let Some(g) = &m.gate {
         let gate = format!(
@@ -189,37 +224,20 @@ fn tail_lines<'a>(
             text::escape(&g.window),
             m.plan.kind.label()
         );
-        for (i, row) in fmt::wrap(&gate, width.saturating_sub(LABEL))
-            .into_iter()
-            .enumerate()
-        {
-            let label = if i == 0 { "GATE" } else { "" };
-            lines.push(labelled(
-                label,
-                vec![Span::styled(row, theme.danger)],
-                theme,
-            ));
-        }
+        lines.extend(wrapped(
+            "GATE",
+            &gate,
+            theme.danger,
+            theme,
+            width,
+            usize::MAX,
+        ));
     }
     let mut cursor = None;
     if let Some(expected) = &m.must_type {
-        let prompt = format!("type '{}' to confirm: ", text::escape(expected));
-        let field_w = expected.width().max(8) + 1;
-        let room = width.saturating_sub(prompt.width() + 2).max(4);
-        let field_w = field_w.min(room);
-        let scroll = m.typed.visual_scroll(field_w);
-        let value: String = text::escape(m.typed.value()).chars().skip(scroll).collect();
-        let shown = fmt::pad(&value, field_w);
-        cursor = Some((
-            lines.len(),
-            prompt.width() + 1 + m.typed.visual_cursor().saturating_sub(scroll),
-        ));
-        lines.push(Line::from(vec![
-            Span::styled(prompt, theme.danger),
-            Span::raw("["),
-            Span::styled(shown, theme.input),
-            Span::raw("]"),
-        ]));
+        let (line, column) = typed_field(m, expected, theme, width);
+        cursor = Some((lines.len(), column));
+        lines.push(line);
     }
     // The API server's dry run of the first call: proof the request would be accepted.
     let (dry, dry_style) = match &m.dry_run {
@@ -230,14 +248,7 @@ fn tail_lines<'a>(
         ),
         Some(Err(error)) => (format!("refused — {}", text::escape(error)), theme.danger),
     };
-    for (i, row) in fmt::wrap(&dry, width.saturating_sub(LABEL))
-        .into_iter()
-        .take(2)
-        .enumerate()
-    {
-        let label = if i == 0 { "dry run" } else { "" };
-        lines.push(labelled(label, vec![Span::styled(row, dry_style)], theme));
-    }
+    lines.extend(wrapped("dry run", &dry, dry_style, theme, width, 2));
     if let Some(refusal) = &m.refusal {
         lines.push(Line::styled(
             format!("✗ {}", text::escape(refusal)),
@@ -245,12 +256,12 @@ fn tail_lines<'a>(
         ));
     }
     lines.push(buttons(m, theme, width));
-    let hint = if m.must_type.is_some() {
-        "Tab focus Confirm · Enter activates focused · Esc cancel"
+    let hint = keys::hint_line(if m.must_type.is_some() {
+        HintAt::TypingBox
     } else {
-        "y confirm · n/Esc cancel · Enter activates focused"
-    };
-    lines.push(Line::styled(fmt::fit(hint, width).into_owned(), theme.dim));
+        HintAt::ModalBox
+    });
+    lines.push(Line::styled(fmt::fit(&hint, width).into_owned(), theme.dim));
     (lines, cursor)
 }
 

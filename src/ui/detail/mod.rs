@@ -7,9 +7,13 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 
+mod slo;
+
 use super::releases::analysis_style;
-use super::{action_bar, failures, fmt, grid, slo as slo_panel, theme::Theme};
+use super::{action_bar, failures, fmt, grid, theme::Theme};
+use crate::core::action::ActionKind;
 use crate::core::facts::CanaryStep;
+use crate::core::keys::{self, Command};
 use crate::core::model::{Cluster, Release, ReleaseKind, RsRole};
 use crate::core::state::State;
 use crate::core::text;
@@ -22,8 +26,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     };
     let cluster = state.cluster(&r.key.cluster);
     let wide = area.width >= 160;
-    // Title plus one line per action key.
-    let actions_h = 8;
+    let actions_h = action_bar::height();
     let summary_h = 1;
     let middle_h = area.height.saturating_sub(summary_h + actions_h);
     let summary = Rect {
@@ -64,7 +67,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     grid::draw_lines(
         frame,
         actions,
-        action_bar::lines(state, r, cluster, theme, actions.width),
+        action_bar::lines(state, r, theme, actions.width),
     );
 }
 
@@ -175,7 +178,8 @@ fn step_line<'a>(
     {
         text.push_str(&format!(" ({} left)", fmt::duration(left)));
     } else if i == current && r.pause.is_some() {
-        text.push_str(" — waiting for promote (p)");
+        let key = keys::label_of(Command::Act(ActionKind::Promote)).unwrap_or("p");
+        text.push_str(&format!(" — waiting for promote ({key})"));
     }
     Line::styled(text, style)
 }
@@ -306,7 +310,7 @@ fn right_section<'a>(state: &'a State, r: &'a Release, theme: &Theme, width: u16
             ));
         }
     }
-    lines.extend(slo_lines(state, r, theme, width));
+    lines.extend(slo::lines(state, r, theme, width));
     // ReplicaSets already list their images; show the spec's images when there are none.
     if r.revisions.is_empty() && !r.images.is_empty() {
         lines.push(section_title("Images", theme, width));
@@ -336,87 +340,4 @@ fn right_section<'a>(state: &'a State, r: &'a Release, theme: &Theme, width: u16
         lines.push(Line::styled("  none for this object", theme.dim));
     }
     lines
-}
-
-fn slo_lines<'a>(state: &'a State, r: &Release, theme: &Theme, width: u16) -> Vec<Line<'a>> {
-    let Some(s) = state.slo_for(r) else {
-        let why = match &r.service {
-            Some(svc) => format!("  no SLO for service {}", text::escape(svc)),
-            None => format!(
-                "  no SLO linked (label {})",
-                text::escape(&state.settings.service_label)
-            ),
-        };
-        return vec![
-            section_title("SLO", theme, width),
-            Line::styled(why, theme.dim),
-        ];
-    };
-    let mut lines = vec![grid::title_bar(
-        "SLO ",
-        vec![Span::styled(text::escape(&s.spec.name), theme.border)],
-        false,
-        theme,
-        width,
-    )];
-    let spark_w = (width as usize).saturating_sub(30).clamp(8, 60);
-    lines.push(Line::from(vec![
-        Span::raw(format!("  budget {} · ", slo_panel::budget(s))),
-        Span::styled(slo_panel::alert_text(s, false), theme.burn(s.alert)),
-        Span::raw(" · trend "),
-        if s.trend.is_empty() {
-            Span::styled("no data", theme.burn_unknown)
-        } else {
-            Span::styled(fmt::sparkline(&s.trend, spark_w), theme.sparkline)
-        },
-    ]));
-    let burns: Vec<String> = slo_panel::WINDOWS
-        .iter()
-        .map(|w| {
-            format!(
-                "{} {}",
-                w.as_str(),
-                fmt::burn(s.burn.get(w).copied().flatten())
-            )
-        })
-        .collect();
-    for row in pack("burn", &burns, (width as usize).saturating_sub(2)) {
-        lines.push(Line::raw(format!("  {row}")));
-    }
-    lines
-}
-
-/// `label item  item  item` packed into rows of `width` columns without splitting an
-/// item (a window's name stays next to its value); continuation rows are indented.
-fn pack(label: &str, items: &[String], width: usize) -> Vec<String> {
-    let indent = " ".repeat(label.chars().count() + 1);
-    let mut rows = Vec::new();
-    let mut row = label.to_string();
-    for item in items {
-        let fresh = row.chars().count() == indent.chars().count();
-        if !fresh && row.chars().count() + 2 + item.chars().count() > width {
-            rows.push(std::mem::replace(&mut row, indent.clone()));
-        }
-        row.push_str(if row.trim().is_empty() { " " } else { "  " });
-        row.push_str(item);
-    }
-    rows.push(row);
-    rows
-}
-
-#[cfg(test)]
-mod tests {
-    use super::pack;
-
-    #[test]
-    fn pack_keeps_items_whole() {
-        let items: Vec<String> = ["5m 20.1x", "30m 12.1x", "1h 14.8x"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
-        assert_eq!(
-            pack("burn", &items, 26),
-            vec!["burn  5m 20.1x  30m 12.1x", "      1h 14.8x"]
-        );
-    }
 }

@@ -1,0 +1,159 @@
+//! Keys → state changes and effects. The key table (`core::keys`) says which command a key
+//! triggers where; this module carries commands out for the screens. The modal and starting
+//! actions live in `modal`, cursor/filter/cluster-list handling in `nav`. Decides no action
+//! policy (that is `core::offer`) and does no IO.
+
+mod modal;
+mod nav;
+
+use super::effect::Effect;
+use super::keys::{self, Command, Context};
+use super::model::ReleaseKind;
+use super::msg::Key;
+use super::state::{Panel, Screen, State};
+
+pub use super::offer::plan_allowed;
+pub use modal::on_action_done;
+pub use nav::clamp_scroll;
+
+pub fn on_key(state: &mut State, key: Key) -> Vec<Effect> {
+    state.dirty = true;
+    let ctx = keys::context(state);
+    let cmd = keys::command(ctx, key);
+    if cmd == Some(Command::Quit) {
+        state.quit = true;
+        return Vec::new();
+    }
+    match ctx {
+        Context::Modal | Context::Typing => return modal::modal_key(state, key, cmd),
+        Context::Filter => nav::filter_key(state, key, cmd),
+        Context::Help => help_key(state, cmd),
+        Context::Audit => audit_key(state, cmd),
+        Context::Clusters => nav::clusters_key(state, cmd),
+        Context::Home | Context::Detail => return main_key(state, cmd),
+    }
+    Vec::new()
+}
+
+fn help_key(state: &mut State, cmd: Option<Command>) {
+    let offset = state.view.help_offset;
+    match cmd {
+        Some(Command::Back) => back(state),
+        Some(Command::Down) => state.view.help_offset = offset + 1,
+        Some(Command::Up) => state.view.help_offset = offset.saturating_sub(1),
+        Some(Command::First) => state.view.help_offset = 0,
+        _ => {}
+    }
+}
+
+fn audit_key(state: &mut State, cmd: Option<Command>) {
+    let last = state.audit.len().saturating_sub(1);
+    let offset = state.view.audit_offset;
+    match cmd {
+        Some(Command::Back) => back(state),
+        Some(Command::Down) => state.view.audit_offset = (offset + 1).min(last),
+        Some(Command::Up) => state.view.audit_offset = offset.saturating_sub(1),
+        Some(Command::First) => state.view.audit_offset = 0,
+        Some(Command::Last) => state.view.audit_offset = last,
+        _ => {}
+    }
+}
+
+fn back(state: &mut State) {
+    state.view.screen = state.view.previous;
+    state.view.previous = Screen::Home;
+}
+
+fn open(state: &mut State, screen: Screen) {
+    if state.view.screen != screen {
+        state.view.previous = match state.view.screen {
+            Screen::Detail => Screen::Detail,
+            _ => Screen::Home,
+        };
+        state.view.screen = screen;
+    }
+}
+
+fn main_key(state: &mut State, cmd: Option<Command>) -> Vec<Effect> {
+    let detail = state.view.screen == Screen::Detail;
+    let page = state.view.page_rows() as isize;
+    match cmd {
+        Some(Command::Back) if detail => state.view.screen = Screen::Home,
+        Some(Command::Back) if !state.view.filter.value().is_empty() => {
+            state.view.filter.reset();
+            state.view.order_dirty = true;
+        }
+        Some(Command::Open) if state.view.panel == Panel::Releases => {
+            if state.selected_release().is_some() {
+                state.view.screen = Screen::Detail;
+                return access_checks(state);
+            }
+        }
+        Some(Command::NextPanel) => state.view.panel = next_panel(state.view.panel, 1),
+        Some(Command::PrevPanel) => state.view.panel = next_panel(state.view.panel, 2),
+        Some(Command::Filter) => {
+            state.view.screen = Screen::Home;
+            state.view.panel = Panel::Releases;
+            state.view.filter_editing = true;
+        }
+        Some(Command::Clusters) => open(state, Screen::Clusters),
+        Some(Command::Help) => open(state, Screen::Help),
+        Some(Command::Audit) => open(state, Screen::Audit),
+        Some(Command::Down) => nav::move_cursor(state, 1),
+        Some(Command::Up) => nav::move_cursor(state, -1),
+        Some(Command::PageDown) => nav::move_cursor(state, page),
+        Some(Command::PageUp) => nav::move_cursor(state, -page),
+        Some(Command::First) => nav::move_cursor(state, isize::MIN / 2),
+        Some(Command::Last) => nav::move_cursor(state, isize::MAX / 2),
+        Some(Command::Act(kind)) => {
+            if let Some(r) = state.selected_release() {
+                let kind = keys::resolve(kind, r);
+                return modal::start_action(state, kind);
+            }
+            state.dirty = false;
+        }
+        _ => state.dirty = false,
+    }
+    Vec::new()
+}
+
+fn next_panel(p: Panel, by: usize) -> Panel {
+    let all = [Panel::Releases, Panel::Slos, Panel::Failures];
+    let i = all.iter().position(|x| *x == p).unwrap_or(0);
+    all[(i + by) % all.len()]
+}
+
+/// RBAC checks for every action on the release in view, unless already answered.
+fn access_checks(state: &State) -> Vec<Effect> {
+    let Some(r) = state.selected_release() else {
+        return Vec::new();
+    };
+    let mut wanted: Vec<(&str, &str)> = match r.key.kind {
+        ReleaseKind::Deployment => vec![("patch", "deployments")],
+        ReleaseKind::Rollout => vec![("patch", "rollouts"), ("patch", "rollouts/status")],
+        ReleaseKind::Canary => vec![("patch", "canaries")],
+    };
+    if r.facts.rollback_webhook.is_some() {
+        wanted.push(("create", "services/proxy"));
+    }
+    wanted
+        .into_iter()
+        .filter(|(verb, res)| {
+            !state.access.contains_key(&(
+                r.key.cluster.clone(),
+                r.key.namespace.clone(),
+                verb.to_string(),
+                res.to_string(),
+            ))
+        })
+        .map(|(verb, res)| Effect::CheckAccess {
+            cluster: r.key.cluster.clone(),
+            namespace: r.key.namespace.clone(),
+            verb: verb.into(),
+            resource: res.into(),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests;

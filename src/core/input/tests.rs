@@ -1,0 +1,159 @@
+//! Every row of the key table does something in key handling, in every context it is
+//! listed for; and key handling opens exactly the actions the offers say are ready.
+
+use crate::core::action::ActionKind;
+use crate::core::keys::{self, Command, Context};
+use crate::core::msg::{AuditLine, Key, Msg};
+use crate::core::offer;
+use crate::core::state::{Screen, State};
+use crate::core::testkit::{fleet, t};
+use crate::core::{settle, update};
+
+fn press(s: &mut State, k: Key) -> usize {
+    let fx = update(s, Msg::Key(k)).len();
+    settle(s);
+    fx
+}
+
+/// A state in `ctx` where every command of that context has something to do: the cursor
+/// mid-list, a filter typed with the cursor mid-text, a modal open.
+fn state_in(ctx: Context) -> State {
+    let mut s = fleet();
+    for i in 0..3 {
+        s.audit.push(AuditLine {
+            at: t(i),
+            stage: "result".into(),
+            cluster: "staging".into(),
+            target: "web/frontend".into(),
+            action: "pause".into(),
+            outcome: "applied".into(),
+        });
+    }
+    s.view.selected = 1;
+    s.view.help_offset = 1;
+    s.view.audit_offset = 1;
+    let checkout = s.view.order.iter().position(|k| k.name == "checkout");
+    let to_checkout = |s: &mut State| s.view.selected = checkout.unwrap_or(0);
+    match ctx {
+        Context::Home => {}
+        Context::Detail => s.view.screen = Screen::Detail,
+        Context::Help => s.view.screen = Screen::Help,
+        Context::Audit => s.view.screen = Screen::Audit,
+        Context::Clusters => s.view.screen = Screen::Clusters,
+        Context::Modal => {
+            to_checkout(&mut s);
+            press(&mut s, Key::Char('p'));
+        }
+        Context::Typing => {
+            to_checkout(&mut s);
+            press(&mut s, Key::Char('a'));
+        }
+        Context::Filter => {
+            for k in [Key::Char('/'), Key::Char('a'), Key::Char('b'), Key::Left] {
+                press(&mut s, k);
+            }
+        }
+    }
+    assert_eq!(keys::context(&s), ctx, "fixture for {ctx:?}");
+    s
+}
+
+/// What a key can change, to tell a handled key from an ignored one.
+fn fingerprint(s: &State) -> String {
+    let v = &s.view;
+    format!(
+        "{:?} {:?} {:?} {} {} {} {} {} {:?} {} {} {:?} {:?} {} {:?} {}",
+        v.screen,
+        v.previous,
+        v.panel,
+        v.selected,
+        v.help_offset,
+        v.audit_offset,
+        v.filter.value(),
+        v.filter.cursor(),
+        v.filter_editing,
+        v.cluster_cursor,
+        v.hidden_clusters.len(),
+        v.modal
+            .as_ref()
+            .map(|m| (m.focus, m.typed.value().to_string())),
+        v.notice.as_ref().map(|n| n.text.clone()),
+        s.quit,
+        s.pending.len(),
+        v.modal.as_ref().map_or(0, |m| m.typed.cursor()),
+    )
+}
+
+#[test]
+fn every_row_of_the_key_table_is_reachable() {
+    for row in keys::TABLE {
+        for &ctx in row.when {
+            for &(key, cmd) in row.binds {
+                let mut s = state_in(ctx);
+                if ctx == Context::Clusters && cmd == Command::ShowAll {
+                    s.view.hidden_clusters.insert("staging".into());
+                }
+                if ctx == Context::Clusters && cmd == Command::Up {
+                    s.view.cluster_cursor = 1;
+                }
+                if ctx == Context::Audit && cmd == Command::Last {
+                    s.view.audit_offset = 0;
+                }
+                if ctx == Context::Home && cmd == Command::Back {
+                    s.view.filter = "x".into();
+                }
+                let main = matches!(ctx, Context::Home | Context::Detail);
+                if main && matches!(cmd, Command::Down | Command::PageDown | Command::Last) {
+                    s.view.selected = 0;
+                }
+                assert_eq!(keys::command(ctx, key), Some(cmd), "{key:?} in {ctx:?}");
+                let before = fingerprint(&s);
+                let effects = press(&mut s, key);
+                assert!(
+                    effects > 0 || fingerprint(&s) != before,
+                    "{key:?} ({cmd:?}) does nothing in {ctx:?}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn unbound_keys_are_ignored_on_the_main_screens() {
+    let mut s = state_in(Context::Home);
+    let before = fingerprint(&s);
+    assert_eq!(press(&mut s, Key::Char('z')), 0);
+    assert_eq!(fingerprint(&s), before);
+    assert!(!s.dirty);
+}
+
+/// start_action opens a modal exactly when the offer is ready, and otherwise leaves a
+/// notice; for every action kind on every release of the fleet, read-only or not.
+#[test]
+fn start_action_follows_the_offer_for_every_kind() {
+    for read_only in [false, true] {
+        for i in 0..fleet().view.order.len() {
+            for kind in ActionKind::ALL {
+                let mut s = fleet();
+                s.settings.read_only = read_only;
+                s.view.selected = i;
+                let Some(r) = s.selected_release().cloned() else {
+                    continue;
+                };
+                let offered = offer::offer(&s, &r, kind).state;
+                super::modal::start_action(&mut s, kind);
+                let modal = s.view.modal.as_ref();
+                match &offered {
+                    Ok(ready) => {
+                        assert_eq!(modal.map(|m| &m.plan), Some(&ready.plan), "{kind}");
+                        assert_eq!(modal.and_then(|m| m.must_type.clone()), ready.must_type);
+                    }
+                    Err(why) => {
+                        assert!(modal.is_none(), "{kind} on {}: {why}", r.key.name);
+                        assert!(s.view.notice.is_some(), "{kind}: refusal says why");
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,334 @@
+//! The key table: every key the console answers, the command it triggers in each context,
+//! its footer hint and its help text. Key handling (`core::input`), the footer, the help
+//! screen and the action bar all read this one table; DESIGN.md's "Key map" is its
+//! contract (extend it, don't change keys). Owns no state and decides no policy: whether
+//! an action can be taken is `core::offer`'s business.
+
+use super::action::ActionKind;
+use super::model::{Release, ReleaseKind};
+use super::msg::Key;
+use super::state::{Screen, State};
+
+mod table;
+use table::MAIN;
+pub use table::TABLE;
+
+/// Where a key is read: one screen, or a mode layered over it (modal, filter editing).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Context {
+    Home,
+    Detail,
+    Help,
+    Audit,
+    Clusters,
+    /// The confirmation modal when no name has to be typed.
+    Modal,
+    /// The confirmation modal while a name must be typed (y and n are then text).
+    Typing,
+    /// Editing the releases filter.
+    Filter,
+}
+
+/// What a key does; the handler for the context carries it out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Command {
+    Quit,
+    Up,
+    Down,
+    PageUp,
+    PageDown,
+    First,
+    Last,
+    NextPanel,
+    PrevPanel,
+    Open,
+    Back,
+    Filter,
+    Clusters,
+    Help,
+    Audit,
+    /// An action on the selected release; see [`resolve`] for space and `p`.
+    Act(ActionKind),
+    Confirm,
+    Cancel,
+    Focus,
+    Activate,
+    KeepFilter,
+    ClearFilter,
+    /// Moves the text cursor in the filter (text editing proper is not a key map).
+    EditText,
+    Toggle,
+    ShowAll,
+}
+
+/// Sections of the help screen, in the order shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Section {
+    Move,
+    Views,
+    Actions,
+    Confirmation,
+}
+
+impl Section {
+    pub const ALL: [Section; 4] = [
+        Section::Move,
+        Section::Views,
+        Section::Actions,
+        Section::Confirmation,
+    ];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Self::Move => "Move",
+            Self::Views => "Views",
+            Self::Actions => "Actions on the selected release (each opens a confirmation)",
+            Self::Confirmation => "In the confirmation",
+        }
+    }
+}
+
+/// Where the footer shows a row, under which key label and words. Footers on narrow
+/// terminals use `HomeShort`; `rank` orders a footer (most useful first).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HintAt {
+    HomeShort,
+    Home,
+    Detail,
+    Help,
+    Audit,
+    Clusters,
+    Modal,
+    Typing,
+    Filter,
+    /// The hint line inside the confirmation modal (no name to type / name to type).
+    ModalBox,
+    TypingBox,
+}
+
+impl HintAt {
+    /// The footer for a context; `short` on narrow terminals.
+    pub fn of(ctx: Context, short: bool) -> Self {
+        match ctx {
+            Context::Home if short => Self::HomeShort,
+            Context::Home => Self::Home,
+            Context::Detail => Self::Detail,
+            Context::Help => Self::Help,
+            Context::Audit => Self::Audit,
+            Context::Clusters => Self::Clusters,
+            Context::Modal => Self::Modal,
+            Context::Typing => Self::Typing,
+            Context::Filter => Self::Filter,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Hint {
+    pub at: HintAt,
+    pub rank: u8,
+    pub key: &'static str,
+    pub text: &'static str,
+}
+
+/// A help-screen line: (section, keys as written, what they do).
+pub type HelpLine = (Section, &'static str, &'static str);
+
+/// One row of the key map.
+#[derive(Debug, Clone, Copy)]
+pub struct KeyRow {
+    /// The keys and the command each triggers.
+    pub binds: &'static [(Key, Command)],
+    /// Contexts where the keys are active.
+    pub when: &'static [Context],
+    /// The key as the action bar and footer write it.
+    pub label: &'static str,
+    pub help: Option<HelpLine>,
+    pub hints: &'static [Hint],
+}
+
+const fn hint(at: HintAt, rank: u8, key: &'static str, text: &'static str) -> Hint {
+    Hint {
+        at,
+        rank,
+        key,
+        text,
+    }
+}
+
+const fn row(
+    binds: &'static [(Key, Command)],
+    when: &'static [Context],
+    label: &'static str,
+    help: Option<HelpLine>,
+    hints: &'static [Hint],
+) -> KeyRow {
+    KeyRow {
+        binds,
+        when,
+        label,
+        help,
+        hints,
+    }
+}
+
+/// Where keys are read now: the modal over everything, then filter editing, then the screen.
+pub fn context(state: &State) -> Context {
+    if let Some(m) = &state.view.modal {
+        return if m.must_type.is_some() {
+            Context::Typing
+        } else {
+            Context::Modal
+        };
+    }
+    if state.view.filter_editing {
+        return Context::Filter;
+    }
+    match state.view.screen {
+        Screen::Home => Context::Home,
+        Screen::Detail => Context::Detail,
+        Screen::Help => Context::Help,
+        Screen::Audit => Context::Audit,
+        Screen::Clusters => Context::Clusters,
+    }
+}
+
+/// The command `key` triggers in `ctx`, if any (first matching row wins).
+pub fn command(ctx: Context, key: Key) -> Option<Command> {
+    TABLE
+        .iter()
+        .filter(|r| r.when.contains(&ctx))
+        .flat_map(|r| r.binds.iter())
+        .find(|(k, _)| *k == key)
+        .map(|(_, c)| *c)
+}
+
+/// The footer hints for `at`, most useful first.
+pub fn hints(at: HintAt) -> Vec<(&'static str, &'static str)> {
+    let mut found: Vec<&Hint> = TABLE
+        .iter()
+        .flat_map(|r| r.hints.iter())
+        .filter(|h| h.at == at)
+        .collect();
+    found.sort_by_key(|h| h.rank);
+    found.into_iter().map(|h| (h.key, h.text)).collect()
+}
+
+/// The hints for `at` as one line: `key what · key what`.
+pub fn hint_line(at: HintAt) -> String {
+    let words: Vec<String> = hints(at)
+        .into_iter()
+        .map(|(key, what)| format!("{key} {what}"))
+        .collect();
+    words.join(" · ")
+}
+
+/// The key label of the first main-screen row that triggers `cmd` (e.g. `p` for promote).
+pub fn label_of(cmd: Command) -> Option<&'static str> {
+    TABLE
+        .iter()
+        .find(|r| r.when == MAIN && r.binds.iter().any(|(_, c)| *c == cmd))
+        .map(|r| r.label)
+}
+
+/// The help lines of one section, in table order: (keys as written, what they do).
+pub fn help(section: Section) -> impl Iterator<Item = (&'static str, &'static str)> {
+    TABLE
+        .iter()
+        .filter_map(|r| r.help)
+        .filter(move |(s, _, _)| *s == section)
+        .map(|(_, keys, text)| (keys, text))
+}
+
+/// The action keys in key-map order: (key label, the action the row names).
+pub fn action_keys() -> impl Iterator<Item = (&'static str, ActionKind)> {
+    TABLE.iter().filter_map(|r| match r.binds {
+        [(_, Command::Act(kind))] if r.when == MAIN => Some((r.label, *kind)),
+        _ => None,
+    })
+}
+
+/// The action a key's row means for this release: space toggles pause / resume, and on a
+/// manually paused Deployment `p` resumes it (the nearest thing to "promote").
+pub fn resolve(kind: ActionKind, r: &Release) -> ActionKind {
+    let paused = r.facts.spec_paused;
+    match kind {
+        ActionKind::Pause if paused => ActionKind::Resume,
+        ActionKind::Promote if paused && r.key.kind == ReleaseKind::Deployment => {
+            ActionKind::Resume
+        }
+        other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::table::ALL;
+    use super::*;
+
+    #[test]
+    fn no_key_is_bound_twice_in_one_context() {
+        for ctx in ALL {
+            let keys: Vec<Key> = TABLE
+                .iter()
+                .filter(|r| r.when.contains(ctx))
+                .flat_map(|r| r.binds.iter().map(|(k, _)| *k))
+                .collect();
+            for (i, k) in keys.iter().enumerate() {
+                assert!(!keys[i + 1..].contains(k), "{k:?} bound twice in {ctx:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn hints_have_distinct_ranks_per_footer() {
+        let all = TABLE.iter().flat_map(|r| r.hints.iter());
+        for h in all.clone() {
+            let same = all.clone().filter(|o| o.at == h.at && o.rank == h.rank);
+            assert_eq!(same.count(), 1, "{h:?}");
+        }
+    }
+
+    #[test]
+    fn action_keys_follow_the_key_map() {
+        let labels: Vec<&str> = action_keys().map(|(k, _)| k).collect();
+        assert_eq!(labels, ["space", "p", "P", "a", "R", "u", "r"]);
+    }
+
+    #[test]
+    fn modal_hint_lines_read_as_before() {
+        assert_eq!(
+            hint_line(HintAt::TypingBox),
+            "Tab focus Confirm · Enter activates focused · Esc cancel"
+        );
+        assert_eq!(
+            hint_line(HintAt::ModalBox),
+            "y confirm · n/Esc cancel · Enter activates focused"
+        );
+        assert_eq!(label_of(Command::Act(ActionKind::Promote)), Some("p"));
+    }
+
+    #[test]
+    fn space_toggles_and_p_resumes_a_paused_deployment() {
+        let s = crate::core::testkit::fleet();
+        for r in s.releases.values() {
+            let mut paused = r.clone();
+            paused.facts.spec_paused = true;
+            assert_eq!(resolve(ActionKind::Pause, r), ActionKind::Pause);
+            assert_eq!(resolve(ActionKind::Pause, &paused), ActionKind::Resume);
+            let p = resolve(ActionKind::Promote, &paused);
+            match r.key.kind {
+                ReleaseKind::Deployment => assert_eq!(p, ActionKind::Resume),
+                _ => assert_eq!(p, ActionKind::Promote),
+            }
+            assert_eq!(resolve(ActionKind::Abort, &paused), ActionKind::Abort);
+        }
+    }
+
+    #[test]
+    fn ctrl_c_quits_everywhere() {
+        for ctx in ALL {
+            assert_eq!(command(*ctx, Key::Ctrl('c')), Some(Command::Quit));
+        }
+    }
+}

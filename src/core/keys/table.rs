@@ -1,0 +1,392 @@
+//! The rows of the key map (DESIGN.md "Key map"): data only. Add a key here and every
+//! reader — key handling, footer, help, action bar — picks it up; never change a key.
+
+use super::HintAt;
+use super::{Command, Context, KeyRow, Section, hint, row};
+use crate::core::action::ActionKind;
+use crate::core::msg::Key;
+
+pub(super) const MAIN: &[Context] = &[Context::Home, Context::Detail];
+const HOME: &[Context] = &[Context::Home];
+pub(super) const ALL: &[Context] = &[
+    Context::Home,
+    Context::Detail,
+    Context::Help,
+    Context::Audit,
+    Context::Clusters,
+    Context::Modal,
+    Context::Typing,
+    Context::Filter,
+];
+
+use Command as C;
+use HintAt as H;
+use Key as K;
+use Section as S;
+
+const UP_DOWN: &[(Key, Command)] = &[
+    (K::Char('j'), C::Down),
+    (K::Down, C::Down),
+    (K::Char('k'), C::Up),
+    (K::Up, C::Up),
+];
+
+/// The key map. Help lists rows with help text in this order, section by section.
+pub const TABLE: &[KeyRow] = &[
+    // Global: Ctrl-c quits from anywhere, even a modal or the filter.
+    row(&[(K::Ctrl('c'), C::Quit)], ALL, "Ctrl-c", None, &[]),
+    // Home and detail.
+    row(
+        UP_DOWN,
+        MAIN,
+        "j/k",
+        Some((S::Move, "j / k, ↓ / ↑", "move the selection")),
+        &[hint(H::Home, 0, "j/k", "move")],
+    ),
+    row(
+        &[(K::PageDown, C::PageDown), (K::PageUp, C::PageUp)],
+        MAIN,
+        "PgDn/PgUp",
+        Some((S::Move, "PgDn / PgUp", "move a page")),
+        &[],
+    ),
+    row(
+        &[
+            (K::Char('g'), C::First),
+            (K::Home, C::First),
+            (K::Char('G'), C::Last),
+            (K::End, C::Last),
+        ],
+        MAIN,
+        "g/G",
+        Some((S::Move, "g / G", "first / last")),
+        &[],
+    ),
+    row(
+        &[(K::Tab, C::NextPanel), (K::BackTab, C::PrevPanel)],
+        HOME,
+        "Tab",
+        Some((S::Move, "Tab", "next panel (releases, SLOs, failures)")),
+        &[
+            hint(H::HomeShort, 3, "Tab", "panel"),
+            hint(H::Home, 2, "Tab", "panel"),
+        ],
+    ),
+    row(
+        &[(K::Enter, C::Open)],
+        HOME,
+        "Enter",
+        Some((S::Move, "Enter", "open the selected release's detail")),
+        &[
+            hint(H::HomeShort, 2, "Enter", "detail"),
+            hint(H::Home, 1, "Enter", "detail"),
+        ],
+    ),
+    row(
+        &[(K::Esc, C::Back)],
+        MAIN,
+        "Esc",
+        Some((S::Move, "Esc", "back; close the modal; clear the filter")),
+        &[hint(H::Detail, 0, "Esc", "back")],
+    ),
+    row(
+        &[(K::Char('/'), C::Filter)],
+        MAIN,
+        "/",
+        Some((
+            S::Views,
+            "/",
+            "filter by cluster, namespace, name, status (Esc clears)",
+        )),
+        &[
+            hint(H::HomeShort, 1, "/", "filter"),
+            hint(H::Home, 3, "/", "filter"),
+        ],
+    ),
+    row(
+        &[(K::Char('c'), C::Clusters)],
+        MAIN,
+        "c",
+        Some((S::Views, "c", "choose the clusters shown")),
+        &[hint(H::Home, 4, "c", "clusters")],
+    ),
+    row(
+        &[(K::Char('L'), C::Audit)],
+        MAIN,
+        "L",
+        Some((S::Views, "L", "audit log of this console's actions")),
+        &[hint(H::Home, 5, "L", "audit")],
+    ),
+    row(
+        &[(K::Char('?'), C::Help)],
+        MAIN,
+        "?",
+        Some((S::Views, "?", "this help")),
+        &[
+            hint(H::HomeShort, 0, "?", "help"),
+            hint(H::Home, 10, "?", "help"),
+            hint(H::Detail, 8, "?", "help"),
+        ],
+    ),
+    row(
+        &[(K::Char('q'), C::Quit)],
+        MAIN,
+        "q",
+        Some((S::Views, "q, Ctrl-c", "quit (restores the terminal)")),
+        &[
+            hint(H::HomeShort, 4, "q", "quit"),
+            hint(H::Home, 11, "q", "quit"),
+        ],
+    ),
+    // Actions on the selected release, in the action bar's order.
+    row(
+        &[(K::Char(' '), C::Act(ActionKind::Pause))],
+        MAIN,
+        "space",
+        Some((S::Actions, "space", "pause / resume (manual pause)")),
+        &[
+            hint(H::Home, 6, "space", "pause"),
+            hint(H::Detail, 1, "space", "pause/resume"),
+        ],
+    ),
+    row(
+        &[(K::Char('p'), C::Act(ActionKind::Promote))],
+        MAIN,
+        "p",
+        Some((
+            S::Actions,
+            "p",
+            "promote / resume: go to the next step (releases a step pause)",
+        )),
+        &[
+            hint(H::Home, 7, "p", "promote"),
+            hint(H::Detail, 2, "p", "promote"),
+        ],
+    ),
+    row(
+        &[(K::Char('P'), C::Act(ActionKind::PromoteFull))],
+        MAIN,
+        "P",
+        Some((
+            S::Actions,
+            "P",
+            "promote fully: skip the remaining steps and analysis",
+        )),
+        &[hint(H::Detail, 3, "P", "full")],
+    ),
+    row(
+        &[(K::Char('a'), C::Act(ActionKind::Abort))],
+        MAIN,
+        "a",
+        Some((
+            S::Actions,
+            "a",
+            "abort (weight back to 0; the template keeps the new version)",
+        )),
+        &[
+            hint(H::Home, 8, "a", "abort"),
+            hint(H::Detail, 4, "a", "abort"),
+        ],
+    ),
+    row(
+        &[(K::Char('R'), C::Act(ActionKind::Retry))],
+        MAIN,
+        "R",
+        Some((S::Actions, "R", "retry an aborted rollout")),
+        &[hint(H::Detail, 5, "R", "retry")],
+    ),
+    row(
+        &[(K::Char('u'), C::Act(ActionKind::Undo))],
+        MAIN,
+        "u",
+        Some((S::Actions, "u", "undo: roll back to the previous revision")),
+        &[
+            hint(H::Home, 9, "u", "undo"),
+            hint(H::Detail, 6, "u", "undo"),
+        ],
+    ),
+    row(
+        &[(K::Char('r'), C::Act(ActionKind::Restart))],
+        MAIN,
+        "r",
+        Some((S::Actions, "r", "restart pods")),
+        &[hint(H::Detail, 7, "r", "restart")],
+    ),
+    // The confirmation modal.
+    row(
+        &[(K::Char('y'), C::Confirm)],
+        &[Context::Modal],
+        "y",
+        Some((S::Confirmation, "y", "confirm")),
+        &[
+            hint(H::Modal, 0, "y", "confirm"),
+            hint(H::ModalBox, 0, "y", "confirm"),
+        ],
+    ),
+    row(
+        &[(K::Char('n'), C::Cancel), (K::Esc, C::Cancel)],
+        &[Context::Modal],
+        "n/Esc",
+        Some((S::Confirmation, "n, Esc", "cancel")),
+        &[
+            hint(H::Modal, 1, "n/Esc", "cancel"),
+            hint(H::ModalBox, 1, "n/Esc", "cancel"),
+        ],
+    ),
+    row(
+        &[(K::Esc, C::Cancel)],
+        &[Context::Typing],
+        "Esc",
+        None,
+        &[
+            hint(H::Typing, 2, "Esc", "cancel"),
+            hint(H::TypingBox, 2, "Esc", "cancel"),
+        ],
+    ),
+    row(
+        &[
+            (K::Tab, C::Focus),
+            (K::BackTab, C::Focus),
+            (K::Left, C::Focus),
+            (K::Right, C::Focus),
+        ],
+        &[Context::Modal],
+        "Tab",
+        Some((
+            S::Confirmation,
+            "Tab",
+            "move focus between Cancel and Confirm (focus starts on Cancel)",
+        )),
+        &[hint(H::Modal, 2, "Tab", "focus")],
+    ),
+    // While typing, ←/→ move the text cursor; only Tab moves the focus.
+    row(
+        &[(K::Tab, C::Focus), (K::BackTab, C::Focus)],
+        &[Context::Typing],
+        "Tab",
+        None,
+        &[
+            hint(H::Typing, 0, "Tab", "focus Confirm"),
+            hint(H::TypingBox, 0, "Tab", "focus Confirm"),
+        ],
+    ),
+    row(
+        &[(K::Enter, C::Activate)],
+        &[Context::Modal, Context::Typing],
+        "Enter",
+        Some((S::Confirmation, "Enter", "activate the focused button")),
+        &[
+            hint(H::Modal, 3, "Enter", "activate"),
+            hint(H::Typing, 1, "Enter", "activate"),
+            hint(H::ModalBox, 2, "Enter", "activates focused"),
+            hint(H::TypingBox, 1, "Enter", "activates focused"),
+        ],
+    ),
+    // Filter editing (other keys edit the text).
+    row(
+        &[(K::Enter, C::KeepFilter)],
+        &[Context::Filter],
+        "Enter",
+        None,
+        &[hint(H::Filter, 0, "Enter", "keep filter")],
+    ),
+    row(
+        &[(K::Esc, C::ClearFilter)],
+        &[Context::Filter],
+        "Esc",
+        None,
+        &[hint(H::Filter, 1, "Esc", "clear")],
+    ),
+    row(
+        &[(K::Left, C::EditText), (K::Right, C::EditText)],
+        &[Context::Filter],
+        "←/→",
+        None,
+        &[hint(H::Filter, 2, "←/→", "move")],
+    ),
+    // Help, audit and cluster screens.
+    row(
+        UP_DOWN,
+        &[Context::Help, Context::Audit],
+        "j/k",
+        None,
+        &[
+            hint(H::Help, 0, "j/k", "scroll"),
+            hint(H::Audit, 0, "j/k", "scroll"),
+        ],
+    ),
+    row(
+        &[(K::Char('g'), C::First), (K::Home, C::First)],
+        &[Context::Help],
+        "g",
+        None,
+        &[hint(H::Help, 1, "g", "top")],
+    ),
+    row(
+        &[
+            (K::Char('g'), C::First),
+            (K::Home, C::First),
+            (K::Char('G'), C::Last),
+            (K::End, C::Last),
+        ],
+        &[Context::Audit],
+        "g/G",
+        None,
+        &[hint(H::Audit, 1, "g/G", "top/end")],
+    ),
+    row(
+        &[
+            (K::Esc, C::Back),
+            (K::Char('?'), C::Back),
+            (K::Char('q'), C::Back),
+        ],
+        &[Context::Help],
+        "Esc",
+        None,
+        &[hint(H::Help, 2, "Esc", "back")],
+    ),
+    row(
+        &[
+            (K::Esc, C::Back),
+            (K::Char('L'), C::Back),
+            (K::Char('q'), C::Back),
+        ],
+        &[Context::Audit],
+        "Esc",
+        None,
+        &[hint(H::Audit, 2, "Esc", "back")],
+    ),
+    row(
+        UP_DOWN,
+        &[Context::Clusters],
+        "j/k",
+        None,
+        &[hint(H::Clusters, 0, "j/k", "move")],
+    ),
+    row(
+        &[(K::Char(' '), C::Toggle), (K::Char('x'), C::Toggle)],
+        &[Context::Clusters],
+        "space",
+        None,
+        &[hint(H::Clusters, 1, "space", "toggle")],
+    ),
+    row(
+        &[(K::Char('a'), C::ShowAll)],
+        &[Context::Clusters],
+        "a",
+        None,
+        &[hint(H::Clusters, 2, "a", "all")],
+    ),
+    row(
+        &[
+            (K::Esc, C::Back),
+            (K::Enter, C::Back),
+            (K::Char('c'), C::Back),
+            (K::Char('q'), C::Back),
+        ],
+        &[Context::Clusters],
+        "Esc",
+        None,
+        &[hint(H::Clusters, 3, "Esc", "done")],
+    ),
+];
