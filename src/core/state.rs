@@ -7,10 +7,9 @@ use tui_input::Input;
 
 use super::action::{ActionKind, ActionPlan};
 use super::effect::GateOverride;
-use super::facts::{AnalysisRunFacts, ObjectFacts, ReplicaSetFacts};
 use super::failures::FailureFeed;
 use super::model::{Cluster, Release, ReleaseKey, SloStatus};
-use super::msg::{AuditLine, ObjectKind};
+use super::msg::AuditLine;
 
 /// Settings the core needs, fixed at start.
 #[derive(Debug, Clone)]
@@ -42,14 +41,7 @@ impl Default for Settings {
     }
 }
 
-/// The raw objects per cluster, kept so a release can be re-derived when its ReplicaSets
-/// or AnalysisRuns change.
-#[derive(Debug, Default)]
-pub struct Inventory {
-    pub workloads: BTreeMap<(String, ObjectKind, String, String), ObjectFacts>,
-    pub replicasets: BTreeMap<(String, String, String), ReplicaSetFacts>,
-    pub analysis_runs: BTreeMap<(String, String, String), AnalysisRunFacts>,
-}
+pub use super::inventory::{Inventory, ObjectKey};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Screen {
