@@ -245,15 +245,7 @@ fn access_checks(state: &State) -> Vec<Effect> {
     let Some(r) = state.selected_release() else {
         return Vec::new();
     };
-    let mut wanted: Vec<(&str, &str)> = match r.key.kind {
-        ReleaseKind::Deployment => vec![("patch", "deployments")],
-        ReleaseKind::Rollout => vec![("patch", "rollouts"), ("patch", "rollouts/status")],
-        ReleaseKind::Canary => vec![("patch", "canaries")],
-    };
-    if r.facts.rollback_webhook.is_some() {
-        wanted.push(("create", "services/proxy"));
-    }
-    wanted
+    super::kinds::access_needs(r)
         .into_iter()
         .filter(|(verb, res)| {
             !state.access.contains_key(&(

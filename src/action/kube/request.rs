@@ -9,6 +9,7 @@ use super::outcome::{from_error, from_status, shorten};
 use super::rollback::{self, Owner, Rollback};
 use super::target::changed_fields;
 use crate::core::action::{ApiCall, PatchType, Resource};
+use crate::core::kinds::{self, Kind};
 use crate::core::msg::Outcome;
 
 pub const FIELD_MANAGER: &str = "shipdeck";
@@ -22,14 +23,19 @@ pub struct Sent {
     pub nothing_sent: bool,
 }
 
-fn kind_of(plural: &str) -> &'static str {
-    match plural {
-        "deployments" => "Deployment",
-        "replicasets" => "ReplicaSet",
-        "rollouts" => "Rollout",
-        "canaries" => "Canary",
-        _ => "",
+/// The owner shape for undo; None for a kind whose undo is not a template write-back.
+fn owner_of(plural: &str) -> Option<Owner> {
+    match Kind::by_plural(plural) {
+        Some(Kind::Deployment) => Some(Owner::Deployment),
+        Some(Kind::Rollout) => Some(Owner::Rollout),
+        // Every other kind: no ReplicaSet template to go back to.
+        Some(_) | None => None,
     }
+}
+
+/// The `kind` field of a resource, from the kind catalogue.
+fn kind_of(plural: &str) -> &'static str {
+    Kind::by_plural(plural).map_or("", |k| k.api().name)
 }
 
 pub fn api_resource(r: &Resource) -> ApiResource {
@@ -85,17 +91,14 @@ pub async fn send(client: &kube::Client, call: &ApiCall, dry_run: bool) -> Resul
             revision,
             resource_version,
         } => {
-            let owner = match resource.plural {
-                "rollouts" => Owner::Rollout,
-                _ => Owner::Deployment,
+            let Some(owner) = owner_of(resource.plural) else {
+                return Err(Outcome::Rejected {
+                    status: 0,
+                    detail: format!("not sent: undo is not built for {}", resource.rbac()),
+                });
             };
             let target = get(client, &api_resource(resource), namespace, name).await?;
-            let rs_resource = api_resource(&Resource {
-                group: "apps",
-                version: "v1",
-                plural: "replicasets",
-                subresource: None,
-            });
+            let rs_resource = api_resource(&kinds::request::resource(Kind::ReplicaSet, None));
             let rs = get(client, &rs_resource, namespace, replicaset).await?;
             let seen_now = target
                 .pointer("/metadata/resourceVersion")
