@@ -8,7 +8,7 @@ use super::effect::{Effect, GateOverride};
 use super::model::ReleaseKind;
 use super::msg::{AuditLine, Key, Outcome};
 use super::slo;
-use super::state::{Level, Modal, ModalFocus, Notice, Panel, Pending, Screen, State};
+use super::state::{AccessKey, Level, Modal, ModalFocus, Notice, Panel, Pending, Screen, State};
 
 pub fn on_key(state: &mut State, key: Key) -> Vec<Effect> {
     state.dirty = true;
@@ -248,12 +248,9 @@ fn access_checks(state: &State) -> Vec<Effect> {
     super::kinds::access_needs(r)
         .into_iter()
         .filter(|(verb, res)| {
-            !state.access.contains_key(&(
-                r.key.cluster.clone(),
-                r.key.namespace.clone(),
-                verb.to_string(),
-                res.to_string(),
-            ))
+            !state
+                .access
+                .contains_key(&AccessKey::new(&r.key.cluster, &r.key.namespace, verb, res))
         })
         .map(|(verb, res)| Effect::CheckAccess {
             cluster: r.key.cluster.clone(),
@@ -269,12 +266,7 @@ pub fn plan_allowed(state: &State, plan: &ActionPlan) -> Option<bool> {
     let mut all = Some(true);
     for call in &plan.calls {
         let (verb, res) = call.rbac();
-        let key = (
-            plan.cluster.clone(),
-            plan.namespace.clone(),
-            verb.to_string(),
-            res,
-        );
+        let key = AccessKey::new(&plan.cluster, &plan.namespace, verb, &res);
         match state.access.get(&key) {
             Some(false) => return Some(false),
             Some(true) => {}

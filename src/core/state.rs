@@ -43,6 +43,26 @@ impl Default for Settings {
 
 pub use super::inventory::{Inventory, ObjectKey};
 
+/// One RBAC question: may we `verb` `resource` (`plural[/sub]`) in `namespace` of `cluster`?
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct AccessKey {
+    pub cluster: String,
+    pub namespace: String,
+    pub verb: String,
+    pub resource: String,
+}
+
+impl AccessKey {
+    pub fn new(cluster: &str, namespace: &str, verb: &str, resource: &str) -> Self {
+        AccessKey {
+            cluster: cluster.to_string(),
+            namespace: namespace.to_string(),
+            verb: verb.to_string(),
+            resource: resource.to_string(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Screen {
     Home,
@@ -185,8 +205,8 @@ pub struct State {
     pub inventory: Inventory,
     pub slos: Vec<SloStatus>,
     pub failures: FailureFeed,
-    /// RBAC answers: (cluster, namespace, verb, resource) → allowed.
-    pub access: HashMap<(String, String, String, String), bool>,
+    /// RBAC answers → allowed.
+    pub access: HashMap<AccessKey, bool>,
     pub audit: Vec<AuditLine>,
     pub pending: HashMap<u64, Pending>,
     pub next_action_id: u64,

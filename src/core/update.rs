@@ -7,7 +7,7 @@ use super::facts::WarningEvent;
 use super::failures::Observed;
 use super::model::{Connection, Phase, Release};
 use super::msg::Msg;
-use super::state::State;
+use super::state::{AccessKey, State};
 use super::text::Untrusted;
 use super::{input, objects, slo_eval};
 
@@ -72,9 +72,13 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             resource,
             allowed,
         } => {
-            state
-                .access
-                .insert((cluster, namespace, verb, resource), allowed);
+            let key = AccessKey {
+                cluster,
+                namespace,
+                verb,
+                resource,
+            };
+            state.access.insert(key, allowed);
             state.dirty = true;
         }
         Msg::DryRun {
