@@ -77,21 +77,7 @@ pub async fn with_client(
     }
     let (identity, crds, watch) = tokio::join!(
         whoami(&client, deadline),
-        join_all(
-            Kind::ALL
-                .into_iter()
-                .filter_map(|k| crd_of(k).map(|crd| (k, crd)))
-                .map(|(k, crd)| {
-                    let client = &client;
-                    async move {
-                        let gv = k.api_version();
-                        (
-                            crd,
-                            crd_presence(client, &gv, k.api().plural, deadline).await,
-                        )
-                    }
-                })
-        ),
+        crds(&client, deadline),
         join_all(
             WATCHED
                 .iter()
@@ -149,6 +135,21 @@ pub async fn with_client(
     }))
     .await;
     report
+}
+
+/// Which of the catalogue's CRDs this cluster serves.
+async fn crds(client: &kube::Client, deadline: Duration) -> Vec<(&'static str, Presence)> {
+    let checks = Kind::ALL
+        .into_iter()
+        .filter_map(|k| crd_of(k).map(|crd| (k, crd)))
+        .map(|(k, crd)| async move {
+            let gv = k.api_version();
+            (
+                crd,
+                crd_presence(client, &gv, k.api().plural, deadline).await,
+            )
+        });
+    join_all(checks).await
 }
 
 async fn whoami(client: &kube::Client, deadline: Duration) -> Option<Untrusted> {
