@@ -139,7 +139,7 @@ fn release_kinds_and_their_rows_agree() {
     assert_eq!(Kind::Rollout.resource(), "rollouts.argoproj.io");
     assert_eq!(Kind::Event.resource(), "events");
     assert_eq!(Kind::Canary.api_version(), "flagger.app/v1beta1");
-    assert_eq!(Kind::named("StatefulSet"), None);
+    assert_eq!(Kind::named("NoSuchKind"), None);
 }
 
 #[test]
