@@ -303,15 +303,7 @@ pub fn plan(
     if calls.is_empty() {
         return Err(Disabled::NotApplicable("nothing to send"));
     }
-    let mut notes = Vec::new();
-    if kind == ActionKind::Abort {
-        notes.push("Abort sets the canary weight to 0 and returns to step 0; the template still holds the new version — a full revert also needs undo (u).".into());
-    }
-    if r.key.kind == ReleaseKind::Canary && kind == ActionKind::PromoteFull {
-        notes.push(
-            "Flagger skips the analysis; it still rolls back on the progress deadline.".into(),
-        );
-    }
+    let mut notes: Vec<String> = kinds::note(kind, r).map(String::from).into_iter().collect();
     if let Some(owner) = &r.gitops {
         let who = match owner {
             super::model::GitOpsOwner::ArgoCd(app) => format!("Argo CD application {app}"),

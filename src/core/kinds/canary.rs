@@ -213,6 +213,12 @@ pub fn derive(ctx: &Ctx<'_>, c: &CanaryFacts) -> Release {
     rel
 }
 
+/// The modal's caveat for an action.
+pub fn note(action: ActionKind) -> Option<&'static str> {
+    (action == ActionKind::PromoteFull)
+        .then_some("Flagger skips the analysis; it still rolls back on the progress deadline.")
+}
+
 /// Flagger's rules, for the actions in `SUPPORTS`.
 pub fn rules(action: ActionKind, r: &Release) -> Result<(), Disabled> {
     use ActionKind::*;

@@ -13,6 +13,7 @@
 //! `ObjectFacts` variant, the arms below, and its module; then its projection in
 //! `source/kube/project`.
 
+mod api;
 pub mod canary;
 pub mod deployment;
 mod rbac;
@@ -27,6 +28,7 @@ use super::facts::{AnalysisRunFacts, ReplicaSetFacts, UnparseableObject};
 use super::model::Release;
 use super::status::Ctx;
 
+pub use api::{Api, Origin, Role, Support};
 pub use rbac::{Need, access_needs};
 
 /// Every kind of object shipdeck reads. The declaration order is the catalogue's order and
@@ -48,48 +50,6 @@ pub enum ReleaseKind {
     Deployment,
     Rollout,
     Canary,
-}
-
-/// Kinds that are not releases but feed them (owned objects, events).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Support {
-    ReplicaSet,
-    AnalysisRun,
-    Event,
-}
-
-/// What a kind is to the console.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Role {
-    Release(ReleaseKind),
-    Supporting(Support),
-}
-
-/// Where the API comes from: built into Kubernetes or installed by a CRD.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Origin {
-    BuiltIn,
-    Custom,
-}
-
-/// One catalogue row: a kind's API coordinates.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Api {
-    pub kind: Kind,
-    /// API group ("" for core/v1).
-    pub group: &'static str,
-    /// The one version shipdeck reads.
-    pub version: &'static str,
-    /// The `kind` field as the API server writes it.
-    pub name: &'static str,
-    pub plural: &'static str,
-    /// `plural.group` (`plural` for the core group): how RBAC, CRDs and `kubectl` name it.
-    pub resource: &'static str,
-    pub subresources: &'static [&'static str],
-    /// Short label for the table.
-    pub short: &'static str,
-    pub role: Role,
-    pub origin: Origin,
 }
 
 /// The catalogue, in `Kind` order (`Kind::api` indexes it; a test checks the order).
@@ -308,6 +268,15 @@ pub fn calls(action: ActionKind, r: &Release, now: Timestamp) -> Vec<ApiCall> {
         ReleaseKind::Deployment => deployment::calls(action, r, now),
         ReleaseKind::Rollout => rollout::calls(action, r, now),
         ReleaseKind::Canary => canary::calls(action, r),
+    }
+}
+
+/// The kind's caveat for `action`, shown in the modal (abort keeps the new template, ...).
+pub fn note(action: ActionKind, r: &Release) -> Option<&'static str> {
+    match r.key.kind {
+        ReleaseKind::Deployment => None,
+        ReleaseKind::Rollout => rollout::note(action),
+        ReleaseKind::Canary => canary::note(action),
     }
 }
 

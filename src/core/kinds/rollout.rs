@@ -298,6 +298,13 @@ pub fn derive(ctx: &Ctx<'_>, r: &RolloutFacts, replicasets: &[&ReplicaSetFacts])
     rel
 }
 
+/// The modal's caveat for an action.
+pub fn note(action: ActionKind) -> Option<&'static str> {
+    (action == ActionKind::Abort).then_some(
+        "Abort sets the canary weight to 0 and returns to step 0; the template still holds the new version — a full revert also needs undo (u).",
+    )
+}
+
 /// Argo CD's rule table for Rollouts.
 pub fn rules(kind: ActionKind, r: &Release) -> Result<(), Disabled> {
     use ActionKind::*;
