@@ -180,11 +180,7 @@ pub fn record<'a>(
         id,
         user,
         cluster: &plan.cluster,
-        kind: match plan.release_kind {
-            crate::core::model::ReleaseKind::Deployment => "Deployment",
-            crate::core::model::ReleaseKind::Rollout => "Rollout",
-            crate::core::model::ReleaseKind::Canary => "Canary",
-        },
+        kind: plan.release_kind.name(),
         namespace: &plan.namespace,
         name: &plan.name,
         uid: &plan.uid,

@@ -7,29 +7,10 @@ use std::fmt;
 use jiff::{SignedDuration, Timestamp};
 use serde::Serialize;
 
-use super::facts::{AnalysisPhase, CanaryStep, PauseReason};
+use super::facts::{AnalysisPhase, CanaryStep, FlaggerPhase, PauseReason};
 use super::text::Untrusted;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-pub enum ReleaseKind {
-    #[serde(rename = "Deployment")]
-    Deployment,
-    #[serde(rename = "Rollout")]
-    Rollout,
-    #[serde(rename = "Canary")]
-    Canary,
-}
-
-impl ReleaseKind {
-    /// Short label for the table.
-    pub fn short(self) -> &'static str {
-        match self {
-            Self::Deployment => "Deploy",
-            Self::Rollout => "Rollout",
-            Self::Canary => "Canary",
-        }
-    }
-}
+pub use super::kinds::ReleaseKind;
 
 /// Identifies one release across the fleet.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -165,8 +146,8 @@ pub struct ActionFacts {
     pub fully_promoted: bool,
     pub current_step_index: Option<i32>,
     pub steps: u32,
-    /// Flagger: phase string and whether a rollback webhook is configured.
-    pub flagger_phase: String,
+    /// Flagger: its phase and whether a rollback webhook is configured.
+    pub flagger_phase: FlaggerPhase,
     pub rollback_webhook: Option<String>,
     pub skip_analysis: bool,
     /// The step the release is in is an analysis or experiment step (Argo).

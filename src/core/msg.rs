@@ -28,39 +28,8 @@ pub enum Key {
     Delete,
 }
 
-/// Kinds of watched objects, for deletes and relists.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum ObjectKind {
-    Deployment,
-    Rollout,
-    Canary,
-    ReplicaSet,
-    AnalysisRun,
-}
-
-impl ObjectKind {
-    /// The API resource name sources use in `KindForbidden` (e.g. `rollouts.argoproj.io`).
-    pub fn resource(self) -> &'static str {
-        match self {
-            Self::Deployment => "deployments.apps",
-            Self::ReplicaSet => "replicasets.apps",
-            Self::Rollout => "rollouts.argoproj.io",
-            Self::AnalysisRun => "analysisruns.argoproj.io",
-            Self::Canary => "canaries.flagger.app",
-        }
-    }
-
-    pub fn of(facts: &ObjectFacts) -> Option<ObjectKind> {
-        Some(match facts {
-            ObjectFacts::Deployment(_) => Self::Deployment,
-            ObjectFacts::Rollout(_) => Self::Rollout,
-            ObjectFacts::Canary(_) => Self::Canary,
-            ObjectFacts::ReplicaSet(_) => Self::ReplicaSet,
-            ObjectFacts::AnalysisRun(_) => Self::AnalysisRun,
-            ObjectFacts::Unparseable(_) => return None,
-        })
-    }
-}
+/// Kinds of watched objects, for deletes and relists: the catalogue's kind.
+pub use super::kinds::Kind as ObjectKind;
 
 /// One evaluation of an SLO's error ratios (from Prometheus or the simulator).
 #[derive(Debug, Clone, PartialEq)]

@@ -11,7 +11,7 @@ use super::action::{self, ActionKind, ActionPlan, Disabled};
 use super::effect::GateOverride;
 use super::model::Release;
 use super::slo;
-use super::state::State;
+use super::state::{AccessKey, State};
 
 /// Why an action is not offered.
 #[derive(Debug, Clone, PartialEq)]
@@ -68,12 +68,7 @@ pub fn plan_allowed(state: &State, plan: &ActionPlan) -> Option<bool> {
     let mut all = Some(true);
     for call in &plan.calls {
         let (verb, res) = call.rbac();
-        let key = (
-            plan.cluster.clone(),
-            plan.namespace.clone(),
-            verb.to_string(),
-            res,
-        );
+        let key = AccessKey::new(&plan.cluster, &plan.namespace, verb, &res);
         match state.access.get(&key) {
             Some(false) => return Some(false),
             Some(true) => {}
@@ -190,12 +185,7 @@ mod tests {
         let mut s = fleet();
         let r = checkout(&s);
         s.access.insert(
-            (
-                r.key.cluster.clone(),
-                r.key.namespace.clone(),
-                "patch".into(),
-                "rollouts/status".into(),
-            ),
+            AccessKey::new(&r.key.cluster, &r.key.namespace, "patch", "rollouts/status"),
             false,
         );
         let refusal = offer(&s, &r, ActionKind::Promote).state.err();

@@ -10,10 +10,9 @@ use tui_input::Input;
 
 use super::action::{ActionKind, ActionPlan};
 use super::effect::GateOverride;
-use super::facts::{AnalysisRunFacts, ObjectFacts, ReplicaSetFacts};
 use super::failures::FailureFeed;
 use super::model::{Cluster, Release, ReleaseKey, SloStatus};
-use super::msg::{AuditLine, ObjectKind};
+use super::msg::AuditLine;
 
 /// Settings the core needs, fixed at start.
 #[derive(Debug, Clone)]
@@ -45,13 +44,26 @@ impl Default for Settings {
     }
 }
 
-/// The raw objects per cluster, kept so a release can be re-derived when its ReplicaSets
-/// or AnalysisRuns change.
-#[derive(Debug, Default)]
-pub struct Inventory {
-    pub workloads: BTreeMap<(String, ObjectKind, String, String), ObjectFacts>,
-    pub replicasets: BTreeMap<(String, String, String), ReplicaSetFacts>,
-    pub analysis_runs: BTreeMap<(String, String, String), AnalysisRunFacts>,
+pub use super::inventory::{Inventory, ObjectKey};
+
+/// One RBAC question: may we `verb` `resource` (`plural[/sub]`) in `namespace` of `cluster`?
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct AccessKey {
+    pub cluster: String,
+    pub namespace: String,
+    pub verb: String,
+    pub resource: String,
+}
+
+impl AccessKey {
+    pub fn new(cluster: &str, namespace: &str, verb: &str, resource: &str) -> Self {
+        AccessKey {
+            cluster: cluster.to_string(),
+            namespace: namespace.to_string(),
+            verb: verb.to_string(),
+            resource: resource.to_string(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -200,8 +212,8 @@ pub struct State {
     pub inventory: Inventory,
     pub slos: Vec<SloStatus>,
     pub failures: FailureFeed,
-    /// RBAC answers: (cluster, namespace, verb, resource) → allowed.
-    pub access: HashMap<(String, String, String, String), bool>,
+    /// RBAC answers → allowed.
+    pub access: HashMap<AccessKey, bool>,
     pub audit: Vec<AuditLine>,
     pub pending: HashMap<u64, Pending>,
     pub next_action_id: u64,

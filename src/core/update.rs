@@ -1,90 +1,57 @@
 //! `update(&mut State, Msg) -> Vec<Effect>`: the only place state changes. Data messages
-//! re-derive the affected releases; `settle` rebuilds the visible order once per batch.
+//! re-derive the affected releases (`objects`); `settle` rebuilds the visible order once per
+//! batch.
 
 use super::effect::Effect;
-use super::facts::{ObjectFacts, WarningEvent};
+use super::facts::WarningEvent;
 use super::failures::Observed;
-use super::model::{Connection, Phase, Release, ReleaseKind};
-use super::msg::{Msg, ObjectKind};
-use super::state::State;
-use super::status::{self, Ctx};
-use super::{input, slo_eval};
+use super::model::{Connection, Phase, Release};
+use super::msg::Msg;
+use super::state::{AccessKey, State};
+use super::text::Untrusted;
+use super::{input, objects, slo_eval};
 
 /// How long a one-line notice stays under the table.
 const NOTICE_TTL: jiff::SignedDuration = jiff::SignedDuration::from_secs(15);
 
 pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
     match msg {
-        Msg::Tick(now) => {
-            tick(state, now);
-            Vec::new()
-        }
-        Msg::Key(key) => input::on_key(state, key),
+        Msg::Key(key) => return input::on_key(state, key),
+        Msg::ActionDone { id, outcome } => return input::on_action_done(state, id, outcome),
+        Msg::Tick(now) => tick(state, now),
         Msg::Resize { width, height } => {
             state.view.width = width;
             state.view.height = height;
             input::clamp_scroll(state);
             state.dirty = true;
-            Vec::new()
         }
         Msg::Connection {
             cluster,
             connection,
-        } => {
-            let now = state.now;
-            if let Some(c) = state.clusters.iter_mut().find(|c| c.name == cluster) {
-                if matches!(connection, Connection::Connected) {
-                    c.last_heard = Some(now);
-                }
-                if c.connection != connection {
-                    c.connection = connection;
-                    state.dirty = true;
-                }
-            }
-            Vec::new()
-        }
-        Msg::Heard { cluster, at } => {
-            heard(state, &cluster, at);
-            Vec::new()
-        }
+        } => connection_changed(state, &cluster, connection),
+        Msg::Heard { cluster, at } => heard(state, &cluster, at),
         Msg::ServerVersion { cluster, version } => {
             if let Some(c) = state.clusters.iter_mut().find(|c| c.name == cluster) {
                 c.server_version = Some(version);
                 state.dirty = true;
             }
-            Vec::new()
         }
         Msg::KindForbidden {
             cluster,
             kind,
             reason,
-        } => {
-            if let Some(c) = state.clusters.iter_mut().find(|c| c.name == cluster)
-                && !c.forbidden_kinds.contains(&kind)
-            {
-                c.forbidden_kinds.push(kind);
-                if matches!(c.connection, Connection::Connecting) {
-                    c.connection = Connection::NoAccess { reason };
-                }
-                state.dirty = true;
-            }
-            Vec::new()
-        }
+        } => forbidden(state, &cluster, kind, reason),
         Msg::Upsert { cluster, facts } => {
             let at = state.now;
             heard(state, &cluster, at);
-            upsert(state, &cluster, facts);
-            Vec::new()
+            objects::upsert(state, &cluster, facts);
         }
         Msg::Delete {
             cluster,
             kind,
             namespace,
             name,
-        } => {
-            delete(state, &cluster, kind, &namespace, &name);
-            Vec::new()
-        }
+        } => objects::delete(state, &cluster, kind, &namespace, &name),
         Msg::Relisted {
             cluster,
             kind,
@@ -93,21 +60,11 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             let at = state.now;
             heard(state, &cluster, at);
             allowed_again(state, &cluster, kind.resource());
-            relist(state, &cluster, kind, objects);
-            Vec::new()
+            objects::relist(state, &cluster, kind, objects);
         }
-        Msg::Warning { cluster, event } => {
-            warning(state, &cluster, &event);
-            Vec::new()
-        }
-        Msg::Slo(report) => {
-            slo_eval::apply_report(state, report);
-            Vec::new()
-        }
-        Msg::SloUnavailable { slo, at, error } => {
-            slo_eval::mark_unknown(state, &slo, at, error);
-            Vec::new()
-        }
+        Msg::Warning { cluster, event } => warning(state, &cluster, &event),
+        Msg::Slo(report) => slo_eval::apply_report(state, report),
+        Msg::SloUnavailable { slo, at, error } => slo_eval::mark_unknown(state, &slo, at, error),
         Msg::Access {
             cluster,
             namespace,
@@ -115,32 +72,66 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             resource,
             allowed,
         } => {
-            state
-                .access
-                .insert((cluster, namespace, verb, resource), allowed);
+            let key = AccessKey {
+                cluster,
+                namespace,
+                verb,
+                resource,
+            };
+            state.access.insert(key, allowed);
             state.dirty = true;
-            Vec::new()
         }
-        Msg::ActionDone { id, outcome } => input::on_action_done(state, id, outcome),
         Msg::DryRun {
             uid,
             action,
             result,
-        } => {
-            if let Some(m) = state.view.modal.as_mut()
-                && m.plan.uid == uid
-                && m.plan.kind == action
-            {
-                m.dry_run = Some(result);
-                state.dirty = true;
-            }
-            Vec::new()
-        }
+        } => dry_run(state, &uid, action, result),
         Msg::Audit(mut lines) => {
             state.audit.append(&mut lines);
             state.dirty = true;
-            Vec::new()
         }
+    }
+    Vec::new()
+}
+
+/// A dry-run answer belongs to the open modal only if it is for the same object and action.
+fn dry_run(
+    state: &mut State,
+    uid: &str,
+    action: super::action::ActionKind,
+    result: Result<String, String>,
+) {
+    if let Some(m) = state.view.modal.as_mut()
+        && m.plan.uid == uid
+        && m.plan.kind == action
+    {
+        m.dry_run = Some(result);
+        state.dirty = true;
+    }
+}
+
+fn connection_changed(state: &mut State, cluster: &str, connection: Connection) {
+    let now = state.now;
+    if let Some(c) = state.clusters.iter_mut().find(|c| c.name == cluster) {
+        if matches!(connection, Connection::Connected) {
+            c.last_heard = Some(now);
+        }
+        if c.connection != connection {
+            c.connection = connection;
+            state.dirty = true;
+        }
+    }
+}
+
+fn forbidden(state: &mut State, cluster: &str, kind: String, reason: Untrusted) {
+    if let Some(c) = state.clusters.iter_mut().find(|c| c.name == cluster)
+        && !c.forbidden_kinds.contains(&kind)
+    {
+        c.forbidden_kinds.push(kind);
+        if matches!(c.connection, Connection::Connecting) {
+            c.connection = Connection::NoAccess { reason };
+        }
+        state.dirty = true;
     }
 }
 
@@ -203,303 +194,6 @@ fn allowed_again(state: &mut State, cluster: &str, resource: &str) {
             c.connection = Connection::Connected;
         }
         state.dirty = true;
-    }
-}
-
-fn workload_key(
-    cluster: &str,
-    kind: ObjectKind,
-    ns: &str,
-    name: &str,
-) -> (String, ObjectKind, String, String) {
-    (cluster.to_string(), kind, ns.to_string(), name.to_string())
-}
-
-fn release_kind(kind: ObjectKind) -> Option<ReleaseKind> {
-    match kind {
-        ObjectKind::Deployment => Some(ReleaseKind::Deployment),
-        ObjectKind::Rollout => Some(ReleaseKind::Rollout),
-        ObjectKind::Canary => Some(ReleaseKind::Canary),
-        ObjectKind::ReplicaSet | ObjectKind::AnalysisRun => None,
-    }
-}
-
-fn upsert(state: &mut State, cluster: &str, facts: ObjectFacts) {
-    match facts {
-        ObjectFacts::ReplicaSet(rs) => {
-            let owner = rs.owner_uid.clone();
-            let key = (
-                cluster.to_string(),
-                rs.meta.namespace.clone(),
-                rs.meta.name.clone(),
-            );
-            if state.inventory.replicasets.get(&key) == Some(&rs) {
-                return;
-            }
-            state.inventory.replicasets.insert(key, rs);
-            rederive_owner(state, cluster, &owner);
-        }
-        ObjectFacts::AnalysisRun(run) => {
-            let key = (
-                cluster.to_string(),
-                run.meta.namespace.clone(),
-                run.meta.name.clone(),
-            );
-            if matches!(run.phase.as_str(), "Failed" | "Error") {
-                let object = format!("analysisrun/{}", run.meta.name);
-                let at = state.now;
-                state.failures.record(Observed {
-                    cluster,
-                    namespace: &run.meta.namespace,
-                    object: &object,
-                    reason: &format!("Analysis{}", run.phase),
-                    message: &run.message,
-                    count: 1,
-                    at,
-                });
-            }
-            state.inventory.analysis_runs.insert(key, run);
-            state.dirty = true;
-        }
-        ObjectFacts::Unparseable(u) => {
-            let kind = match u.kind.as_str() {
-                "Deployment" => ReleaseKind::Deployment,
-                "Rollout" => ReleaseKind::Rollout,
-                "Canary" => ReleaseKind::Canary,
-                // Not a release (ReplicaSet, AnalysisRun, ...): say so in the failures feed.
-                other => {
-                    let object = format!("{}/{}", other.to_lowercase(), u.name);
-                    let at = state.now;
-                    state.failures.record(Observed {
-                        cluster,
-                        namespace: &u.namespace,
-                        object: &object,
-                        reason: "Unparseable",
-                        message: &u.error,
-                        count: 1,
-                        at,
-                    });
-                    state.dirty = true;
-                    return;
-                }
-            };
-            let ctx = ctx_for(state, cluster, &u.namespace, &u.name);
-            let rel = status::unparseable(&ctx, kind, &u, state.now);
-            put_release(state, rel);
-        }
-        workload => {
-            let Some(kind) = ObjectKind::of(&workload) else {
-                return;
-            };
-            let (ns, name) = workload.meta_name();
-            let key = workload_key(cluster, kind, ns, name);
-            if state.inventory.workloads.get(&key) == Some(&workload) {
-                return;
-            }
-            state.inventory.workloads.insert(key.clone(), workload);
-            derive_workload(state, &key);
-        }
-    }
-}
-
-fn ctx_for<'a>(state: &'a State, cluster: &'a str, ns: &str, name: &str) -> Ctx<'a> {
-    let map = &state.settings.service_map;
-    let specific = format!("{cluster}:{ns}/{name}");
-    let any = format!("*:{ns}/{name}");
-    Ctx {
-        cluster,
-        service_label: &state.settings.service_label,
-        service_override: map
-            .get(&specific)
-            .or_else(|| map.get(&any))
-            .map(String::as_str),
-    }
-}
-
-/// Re-derive one workload's release from the inventory.
-fn derive_workload(state: &mut State, key: &(String, ObjectKind, String, String)) {
-    let Some(facts) = state.inventory.workloads.get(key) else {
-        return;
-    };
-    let cluster = key.0.as_str();
-    let ns = key.2.as_str();
-    let rs: Vec<_> = state
-        .inventory
-        .replicasets
-        .range((cluster.to_string(), ns.to_string(), String::new())..)
-        .take_while(|((c, n, _), _)| c == cluster && n == ns)
-        .map(|(_, v)| v)
-        .collect();
-    let ctx = ctx_for(state, cluster, ns, &key.3);
-    let rel = match facts {
-        ObjectFacts::Deployment(d) => status::deployment(&ctx, d, &rs),
-        ObjectFacts::Rollout(r) => status::rollout(&ctx, r, &rs),
-        ObjectFacts::Canary(c) => status::canary(&ctx, c),
-        _ => return,
-    };
-    put_release(state, rel);
-}
-
-fn put_release(state: &mut State, rel: Release) {
-    let previous = state.releases.get(&rel.key);
-    if previous == Some(&rel) {
-        return;
-    }
-    let newly_degraded =
-        rel.phase == Phase::Degraded && previous.is_none_or(|p| p.phase != Phase::Degraded);
-    let rel = match previous {
-        // Keep when it first changed phase, for "recently done".
-        Some(p) if p.phase == rel.phase && rel.since.is_none() => Release {
-            since: p.since,
-            ..rel
-        },
-        _ => rel,
-    };
-    if newly_degraded {
-        let object = format!("{}/{}", rel.key.kind.short().to_lowercase(), rel.key.name);
-        let reason = if rel.facts.aborted {
-            "RolloutAborted"
-        } else if rel.key.kind == ReleaseKind::Canary {
-            "CanaryFailed"
-        } else {
-            "Degraded"
-        };
-        let at = state.now;
-        state.failures.record(Observed {
-            cluster: &rel.key.cluster,
-            namespace: &rel.key.namespace,
-            object: &object,
-            reason,
-            message: &rel.message,
-            count: 1,
-            at,
-        });
-    }
-    // Re-sorting a large fleet is the expensive part of a batch: only do it when the row's
-    // place or presence can change (new, phase, recency), or a filter may match new text.
-    let reorder = match state.releases.get(&rel.key) {
-        None => true,
-        Some(p) => {
-            p.phase != rel.phase || p.since != rel.since || !state.view.filter.value().is_empty()
-        }
-    };
-    state.releases.insert(rel.key.clone(), rel);
-    if reorder {
-        state.view.order_dirty = true;
-    }
-    state.dirty = true;
-}
-
-fn rederive_owner(state: &mut State, cluster: &str, owner_uid: &str) {
-    let key = state
-        .inventory
-        .workloads
-        .iter()
-        .find(|((c, _, _, _), f)| c == cluster && uid_of(f) == Some(owner_uid))
-        .map(|(k, _)| k.clone());
-    if let Some(key) = key {
-        derive_workload(state, &key);
-    }
-}
-
-fn uid_of(f: &ObjectFacts) -> Option<&str> {
-    match f {
-        ObjectFacts::Deployment(d) => Some(&d.meta.uid),
-        ObjectFacts::Rollout(r) => Some(&r.meta.uid),
-        ObjectFacts::Canary(c) => Some(&c.meta.uid),
-        _ => None,
-    }
-}
-
-fn delete(state: &mut State, cluster: &str, kind: ObjectKind, ns: &str, name: &str) {
-    match kind {
-        ObjectKind::ReplicaSet => {
-            let key = (cluster.to_string(), ns.to_string(), name.to_string());
-            if let Some(rs) = state.inventory.replicasets.remove(&key) {
-                rederive_owner(state, cluster, &rs.owner_uid);
-            }
-        }
-        ObjectKind::AnalysisRun => {
-            let key = (cluster.to_string(), ns.to_string(), name.to_string());
-            state.inventory.analysis_runs.remove(&key);
-        }
-        _ => {
-            state
-                .inventory
-                .workloads
-                .remove(&workload_key(cluster, kind, ns, name));
-            if let Some(rk) = release_kind(kind) {
-                let key = super::model::ReleaseKey {
-                    cluster: cluster.to_string(),
-                    kind: rk,
-                    namespace: ns.to_string(),
-                    name: name.to_string(),
-                };
-                if state.releases.remove(&key).is_some() {
-                    state.view.order_dirty = true;
-                    state.dirty = true;
-                }
-            }
-        }
-    }
-}
-
-/// Replace everything of `kind` on `cluster` with `objects` (no duplicates, nothing missed).
-fn relist(state: &mut State, cluster: &str, kind: ObjectKind, objects: Vec<ObjectFacts>) {
-    let present: std::collections::BTreeSet<(String, String)> = objects
-        .iter()
-        .map(|o| {
-            let (ns, name) = o.meta_name();
-            (ns.to_string(), name.to_string())
-        })
-        .collect();
-    let gone: Vec<(String, String)> = match kind {
-        ObjectKind::ReplicaSet => state
-            .inventory
-            .replicasets
-            .keys()
-            .filter(|(c, ns, n)| c == cluster && !present.contains(&(ns.clone(), n.clone())))
-            .map(|(_, ns, n)| (ns.clone(), n.clone()))
-            .collect(),
-        ObjectKind::AnalysisRun => state
-            .inventory
-            .analysis_runs
-            .keys()
-            .filter(|(c, ns, n)| c == cluster && !present.contains(&(ns.clone(), n.clone())))
-            .map(|(_, ns, n)| (ns.clone(), n.clone()))
-            .collect(),
-        _ => {
-            let rk = release_kind(kind);
-            let mut gone: Vec<(String, String)> = state
-                .inventory
-                .workloads
-                .keys()
-                .filter(|(c, k, ns, n)| {
-                    c == cluster && *k == kind && !present.contains(&(ns.clone(), n.clone()))
-                })
-                .map(|(_, _, ns, n)| (ns.clone(), n.clone()))
-                .collect();
-            // Unparseable rows of this kind are replaced too.
-            gone.extend(
-                state
-                    .releases
-                    .values()
-                    .filter(|r| {
-                        r.key.cluster == cluster
-                            && Some(r.key.kind) == rk
-                            && r.phase == Phase::Unparseable
-                            && !present.contains(&(r.key.namespace.clone(), r.key.name.clone()))
-                    })
-                    .map(|r| (r.key.namespace.clone(), r.key.name.clone())),
-            );
-            gone
-        }
-    };
-    for (ns, name) in gone {
-        delete(state, cluster, kind, &ns, &name);
-    }
-    for o in objects {
-        upsert(state, cluster, o);
     }
 }
 

@@ -1,11 +1,11 @@
-//! The API checks for one cluster, each bounded by the deadline.
+//! The API checks for one cluster, each bounded by the deadline. What to check (CRDs,
+//! watches, the RBAC each action needs) comes from the kind catalogue and its modules.
 
 use std::collections::BTreeSet;
 use std::future::Future;
 use std::time::Duration;
 
 use futures::future::join_all;
-use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::authentication::v1::SelfSubjectReview;
 use k8s_openapi::api::authorization::v1::{
     ResourceAttributes, SelfSubjectAccessReview, SelfSubjectAccessReviewSpec,
@@ -13,63 +13,31 @@ use k8s_openapi::api::authorization::v1::{
 use kube::api::{Api, DynamicObject, ListParams, PostParams};
 
 use super::report::{Access, ActionAccess, ClusterReport, Presence};
+use crate::core::kinds::{Kind, Need, Origin, ReleaseKind};
 use crate::core::text::Untrusted;
 use crate::source::kube::client::client_for;
-use crate::source::kube::kinds::Watched;
+use crate::source::kube::kinds::{WATCHED, api_resource};
 use crate::source::kube::liveness;
 
 /// Namespaces checked one by one at most (the rest are summed up by the cluster-wide answer).
 const MAX_NAMESPACES: usize = 20;
 
-/// (verb, resource, group, what it enables, CRD it needs).
-const ACTIONS: &[(&str, &str, &str, &str, Option<&str>)] = &[
-    (
-        "patch",
-        "deployments",
-        "apps",
-        "Deployment pause, resume, restart, undo",
-        None,
-    ),
-    (
-        "patch",
-        "rollouts",
-        "argoproj.io",
-        "Rollout pause, restart, undo",
-        Some("rollouts.argoproj.io"),
-    ),
-    (
-        "patch",
-        "rollouts/status",
-        "argoproj.io",
-        "Rollout promote, promote-full, abort, retry",
-        Some("rollouts.argoproj.io"),
-    ),
-    (
-        "patch",
-        "canaries",
-        "flagger.app",
-        "Flagger suspend, resume, promote",
-        Some("canaries.flagger.app"),
-    ),
-    (
-        "create",
-        "services/proxy",
-        "",
-        "Flagger rollback through the loadtester",
-        Some("canaries.flagger.app"),
-    ),
-];
+/// The RBAC needs of every release kind's actions, with the CRD each needs (None for a
+/// built-in kind), from the kind modules.
+fn actions() -> impl Iterator<Item = (&'static Need, Option<&'static str>)> {
+    ReleaseKind::ALL.into_iter().flat_map(|rk| {
+        let crd = crd_of(rk.kind());
+        rk.needs().iter().map(move |n| (n, crd))
+    })
+}
 
-/// (CRD name, group/version, plural) for the kinds that come from CRDs.
-const CRDS: &[(&str, &str, &str)] = &[
-    ("rollouts.argoproj.io", "argoproj.io/v1alpha1", "rollouts"),
-    (
-        "analysisruns.argoproj.io",
-        "argoproj.io/v1alpha1",
-        "analysisruns",
-    ),
-    ("canaries.flagger.app", "flagger.app/v1beta1", "canaries"),
-];
+/// The CRD behind a kind (`plural.group`), None for a built-in one.
+fn crd_of(kind: Kind) -> Option<&'static str> {
+    match kind.api().origin {
+        Origin::Custom => Some(kind.resource()),
+        Origin::BuiltIn => None,
+    }
+}
 
 async fn bounded<T>(
     deadline: Duration,
@@ -109,11 +77,9 @@ pub async fn with_client(
     }
     let (identity, crds, watch) = tokio::join!(
         whoami(&client, deadline),
-        join_all(CRDS.iter().map(|(crd, gv, plural)| async {
-            (*crd, crd_presence(&client, gv, plural, deadline).await)
-        })),
+        crds(&client, deadline),
         join_all(
-            Watched::ALL
+            WATCHED
                 .iter()
                 .map(|k| async { (k.resource(), watch_access(&client, *k, deadline).await) })
         ),
@@ -131,41 +97,59 @@ pub async fn with_client(
                 .any(|(c, p)| *c == crd && *p == Presence::Present)
         })
     };
-    let wanted: Vec<_> = ACTIONS.iter().filter(|a| present(a.4)).collect();
+    let wanted: Vec<_> = actions().filter(|(_, crd)| present(*crd)).collect();
     let namespaces: Vec<&str> = report
         .namespaces_with_releases
         .iter()
         .take(MAX_NAMESPACES)
         .map(String::as_str)
         .collect();
-    report.actions = join_all(
-        wanted
-            .into_iter()
-            .map(|&(verb, resource, group, enables, _)| {
-                let client = &client;
-                let namespaces = &namespaces;
-                async move {
-                    let (cluster_wide, per_ns) = tokio::join!(
-                        review(client, "", verb, group, resource, deadline),
-                        join_all(namespaces.iter().map(|ns| async move {
-                            (
-                                ns.to_string(),
-                                review(client, ns, verb, group, resource, deadline).await,
-                            )
-                        })),
-                    );
-                    ActionAccess {
-                        verb,
-                        resource,
-                        enables,
-                        cluster_wide,
-                        namespaces: per_ns,
-                    }
-                }
-            }),
-    )
+    report.actions = join_all(wanted.into_iter().map(|(need, _)| {
+        let Need {
+            verb,
+            resource,
+            group,
+            enables,
+            ..
+        } = *need;
+        let client = &client;
+        let namespaces = &namespaces;
+        async move {
+            let (cluster_wide, per_ns) = tokio::join!(
+                review(client, "", verb, group, resource, deadline),
+                join_all(namespaces.iter().map(|ns| async move {
+                    (
+                        ns.to_string(),
+                        review(client, ns, verb, group, resource, deadline).await,
+                    )
+                })),
+            );
+            ActionAccess {
+                verb,
+                resource,
+                enables,
+                cluster_wide,
+                namespaces: per_ns,
+            }
+        }
+    }))
     .await;
     report
+}
+
+/// Which of the catalogue's CRDs this cluster serves.
+async fn crds(client: &kube::Client, deadline: Duration) -> Vec<(&'static str, Presence)> {
+    let checks = Kind::ALL
+        .into_iter()
+        .filter_map(|k| crd_of(k).map(|crd| (k, crd)))
+        .map(|(k, crd)| async move {
+            let gv = k.api_version();
+            (
+                crd,
+                crd_presence(client, &gv, k.api().plural, deadline).await,
+            )
+        });
+    join_all(checks).await
 }
 
 async fn whoami(client: &kube::Client, deadline: Duration) -> Option<Untrusted> {
@@ -206,11 +190,8 @@ async fn crd_presence(
     }
 }
 
-async fn watch_access(client: &kube::Client, kind: Watched, deadline: Duration) -> Access {
-    let (plural, group) = kind
-        .resource()
-        .split_once('.')
-        .unwrap_or((kind.resource(), ""));
+async fn watch_access(client: &kube::Client, kind: Kind, deadline: Duration) -> Access {
+    let (plural, group) = (kind.api().plural, kind.api().group);
     let (list, watch) = tokio::join!(
         review(client, "", "list", group, plural, deadline),
         review(client, "", "watch", group, plural, deadline),
@@ -269,18 +250,15 @@ async fn namespaces_with_releases(
 ) -> Vec<String> {
     let lp = ListParams::default();
     let mut out = BTreeSet::new();
-    let deployments: Api<Deployment> = Api::all(client.clone());
-    if let Ok(list) = bounded(deadline, deployments.list_metadata(&lp)).await {
-        out.extend(list.items.into_iter().filter_map(|m| m.metadata.namespace));
-    }
-    for kind in [Watched::Rollouts, Watched::Canaries] {
-        let installed = crds
-            .iter()
-            .any(|(c, p)| *c == kind.resource() && *p == Presence::Present);
-        let Some(ar) = kind.custom_resource().filter(|_| installed) else {
+    for kind in ReleaseKind::ALL.map(ReleaseKind::kind) {
+        let installed = crd_of(kind).is_none_or(|crd| {
+            crds.iter()
+                .any(|(c, p)| *c == crd && *p == Presence::Present)
+        });
+        if !installed {
             continue;
-        };
-        let api: Api<DynamicObject> = Api::all_with(client.clone(), &ar);
+        }
+        let api: Api<DynamicObject> = Api::all_with(client.clone(), &api_resource(kind));
         if let Ok(list) = bounded(deadline, api.list_metadata(&lp)).await {
             out.extend(list.items.into_iter().filter_map(|m| m.metadata.namespace));
         }

@@ -248,7 +248,12 @@ impl ClusterObjects {
     fn add(&mut self, p: Projected) {
         match p {
             Projected::Object(o) => {
-                let kind = kind_of(&o);
+                // An unparseable object goes with the kind it claims to be; the projection
+                // only lets through kinds the catalogue lists.
+                let Some(kind) = o.listed_kind() else {
+                    tracing::debug!(object = ?o.meta_name(), "object of no catalogued kind ignored");
+                    return;
+                };
                 let (ns, name) = o.meta_name();
                 self.objects
                     .insert((kind, ns.to_string(), name.to_string()), o);
@@ -263,16 +268,13 @@ impl ClusterObjects {
             cluster: cluster.to_string(),
             connection: Connection::Connected,
         });
-        let mut by_kind: BTreeMap<ObjectKind, Vec<ObjectFacts>> = [
-            ObjectKind::ReplicaSet,
-            ObjectKind::AnalysisRun,
-            ObjectKind::Deployment,
-            ObjectKind::Rollout,
-            ObjectKind::Canary,
-        ]
-        .into_iter()
-        .map(|k| (k, Vec::new()))
-        .collect();
+        // Every object kind is relisted (empty or not), in catalogue order; events are sent
+        // as warnings below.
+        let mut by_kind: BTreeMap<ObjectKind, Vec<ObjectFacts>> = ObjectKind::ALL
+            .into_iter()
+            .filter(|k| *k != ObjectKind::Event)
+            .map(|k| (k, Vec::new()))
+            .collect();
         for ((kind, _, _), o) in self.objects {
             by_kind.entry(kind).or_default().push(o);
         }
@@ -289,22 +291,5 @@ impl ClusterObjects {
                 event,
             });
         }
-    }
-}
-
-/// The kind an object is listed under; an unparseable one goes with the kind it claims to be.
-fn kind_of(o: &ObjectFacts) -> ObjectKind {
-    if let Some(kind) = ObjectKind::of(o) {
-        return kind;
-    }
-    match o {
-        ObjectFacts::Unparseable(u) => match u.kind.as_str() {
-            "Rollout" => ObjectKind::Rollout,
-            "Canary" => ObjectKind::Canary,
-            "ReplicaSet" => ObjectKind::ReplicaSet,
-            "AnalysisRun" => ObjectKind::AnalysisRun,
-            _ => ObjectKind::Deployment,
-        },
-        _ => ObjectKind::Deployment,
     }
 }

@@ -91,7 +91,7 @@ mod tests {
                     ("prod-eu-1", "shop", "rollouts/status"),
                     ("staging", "web", "deployments"),
                 ] {
-                    let key = (c.into(), ns.into(), "patch".into(), res.into());
+                    let key = crate::core::state::AccessKey::new(c, ns, "patch", res);
                     s.access.insert(key, false);
                 }
             },
@@ -101,7 +101,7 @@ mod tests {
                     ("prod-eu-1", "shop", "rollouts"),
                     ("staging", "web", "deployments"),
                 ] {
-                    let key = (c.into(), ns.into(), "patch".into(), res.into());
+                    let key = crate::core::state::AccessKey::new(c, ns, "patch", res);
                     s.access.insert(key, true);
                 }
             },

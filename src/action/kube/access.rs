@@ -7,14 +7,12 @@ use k8s_openapi::api::authorization::v1::{
 };
 use kube::api::{Api, PostParams};
 
-/// API group of a resource shipdeck acts on, from its plural name.
+use crate::core::kinds::Kind;
+
+/// API group of a resource shipdeck acts on, from its plural name in the kind catalogue
+/// ("" — the core group — for anything else, e.g. `services`).
 pub fn group_of(plural: &str) -> &'static str {
-    match plural {
-        "deployments" | "replicasets" => "apps",
-        "rollouts" | "analysisruns" | "experiments" => "argoproj.io",
-        "canaries" => "flagger.app",
-        _ => "",
-    }
+    Kind::by_plural(plural).map_or("", |k| k.api().group)
 }
 
 /// The access review for `verb` on `resource` (`plural` or `plural/subresource`).

@@ -9,6 +9,7 @@ use super::outcome::{from_error, from_status, shorten};
 use super::rollback::{self, Owner, Rollback};
 use super::target::changed_fields;
 use crate::core::action::{ApiCall, PatchType, Resource};
+use crate::core::kinds::{self, Kind};
 use crate::core::msg::Outcome;
 
 pub const FIELD_MANAGER: &str = "shipdeck";
@@ -22,27 +23,28 @@ pub struct Sent {
     pub nothing_sent: bool,
 }
 
-fn kind_of(plural: &str) -> &'static str {
-    match plural {
-        "deployments" => "Deployment",
-        "replicasets" => "ReplicaSet",
-        "rollouts" => "Rollout",
-        "canaries" => "Canary",
-        _ => "",
+/// The owner shape for undo; None for a kind whose undo is not a template write-back.
+fn owner_of(plural: &str) -> Option<Owner> {
+    match Kind::by_plural(plural) {
+        Some(Kind::Deployment) => Some(Owner::Deployment),
+        Some(Kind::Rollout) => Some(Owner::Rollout),
+        Some(_) | None => None, // no ReplicaSet template to go back to
     }
 }
 
+/// The kube-rs address of a resource, its `kind` from the kind catalogue.
 pub fn api_resource(r: &Resource) -> ApiResource {
     let api_version = if r.group.is_empty() {
         r.version.to_string()
     } else {
         format!("{}/{}", r.group, r.version)
     };
+    let kind = Kind::by_plural(r.plural).map_or("", |k| k.api().name);
     ApiResource {
         group: r.group.to_string(),
         version: r.version.to_string(),
         api_version,
-        kind: kind_of(r.plural).to_string(),
+        kind: kind.to_string(),
         plural: r.plural.to_string(),
     }
 }
@@ -77,83 +79,7 @@ pub async fn send(client: &kube::Client, call: &ApiCall, dry_run: bool) -> Resul
             .await?;
             Ok(applied(body, &answer))
         }
-        ApiCall::RollbackTo {
-            resource,
-            namespace,
-            name,
-            replicaset,
-            revision,
-            resource_version,
-        } => {
-            let owner = match resource.plural {
-                "rollouts" => Owner::Rollout,
-                _ => Owner::Deployment,
-            };
-            let target = get(client, &api_resource(resource), namespace, name).await?;
-            let rs_resource = api_resource(&Resource {
-                group: "apps",
-                version: "v1",
-                plural: "replicasets",
-                subresource: None,
-            });
-            let rs = get(client, &rs_resource, namespace, replicaset).await?;
-            let seen_now = target
-                .pointer("/metadata/resourceVersion")
-                .and_then(Value::as_str);
-            if seen_now != Some(resource_version.as_str()) {
-                return Err(Outcome::Conflict {
-                    status: 409,
-                    detail: format!(
-                        "{name} is at resourceVersion {} but you saw {resource_version} (found on read; nothing sent)",
-                        seen_now.unwrap_or("?")
-                    ),
-                });
-            }
-            match rollback::build(owner, &target, &rs, resource_version, *revision) {
-                Ok(Rollback::AlreadyAtRevision) => Ok(Sent {
-                    status: 200,
-                    summary: format!(
-                        "already at that revision ({revision}, ReplicaSet {replicaset}): nothing sent"
-                    ),
-                    nothing_sent: true,
-                }),
-                Ok(Rollback::Patch(ops)) => {
-                    let answer = patch(
-                        client,
-                        resource,
-                        namespace,
-                        name,
-                        PatchType::Json,
-                        &ops,
-                        dry_run,
-                    )
-                    .await?;
-                    Ok(Sent {
-                        status: 200,
-                        summary: format!(
-                            "template of revision {revision} ({replicaset}) written back; images {}; resourceVersion {}",
-                            images(&answer),
-                            answer
-                                .pointer("/metadata/resourceVersion")
-                                .and_then(Value::as_str)
-                                .unwrap_or("?")
-                        ),
-                        nothing_sent: false,
-                    })
-                }
-                Err(
-                    e @ (rollback::RollbackError::NotOwned { .. }
-                    | rollback::RollbackError::RevisionMoved { .. }),
-                ) => Err(Outcome::Conflict {
-                    status: 409,
-                    detail: format!("{e} (nothing sent)"),
-                }),
-                Err(e) => Err(Outcome::Rejected {
-                    status: 0,
-                    detail: format!("not sent: {e}"),
-                }),
-            }
-        }
+        ApiCall::RollbackTo { .. } => rollback_to(client, call, dry_run).await,
         ApiCall::ProxyPost {
             namespace,
             service,
@@ -161,6 +87,100 @@ pub async fn send(client: &kube::Client, call: &ApiCall, dry_run: bool) -> Resul
             path,
             body,
         } => proxy_post(client, namespace, service, port, path, body).await,
+    }
+}
+
+/// The owner is still at the resourceVersion the user saw (else a conflict, nothing sent).
+fn unchanged(target: &Value, resource_version: &str, name: &str) -> Result<(), Outcome> {
+    let seen_now = target
+        .pointer("/metadata/resourceVersion")
+        .and_then(Value::as_str);
+    if seen_now == Some(resource_version) {
+        return Ok(());
+    }
+    Err(Outcome::Conflict {
+        status: 409,
+        detail: format!(
+            "{name} is at resourceVersion {} but you saw {resource_version} (found on read; nothing sent)",
+            seen_now.unwrap_or("?")
+        ),
+    })
+}
+
+/// Undo: read the owner and the chosen ReplicaSet, check the resourceVersion the user saw,
+/// then write the ReplicaSet's template back (a JSON Patch that tests it again).
+async fn rollback_to(
+    client: &kube::Client,
+    call: &ApiCall,
+    dry_run: bool,
+) -> Result<Sent, Outcome> {
+    let ApiCall::RollbackTo {
+        resource,
+        namespace,
+        name,
+        replicaset,
+        revision,
+        resource_version,
+    } = call
+    else {
+        return Err(Outcome::Rejected {
+            status: 0,
+            detail: "not sent: not an undo".into(),
+        });
+    };
+    let Some(owner) = owner_of(resource.plural) else {
+        return Err(Outcome::Rejected {
+            status: 0,
+            detail: format!("not sent: undo is not built for {}", resource.rbac()),
+        });
+    };
+    let target = get(client, &api_resource(resource), namespace, name).await?;
+    let rs_resource = api_resource(&kinds::request::resource(Kind::ReplicaSet, None));
+    let rs = get(client, &rs_resource, namespace, replicaset).await?;
+    unchanged(&target, resource_version, name)?;
+    match rollback::build(owner, &target, &rs, resource_version, *revision) {
+        Ok(Rollback::AlreadyAtRevision) => Ok(Sent {
+            status: 200,
+            summary: format!(
+                "already at that revision ({revision}, ReplicaSet {replicaset}): nothing sent"
+            ),
+            nothing_sent: true,
+        }),
+        Ok(Rollback::Patch(ops)) => {
+            let answer = patch(
+                client,
+                resource,
+                namespace,
+                name,
+                PatchType::Json,
+                &ops,
+                dry_run,
+            )
+            .await?;
+            Ok(Sent {
+                status: 200,
+                summary: format!(
+                    "template of revision {revision} ({replicaset}) written back; images {}; resourceVersion {}",
+                    images(&answer),
+                    answer
+                        .pointer("/metadata/resourceVersion")
+                        .and_then(Value::as_str)
+                        .unwrap_or("?")
+                ),
+                nothing_sent: false,
+            })
+        }
+        Err(
+            e @ (rollback::RollbackError::NotOwned { .. }
+            | rollback::RollbackError::RevisionMoved { .. }),
+        ) => Err(Outcome::Conflict {
+            status: 409,
+            detail: format!("{e} (nothing sent)"),
+        }),
+        Err(e) => Err(Outcome::Rejected {
+            status: 0,
+            detail: format!("not sent: {e}"),
+        }),
     }
 }
 

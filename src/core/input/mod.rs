@@ -8,9 +8,8 @@ mod nav;
 
 use super::effect::Effect;
 use super::keys::{self, Command, Context};
-use super::model::ReleaseKind;
 use super::msg::Key;
-use super::state::{Panel, Screen, State};
+use super::state::{AccessKey, Panel, Screen, State};
 
 pub use super::offer::plan_allowed;
 pub use modal::on_action_done;
@@ -128,23 +127,12 @@ fn access_checks(state: &State) -> Vec<Effect> {
     let Some(r) = state.selected_release() else {
         return Vec::new();
     };
-    let mut wanted: Vec<(&str, &str)> = match r.key.kind {
-        ReleaseKind::Deployment => vec![("patch", "deployments")],
-        ReleaseKind::Rollout => vec![("patch", "rollouts"), ("patch", "rollouts/status")],
-        ReleaseKind::Canary => vec![("patch", "canaries")],
-    };
-    if r.facts.rollback_webhook.is_some() {
-        wanted.push(("create", "services/proxy"));
-    }
-    wanted
+    super::kinds::access_needs(r)
         .into_iter()
         .filter(|(verb, res)| {
-            !state.access.contains_key(&(
-                r.key.cluster.clone(),
-                r.key.namespace.clone(),
-                verb.to_string(),
-                res.to_string(),
-            ))
+            !state
+                .access
+                .contains_key(&AccessKey::new(&r.key.cluster, &r.key.namespace, verb, res))
         })
         .map(|(verb, res)| Effect::CheckAccess {
             cluster: r.key.cluster.clone(),

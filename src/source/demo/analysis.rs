@@ -63,7 +63,7 @@ impl AnalysisRunSim {
     }
 
     pub fn phase(&self) -> AnalysisPhase {
-        AnalysisPhase::parse(&self.run.obj.phase)
+        self.run.obj.phase
     }
 
     pub fn name(&self) -> &str {

@@ -96,7 +96,7 @@ impl CanarySim {
             max_weight: Some(init.max_weight),
             step_weight: Some(init.step_weight),
             threshold: Some(init.threshold),
-            phase: init.phase.to_string(),
+            phase: init.phase.into(),
             canary_weight: init.weight,
             failed_checks: init.failed_checks,
             last_transition: Some(now - SignedDuration::from_secs(init.since_secs)),
@@ -176,7 +176,7 @@ impl CanarySim {
     fn set_phase(&mut self, phase: &str, now: Timestamp) {
         let c = &mut self.canary.obj;
         if c.phase != phase {
-            c.phase = phase.to_string();
+            c.phase = phase.into();
             c.last_transition = Some(now);
         }
         c.message = Untrusted::new(message(phase));

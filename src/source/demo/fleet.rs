@@ -14,7 +14,8 @@ use super::rollout::RolloutSim;
 use super::scenario::{self, ClusterInfo};
 use super::slo::SloSim;
 use super::store::RvClock;
-use crate::core::action::{ActionPlan, ApiCall, PatchType};
+use crate::core::action::{ActionPlan, ApiCall, PatchType, Resource};
+use crate::core::kinds::Kind;
 use crate::core::model::{Cluster, Connection, SloSpec};
 use crate::core::msg::{Msg, ObjectKind, Outcome};
 
@@ -255,6 +256,37 @@ impl Fleet {
         last
     }
 
+    /// A merge patch on the simulated object of that kind.
+    fn patch(
+        &mut self,
+        cluster: &str,
+        resource: &Resource,
+        namespace: &str,
+        name: &str,
+        body: &serde_json::Value,
+    ) -> Result<Outcome, Outcome> {
+        let clock = &mut self.clock;
+        match Kind::by_plural(resource.plural) {
+            Some(Kind::Rollout) => find(&mut self.rollouts, cluster, namespace, name, |r| {
+                (&r.cluster, &r.facts().meta)
+            })
+            .ok_or_else(|| patch::not_found(Kind::Rollout.resource(), name))?
+            .patch(resource.subresource == Some("status"), body, clock),
+            Some(Kind::Deployment) => find(&mut self.deployments, cluster, namespace, name, |d| {
+                (&d.cluster, &d.facts().meta)
+            })
+            .ok_or_else(|| patch::not_found(Kind::Deployment.resource(), name))?
+            .patch(body, clock),
+            Some(Kind::Canary) => find(&mut self.canaries, cluster, namespace, name, |c| {
+                (&c.cluster, &c.facts().meta)
+            })
+            .ok_or_else(|| patch::not_found(Kind::Canary.resource(), name))?
+            .patch(body, clock),
+            // No other kind is simulated.
+            Some(_) | None => Err(patch::not_found(resource.plural, name)),
+        }
+    }
+
     fn call(&mut self, cluster: &str, call: &ApiCall) -> Result<Outcome, Outcome> {
         let clock = &mut self.clock;
         match call {
@@ -271,24 +303,7 @@ impl Fleet {
                 name,
                 body,
                 ..
-            } => match resource.plural {
-                "rollouts" => find(&mut self.rollouts, cluster, namespace, name, |r| {
-                    (&r.cluster, &r.facts().meta)
-                })
-                .ok_or_else(|| patch::not_found("rollouts.argoproj.io", name))?
-                .patch(resource.subresource == Some("status"), body, clock),
-                "deployments" => find(&mut self.deployments, cluster, namespace, name, |d| {
-                    (&d.cluster, &d.facts().meta)
-                })
-                .ok_or_else(|| patch::not_found("deployments.apps", name))?
-                .patch(body, clock),
-                "canaries" => find(&mut self.canaries, cluster, namespace, name, |c| {
-                    (&c.cluster, &c.facts().meta)
-                })
-                .ok_or_else(|| patch::not_found("canaries.flagger.app", name))?
-                .patch(body, clock),
-                other => Err(patch::not_found(other, name)),
-            },
+            } => self.patch(cluster, resource, namespace, name, body),
             ApiCall::RollbackTo {
                 resource,
                 namespace,
@@ -296,18 +311,21 @@ impl Fleet {
                 replicaset,
                 resource_version,
                 ..
-            } => match resource.plural {
-                "rollouts" => find(&mut self.rollouts, cluster, namespace, name, |r| {
+            } => match Kind::by_plural(resource.plural) {
+                Some(Kind::Rollout) => find(&mut self.rollouts, cluster, namespace, name, |r| {
                     (&r.cluster, &r.facts().meta)
                 })
-                .ok_or_else(|| patch::not_found("rollouts.argoproj.io", name))?
+                .ok_or_else(|| patch::not_found(Kind::Rollout.resource(), name))?
                 .rollback_to(replicaset, resource_version, clock),
-                "deployments" => find(&mut self.deployments, cluster, namespace, name, |d| {
-                    (&d.cluster, &d.facts().meta)
-                })
-                .ok_or_else(|| patch::not_found("deployments.apps", name))?
-                .rollback_to(replicaset, resource_version, clock),
-                other => Err(patch::not_found(other, name)),
+                Some(Kind::Deployment) => {
+                    find(&mut self.deployments, cluster, namespace, name, |d| {
+                        (&d.cluster, &d.facts().meta)
+                    })
+                    .ok_or_else(|| patch::not_found(Kind::Deployment.resource(), name))?
+                    .rollback_to(replicaset, resource_version, clock)
+                }
+                // Undo is a template write-back only for these two.
+                Some(_) | None => Err(patch::not_found(resource.plural, name)),
             },
             ApiCall::ProxyPost {
                 service,

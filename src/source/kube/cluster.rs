@@ -9,7 +9,7 @@ use jiff::Timestamp;
 use tokio::sync::mpsc;
 use tokio::task::{JoinHandle, JoinSet};
 
-use super::kinds::Watched;
+use super::kinds::WATCHED;
 use super::liveness;
 use super::project::Keep;
 use super::tracker::{Decision, Tracker};
@@ -77,7 +77,7 @@ pub fn spawn_cluster_with(
 }
 
 fn start_watches(tasks: &mut JoinSet<()>, client: &kube::Client, sink: &Sink, keep: &Keep) {
-    for kind in Watched::ALL {
+    for kind in WATCHED {
         tasks.spawn(watch::run(kind, client.clone(), sink.clone(), keep.clone()));
     }
 }

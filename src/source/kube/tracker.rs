@@ -3,7 +3,7 @@
 
 use jiff::Timestamp;
 
-use super::kinds::Watched;
+use super::kinds::Kind;
 use super::watch::Signal;
 use crate::core::model::Connection;
 use crate::core::msg::Msg;
@@ -34,7 +34,7 @@ pub struct Tracker {
     cluster: String,
     state: State,
     version_sent: bool,
-    forbidden: Vec<Watched>,
+    forbidden: Vec<Kind>,
 }
 
 impl Tracker {
@@ -163,9 +163,9 @@ mod tests {
                 version: "v1.34.2".into()
             })]
         );
-        let listed = tr.on(Signal::Listed(Watched::Deployments), t(1));
+        let listed = tr.on(Signal::Listed(Kind::Deployment), t(1));
         assert_eq!(conn(&listed[0]), Some(&Connection::Connected));
-        assert!(tr.on(Signal::Listed(Watched::Rollouts), t(1)).is_empty());
+        assert!(tr.on(Signal::Listed(Kind::Rollout), t(1)).is_empty());
         let heard = tr.on(Signal::Probe(Ok("v1.34.2".into())), t(5));
         assert_eq!(
             heard,
@@ -179,7 +179,7 @@ mod tests {
     #[test]
     fn unreachable_once_then_recovery_restarts_watches() {
         let mut tr = Tracker::new("a".into());
-        tr.on(Signal::Listed(Watched::Deployments), t(0));
+        tr.on(Signal::Listed(Kind::Deployment), t(0));
         let down = tr.on(unreachable(), t(5));
         assert!(matches!(
             conn(&down[0]),
@@ -192,7 +192,7 @@ mod tests {
             back.iter()
                 .any(|d| conn(d) == Some(&Connection::Connecting))
         );
-        let relisted = tr.on(Signal::Listed(Watched::Deployments), t(16));
+        let relisted = tr.on(Signal::Listed(Kind::Deployment), t(16));
         assert_eq!(conn(&relisted[0]), Some(&Connection::Connected));
     }
 
@@ -209,17 +209,17 @@ mod tests {
     #[test]
     fn forbidden_kinds_reported_once_and_denied_credentials_are_no_access() {
         let mut tr = Tracker::new("a".into());
-        let f = tr.on(Signal::Forbidden(Watched::Canaries, "nope".into()), t(0));
+        let f = tr.on(Signal::Forbidden(Kind::Canary, "nope".into()), t(0));
         assert!(matches!(
             &f[0],
             Decision::Send(Msg::KindForbidden { kind, .. }) if kind == "canaries.flagger.app"
         ));
         assert!(
-            tr.on(Signal::Forbidden(Watched::Canaries, "nope".into()), t(1))
+            tr.on(Signal::Forbidden(Kind::Canary, "nope".into()), t(1))
                 .is_empty()
         );
-        tr.on(Signal::Listed(Watched::Canaries), t(2));
-        let again = tr.on(Signal::Forbidden(Watched::Canaries, "again".into()), t(3));
+        tr.on(Signal::Listed(Kind::Canary), t(2));
+        let again = tr.on(Signal::Forbidden(Kind::Canary, "again".into()), t(3));
         assert_eq!(again.len(), 1);
         let denied = tr.on(
             Signal::Probe(Err(ProbeFailure {

@@ -1,4 +1,4 @@
-//! One watch of one kind on one cluster: kube-rs `watcher` with its default backoff, events
+//! One watch of one catalogued kind on one cluster (addressed from its catalogue row): kube-rs `watcher` with its default backoff, events
 //! projected on arrival, a full list sent as one `Msg::Relisted` (so a relist after 410 Gone
 //! replaces what was there: no duplicates, deleted objects dropped).
 //!
@@ -14,7 +14,6 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use futures::{Stream, StreamExt};
-use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
 use k8s_openapi::api::core::v1::Event as K8sEvent;
 use kube::ResourceExt;
 use kube::api::{Api, DynamicObject};
@@ -22,7 +21,7 @@ use kube::runtime::WatchStreamExt;
 use kube::runtime::watcher::{self, Event};
 use tokio::sync::mpsc;
 
-use super::kinds::Watched;
+use super::kinds::{Kind, api_resource};
 use super::project::{self, Keep};
 use crate::core::facts::{ObjectFacts, WarningEvent};
 use crate::core::msg::Msg;
@@ -39,9 +38,9 @@ const RECHECK_FORBIDDEN: Duration = Duration::from_secs(30);
 #[derive(Debug, Clone, PartialEq)]
 pub enum Signal {
     /// A full list of this kind arrived: the cluster answers and we may read.
-    Listed(Watched),
+    Listed(Kind),
     /// 403 on the list.
-    Forbidden(Watched, String),
+    Forbidden(Kind, String),
     /// The liveness probe's answer: the server version, or why it failed.
     Probe(Result<String, super::liveness::ProbeFailure>),
 }
@@ -76,55 +75,31 @@ enum Stop {
 }
 
 /// Run the watch for `kind` until the console's channel closes.
-pub async fn run(kind: Watched, client: kube::Client, sink: Sink, keep: Keep) {
+pub async fn run(kind: Kind, client: kube::Client, sink: Sink, keep: Keep) {
     let mut listed_before = false;
     loop {
         let keep = keep.clone();
-        let stop = match kind {
-            Watched::Deployments => {
-                let api: Api<Deployment> = Api::all(client.clone());
-                let s = stream(api, watcher::Config::default(), move |d| {
-                    ObjectFacts::Deployment(project::deployment(&d, &keep))
-                });
-                objects(kind, s, &sink, &mut listed_before).await
-            }
-            Watched::ReplicaSets => {
-                let api: Api<ReplicaSet> = Api::all(client.clone());
-                let s = stream(api, watcher::Config::default(), move |rs| {
-                    ObjectFacts::ReplicaSet(project::replica_set(&rs, &keep))
-                });
-                objects(kind, s, &sink, &mut listed_before).await
-            }
-            Watched::Rollouts | Watched::AnalysisRuns | Watched::Canaries => {
-                let Some(ar) = kind.custom_resource() else {
-                    return;
-                };
-                let api: Api<DynamicObject> = Api::all_with(client.clone(), &ar);
-                let project = match kind {
-                    Watched::Rollouts => project::rollout,
-                    Watched::AnalysisRuns => project::analysis_run,
-                    _ => project::canary,
-                };
-                let s = stream(api, watcher::Config::default(), move |o: DynamicObject| {
-                    project(&o.metadata, &o.data, &keep)
-                });
-                objects(kind, s, &sink, &mut listed_before).await
-            }
-            Watched::Warnings => {
-                let api: Api<K8sEvent> = Api::all(client.clone());
-                let s = stream(
-                    api,
-                    watcher::Config::default().fields("type=Warning"),
-                    |e| {
-                        let key = (
-                            e.uid().unwrap_or_default(),
-                            e.resource_version().unwrap_or_default(),
-                        );
-                        (key, project::warning_event(&e))
-                    },
-                );
-                warnings(s, &sink).await
-            }
+        let stop = if kind == Kind::Event {
+            let api: Api<K8sEvent> = Api::all(client.clone());
+            let s = stream(
+                api,
+                watcher::Config::default().fields("type=Warning"),
+                |e| {
+                    let key = (
+                        e.uid().unwrap_or_default(),
+                        e.resource_version().unwrap_or_default(),
+                    );
+                    (key, project::warning_event(&e))
+                },
+            );
+            warnings(s, &sink).await
+        } else {
+            // Every other kind through its catalogue row, projected by the dispatch.
+            let api: Api<DynamicObject> = Api::all_with(client.clone(), &api_resource(kind));
+            let s = stream(api, watcher::Config::default(), move |o: DynamicObject| {
+                project::from_dynamic(kind, o, &keep)
+            });
+            objects(kind, s, &sink, &mut listed_before).await
         };
         match stop {
             Stop::Closed => return,
@@ -162,14 +137,12 @@ fn map_event<K, P>(e: Event<K>, project: &impl Fn(K) -> P) -> Event<P> {
 }
 
 async fn objects(
-    kind: Watched,
+    kind: Kind,
     stream: impl Stream<Item = Result<Event<ObjectFacts>, watcher::Error>>,
     sink: &Sink,
     listed_before: &mut bool,
 ) -> Stop {
-    let Some(object_kind) = kind.object_kind() else {
-        return Stop::Absent;
-    };
+    let object_kind = kind;
     let cluster = || sink.cluster.clone();
     let mut buffer: Vec<ObjectFacts> = Vec::new();
     let mut stream = std::pin::pin!(stream);
@@ -240,7 +213,7 @@ async fn warnings(
             }
             Ok(Event::InitDone) => {
                 sent = std::mem::take(&mut relisted);
-                sink.signal(Signal::Listed(Watched::Warnings));
+                sink.signal(Signal::Listed(Kind::Event));
                 None
             }
             Ok(Event::Apply(((uid, rv), e))) => {
@@ -251,7 +224,7 @@ async fn warnings(
                 sent.remove(&uid);
                 None
             }
-            Err(e) => match on_error(Watched::Warnings, &e, sink) {
+            Err(e) => match on_error(Kind::Event, &e, sink) {
                 Some(stop) => return stop,
                 None => continue,
             },
@@ -286,7 +259,7 @@ fn status_of(e: &watcher::Error) -> Option<(u16, String)> {
 }
 
 /// Some(stop) when this stream should end; None when backoff and retry is the answer.
-fn on_error(kind: Watched, e: &watcher::Error, sink: &Sink) -> Option<Stop> {
+fn on_error(kind: Kind, e: &watcher::Error, sink: &Sink) -> Option<Stop> {
     match status_of(e) {
         Some((404, _)) => {
             tracing::debug!(cluster = %sink.cluster, kind = kind.resource(), "not served here: kind absent");

@@ -68,13 +68,7 @@ async fn a_relist_is_one_message_and_changes_follow() {
         Ok(Event::InitDone),
     ];
     let mut listed = false;
-    let stop = objects(
-        Watched::Deployments,
-        stream::iter(events),
-        &sink,
-        &mut listed,
-    )
-    .await;
+    let stop = objects(Kind::Deployment, stream::iter(events), &sink, &mut listed).await;
     assert!(matches!(stop, Stop::Closed));
     let msgs = drain(&mut rx);
     assert_eq!(msgs.len(), 4, "{msgs:#?}");
@@ -90,7 +84,7 @@ async fn a_relist_is_one_message_and_changes_follow() {
     );
     assert_eq!(
         signals.try_recv().ok(),
-        Some(Signal::Listed(Watched::Deployments))
+        Some(Signal::Listed(Kind::Deployment))
     );
 }
 
@@ -99,12 +93,12 @@ async fn forbidden_is_signalled_and_ends_the_stream() {
     let (sink, mut rx, mut signals) = sink();
     let events = vec![Err(api_error(403)), Ok(Event::InitDone)];
     let mut listed = false;
-    let stop = objects(Watched::Rollouts, stream::iter(events), &sink, &mut listed).await;
+    let stop = objects(Kind::Rollout, stream::iter(events), &sink, &mut listed).await;
     assert!(matches!(stop, Stop::Forbidden));
     assert!(drain(&mut rx).is_empty());
     assert!(matches!(
         signals.try_recv(),
-        Ok(Signal::Forbidden(Watched::Rollouts, _))
+        Ok(Signal::Forbidden(Kind::Rollout, _))
     ));
 }
 
@@ -113,7 +107,7 @@ async fn a_missing_crd_is_silent_and_keeps_what_was_listed() {
     let (sink, mut rx, mut signals) = sink();
     let mut listed = false;
     let stop = objects(
-        Watched::Canaries,
+        Kind::Canary,
         stream::iter(vec![Err(api_error(404))]),
         &sink,
         &mut listed,
@@ -130,7 +124,7 @@ async fn a_missing_crd_is_silent_and_keeps_what_was_listed() {
         Ok(Event::InitDone),
         Err(api_error(404)),
     ];
-    let stop = objects(Watched::Canaries, stream::iter(events), &sink, &mut listed).await;
+    let stop = objects(Kind::Canary, stream::iter(events), &sink, &mut listed).await;
     assert!(matches!(stop, Stop::Absent));
     assert!(listed, "retried within seconds");
     let msgs = drain(&mut rx);
@@ -143,13 +137,7 @@ async fn other_errors_are_left_to_the_backoff() {
     let (sink, mut rx, _signals) = sink();
     let events = vec![Err(api_error(500)), Ok(Event::Init), Ok(Event::InitDone)];
     let mut listed = false;
-    objects(
-        Watched::Deployments,
-        stream::iter(events),
-        &sink,
-        &mut listed,
-    )
-    .await;
+    objects(Kind::Deployment, stream::iter(events), &sink, &mut listed).await;
     assert_eq!(drain(&mut rx).len(), 1);
 }
 
@@ -188,8 +176,5 @@ async fn warnings_are_not_sent_twice_across_a_relist() {
         vec!["BackOff", "FailedCreate", "FailedCreate"],
         "e1 unchanged, e2 counted again"
     );
-    assert_eq!(
-        signals.try_recv().ok(),
-        Some(Signal::Listed(Watched::Warnings))
-    );
+    assert_eq!(signals.try_recv().ok(), Some(Signal::Listed(Kind::Event)));
 }

@@ -240,10 +240,7 @@ fn analysis_runs<'a>(state: &'a State, r: &Release, theme: &Theme, width: u16) -
     let (cluster, ns) = (r.key.cluster.clone(), r.key.namespace.clone());
     let runs: Vec<_> = state
         .inventory
-        .analysis_runs
-        .range((cluster.clone(), ns.clone(), String::new())..)
-        .take_while(|((c, n, _), _)| *c == cluster && *n == ns)
-        .map(|(_, run)| run)
+        .analysis_runs_in(&cluster, &ns)
         .filter(|run| !r.uid.is_empty() && run.owner_uid == r.uid)
         .collect();
     if runs.is_empty() {
@@ -251,7 +248,7 @@ fn analysis_runs<'a>(state: &'a State, r: &Release, theme: &Theme, width: u16) -
     }
     let mut lines = vec![section_title("Analysis runs", theme, width)];
     for run in runs.iter().rev().take(3) {
-        let phase = crate::core::facts::AnalysisPhase::parse(&run.phase);
+        let phase = run.phase;
         lines.push(Line::from(vec![
             Span::raw(format!("  {} ", text::escape(&run.meta.name))),
             Span::styled(phase.as_str(), analysis_style(phase, theme)),

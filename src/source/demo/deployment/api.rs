@@ -7,6 +7,7 @@ use serde_json::Value;
 
 use super::{DeploymentSim, EVENT_EVERY, PodTemplate};
 use crate::core::facts::ObjectFacts;
+use crate::core::kinds::Kind;
 use crate::core::msg::{Msg, ObjectKind, Outcome};
 use crate::source::demo::events::{EventRecorder, Warning};
 use crate::source::demo::patch::{self, bool_field, field};
@@ -92,7 +93,7 @@ impl DeploymentSim {
         patch::check_resource_version(
             body,
             self.dep.resource_version(),
-            "deployments.apps",
+            Kind::Deployment.resource(),
             &name,
         )?;
         let d = &mut self.dep.obj;
@@ -126,10 +127,10 @@ impl DeploymentSim {
     ) -> Result<Outcome, Outcome> {
         let name = self.dep.obj.meta.name.clone();
         if resource_version != self.dep.resource_version() {
-            return Err(patch::conflict("deployments.apps", &name));
+            return Err(patch::conflict(Kind::Deployment.resource(), &name));
         }
         let Some(rs) = self.replicasets.iter().find(|rs| rs.name() == replicaset) else {
-            return Err(patch::not_found("replicasets.apps", replicaset));
+            return Err(patch::not_found(Kind::ReplicaSet.resource(), replicaset));
         };
         let template = self
             .templates

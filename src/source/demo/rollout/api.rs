@@ -7,6 +7,7 @@ use serde_json::Value;
 
 use super::RolloutSim;
 use crate::core::facts::ObjectFacts;
+use crate::core::kinds::Kind;
 use crate::core::msg::{Msg, Outcome};
 use crate::source::demo::events::{EventRecorder, Warning};
 use crate::source::demo::patch::{self, bool_field, field};
@@ -89,7 +90,7 @@ impl RolloutSim {
         patch::check_resource_version(
             body,
             self.ro.resource_version(),
-            "rollouts.argoproj.io",
+            Kind::Rollout.resource(),
             &name,
         )?;
         let r = &mut self.ro.obj;
@@ -137,7 +138,7 @@ impl RolloutSim {
     ) -> Result<Outcome, Outcome> {
         let name = self.ro.obj.meta.name.clone();
         if resource_version != self.ro.resource_version() {
-            return Err(patch::conflict("rollouts.argoproj.io", &name));
+            return Err(patch::conflict(Kind::Rollout.resource(), &name));
         }
         let Some(rs) = self.replicasets.iter().find(|rs| rs.name() == replicaset) else {
             return Err(patch::not_found("replicasets.apps", replicaset));

@@ -5,7 +5,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1 as meta;
 use serde::Deserialize;
 
 use super::common::{Keep, object_meta, owner, read_body};
-use crate::core::facts::{AnalysisRunFacts, MetricResult, ObjectFacts};
+use crate::core::facts::{AnalysisPhase, AnalysisRunFacts, MetricResult, ObjectFacts};
 use crate::core::text::Untrusted;
 
 pub fn analysis_run(m: &meta::ObjectMeta, body: &serde_json::Value, keep: &Keep) -> ObjectFacts {
@@ -52,7 +52,10 @@ impl AnalysisRun {
         AnalysisRunFacts {
             meta: object_meta(m, keep),
             owner_uid: owner(m).0,
-            phase: status.phase.unwrap_or_else(|| "Pending".into()),
+            phase: status
+                .phase
+                .as_deref()
+                .map_or(AnalysisPhase::Pending, AnalysisPhase::parse),
             message: Untrusted::new(status.message.unwrap_or_default()),
             metrics: status
                 .metric_results

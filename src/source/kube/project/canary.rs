@@ -5,7 +5,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1 as meta;
 use serde::Deserialize;
 
 use super::common::{Keep, RawCondition, object_meta, read_body, time};
-use crate::core::facts::{CanaryFacts, ObjectFacts};
+use crate::core::facts::{CanaryFacts, FlaggerPhase, ObjectFacts};
 use crate::core::text::Untrusted;
 
 pub fn canary(m: &meta::ObjectMeta, body: &serde_json::Value, keep: &Keep) -> ObjectFacts {
@@ -92,7 +92,7 @@ impl Canary {
             max_weight: analysis.max_weight,
             step_weight: analysis.step_weight,
             threshold: analysis.threshold,
-            phase: status.phase.unwrap_or_default(),
+            phase: FlaggerPhase::parse(&status.phase.unwrap_or_default()),
             canary_weight: status.canary_weight.unwrap_or(0),
             failed_checks: status.failed_checks.unwrap_or(0),
             iterations: status.iterations.unwrap_or(0),

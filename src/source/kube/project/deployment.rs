@@ -5,7 +5,7 @@ use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
 use k8s_openapi::api::core::v1::PodTemplateSpec;
 
 use super::common::{Keep, RESTARTED_AT, condition, object_meta, owner};
-use crate::core::facts::{DeploymentFacts, ReplicaSetFacts};
+use crate::core::facts::{DeploymentFacts, DeploymentStrategy, ReplicaSetFacts};
 
 fn images(t: Option<&PodTemplateSpec>) -> Vec<String> {
     t.and_then(|t| t.spec.as_ref())
@@ -30,8 +30,8 @@ pub fn deployment(d: &Deployment, keep: &Keep) -> DeploymentFacts {
         strategy: spec
             .strategy
             .as_ref()
-            .and_then(|s| s.type_.clone())
-            .unwrap_or_else(|| "RollingUpdate".into()),
+            .and_then(|s| s.type_.as_deref())
+            .map_or(DeploymentStrategy::RollingUpdate, DeploymentStrategy::parse),
         images: images(template),
         restarted_at: template
             .and_then(|t| t.metadata.as_ref())

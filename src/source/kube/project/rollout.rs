@@ -11,6 +11,7 @@ use super::common::{
 use super::duration;
 use crate::core::facts::{
     AnalysisPhase, AnalysisRef, CanaryStep, ObjectFacts, PauseCondition, PauseReason, RolloutFacts,
+    RolloutStrategy,
 };
 use crate::core::text::Untrusted;
 
@@ -216,7 +217,11 @@ impl Rollout {
             meta: object_meta(m, keep),
             replicas: spec.replicas.unwrap_or(1),
             paused: spec.paused.unwrap_or(false),
-            strategy: if is_blue_green { "blueGreen" } else { "canary" }.to_string(),
+            strategy: if is_blue_green {
+                RolloutStrategy::BlueGreen
+            } else {
+                RolloutStrategy::Canary
+            },
             steps: canary
                 .steps
                 .into_iter()

@@ -5,7 +5,9 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::*;
-use crate::core::facts::{AnalysisPhase, CanaryStep, ObjectFacts, PauseReason};
+use crate::core::facts::{
+    AnalysisPhase, CanaryStep, DeploymentStrategy, ObjectFacts, PauseReason, RolloutStrategy,
+};
 
 fn docs(yaml: &str) -> Vec<Value> {
     let mut out = Vec::new();
@@ -57,7 +59,7 @@ fn paused_rollout_keeps_raw_status_and_drops_the_rest() {
             CanaryStep::Pause(Some(SignedDuration::from_secs(30))),
         ]
     );
-    assert_eq!(r.strategy, "canary");
+    assert_eq!(r.strategy, RolloutStrategy::Canary);
     assert!(!r.traffic_routing);
     assert_eq!(r.current_step_index, Some(1));
     assert_eq!(r.observed_generation.as_deref(), Some("3"));
@@ -163,7 +165,7 @@ fn blue_green_from_an_older_controller() {
     let ObjectFacts::Rollout(r) = object(&p) else {
         panic!()
     };
-    assert_eq!(r.strategy, "blueGreen");
+    assert_eq!(r.strategy, RolloutStrategy::BlueGreen);
     assert_eq!(r.phase, None);
     assert_eq!(r.active_selector.as_deref(), Some("4d8b7c6f5"));
     assert_eq!(r.pause_conditions[0].reason, PauseReason::BlueGreenPause);
@@ -188,7 +190,7 @@ fn deployments_and_their_replica_sets() {
         (3, 4, 1, 3)
     );
     assert_eq!(d.observed_generation, Some(7));
-    assert_eq!(d.strategy, "RollingUpdate");
+    assert_eq!(d.strategy, DeploymentStrategy::RollingUpdate);
     let progressing = crate::core::facts::condition(&d.conditions, "Progressing").unwrap();
     assert_eq!(progressing.reason, "ProgressDeadlineExceeded");
     assert_eq!(
@@ -206,7 +208,7 @@ fn deployments_and_their_replica_sets() {
     let ObjectFacts::Deployment(assets) = object(&all[3]) else {
         panic!()
     };
-    assert_eq!(assets.strategy, "Recreate");
+    assert_eq!(assets.strategy, DeploymentStrategy::Recreate);
 }
 
 #[test]

@@ -1,0 +1,172 @@
+//! The raw objects per cluster, kept so a release can be re-derived when its ReplicaSets or
+//! AnalysisRuns change: typed keys, and an owner-uid index so a ReplicaSet change finds its
+//! release in O(1). A plain data structure; `update` decides what goes in and out.
+
+use std::collections::{BTreeMap, HashMap};
+
+use super::facts::{AnalysisRunFacts, ObjectFacts, ReplicaSetFacts};
+use super::model::ReleaseKey;
+
+/// A namespaced object on one cluster (ordered cluster, namespace, name, so one namespace
+/// is one range).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ObjectKey {
+    pub cluster: String,
+    pub namespace: String,
+    pub name: String,
+}
+
+impl ObjectKey {
+    pub fn new(cluster: &str, namespace: &str, name: &str) -> Self {
+        ObjectKey {
+            cluster: cluster.to_string(),
+            namespace: namespace.to_string(),
+            name: name.to_string(),
+        }
+    }
+}
+
+/// An object's uid on one cluster.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct OwnerKey {
+    pub cluster: String,
+    pub uid: String,
+}
+
+#[derive(Debug, Default)]
+pub struct Inventory {
+    /// Release objects, keyed by the release they derive.
+    workloads: BTreeMap<ReleaseKey, ObjectFacts>,
+    /// uid → the release object with that uid.
+    owners: HashMap<OwnerKey, ReleaseKey>,
+    pub replicasets: BTreeMap<ObjectKey, ReplicaSetFacts>,
+    pub analysis_runs: BTreeMap<ObjectKey, AnalysisRunFacts>,
+}
+
+fn owner_key(cluster: &str, facts: &ObjectFacts) -> Option<OwnerKey> {
+    facts
+        .release_uid()
+        .filter(|uid| !uid.is_empty())
+        .map(|uid| OwnerKey {
+            cluster: cluster.to_string(),
+            uid: uid.to_string(),
+        })
+}
+
+/// The entries of `map` in one cluster's namespace.
+fn in_namespace<'a, V>(
+    map: &'a BTreeMap<ObjectKey, V>,
+    cluster: &'a str,
+    namespace: &'a str,
+) -> impl Iterator<Item = &'a V> + 'a {
+    map.range(ObjectKey::new(cluster, namespace, "")..)
+        .take_while(move |(k, _)| k.cluster == cluster && k.namespace == namespace)
+        .map(|(_, v)| v)
+}
+
+impl Inventory {
+    pub fn workload(&self, key: &ReleaseKey) -> Option<&ObjectFacts> {
+        self.workloads.get(key)
+    }
+
+    pub fn workloads(&self) -> impl Iterator<Item = (&ReleaseKey, &ObjectFacts)> {
+        self.workloads.iter()
+    }
+
+    /// Keep a release object (replacing the one there, and its uid in the index).
+    pub fn put_workload(&mut self, key: ReleaseKey, facts: ObjectFacts) {
+        if let Some(old) = self.workloads.get(&key)
+            && let Some(old_owner) = owner_key(&key.cluster, old)
+        {
+            self.owners.remove(&old_owner);
+        }
+        if let Some(owner) = owner_key(&key.cluster, &facts) {
+            self.owners.insert(owner, key.clone());
+        }
+        self.workloads.insert(key, facts);
+    }
+
+    pub fn remove_workload(&mut self, key: &ReleaseKey) -> Option<ObjectFacts> {
+        let facts = self.workloads.remove(key)?;
+        if let Some(owner) = owner_key(&key.cluster, &facts)
+            && self.owners.get(&owner) == Some(key)
+        {
+            self.owners.remove(&owner);
+        }
+        Some(facts)
+    }
+
+    /// The release whose object has `uid` on `cluster`.
+    pub fn owner(&self, cluster: &str, uid: &str) -> Option<&ReleaseKey> {
+        self.owners.get(&OwnerKey {
+            cluster: cluster.to_string(),
+            uid: uid.to_string(),
+        })
+    }
+
+    /// The ReplicaSets in one namespace of one cluster.
+    pub fn replicasets_in<'a>(
+        &'a self,
+        cluster: &'a str,
+        namespace: &'a str,
+    ) -> impl Iterator<Item = &'a ReplicaSetFacts> + 'a {
+        in_namespace(&self.replicasets, cluster, namespace)
+    }
+
+    /// The AnalysisRuns in one namespace of one cluster.
+    pub fn analysis_runs_in<'a>(
+        &'a self,
+        cluster: &'a str,
+        namespace: &'a str,
+    ) -> impl Iterator<Item = &'a AnalysisRunFacts> + 'a {
+        in_namespace(&self.analysis_runs, cluster, namespace)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::model::ReleaseKind;
+    use crate::core::testkit::deployment;
+
+    fn key(name: &str) -> ReleaseKey {
+        ReleaseKey {
+            cluster: "a".into(),
+            kind: ReleaseKind::Deployment,
+            namespace: "web".into(),
+            name: name.into(),
+        }
+    }
+
+    #[test]
+    fn the_owner_index_follows_puts_and_removes() {
+        let mut inv = Inventory::default();
+        let d = deployment("web", "api", false);
+        let uid = d.meta.uid.clone();
+        inv.put_workload(key("api"), ObjectFacts::Deployment(d.clone()));
+        assert_eq!(inv.owner("a", &uid), Some(&key("api")));
+        assert_eq!(inv.owner("b", &uid), None);
+        let mut moved = d;
+        moved.meta.uid = "new-uid".into();
+        inv.put_workload(key("api"), ObjectFacts::Deployment(moved));
+        assert_eq!(inv.owner("a", &uid), None);
+        assert_eq!(inv.owner("a", "new-uid"), Some(&key("api")));
+        assert!(inv.remove_workload(&key("api")).is_some());
+        assert_eq!(inv.owner("a", "new-uid"), None);
+    }
+
+    #[test]
+    fn a_namespace_is_one_range() {
+        let mut inv = Inventory::default();
+        for (ns, name) in [("web", "b"), ("web", "a"), ("webx", "c"), ("w", "d")] {
+            let mut rs = ReplicaSetFacts::default();
+            rs.meta.name = name.into();
+            inv.replicasets.insert(ObjectKey::new("a", ns, name), rs);
+        }
+        let names: Vec<_> = inv
+            .replicasets_in("a", "web")
+            .map(|r| r.meta.name.as_str())
+            .collect();
+        assert_eq!(names, ["a", "b"]);
+    }
+}

@@ -1,0 +1,285 @@
+//! flagger.app/v1beta1 Canary as a release: its facts, status from Flagger's own phase,
+//! which actions apply (Flagger's phases) and the exact requests (spec patches, rollback
+//! through the loadtester), and the RBAC they need. Pure; no IO. Must not touch other kinds'
+//! rules.
+
+use jiff::Timestamp;
+use serde_json::json;
+
+use super::request::{merge, resource};
+use super::{Kind, Need, ReleaseKind};
+use crate::core::action::{ActionKind, ApiCall, Disabled, Resource};
+use crate::core::facts::{AnalysisPhase, ObjectMeta};
+use crate::core::model::{ActionFacts, Analysis, Phase, Release, Strategy};
+use crate::core::status::{Ctx, base};
+use crate::core::text::Untrusted;
+
+pub const CANARIES: Resource = resource(Kind::Canary, None);
+
+/// `status.phase` as Flagger writes it; an empty phase is Flagger still initialising.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum FlaggerPhase {
+    #[default]
+    Initializing,
+    Initialized,
+    Waiting,
+    Progressing,
+    WaitingPromotion,
+    Promoting,
+    Finalising,
+    Succeeded,
+    Failed,
+    Terminating,
+    Terminated,
+    /// A phase this console does not know (shown as written).
+    Other(String),
+}
+
+impl FlaggerPhase {
+    pub fn parse(s: &str) -> Self {
+        match s {
+            "" | "Initializing" => Self::Initializing,
+            "Initialized" => Self::Initialized,
+            "Waiting" => Self::Waiting,
+            "Progressing" => Self::Progressing,
+            "WaitingPromotion" => Self::WaitingPromotion,
+            "Promoting" => Self::Promoting,
+            "Finalising" => Self::Finalising,
+            "Succeeded" => Self::Succeeded,
+            "Failed" => Self::Failed,
+            "Terminating" => Self::Terminating,
+            "Terminated" => Self::Terminated,
+            other => Self::Other(other.to_string()),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Initializing => "Initializing",
+            Self::Initialized => "Initialized",
+            Self::Waiting => "Waiting",
+            Self::Progressing => "Progressing",
+            Self::WaitingPromotion => "WaitingPromotion",
+            Self::Promoting => "Promoting",
+            Self::Finalising => "Finalising",
+            Self::Succeeded => "Succeeded",
+            Self::Failed => "Failed",
+            Self::Terminating => "Terminating",
+            Self::Terminated => "Terminated",
+            Self::Other(s) => s,
+        }
+    }
+
+    /// The console's phase (waiting for a human shows as Paused).
+    pub fn phase(&self) -> Phase {
+        match self {
+            Self::Failed => Phase::Degraded,
+            Self::Waiting | Self::WaitingPromotion => Phase::Paused,
+            Self::Succeeded | Self::Initialized | Self::Terminated => Phase::Healthy,
+            Self::Initializing
+            | Self::Progressing
+            | Self::Promoting
+            | Self::Finalising
+            | Self::Terminating
+            | Self::Other(_) => Phase::Progressing,
+        }
+    }
+
+    /// An analysis is in flight: something to promote or roll back.
+    pub fn in_flight(&self) -> bool {
+        matches!(
+            self,
+            Self::Progressing | Self::Waiting | Self::WaitingPromotion
+        )
+    }
+}
+
+impl From<&str> for FlaggerPhase {
+    fn from(s: &str) -> Self {
+        Self::parse(s)
+    }
+}
+
+impl From<String> for FlaggerPhase {
+    fn from(s: String) -> Self {
+        Self::parse(&s)
+    }
+}
+
+impl PartialEq<&str> for FlaggerPhase {
+    fn eq(&self, other: &&str) -> bool {
+        *self == Self::parse(other)
+    }
+}
+
+/// flagger.app/v1beta1 Canary.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct CanaryFacts {
+    pub meta: ObjectMeta,
+    pub target: String,
+    pub suspend: bool,
+    pub skip_analysis: bool,
+    pub max_weight: Option<u32>,
+    pub step_weight: Option<u32>,
+    pub threshold: Option<u32>,
+    pub phase: FlaggerPhase,
+    pub canary_weight: u32,
+    pub failed_checks: u32,
+    pub iterations: u32,
+    pub last_transition: Option<Timestamp>,
+    pub message: Untrusted,
+    /// Loadtester URL from a `rollback` webhook, if one is configured.
+    pub rollback_webhook: Option<String>,
+}
+
+pub const NEEDS: &[Need] = &[
+    Need {
+        verb: "patch",
+        resource: "canaries",
+        group: CANARIES.group,
+        enables: "Flagger suspend, resume, promote",
+        with_webhook: false,
+    },
+    Need {
+        verb: "create",
+        resource: "services/proxy",
+        group: "",
+        enables: "Flagger rollback through the loadtester",
+        with_webhook: true,
+    },
+];
+
+pub const SUPPORTS: &[ActionKind] = &[
+    ActionKind::Pause,
+    ActionKind::Resume,
+    ActionKind::PromoteFull,
+    ActionKind::Undo,
+];
+
+pub const NOT_AVAILABLE: &str = "not available for Flagger canaries";
+
+pub fn derive(ctx: &Ctx<'_>, c: &CanaryFacts) -> Release {
+    let mut rel = base(ctx, ReleaseKind::Canary, &c.meta, Strategy::Progressive);
+    let phase = c.phase.phase();
+    rel.phase = if c.suspend && phase == Phase::Progressing {
+        Phase::Paused
+    } else {
+        phase
+    };
+    let mut message = c.phase.as_str().to_string();
+    if c.suspend {
+        message.push_str(" (suspended)");
+    }
+    if !c.message.is_empty() {
+        message.push_str(": ");
+        message.push_str(c.message.raw());
+    }
+    rel.message = Untrusted::new(message);
+    rel.set_weight = Some(c.canary_weight);
+    rel.actual_weight = Some(c.canary_weight);
+    if let (Some(step), Some(max)) = (c.step_weight, c.max_weight)
+        && step > 0
+    {
+        let steps = max.div_ceil(step);
+        rel.step = Some(((c.canary_weight / step).min(steps), steps));
+    }
+    let failed = c.phase == FlaggerPhase::Failed;
+    if c.failed_checks > 0 || failed || c.phase == FlaggerPhase::Progressing {
+        let phase = if failed {
+            AnalysisPhase::Failed
+        } else if c.failed_checks > 0 {
+            AnalysisPhase::Inconclusive
+        } else {
+            AnalysisPhase::Running
+        };
+        rel.analysis = Some(Analysis {
+            name: format!("checks {} failed", c.failed_checks),
+            phase,
+            message: Untrusted::new(format!(
+                "{} failed checks (threshold {})",
+                c.failed_checks,
+                c.threshold.map_or("?".into(), |t| t.to_string())
+            )),
+        });
+    }
+    rel.since = c.last_transition.or(c.meta.created);
+    rel.facts = ActionFacts {
+        spec_paused: c.suspend,
+        flagger_phase: c.phase.clone(),
+        rollback_webhook: c.rollback_webhook.clone(),
+        skip_analysis: c.skip_analysis,
+        ..ActionFacts::default()
+    };
+    rel
+}
+
+/// The modal's caveat for an action.
+pub fn note(action: ActionKind) -> Option<&'static str> {
+    (action == ActionKind::PromoteFull)
+        .then_some("Flagger skips the analysis; it still rolls back on the progress deadline.")
+}
+
+/// Flagger's rules, for the actions in `SUPPORTS`.
+pub fn rules(action: ActionKind, r: &Release) -> Result<(), Disabled> {
+    use ActionKind::*;
+    use Disabled::NotApplicable as Na;
+    let f = &r.facts;
+    let in_flight = f.flagger_phase.in_flight();
+    match action {
+        Pause if f.spec_paused => Err(Na("already suspended")),
+        Resume if !f.spec_paused => Err(Na("not suspended")),
+        PromoteFull if f.skip_analysis => Err(Na("analysis already skipped")),
+        PromoteFull if !in_flight => Err(Na("nothing in flight to promote")),
+        Undo if f.rollback_webhook.is_none() => {
+            Err(Na("no rollback webhook (loadtester) configured"))
+        }
+        Undo if !in_flight => Err(Na(
+            "Flagger cannot roll back after promotion: revert the target's spec",
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// The exact requests (empty for an action not in `SUPPORTS`).
+pub fn calls(action: ActionKind, r: &Release) -> Vec<ApiCall> {
+    use ActionKind::*;
+    match action {
+        Pause => vec![merge(CANARIES, r, json!({"spec": {"suspend": true}}))],
+        Resume => vec![merge(CANARIES, r, json!({"spec": {"suspend": false}}))],
+        PromoteFull => vec![merge(CANARIES, r, json!({"spec": {"skipAnalysis": true}}))],
+        Undo => match r
+            .facts
+            .rollback_webhook
+            .as_deref()
+            .and_then(loadtester_service)
+        {
+            Some((service, namespace, port)) => vec![ApiCall::ProxyPost {
+                namespace,
+                service,
+                port,
+                path: "/rollback/open".into(),
+                body: json!({"name": r.key.name, "namespace": r.key.namespace}),
+            }],
+            None => Vec::new(),
+        },
+        Promote | Abort | Retry | Restart => Vec::new(),
+    }
+}
+
+/// Parse a loadtester webhook URL like `http://flagger-loadtester.test:80/rollback/open`
+/// (or `http://svc.ns.svc.cluster.local/...`) into (service, namespace, port).
+pub fn loadtester_service(url: &str) -> Option<(String, String, String)> {
+    let rest = url.strip_prefix("http://")?;
+    let hostport = rest.split('/').next()?;
+    let (host, port) = match hostport.split_once(':') {
+        Some((h, p)) => (h, p.to_string()),
+        None => (hostport, "80".to_string()),
+    };
+    let mut parts = host.split('.');
+    let service = parts.next()?.to_string();
+    let namespace = parts.next()?.to_string();
+    if service.is_empty() || namespace.is_empty() {
+        return None;
+    }
+    Some((service, namespace, port))
+}

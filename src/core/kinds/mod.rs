@@ -1,0 +1,355 @@
+//! The kind catalogue: the ONE table of API coordinates (group, version, kind, plural,
+//! subresources, short label, role) for every kind of object shipdeck reads, and the dispatch
+//! from a release kind to its module (`deployment`, `rollout`, `canary`), which owns that
+//! kind's facts, status derivation, action rules, exact requests and RBAC needs.
+//!
+//! Everything that names a group, version, plural or kind reads this table: watches,
+//! projections, requests, access checks, `--from-files`, doctor, audit and the demo. Matches
+//! over kinds are exhaustive (no fallbacks): a new kind is a compile error until it is
+//! handled, never projected as another kind. No IO here; this module must not touch `ui`,
+//! `source` or `action`.
+//!
+//! Adding a release kind: a `Kind` and a `ReleaseKind` variant, one `CATALOGUE` row, an
+//! `ObjectFacts` variant, the arms below, and its module; then its projection in
+//! `source/kube/project`.
+
+mod api;
+pub mod canary;
+pub mod deployment;
+mod rbac;
+pub mod request;
+pub mod rollout;
+
+use jiff::Timestamp;
+use serde::Serialize;
+
+use super::action::{ActionKind, ApiCall, Disabled};
+use super::facts::{AnalysisRunFacts, ReplicaSetFacts, UnparseableObject};
+use super::model::Release;
+use super::status::Ctx;
+
+pub use api::{Api, Origin, Role, Support};
+pub use rbac::{Need, access_needs};
+
+/// Every kind of object shipdeck reads. The declaration order is the catalogue's order and
+/// the order kinds are relisted in from files (releases before what they own).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Kind {
+    Deployment,
+    Rollout,
+    Canary,
+    ReplicaSet,
+    AnalysisRun,
+    /// core/v1 Events (only `type=Warning` is watched).
+    Event,
+}
+
+/// The kinds that are releases: a row in the table, a module with the rules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub enum ReleaseKind {
+    Deployment,
+    Rollout,
+    Canary,
+}
+
+/// The catalogue, in `Kind` order (`Kind::api` indexes it; a test checks the order).
+pub const CATALOGUE: [Api; 6] = [
+    Api {
+        kind: Kind::Deployment,
+        group: "apps",
+        version: "v1",
+        name: "Deployment",
+        plural: "deployments",
+        resource: "deployments.apps",
+        subresources: &[],
+        short: "Deploy",
+        role: Role::Release(ReleaseKind::Deployment),
+        origin: Origin::BuiltIn,
+    },
+    Api {
+        kind: Kind::Rollout,
+        group: "argoproj.io",
+        version: "v1alpha1",
+        name: "Rollout",
+        plural: "rollouts",
+        resource: "rollouts.argoproj.io",
+        subresources: &["status"],
+        short: "Rollout",
+        role: Role::Release(ReleaseKind::Rollout),
+        origin: Origin::Custom,
+    },
+    Api {
+        kind: Kind::Canary,
+        group: "flagger.app",
+        version: "v1beta1",
+        name: "Canary",
+        plural: "canaries",
+        resource: "canaries.flagger.app",
+        subresources: &[],
+        short: "Canary",
+        role: Role::Release(ReleaseKind::Canary),
+        origin: Origin::Custom,
+    },
+    Api {
+        kind: Kind::ReplicaSet,
+        group: "apps",
+        version: "v1",
+        name: "ReplicaSet",
+        plural: "replicasets",
+        resource: "replicasets.apps",
+        subresources: &[],
+        short: "RS",
+        role: Role::Supporting(Support::ReplicaSet),
+        origin: Origin::BuiltIn,
+    },
+    Api {
+        kind: Kind::AnalysisRun,
+        group: "argoproj.io",
+        version: "v1alpha1",
+        name: "AnalysisRun",
+        plural: "analysisruns",
+        resource: "analysisruns.argoproj.io",
+        subresources: &[],
+        short: "Analysis",
+        role: Role::Supporting(Support::AnalysisRun),
+        origin: Origin::Custom,
+    },
+    Api {
+        kind: Kind::Event,
+        group: "",
+        version: "v1",
+        name: "Event",
+        plural: "events",
+        resource: "events",
+        subresources: &[],
+        short: "Event",
+        role: Role::Supporting(Support::Event),
+        origin: Origin::BuiltIn,
+    },
+];
+
+impl Kind {
+    /// Every kind, in catalogue order.
+    pub const ALL: [Kind; CATALOGUE.len()] = {
+        let mut all = [Kind::Deployment; CATALOGUE.len()];
+        let mut i = 0;
+        while i < CATALOGUE.len() {
+            all[i] = CATALOGUE[i].kind;
+            i += 1;
+        }
+        all
+    };
+
+    /// This kind's catalogue row.
+    pub const fn api(self) -> &'static Api {
+        &CATALOGUE[self as usize]
+    }
+
+    pub fn role(self) -> Role {
+        self.api().role
+    }
+
+    pub fn release(self) -> Option<ReleaseKind> {
+        match self.api().role {
+            Role::Release(k) => Some(k),
+            Role::Supporting(_) => None,
+        }
+    }
+
+    /// `plural.group` as RBAC and `kubectl` name it (e.g. `rollouts.argoproj.io`; `events`).
+    pub fn resource(self) -> &'static str {
+        self.api().resource
+    }
+
+    /// `group/version` (or `v1` for the core group).
+    pub fn api_version(self) -> String {
+        let a = self.api();
+        if a.group.is_empty() {
+            a.version.to_string()
+        } else {
+            format!("{}/{}", a.group, a.version)
+        }
+    }
+
+    /// The kind of a projected object (None for one that could not be parsed).
+    pub fn of(facts: &ObjectFacts) -> Option<Kind> {
+        facts.kind()
+    }
+
+    /// By the `kind` field (`Deployment`, `Rollout`, ...).
+    pub fn named(name: &str) -> Option<Kind> {
+        Self::find(|a| a.name == name)
+    }
+
+    /// By API group and `kind` field, as an object names itself.
+    pub fn by_group(group: &str, name: &str) -> Option<Kind> {
+        Self::find(|a| a.group == group && a.name == name)
+    }
+
+    /// By plural resource name (`deployments`, `rollouts`, ...).
+    pub fn by_plural(plural: &str) -> Option<Kind> {
+        Self::find(|a| a.plural == plural)
+    }
+
+    fn find(pred: impl Fn(&Api) -> bool) -> Option<Kind> {
+        CATALOGUE.iter().find(|a| pred(a)).map(|a| a.kind)
+    }
+}
+
+impl ReleaseKind {
+    pub const ALL: [ReleaseKind; 3] = [Self::Deployment, Self::Rollout, Self::Canary];
+
+    pub const fn kind(self) -> Kind {
+        match self {
+            Self::Deployment => Kind::Deployment,
+            Self::Rollout => Kind::Rollout,
+            Self::Canary => Kind::Canary,
+        }
+    }
+
+    pub fn api(self) -> &'static Api {
+        self.kind().api()
+    }
+
+    /// Short label for the table.
+    pub fn short(self) -> &'static str {
+        self.api().short
+    }
+
+    /// The `kind` field (`Deployment`, ...).
+    pub fn name(self) -> &'static str {
+        self.api().name
+    }
+
+    /// The RBAC permissions this kind's actions need.
+    pub fn needs(self) -> &'static [Need] {
+        match self {
+            Self::Deployment => deployment::NEEDS,
+            Self::Rollout => rollout::NEEDS,
+            Self::Canary => canary::NEEDS,
+        }
+    }
+
+    /// The actions this kind offers at all; every other action is "not available".
+    pub fn supports(self) -> &'static [ActionKind] {
+        match self {
+            Self::Deployment => deployment::SUPPORTS,
+            Self::Rollout => rollout::SUPPORTS,
+            Self::Canary => canary::SUPPORTS,
+        }
+    }
+
+    fn not_available(self) -> &'static str {
+        match self {
+            Self::Deployment => deployment::NOT_AVAILABLE,
+            Self::Rollout => rollout::NOT_AVAILABLE,
+            Self::Canary => canary::NOT_AVAILABLE,
+        }
+    }
+}
+
+/// Is `action` possible on this release by the object's own state? An action the kind
+/// module does not list in `SUPPORTS` is not available, whatever it is.
+pub fn applicable(action: ActionKind, r: &Release) -> Result<(), Disabled> {
+    let kind = r.key.kind;
+    if !kind.supports().contains(&action) {
+        return Err(Disabled::NotApplicable(kind.not_available()));
+    }
+    match kind {
+        ReleaseKind::Deployment => deployment::rules(action, r),
+        ReleaseKind::Rollout => rollout::rules(action, r),
+        ReleaseKind::Canary => canary::rules(action, r),
+    }
+}
+
+/// The exact requests `action` makes on this release (empty: nothing to send).
+pub fn calls(action: ActionKind, r: &Release, now: Timestamp) -> Vec<ApiCall> {
+    match r.key.kind {
+        ReleaseKind::Deployment => deployment::calls(action, r, now),
+        ReleaseKind::Rollout => rollout::calls(action, r, now),
+        ReleaseKind::Canary => canary::calls(action, r),
+    }
+}
+
+/// The kind's caveat for `action`, shown in the modal (abort keeps the new template, ...).
+pub fn note(action: ActionKind, r: &Release) -> Option<&'static str> {
+    match r.key.kind {
+        ReleaseKind::Deployment => None,
+        ReleaseKind::Rollout => rollout::note(action),
+        ReleaseKind::Canary => canary::note(action),
+    }
+}
+
+/// Any object a source can report.
+// Facts move by value through one channel and are stored as they are; boxing the larger
+// variants would only add an allocation per object.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone, PartialEq)]
+pub enum ObjectFacts {
+    Deployment(deployment::DeploymentFacts),
+    Rollout(rollout::RolloutFacts),
+    Canary(canary::CanaryFacts),
+    ReplicaSet(ReplicaSetFacts),
+    AnalysisRun(AnalysisRunFacts),
+    /// An object that could not be parsed: shown as such, the watch goes on.
+    Unparseable(UnparseableObject),
+}
+
+impl ObjectFacts {
+    pub fn kind(&self) -> Option<Kind> {
+        Some(match self {
+            Self::Deployment(_) => Kind::Deployment,
+            Self::Rollout(_) => Kind::Rollout,
+            Self::Canary(_) => Kind::Canary,
+            Self::ReplicaSet(_) => Kind::ReplicaSet,
+            Self::AnalysisRun(_) => Kind::AnalysisRun,
+            Self::Unparseable(_) => return None,
+        })
+    }
+
+    /// The kind it is listed under: an unparseable object goes with the kind it claims to
+    /// be; None when that is no kind in the catalogue.
+    pub fn listed_kind(&self) -> Option<Kind> {
+        match self {
+            Self::Unparseable(u) => Kind::named(&u.kind),
+            other => other.kind(),
+        }
+    }
+
+    pub fn meta_name(&self) -> (&str, &str) {
+        match self {
+            Self::Deployment(d) => (&d.meta.namespace, &d.meta.name),
+            Self::Rollout(r) => (&r.meta.namespace, &r.meta.name),
+            Self::Canary(c) => (&c.meta.namespace, &c.meta.name),
+            Self::ReplicaSet(r) => (&r.meta.namespace, &r.meta.name),
+            Self::AnalysisRun(a) => (&a.meta.namespace, &a.meta.name),
+            Self::Unparseable(u) => (&u.namespace, &u.name),
+        }
+    }
+
+    /// The uid of a release object (None for everything else).
+    pub fn release_uid(&self) -> Option<&str> {
+        match self {
+            Self::Deployment(d) => Some(&d.meta.uid),
+            Self::Rollout(r) => Some(&r.meta.uid),
+            Self::Canary(c) => Some(&c.meta.uid),
+            Self::ReplicaSet(_) | Self::AnalysisRun(_) | Self::Unparseable(_) => None,
+        }
+    }
+}
+
+/// Derive the release from a release object and the ReplicaSets of its namespace (None
+/// for objects that are not releases).
+pub fn derive(ctx: &Ctx<'_>, facts: &ObjectFacts, rs: &[&ReplicaSetFacts]) -> Option<Release> {
+    match facts {
+        ObjectFacts::Deployment(d) => Some(deployment::derive(ctx, d, rs)),
+        ObjectFacts::Rollout(r) => Some(rollout::derive(ctx, r, rs)),
+        ObjectFacts::Canary(c) => Some(canary::derive(ctx, c)),
+        ObjectFacts::ReplicaSet(_) | ObjectFacts::AnalysisRun(_) | ObjectFacts::Unparseable(_) => {
+            None
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

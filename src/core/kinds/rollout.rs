@@ -1,0 +1,332 @@
+//! argoproj.io/v1alpha1 Rollout as a release: facts, status in Argo's `CalculateRolloutPhase`
+//! order, which actions apply (Argo CD's rule table), the exact requests (as the Argo plugin
+//! sends them) and the RBAC they need. Pure; no IO. Must not touch other kinds' rules.
+
+use super::request::resource;
+use super::{Kind, Need, ReleaseKind};
+use crate::core::action::{ActionKind, Disabled, Resource};
+use crate::core::facts::{
+    AnalysisRef, CanaryStep, Condition, ObjectMeta, PauseCondition, ReplicaSetFacts, condition,
+};
+use crate::core::model::{ActionFacts, Analysis, Pause, Phase, Release, Strategy};
+use crate::core::status::{Ctx, base, owned, previous_revision, revisions};
+use crate::core::text::Untrusted;
+
+mod calls;
+
+pub use calls::calls;
+
+pub const ROLLOUTS: Resource = resource(Kind::Rollout, None);
+pub const ROLLOUTS_STATUS: Resource = resource(Kind::Rollout, Some("status"));
+
+/// `spec.strategy`: canary unless only `blueGreen` is set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RolloutStrategy {
+    #[default]
+    Canary,
+    BlueGreen,
+}
+
+impl RolloutStrategy {
+    pub fn parse(s: &str) -> Self {
+        if s == "blueGreen" {
+            Self::BlueGreen
+        } else {
+            Self::Canary
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Canary => "canary",
+            Self::BlueGreen => "blueGreen",
+        }
+    }
+}
+
+impl From<&str> for RolloutStrategy {
+    fn from(s: &str) -> Self {
+        Self::parse(s)
+    }
+}
+
+/// argoproj.io/v1alpha1 Rollout.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct RolloutFacts {
+    pub meta: ObjectMeta,
+    pub replicas: i32,
+    pub paused: bool,
+    pub strategy: RolloutStrategy,
+    pub steps: Vec<CanaryStep>,
+    pub traffic_routing: bool,
+    pub images: Vec<String>,
+    pub restart_at: Option<String>,
+    /// `spec.workloadRef` is set (template lives in a Deployment).
+    pub workload_ref: bool,
+    /// Annotation `rollout.argoproj.io/workload-generation`.
+    pub workload_generation: Option<String>,
+
+    /// `status.observedGeneration` as the controller writes it (a string).
+    pub observed_generation: Option<String>,
+    pub workload_observed_generation: Option<String>,
+    pub phase: Option<String>,
+    pub message: Untrusted,
+    pub controller_pause: bool,
+    pub pause_conditions: Vec<PauseCondition>,
+    pub aborted: bool,
+    pub current_step_index: Option<i32>,
+    pub current_pod_hash: String,
+    pub stable_rs: String,
+    pub restarted_at: Option<String>,
+    pub status_replicas: i32,
+    pub updated_replicas: i32,
+    pub ready_replicas: i32,
+    pub available_replicas: i32,
+    /// `status.canary.weights.canary.weight` when traffic routing reports it.
+    pub traffic_canary_weight: Option<u32>,
+    pub step_analysis: Option<AnalysisRef>,
+    pub background_analysis: Option<AnalysisRef>,
+    /// Blue-green: `status.blueGreen.activeSelector`.
+    pub active_selector: Option<String>,
+    pub conditions: Vec<Condition>,
+}
+
+pub const NEEDS: &[Need] = &[
+    Need {
+        verb: "patch",
+        resource: "rollouts",
+        group: ROLLOUTS.group,
+        enables: "Rollout pause, restart, undo",
+        with_webhook: false,
+    },
+    Need {
+        verb: "patch",
+        resource: "rollouts/status",
+        group: ROLLOUTS.group,
+        enables: "Rollout promote, promote-full, abort, retry",
+        with_webhook: false,
+    },
+];
+
+pub const SUPPORTS: &[ActionKind] = &ActionKind::ALL;
+
+pub const NOT_AVAILABLE: &str = "not available for Rollouts";
+
+/// Set weight (desired canary traffic), as Argo's `GetCurrentSetWeight`: 0 when aborted,
+/// 100 past the last step (or with no steps), else the nearest preceding `setWeight`.
+pub fn set_weight(r: &RolloutFacts) -> Option<u32> {
+    if r.strategy != RolloutStrategy::Canary {
+        return None;
+    }
+    if r.aborted {
+        return Some(0);
+    }
+    let idx = r.current_step_index.unwrap_or(0).max(0) as usize;
+    if idx >= r.steps.len() {
+        return Some(100);
+    }
+    let weight = r.steps[..=idx].iter().rev().find_map(|s| match s {
+        CanaryStep::SetWeight(w) => Some(*w),
+        _ => None,
+    });
+    Some(weight.unwrap_or(0))
+}
+
+/// Phase and message exactly in `CalculateRolloutPhase`'s order.
+pub fn phase(r: &RolloutFacts) -> (Phase, String) {
+    let progressing = |m: &str| (Phase::Progressing, m.to_string());
+    // 1. spec change not yet observed
+    if let Some(og) = &r.observed_generation
+        && let Ok(og) = og.parse::<i64>()
+        && og != r.meta.generation
+    {
+        return progressing("waiting for rollout spec update to be observed");
+    }
+    // 2. controller pause without pause conditions
+    if r.controller_pause && r.pause_conditions.is_empty() {
+        return progressing("waiting for rollout to unpause");
+    }
+    // 3. workloadRef generation not observed
+    if r.workload_ref
+        && r.workload_generation.is_some()
+        && r.workload_generation != r.workload_observed_generation
+    {
+        return progressing("waiting for rollout spec update to be observed");
+    }
+    // 4. the controller's own phase (v1.0+)
+    if let Some(phase) = r.phase.as_deref().filter(|p| !p.is_empty()) {
+        let p = match phase {
+            "Healthy" => Phase::Healthy,
+            "Paused" => Phase::Paused,
+            "Degraded" => Phase::Degraded,
+            _ => Phase::Progressing,
+        };
+        return (p, r.message.raw().to_string());
+    }
+    // 5. older controllers: work it out from spec and status
+    if let Some(c) = condition(&r.conditions, "InvalidSpec")
+        && c.status == "True"
+    {
+        return (Phase::Degraded, c.message.raw().to_string());
+    }
+    for c in &r.conditions {
+        if c.reason == "RolloutAborted" || c.reason == "ProgressDeadlineExceeded" {
+            return (Phase::Degraded, c.message.raw().to_string());
+        }
+    }
+    if r.paused {
+        return (Phase::Paused, "manually paused".into());
+    }
+    if let Some(pc) = r.pause_conditions.first() {
+        return (Phase::Paused, pc.reason.as_str().into());
+    }
+    if r.restart_at.is_some() && r.restart_at != r.restarted_at {
+        return progressing("rollout is restarting");
+    }
+    if r.updated_replicas < r.replicas {
+        return progressing("more replicas need to be updated");
+    }
+    if r.available_replicas < r.updated_replicas {
+        return progressing("updated replicas are still becoming available");
+    }
+    if r.strategy == RolloutStrategy::BlueGreen {
+        if r.active_selector.as_deref() != Some(r.current_pod_hash.as_str()) {
+            return progressing("active service cutover pending");
+        }
+    } else if r.stable_rs.is_empty() || r.stable_rs != r.current_pod_hash {
+        return progressing("waiting for all steps to complete");
+    }
+    (Phase::Healthy, String::new())
+}
+
+/// Traffic the canary actually gets: as traffic routing reports it, else by available pods.
+fn actual_weight(
+    r: &RolloutFacts,
+    owned: &[&ReplicaSetFacts],
+    set_weight: Option<u32>,
+    fully_promoted: bool,
+) -> Option<u32> {
+    if r.strategy != RolloutStrategy::Canary {
+        None
+    } else if r.traffic_routing {
+        r.traffic_canary_weight.or(set_weight)
+    } else if fully_promoted {
+        Some(100)
+    } else if r.available_replicas > 0 {
+        let canary_avail: i32 = owned
+            .iter()
+            .filter(|rs| rs.pod_template_hash == r.current_pod_hash)
+            .map(|rs| rs.available_replicas)
+            .sum();
+        Some((canary_avail.max(0) as u32 * 100) / r.available_replicas as u32)
+    } else {
+        Some(0)
+    }
+}
+
+pub fn derive(ctx: &Ctx<'_>, r: &RolloutFacts, replicasets: &[&ReplicaSetFacts]) -> Release {
+    let strategy = match r.strategy {
+        RolloutStrategy::BlueGreen => Strategy::BlueGreen,
+        RolloutStrategy::Canary => Strategy::Canary,
+    };
+    let mut rel = base(ctx, ReleaseKind::Rollout, &r.meta, strategy);
+    let (phase, message) = phase(r);
+    rel.phase = phase;
+    rel.message = Untrusted::new(message);
+    let owned: Vec<&ReplicaSetFacts> = owned(&r.meta.uid, replicasets).collect();
+    let fully_promoted = !r.current_pod_hash.is_empty() && r.current_pod_hash == r.stable_rs;
+
+    if let (Some(idx), false) = (r.current_step_index, r.steps.is_empty()) {
+        rel.step = Some((idx.max(0) as u32, r.steps.len() as u32));
+    }
+    rel.set_weight = set_weight(r);
+    rel.actual_weight = actual_weight(r, &owned, rel.set_weight, fully_promoted);
+    rel.analysis = r
+        .step_analysis
+        .as_ref()
+        .or(r.background_analysis.as_ref())
+        .map(|a| Analysis {
+            name: a.name.clone(),
+            phase: a.phase,
+            message: a.message.clone(),
+        });
+    if let Some(pc) = r.pause_conditions.first() {
+        let duration = r
+            .current_step_index
+            .and_then(|i| r.steps.get(i.max(0) as usize))
+            .and_then(|s| match s {
+                CanaryStep::Pause(d) => *d,
+                _ => None,
+            });
+        rel.pause = Some(Pause {
+            reason: pc.reason,
+            started: pc.start_time,
+            duration,
+        });
+    }
+    rel.steps = r.steps.clone();
+    rel.revisions = revisions(&owned, &r.stable_rs, &r.current_pod_hash);
+    rel.images = r.images.clone();
+    rel.replicas = (r.available_replicas, r.replicas);
+    rel.since = r
+        .conditions
+        .iter()
+        .filter_map(|c| c.last_transition)
+        .max()
+        .or(r.meta.created);
+    let in_analysis_step = r
+        .current_step_index
+        .and_then(|i| r.steps.get(i.max(0) as usize))
+        .is_some_and(|s| matches!(s, CanaryStep::Analysis(_) | CanaryStep::Experiment));
+    let current_revision = owned
+        .iter()
+        .find(|rs| rs.pod_template_hash == r.current_pod_hash)
+        .and_then(|rs| rs.revision);
+    rel.facts = ActionFacts {
+        spec_paused: r.paused,
+        pause_conditions: !r.pause_conditions.is_empty(),
+        controller_pause: r.controller_pause,
+        aborted: r.aborted,
+        fully_promoted,
+        current_step_index: r.current_step_index,
+        steps: r.steps.len() as u32,
+        in_analysis_step,
+        undo_target: previous_revision(&owned),
+        current_revision,
+        ..ActionFacts::default()
+    };
+    rel
+}
+
+/// The modal's caveat for an action.
+pub fn note(action: ActionKind) -> Option<&'static str> {
+    (action == ActionKind::Abort).then_some(
+        "Abort sets the canary weight to 0 and returns to step 0; the template still holds the new version — a full revert also needs undo (u).",
+    )
+}
+
+/// Argo CD's rule table for Rollouts.
+pub fn rules(kind: ActionKind, r: &Release) -> Result<(), Disabled> {
+    use ActionKind::*;
+    use Disabled::NotApplicable as Na;
+    let f = &r.facts;
+    let paused = f.pause_conditions || f.spec_paused;
+    match kind {
+        Pause if f.fully_promoted => Err(Na("already fully promoted")),
+        Pause if f.aborted => Err(Na("rollout is aborted")),
+        Pause if paused => Err(Na("already paused")),
+        Resume if !f.spec_paused => Err(Na("not manually paused (use promote)")),
+        Promote if f.fully_promoted => Err(Na("already fully promoted")),
+        Promote if f.aborted => Err(Na("rollout is aborted (retry first)")),
+        Promote if !paused && !f.controller_pause && !f.in_analysis_step => {
+            Err(Na("not paused at a step"))
+        }
+        PromoteFull if f.fully_promoted && !f.spec_paused => Err(Na("already fully promoted")),
+        Abort if f.fully_promoted => Err(Na("already fully promoted")),
+        Abort if f.aborted => Err(Na("already aborted")),
+        Retry if !f.aborted => Err(Na("only an aborted rollout can be retried")),
+        Retry if f.fully_promoted => Err(Na("already fully promoted")),
+        Undo if f.undo_target.is_none() => Err(Na("no previous revision")),
+        _ => Ok(()),
+    }
+}

@@ -1,0 +1,98 @@
+//! The exact requests each action sends to a Rollout, as the Argo Rollouts plugin sends
+//! them (promote over the pause kinds, promote-full, abort, retry, restart, undo). Pure.
+
+use jiff::Timestamp;
+use serde_json::json;
+
+use super::{ROLLOUTS, ROLLOUTS_STATUS};
+use crate::core::action::{ActionKind, ApiCall};
+use crate::core::facts::PauseReason;
+use crate::core::kinds::request::{merge, rfc3339, strip_rv, undo};
+use crate::core::model::Release;
+
+/// The requests for `kind` (every action applies to a Rollout).
+pub fn calls(kind: ActionKind, r: &Release, now: Timestamp) -> Vec<ApiCall> {
+    use ActionKind::*;
+    let f = &r.facts;
+    let next_step = || {
+        let i = f.current_step_index.unwrap_or(0).max(0) as u32 + 1;
+        i.min(f.steps)
+    };
+    match kind {
+        Pause => vec![merge(ROLLOUTS, r, json!({"spec": {"paused": true}}))],
+        Resume => vec![merge(ROLLOUTS, r, json!({"spec": {"paused": false}}))],
+        Promote => {
+            if f.spec_paused {
+                // Upstream sends both when a manual pause sits on top of a step pause; the
+                // second patch follows the first, whose write moved the resourceVersion on.
+                let mut calls = vec![merge(ROLLOUTS, r, json!({"spec": {"paused": false}}))];
+                if f.pause_conditions {
+                    calls.push(strip_rv(merge(
+                        ROLLOUTS_STATUS,
+                        r,
+                        json!({"status": {"pauseConditions": null}}),
+                    )));
+                }
+                calls
+            } else if f.controller_pause && (!f.pause_conditions || inconclusive(r)) {
+                vec![merge(
+                    ROLLOUTS_STATUS,
+                    r,
+                    json!({"status": {"pauseConditions": null, "controllerPause": false, "currentStepIndex": next_step()}}),
+                )]
+            } else if f.pause_conditions {
+                vec![merge(
+                    ROLLOUTS_STATUS,
+                    r,
+                    json!({"status": {"pauseConditions": null}}),
+                )]
+            } else {
+                vec![merge(
+                    ROLLOUTS_STATUS,
+                    r,
+                    json!({"status": {"pauseConditions": null, "currentStepIndex": next_step()}}),
+                )]
+            }
+        }
+        PromoteFull => {
+            let mut calls = Vec::new();
+            if f.spec_paused {
+                calls.push(merge(ROLLOUTS, r, json!({"spec": {"paused": false}})));
+            }
+            if !f.fully_promoted {
+                let call = merge(ROLLOUTS_STATUS, r, json!({"status": {"promoteFull": true}}));
+                // After the spec patch the resourceVersion moves on: the status patch is then
+                // guarded by the executor re-reading it, so drop the stale precondition here.
+                calls.push(if f.spec_paused { strip_rv(call) } else { call });
+            }
+            calls
+        }
+        Abort => vec![merge(
+            ROLLOUTS_STATUS,
+            r,
+            json!({"status": {"abort": true}}),
+        )],
+        Retry => vec![merge(
+            ROLLOUTS_STATUS,
+            r,
+            json!({"status": {"abort": false}}),
+        )],
+        Restart => vec![merge(
+            ROLLOUTS,
+            r,
+            json!({"spec": {"restartAt": rfc3339(now)}}),
+        )],
+        Undo => undo(ROLLOUTS, r),
+    }
+}
+
+/// Paused on an inconclusive analysis or experiment: promote must also step past it
+/// (upstream promote.go), or the rollout stays stuck on that step.
+fn inconclusive(r: &Release) -> bool {
+    r.pause.as_ref().is_some_and(|p| {
+        matches!(
+            p.reason,
+            PauseReason::InconclusiveAnalysisRun | PauseReason::InconclusiveExperiment
+        )
+    })
+}

@@ -1,0 +1,195 @@
+//! Tests of the kind catalogue and the kind modules' action rules and requests.
+
+use serde_json::{Value, json};
+
+use super::*;
+use crate::core::action::{ActionKind, ApiCall, Disabled};
+use crate::core::action::{ActionPlan, plan};
+use crate::core::facts::PauseReason;
+use crate::core::facts::{CanaryFacts, ObjectMeta, PauseCondition, RolloutFacts};
+use crate::core::model::Cluster;
+use crate::core::status::{self, Ctx};
+
+fn ctx() -> Ctx<'static> {
+    Ctx {
+        cluster: "a",
+        service_label: "app.kubernetes.io/name",
+        service_override: None,
+    }
+}
+
+fn paused_rollout(reason: PauseReason) -> Release {
+    let facts = RolloutFacts {
+        meta: ObjectMeta {
+            namespace: "shop".into(),
+            name: "web".into(),
+            uid: "u1".into(),
+            resource_version: "7".into(),
+            ..ObjectMeta::default()
+        },
+        strategy: "canary".into(),
+        steps: vec![
+            crate::core::facts::CanaryStep::SetWeight(20),
+            crate::core::facts::CanaryStep::Analysis(vec!["ok".into()]),
+            crate::core::facts::CanaryStep::SetWeight(50),
+        ],
+        controller_pause: true,
+        pause_conditions: vec![PauseCondition {
+            reason,
+            start_time: None,
+        }],
+        current_step_index: Some(1),
+        current_pod_hash: "new".into(),
+        stable_rs: "old".into(),
+        ..RolloutFacts::default()
+    };
+    status::rollout(&ctx(), &facts, &[])
+}
+
+fn body(plan: &ActionPlan) -> &Value {
+    match &plan.calls[0] {
+        ApiCall::Patch { body, .. } => body,
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn promote_on_a_step_pause_only_clears_the_conditions() {
+    let r = paused_rollout(PauseReason::CanaryPauseStep);
+    let p = plan(
+        ActionKind::Promote,
+        &r,
+        &Cluster::new("a"),
+        false,
+        Timestamp::UNIX_EPOCH,
+    )
+    .unwrap();
+    assert_eq!(
+        body(&p),
+        &json!({"status": {"pauseConditions": null}, "metadata": {"resourceVersion": "7"}})
+    );
+}
+
+#[test]
+fn promote_on_an_inconclusive_analysis_steps_past_it() {
+    let r = paused_rollout(PauseReason::InconclusiveAnalysisRun);
+    let p = plan(
+        ActionKind::Promote,
+        &r,
+        &Cluster::new("a"),
+        false,
+        Timestamp::UNIX_EPOCH,
+    )
+    .unwrap();
+    assert_eq!(
+        body(&p),
+        &json!({"status": {"pauseConditions": null, "controllerPause": false, "currentStepIndex": 2},
+                "metadata": {"resourceVersion": "7"}})
+    );
+}
+
+#[test]
+fn loadtester_post_needs_create_on_services_proxy() {
+    let facts = CanaryFacts {
+        meta: ObjectMeta {
+            namespace: "shop".into(),
+            name: "web".into(),
+            ..ObjectMeta::default()
+        },
+        phase: "Progressing".into(),
+        rollback_webhook: Some("http://flagger-loadtester.test:80/rollback/check".into()),
+        ..CanaryFacts::default()
+    };
+    let r = status::canary(&ctx(), &facts);
+    let p = plan(
+        ActionKind::Undo,
+        &r,
+        &Cluster::new("a"),
+        false,
+        Timestamp::UNIX_EPOCH,
+    )
+    .unwrap();
+    assert_eq!(p.calls[0].rbac(), ("create", "services/proxy".to_string()));
+}
+
+#[test]
+fn catalogue_rows_are_in_kind_order_and_resources_match_their_parts() {
+    for (i, api) in CATALOGUE.iter().enumerate() {
+        assert_eq!(api.kind as usize, i, "{api:?}");
+        let resource = if api.group.is_empty() {
+            api.plural.to_string()
+        } else {
+            format!("{}.{}", api.plural, api.group)
+        };
+        assert_eq!(api.resource, resource);
+        assert_eq!(Kind::named(api.name), Some(api.kind));
+        assert_eq!(Kind::by_plural(api.plural), Some(api.kind));
+        assert_eq!(Kind::by_group(api.group, api.name), Some(api.kind));
+    }
+    assert_eq!(Kind::ALL.len(), CATALOGUE.len());
+}
+
+#[test]
+fn release_kinds_and_their_rows_agree() {
+    for rk in ReleaseKind::ALL {
+        assert_eq!(rk.kind().release(), Some(rk));
+        assert_eq!(rk.kind().role(), Role::Release(rk));
+    }
+    assert_eq!(Kind::ReplicaSet.release(), None);
+    assert_eq!(Kind::Rollout.resource(), "rollouts.argoproj.io");
+    assert_eq!(Kind::Event.resource(), "events");
+    assert_eq!(Kind::Canary.api_version(), "flagger.app/v1beta1");
+    assert_eq!(Kind::named("NoSuchKind"), None);
+}
+
+#[test]
+fn an_action_a_kind_does_not_list_is_not_available() {
+    let r = status::canary(&ctx(), &CanaryFacts::default());
+    assert_eq!(
+        applicable(ActionKind::Restart, &r),
+        Err(Disabled::NotApplicable(
+            "not available for Flagger canaries"
+        ))
+    );
+    for rk in ReleaseKind::ALL {
+        for a in rk.supports() {
+            assert!(ActionKind::ALL.contains(a));
+        }
+    }
+}
+
+#[test]
+fn typed_strategies_and_phases_parse_what_the_api_writes() {
+    use super::canary::FlaggerPhase;
+    use super::deployment::DeploymentStrategy;
+    use super::rollout::RolloutStrategy;
+    assert_eq!(
+        DeploymentStrategy::parse("Recreate"),
+        DeploymentStrategy::Recreate
+    );
+    assert_eq!(
+        DeploymentStrategy::parse("RollingUpdate"),
+        DeploymentStrategy::RollingUpdate
+    );
+    assert_eq!(
+        RolloutStrategy::parse("blueGreen"),
+        RolloutStrategy::BlueGreen
+    );
+    assert_eq!(RolloutStrategy::parse("canary").as_str(), "canary");
+    assert_eq!(FlaggerPhase::parse(""), FlaggerPhase::Initializing);
+    assert_eq!(FlaggerPhase::parse("Odd").as_str(), "Odd");
+    assert!(FlaggerPhase::parse("WaitingPromotion").in_flight());
+    let initialized = FlaggerPhase::from("Initialized");
+    assert!(initialized == "Initialized");
+}
+
+#[test]
+fn access_needs_follow_the_kind_module() {
+    let mut r = status::canary(&ctx(), &CanaryFacts::default());
+    assert_eq!(access_needs(&r), vec![("patch", "canaries")]);
+    r.facts.rollback_webhook = Some("http://lt.test/".into());
+    assert_eq!(
+        access_needs(&r),
+        vec![("patch", "canaries"), ("create", "services/proxy")]
+    );
+}
