@@ -9,9 +9,11 @@
 //! handled, never projected as another kind. No IO here; this module must not touch `ui`,
 //! `source` or `action`.
 //!
-//! Adding a release kind: a `Kind` and a `ReleaseKind` variant, one `CATALOGUE` row, an
-//! `ObjectFacts` variant, the arms below, and its module; then its projection in
-//! `source/kube/project`.
+//! Adding a release kind touches three existing files: this one (a `Kind` and a
+//! `ReleaseKind` variant, one `CATALOGUE` row, an `ObjectFacts` variant and the dispatch
+//! arms the compiler asks for), `source/kube/project/mod.rs` (its projection) and
+//! `ui/detail.rs` (its steps line); plus its own module here and its projection module.
+//! Watches, `--from-files`, doctor, access checks and audit pick it up from the table.
 
 mod api;
 pub mod canary;

@@ -309,6 +309,42 @@ fn not_an_object_is_an_error() {
 }
 
 #[test]
+fn a_kind_the_catalogue_does_not_list_is_ignored_not_projected_as_another() {
+    for (api_version, kind) in [
+        ("flagger.app/v1beta1", "MetricTemplate"),
+        ("argoproj.io/v1alpha1", "Experiment"),
+        ("apps/v1", "DaemonSet"),
+    ] {
+        let v = serde_json::json!({
+            "apiVersion": api_version, "kind": kind,
+            "metadata": {"name": "x", "namespace": "n"}, "spec": {}
+        });
+        assert_eq!(
+            from_value(v, &Keep::default()),
+            Ok(Projected::Ignored),
+            "{kind}"
+        );
+    }
+}
+
+#[test]
+fn a_watched_builtin_object_projects_as_from_a_file() {
+    let v = serde_json::json!({
+        "apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": "d", "namespace": "n", "uid": "u"},
+        "spec": {"replicas": 2, "selector": {}, "template": {}}
+    });
+    let Ok(Projected::Object(from_file)) = from_value(v.clone(), &Keep::default()) else {
+        panic!("not projected");
+    };
+    let o: kube::api::DynamicObject = serde_json::from_value(v).unwrap();
+    assert_eq!(
+        from_dynamic(Kind::Deployment, o, &Keep::default()),
+        from_file
+    );
+}
+
+#[test]
 fn wrong_types_in_a_builtin_kind() {
     let v = serde_json::json!({
         "apiVersion": "apps/v1", "kind": "Deployment",
