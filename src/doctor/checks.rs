@@ -109,9 +109,9 @@ pub async fn with_client(
             verb,
             resource,
             group,
-            enables,
             ..
         } = *need;
+        let enables = need.enables();
         let client = &client;
         let namespaces = &namespaces;
         async move {

@@ -27,7 +27,7 @@ pub struct ActionAccess {
     /// `plural` or `plural/subresource`.
     pub resource: &'static str,
     /// What it enables, for the reader.
-    pub enables: &'static str,
+    pub enables: String,
     pub cluster_wide: Access,
     pub namespaces: Vec<(String, Access)>,
 }
@@ -251,7 +251,7 @@ mod tests {
             actions: vec![ActionAccess {
                 verb: "patch",
                 resource: "rollouts/status",
-                enables: "promote, abort, retry",
+                enables: "promote, abort, retry".into(),
                 cluster_wide: Access::Denied,
                 namespaces: vec![("shop".into(), Access::Denied)],
             }],

@@ -69,7 +69,14 @@ pub const NEEDS: &[Need] = &[Need {
     verb: "patch",
     resource: "deployments",
     group: DEPLOYMENTS.group,
-    enables: "Deployment pause, resume, restart, undo",
+    who: "Deployment",
+    actions: &[
+        ActionKind::Pause,
+        ActionKind::Resume,
+        ActionKind::Restart,
+        ActionKind::Undo,
+    ],
+    how: "",
     with_webhook: false,
 }];
 
