@@ -9,6 +9,7 @@ pub mod input;
 pub mod inventory;
 pub mod keys;
 pub mod kinds;
+pub mod layout;
 pub mod model;
 pub mod msg;
 mod objects;

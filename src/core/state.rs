@@ -162,20 +162,6 @@ pub struct View {
     pub counts: HashMap<String, (usize, usize)>,
 }
 
-impl View {
-    /// Rows of the releases table that fit: the terminal less header, panels and footer.
-    /// An estimate for paging; the UI keeps the selection visible whatever its layout.
-    pub fn page_rows(&self) -> usize {
-        let h = self.height as usize;
-        if self.screen == Screen::Detail {
-            return h.saturating_sub(4).max(1);
-        }
-        // Below 40 rows the SLO and failure panels take about a third; above, about half.
-        let table = if h < 40 { h * 2 / 3 } else { h / 2 };
-        table.saturating_sub(4).max(1)
-    }
-}
-
 impl Default for View {
     fn default() -> Self {
         View {
@@ -224,6 +210,25 @@ pub struct State {
 }
 
 impl State {
+    /// Rows of the releases table that fit on screen (the detail screen: its scroll page),
+    /// from the same layout the UI draws with.
+    pub fn page_rows(&self) -> usize {
+        let v = &self.view;
+        if v.screen == Screen::Detail {
+            return usize::from(v.height).saturating_sub(4).max(1);
+        }
+        super::layout::home_table_rows(v.width, v.height, self.panel_counts()).max(1)
+    }
+
+    /// What the home screen's panels could show, for the layout.
+    pub fn panel_counts(&self) -> super::layout::PanelCounts {
+        super::layout::PanelCounts {
+            releases: self.view.order.len(),
+            slos: self.slos.len(),
+            failures: self.failures.len(),
+        }
+    }
+
     pub fn new(
         now: Timestamp,
         settings: Settings,
@@ -295,7 +300,7 @@ impl State {
         if v.screen == Screen::Detail {
             return true;
         }
-        let end = (v.offset + v.page_rows()).min(v.order.len());
+        let end = (v.offset + self.page_rows()).min(v.order.len());
         v.order[v.offset.min(end)..end].iter().any(|k| {
             self.releases
                 .get(k)

@@ -17,9 +17,7 @@ use crate::core::model::{Cluster, Connection};
 use crate::core::state::State;
 use crate::core::text;
 
-/// Lines the header takes.
-pub const HEIGHT: u16 = 2;
-
+// Two lines (`core::layout::HEADER_ROWS`): mode and clock, then the cluster chips.
 pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let first = Rect { height: 1, ..area };
     super::grid::draw_lines(frame, first, vec![mode_line(state, theme, area.width)]);

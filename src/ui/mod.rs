@@ -22,6 +22,7 @@ pub mod theme;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 
+use crate::core::layout::{self, Area};
 use crate::core::state::{Screen, State};
 
 pub use theme::{Theme, ThemeError};
@@ -32,119 +33,36 @@ pub fn render(frame: &mut Frame, state: &State, theme: &Theme) {
     if area.width == 0 || area.height == 0 {
         return;
     }
-    let screen = layout(area);
-    header::render(frame, screen.header, state, theme);
+    let screen = layout::screen(self::area(area));
+    let (header_area, body, footer_area) =
+        (rect(screen.header), rect(screen.body), rect(screen.footer));
+    header::render(frame, header_area, state, theme);
     match state.view.screen {
-        Screen::Home => home(frame, screen.body, state, theme),
-        Screen::Detail => detail::render(frame, screen.body, state, theme),
-        Screen::Audit => audit::render(frame, screen.body, state, theme),
-        Screen::Help => help::render(frame, screen.body, state, theme),
-        Screen::Clusters => clusters::render(frame, screen.body, state, theme),
+        Screen::Home => home(frame, body, state, theme),
+        Screen::Detail => detail::render(frame, body, state, theme),
+        Screen::Audit => audit::render(frame, body, state, theme),
+        Screen::Help => help::render(frame, body, state, theme),
+        Screen::Clusters => clusters::render(frame, body, state, theme),
     }
-    footer::render(frame, screen.footer, state, theme);
+    footer::render(frame, footer_area, state, theme);
     if let Some(m) = &state.view.modal {
         modal::render(frame, area, state, m, theme);
     }
 }
 
-/// The three horizontal bands every screen shares.
-struct ScreenAreas {
-    header: Rect,
-    body: Rect,
-    footer: Rect,
-}
-
-fn layout(area: Rect) -> ScreenAreas {
-    // Two header lines (mode/clock, cluster chips); one footer line. Tiny terminals keep
-    // the chips line first and give up the rest.
-    let header_h = header::HEIGHT.min(area.height);
-    let footer_h = u16::from(area.height > header_h);
-    let (header, rest) = split_top(area, header_h);
-    let (body, footer) = split_bottom(rest, footer_h);
-    ScreenAreas {
-        header,
-        body,
-        footer,
-    }
-}
-
-/// How many rows each home panel could show.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PanelCounts {
-    pub releases: usize,
-    pub slos: usize,
-    pub failures: usize,
-}
-
-/// The home screen's panels.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct HomeAreas {
-    pub releases: Rect,
-    pub slos: Rect,
-    pub failures: Rect,
-}
-
-/// Wide terminals put SLOs and failures side by side under a tall table; narrow ones stack
-/// all three so that at 80x24 every panel shows at least a few rows.
-pub fn home_layout(body: Rect, counts: PanelCounts) -> HomeAreas {
-    let wide = body.width >= 160 && body.height >= 30;
-    // Rows the table does not need (few releases) go to the panels below, up to what
-    // they can show.
-    let table_need = (counts.releases as u16).saturating_add(2).max(6);
-    let spare = body.height.saturating_sub(table_need);
-    if wide {
-        let want = (counts.slos.max(counts.failures) as u16).saturating_add(1);
-        let bottom = want.max(6).min((body.height * 2 / 5).max(spare.min(want)));
-        let (releases, lower) = split_bottom(body, bottom);
-        let left_w = lower.width / 2;
-        let slos = Rect {
-            width: left_w.saturating_sub(1),
-            ..lower
-        };
-        let failures = Rect {
-            x: lower.x + left_w + 1,
-            width: lower.width - left_w - 1,
-            ..lower
-        };
-        return HomeAreas {
-            releases,
-            slos,
-            failures,
-        };
-    }
-    // Stacked: the table keeps most of the height; the rest is shared, SLOs first
-    // because they are few and each line matters.
-    let share = if body.height < 40 {
-        body.height * 2 / 5
-    } else {
-        body.height / 2
-    };
-    let want = (counts.slos.max(1) + counts.failures.max(1) + 2) as u16;
-    let bottom = share.max(spare.min(want)).min(body.height);
-    let slo_h = (counts.slos.max(1) as u16 + 1)
-        .min(bottom / 2)
-        .max(2.min(bottom));
-    let fail_h = bottom - slo_h;
-    let (releases, lower) = split_bottom(body, bottom);
-    let (slos, failures) = split_top(lower, slo_h);
-    debug_assert_eq!(failures.height, fail_h);
-    HomeAreas {
-        releases,
-        slos,
-        failures,
-    }
-}
-
 fn home(frame: &mut Frame, body: Rect, state: &State, theme: &Theme) {
-    let counts = PanelCounts {
-        releases: state.view.order.len(),
-        slos: state.slos.len(),
-        failures: state.failures.len(),
-    };
-    let areas = home_layout(body, counts);
-    releases::render(frame, areas.releases, state, theme);
-    slo::render(frame, areas.slos, state, theme);
-    failures::render(frame, areas.failures, state, theme);
+    let areas = layout::home(area(body), state.panel_counts());
+    releases::render(frame, rect(areas.releases), state, theme);
+    slo::render(frame, rect(areas.slos), state, theme);
+    failures::render(frame, rect(areas.failures), state, theme);
+}
+
+fn rect(a: Area) -> Rect {
+    Rect::new(a.x, a.y, a.width, a.height)
+}
+
+fn area(r: Rect) -> Area {
+    Area::new(r.x, r.y, r.width, r.height)
 }
 
 /// The console as plain text, `width` x `height` (trailing spaces trimmed): for README
@@ -165,83 +83,62 @@ pub fn screenshot(state: &State, theme: &Theme, width: u16, height: u16) -> Stri
     out
 }
 
-/// Split off the top `h` rows.
-fn split_top(area: Rect, h: u16) -> (Rect, Rect) {
-    let h = h.min(area.height);
-    (
-        Rect { height: h, ..area },
-        Rect {
-            y: area.y + h,
-            height: area.height - h,
-            ..area
-        },
-    )
-}
-
-/// Split off the bottom `h` rows.
-fn split_bottom(area: Rect, h: u16) -> (Rect, Rect) {
-    let h = h.min(area.height);
-    (
-        Rect {
-            height: area.height - h,
-            ..area
-        },
-        Rect {
-            y: area.y + area.height - h,
-            height: h,
-            ..area
-        },
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::facts::ObjectFacts;
+    use crate::core::model::Cluster;
+    use crate::core::msg::{Key, Msg};
+    use crate::core::state::Settings;
+    use crate::core::testkit::{FleetBuilder, deployment, t};
 
+    /// The core pages with the same layout the UI draws: after moving down past the first
+    /// page, the first row on screen is the row the core's offset names, at every size.
     #[test]
-    fn every_panel_gets_rows_at_80x24() {
-        let body = Rect::new(0, 2, 80, 21);
-        let a = home_layout(
-            body,
-            PanelCounts {
-                releases: 500,
-                slos: 3,
-                failures: 10,
-            },
-        );
-        // Title and column header plus at least eight releases.
-        assert!(a.releases.height >= 10, "{a:?}");
-        assert!(a.slos.height >= 3, "{a:?}");
-        assert!(a.failures.height >= 3, "{a:?}");
-        assert_eq!(a.releases.height + a.slos.height + a.failures.height, 21);
-    }
-
-    #[test]
-    fn wide_terminals_put_slos_beside_failures() {
-        let body = Rect::new(0, 2, 250, 67);
-        let a = home_layout(
-            body,
-            PanelCounts {
-                releases: 500,
-                slos: 4,
-                failures: 30,
-            },
-        );
-        assert_eq!(a.slos.y, a.failures.y);
-        assert!(a.releases.height >= 40, "{a:?}");
-    }
-
-    #[test]
-    fn few_releases_leave_room_to_the_panels_below() {
-        let body = Rect::new(0, 2, 80, 21);
-        let counts = PanelCounts {
-            releases: 4,
-            slos: 3,
-            failures: 10,
-        };
-        let a = home_layout(body, counts);
-        assert_eq!(a.releases.height, 6);
-        assert_eq!(a.slos.height, 4);
-        assert_eq!(a.failures.height, 11);
+    fn the_first_row_drawn_is_the_cores_offset() {
+        for (w, h) in [(80, 24), (120, 40), (250, 70)] {
+            let mut f =
+                FleetBuilder::new(t(0), Settings::default(), vec![Cluster::new("c")], vec![]);
+            for i in 0..120 {
+                let mut d = deployment("ns", &format!("web-{i:03}"), false);
+                d.updated_replicas = 1; // in flight, so every one is listed
+                f.upsert("c", ObjectFacts::Deployment(d));
+            }
+            let mut s = f.settled();
+            crate::core::update(
+                &mut s,
+                Msg::Resize {
+                    width: w,
+                    height: h,
+                },
+            );
+            let page = s.page_rows();
+            for _ in 0..page + 3 {
+                crate::core::update(&mut s, Msg::Key(Key::Down));
+            }
+            crate::core::settle(&mut s);
+            let v = &s.view;
+            assert!(v.offset > 0, "{w}x{h}: scrolled");
+            assert_eq!(
+                v.selected,
+                v.offset + page - 1,
+                "{w}x{h}: selection on the last row"
+            );
+            let first = &v.order[v.offset].name;
+            let last = &v.order[v.offset + page - 1].name;
+            let text = screenshot(&s, &Theme::no_color(), w, h);
+            let lines: Vec<&str> = text.lines().collect();
+            // Header (2 lines), the panel title, the column header, then the rows.
+            assert!(lines[4].contains(first.as_str()), "{w}x{h}: {:?}", lines[4]);
+            assert!(
+                lines[3 + page].contains(last.as_str()),
+                "{w}x{h}: {:?}",
+                lines[3 + page]
+            );
+            assert!(
+                !lines[4 + page].contains("web-"),
+                "{w}x{h}: one page exactly"
+            );
+        }
     }
 }

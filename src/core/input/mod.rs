@@ -75,7 +75,7 @@ fn open(state: &mut State, screen: Screen) {
 
 fn main_key(state: &mut State, cmd: Option<Command>) -> Vec<Effect> {
     let detail = state.view.screen == Screen::Detail;
-    let page = state.view.page_rows() as isize;
+    let page = state.page_rows() as isize;
     match cmd {
         Some(Command::Back) if detail => state.view.screen = Screen::Home,
         Some(Command::Back) if !state.view.filter.value().is_empty() => {

@@ -28,6 +28,7 @@ pub(super) fn move_cursor(state: &mut State, by: isize) {
 
 /// Keep the selected row inside the visible window of the releases table.
 pub fn clamp_scroll(state: &mut State) {
+    let page = state.page_rows();
     let v = &mut state.view;
     if v.order.is_empty() {
         v.selected = 0;
@@ -35,7 +36,6 @@ pub fn clamp_scroll(state: &mut State) {
         return;
     }
     v.selected = v.selected.min(v.order.len() - 1);
-    let page = v.page_rows().max(1);
     if v.selected < v.offset {
         v.offset = v.selected;
     } else if v.selected >= v.offset + page {

@@ -1,0 +1,223 @@
+//! The console's screen geometry, computed in one place: the header / body / footer bands,
+//! the home screen's panels, and from them the number of release rows that fit. The core
+//! pages with it (`State::page_rows`) and the UI draws into exactly the same areas, so the
+//! scroll offset the core keeps is the window the UI shows. Pure arithmetic on terminal
+//! cells; no ratatui, no IO.
+
+/// A rectangle of terminal cells.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Area {
+    pub x: u16,
+    pub y: u16,
+    pub width: u16,
+    pub height: u16,
+}
+
+impl Area {
+    pub const fn new(x: u16, y: u16, width: u16, height: u16) -> Self {
+        Area {
+            x,
+            y,
+            width,
+            height,
+        }
+    }
+
+    /// Split off the top `h` rows.
+    pub fn split_top(self, h: u16) -> (Area, Area) {
+        let h = h.min(self.height);
+        (
+            Area { height: h, ..self },
+            Area {
+                y: self.y + h,
+                height: self.height - h,
+                ..self
+            },
+        )
+    }
+
+    /// Split off the bottom `h` rows.
+    pub fn split_bottom(self, h: u16) -> (Area, Area) {
+        let h = h.min(self.height);
+        (
+            Area {
+                height: self.height - h,
+                ..self
+            },
+            Area {
+                y: self.y + self.height - h,
+                height: h,
+                ..self
+            },
+        )
+    }
+}
+
+/// Header lines: mode/clock, then the cluster chips.
+pub const HEADER_ROWS: u16 = 2;
+/// Lines of the releases panel that are not rows: its title and the column header.
+const TABLE_CHROME: u16 = 2;
+
+/// The three horizontal bands every screen shares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ScreenAreas {
+    pub header: Area,
+    pub body: Area,
+    pub footer: Area,
+}
+
+/// Two header lines and one footer line; tiny terminals keep the header first and give up
+/// the rest.
+pub fn screen(area: Area) -> ScreenAreas {
+    let header_h = HEADER_ROWS.min(area.height);
+    let footer_h = u16::from(area.height > header_h);
+    let (header, rest) = area.split_top(header_h);
+    let (body, footer) = rest.split_bottom(footer_h);
+    ScreenAreas {
+        header,
+        body,
+        footer,
+    }
+}
+
+/// How many rows each home panel could show.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PanelCounts {
+    pub releases: usize,
+    pub slos: usize,
+    pub failures: usize,
+}
+
+/// The home screen's panels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HomeAreas {
+    pub releases: Area,
+    pub slos: Area,
+    pub failures: Area,
+}
+
+/// Wide terminals put SLOs and failures side by side under a tall table; narrow ones stack
+/// all three so that at 80x24 every panel shows at least a few rows.
+pub fn home(body: Area, counts: PanelCounts) -> HomeAreas {
+    // Rows the table does not need (few releases) go to the panels below, up to what
+    // they can show.
+    let table_need = (counts.releases as u16).saturating_add(2).max(6);
+    let spare = body.height.saturating_sub(table_need);
+    if body.width >= 160 && body.height >= 30 {
+        let want = (counts.slos.max(counts.failures) as u16).saturating_add(1);
+        let bottom = want.max(6).min((body.height * 2 / 5).max(spare.min(want)));
+        let (releases, lower) = body.split_bottom(bottom);
+        let left_w = lower.width / 2;
+        let slos = Area {
+            width: left_w.saturating_sub(1),
+            ..lower
+        };
+        let failures = Area {
+            x: lower.x + left_w + 1,
+            width: lower.width - left_w - 1,
+            ..lower
+        };
+        return HomeAreas {
+            releases,
+            slos,
+            failures,
+        };
+    }
+    // Stacked: the table keeps most of the height; the rest is shared, SLOs first
+    // because they are few and each line matters.
+    let share = if body.height < 40 {
+        body.height * 2 / 5
+    } else {
+        body.height / 2
+    };
+    let want = (counts.slos.max(1) + counts.failures.max(1) + 2) as u16;
+    let bottom = share.max(spare.min(want)).min(body.height);
+    let slo_h = (counts.slos.max(1) as u16 + 1)
+        .min(bottom / 2)
+        .max(2.min(bottom));
+    let (releases, lower) = body.split_bottom(bottom);
+    let (slos, failures) = lower.split_top(slo_h);
+    HomeAreas {
+        releases,
+        slos,
+        failures,
+    }
+}
+
+/// Release rows that fit on the home screen of a `width` x `height` terminal.
+pub fn home_table_rows(width: u16, height: u16, counts: PanelCounts) -> usize {
+    let areas = home(screen(Area::new(0, 0, width, height)).body, counts);
+    usize::from(areas.releases.height.saturating_sub(TABLE_CHROME))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_panel_gets_rows_at_80x24() {
+        let body = screen(Area::new(0, 0, 80, 24)).body;
+        assert_eq!(body, Area::new(0, 2, 80, 21));
+        let counts = PanelCounts {
+            releases: 500,
+            slos: 3,
+            failures: 10,
+        };
+        let a = home(body, counts);
+        // Title and column header plus at least eight releases.
+        assert!(a.releases.height >= 10, "{a:?}");
+        assert!(a.slos.height >= 3, "{a:?}");
+        assert!(a.failures.height >= 3, "{a:?}");
+        assert_eq!(a.releases.height + a.slos.height + a.failures.height, 21);
+        assert_eq!(
+            home_table_rows(80, 24, counts),
+            usize::from(a.releases.height - 2)
+        );
+    }
+
+    #[test]
+    fn wide_terminals_put_slos_beside_failures() {
+        let body = Area::new(0, 2, 250, 67);
+        let a = home(
+            body,
+            PanelCounts {
+                releases: 500,
+                slos: 4,
+                failures: 30,
+            },
+        );
+        assert_eq!(a.slos.y, a.failures.y);
+        assert!(a.releases.height >= 40, "{a:?}");
+    }
+
+    #[test]
+    fn few_releases_leave_room_to_the_panels_below() {
+        let body = Area::new(0, 2, 80, 21);
+        let counts = PanelCounts {
+            releases: 4,
+            slos: 3,
+            failures: 10,
+        };
+        let a = home(body, counts);
+        assert_eq!(a.releases.height, 6);
+        assert_eq!(a.slos.height, 4);
+        assert_eq!(a.failures.height, 11);
+    }
+
+    #[test]
+    fn tiny_terminals_never_underflow() {
+        for (w, h) in [(0, 0), (1, 1), (10, 2), (30, 3), (30, 8)] {
+            let s = screen(Area::new(0, 0, w, h));
+            assert_eq!(s.header.height + s.body.height + s.footer.height, h);
+            let _ = home_table_rows(
+                w,
+                h,
+                PanelCounts {
+                    releases: 9,
+                    slos: 9,
+                    failures: 9,
+                },
+            );
+        }
+    }
+}
