@@ -14,7 +14,7 @@ use serde_json::Value;
 
 use crate::core::action::ActionPlan;
 use crate::core::effect::GateOverride;
-use crate::core::msg::{AuditLine, Outcome};
+use crate::core::msg::{AuditLine, AuditStage, Outcome};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AuditError {
@@ -25,11 +25,11 @@ pub enum AuditError {
     },
 }
 
-/// One record. `stage` is "intent" or "result".
+/// One record: the intent before the request, the result after it.
 #[derive(Debug, Serialize)]
 pub struct Record<'a> {
     pub ts: String,
-    pub stage: &'a str,
+    pub stage: AuditStage,
     pub id: u64,
     pub user: &'a str,
     pub cluster: &'a str,
@@ -104,7 +104,8 @@ impl AuditLog {
         file.sync_data().map_err(err)
     }
 
-    /// The last `n` records as audit-screen lines (unreadable lines are skipped).
+    /// The last `n` records as audit-screen lines (unreadable lines, and lines that are no
+    /// intent or result record, are skipped).
     pub fn tail(&self, n: usize) -> Vec<AuditLine> {
         let Ok(file) = File::open(&self.path) else {
             return Vec::new();
@@ -113,7 +114,7 @@ impl AuditLog {
             .lines()
             .map_while(Result::ok)
             .filter_map(|l| serde_json::from_str::<Value>(&l).ok())
-            .map(|v| line_from_json(&v))
+            .filter_map(|v| line_from_json(&v))
             .collect();
         let excess = lines.len().saturating_sub(n);
         lines.drain(..excess);
@@ -121,7 +122,7 @@ impl AuditLog {
     }
 }
 
-fn line_from_json(v: &Value) -> AuditLine {
+fn line_from_json(v: &Value) -> Option<AuditLine> {
     let s = |k: &str| v.get(k).and_then(Value::as_str).unwrap_or("").to_string();
     let outcome = match v.get("outcome") {
         Some(o) => o
@@ -131,14 +132,14 @@ fn line_from_json(v: &Value) -> AuditLine {
             .to_string(),
         None => "sending".into(),
     };
-    AuditLine {
+    Some(AuditLine {
         at: s("ts").parse().unwrap_or(Timestamp::UNIX_EPOCH),
-        stage: s("stage"),
+        stage: AuditStage::parse(&s("stage"))?,
         cluster: s("cluster"),
         target: format!("{}/{}", s("namespace"), s("name")),
         action: s("action"),
         outcome,
-    }
+    })
 }
 
 impl Record<'_> {
@@ -146,7 +147,7 @@ impl Record<'_> {
     pub fn line(&self, at: Timestamp) -> AuditLine {
         AuditLine {
             at,
-            stage: self.stage.to_string(),
+            stage: self.stage,
             cluster: self.cluster.to_string(),
             target: format!("{}/{}", self.namespace, self.name),
             action: self.action.to_string(),
@@ -159,7 +160,7 @@ impl Record<'_> {
 
 /// Build a record for a plan (intent when `outcome` is None).
 pub fn record<'a>(
-    stage: &'a str,
+    stage: AuditStage,
     id: u64,
     user: &'a str,
     plan: &'a ActionPlan,
@@ -233,20 +234,44 @@ mod tests {
     }
 
     #[test]
+    fn tail_reads_intents_and_results_and_skips_anything_else() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("audit.jsonl");
+        let log = AuditLog::open(&path).unwrap();
+        let at = Timestamp::from_second(1_800_000_000).unwrap();
+        log.write(&record(AuditStage::Intent, 1, "a", &plan(), None, None, at))
+            .unwrap();
+        let mut text = std::fs::read_to_string(&path).unwrap();
+        text.push_str("{\"stage\":\"bogus\",\"cluster\":\"x\"}\nnot json\n");
+        std::fs::write(&path, text).unwrap();
+        let tail = log.tail(10);
+        assert_eq!(tail.len(), 1, "{tail:?}");
+        assert_eq!(tail[0].stage, AuditStage::Intent);
+    }
+
+    #[test]
     fn intent_then_result_with_mode_0600() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("sub/audit.jsonl");
         let log = AuditLog::open(&path).unwrap();
         let p = plan();
         let at = Timestamp::from_second(1_800_000_000).unwrap();
-        log.write(&record("intent", 7, "alice", &p, None, None, at))
+        log.write(&record(AuditStage::Intent, 7, "alice", &p, None, None, at))
             .unwrap();
         let outcome = Outcome::Applied {
             status: 200,
             detail: "ok".into(),
         };
-        log.write(&record("result", 7, "alice", &p, None, Some(&outcome), at))
-            .unwrap();
+        log.write(&record(
+            AuditStage::Result,
+            7,
+            "alice",
+            &p,
+            None,
+            Some(&outcome),
+            at,
+        ))
+        .unwrap();
         let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o600);
         let text = std::fs::read_to_string(&path).unwrap();

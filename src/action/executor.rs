@@ -16,7 +16,7 @@ use tokio::sync::mpsc;
 use super::audit::{self, AuditLog};
 use crate::core::action::ActionPlan;
 use crate::core::effect::GateOverride;
-use crate::core::msg::{Msg, Outcome};
+use crate::core::msg::{AuditStage, Msg, Outcome};
 
 /// Sends requests to one backend (a cluster's API server, or the simulation).
 pub trait ActionTarget: Send + Sync + 'static {
@@ -74,7 +74,7 @@ impl Executor {
         tokio::spawn(async move {
             let outcome = this.run(id, &plan, gate.as_ref()).await;
             let record = audit::record(
-                "result",
+                AuditStage::Result,
                 id,
                 "",
                 &plan,
@@ -101,7 +101,7 @@ impl Executor {
         };
         self.lock_users().insert(plan.cluster.clone(), user.clone());
         // Intent first, fsynced: if we cannot record it, we do not send.
-        if let Err(e) = self.audit_write("intent", id, &user, plan, gate, None) {
+        if let Err(e) = self.audit_write(AuditStage::Intent, id, &user, plan, gate, None) {
             return Outcome::Rejected {
                 status: 0,
                 detail: format!("not sent: cannot write the audit log: {e}"),
@@ -115,7 +115,7 @@ impl Executor {
             },
         };
         let detail = self
-            .audit_write("result", id, &user, plan, gate, Some(&outcome))
+            .audit_write(AuditStage::Result, id, &user, plan, gate, Some(&outcome))
             .err();
         match detail {
             None => outcome,
@@ -139,7 +139,7 @@ impl Executor {
     /// Write a record to the log (if any); an intent's line goes to the audit screen at once.
     fn audit_write(
         &self,
-        stage: &str,
+        stage: AuditStage,
         id: u64,
         user: &str,
         plan: &ActionPlan,
@@ -151,7 +151,7 @@ impl Executor {
         if let Some(log) = &self.audit {
             log.write(&record).map_err(|e| e.to_string())?;
         }
-        if stage == "intent" {
+        if stage == AuditStage::Intent {
             let _ = self.tx.try_send(Msg::Audit(vec![record.line(now)]));
         }
         Ok(())
@@ -215,7 +215,7 @@ impl Executor {
                 .get(&plan.cluster)
                 .cloned()
                 .unwrap_or_else(|| "unknown".into());
-            let _ = self.audit_write("result", id, &user, plan, None, Some(&outcome));
+            let _ = self.audit_write(AuditStage::Result, id, &user, plan, None, Some(&outcome));
         }
     }
 }
@@ -294,8 +294,8 @@ mod tests {
         assert!(matches!(outcome, Outcome::Unknown { .. }), "{outcome:?}");
         let tail = log.tail(10);
         assert_eq!(tail.len(), 2);
-        assert_eq!(tail[0].stage, "intent");
-        assert_eq!(tail[1].stage, "result");
+        assert_eq!(tail[0].stage, AuditStage::Intent);
+        assert_eq!(tail[1].stage, AuditStage::Result);
         assert_eq!(tail[1].outcome, "unknown");
     }
 
@@ -318,8 +318,8 @@ mod tests {
             }
         }
         assert_eq!(stages.len(), 2, "{stages:?}");
-        assert_eq!(stages[0], ("intent".into(), "sending".into()));
-        assert_eq!(stages[1].0, "result");
+        assert_eq!(stages[0], (AuditStage::Intent, "sending".into()));
+        assert_eq!(stages[1].0, AuditStage::Result);
         assert!(stages[1].1.starts_with("outcome unknown"), "{stages:?}");
     }
 
@@ -338,8 +338,8 @@ mod tests {
         ex.shutdown([(5, &p)]);
         let tail = log.tail(10);
         assert_eq!(tail.len(), 2);
-        assert_eq!(tail[0].stage, "intent");
-        assert_eq!(tail[1].stage, "result");
+        assert_eq!(tail[0].stage, AuditStage::Intent);
+        assert_eq!(tail[1].stage, AuditStage::Result);
         assert_eq!(tail[1].outcome, "unknown");
         let text = std::fs::read_to_string(log.path()).unwrap();
         let last: serde_json::Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();
@@ -354,7 +354,7 @@ mod tests {
         ex.execute(9, plan(), None);
         // No intent (nothing was sent); the audit screen still shows the refusal.
         match rx.recv().await {
-            Some(Msg::Audit(lines)) => assert_eq!(lines[0].stage, "result"),
+            Some(Msg::Audit(lines)) => assert_eq!(lines[0].stage, AuditStage::Result),
             other => panic!("unexpected {other:?}"),
         }
         match rx.recv().await {

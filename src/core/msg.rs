@@ -88,11 +88,37 @@ impl Outcome {
     }
 }
 
+/// Which record of an action an audit line is: the intent, written (and fsynced) before the
+/// request is sent, or the result after it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AuditStage {
+    Intent,
+    Result,
+}
+
+impl AuditStage {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Intent => "intent",
+            Self::Result => "result",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "intent" => Some(Self::Intent),
+            "result" => Some(Self::Result),
+            _ => None,
+        }
+    }
+}
+
 /// One line of the audit log as the audit screen shows it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AuditLine {
     pub at: Timestamp,
-    pub stage: String,
+    pub stage: AuditStage,
     pub cluster: String,
     pub target: String,
     pub action: String,

@@ -10,7 +10,7 @@ use ratatui::text::Line;
 
 use super::grid::{self, Col};
 use super::theme::Theme;
-use crate::core::msg::AuditLine;
+use crate::core::msg::{AuditLine, AuditStage};
 use crate::core::state::State;
 use crate::core::text;
 
@@ -73,14 +73,14 @@ fn audit_row<'a>(a: &'a AuditLine, cols: &[Col], wide: bool, theme: &Theme) -> L
     };
     let outcome_style = if a.outcome.starts_with("applied") {
         theme.phase_healthy
-    } else if a.outcome.is_empty() || a.stage == "intent" {
+    } else if a.outcome.is_empty() || a.stage == AuditStage::Intent {
         theme.text
     } else {
         theme.notice_warn
     };
     let cells = vec![
         (Cow::Owned(time), theme.dim),
-        (text::escape(&a.stage), theme.text),
+        (a.stage.as_str().into(), theme.text),
         (text::escape(&a.cluster), theme.text),
         (text::escape(&a.target), theme.text),
         (text::escape(&a.action), theme.key),

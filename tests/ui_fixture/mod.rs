@@ -10,7 +10,7 @@ use shipdeck::core::facts::{
     ReplicaSetFacts, RolloutFacts, WarningEvent,
 };
 use shipdeck::core::model::{BurnWindow, Cluster, Connection};
-use shipdeck::core::msg::{AuditLine, Key, SloReport};
+use shipdeck::core::msg::{AuditLine, AuditStage, Key, SloReport};
 use shipdeck::core::state::Settings;
 use shipdeck::core::testkit::{FleetBuilder, object_meta, prod_cluster, replicaset_of, slo};
 use shipdeck::core::text::Untrusted;
@@ -434,7 +434,7 @@ fn audit_lines() -> Vec<AuditLine> {
     let line =
         |secs, stage: &str, cluster: &str, target: &str, action: &str, outcome: &str| AuditLine {
             at: ago(secs),
-            stage: stage.into(),
+            stage: AuditStage::parse(stage).unwrap_or(AuditStage::Result),
             cluster: cluster.into(),
             target: target.into(),
             action: action.into(),

@@ -22,7 +22,7 @@ fn state_in(ctx: Context) -> State {
     for i in 0..3 {
         s.audit.push(AuditLine {
             at: t(i),
-            stage: "result".into(),
+            stage: crate::core::msg::AuditStage::Result,
             cluster: "staging".into(),
             target: "web/frontend".into(),
             action: "pause".into(),
