@@ -21,8 +21,8 @@ use crate::{snapshot, term, ui};
 /// The console until quit.
 pub async fn console(opts: &Opts, config: &Config) -> anyhow::Result<ExitCode> {
     let theme = wiring::theme(opts, config)?;
-    let w = wiring::for_console(opts, config).await?;
-    let audit = wiring::audit_log(config)?;
+    let mut w = wiring::for_console(opts, config).await?;
+    let audit = wiring::audit_log(opts, config, &mut w.state)?;
     let _ = w.tx.try_send(Msg::Audit(audit.tail(500)));
     let executor = Executor::new(w.targets, Some(audit), w.tx.clone());
     let mut guard = term::TerminalGuard::enter().context("cannot start the terminal UI")?;

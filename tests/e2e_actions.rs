@@ -129,7 +129,7 @@ fn check_audit(path: &std::path::Path, n: u64, user: &str) -> Result<()> {
         let at = |stage: &str| {
             records
                 .iter()
-                .position(|r| r["id"] == id && r["stage"] == stage)
+                .position(|r| r["seq"] == id && r["stage"] == stage)
                 .unwrap_or_else(|| panic!("no {stage} record for {id}: {text}"))
         };
         assert!(at("intent") < at("result"), "intent after result for {id}");

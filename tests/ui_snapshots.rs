@@ -11,6 +11,7 @@ use ratatui::buffer::Buffer;
 use ratatui::style::{Color, Modifier};
 use shipdeck::core::Key;
 use shipdeck::core::State;
+use shipdeck::core::audit::AuditFile;
 use shipdeck::core::state::ModalFocus;
 use shipdeck::ui::{Theme, render};
 use ui_fixture::{fleet, keys, select, type_text};
@@ -190,13 +191,49 @@ fn help() {
     assert!(screen(&state).contains("promote / resume"));
 }
 
+/// This session's records, each intent above its result, and the file they go to; `a`
+/// shows every session's.
 #[test]
 fn audit() {
     for (w, h) in SIZES {
         let mut state = fleet(w, h);
+        state.audit_file =
+            AuditFile::Writing("/home/oncall/.local/share/shipdeck/audit.jsonl".into());
         keys(&mut state, &[Key::Char('L')]);
-        insta::assert_snapshot!(format!("audit_{w}x{h}"), screen(&state));
+        let own = screen(&state);
+        insta::assert_snapshot!(format!("audit_{w}x{h}"), own);
+        assert!(
+            !own.contains("shop/checkout"),
+            "another session's record:\n{own}"
+        );
+        keys(&mut state, &[Key::Char('a')]);
+        let all = screen(&state);
+        insta::assert_snapshot!(format!("audit_all_{w}x{h}"), all);
+        assert!(all.contains("shop/checkout"), "{all}");
+        keys(&mut state, &[Key::Char('a')]);
+        assert_eq!(screen(&state), own, "a again: this session's");
     }
+}
+
+/// A read-only session without a writable audit path says so in the header and on the
+/// audit screen.
+#[test]
+fn audit_unwritable_in_a_read_only_session() {
+    let mut state = fleet(80, 24);
+    state.settings.read_only = true;
+    state.audit_file = AuditFile::Off {
+        reason: "not writable (Read-only file system); read-only session, nothing to record".into(),
+        warn: true,
+    };
+    let home = screen(&state);
+    assert!(
+        home.lines()
+            .next()
+            .is_some_and(|l| l.contains("NO AUDIT LOG")),
+        "{home}"
+    );
+    keys(&mut state, &[Key::Char('L')]);
+    insta::assert_snapshot!("audit_unwritable_80x24", screen(&state));
 }
 
 #[test]

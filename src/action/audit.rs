@@ -1,12 +1,19 @@
 //! The audit log: JSON lines, mode 0600, an intent record fsynced BEFORE a request is sent
 //! and a result record after. Never holds tokens or other secrets: records are built from
-//! the action plan and the outcome only.
+//! the action plan and the outcome only. Every record carries this process's session id
+//! and an id unique across consoles sharing the file (`<session>#<n>`). The file itself
+//! (no links followed, reopened after rotation) is `file`'s business.
 
-use std::fs::{File, OpenOptions};
-use std::io::{BufRead, BufReader, Write};
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+mod file;
+#[cfg(test)]
+mod tests;
+
+use std::collections::hash_map::RandomState;
+use std::fs::File;
+use std::hash::BuildHasher;
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use jiff::Timestamp;
 use serde::Serialize;
@@ -23,6 +30,9 @@ pub enum AuditError {
         path: String,
         source: std::io::Error,
     },
+    /// This session has no audit log to write to (and so sends nothing).
+    #[error("no audit log: {reason}")]
+    Unavailable { reason: String },
 }
 
 /// One record: the intent before the request, the result after it.
@@ -30,7 +40,12 @@ pub enum AuditError {
 pub struct Record<'a> {
     pub ts: String,
     pub stage: AuditStage,
-    pub id: u64,
+    /// Unique across processes: `<session>#<seq>`.
+    pub id: String,
+    /// The writing console's session (see [`session`]).
+    pub session: &'a str,
+    /// The action's number within its session.
+    pub seq: u64,
     pub user: &'a str,
     pub cluster: &'a str,
     pub kind: &'a str,
@@ -48,10 +63,56 @@ pub struct Record<'a> {
     pub outcome: Option<&'a Outcome>,
 }
 
+/// This process's session id, made once: start time, pid and a random part.
+pub fn session() -> &'static str {
+    static SESSION: OnceLock<String> = OnceLock::new();
+    SESSION.get_or_init(new_session_id)
+}
+
+/// A fresh session id: `<UTC time>-<pid>-<random>`, e.g. `20261201T210748Z-4123-9f3a2c`.
+/// The random part (std's per-process random hasher keys) tells apart two consoles
+/// started in the same second that got the same pid (containers).
+pub fn new_session_id() -> String {
+    let now = Timestamp::now();
+    let pid = std::process::id();
+    let random = RandomState::new().hash_one((now.as_nanosecond(), pid));
+    format!(
+        "{}-{pid}-{:06x}",
+        now.strftime("%Y%m%dT%H%M%SZ"),
+        random & 0xff_ffff
+    )
+}
+
+/// The record id of action `seq` in `session`.
+pub fn record_id(session: &str, seq: u64) -> String {
+    format!("{session}#{seq}")
+}
+
+/// Where the demo's simulated actions are recorded: beside the real log, `-demo` added to
+/// its name (`audit.jsonl` → `audit-demo.jsonl`), so no simulated record sits in a real
+/// audit trail.
+pub fn demo_path(path: &Path) -> PathBuf {
+    let stem = path
+        .file_stem()
+        .map_or_else(|| "audit".into(), |s| s.to_string_lossy().into_owned());
+    let name = match path.extension() {
+        Some(ext) => format!("{stem}-demo.{}", ext.to_string_lossy()),
+        None => format!("{stem}-demo"),
+    };
+    path.with_file_name(name)
+}
+
+enum Sink {
+    /// The file, once opened; None after a failed reopen (tried again on the next write).
+    File(Option<file::Opened>),
+    /// Nothing can be written, and why.
+    Unavailable(String),
+}
+
 #[derive(Clone)]
 pub struct AuditLog {
     path: PathBuf,
-    file: Arc<Mutex<File>>,
+    sink: Arc<Mutex<Sink>>,
 }
 
 impl AuditLog {
@@ -61,52 +122,62 @@ impl AuditLog {
             .map(|d| d.data_dir().join("audit.jsonl"))
     }
 
+    /// Open (or create) the log at `path`: a symbolic link there is refused, the file's
+    /// mode is 0600, and a newly created file's directory is fsynced.
     pub fn open(path: &Path) -> Result<AuditLog, AuditError> {
-        let err = |source| AuditError::Io {
-            path: path.display().to_string(),
-            source,
-        };
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(err)?;
-        }
-        let file = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .mode(0o600)
-            .open(path)
-            .map_err(err)?;
-        // An existing file keeps its old mode on open: tighten it.
-        file.set_permissions(std::fs::Permissions::from_mode(0o600))
-            .map_err(err)?;
+        let opened = file::Opened::open(path).map_err(|source| io_error(path, source))?;
         Ok(AuditLog {
             path: path.to_path_buf(),
-            file: Arc::new(Mutex::new(file)),
+            sink: Arc::new(Mutex::new(Sink::File(Some(opened)))),
         })
+    }
+
+    /// A log that refuses every write with `reason` (a session that never writes and has
+    /// no writable audit path). Its tail still reads `path` when that is readable.
+    pub fn unavailable(path: &Path, reason: impl Into<String>) -> AuditLog {
+        AuditLog {
+            path: path.to_path_buf(),
+            sink: Arc::new(Mutex::new(Sink::Unavailable(reason.into()))),
+        }
     }
 
     pub fn path(&self) -> &Path {
         &self.path
     }
 
-    /// Append one record and fsync it.
+    /// Append one record and fsync it. When the path no longer names the open file
+    /// (rotated or removed) the file is reopened first, so records follow the rotation.
     pub fn write(&self, record: &Record<'_>) -> Result<(), AuditError> {
-        let err = |source| AuditError::Io {
-            path: self.path.display().to_string(),
-            source,
-        };
+        let err = |source| io_error(&self.path, source);
         let mut line = serde_json::to_vec(record).map_err(|e| err(std::io::Error::other(e)))?;
         line.push(b'\n');
-        let mut file = self
-            .file
+        let mut sink = self
+            .sink
             .lock()
             .map_err(|_| err(std::io::Error::other("audit log lock poisoned")))?;
-        file.write_all(&line).map_err(err)?;
-        file.sync_data().map_err(err)
+        let slot = match &mut *sink {
+            Sink::Unavailable(reason) => {
+                return Err(AuditError::Unavailable {
+                    reason: reason.clone(),
+                });
+            }
+            Sink::File(slot) => slot,
+        };
+        let mut opened = match slot.take() {
+            Some(f) if f.is_current(&self.path) => f,
+            _ => file::Opened::open(&self.path).map_err(err)?,
+        };
+        let written = opened.append(&line).map_err(err);
+        *slot = Some(opened);
+        written
     }
 
     /// The last `n` records as audit-screen lines (unreadable lines, and lines that are no
     /// intent or result record, are skipped).
     pub fn tail(&self, n: usize) -> Vec<AuditLine> {
+        if self.path.as_os_str().is_empty() {
+            return Vec::new();
+        }
         let Ok(file) = File::open(&self.path) else {
             return Vec::new();
         };
@@ -122,6 +193,13 @@ impl AuditLog {
     }
 }
 
+fn io_error(path: &Path, source: std::io::Error) -> AuditError {
+    AuditError::Io {
+        path: path.display().to_string(),
+        source,
+    }
+}
+
 fn line_from_json(v: &Value) -> Option<AuditLine> {
     let s = |k: &str| v.get(k).and_then(Value::as_str).unwrap_or("").to_string();
     let outcome = match v.get("outcome") {
@@ -132,9 +210,17 @@ fn line_from_json(v: &Value) -> Option<AuditLine> {
             .to_string(),
         None => "sending".into(),
     };
+    // Records from before ids were unique have a number here: no id to group by.
+    let id = v
+        .get("id")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
     Some(AuditLine {
         at: s("ts").parse().unwrap_or(Timestamp::UNIX_EPOCH),
         stage: AuditStage::parse(&s("stage"))?,
+        own: !id.is_empty() && s("session") == session(),
+        id,
         cluster: s("cluster"),
         target: format!("{}/{}", s("namespace"), s("name")),
         action: s("action"),
@@ -142,12 +228,21 @@ fn line_from_json(v: &Value) -> Option<AuditLine> {
     })
 }
 
-impl Record<'_> {
+impl<'a> Record<'a> {
+    /// The same record as written by another session (tests: two consoles on one file).
+    pub fn in_session(mut self, session: &'a str) -> Self {
+        self.session = session;
+        self.id = record_id(session, self.seq);
+        self
+    }
+
     /// The audit screen's line for this record, as the console shows it live.
     pub fn line(&self, at: Timestamp) -> AuditLine {
         AuditLine {
             at,
             stage: self.stage,
+            id: self.id.clone(),
+            own: self.session == session(),
             cluster: self.cluster.to_string(),
             target: format!("{}/{}", self.namespace, self.name),
             action: self.action.to_string(),
@@ -158,7 +253,8 @@ impl Record<'_> {
     }
 }
 
-/// Build a record for a plan (intent when `outcome` is None).
+/// Build a record of this session for a plan (intent when `outcome` is None); `id` is the
+/// action's number in this session.
 pub fn record<'a>(
     stage: AuditStage,
     id: u64,
@@ -178,7 +274,9 @@ pub fn record<'a>(
     Record {
         ts: at.to_string(),
         stage,
-        id,
+        id: record_id(session(), id),
+        session: session(),
+        seq: id,
         user,
         cluster: &plan.cluster,
         kind: plan.release_kind.name(),
@@ -198,107 +296,5 @@ pub fn record<'a>(
         gate_override: gate,
         http_status,
         outcome,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::core::action::{ActionKind, ApiCall, PatchType, ROLLOUTS_STATUS, Seen};
-    use crate::core::model::ReleaseKind;
-
-    fn plan() -> ActionPlan {
-        ActionPlan {
-            kind: ActionKind::Promote,
-            cluster: "prod-eu-1".into(),
-            release_kind: ReleaseKind::Rollout,
-            namespace: "shop".into(),
-            name: "checkout".into(),
-            uid: "u-1".into(),
-            prod: true,
-            calls: vec![ApiCall::Patch {
-                resource: ROLLOUTS_STATUS,
-                namespace: "shop".into(),
-                name: "checkout".into(),
-                patch_type: PatchType::Merge,
-                body: serde_json::json!({"status": {"pauseConditions": null}, "metadata": {"resourceVersion": "42"}}),
-            }],
-            seen: Seen {
-                phase: "Paused".into(),
-                step: Some((1, 6)),
-                revision: Some(3),
-                resource_version: "42".into(),
-            },
-            notes: vec![],
-        }
-    }
-
-    #[test]
-    fn tail_reads_intents_and_results_and_skips_anything_else() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("audit.jsonl");
-        let log = AuditLog::open(&path).unwrap();
-        let at = Timestamp::from_second(1_800_000_000).unwrap();
-        log.write(&record(AuditStage::Intent, 1, "a", &plan(), None, None, at))
-            .unwrap();
-        let mut text = std::fs::read_to_string(&path).unwrap();
-        text.push_str("{\"stage\":\"bogus\",\"cluster\":\"x\"}\nnot json\n");
-        std::fs::write(&path, text).unwrap();
-        let tail = log.tail(10);
-        assert_eq!(tail.len(), 1, "{tail:?}");
-        assert_eq!(tail[0].stage, AuditStage::Intent);
-    }
-
-    #[test]
-    fn intent_then_result_with_mode_0600() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("sub/audit.jsonl");
-        let log = AuditLog::open(&path).unwrap();
-        let p = plan();
-        let at = Timestamp::from_second(1_800_000_000).unwrap();
-        log.write(&record(AuditStage::Intent, 7, "alice", &p, None, None, at))
-            .unwrap();
-        let outcome = Outcome::Applied {
-            status: 200,
-            detail: "ok".into(),
-        };
-        log.write(&record(
-            AuditStage::Result,
-            7,
-            "alice",
-            &p,
-            None,
-            Some(&outcome),
-            at,
-        ))
-        .unwrap();
-        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
-        assert_eq!(mode, 0o600);
-        let text = std::fs::read_to_string(&path).unwrap();
-        let lines: Vec<Value> = text
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap())
-            .collect();
-        assert_eq!(lines.len(), 2);
-        assert_eq!(lines[0]["stage"], "intent");
-        assert_eq!(lines[0]["precondition"]["resourceVersion"], "42");
-        assert_eq!(lines[0]["uid"], "u-1");
-        assert_eq!(lines[1]["stage"], "result");
-        assert_eq!(lines[1]["http_status"], 200);
-        let tail = log.tail(10);
-        assert_eq!(tail.len(), 2);
-        assert_eq!(tail[1].outcome, "applied");
-        assert_eq!(tail[0].target, "shop/checkout");
-    }
-
-    #[test]
-    fn existing_file_mode_is_tightened() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("audit.jsonl");
-        std::fs::write(&path, "").unwrap();
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
-        let _log = AuditLog::open(&path).unwrap();
-        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
-        assert_eq!(mode, 0o600);
     }
 }

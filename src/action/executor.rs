@@ -344,7 +344,7 @@ mod tests {
         let text = std::fs::read_to_string(log.path()).unwrap();
         let last: serde_json::Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();
         assert_eq!(last["user"], "tester", "the identity seen at intent");
-        assert_eq!(last["id"], 5);
+        assert_eq!(last["seq"], 5);
     }
 
     #[tokio::test]

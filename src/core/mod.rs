@@ -2,6 +2,7 @@
 //! `update` function. No IO, no clock, no async here: time arrives as a value in `Msg::Tick`.
 
 pub mod action;
+pub mod audit;
 pub mod effect;
 pub mod facts;
 pub mod failures;

@@ -119,6 +119,11 @@ impl AuditStage {
 pub struct AuditLine {
     pub at: Timestamp,
     pub stage: AuditStage,
+    /// The record id, unique across consoles writing one file (`<session>#<n>`); empty for
+    /// records written before ids were unique.
+    pub id: String,
+    /// Written by this console's session (the audit screen shows these by default).
+    pub own: bool,
     pub cluster: String,
     pub target: String,
     pub action: String,

@@ -9,6 +9,7 @@ use jiff::{SignedDuration, Timestamp};
 use tui_input::Input;
 
 use super::action::{ActionKind, ActionPlan};
+use super::audit::AuditFile;
 use super::effect::GateOverride;
 use super::failures::FailureFeed;
 use super::model::{Cluster, Release, ReleaseKey, SloStatus};
@@ -148,6 +149,8 @@ pub struct View {
     pub slo_selected: usize,
     pub failure_selected: usize,
     pub audit_offset: usize,
+    /// The audit screen shows every session's records, not only this console's.
+    pub audit_all: bool,
     pub help_offset: usize,
     pub filter: Input,
     pub filter_editing: bool,
@@ -175,6 +178,7 @@ impl Default for View {
             slo_selected: 0,
             failure_selected: 0,
             audit_offset: 0,
+            audit_all: false,
             help_offset: 0,
             filter: Input::default(),
             filter_editing: false,
@@ -200,7 +204,10 @@ pub struct State {
     pub failures: FailureFeed,
     /// RBAC answers → allowed.
     pub access: HashMap<AccessKey, bool>,
+    /// Audit lines, each action's intent before its result (`core::audit::insert`).
     pub audit: Vec<AuditLine>,
+    /// Where this session's audit records go (named on the audit screen).
+    pub audit_file: AuditFile,
     pub pending: HashMap<u64, Pending>,
     pub next_action_id: u64,
     pub view: View,
@@ -245,6 +252,7 @@ impl State {
             failures: FailureFeed::default(),
             access: HashMap::new(),
             audit: Vec::new(),
+            audit_file: AuditFile::default(),
             pending: HashMap::new(),
             next_action_id: 1,
             view: View::default(),

@@ -86,8 +86,10 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             action,
             result,
         } => dry_run(state, &uid, action, result),
-        Msg::Audit(mut lines) => {
-            state.audit.append(&mut lines);
+        Msg::Audit(lines) => {
+            for line in lines {
+                super::audit::insert(&mut state.audit, line);
+            }
             state.dirty = true;
         }
     }

@@ -1,15 +1,17 @@
-//! The audit screen: this console's past actions (intent and result lines), oldest first,
-//! scrolled by `view.audit_offset`. Every field is escaped: targets and outcomes carry
-//! text from the API server.
+//! The audit screen: this session's actions (or every session's, `view.audit_all`), each
+//! intent with its result under it, oldest first, scrolled by `view.audit_offset`; the
+//! title says which and names the file records go to. Every field is escaped: targets and
+//! outcomes carry text from the API server.
 
 use std::borrow::Cow;
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
-use ratatui::text::Line;
+use ratatui::text::{Line, Span};
 
 use super::grid::{self, Col};
 use super::theme::Theme;
+use crate::core::audit;
 use crate::core::msg::{AuditLine, AuditStage};
 use crate::core::state::State;
 use crate::core::text;
@@ -38,29 +40,46 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let cols = columns(area.width);
     let wide = area.width >= 120;
     let rows = area.height.saturating_sub(2) as usize;
-    let len = state.audit.len();
+    let len = audit::visible_len(state);
     // Scroll, but keep the page full once the end is reached.
     let start = state.view.audit_offset.min(len.saturating_sub(rows));
-    let extra = vec![ratatui::text::Span::styled(
+    let lines_word = if len == 1 { "line" } else { "lines" };
+    let mut extra = vec![Span::styled(
         format!(
-            " {len} lines · {}–{} ",
+            " {len} {lines_word} · {}–{} ",
             (start + 1).min(len),
             (start + rows).min(len)
         ),
         theme.border,
     )];
+    let file = state.audit_file.describe(wide);
+    if !file.is_empty() {
+        let style = if state.audit_file.warns() {
+            theme.notice_warn
+        } else {
+            theme.border
+        };
+        extra.push(Span::styled(format!(" {} ", text::escape(&file)), style));
+    }
+    let name = if state.view.audit_all {
+        "Audit log · all sessions"
+    } else {
+        "Audit log · this session"
+    };
     let mut lines = vec![
-        grid::title_bar("Audit log", extra, true, theme, area.width),
+        grid::title_bar(name, extra, true, theme, area.width),
         grid::header_row(&cols, theme.table_header),
     ];
-    for a in state.audit.iter().skip(start).take(rows) {
+    for a in audit::visible(state).skip(start).take(rows) {
         lines.push(audit_row(a, &cols, wide, theme));
     }
     if len == 0 {
-        lines.push(Line::styled(
-            "  no actions recorded yet: confirmed actions appear here with their outcome",
-            theme.dim,
-        ));
+        let empty = if state.view.audit_all {
+            "  no actions recorded yet: confirmed actions appear here with their outcome"
+        } else {
+            "  no actions in this session yet: confirmed actions appear here with their outcome"
+        };
+        lines.push(Line::styled(empty, theme.dim));
     }
     grid::draw_lines(frame, area, lines);
 }

@@ -46,6 +46,11 @@ fn mode_line<'a>(state: &'a State, theme: &Theme, width: u16) -> Line<'a> {
     } else {
         left.push(Span::styled(" LIVE ", theme.live));
     }
+    // A read-only session that started without a writable audit path (the audit screen's
+    // title and the first notice say why).
+    if state.audit_file.warns() {
+        left.push(Span::styled(" NO AUDIT LOG ", theme.notice_warn));
+    }
     if !state.settings.source_label.is_empty() {
         let label = text::escape(&state.settings.source_label).to_uppercase();
         left.push(Span::raw(" "));

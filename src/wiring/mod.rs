@@ -10,17 +10,19 @@ pub mod files;
 pub mod live;
 
 use std::collections::HashMap;
+use std::path::Path;
 use std::sync::Arc;
 
-use anyhow::Context as _;
 use tokio::sync::mpsc;
 
 use crate::action::ActionTarget;
-use crate::action::audit::AuditLog;
+use crate::action::audit::{self, AuditLog};
 use crate::cli::Opts;
 use crate::config::resolve::{self, ThemeChoice};
 use crate::config::{ClusterConfig, Config};
+use crate::core::audit::AuditFile;
 use crate::core::model::{SloSpec, SloStatus};
+use crate::core::state::{Level, Notice};
 use crate::core::{Msg, State, slo_eval};
 use crate::source::kube::ClusterHandle;
 use crate::source::kube::client::{self as kube_client, KubeError};
@@ -84,10 +86,49 @@ pub fn theme(opts: &Opts, config: &Config) -> anyhow::Result<Theme> {
     }
 }
 
-/// The audit log from `SHIPDECK_AUDIT_LOG`, the config or the data directory.
-pub fn audit_log(config: &Config) -> anyhow::Result<AuditLog> {
+/// This session's audit log, said in `state.audit_file`. Live sessions write to
+/// `SHIPDECK_AUDIT_LOG`, the config's `audit_log` or the data directory; the demo to its own
+/// file beside that one (`audit-demo.jsonl`); `--from-files` sends nothing and writes
+/// nothing. A session that can never write (`--read-only`, every cluster read-only) starts
+/// without a writable audit path, with a warning; any other session refuses to start.
+pub fn audit_log(opts: &Opts, config: &Config, state: &mut State) -> anyhow::Result<AuditLog> {
+    if !opts.from_files.is_empty() {
+        let reason = "--from-files sends nothing, so records nothing";
+        state.audit_file = AuditFile::Off {
+            reason: reason.into(),
+            warn: false,
+        };
+        return Ok(AuditLog::unavailable(Path::new(""), reason));
+    }
     let env = std::env::var_os("SHIPDECK_AUDIT_LOG");
     let path = resolve::audit_path(env.as_deref(), config, AuditLog::default_path())
-        .context("no data directory for the audit log; set audit_log in the config")?;
-    AuditLog::open(&path).map_err(|e| anyhow::anyhow!("{e}"))
+        .map(|p| if opts.demo { audit::demo_path(&p) } else { p });
+    let never_writes = state.settings.read_only || state.clusters.iter().all(|c| c.read_only);
+    let opened = match &path {
+        Some(path) => AuditLog::open(path).map_err(|e| e.to_string()),
+        None => Err("no data directory for the audit log; set audit_log in the config".into()),
+    };
+    match (opened, path) {
+        (Ok(log), _) => {
+            state.audit_file = AuditFile::Writing(log.path().display().to_string());
+            Ok(log)
+        }
+        (Err(why), path) if never_writes => {
+            let reason = format!("not writable ({why}); read-only session, nothing to record");
+            state.view.notice = Some(Notice {
+                text: format!("audit log {reason}"),
+                level: Level::Warn,
+                at: state.now,
+            });
+            state.audit_file = AuditFile::Off {
+                reason: reason.clone(),
+                warn: true,
+            };
+            Ok(AuditLog::unavailable(
+                path.as_deref().unwrap_or(Path::new("")),
+                reason,
+            ))
+        }
+        (Err(why), _) => Err(anyhow::anyhow!(why)),
+    }
 }

@@ -115,14 +115,14 @@ pub fn wait_file(path: &Path, timeout: Duration) -> String {
     std::fs::read_to_string(path).unwrap_or_default()
 }
 
-/// Audit stages in file order, as (stage, id).
+/// Audit stages in file order, as (stage, the action's number in its session).
 pub fn audit_stages(log: &str) -> Vec<(String, u64)> {
     log.lines()
         .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
         .map(|v| {
             (
                 v["stage"].as_str().unwrap_or("").to_string(),
-                v["id"].as_u64().unwrap_or(0),
+                v["seq"].as_u64().unwrap_or(0),
             )
         })
         .collect()

@@ -430,57 +430,77 @@ fn upsert_objects(f: &mut FleetBuilder) {
     .upsert("staging", ObjectFacts::Deployment(static_deployment()));
 }
 
+/// Another console's promote, then this session's undo and abort, delivered out of order
+/// (a result before the next intent's result, as two in-flight actions answer): the
+/// screen groups each intent with its result and shows this session's by default.
 fn audit_lines() -> Vec<AuditLine> {
+    let (other, me) = (
+        "20261201T061642Z-4100-a1b2c3",
+        "20261201T074000Z-4242-d4e5f6",
+    );
     let line =
-        |secs, stage: &str, cluster: &str, target: &str, action: &str, outcome: &str| AuditLine {
+        |secs, stage: &str, id: String, cluster: &str, target: &str, action: &str| AuditLine {
             at: ago(secs),
             stage: AuditStage::parse(stage).unwrap_or(AuditStage::Result),
+            own: id.starts_with(me),
+            id,
             cluster: cluster.into(),
             target: target.into(),
             action: action.into(),
-            outcome: outcome.into(),
+            outcome: String::new(),
         };
+    let with = |mut l: AuditLine, outcome: &str| {
+        l.outcome = outcome.into();
+        l
+    };
+    let (checkout, ledger, api) = (
+        "Rollout shop/checkout",
+        "Deployment payments/ledger",
+        "Rollout web/api",
+    );
     vec![
         line(
             3600,
             "intent",
+            format!("{other}#1"),
             "prod-eu-1",
-            "Rollout shop/checkout",
+            checkout,
             "promote",
-            "",
         ),
-        line(
-            3599,
-            "result",
-            "prod-eu-1",
-            "Rollout shop/checkout",
-            "promote",
+        with(
+            line(
+                3599,
+                "result",
+                format!("{other}#1"),
+                "prod-eu-1",
+                checkout,
+                "promote",
+            ),
             "applied (200)",
         ),
         line(
             1800,
             "intent",
+            format!("{me}#1"),
             "prod-us-1",
-            "Deployment payments/ledger",
+            ledger,
             "undo",
-            "",
         ),
-        line(
-            1790,
-            "result",
-            "prod-us-1",
-            "Deployment payments/ledger",
-            "undo",
-            "conflict (409): the object changed since you saw it",
-        ),
-        line(600, "intent", "staging", "Rollout web/api", "abort", ""),
-        line(
-            590,
-            "result",
-            "staging",
-            "Rollout web/api",
-            "abort",
+        line(600, "intent", format!("{me}#2"), "staging", api, "abort"),
+        with(
+            line(590, "result", format!("{me}#2"), "staging", api, "abort"),
             "forbidden (403): \x1b[31mdenied\x1b[0m",
+        ),
+        with(
+            line(
+                580,
+                "result",
+                format!("{me}#1"),
+                "prod-us-1",
+                ledger,
+                "undo",
+            ),
+            "conflict (409): the object changed since you saw it",
         ),
     ]
 }

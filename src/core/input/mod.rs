@@ -46,7 +46,7 @@ fn help_key(state: &mut State, cmd: Option<Command>) {
 }
 
 fn audit_key(state: &mut State, cmd: Option<Command>) {
-    let last = state.audit.len().saturating_sub(1);
+    let last = super::audit::visible_len(state).saturating_sub(1);
     let offset = state.view.audit_offset;
     match cmd {
         Some(Command::Back) => back(state),
@@ -54,6 +54,11 @@ fn audit_key(state: &mut State, cmd: Option<Command>) {
         Some(Command::Up) => state.view.audit_offset = offset.saturating_sub(1),
         Some(Command::First) => state.view.audit_offset = 0,
         Some(Command::Last) => state.view.audit_offset = last,
+        // This session's records, or every session's: a different list, from its top.
+        Some(Command::ShowAll) => {
+            state.view.audit_all = !state.view.audit_all;
+            state.view.audit_offset = 0;
+        }
         _ => {}
     }
 }

@@ -23,6 +23,8 @@ fn state_in(ctx: Context) -> State {
         s.audit.push(AuditLine {
             at: t(i),
             stage: crate::core::msg::AuditStage::Result,
+            id: format!("s#{i}"),
+            own: true,
             cluster: "staging".into(),
             target: "web/frontend".into(),
             action: "pause".into(),
@@ -62,13 +64,14 @@ fn state_in(ctx: Context) -> State {
 fn fingerprint(s: &State) -> String {
     let v = &s.view;
     format!(
-        "{:?} {:?} {:?} {} {} {} {} {} {:?} {} {} {:?} {:?} {} {:?} {}",
+        "{:?} {:?} {:?} {} {} {} {} {} {} {:?} {} {} {:?} {:?} {} {:?} {}",
         v.screen,
         v.previous,
         v.panel,
         v.selected,
         v.help_offset,
         v.audit_offset,
+        v.audit_all,
         v.filter.value(),
         v.filter.cursor(),
         v.filter_editing,

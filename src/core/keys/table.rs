@@ -335,6 +335,17 @@ pub const TABLE: &[KeyRow] = &[
         &[hint(H::Audit, 1, "g/G", "top/end")],
     ),
     row(
+        &[(K::Char('a'), C::ShowAll)],
+        &[Context::Audit],
+        "a",
+        Some((
+            S::Views,
+            "a (audit log)",
+            "this session's / all sessions' records",
+        )),
+        &[hint(H::Audit, 3, "a", "all sessions")],
+    ),
+    row(
         &[
             (K::Esc, C::Back),
             (K::Char('?'), C::Back),
