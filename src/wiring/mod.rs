@@ -114,9 +114,9 @@ pub fn audit_log(opts: &Opts, config: &Config, state: &mut State) -> anyhow::Res
             Ok(log)
         }
         (Err(why), path) if never_writes => {
-            let reason = format!("not writable ({why}); read-only session, nothing to record");
+            let reason = format!("read-only session, nothing to record; not writable: {why}");
             state.view.notice = Some(Notice {
-                text: format!("audit log {reason}"),
+                text: format!("read-only session without an audit log: {why}"),
                 level: Level::Warn,
                 at: state.now,
             });

@@ -285,8 +285,7 @@ fn a_link_put_in_place_of_the_open_file_refuses_the_write() {
             None,
             at(),
         ))
-        .err()
-        .expect("refused");
+        .expect_err("refused");
     assert!(err.to_string().contains("symbolic link"), "{err}");
     assert_eq!(std::fs::read_to_string(&target).unwrap(), "");
 }
@@ -318,8 +317,7 @@ fn an_unavailable_log_refuses_writes_and_still_reads_the_file() {
             None,
             at(),
         ))
-        .err()
-        .expect("refused");
+        .expect_err("refused");
     assert!(err.to_string().contains("read-only home"), "{err}");
     assert_eq!(log.tail(10).len(), 1);
     assert_eq!(records(&path).len(), 1);
