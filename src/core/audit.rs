@@ -67,6 +67,12 @@ pub fn insert(lines: &mut Vec<AuditLine>, line: AuditLine) {
     lines.insert(at.min(lines.len()), line);
 }
 
+/// A session that can never write to a cluster (`--read-only`, or every cluster read-only)
+/// needs no writable audit path: it starts without one, with a warning.
+pub fn never_writes(state: &State) -> bool {
+    state.settings.read_only || state.clusters.iter().all(|c| c.read_only)
+}
+
 /// The lines the audit screen shows: this session's, or every session's when `all`.
 pub fn visible(state: &State) -> impl Iterator<Item = &AuditLine> {
     let all = state.view.audit_all;
@@ -146,6 +152,20 @@ mod tests {
         assert!(visible(&s).all(|l| l.own));
         s.view.audit_all = true;
         assert_eq!(visible_len(&s), 2);
+    }
+
+    #[test]
+    fn read_only_flag_or_every_cluster_read_only_never_writes() {
+        let mut s = crate::core::testkit::fleet();
+        assert!(!never_writes(&s), "the fleet has writable clusters");
+        for c in &mut s.clusters {
+            c.read_only = true;
+        }
+        assert!(never_writes(&s));
+        s.clusters[0].read_only = false;
+        assert!(!never_writes(&s));
+        s.settings.read_only = true;
+        assert!(never_writes(&s));
     }
 
     #[test]

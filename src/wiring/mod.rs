@@ -103,7 +103,7 @@ pub fn audit_log(opts: &Opts, config: &Config, state: &mut State) -> anyhow::Res
     let env = std::env::var_os("SHIPDECK_AUDIT_LOG");
     let path = resolve::audit_path(env.as_deref(), config, AuditLog::default_path())
         .map(|p| if opts.demo { audit::demo_path(&p) } else { p });
-    let never_writes = state.settings.read_only || state.clusters.iter().all(|c| c.read_only);
+    let never_writes = crate::core::audit::never_writes(state);
     let opened = match &path {
         Some(path) => AuditLog::open(path).map_err(|e| e.to_string()),
         None => Err("no data directory for the audit log; set audit_log in the config".into()),

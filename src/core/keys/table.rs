@@ -338,11 +338,7 @@ pub const TABLE: &[KeyRow] = &[
         &[(K::Char('a'), C::ShowAll)],
         &[Context::Audit],
         "a",
-        Some((
-            S::Views,
-            "a (audit log)",
-            "this session's / all sessions' records",
-        )),
+        Some((S::Views, "a (audit log)", "all sessions / this session")),
         &[hint(H::Audit, 3, "a", "all sessions")],
     ),
     row(
