@@ -151,20 +151,26 @@ pub enum SloSource {
     },
 }
 
-/// Parse a window like "30d", "6h", "5m".
+/// The longest SLO window accepted: a year (Prometheus keeps far less).
+pub const MAX_WINDOW: SignedDuration = SignedDuration::from_hours(366 * 24);
+
+/// Bounds of `prometheus.timeout_seconds` (per query) and `interval_seconds` (a day).
+pub const MAX_TIMEOUT_SECONDS: u64 = 600;
+pub const MAX_INTERVAL_SECONDS: u64 = 86_400;
+
+/// Parse a window like "30d", "6h", "5m": positive and at most [`MAX_WINDOW`].
 pub fn parse_window(s: &str) -> Option<SignedDuration> {
     let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit())?);
     let n: i64 = num.parse().ok()?;
-    if n <= 0 {
-        return None;
-    }
-    match unit {
-        "m" => Some(SignedDuration::from_mins(n)),
-        "h" => Some(SignedDuration::from_hours(n)),
-        "d" => Some(SignedDuration::from_hours(n * 24)),
-        "w" => Some(SignedDuration::from_hours(n * 24 * 7)),
-        _ => None,
-    }
+    let mins = match unit {
+        "m" => 1,
+        "h" => 60,
+        "d" => 60 * 24,
+        "w" => 60 * 24 * 7,
+        _ => return None,
+    };
+    let window = SignedDuration::try_from_mins(n.checked_mul(mins)?)?;
+    (n > 0 && window <= MAX_WINDOW).then_some(window)
 }
 
 impl Config {
@@ -209,17 +215,18 @@ impl Config {
 
     /// Checks serde cannot express; errors point at the offending key's line.
     fn validate(&self, text: &str, path: &str) -> Result<(), ConfigError> {
-        let fail = |key: &str, needle: &str, message: String| ConfigError::Invalid {
+        let fail = |key: &str, line: usize, message: String| ConfigError::Invalid {
             path: path.to_string(),
-            line: find_line(text, needle),
+            line,
             key: key.to_string(),
             message,
         };
         for (i, s) in self.slos.iter().enumerate() {
+            let line = |needle: &str| find_line_in(text, "[[slos]]", i, needle);
             if !(s.objective > 0.0 && s.objective < 100.0) {
                 return Err(fail(
                     &format!("slos[{i}].objective"),
-                    "objective",
+                    line("objective"),
                     format!(
                         "must be a percentage between 0 and 100 (exclusive), got {}",
                         s.objective
@@ -229,14 +236,32 @@ impl Config {
             if parse_window(&s.window).is_none() {
                 return Err(fail(
                     &format!("slos[{i}].window"),
-                    &s.window,
+                    line("window"),
                     format!(
-                        "{:?} is not a window like \"30d\", \"7d\" or \"6h\"",
-                        s.window
+                        "{:?} is not a window like \"30d\", \"7d\" or \"6h\" (at most {}d)",
+                        s.window,
+                        MAX_WINDOW.as_hours() / 24
                     ),
                 ));
             }
         }
+        if let Some(p) = &self.prometheus {
+            let line = |needle: &str| find_line_in(text, "[prometheus]", 0, needle);
+            for (key, value, max) in [
+                ("timeout_seconds", p.timeout_seconds, MAX_TIMEOUT_SECONDS),
+                ("interval_seconds", p.interval_seconds, MAX_INTERVAL_SECONDS),
+            ] {
+                if !(1..=max).contains(&value) {
+                    return Err(fail(
+                        &format!("prometheus.{key}"),
+                        line(key),
+                        format!("must be between 1 and {max} seconds, got {value}"),
+                    ));
+                }
+            }
+        }
+        let fail =
+            |key: &str, needle: &str, message: String| fail(key, find_line(text, needle), message);
         let mut names = std::collections::BTreeSet::new();
         for (i, c) in self.clusters.iter().enumerate() {
             let name = c.display_name();
@@ -283,6 +308,25 @@ fn locate(text: &str, span: Option<std::ops::Range<usize>>) -> (usize, String) {
     (line, if key.is_empty() { "?".into() } else { key })
 }
 
+/// The line of `needle` in the `nth` `header` section (`[[slos]]`, `[prometheus]`), or its
+/// first line anywhere when the sections are written another way (inline tables).
+fn find_line_in(text: &str, header: &str, nth: usize, needle: &str) -> usize {
+    let mut seen = 0;
+    let mut inside = false;
+    for (i, l) in text.lines().enumerate() {
+        let l = l.trim();
+        if l.starts_with('[') {
+            inside = l == header && {
+                seen += 1;
+                seen == nth + 1
+            };
+        } else if inside && l.starts_with(needle) {
+            return i + 1;
+        }
+    }
+    find_line(text, needle)
+}
+
 fn find_line(text: &str, needle: &str) -> usize {
     text.lines()
         .position(|l| l.contains(needle))
@@ -290,54 +334,4 @@ fn find_line(text: &str, needle: &str) -> usize {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn example_config_parses() {
-        let text = include_str!("../../config.example.toml");
-        let c = Config::parse(text, "config.example.toml").unwrap();
-        assert!(c.slos.iter().any(|s| s.name == "checkout-availability"));
-        assert!(c.slos.iter().any(|s| s.name == "search-availability"));
-    }
-
-    #[test]
-    fn type_error_names_line_and_key() {
-        let text = "theme = \"default\"\n[[slos]]\nname = \"x\"\nservice = \"y\"\nobjective = \"high\"\n[slos.source]\ntype = \"promql\"\nerrors = \"a\"\ntotal = \"b\"\n";
-        let err = Config::parse(text, "c.toml").unwrap_err().to_string();
-        assert!(err.starts_with("c.toml:5: key `objective`"), "{err}");
-    }
-
-    #[test]
-    fn unknown_key_is_rejected_with_line() {
-        let text = "theme = \"default\"\nreadonly = true\n";
-        let err = Config::parse(text, "c.toml").unwrap_err().to_string();
-        assert!(err.starts_with("c.toml:2: key `readonly`"), "{err}");
-        assert!(err.contains("unknown field"), "{err}");
-    }
-
-    #[test]
-    fn bad_objective_and_window_are_rejected() {
-        let base = |obj: &str, win: &str| {
-            format!(
-                "[[slos]]\nname = \"x\"\nservice = \"y\"\nobjective = {obj}\nwindow = \"{win}\"\n[slos.source]\ntype = \"promql\"\nerrors = \"a\"\ntotal = \"b\"\n"
-            )
-        };
-        let err = Config::parse(&base("100.0", "30d"), "c.toml")
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains("c.toml:4: key `slos[0].objective`"), "{err}");
-        let err = Config::parse(&base("99.9", "thirty"), "c.toml")
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains("c.toml:5: key `slos[0].window`"), "{err}");
-    }
-
-    #[test]
-    fn windows_parse() {
-        assert_eq!(parse_window("30d"), Some(SignedDuration::from_hours(720)));
-        assert_eq!(parse_window("5m"), Some(SignedDuration::from_mins(5)));
-        assert_eq!(parse_window("0d"), None);
-        assert_eq!(parse_window("d"), None);
-    }
-}
+mod tests;

@@ -55,7 +55,7 @@ impl FailureFeed {
                 f.count = if o.count > 1 {
                     o.count.max(f.count)
                 } else {
-                    f.count + 1
+                    f.count.saturating_add(1)
                 };
                 f.message = o.message.clone();
                 f.last_seen = f.last_seen.max(o.at);

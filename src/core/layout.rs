@@ -29,7 +29,7 @@ impl Area {
         (
             Area { height: h, ..self },
             Area {
-                y: self.y + h,
+                y: self.y.saturating_add(h),
                 height: self.height - h,
                 ..self
             },
@@ -45,7 +45,7 @@ impl Area {
                 ..self
             },
             Area {
-                y: self.y + self.height - h,
+                y: self.y.saturating_add(self.height - h),
                 height: h,
                 ..self
             },
@@ -101,11 +101,11 @@ pub struct HomeAreas {
 pub fn home(body: Area, counts: PanelCounts) -> HomeAreas {
     // Rows the table does not need (few releases) go to the panels below, up to what
     // they can show.
-    let table_need = (counts.releases as u16).saturating_add(2).max(6);
+    let table_need = cells(counts.releases).saturating_add(2).max(6);
     let spare = body.height.saturating_sub(table_need);
     if body.width >= 160 && body.height >= 30 {
-        let want = (counts.slos.max(counts.failures) as u16).saturating_add(1);
-        let bottom = want.max(6).min((body.height * 2 / 5).max(spare.min(want)));
+        let want = cells(counts.slos.max(counts.failures)).saturating_add(1);
+        let bottom = want.max(6).min(fifths(body.height, 2).max(spare.min(want)));
         let (releases, lower) = body.split_bottom(bottom);
         let left_w = lower.width / 2;
         let slos = Area {
@@ -113,8 +113,8 @@ pub fn home(body: Area, counts: PanelCounts) -> HomeAreas {
             ..lower
         };
         let failures = Area {
-            x: lower.x + left_w + 1,
-            width: lower.width - left_w - 1,
+            x: lower.x.saturating_add(left_w).saturating_add(1),
+            width: (lower.width - left_w).saturating_sub(1),
             ..lower
         };
         return HomeAreas {
@@ -126,13 +126,20 @@ pub fn home(body: Area, counts: PanelCounts) -> HomeAreas {
     // Stacked: the table keeps most of the height; the rest is shared, SLOs first
     // because they are few and each line matters.
     let share = if body.height < 40 {
-        body.height * 2 / 5
+        fifths(body.height, 2)
     } else {
         body.height / 2
     };
-    let want = (counts.slos.max(1) + counts.failures.max(1) + 2) as u16;
+    let want = cells(
+        counts
+            .slos
+            .max(1)
+            .saturating_add(counts.failures.max(1))
+            .saturating_add(2),
+    );
     let bottom = share.max(spare.min(want)).min(body.height);
-    let slo_h = (counts.slos.max(1) as u16 + 1)
+    let slo_h = cells(counts.slos.max(1))
+        .saturating_add(1)
         .min(bottom / 2)
         .max(2.min(bottom));
     let (releases, lower) = body.split_bottom(bottom);
@@ -142,6 +149,16 @@ pub fn home(body: Area, counts: PanelCounts) -> HomeAreas {
         slos,
         failures,
     }
+}
+
+/// A count of rows as terminal cells (a terminal is at most u16::MAX tall).
+fn cells(n: usize) -> u16 {
+    u16::try_from(n).unwrap_or(u16::MAX)
+}
+
+/// `n` fifths of `h`, without overflowing on a 65535-row terminal.
+fn fifths(h: u16, n: u32) -> u16 {
+    u16::try_from(u32::from(h) * n / 5).unwrap_or(h)
 }
 
 /// Release rows that fit on the home screen of a `width` x `height` terminal.
@@ -202,6 +219,24 @@ mod tests {
         assert_eq!(a.releases.height, 6);
         assert_eq!(a.slos.height, 4);
         assert_eq!(a.failures.height, 11);
+    }
+
+    #[test]
+    fn huge_terminals_and_counts_never_overflow() {
+        let huge = usize::MAX;
+        for (w, h) in [(65535, 65535), (0, 65535), (65535, 0), (160, 65535)] {
+            for n in [0, 70_000, huge] {
+                let counts = PanelCounts {
+                    releases: n,
+                    slos: n,
+                    failures: n,
+                };
+                let s = screen(Area::new(0, 0, w, h));
+                let a = home(s.body, counts);
+                assert!(a.releases.height <= s.body.height, "{a:?}");
+                assert!(home_table_rows(w, h, counts) < usize::from(h.max(1)));
+            }
+        }
     }
 
     #[test]

@@ -102,7 +102,8 @@ impl Pause {
     /// Time left on a timed pause at `now` (never negative); None for an indefinite pause.
     pub fn remaining(&self, now: Timestamp) -> Option<SignedDuration> {
         let (started, duration) = (self.started?, self.duration?);
-        let left = duration - now.duration_since(started);
+        // Saturating: a duration from the cluster may be anything a SignedDuration holds.
+        let left = duration.saturating_sub(now.duration_since(started));
         Some(if left.is_negative() {
             SignedDuration::ZERO
         } else {
@@ -379,4 +380,21 @@ pub struct Failure {
 
 fn ser_ts<S: serde::Serializer>(t: &Timestamp, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(&t.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[test]
+    fn remaining_saturates_on_extreme_durations() {
+        let t = |s| Timestamp::from_second(s).unwrap_or(Timestamp::UNIX_EPOCH);
+        let pause = |secs: i64| Pause {
+            reason: PauseReason::CanaryPauseStep,
+            started: Some(t(0)),
+            duration: Some(SignedDuration::from_secs(secs)),
+        };
+        assert_eq!(pause(i64::MIN).remaining(t(1)), Some(SignedDuration::ZERO));
+        let far = pause(i64::MAX).remaining(t(-9)).map(|d| d.as_secs());
+        assert_eq!(far, Some(i64::MAX));
+    }
 }

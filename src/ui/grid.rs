@@ -119,7 +119,7 @@ pub fn title_bar<'a>(
 pub fn draw_lines(frame: &mut Frame, area: Rect, lines: Vec<Line<'_>>) {
     let buf = frame.buffer_mut();
     for (i, line) in lines.iter().take(area.height as usize).enumerate() {
-        buf.set_line(area.x, area.y + i as u16, line, area.width);
+        buf.set_line(area.x, area.y.saturating_add(i as u16), line, area.width);
     }
 }
 

@@ -36,7 +36,10 @@ pub fn render(frame: &mut Frame, area: Rect, _state: &State, m: &Modal, theme: &
     lines.extend(request);
     lines.extend(tail);
 
-    let height = (lines.len() as u16 + 2).min(max_h);
+    let height = u16::try_from(lines.len())
+        .unwrap_or(u16::MAX)
+        .saturating_add(2)
+        .min(max_h);
     let rect = Rect {
         x: area.x + (area.width.saturating_sub(width)) / 2,
         y: area.y + (area.height.saturating_sub(height)) / 2,
@@ -65,9 +68,12 @@ pub fn render(frame: &mut Frame, area: Rect, _state: &State, m: &Modal, theme: &
     frame.render_widget(block, rect);
     frame.render_widget(Paragraph::new(lines).style(theme.modal), padded);
     if let Some((row, col)) = typed_row
-        && (row as u16) < padded.height
+        && let (Ok(row), Ok(col)) = (u16::try_from(row), u16::try_from(col))
+        && row < padded.height
+        && col < padded.width
     {
-        frame.set_cursor_position(Position::new(padded.x + col as u16, padded.y + row as u16));
+        let (x, y) = (padded.x.saturating_add(col), padded.y.saturating_add(row));
+        frame.set_cursor_position(Position::new(x, y));
     }
 }
 

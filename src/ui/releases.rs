@@ -167,7 +167,8 @@ fn title<'a>(
         let shown = fmt::fit(&shown, room).into_owned();
         if v.filter_editing {
             let x = used + v.filter.visual_cursor().saturating_sub(scroll);
-            cursor = Some(Position::new(area.x + x as u16, area.y));
+            let x = u16::try_from(x).unwrap_or(u16::MAX);
+            cursor = Some(Position::new(area.x.saturating_add(x), area.y));
         }
         extra.push(Span::styled(shown, theme.input));
         if !v.filter_editing {

@@ -127,7 +127,7 @@ pub fn phase(d: &DeploymentFacts) -> (Phase, String) {
             Phase::Progressing,
             format!(
                 "{} old replicas are pending termination",
-                d.status_replicas - d.updated_replicas
+                i64::from(d.status_replicas) - i64::from(d.updated_replicas)
             ),
         );
     }

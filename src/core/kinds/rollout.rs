@@ -227,12 +227,14 @@ fn actual_weight(
     } else if fully_promoted {
         Some(100)
     } else if r.available_replicas > 0 {
-        let canary_avail: i32 = owned
+        // Counts from the cluster: summed wide, and a weight is a percentage at most.
+        let canary_avail: i64 = owned
             .iter()
             .filter(|rs| rs.pod_template_hash == r.current_pod_hash)
-            .map(|rs| rs.available_replicas)
+            .map(|rs| i64::from(rs.available_replicas.max(0)))
             .sum();
-        Some((canary_avail.max(0) as u32 * 100) / r.available_replicas as u32)
+        let pct = canary_avail * 100 / i64::from(r.available_replicas);
+        Some(u32::try_from(pct.min(100)).unwrap_or(0))
     } else {
         Some(0)
     }

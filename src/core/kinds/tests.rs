@@ -193,3 +193,30 @@ fn access_needs_follow_the_kind_module() {
         vec![("patch", "canaries"), ("create", "services/proxy")]
     );
 }
+
+#[test]
+fn extreme_replica_counts_derive_without_overflow() {
+    use crate::core::testkit;
+    let mut r = testkit::paused_rollout("shop", "checkout");
+    r.available_replicas = 1;
+    let big = testkit::replicaset("shop", "checkout", "new", 2, "i:2", i32::MAX);
+    let big2 = testkit::replicaset("shop", "checkout", "new", 3, "i:2", i32::MAX);
+    let rel = status::rollout(&ctx(), &r, &[&big, &big2]);
+    assert_eq!(rel.actual_weight, Some(100));
+    r.available_replicas = i32::MAX;
+    let small = testkit::replicaset("shop", "checkout", "new", 2, "i:2", 1);
+    assert_eq!(
+        status::rollout(&ctx(), &r, &[&small]).actual_weight,
+        Some(0)
+    );
+
+    let mut d = testkit::deployment("web", "frontend", false);
+    (d.replicas, d.status_replicas, d.updated_replicas) = (i32::MIN, i32::MAX, i32::MIN);
+    d.observed_generation = Some(d.meta.generation);
+    let rel = status::deployment(&ctx(), &d, &[]);
+    assert!(
+        rel.message.raw().contains("4294967295"),
+        "{:?}",
+        rel.message
+    );
+}

@@ -21,7 +21,7 @@ pub use error::PromError;
 pub use query::{
     SLO_WINDOW_LABEL, WindowQuery, batched_query, escape_label_value, prom_duration, window_queries,
 };
-pub use response::parse_value;
+pub use response::{decode, parse_value, ratio};
 
 use crate::config::{Config, SloConfig, parse_window};
 use crate::core::model::{BurnWindow, SloSpec};

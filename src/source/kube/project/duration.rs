@@ -3,13 +3,19 @@
 
 use jiff::SignedDuration;
 
-/// None when Argo would reject it too (`RolloutPause.DurationSeconds` returns -1).
+/// The longest pause Argo can hold: `RolloutPause.DurationSeconds` is an int32 of seconds
+/// (a digit string is read with `strconv.ParseInt(s, 10, 32)`).
+pub(super) const MAX_SECONDS: i64 = i32::MAX as i64;
+
+/// None when Argo would reject it too (`RolloutPause.DurationSeconds` returns -1), and for
+/// anything outside 0..=int32 seconds, which Argo cannot represent: shown as invalid.
 pub(super) fn parse(text: &str) -> Option<SignedDuration> {
     let text = text.trim();
-    if let Ok(secs) = text.parse::<i64>() {
-        return Some(SignedDuration::from_secs(secs));
-    }
-    parse_go(text)
+    let d = match text.parse::<i64>() {
+        Ok(secs) => SignedDuration::from_secs(secs),
+        Err(_) => parse_go(text)?,
+    };
+    (!d.is_negative() && d.as_secs() <= MAX_SECONDS).then_some(d)
 }
 
 fn parse_go(mut rest: &str) -> Option<SignedDuration> {
@@ -56,6 +62,18 @@ mod tests {
         assert_eq!(parse("1h30m"), Some(SignedDuration::from_secs(5400)));
         assert_eq!(parse("1.5h"), Some(SignedDuration::from_secs(5400)));
         assert_eq!(parse("500ms"), Some(SignedDuration::from_millis(500)));
+    }
+
+    #[test]
+    fn out_of_int32_range_is_invalid() {
+        assert_eq!(parse("-9223372036854775808"), None);
+        assert_eq!(parse("-1"), None);
+        assert_eq!(parse("2147483648"), None);
+        assert_eq!(parse("99999999999999999999"), None);
+        assert_eq!(parse("2562047h"), None);
+        assert_eq!(parse("1e308h"), None);
+        let max = parse("2147483647").map(|d| d.as_secs());
+        assert_eq!(max, Some(MAX_SECONDS));
     }
 
     #[test]
