@@ -177,7 +177,10 @@ fn duplicate_cluster_display_names_exit_2_naming_both() {
         "[[clusters]]\ncontext = \"kind-a\"\nname = \"prod\"\nread_only = true\n",
     )
     .unwrap();
-    for choice in [&["--context", "kind-a", "--context", "prod"][..], &["--all-contexts"]] {
+    for choice in [
+        &["--context", "kind-a", "--context", "prod"][..],
+        &["--all-contexts"],
+    ] {
         let mut args = vec!["snapshot", "--config", config.to_str().unwrap()];
         args.extend_from_slice(choice);
         let out = Command::new(env!("CARGO_BIN_EXE_shipdeck"))
