@@ -67,7 +67,11 @@ impl Fixture {
                 "apiVersion": "rbac.authorization.k8s.io/v1",
                 "kind": "ClusterRoleBinding",
                 "metadata": {"name": binding},
-                "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": WRITE_ROLE},
+                "roleRef": {
+                    "apiGroup": "rbac.authorization.k8s.io",
+                    "kind": "ClusterRole",
+                    "name": WRITE_ROLE,
+                },
                 "subjects": [{"kind": "ServiceAccount", "name": sa, "namespace": ns}],
             }),
         )

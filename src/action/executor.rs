@@ -100,8 +100,7 @@ impl Executor {
 
     async fn run(&self, id: u64, plan: &ActionPlan, gate: Option<&GateOverride>) -> Outcome {
         if self.read_only.covers(&plan.cluster) {
-            // Not even the identity is asked (a SelfSubjectReview is a create): no intent, the
-            // refusal is the record.
+            // No identity asked (a SelfSubjectReview is a create), no intent: refusal only.
             let outcome = refuse::refusal(&plan.cluster);
             let user = "not asked (read-only)";
             let written =
@@ -181,12 +180,10 @@ impl Executor {
 
     /// Ask a cluster's target about RBAC; the answer arrives as `Msg::Access`.
     pub fn check_access(&self, cluster: String, namespace: String, verb: String, resource: String) {
-        if self.read_only.covers(&cluster) {
-            return;
-        }
         let Some(target) = self.targets.get(&cluster).cloned() else {
             return;
         };
+        let target = self.read_only.gate(&cluster, target);
         let tx = self.tx.clone();
         tokio::spawn(async move {
             let answer = target
@@ -211,17 +208,13 @@ impl Executor {
         let Some(target) = self.targets.get(&plan.cluster).cloned() else {
             return;
         };
+        let target = self.read_only.gate(&plan.cluster, target);
         let tx = self.tx.clone();
-        let read_only = self.read_only.covers(&plan.cluster);
         tokio::spawn(async move {
             let (uid, action) = (plan.uid.clone(), plan.kind);
-            let result = if read_only {
-                Err(refuse::refusal_detail(&plan.cluster))
-            } else {
-                match tokio::time::timeout(DEADLINE, target.dry_run(plan)).await {
-                    Ok(r) => r,
-                    Err(_) => Err("dry-run: no answer within the deadline".into()),
-                }
+            let result = match tokio::time::timeout(DEADLINE, target.dry_run(plan)).await {
+                Ok(r) => r,
+                Err(_) => Err("dry-run: no answer within the deadline".into()),
             };
             let _ = tx
                 .send(Msg::DryRun {

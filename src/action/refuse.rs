@@ -4,6 +4,7 @@
 //! it cannot send — no write, no dry run, no access review, no identity review).
 
 use std::collections::HashSet;
+use std::sync::Arc;
 
 use futures::future::BoxFuture;
 
@@ -54,6 +55,15 @@ impl ReadOnly {
     /// Are writes to `cluster` refused?
     pub fn covers(&self, cluster: &str) -> bool {
         self.all || self.clusters.contains(cluster)
+    }
+
+    /// `target`, or a refusing target in its place when `cluster` is read-only.
+    pub fn gate(&self, cluster: &str, target: Arc<dyn ActionTarget>) -> Arc<dyn ActionTarget> {
+        if self.covers(cluster) {
+            Arc::new(RefusingTarget::new(cluster))
+        } else {
+            target
+        }
     }
 }
 
