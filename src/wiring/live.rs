@@ -99,3 +99,50 @@ async fn action_target(
     let target = KubeTarget::connect(Some(context)).await.ok()?;
     Some(Arc::new(target))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::action::{ActionKind, ActionPlan, Seen};
+    use crate::core::model::ReleaseKind;
+    use crate::core::msg::Outcome;
+
+    fn any_plan() -> ActionPlan {
+        ActionPlan {
+            kind: ActionKind::Restart,
+            cluster: "prod".into(),
+            release_kind: ReleaseKind::Deployment,
+            namespace: "ns".into(),
+            name: "web".into(),
+            uid: "u".into(),
+            prod: true,
+            calls: vec![],
+            seen: Seen {
+                phase: "Healthy".into(),
+                step: None,
+                revision: None,
+                resource_version: "1".into(),
+            },
+            notes: vec![],
+        }
+    }
+
+    #[tokio::test]
+    async fn a_read_only_cluster_gets_a_target_without_a_client() {
+        // No such context anywhere: a client would fail to build; the refusing one needs none.
+        let target = action_target("no-such-context-anywhere", "prod", true).await;
+        let Some(target) = target else {
+            panic!("a read-only cluster still gets a (refusing) target");
+        };
+        let access = target.check_access("ns".into(), "patch".into(), "rollouts".into());
+        assert_eq!(access.await, None);
+        assert!(matches!(
+            target.dry_run(any_plan()).await,
+            Err(e) if e.contains("read-only")
+        ));
+        assert!(matches!(
+            target.execute(any_plan()).await,
+            Outcome::Rejected { status: 0, .. }
+        ));
+    }
+}
