@@ -8,7 +8,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use jiff::Timestamp;
 
-use crate::action::Executor;
+use crate::action::{Executor, ReadOnly};
 use crate::app::{self, Pump};
 use crate::cli::Opts;
 use crate::config::Config;
@@ -24,7 +24,8 @@ pub async fn console(opts: &Opts, config: &Config) -> anyhow::Result<ExitCode> {
     let mut w = wiring::for_console(opts, config).await?;
     let audit = wiring::audit_log(opts, config, &mut w.state)?;
     let _ = w.tx.try_send(Msg::Audit(audit.tail(500)));
-    let executor = Executor::new(w.targets, Some(audit), w.tx.clone());
+    let executor = Executor::new(w.targets, Some(audit), w.tx.clone())
+        .with_read_only(ReadOnly::of_state(&w.state));
     let mut guard = term::TerminalGuard::enter().context("cannot start the terminal UI")?;
     let size = guard.terminal.size()?;
     let mut state = w.state;

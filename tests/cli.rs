@@ -157,3 +157,47 @@ fn errors_outside_the_ui_print_no_escape_sequences() {
         "{err}"
     );
 }
+
+#[test]
+fn duplicate_cluster_display_names_exit_2_naming_both() {
+    let home = tempfile::tempdir().unwrap();
+    let kubeconfig = home.path().join("kubeconfig");
+    std::fs::write(
+        &kubeconfig,
+        "apiVersion: v1\nkind: Config\n\
+         clusters:\n- name: c\n  cluster:\n    server: https://127.0.0.1:1\n\
+         users:\n- name: u\n  user:\n    token: t\n\
+         contexts:\n- name: kind-a\n  context:\n    cluster: c\n    user: u\n\
+         - name: prod\n  context:\n    cluster: c\n    user: u\n",
+    )
+    .unwrap();
+    let config = home.path().join("shipdeck.toml");
+    std::fs::write(
+        &config,
+        "[[clusters]]\ncontext = \"kind-a\"\nname = \"prod\"\nread_only = true\n",
+    )
+    .unwrap();
+    for choice in [
+        &["--context", "kind-a", "--context", "prod"][..],
+        &["--all-contexts"],
+    ] {
+        let mut args = vec!["snapshot", "--config", config.to_str().unwrap()];
+        args.extend_from_slice(choice);
+        let out = Command::new(env!("CARGO_BIN_EXE_shipdeck"))
+            .args(&args)
+            .env("HOME", home.path())
+            .env("KUBECONFIG", &kubeconfig)
+            .env_remove("SHIPDECK_PROMETHEUS_URL")
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{choice:?}: {err}");
+        assert!(
+            err.contains("two clusters would be shown as \"prod\"")
+                && err.contains("config clusters[0] (context \"kind-a\"")
+                && err.contains("kubeconfig context \"prod\""),
+            "{choice:?}: {err}"
+        );
+        assert!(!err.contains("panicked"), "{err}");
+    }
+}

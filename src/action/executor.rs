@@ -14,6 +14,7 @@ use jiff::Timestamp;
 use tokio::sync::mpsc;
 
 use super::audit::{self, AuditLog};
+use super::refuse::{self, ReadOnly};
 use crate::core::action::ActionPlan;
 use crate::core::effect::GateOverride;
 use crate::core::msg::{AuditStage, Msg, Outcome};
@@ -46,6 +47,8 @@ pub struct Executor {
     /// Who each cluster said we are, for records written on exit.
     users: Arc<Mutex<HashMap<String, String>>>,
     deadline: Duration,
+    /// Clusters whose writes this executor refuses on its own (whatever the core planned).
+    read_only: Arc<ReadOnly>,
 }
 
 impl Executor {
@@ -60,7 +63,14 @@ impl Executor {
             tx,
             users: Arc::new(Mutex::new(HashMap::new())),
             deadline: DEADLINE,
+            read_only: Arc::new(ReadOnly::default()),
         }
+    }
+
+    /// Refuse every write, dry run and access review for these clusters, never sending.
+    pub fn with_read_only(mut self, read_only: ReadOnly) -> Self {
+        self.read_only = Arc::new(read_only);
+        self
     }
 
     pub fn with_deadline(mut self, deadline: Duration) -> Self {
@@ -89,6 +99,17 @@ impl Executor {
     }
 
     async fn run(&self, id: u64, plan: &ActionPlan, gate: Option<&GateOverride>) -> Outcome {
+        if self.read_only.covers(&plan.cluster) {
+            // No identity asked (a SelfSubjectReview is a create), no intent: refusal only.
+            let outcome = refuse::refusal(&plan.cluster);
+            let user = "not asked (read-only)";
+            let written =
+                self.audit_write(AuditStage::Result, id, user, plan, gate, Some(&outcome));
+            return match written {
+                Ok(()) => outcome,
+                Err(e) => refuse::refusal_unrecorded(&plan.cluster, &e),
+            };
+        }
         let Some(target) = self.targets.get(&plan.cluster).cloned() else {
             return Outcome::Rejected {
                 status: 0,
@@ -162,6 +183,7 @@ impl Executor {
         let Some(target) = self.targets.get(&cluster).cloned() else {
             return;
         };
+        let target = self.read_only.gate(&cluster, target);
         let tx = self.tx.clone();
         tokio::spawn(async move {
             let answer = target
@@ -186,6 +208,7 @@ impl Executor {
         let Some(target) = self.targets.get(&plan.cluster).cloned() else {
             return;
         };
+        let target = self.read_only.gate(&plan.cluster, target);
         let tx = self.tx.clone();
         tokio::spawn(async move {
             let (uid, action) = (plan.uid.clone(), plan.kind);

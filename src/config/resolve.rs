@@ -94,17 +94,69 @@ pub fn choose_clusters(
             contexts.join(", ")
         ));
     }
-    Ok(wanted
-        .iter()
-        .map(|context| {
-            config
-                .clusters
-                .iter()
-                .find(|c| c.context == *context)
-                .cloned()
-                .unwrap_or_else(|| ClusterConfig::for_context(context))
-        })
-        .collect())
+    let mut chosen: Vec<(Source, ClusterConfig)> = Vec::new();
+    for context in &wanted {
+        if chosen.iter().any(|(_, c)| c.context == *context) {
+            continue; // the same context named twice is the same cluster
+        }
+        let found = config
+            .clusters
+            .iter()
+            .enumerate()
+            .find(|(_, c)| c.context == *context);
+        chosen.push(match found {
+            Some((i, c)) => (Source::Config(i), c.clone()),
+            None => (Source::Kubeconfig, ClusterConfig::for_context(context)),
+        });
+    }
+    unique_names(&chosen)?;
+    Ok(chosen.into_iter().map(|(_, c)| c).collect())
+}
+
+/// Where a chosen cluster's details come from (for error messages).
+#[derive(Debug, Clone, Copy)]
+enum Source {
+    /// `clusters[i]` of the config.
+    Config(usize),
+    /// A kubeconfig context the config does not name.
+    Kubeconfig,
+}
+
+fn describe(source: Source, c: &ClusterConfig) -> String {
+    match source {
+        Source::Config(i) => format!(
+            "config clusters[{i}] (context {:?}, name {:?}{})",
+            c.context,
+            c.display_name(),
+            if c.read_only {
+                ", read_only = true"
+            } else {
+                ""
+            }
+        ),
+        Source::Kubeconfig => format!("kubeconfig context {:?}", c.context),
+    }
+}
+
+/// Two clusters shown under one name would be one row in the UI and one action target:
+/// the UI would read one and actions go to the other. Refuse, naming both.
+fn unique_names(chosen: &[(Source, ClusterConfig)]) -> Result<(), String> {
+    for (i, (source, c)) in chosen.iter().enumerate() {
+        let name = c.display_name();
+        let earlier = chosen
+            .iter()
+            .take(i)
+            .find(|(_, o)| o.display_name() == name);
+        if let Some((first, other)) = earlier {
+            return Err(format!(
+                "two clusters would be shown as {name:?}: {} and {}; give one of them a \
+                 different `name` in the config",
+                describe(*first, other),
+                describe(*source, c)
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Doctor's Prometheus: `--prometheus` (or its env), else the config's.
@@ -171,6 +223,40 @@ mod tests {
         assert_eq!(names(&chosen), ["kind-a", "prod-eu"]);
         assert!(!chosen[0].read_only);
         assert!(chosen[1].read_only);
+    }
+
+    #[test]
+    fn duplicate_display_names_are_an_error_naming_both_sources() {
+        // A config entry named "prod" (read-only) for context "kind-a", and a kubeconfig
+        // context literally called "prod".
+        let config = config_with(&[("kind-a", Some("prod"), true)]);
+        let opts = Opts {
+            context: vec!["kind-a".into(), "prod".into()],
+            ..Opts::default()
+        };
+        let err = choose_clusters(&opts, &config, &kube(), None).unwrap_err();
+        assert_eq!(
+            err,
+            "two clusters would be shown as \"prod\": config clusters[0] (context \"kind-a\", \
+             name \"prod\", read_only = true) and kubeconfig context \"prod\"; give one of them \
+             a different `name` in the config"
+        );
+        let all = Opts {
+            all_contexts: true,
+            ..Opts::default()
+        };
+        let err = choose_clusters(&all, &config, &kube(), None).unwrap_err();
+        assert!(err.contains("shown as \"prod\""), "{err}");
+        // Renamed, both are fine; a context given twice is one cluster.
+        let config = config_with(&[("kind-a", Some("prod-a"), true)]);
+        let chosen = choose_clusters(&opts, &config, &kube(), None).unwrap();
+        assert_eq!(names(&chosen), ["prod-a", "prod"]);
+        let twice = Opts {
+            context: vec!["prod".into(), "prod".into()],
+            ..Opts::default()
+        };
+        let chosen = choose_clusters(&twice, &config, &kube(), None).unwrap();
+        assert_eq!(names(&chosen), ["prod"]);
     }
 
     #[test]

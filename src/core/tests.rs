@@ -148,6 +148,35 @@ fn read_only_sends_nothing() {
 }
 
 #[test]
+fn opening_the_detail_checks_access_unless_read_only() {
+    // Writable: opening the detail asks RBAC for the release's actions.
+    let mut s = fleet();
+    select(&mut s, "checkout");
+    let fx = keys(&mut s, &[Key::Enter]);
+    assert_eq!(s.view.screen, Screen::Detail);
+    assert!(
+        fx.iter().any(|e| matches!(e, Effect::CheckAccess { .. })),
+        "{fx:?}"
+    );
+    // Read-only, globally or that cluster only: no access review at all.
+    for global in [true, false] {
+        let mut s = fleet();
+        if global {
+            s.settings.read_only = true;
+        } else if let Some(c) = s.clusters.iter_mut().find(|c| c.name == "prod-eu-1") {
+            c.read_only = true;
+        }
+        select(&mut s, "checkout");
+        let mut fx = keys(&mut s, &[Key::Enter]);
+        assert_eq!(s.view.screen, Screen::Detail);
+        for k in ['p', 'P', 'a', 'R', 'u', 'r', ' '] {
+            fx.extend(keys(&mut s, &[Key::Char(k), Key::Enter, Key::Char('y')]));
+        }
+        assert!(fx.is_empty(), "global {global}: {fx:?}");
+    }
+}
+
+#[test]
 fn rbac_denial_disables_the_action() {
     let mut s = fleet();
     select(&mut s, "checkout");

@@ -8,7 +8,7 @@ use jiff::Timestamp;
 use tokio::sync::mpsc;
 
 use super::{Wiring, initial_slos};
-use crate::action::DemoTarget;
+use crate::action::{ActionTarget, DemoTarget, ReadOnly, RefusingTarget};
 use crate::app::Pump;
 use crate::cli::Opts;
 use crate::config::Config;
@@ -29,16 +29,22 @@ fn start(opts: &Opts, config: &Config) -> (State, Fleet) {
     (state, fleet)
 }
 
-/// The running simulation, one action target shared by its clusters.
+/// The running simulation, one action target shared by its clusters (a refusing one for a
+/// read-only cluster).
 pub fn simulated(opts: &Opts, config: &Config) -> Wiring {
     let (state, fleet) = start(opts, config);
-    let read_only = state.settings.read_only;
+    let read_only = ReadOnly::of_state(&state);
     let names: Vec<String> = state.clusters.iter().map(|c| c.name.clone()).collect();
     let mut w = Wiring::new(state, 8192);
     let (req_tx, req_rx) = mpsc::channel(16);
-    let target = Arc::new(DemoTarget::new(req_tx, read_only));
+    let target = Arc::new(DemoTarget::new(req_tx, false));
     for name in names {
-        w.targets.insert(name, target.clone());
+        let t: Arc<dyn ActionTarget> = if read_only.covers(&name) {
+            Arc::new(RefusingTarget::new(name.clone()))
+        } else {
+            target.clone()
+        };
+        w.targets.insert(name, t);
     }
     tokio::spawn(crate::source::demo::run(fleet, w.tx.clone(), req_rx));
     w

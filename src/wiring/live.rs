@@ -1,6 +1,9 @@
 //! The live mode: per chosen cluster a watch source and a kube action target (clients built
 //! side by side), and Prometheus for the SLOs. A cluster whose client cannot be built is
-//! shown unreachable, not fatal. Must not build requests (that is `action::kube`).
+//! shown unreachable, not fatal. A read-only cluster (global `--read-only`, the config's
+//! `read_only`, or the cluster's own; the most restrictive wins) gets a `RefusingTarget`: no
+//! write-capable client is built for it, only the watch. Must not build requests (that is
+//! `action::kube`).
 
 use std::sync::Arc;
 
@@ -8,6 +11,7 @@ use jiff::Timestamp;
 
 use super::{Wiring, initial_slos};
 use crate::action::kube::KubeTarget;
+use crate::action::{ActionTarget, RefusingTarget};
 use crate::cli::Opts;
 use crate::config::Config;
 use crate::config::resolve;
@@ -40,12 +44,17 @@ pub async fn wiring(opts: &Opts, config: &Config, prometheus_task: bool) -> anyh
         },
         ..ClusterOptions::default()
     };
+    let all_read_only = settings.read_only;
     let mut w = Wiring::new(State::new(Timestamp::now(), settings, clusters, slos), 8192);
     // Clients are built side by side: a slow exec plugin on one must not delay the others.
     let builds = chosen.iter().map(|c| async move {
-        let watch = kube_client::client_for(Some(&c.context)).await;
-        let act = KubeTarget::connect(Some(&c.context)).await;
-        (c.display_name().to_string(), watch, act)
+        let name = c.display_name();
+        let (watch, act) = futures::future::join(
+            kube_client::client_for(Some(&c.context)),
+            action_target(&c.context, name, all_read_only || c.read_only),
+        )
+        .await;
+        (name.to_string(), watch, act)
     });
     for (name, watch, act) in futures::future::join_all(builds).await {
         match watch {
@@ -64,8 +73,8 @@ pub async fn wiring(opts: &Opts, config: &Config, prometheus_task: bool) -> anyh
                 });
             }
         }
-        if let Ok(target) = act {
-            w.targets.insert(name, Arc::new(target));
+        if let Some(target) = act {
+            w.targets.insert(name, target);
         }
     }
     if prometheus_task {
@@ -75,4 +84,65 @@ pub async fn wiring(opts: &Opts, config: &Config, prometheus_task: bool) -> anyh
         );
     }
     Ok(w)
+}
+
+/// The action target for one cluster: a refusing one (no client at all) when read-only, else
+/// a kube client for `context` (None when it cannot be built: actions then say so).
+async fn action_target(
+    context: &str,
+    name: &str,
+    read_only: bool,
+) -> Option<Arc<dyn ActionTarget>> {
+    if read_only {
+        return Some(Arc::new(RefusingTarget::new(name)));
+    }
+    let target = KubeTarget::connect(Some(context)).await.ok()?;
+    Some(Arc::new(target))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::action::{ActionKind, ActionPlan, Seen};
+    use crate::core::model::ReleaseKind;
+    use crate::core::msg::Outcome;
+
+    fn any_plan() -> ActionPlan {
+        ActionPlan {
+            kind: ActionKind::Restart,
+            cluster: "prod".into(),
+            release_kind: ReleaseKind::Deployment,
+            namespace: "ns".into(),
+            name: "web".into(),
+            uid: "u".into(),
+            prod: true,
+            calls: vec![],
+            seen: Seen {
+                phase: "Healthy".into(),
+                step: None,
+                revision: None,
+                resource_version: "1".into(),
+            },
+            notes: vec![],
+        }
+    }
+
+    #[tokio::test]
+    async fn a_read_only_cluster_gets_a_target_without_a_client() {
+        // No such context anywhere: a client would fail to build; the refusing one needs none.
+        let target = action_target("no-such-context-anywhere", "prod", true).await;
+        let Some(target) = target else {
+            panic!("a read-only cluster still gets a (refusing) target");
+        };
+        let access = target.check_access("ns".into(), "patch".into(), "rollouts".into());
+        assert_eq!(access.await, None);
+        assert!(matches!(
+            target.dry_run(any_plan()).await,
+            Err(e) if e.contains("read-only")
+        ));
+        assert!(matches!(
+            target.execute(any_plan()).await,
+            Outcome::Rejected { status: 0, .. }
+        ));
+    }
 }

@@ -127,11 +127,17 @@ fn next_panel(p: Panel, by: usize) -> Panel {
     all[(i + by) % all.len()]
 }
 
-/// RBAC checks for every action on the release in view, unless already answered.
+/// RBAC checks for every action on the release in view, unless already answered. None on a
+/// read-only cluster (global or its own): no action can be taken there, and an access review
+/// is a create on the API server.
 fn access_checks(state: &State) -> Vec<Effect> {
     let Some(r) = state.selected_release() else {
         return Vec::new();
     };
+    let cluster_read_only = state.cluster(&r.key.cluster).is_some_and(|c| c.read_only);
+    if state.settings.read_only || cluster_read_only {
+        return Vec::new();
+    }
     super::kinds::access_needs(r)
         .into_iter()
         .filter(|(verb, res)| {
