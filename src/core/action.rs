@@ -124,6 +124,7 @@ impl Resource {
 
 pub use super::kinds::canary::{CANARIES, loadtester_service};
 pub use super::kinds::deployment::DEPLOYMENTS;
+pub use super::kinds::request::after_write;
 pub use super::kinds::rollout::{ROLLOUTS, ROLLOUTS_STATUS};
 
 /// One HTTP request an action makes.
@@ -290,6 +291,9 @@ pub fn availability(
     applicable(kind, r)
 }
 
+/// The modal's note for a plan of several calls on one object.
+pub const CHAINED_NOTE: &str = "Each later request carries the resourceVersion the one before it returned: if the object changes in between, it is refused (409), never sent blind.";
+
 /// Build the plan for `kind` on `r`, or say why it is not possible.
 pub fn plan(
     kind: ActionKind,
@@ -304,6 +308,9 @@ pub fn plan(
         return Err(Disabled::NotApplicable("nothing to send"));
     }
     let mut notes: Vec<String> = kinds::note(kind, r).map(String::from).into_iter().collect();
+    if calls.len() > 1 {
+        notes.push(CHAINED_NOTE.into());
+    }
     if let Some(owner) = &r.gitops {
         let who = match owner {
             super::model::GitOpsOwner::ArgoCd(app) => format!("Argo CD application {app}"),

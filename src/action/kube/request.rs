@@ -21,6 +21,9 @@ pub struct Sent {
     pub summary: String,
     /// True when nothing went on the wire (undo already at that revision).
     pub nothing_sent: bool,
+    /// The object's resourceVersion after the write (what a later call of the plan on the
+    /// same object must carry); None for calls that return no object.
+    pub resource_version: Option<String>,
 }
 
 /// The owner shape for undo; None for a kind whose undo is not a template write-back.
@@ -145,6 +148,7 @@ async fn rollback_to(
                 "already at that revision ({revision}, ReplicaSet {replicaset}): nothing sent"
             ),
             nothing_sent: true,
+            resource_version: Some(resource_version.clone()),
         }),
         Ok(Rollback::Patch(ops)) => {
             let answer = patch(
@@ -157,17 +161,16 @@ async fn rollback_to(
                 dry_run,
             )
             .await?;
+            let rv = rv_of(&answer);
             Ok(Sent {
                 status: 200,
                 summary: format!(
                     "template of revision {revision} ({replicaset}) written back; images {}; resourceVersion {}",
                     images(&answer),
-                    answer
-                        .pointer("/metadata/resourceVersion")
-                        .and_then(Value::as_str)
-                        .unwrap_or("?")
+                    rv.as_deref().unwrap_or("?")
                 ),
                 nothing_sent: false,
+                resource_version: rv,
             })
         }
         Err(
@@ -184,20 +187,25 @@ async fn rollback_to(
     }
 }
 
-fn applied(body: &Value, answer: &Value) -> Sent {
-    let rv = answer
-        .pointer("/metadata/resourceVersion")
+fn rv_of(obj: &Value) -> Option<String> {
+    obj.pointer("/metadata/resourceVersion")
         .and_then(Value::as_str)
-        .unwrap_or("?");
+        .map(str::to_string)
+}
+
+fn applied(body: &Value, answer: &Value) -> Sent {
+    let rv = rv_of(answer);
+    let shown = rv.as_deref().unwrap_or("?");
     let fields = changed_fields(body, answer);
     Sent {
         status: 200,
         summary: if fields.is_empty() {
-            format!("resourceVersion {rv}")
+            format!("resourceVersion {shown}")
         } else {
-            format!("{fields}; resourceVersion {rv}")
+            format!("{fields}; resourceVersion {shown}")
         },
         nothing_sent: false,
+        resource_version: rv,
     }
 }
 
@@ -351,6 +359,7 @@ async fn proxy_post(
             status: 200,
             summary: format!("{service} answered: {}", shorten(&text)),
             nothing_sent: false,
+            resource_version: None,
         }),
         // A JSON error body that is not a Status parses with code 0: still an error.
         Err(kube::Error::Api(status)) if status.code == 0 => Err(from_status(0, &status.message)),

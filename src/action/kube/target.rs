@@ -15,7 +15,7 @@ use tokio::sync::OnceCell;
 
 use super::{access, request};
 use crate::action::executor::ActionTarget;
-use crate::core::action::{ActionPlan, ApiCall};
+use crate::core::action::{ActionPlan, ApiCall, after_write};
 use crate::core::msg::Outcome;
 use crate::source::kube::client::KubeError;
 
@@ -76,16 +76,32 @@ pub fn no_retries(config: &mut kube::Config) {
     config.read_timeout = Some(Duration::from_secs(12));
 }
 
+/// The call as it goes on the wire: a call after one that wrote the same object carries the
+/// resourceVersion that write returned (`core::action::after_write`).
+pub fn next_call(call: &ApiCall, previous: Option<(&ApiCall, &request::Sent)>) -> ApiCall {
+    match previous {
+        Some((prev, sent)) => match &sent.resource_version {
+            Some(rv) => after_write(call, prev, rv),
+            // No version came back: the call keeps the one the user saw (a sure conflict).
+            None => call.clone(),
+        },
+        None => call.clone(),
+    }
+}
+
 /// Send the calls in order; stop at the first that does not succeed.
 async fn execute(client: kube::Client, plan: ActionPlan) -> Outcome {
     let total = plan.calls.len();
     let mut done: Vec<String> = Vec::new();
     let mut last_status = 200;
+    let mut previous: Option<(&ApiCall, request::Sent)> = None;
     for (i, call) in plan.calls.iter().enumerate() {
-        match request::send(&client, call, false).await {
+        let wire = next_call(call, previous.as_ref().map(|(c, s)| (*c, s)));
+        match request::send(&client, &wire, false).await {
             Ok(sent) => {
                 last_status = sent.status;
-                done.push(sent.summary);
+                done.push(sent.summary.clone());
+                previous = Some((call, sent));
             }
             Err(outcome) if i == 0 => return outcome,
             Err(outcome) => return after_partial(outcome, i, total, &done),

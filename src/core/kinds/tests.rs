@@ -193,3 +193,80 @@ fn access_needs_follow_the_kind_module() {
         vec![("patch", "canaries"), ("create", "services/proxy")]
     );
 }
+
+#[test]
+fn a_later_call_on_the_same_object_carries_the_version_the_first_returned() {
+    let mut r = paused_rollout(PauseReason::CanaryPauseStep);
+    r.facts.spec_paused = true;
+    r.facts.controller_pause = false;
+    let p = plan(
+        ActionKind::Promote,
+        &r,
+        &Cluster::new("a"),
+        false,
+        jiff::Timestamp::UNIX_EPOCH,
+    )
+    .unwrap();
+    let [first, second] = &p.calls[..] else {
+        panic!("two calls: {:?}", p.calls)
+    };
+    assert!(p.notes.iter().any(|n| n == crate::core::action::CHAINED_NOTE));
+    // Planned with the version the user saw; sent with the one the first write returned.
+    let ApiCall::Patch { body, .. } = second else {
+        panic!()
+    };
+    assert_eq!(body["metadata"]["resourceVersion"], "7");
+    let ApiCall::Patch { body, resource, .. } = request::after_write(second, first, "8") else {
+        panic!()
+    };
+    assert_eq!(resource.rbac(), "rollouts/status");
+    assert_eq!(body["metadata"]["resourceVersion"], "8");
+    assert!(body["status"]["pauseConditions"].is_null());
+    // Another object, or a call without a resourceVersion, is left as it is.
+    let ApiCall::Patch {
+        resource,
+        patch_type,
+        body,
+        ..
+    } = second.clone()
+    else {
+        panic!()
+    };
+    let other = ApiCall::Patch {
+        resource: resource.clone(),
+        namespace: "shop".into(),
+        name: "other".into(),
+        patch_type,
+        body: body.clone(),
+    };
+    assert_eq!(request::after_write(&other, first, "8"), other);
+    let bare = ApiCall::Patch {
+        resource,
+        namespace: "shop".into(),
+        name: "web".into(),
+        patch_type,
+        body: json!({"status": {"abort": true}}),
+    };
+    assert_eq!(request::after_write(&bare, first, "8"), bare);
+}
+
+#[test]
+fn promote_full_after_a_spec_patch_keeps_a_precondition() {
+    let mut r = paused_rollout(PauseReason::CanaryPauseStep);
+    r.facts.spec_paused = true;
+    let p = plan(
+        ActionKind::PromoteFull,
+        &r,
+        &Cluster::new("a"),
+        false,
+        jiff::Timestamp::UNIX_EPOCH,
+    )
+    .unwrap();
+    assert_eq!(p.calls.len(), 2);
+    for call in &p.calls {
+        let ApiCall::Patch { body, .. } = call else {
+            panic!("{call:?}")
+        };
+        assert_eq!(body["metadata"]["resourceVersion"], "7", "{body}");
+    }
+}
