@@ -210,7 +210,11 @@ fn a_later_call_on_the_same_object_carries_the_version_the_first_returned() {
     let [first, second] = &p.calls[..] else {
         panic!("two calls: {:?}", p.calls)
     };
-    assert!(p.notes.iter().any(|n| n == crate::core::action::CHAINED_NOTE));
+    assert!(
+        p.notes
+            .iter()
+            .any(|n| n == crate::core::action::CHAINED_NOTE)
+    );
     // Planned with the version the user saw; sent with the one the first write returned.
     let ApiCall::Patch { body, .. } = second else {
         panic!()

@@ -329,7 +329,11 @@ fn promote_over_a_manual_and_a_step_pause_chains_its_two_calls() {
     }];
     applied(&h.apply(&pause));
     let r = h.release(CHECKOUT);
-    assert!(r.facts.spec_paused && r.facts.pause_conditions, "{:?}", r.facts);
+    assert!(
+        r.facts.spec_paused && r.facts.pause_conditions,
+        "{:?}",
+        r.facts
+    );
     let plan = h.plan(ActionKind::Promote, CHECKOUT);
     assert_eq!(plan.calls.len(), 2);
     // Both calls name the version the user saw; the second is sent with the first's answer.
