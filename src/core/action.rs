@@ -122,7 +122,7 @@ impl Resource {
     }
 }
 
-pub use super::kinds::canary::{CANARIES, loadtester_service};
+pub use super::kinds::canary::{CANARIES, CanarySeen, Loadtester, loadtester_service};
 pub use super::kinds::deployment::DEPLOYMENTS;
 pub use super::kinds::request::after_write;
 pub use super::kinds::rollout::{ROLLOUTS, ROLLOUTS_STATUS};
@@ -152,13 +152,15 @@ pub enum ApiCall {
         revision: i64,
         resource_version: String,
     },
-    /// POST through the API server's service proxy to a Flagger loadtester.
-    ProxyPost {
-        namespace: String,
-        service: String,
-        port: String,
+    /// POST to a Flagger loadtester (the rollback gate). The target first re-reads the Canary
+    /// and compares it with `canary`, and posts only to a loadtester in the Canary's own
+    /// namespace (through the API server's service proxy) or the cluster's configured
+    /// `loadtester`; otherwise it refuses, naming the webhook's namespace.
+    LoadtesterPost {
+        to: Loadtester,
         path: String,
         body: Value,
+        canary: CanarySeen,
     },
 }
 
@@ -166,7 +168,7 @@ impl ApiCall {
     pub fn verb(&self) -> &'static str {
         match self {
             Self::Patch { .. } | Self::RollbackTo { .. } => "PATCH",
-            Self::ProxyPost { .. } => "POST",
+            Self::LoadtesterPost { .. } => "POST",
         }
     }
 
@@ -197,20 +199,28 @@ impl ApiCall {
                 resource.version,
                 resource.rbac()
             ),
-            Self::ProxyPost {
-                namespace,
-                service,
-                port,
+            Self::LoadtesterPost {
+                to:
+                    Loadtester::Service {
+                        namespace,
+                        service,
+                        port,
+                    },
                 path,
                 ..
             } => format!("POST v1 services/proxy {namespace}/{service}:{port}{path}"),
+            Self::LoadtesterPost {
+                to: Loadtester::Url { base },
+                path,
+                ..
+            } => format!("POST {base}{path} (loadtester, not through the API server)"),
         }
     }
 
     /// The body as it will be sent (pretty JSON), or a description for `RollbackTo`.
     pub fn body_text(&self) -> String {
         match self {
-            Self::Patch { body, .. } | Self::ProxyPost { body, .. } => {
+            Self::Patch { body, .. } | Self::LoadtesterPost { body, .. } => {
                 serde_json::to_string_pretty(body).unwrap_or_default()
             }
             Self::RollbackTo {
@@ -231,7 +241,15 @@ impl ApiCall {
                 ("patch", resource.rbac())
             }
             // RBAC sees a POST through the service proxy as `create` on services/proxy.
-            Self::ProxyPost { .. } => ("create", "services/proxy".to_string()),
+            Self::LoadtesterPost {
+                to: Loadtester::Service { .. },
+                ..
+            } => ("create", "services/proxy".to_string()),
+            // Posted directly: the only API request is the re-read of the Canary.
+            Self::LoadtesterPost {
+                to: Loadtester::Url { .. },
+                ..
+            } => ("get", "canaries".to_string()),
         }
     }
 }

@@ -44,7 +44,9 @@ pub async fn wiring(opts: &Opts, config: &Config, prometheus_task: bool) -> anyh
     // Clients are built side by side: a slow exec plugin on one must not delay the others.
     let builds = chosen.iter().map(|c| async move {
         let watch = kube_client::client_for(Some(&c.context)).await;
-        let act = KubeTarget::connect(Some(&c.context)).await;
+        let act = KubeTarget::connect(Some(&c.context))
+            .await
+            .map(|t| t.with_loadtester(c.loadtester.as_deref()));
         (c.display_name().to_string(), watch, act)
     });
     for (name, watch, act) in futures::future::join_all(builds).await {

@@ -2,10 +2,11 @@
 //! `patch_status`), undo as a resourceVersion-tested JSON Patch built from the chosen
 //! ReplicaSet, and POST through the API server's service proxy.
 
-use kube::api::{Api, ApiResource, DynamicObject, Patch, PatchParams, PostParams};
+use kube::api::{Api, ApiResource, DynamicObject, Patch, PatchParams};
 use serde_json::Value;
 
-use super::outcome::{from_error, from_status, shorten};
+use super::loadtester;
+use super::outcome::from_error;
 use super::rollback::{self, Owner, Rollback};
 use super::target::changed_fields;
 use crate::core::action::{ApiCall, PatchType, Resource};
@@ -60,8 +61,14 @@ fn params(dry_run: bool) -> PatchParams {
     if dry_run { pp.dry_run() } else { pp }
 }
 
-/// Send one call (with `dryRun=All` when `dry_run`). Err carries the outcome to report.
-pub async fn send(client: &kube::Client, call: &ApiCall, dry_run: bool) -> Result<Sent, Outcome> {
+/// Send one call (with `dryRun=All` when `dry_run`; a loadtester post is then checked, not
+/// posted). `loadtester` is the cluster's configured one. Err carries the outcome to report.
+pub async fn send(
+    client: &kube::Client,
+    call: &ApiCall,
+    dry_run: bool,
+    loadtester: Option<&str>,
+) -> Result<Sent, Outcome> {
     match call {
         ApiCall::Patch {
             resource,
@@ -83,13 +90,12 @@ pub async fn send(client: &kube::Client, call: &ApiCall, dry_run: bool) -> Resul
             Ok(applied(body, &answer))
         }
         ApiCall::RollbackTo { .. } => rollback_to(client, call, dry_run).await,
-        ApiCall::ProxyPost {
-            namespace,
-            service,
-            port,
+        ApiCall::LoadtesterPost {
+            to,
             path,
             body,
-        } => proxy_post(client, namespace, service, port, path, body).await,
+            canary,
+        } => loadtester::post(client, (to, path, body, canary), loadtester, dry_run).await,
     }
 }
 
@@ -221,7 +227,7 @@ fn images(obj: &Value) -> String {
         .unwrap_or_default()
 }
 
-async fn get(
+pub(crate) async fn get(
     client: &kube::Client,
     ar: &ApiResource,
     namespace: &str,
@@ -334,36 +340,6 @@ async fn failed_test(
             status: 422,
             detail: format!("{detail} (could not re-read {name} to tell whether it changed)"),
         },
-    }
-}
-
-/// POST `body` to `service:port` + `path` through the API server's service proxy.
-async fn proxy_post(
-    client: &kube::Client,
-    namespace: &str,
-    service: &str,
-    port: &str,
-    path: &str,
-    body: &Value,
-) -> Result<Sent, Outcome> {
-    let url = format!("/api/v1/namespaces/{namespace}/services/{service}:{port}/proxy{path}");
-    let bytes = serde_json::to_vec(body).unwrap_or_default();
-    let req = kube::core::Request::new(url)
-        .create(&PostParams::default(), bytes)
-        .map_err(|e| Outcome::Rejected {
-            status: 0,
-            detail: format!("not sent: {e}"),
-        })?;
-    match client.request_text(req).await {
-        Ok(text) => Ok(Sent {
-            status: 200,
-            summary: format!("{service} answered: {}", shorten(&text)),
-            nothing_sent: false,
-            resource_version: None,
-        }),
-        // A JSON error body that is not a Status parses with code 0: still an error.
-        Err(kube::Error::Api(status)) if status.code == 0 => Err(from_status(0, &status.message)),
-        Err(e) => Err(from_error(&e)),
     }
 }
 

@@ -336,12 +336,11 @@ impl Fleet {
                 // Undo is a template write-back only for these two.
                 Some(_) | None => Err(patch::not_found(resource.plural, name)),
             },
-            ApiCall::ProxyPost {
-                service,
-                path,
-                body,
-                ..
-            } => {
+            ApiCall::LoadtesterPost { to, path, body, .. } => {
+                let service = match to {
+                    crate::core::action::Loadtester::Service { service, .. } => service.as_str(),
+                    crate::core::action::Loadtester::Url { base } => base.as_str(),
+                };
                 if service != "flagger-loadtester" || path != "/rollback/open" {
                     return Err(patch::not_found(
                         "services/proxy",
