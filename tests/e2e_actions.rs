@@ -651,13 +651,14 @@ async fn chained_body(fx: &Fixture) -> Result<()> {
     Ok(())
 }
 
-/// The Canary `podinfo` held in phase Waiting by a halting confirm-rollout gate, with its
-/// rollback webhook at `rollback`.
+/// The Canary `podinfo` held in phase WaitingPromotion by a halting confirm-promotion gate
+/// (Flagger checks rollback webhooks there; a confirm-rollout halt returns before them),
+/// with its rollback webhook at `rollback`.
 fn held_canary(fx: &Fixture, loadtester: &str, rollback: &str) -> Value {
     let mut v = Canary::over("podinfo").value();
     v["metadata"]["namespace"] = json!(fx.ns);
     v["spec"]["analysis"]["webhooks"] = json!([
-        {"name": "hold", "type": "confirm-rollout", "url": format!("{loadtester}/gate/halt")},
+        {"name": "hold", "type": "confirm-promotion", "url": format!("{loadtester}/gate/halt")},
         {"name": "rollback", "type": "rollback", "url": rollback},
     ]);
     v
@@ -670,7 +671,7 @@ async fn canary_with_webhook(fx: &Fixture, lt: &str, rollback: &str) -> Result<R
         || fx.canary("podinfo"),
         |r| {
             r.facts.rollback_webhook.as_deref() == Some(rollback)
-                && r.facts.flagger_phase == "Waiting"
+                && r.facts.flagger_phase == "WaitingPromotion"
         },
     )
     .await
