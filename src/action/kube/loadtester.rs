@@ -194,3 +194,95 @@ async fn direct_post(base: &str, path: &str, body: &Value) -> Result<Sent, Outco
         }),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn seen() -> CanarySeen {
+        CanarySeen {
+            namespace: "shop".into(),
+            name: "web".into(),
+            uid: "u1".into(),
+            phase: "Progressing".into(),
+            webhook: "http://flagger-loadtester.shop:80/rollback/check".into(),
+        }
+    }
+
+    fn canary(uid: &str, phase: &str, webhook: &str) -> Value {
+        json!({
+            "metadata": {"uid": uid, "name": "web", "namespace": "shop"},
+            "spec": {"analysis": {"webhooks": [
+                {"name": "load", "type": "rollout", "url": "http://elsewhere.x/"},
+                {"name": "rb", "type": "rollback", "url": webhook}
+            ]}},
+            "status": {"phase": phase}
+        })
+    }
+
+    fn parse(url: &str) -> Loadtester {
+        Loadtester::parse(url).unwrap_or_else(|| panic!("{url} does not parse"))
+    }
+
+    #[test]
+    fn own_namespace_or_the_configured_loadtester_only() {
+        let own = parse("http://flagger-loadtester.shop:80/rollback/check");
+        assert!(allowed(&own, &seen(), None).is_ok());
+        let foreign = parse("http://payments-api.payments:8080/rollback/check");
+        match allowed(&foreign, &seen(), None) {
+            Err(Outcome::Rejected { status: 0, detail }) => {
+                assert!(detail.contains("into namespace payments"), "{detail}");
+                assert!(detail.contains("own namespace shop"), "{detail}");
+            }
+            other => panic!("{other:?}"),
+        }
+        // The configured one is allowed wherever it lives; another one still is not.
+        let configured = Some("http://payments-api.payments:8080/");
+        assert!(allowed(&foreign, &seen(), configured).is_ok());
+        assert!(allowed(&foreign, &seen(), Some("http://lt.tools:80")).is_err());
+        // A plain address only when it is the configured one.
+        let direct = parse("http://127.0.0.1:24517/rollback/check");
+        assert!(allowed(&direct, &seen(), None).is_err());
+        assert!(allowed(&direct, &seen(), Some("http://127.0.0.1:24517")).is_ok());
+    }
+
+    #[test]
+    fn a_canary_changed_since_it_was_seen_is_a_conflict() {
+        let s = seen();
+        assert!(unchanged(&s, &canary("u1", "Progressing", &s.webhook)).is_ok());
+        for (now, what) in [
+            (canary("u2", "Progressing", &s.webhook), "uid is u2"),
+            (canary("u1", "Succeeded", &s.webhook), "phase is Succeeded"),
+            (
+                canary(
+                    "u1",
+                    "Progressing",
+                    "http://evil.kube-system/rollback/check",
+                ),
+                "rollback webhook is http://evil.kube-system",
+            ),
+        ] {
+            match unchanged(&s, &now) {
+                Err(Outcome::Conflict {
+                    status: 409,
+                    detail,
+                }) => {
+                    assert!(detail.contains(what), "{detail}")
+                }
+                other => panic!("{what}: {other:?}"),
+            }
+        }
+        // An empty phase is Flagger still initialising, as the projection reads it.
+        let mut init = seen();
+        init.phase = "Initializing".into();
+        assert!(unchanged(&init, &canary("u1", "", &init.webhook)).is_ok());
+    }
+
+    #[test]
+    fn the_rollback_webhook_is_read_by_type() {
+        let c = canary("u1", "Progressing", "http://lt.shop/rollback/check");
+        assert_eq!(rollback_webhook(&c), Some("http://lt.shop/rollback/check"));
+        assert_eq!(rollback_webhook(&json!({"spec": {}})), None);
+    }
+}

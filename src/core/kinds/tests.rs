@@ -274,3 +274,88 @@ fn promote_full_after_a_spec_patch_keeps_a_precondition() {
         assert_eq!(body["metadata"]["resourceVersion"], "7", "{body}");
     }
 }
+
+#[test]
+fn loadtester_addresses_parse_as_services_or_plain_addresses() {
+    use crate::core::action::Loadtester;
+    assert_eq!(
+        Loadtester::parse("http://flagger-loadtester.test:80/rollback/check"),
+        Some(Loadtester::Service {
+            namespace: "test".into(),
+            service: "flagger-loadtester".into(),
+            port: "80".into()
+        })
+    );
+    assert_eq!(
+        Loadtester::parse("http://lt.tools.svc.cluster.local/rollback/check")
+            .and_then(|l| l.namespace().map(str::to_string)),
+        Some("tools".into())
+    );
+    // An IP is no `service.namespace` (it used to parse as service "127" in namespace "0").
+    assert_eq!(
+        Loadtester::parse("http://127.0.0.1:24517/rollback/check"),
+        Some(Loadtester::Url {
+            base: "http://127.0.0.1:24517".into()
+        })
+    );
+    assert_eq!(
+        crate::core::action::loadtester_service("http://127.0.0.1:24517/"),
+        None
+    );
+    for bad in [
+        "http://bare/rollback",
+        "https://lt.ns/",
+        "http://lt.ns:x/",
+        "ftp://lt.ns/",
+    ] {
+        assert_eq!(Loadtester::parse(bad), None, "{bad}");
+    }
+}
+
+#[test]
+fn rollback_carries_what_the_user_saw_of_the_canary() {
+    let facts = CanaryFacts {
+        meta: ObjectMeta {
+            namespace: "shop".into(),
+            name: "web".into(),
+            uid: "u9".into(),
+            ..ObjectMeta::default()
+        },
+        phase: "WaitingPromotion".into(),
+        rollback_webhook: Some("http://lt.tools:80/rollback/check".into()),
+        ..CanaryFacts::default()
+    };
+    let r = status::canary(&ctx(), &facts);
+    let p = plan(
+        ActionKind::Undo,
+        &r,
+        &Cluster::new("a"),
+        false,
+        Timestamp::UNIX_EPOCH,
+    )
+    .unwrap();
+    let ApiCall::LoadtesterPost {
+        to, canary, body, ..
+    } = &p.calls[0]
+    else {
+        panic!("{:?}", p.calls)
+    };
+    assert_eq!(to.namespace(), Some("tools"));
+    assert_eq!(
+        (
+            canary.uid.as_str(),
+            canary.phase.as_str(),
+            canary.webhook.as_str()
+        ),
+        (
+            "u9",
+            "WaitingPromotion",
+            "http://lt.tools:80/rollback/check"
+        )
+    );
+    assert_eq!(body, &json!({"name": "web", "namespace": "shop"}));
+    assert_eq!(
+        p.calls[0].describe(),
+        "POST v1 services/proxy tools/lt:80/rollback/open"
+    );
+}
