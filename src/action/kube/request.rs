@@ -1,6 +1,6 @@
 //! One `ApiCall` on the wire: PATCH through `Api<DynamicObject>` (status subresource via
 //! `patch_status`), undo as a resourceVersion-tested JSON Patch built from the chosen
-//! ReplicaSet, and POST through the API server's service proxy.
+//! ReplicaSet; loadtester posts go to `loadtester` (checked, then posted).
 
 use kube::api::{Api, ApiResource, DynamicObject, Patch, PatchParams};
 use serde_json::Value;
