@@ -21,12 +21,12 @@ use shipdeck::app::Pump;
 use shipdeck::core::action::{
     self, ActionKind, ApiCall, DEPLOYMENTS, Disabled, PatchType, ROLLOUTS,
 };
-use shipdeck::core::model::{Cluster, Phase};
+use shipdeck::core::model::{Cluster, Phase, Release};
 use shipdeck::core::msg::{Msg, Outcome};
 use shipdeck::core::state::{Settings, State};
 
 use actions::{Console, Fixture, assert_applied};
-use support::manifests::{self, Canary, Deployment, Rollout};
+use support::manifests::{Canary, Deployment, Rollout};
 
 /// Rollout `name` at v1 (healthy), then v2 walking to its first `pause: {}` (step 1).
 async fn rollout_paused_at_first_step(fx: &Fixture, name: &str) -> Result<()> {
@@ -572,68 +572,6 @@ async fn viewer_body(fx: &Fixture, audit_path: &std::path::Path) -> Result<()> {
     Ok(())
 }
 
-#[tokio::test]
-async fn loadtester_post_goes_through_the_service_proxy() -> Result<()> {
-    let fx = Fixture::new("a").await?;
-    let result = AssertUnwindSafe(proxy_body(&fx)).catch_unwind().await;
-    fx.done(result).await
-}
-
-async fn proxy_body(fx: &Fixture) -> Result<()> {
-    // A Service with no endpoints: the request reaches the API server's proxy, which answers
-    // 503 (the real loadtester runs on loopback, which the proxy refuses by design).
-    fx.apply(&manifests::service("flagger-loadtester", 80, 8080))
-        .await?;
-    let call = ApiCall::ProxyPost {
-        namespace: fx.ns.clone(),
-        service: "flagger-loadtester".into(),
-        port: "80".into(),
-        path: "/rollback/open".into(),
-        body: json!({"name": "podinfo", "namespace": fx.ns}),
-    };
-    assert_eq!(call.rbac(), ("create", "services/proxy".to_owned()));
-    assert_eq!(
-        fx.oncall
-            .check_access(fx.ns.clone(), "create".into(), "services/proxy".into())
-            .await,
-        Some(true)
-    );
-    assert_eq!(
-        fx.viewer
-            .check_access(fx.ns.clone(), "create".into(), "services/proxy".into())
-            .await,
-        Some(false)
-    );
-    let rel = fx.deployment_or_placeholder().await?;
-    let mut plan = fx.plan(ActionKind::Pause, &rel)?;
-    plan.calls = vec![call];
-    assert_eq!(
-        fx.oncall.dry_run(plan.clone()).await,
-        Err("dry-run not supported by the loadtester".to_owned())
-    );
-    let outcome = fx.oncall.execute(plan.clone()).await;
-    eprintln!("service proxy without endpoints (oncall): {outcome:?}");
-    assert!(
-        matches!(outcome, Outcome::Rejected { status: 503, .. }),
-        "{outcome:?}"
-    );
-    let outcome = fx.viewer.execute(plan).await;
-    assert!(
-        matches!(outcome, Outcome::Forbidden { status: 403, .. }),
-        "viewer: {outcome:?}"
-    );
-    Ok(())
-}
-
-impl Fixture {
-    /// Any release to hang a hand-made plan on (its calls are replaced).
-    async fn deployment_or_placeholder(&self) -> Result<shipdeck::core::model::Release> {
-        self.apply(&deployment_yaml("holder", "example.test/holder:1", 1, "x"))
-            .await?;
-        self.deployment("holder").await
-    }
-}
-
 /// This suite's Deployment: `team` annotated (undo brings it back), podinfo's port declared.
 fn deployment_yaml(name: &str, image: &str, replicas: u32, team: &str) -> String {
     Deployment::new(name, image)
@@ -641,4 +579,216 @@ fn deployment_yaml(name: &str, image: &str, replicas: u32, team: &str) -> String
         .team(team)
         .port(9898)
         .yaml()
+}
+
+/// Patch `spec.paused` of Rollout `name` as admin (someone with kubectl).
+async fn set_spec_paused(fx: &Fixture, name: &str, paused: bool) -> Result<()> {
+    let api: kube::Api<kube::api::DynamicObject> = kube::Api::namespaced_with(
+        fx.admin.clone(),
+        &fx.ns,
+        &shipdeck::action::kube::request::api_resource(&ROLLOUTS),
+    );
+    api.patch(
+        name,
+        &kube::api::PatchParams::default(),
+        &kube::api::Patch::Merge(json!({"spec": {"paused": paused}})),
+    )
+    .await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_change_between_promotes_two_calls_is_a_conflict_not_a_second_write() -> Result<()> {
+    let fx = Fixture::new("a").await?;
+    let result = AssertUnwindSafe(chained_body(&fx)).catch_unwind().await;
+    fx.done(result).await
+}
+
+async fn chained_body(fx: &Fixture) -> Result<()> {
+    use shipdeck::action::kube::{request, target};
+    rollout_paused_at_first_step(fx, "chain").await?;
+    // A manual pause on top of the step pause: promote then needs two calls.
+    set_spec_paused(fx, "chain", true).await?;
+    fx.wait_release(
+        "manual pause on the step pause",
+        || fx.rollout("chain"),
+        |r| r.facts.spec_paused && r.facts.pause_conditions,
+    )
+    .await?;
+    let seen = fx.settled(|| fx.rollout("chain")).await?;
+    let plan = fx.plan(ActionKind::Promote, &seen)?;
+    let [first, second] = &plan.calls[..] else {
+        panic!("promote over a manual + step pause: {:?}", plan.calls)
+    };
+    // The real request code, one call at a time: the first applies...
+    let client = fx.oncall.client();
+    let sent = request::send(client, first, false, None)
+        .await
+        .map_err(|o| anyhow::anyhow!("first call: {o:?}"))?;
+    let written = sent
+        .resource_version
+        .clone()
+        .context("no resourceVersion")?;
+    assert_ne!(written, seen.resource_version);
+    // ...then someone pauses it again before the second call goes out.
+    set_spec_paused(fx, "chain", true).await?;
+    let wire = target::next_call(second, Some((first, &sent)));
+    let ApiCall::Patch { body, .. } = &wire else {
+        panic!("{wire:?}")
+    };
+    assert_eq!(body["metadata"]["resourceVersion"], written.as_str());
+    let answer = request::send(client, &wire, false, None).await;
+    eprintln!("second call after a change: {answer:?}");
+    assert!(
+        matches!(answer, Err(Outcome::Conflict { status: 409, .. })),
+        "{answer:?}"
+    );
+    // No second write: the step pause still holds, at the same step.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let after = fx.rollout("chain").await?;
+    assert!(after.facts.pause_conditions, "{:?}", after.facts);
+    assert_eq!(after.step, Some((1, 4)));
+    Ok(())
+}
+
+/// The Canary `podinfo` held in phase WaitingPromotion by a halting confirm-promotion gate
+/// (Flagger checks rollback webhooks there; a confirm-rollout halt returns before them),
+/// with its rollback webhook at `rollback`.
+fn held_canary(fx: &Fixture, loadtester: &str, rollback: &str) -> Value {
+    let mut v = Canary::over("podinfo").value();
+    v["metadata"]["namespace"] = json!(fx.ns);
+    v["spec"]["analysis"]["webhooks"] = json!([
+        {"name": "hold", "type": "confirm-promotion", "url": format!("{loadtester}/gate/halt")},
+        {"name": "rollback", "type": "rollback", "url": rollback},
+    ]);
+    v
+}
+
+async fn canary_with_webhook(fx: &Fixture, lt: &str, rollback: &str) -> Result<Release> {
+    support::apply::apply_value(&fx.admin, Some(&fx.ns), held_canary(fx, lt, rollback)).await?;
+    fx.wait_release(
+        "webhook in place, canary held",
+        || fx.canary("podinfo"),
+        |r| {
+            r.facts.rollback_webhook.as_deref() == Some(rollback)
+                && r.facts.flagger_phase == "WaitingPromotion"
+        },
+    )
+    .await
+}
+
+#[tokio::test]
+async fn flagger_rollback_goes_only_to_its_own_namespace_or_the_configured_loadtester() -> Result<()>
+{
+    let fx = Fixture::new("a").await?;
+    let dir = tempfile::tempdir()?;
+    let result = AssertUnwindSafe(rollback_body(&fx, &dir.path().join("audit.jsonl")))
+        .catch_unwind()
+        .await;
+    fx.done(result).await
+}
+
+async fn rollback_body(fx: &Fixture, audit_path: &std::path::Path) -> Result<()> {
+    let lt = support::TestEnv::get()?.loadtester_url("a")?;
+    let lt = lt.trim_end_matches('/').to_owned();
+    fx.apply(&deployment_yaml(
+        "podinfo",
+        "example.test/podinfo:1",
+        2,
+        "x",
+    ))
+    .await?;
+    let own = format!("http://flagger-loadtester.{}:80/rollback/check", fx.ns);
+    support::apply::apply_value(&fx.admin, Some(&fx.ns), held_canary(fx, &lt, &own)).await?;
+    fx.wait_release(
+        "canary initialised",
+        || fx.canary("podinfo"),
+        |r| r.facts.flagger_phase == "Initialized",
+    )
+    .await?;
+    fx.apply(&deployment_yaml(
+        "podinfo",
+        "example.test/podinfo:2",
+        2,
+        "x",
+    ))
+    .await?;
+    let held = canary_with_webhook(fx, &lt, &own).await?;
+    let log = AuditLog::open(audit_path)?;
+    let configured = fx.oncall.clone().with_loadtester(Some(&lt));
+    let mut console = Console::new("a", configured.clone(), Some(log));
+
+    // Its own namespace: posted through the API server's service proxy (no endpoints here,
+    // the proxy answers 503 — the request was sent, not refused).
+    fx.apply(&support::manifests::service("flagger-loadtester", 80, 8080))
+        .await?;
+    let plan = fx.plan(ActionKind::Undo, &held)?;
+    assert_eq!(
+        plan.calls[0].rbac(),
+        ("create", "services/proxy".to_owned())
+    );
+    let own_ns = console.run(1, plan.clone()).await?;
+    eprintln!("own namespace: {own_ns:?}");
+    assert!(
+        matches!(own_ns, Outcome::Rejected { status: 503, .. }),
+        "{own_ns:?}"
+    );
+    let viewer = fx.viewer.execute(plan).await;
+    assert!(
+        matches!(viewer, Outcome::Forbidden { status: 403, .. }),
+        "{viewer:?}"
+    );
+
+    // Another namespace: refused before any request, the reason names that namespace.
+    let foreign = canary_with_webhook(
+        fx,
+        &lt,
+        "http://flagger-loadtester.kube-system:80/rollback/check",
+    )
+    .await?;
+    let plan = fx.plan(ActionKind::Undo, &foreign)?;
+    let dry = configured.dry_run(plan.clone()).await;
+    assert!(
+        dry.as_ref()
+            .is_err_and(|e| e.contains("into namespace kube-system")),
+        "{dry:?}"
+    );
+    let refused = console.run(2, plan).await?;
+    eprintln!("other namespace: {refused:?}");
+    match &refused {
+        Outcome::Rejected { status: 0, detail } => {
+            assert!(detail.contains("into namespace kube-system"), "{detail}");
+            assert!(detail.contains(&fx.ns), "{detail}");
+        }
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+
+    // The configured loadtester, but the Canary changed after the plan was made: conflict.
+    let direct = format!("{lt}/rollback/check");
+    let ready = canary_with_webhook(fx, &lt, &direct).await?;
+    let stale = fx.plan(ActionKind::Undo, &ready)?;
+    canary_with_webhook(fx, &lt, &own).await?;
+    let conflict = console.run(3, stale).await?;
+    eprintln!("changed canary: {conflict:?}");
+    assert!(
+        matches!(&conflict, Outcome::Conflict { detail, .. } if detail.contains("rollback webhook is")),
+        "{conflict:?}"
+    );
+
+    // The configured loadtester, unchanged: the gate opens and Flagger rolls back.
+    let ready = canary_with_webhook(fx, &lt, &direct).await?;
+    let plan = fx.plan(ActionKind::Undo, &ready)?;
+    let rolled = console.run(4, plan).await?;
+    eprintln!("configured loadtester: {rolled:?}");
+    assert_applied(&rolled, "rollback through the configured loadtester");
+    fx.wait_release(
+        "rolled back",
+        || fx.canary("podinfo"),
+        |r| r.facts.flagger_phase == "Failed",
+    )
+    .await?;
+    let audit = std::fs::read_to_string(audit_path)?;
+    assert!(audit.contains("into namespace kube-system"), "{audit}");
+    assert!(audit.contains("\"conflict\""), "{audit}");
+    Ok(())
 }

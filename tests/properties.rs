@@ -161,6 +161,8 @@ fn audit_lines() -> Vec<AuditLine> {
     let line = |at, stage, outcome: &str| AuditLine {
         at,
         stage,
+        id: "20261201T000000Z-1-\u{202e}#1".into(),
+        own: true,
         cluster: "prod".into(),
         target: "shop/checkout".into(),
         action: "promote".into(),

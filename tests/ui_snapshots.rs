@@ -180,6 +180,37 @@ fn modal_gate() {
 }
 
 #[test]
+fn modal_gate_unknown() {
+    // Prometheus stops answering for checkout's SLO: the gate cannot be evaluated.
+    let mut state = fleet(80, 24);
+    let at = state.now - jiff::SignedDuration::from_mins(5);
+    shipdeck::core::update(
+        &mut state,
+        shipdeck::core::Msg::SloUnavailable {
+            slo: "checkout-availability".into(),
+            at,
+            error: shipdeck::core::text::Untrusted::new("prometheus: connection refused"),
+        },
+    );
+    select(&mut state, "checkout");
+    keys(&mut state, &[Key::Char('p')]);
+    let m = state.view.modal.as_ref().expect("modal opens");
+    assert!(m.gate.is_none());
+    assert_eq!(
+        m.must_type.as_deref(),
+        Some("checkout"),
+        "prod: service name"
+    );
+    let s = screen(&state);
+    assert!(
+        s.contains("SLO unknown since 08:11 — gate not evaluated"),
+        "{s}"
+    );
+    assert!(s.contains("type 'checkout' to confirm"), "{s}");
+    insta::assert_snapshot!("modal_gate_unknown_80x24", s);
+}
+
+#[test]
 fn help() {
     for (w, h) in SIZES {
         let mut state = fleet(w, h);

@@ -122,8 +122,9 @@ impl Resource {
     }
 }
 
-pub use super::kinds::canary::{CANARIES, loadtester_service};
+pub use super::kinds::canary::{CANARIES, CanarySeen, Loadtester, loadtester_service};
 pub use super::kinds::deployment::DEPLOYMENTS;
+pub use super::kinds::request::after_write;
 pub use super::kinds::rollout::{ROLLOUTS, ROLLOUTS_STATUS};
 
 /// One HTTP request an action makes.
@@ -151,13 +152,15 @@ pub enum ApiCall {
         revision: i64,
         resource_version: String,
     },
-    /// POST through the API server's service proxy to a Flagger loadtester.
-    ProxyPost {
-        namespace: String,
-        service: String,
-        port: String,
+    /// POST to a Flagger loadtester (the rollback gate). The target first re-reads the Canary
+    /// and compares it with `canary`, and posts only to a loadtester in the Canary's own
+    /// namespace (through the API server's service proxy) or the cluster's configured
+    /// `loadtester`; otherwise it refuses, naming the webhook's namespace.
+    LoadtesterPost {
+        to: Loadtester,
         path: String,
         body: Value,
+        canary: CanarySeen,
     },
 }
 
@@ -165,7 +168,7 @@ impl ApiCall {
     pub fn verb(&self) -> &'static str {
         match self {
             Self::Patch { .. } | Self::RollbackTo { .. } => "PATCH",
-            Self::ProxyPost { .. } => "POST",
+            Self::LoadtesterPost { .. } => "POST",
         }
     }
 
@@ -196,20 +199,28 @@ impl ApiCall {
                 resource.version,
                 resource.rbac()
             ),
-            Self::ProxyPost {
-                namespace,
-                service,
-                port,
+            Self::LoadtesterPost {
+                to:
+                    Loadtester::Service {
+                        namespace,
+                        service,
+                        port,
+                    },
                 path,
                 ..
             } => format!("POST v1 services/proxy {namespace}/{service}:{port}{path}"),
+            Self::LoadtesterPost {
+                to: Loadtester::Url { base },
+                path,
+                ..
+            } => format!("POST {base}{path} (loadtester, not through the API server)"),
         }
     }
 
     /// The body as it will be sent (pretty JSON), or a description for `RollbackTo`.
     pub fn body_text(&self) -> String {
         match self {
-            Self::Patch { body, .. } | Self::ProxyPost { body, .. } => {
+            Self::Patch { body, .. } | Self::LoadtesterPost { body, .. } => {
                 serde_json::to_string_pretty(body).unwrap_or_default()
             }
             Self::RollbackTo {
@@ -230,7 +241,15 @@ impl ApiCall {
                 ("patch", resource.rbac())
             }
             // RBAC sees a POST through the service proxy as `create` on services/proxy.
-            Self::ProxyPost { .. } => ("create", "services/proxy".to_string()),
+            Self::LoadtesterPost {
+                to: Loadtester::Service { .. },
+                ..
+            } => ("create", "services/proxy".to_string()),
+            // Posted directly: the only API request is the re-read of the Canary.
+            Self::LoadtesterPost {
+                to: Loadtester::Url { .. },
+                ..
+            } => ("get", "canaries".to_string()),
         }
     }
 }
@@ -290,6 +309,9 @@ pub fn availability(
     applicable(kind, r)
 }
 
+/// The modal's note for a plan of several calls on one object.
+pub const CHAINED_NOTE: &str = "Each later request carries the resourceVersion the one before it returned: if the object changes in between, it is refused (409), never sent blind.";
+
 /// Build the plan for `kind` on `r`, or say why it is not possible.
 pub fn plan(
     kind: ActionKind,
@@ -304,6 +326,9 @@ pub fn plan(
         return Err(Disabled::NotApplicable("nothing to send"));
     }
     let mut notes: Vec<String> = kinds::note(kind, r).map(String::from).into_iter().collect();
+    if calls.len() > 1 {
+        notes.push(CHAINED_NOTE.into());
+    }
     if let Some(owner) = &r.gitops {
         let who = match owner {
             super::model::GitOpsOwner::ArgoCd(app) => format!("Argo CD application {app}"),

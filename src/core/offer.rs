@@ -5,11 +5,14 @@
 //! Builds on `core::action::{availability, plan}` as black boxes; owns no state and sends
 //! no effects.
 
+use std::collections::BTreeMap;
 use std::fmt;
+
+use jiff::Timestamp;
 
 use super::action::{self, ActionKind, ActionPlan, Disabled};
 use super::effect::GateOverride;
-use super::model::Release;
+use super::model::{AlertLevel, BurnWindow, Release, SloStatus};
 use super::slo;
 use super::state::{AccessKey, State};
 
@@ -51,9 +54,68 @@ pub struct Ready {
     pub rbac_unchecked: bool,
     /// The service's SLO pages: confirming overrides the error-budget gate.
     pub gate: Option<GateOverride>,
+    /// The gate could not be evaluated (the SLO's page windows have no data): said in the
+    /// modal, and on prod the service name is asked for as the gate would.
+    pub gate_unknown: Option<GateUnknown>,
     /// What must be typed to confirm: the object name (destructive on prod) and/or the
     /// service name (gate).
     pub must_type: Option<String>,
+}
+
+/// The error-budget gate of a gated action, not evaluated: the linked SLO has no data for
+/// a page rule (Prometheus down, slow or returning no series) and no decided rule pages.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GateUnknown {
+    pub service: String,
+    /// Since when the SLO has been unknown (None: never evaluated yet, or only some of the
+    /// page windows missing).
+    pub since: Option<Timestamp>,
+}
+
+impl GateUnknown {
+    /// "SLO unknown since HH:MM — gate not evaluated" (UTC, as the header clock).
+    pub fn text(&self) -> String {
+        match self.since {
+            Some(t) => format!(
+                "SLO unknown since {} — gate not evaluated",
+                t.strftime("%H:%M")
+            ),
+            None => "SLO unknown — gate not evaluated".to_string(),
+        }
+    }
+}
+
+/// Can a page rule not be decided (a window of it has no data)?
+pub fn page_undecided(burn: &BTreeMap<BurnWindow, Option<f64>>) -> bool {
+    slo::RULES
+        .iter()
+        .filter(|(severity, ..)| *severity == AlertLevel::Page)
+        .any(|(_, long, short, _)| {
+            [long, short]
+                .iter()
+                .any(|w| burn.get(w).copied().flatten().is_none())
+        })
+}
+
+/// The gate for a gated action on a service with SLO `s`: it pages (override), or it could
+/// not be evaluated, or neither.
+pub fn gate_of(s: &SloStatus) -> (Option<GateOverride>, Option<GateUnknown>) {
+    if let Some((w, burn)) = slo::paging_rule(&s.burn) {
+        let gate = GateOverride {
+            service: s.spec.service.clone(),
+            window: w.as_str().into(),
+            burn,
+        };
+        return (Some(gate), None);
+    }
+    if page_undecided(&s.burn) {
+        let unknown = GateUnknown {
+            service: s.spec.service.clone(),
+            since: s.unknown_since,
+        };
+        return (None, Some(unknown));
+    }
+    (None, None)
 }
 
 /// One action's state on one release.
@@ -110,20 +172,21 @@ fn ready(state: &State, r: &Release, kind: ActionKind) -> Result<Ready, Refusal>
             .map_or(("patch", String::new()), |c| c.rbac());
         return Err(Refusal::NoPermission { verb, resource });
     }
-    let gate = if kind.gated_by_burn() {
-        state.slo_for(r).and_then(|s| {
-            slo::paging_rule(&s.burn).map(|(w, burn)| GateOverride {
-                service: s.spec.service.clone(),
-                window: w.as_str().into(),
-                burn,
-            })
-        })
-    } else {
-        None
+    let (gate, gate_unknown) = match state.slo_for(r) {
+        Some(s) if kind.gated_by_burn() => gate_of(s),
+        _ => (None, None),
     };
-    let must_type = match (&gate, plan.needs_typed_name()) {
-        (Some(g), true) => Some(format!("{} {}", plan.name, g.service)),
-        (Some(g), false) => Some(g.service.clone()),
+    // The service name is typed to override a paging gate, and on prod also when the gate
+    // could not be evaluated (the same prod rule as the typed object name).
+    let service = gate.as_ref().map(|g| g.service.clone()).or_else(|| {
+        gate_unknown
+            .as_ref()
+            .filter(|_| plan.prod)
+            .map(|u| u.service.clone())
+    });
+    let must_type = match (service, plan.needs_typed_name()) {
+        (Some(service), true) => Some(format!("{} {service}", plan.name)),
+        (Some(service), false) => Some(service),
         (None, true) => Some(plan.name.clone()),
         (None, false) => None,
     };
@@ -131,6 +194,7 @@ fn ready(state: &State, r: &Release, kind: ActionKind) -> Result<Ready, Refusal>
         plan,
         rbac_unchecked: allowed.is_none(),
         gate,
+        gate_unknown,
         must_type,
     })
 }
@@ -192,6 +256,104 @@ mod tests {
         assert_eq!(
             refusal.map(|r| r.to_string()).as_deref(),
             Some("no RBAC permission: patch rollouts/status")
+        );
+    }
+
+    fn slo_down(s: &mut State) {
+        crate::core::update(
+            s,
+            crate::core::Msg::SloUnavailable {
+                slo: "checkout-availability".into(),
+                at: t(90),
+                error: "prometheus: connection refused".into(),
+            },
+        );
+    }
+
+    #[test]
+    fn an_unknown_slo_says_the_gate_was_not_evaluated_and_asks_for_the_service_on_prod() {
+        let mut s = fleet();
+        slo_down(&mut s);
+        let r = checkout(&s);
+        let ready = offer(&s, &r, ActionKind::Promote)
+            .state
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(ready.gate, None);
+        let unknown = ready
+            .gate_unknown
+            .clone()
+            .unwrap_or_else(|| panic!("no gate_unknown"));
+        assert_eq!(unknown.service, "checkout");
+        assert_eq!(unknown.since, Some(t(90)));
+        let hm = t(90).strftime("%H:%M").to_string();
+        assert_eq!(
+            unknown.text(),
+            format!("SLO unknown since {hm} — gate not evaluated")
+        );
+        assert_eq!(
+            ready.must_type.as_deref(),
+            Some("checkout"),
+            "prod: service name"
+        );
+        // Destructive on prod: the object name and the service name, as with a paging gate.
+        let full = offer(&s, &r, ActionKind::PromoteFull)
+            .state
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(full.must_type.as_deref(), Some("checkout checkout"));
+        // Never gated: no word about the SLO.
+        let abort = offer(&s, &r, ActionKind::Abort)
+            .state
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(abort.gate_unknown, None);
+        assert_eq!(abort.must_type.as_deref(), Some("checkout"));
+    }
+
+    #[test]
+    fn off_prod_an_unknown_slo_is_said_but_nothing_is_typed() {
+        let mut s = fleet();
+        slo_down(&mut s);
+        for c in &mut s.clusters {
+            c.labels.remove("env");
+        }
+        let r = checkout(&s);
+        let ready = offer(&s, &r, ActionKind::Promote)
+            .state
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(ready.gate_unknown.is_some());
+        assert_eq!(ready.must_type, None);
+    }
+
+    #[test]
+    fn a_calm_slo_leaves_the_gate_open_and_silent() {
+        let s = fleet();
+        let r = checkout(&s);
+        let ready = offer(&s, &r, ActionKind::Promote)
+            .state
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            (ready.gate.clone(), ready.gate_unknown.clone()),
+            (None, None)
+        );
+    }
+
+    #[test]
+    fn a_page_rule_is_undecided_when_one_of_its_windows_is_missing() {
+        let all = |v: Option<f64>| -> BTreeMap<BurnWindow, Option<f64>> {
+            BurnWindow::ALL.iter().map(|w| (*w, v)).collect()
+        };
+        assert!(!page_undecided(&all(Some(0.1))));
+        assert!(page_undecided(&all(None)));
+        let mut short_missing = all(Some(0.1));
+        short_missing.insert(BurnWindow::M30, None);
+        assert!(page_undecided(&short_missing));
+        // Only ticket windows missing: the page rules are decided.
+        let mut ticket_missing = all(Some(0.1));
+        ticket_missing.insert(BurnWindow::D3, None);
+        assert!(!page_undecided(&ticket_missing));
+        let never = crate::core::testkit::slo("x", "svc");
+        assert_eq!(
+            gate_of(&never).1.map(|u| u.text()).as_deref(),
+            Some("SLO unknown — gate not evaluated")
         );
     }
 }

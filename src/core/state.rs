@@ -100,6 +100,8 @@ pub struct Modal {
     pub must_type: Option<String>,
     /// The error-budget gate this confirmation overrides, if any.
     pub gate: Option<GateOverride>,
+    /// The gate could not be evaluated (SLO unknown): said in the modal.
+    pub gate_unknown: Option<super::offer::GateUnknown>,
     /// Why confirming is refused right now (shown in the modal).
     pub refusal: Option<String>,
     /// Server-side dry-run result: None while waiting, Ok(summary) or Err(error).

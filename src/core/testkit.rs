@@ -208,7 +208,8 @@ pub fn slo(name: &str, service: &str) -> SloStatus {
     slo_eval::initial(slo_spec(name, service))
 }
 
-/// Two clusters (one prod), one SLO for `checkout`, and a paused `shop/checkout` Rollout.
+/// Two clusters (one prod), one SLO for `checkout` (evaluated, not burning), and a paused
+/// `shop/checkout` Rollout.
 pub fn fleet() -> State {
     let clusters = vec![prod_cluster("prod-eu-1"), Cluster::new("staging")];
     let slos = vec![slo("checkout-availability", "checkout")];
@@ -229,6 +230,19 @@ pub fn fleet() -> State {
     .upsert(
         "staging",
         ObjectFacts::Deployment(deployment("web", "frontend", false)),
+    );
+    // The SLO evaluated and calm: promote's error-budget gate is decided and open.
+    super::update(
+        &mut f.state,
+        Msg::Slo(super::msg::SloReport {
+            slo: "checkout-availability".into(),
+            at: t(0),
+            ratios: super::model::BurnWindow::ALL
+                .iter()
+                .map(|w| (*w, Some(0.0)))
+                .collect(),
+            window_ratio: Some(0.0),
+        }),
     );
     f.settled()
 }

@@ -239,6 +239,24 @@ fn tail_lines<'a>(
             usize::MAX,
         ));
     }
+    if let Some(u) = &m.gate_unknown {
+        let mut gate = u.text();
+        if m.plan.prod {
+            gate.push_str(&format!(
+                " — type the service name to {} anyway",
+                m.plan.kind.label()
+            ));
+        }
+        let gate = text::escape(&gate);
+        lines.extend(wrapped(
+            "GATE",
+            &gate,
+            theme.notice_warn,
+            theme,
+            width,
+            usize::MAX,
+        ));
+    }
     let mut cursor = None;
     if let Some(expected) = &m.must_type {
         let (line, column) = typed_field(m, expected, theme, width);

@@ -13,7 +13,7 @@ use super::{Wiring, initial_slos};
 use crate::action::kube::KubeTarget;
 use crate::action::{ActionTarget, RefusingTarget};
 use crate::cli::Opts;
-use crate::config::Config;
+use crate::config::{ClusterConfig, Config};
 use crate::config::resolve;
 use crate::core::State;
 use crate::core::model::{Cluster, Connection};
@@ -51,7 +51,7 @@ pub async fn wiring(opts: &Opts, config: &Config, prometheus_task: bool) -> anyh
         let name = c.display_name();
         let (watch, act) = futures::future::join(
             kube_client::client_for(Some(&c.context)),
-            action_target(&c.context, name, all_read_only || c.read_only),
+            action_target(c, all_read_only || c.read_only),
         )
         .await;
         (name.to_string(), watch, act)
@@ -88,16 +88,12 @@ pub async fn wiring(opts: &Opts, config: &Config, prometheus_task: bool) -> anyh
 
 /// The action target for one cluster: a refusing one (no client at all) when read-only, else
 /// a kube client for `context` (None when it cannot be built: actions then say so).
-async fn action_target(
-    context: &str,
-    name: &str,
-    read_only: bool,
-) -> Option<Arc<dyn ActionTarget>> {
+async fn action_target(c: &ClusterConfig, read_only: bool) -> Option<Arc<dyn ActionTarget>> {
     if read_only {
-        return Some(Arc::new(RefusingTarget::new(name)));
+        return Some(Arc::new(RefusingTarget::new(c.display_name())));
     }
-    let target = KubeTarget::connect(Some(context)).await.ok()?;
-    Some(Arc::new(target))
+    let target = KubeTarget::connect(Some(&c.context)).await.ok()?;
+    Some(Arc::new(target.with_loadtester(c.loadtester.as_deref())))
 }
 
 #[cfg(test)]
@@ -130,7 +126,11 @@ mod tests {
     #[tokio::test]
     async fn a_read_only_cluster_gets_a_target_without_a_client() {
         // No such context anywhere: a client would fail to build; the refusing one needs none.
-        let target = action_target("no-such-context-anywhere", "prod", true).await;
+        let c = ClusterConfig {
+            name: Some("prod".into()),
+            ..ClusterConfig::for_context("no-such-context-anywhere")
+        };
+        let target = action_target(&c, true).await;
         let Some(target) = target else {
             panic!("a read-only cluster still gets a (refusing) target");
         };

@@ -4,6 +4,7 @@
 //! `source::kube`; nothing here reads for display.
 
 pub mod access;
+pub mod loadtester;
 mod outcome;
 pub mod request;
 pub mod rollback;

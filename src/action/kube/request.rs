@@ -1,11 +1,12 @@
 //! One `ApiCall` on the wire: PATCH through `Api<DynamicObject>` (status subresource via
 //! `patch_status`), undo as a resourceVersion-tested JSON Patch built from the chosen
-//! ReplicaSet, and POST through the API server's service proxy.
+//! ReplicaSet; loadtester posts go to `loadtester` (checked, then posted).
 
-use kube::api::{Api, ApiResource, DynamicObject, Patch, PatchParams, PostParams};
+use kube::api::{Api, ApiResource, DynamicObject, Patch, PatchParams};
 use serde_json::Value;
 
-use super::outcome::{from_error, from_status, shorten};
+use super::loadtester;
+use super::outcome::from_error;
 use super::rollback::{self, Owner, Rollback};
 use super::target::changed_fields;
 use crate::core::action::{ApiCall, PatchType, Resource};
@@ -21,6 +22,9 @@ pub struct Sent {
     pub summary: String,
     /// True when nothing went on the wire (undo already at that revision).
     pub nothing_sent: bool,
+    /// The object's resourceVersion after the write (what a later call of the plan on the
+    /// same object must carry); None for calls that return no object.
+    pub resource_version: Option<String>,
 }
 
 /// The owner shape for undo; None for a kind whose undo is not a template write-back.
@@ -57,8 +61,14 @@ fn params(dry_run: bool) -> PatchParams {
     if dry_run { pp.dry_run() } else { pp }
 }
 
-/// Send one call (with `dryRun=All` when `dry_run`). Err carries the outcome to report.
-pub async fn send(client: &kube::Client, call: &ApiCall, dry_run: bool) -> Result<Sent, Outcome> {
+/// Send one call (with `dryRun=All` when `dry_run`; a loadtester post is then checked, not
+/// posted). `loadtester` is the cluster's configured one. Err carries the outcome to report.
+pub async fn send(
+    client: &kube::Client,
+    call: &ApiCall,
+    dry_run: bool,
+    loadtester: Option<&str>,
+) -> Result<Sent, Outcome> {
     match call {
         ApiCall::Patch {
             resource,
@@ -80,13 +90,12 @@ pub async fn send(client: &kube::Client, call: &ApiCall, dry_run: bool) -> Resul
             Ok(applied(body, &answer))
         }
         ApiCall::RollbackTo { .. } => rollback_to(client, call, dry_run).await,
-        ApiCall::ProxyPost {
-            namespace,
-            service,
-            port,
+        ApiCall::LoadtesterPost {
+            to,
             path,
             body,
-        } => proxy_post(client, namespace, service, port, path, body).await,
+            canary,
+        } => loadtester::post(client, (to, path, body, canary), loadtester, dry_run).await,
     }
 }
 
@@ -145,6 +154,7 @@ async fn rollback_to(
                 "already at that revision ({revision}, ReplicaSet {replicaset}): nothing sent"
             ),
             nothing_sent: true,
+            resource_version: Some(resource_version.clone()),
         }),
         Ok(Rollback::Patch(ops)) => {
             let answer = patch(
@@ -157,17 +167,16 @@ async fn rollback_to(
                 dry_run,
             )
             .await?;
+            let rv = rv_of(&answer);
             Ok(Sent {
                 status: 200,
                 summary: format!(
                     "template of revision {revision} ({replicaset}) written back; images {}; resourceVersion {}",
                     images(&answer),
-                    answer
-                        .pointer("/metadata/resourceVersion")
-                        .and_then(Value::as_str)
-                        .unwrap_or("?")
+                    rv.as_deref().unwrap_or("?")
                 ),
                 nothing_sent: false,
+                resource_version: rv,
             })
         }
         Err(
@@ -184,20 +193,25 @@ async fn rollback_to(
     }
 }
 
-fn applied(body: &Value, answer: &Value) -> Sent {
-    let rv = answer
-        .pointer("/metadata/resourceVersion")
+fn rv_of(obj: &Value) -> Option<String> {
+    obj.pointer("/metadata/resourceVersion")
         .and_then(Value::as_str)
-        .unwrap_or("?");
+        .map(str::to_string)
+}
+
+fn applied(body: &Value, answer: &Value) -> Sent {
+    let rv = rv_of(answer);
+    let shown = rv.as_deref().unwrap_or("?");
     let fields = changed_fields(body, answer);
     Sent {
         status: 200,
         summary: if fields.is_empty() {
-            format!("resourceVersion {rv}")
+            format!("resourceVersion {shown}")
         } else {
-            format!("{fields}; resourceVersion {rv}")
+            format!("{fields}; resourceVersion {shown}")
         },
         nothing_sent: false,
+        resource_version: rv,
     }
 }
 
@@ -213,7 +227,7 @@ fn images(obj: &Value) -> String {
         .unwrap_or_default()
 }
 
-async fn get(
+pub(crate) async fn get(
     client: &kube::Client,
     ar: &ApiResource,
     namespace: &str,
@@ -326,35 +340,6 @@ async fn failed_test(
             status: 422,
             detail: format!("{detail} (could not re-read {name} to tell whether it changed)"),
         },
-    }
-}
-
-/// POST `body` to `service:port` + `path` through the API server's service proxy.
-async fn proxy_post(
-    client: &kube::Client,
-    namespace: &str,
-    service: &str,
-    port: &str,
-    path: &str,
-    body: &Value,
-) -> Result<Sent, Outcome> {
-    let url = format!("/api/v1/namespaces/{namespace}/services/{service}:{port}/proxy{path}");
-    let bytes = serde_json::to_vec(body).unwrap_or_default();
-    let req = kube::core::Request::new(url)
-        .create(&PostParams::default(), bytes)
-        .map_err(|e| Outcome::Rejected {
-            status: 0,
-            detail: format!("not sent: {e}"),
-        })?;
-    match client.request_text(req).await {
-        Ok(text) => Ok(Sent {
-            status: 200,
-            summary: format!("{service} answered: {}", shorten(&text)),
-            nothing_sent: false,
-        }),
-        // A JSON error body that is not a Status parses with code 0: still an error.
-        Err(kube::Error::Api(status)) if status.code == 0 => Err(from_status(0, &status.message)),
-        Err(e) => Err(from_error(&e)),
     }
 }
 

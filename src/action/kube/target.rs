@@ -15,7 +15,7 @@ use tokio::sync::OnceCell;
 
 use super::{access, request};
 use crate::action::executor::ActionTarget;
-use crate::core::action::{ActionPlan, ApiCall};
+use crate::core::action::{ActionPlan, ApiCall, after_write};
 use crate::core::msg::Outcome;
 use crate::source::kube::client::KubeError;
 
@@ -24,6 +24,9 @@ use crate::source::kube::client::KubeError;
 pub struct KubeTarget {
     client: kube::Client,
     identity: Arc<OnceCell<String>>,
+    /// The cluster's configured Flagger loadtester (`clusters[].loadtester`), the one
+    /// loadtester outside a Canary's own namespace a rollback may be posted to.
+    loadtester: Option<Arc<str>>,
 }
 
 impl KubeTarget {
@@ -33,7 +36,14 @@ impl KubeTarget {
         KubeTarget {
             client,
             identity: Arc::new(OnceCell::new()),
+            loadtester: None,
         }
+    }
+
+    /// The same target, with the cluster's configured loadtester (webhook base URL).
+    pub fn with_loadtester(mut self, loadtester: Option<&str>) -> Self {
+        self.loadtester = loadtester.map(Arc::from);
+        self
     }
 
     /// A target for kubeconfig `context` (None: the current context).
@@ -76,16 +86,32 @@ pub fn no_retries(config: &mut kube::Config) {
     config.read_timeout = Some(Duration::from_secs(12));
 }
 
+/// The call as it goes on the wire: a call after one that wrote the same object carries the
+/// resourceVersion that write returned (`core::action::after_write`).
+pub fn next_call(call: &ApiCall, previous: Option<(&ApiCall, &request::Sent)>) -> ApiCall {
+    match previous {
+        Some((prev, sent)) => match &sent.resource_version {
+            Some(rv) => after_write(call, prev, rv),
+            // No version came back: the call keeps the one the user saw (a sure conflict).
+            None => call.clone(),
+        },
+        None => call.clone(),
+    }
+}
+
 /// Send the calls in order; stop at the first that does not succeed.
-async fn execute(client: kube::Client, plan: ActionPlan) -> Outcome {
+async fn execute(client: kube::Client, loadtester: Option<Arc<str>>, plan: ActionPlan) -> Outcome {
     let total = plan.calls.len();
     let mut done: Vec<String> = Vec::new();
     let mut last_status = 200;
+    let mut previous: Option<(&ApiCall, request::Sent)> = None;
     for (i, call) in plan.calls.iter().enumerate() {
-        match request::send(&client, call, false).await {
+        let wire = next_call(call, previous.as_ref().map(|(c, s)| (*c, s)));
+        match request::send(&client, &wire, false, loadtester.as_deref()).await {
             Ok(sent) => {
                 last_status = sent.status;
-                done.push(sent.summary);
+                done.push(sent.summary.clone());
+                previous = Some((call, sent));
             }
             Err(outcome) if i == 0 => return outcome,
             Err(outcome) => return after_partial(outcome, i, total, &done),
@@ -123,14 +149,15 @@ fn after_partial(outcome: Outcome, sent: usize, total: usize, done: &[String]) -
     }
 }
 
-async fn dry_run(client: kube::Client, plan: ActionPlan) -> Result<String, String> {
+async fn dry_run(
+    client: kube::Client,
+    loadtester: Option<Arc<str>>,
+    plan: ActionPlan,
+) -> Result<String, String> {
     let Some(call) = plan.calls.first() else {
         return Err("nothing to send".into());
     };
-    if matches!(call, ApiCall::ProxyPost { .. }) {
-        return Err("dry-run not supported by the loadtester".into());
-    }
-    match request::send(&client, call, true).await {
+    match request::send(&client, call, true, loadtester.as_deref()).await {
         Ok(sent) if sent.nothing_sent => Ok(sent.summary),
         Ok(sent) => Ok(format!("server accepted (dry run): {}", sent.summary)),
         Err(outcome) => Err(outcome.summary()),
@@ -139,7 +166,7 @@ async fn dry_run(client: kube::Client, plan: ActionPlan) -> Result<String, Strin
 
 impl ActionTarget for KubeTarget {
     fn execute(&self, plan: ActionPlan) -> BoxFuture<'static, Outcome> {
-        Box::pin(execute(self.client.clone(), plan))
+        Box::pin(execute(self.client.clone(), self.loadtester.clone(), plan))
     }
 
     fn check_access(
@@ -153,7 +180,7 @@ impl ActionTarget for KubeTarget {
     }
 
     fn dry_run(&self, plan: ActionPlan) -> BoxFuture<'static, Result<String, String>> {
-        Box::pin(dry_run(self.client.clone(), plan))
+        Box::pin(dry_run(self.client.clone(), self.loadtester.clone(), plan))
     }
 
     fn identity(&self) -> BoxFuture<'static, String> {

@@ -66,6 +66,7 @@ pub(super) fn start_action(state: &mut State, kind: ActionKind) -> Vec<Effect> {
         typed: Input::default(),
         must_type: ready.must_type,
         gate: ready.gate,
+        gate_unknown: ready.gate_unknown,
         refusal: None,
         dry_run: None,
     });

@@ -4,6 +4,7 @@
 //! rules.
 
 use jiff::Timestamp;
+use serde::Serialize;
 use serde_json::json;
 
 use super::request::{merge, resource};
@@ -255,39 +256,118 @@ pub fn calls(action: ActionKind, r: &Release) -> Vec<ApiCall> {
         Pause => vec![merge(CANARIES, r, json!({"spec": {"suspend": true}}))],
         Resume => vec![merge(CANARIES, r, json!({"spec": {"suspend": false}}))],
         PromoteFull => vec![merge(CANARIES, r, json!({"spec": {"skipAnalysis": true}}))],
-        Undo => match r
-            .facts
-            .rollback_webhook
-            .as_deref()
-            .and_then(loadtester_service)
-        {
-            Some((service, namespace, port)) => vec![ApiCall::ProxyPost {
-                namespace,
-                service,
-                port,
-                path: "/rollback/open".into(),
-                body: json!({"name": r.key.name, "namespace": r.key.namespace}),
-            }],
+        Undo => match r.facts.rollback_webhook.as_deref() {
+            Some(webhook) => match Loadtester::parse(webhook) {
+                Some(to) => vec![ApiCall::LoadtesterPost {
+                    to,
+                    path: "/rollback/open".into(),
+                    body: json!({"name": r.key.name, "namespace": r.key.namespace}),
+                    canary: CanarySeen {
+                        namespace: r.key.namespace.clone(),
+                        name: r.key.name.clone(),
+                        uid: r.uid.clone(),
+                        phase: r.facts.flagger_phase.as_str().to_string(),
+                        webhook: webhook.to_string(),
+                    },
+                }],
+                None => Vec::new(),
+            },
             None => Vec::new(),
         },
         Promote | Abort | Retry | Restart => Vec::new(),
     }
 }
 
-/// Parse a loadtester webhook URL like `http://flagger-loadtester.test:80/rollback/open`
-/// (or `http://svc.ns.svc.cluster.local/...`) into (service, namespace, port).
-pub fn loadtester_service(url: &str) -> Option<(String, String, String)> {
-    let rest = url.strip_prefix("http://")?;
-    let hostport = rest.split('/').next()?;
-    let (host, port) = match hostport.split_once(':') {
-        Some((h, p)) => (h, p.to_string()),
-        None => (hostport, "80".to_string()),
-    };
-    let mut parts = host.split('.');
-    let service = parts.next()?.to_string();
-    let namespace = parts.next()?.to_string();
-    if service.is_empty() || namespace.is_empty() {
-        return None;
+/// The Canary a loadtester call is for, as the user saw it: the target re-reads the Canary
+/// and compares these before it posts anything.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CanarySeen {
+    pub namespace: String,
+    pub name: String,
+    pub uid: String,
+    pub phase: String,
+    /// The `rollback` webhook's URL (where Flagger checks the gate).
+    pub webhook: String,
+}
+
+/// Where a loadtester webhook points: a Service (reached through the API server's service
+/// proxy, with the operator's credentials) or a plain address (an IP or `localhost`, posted
+/// to directly; only ever used when it is the cluster's configured loadtester).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Loadtester {
+    Service {
+        namespace: String,
+        service: String,
+        port: String,
+    },
+    Url {
+        /// `http://host:port`, no path.
+        base: String,
+    },
+}
+
+impl Loadtester {
+    /// Parse a webhook URL like `http://flagger-loadtester.test:80/rollback/open` (or
+    /// `http://svc.ns.svc.cluster.local/...`, or `http://127.0.0.1:8080/...`). A bare host
+    /// (`http://svc/...`) names no namespace: None.
+    pub fn parse(url: &str) -> Option<Loadtester> {
+        let rest = url.strip_prefix("http://")?;
+        let hostport = rest.split('/').next()?;
+        let (host, port) = match hostport.split_once(':') {
+            Some((h, p)) => (h, p),
+            None => (hostport, "80"),
+        };
+        if host.is_empty() || port.is_empty() || !port.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        if host == "localhost" || host.parse::<std::net::IpAddr>().is_ok() {
+            return Some(Loadtester::Url {
+                base: format!("http://{host}:{port}"),
+            });
+        }
+        let mut parts = host.split('.');
+        let service = parts.next()?.to_string();
+        let namespace = parts.next()?.to_string();
+        if service.is_empty() || namespace.is_empty() {
+            return None;
+        }
+        Some(Loadtester::Service {
+            namespace,
+            service,
+            port: port.to_string(),
+        })
     }
-    Some((service, namespace, port))
+
+    /// The namespace of a Service address (None for a plain address).
+    pub fn namespace(&self) -> Option<&str> {
+        match self {
+            Self::Service { namespace, .. } => Some(namespace),
+            Self::Url { .. } => None,
+        }
+    }
+
+    /// `service <ns>/<svc>:<port>` or the address, for messages.
+    pub fn describe(&self) -> String {
+        match self {
+            Self::Service {
+                namespace,
+                service,
+                port,
+            } => format!("service {namespace}/{service}:{port}"),
+            Self::Url { base } => base.clone(),
+        }
+    }
+}
+
+/// (service, namespace, port) of a Service webhook URL (None for any other address).
+pub fn loadtester_service(url: &str) -> Option<(String, String, String)> {
+    match Loadtester::parse(url)? {
+        Loadtester::Service {
+            namespace,
+            service,
+            port,
+        } => Some((service, namespace, port)),
+        Loadtester::Url { .. } => None,
+    }
 }

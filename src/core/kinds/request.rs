@@ -39,29 +39,46 @@ pub fn merge(resource: Resource, r: &Release, body: Value) -> ApiCall {
     }
 }
 
-/// The same patch without its precondition (for a patch that follows one that moved the
-/// resourceVersion on).
-pub fn strip_rv(call: ApiCall) -> ApiCall {
-    match call {
-        ApiCall::Patch {
-            resource,
-            namespace,
-            name,
-            patch_type,
-            mut body,
-        } => {
-            if let Some(obj) = body.as_object_mut() {
-                obj.remove("metadata");
-            }
+/// A later call of a plan on the object an earlier call just wrote: the merge patch's
+/// `metadata.resourceVersion` becomes `written` (the version that write produced), so the
+/// call applies only if nothing changed the object in between — else the API server answers
+/// 409 and nothing more is written. Calls on another object, or without a resourceVersion
+/// in their body, are returned as they are.
+pub fn after_write(call: &ApiCall, previous: &ApiCall, written: &str) -> ApiCall {
+    match (call, previous) {
+        (
             ApiCall::Patch {
                 resource,
                 namespace,
                 name,
-                patch_type,
+                patch_type: PatchType::Merge,
+                body,
+            },
+            ApiCall::Patch {
+                resource: prev,
+                namespace: prev_ns,
+                name: prev_name,
+                ..
+            },
+        ) if resource.plural == prev.plural
+            && resource.group == prev.group
+            && namespace == prev_ns
+            && name == prev_name
+            && body.pointer("/metadata/resourceVersion").is_some() =>
+        {
+            let mut body = body.clone();
+            if let Some(meta) = body.get_mut("metadata").and_then(Value::as_object_mut) {
+                meta.insert("resourceVersion".into(), Value::String(written.into()));
+            }
+            ApiCall::Patch {
+                resource: resource.clone(),
+                namespace: namespace.clone(),
+                name: name.clone(),
+                patch_type: PatchType::Merge,
                 body,
             }
         }
-        other => other,
+        _ => call.clone(),
     }
 }
 

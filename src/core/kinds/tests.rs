@@ -220,3 +220,169 @@ fn extreme_replica_counts_derive_without_overflow() {
         rel.message
     );
 }
+
+#[test]
+fn a_later_call_on_the_same_object_carries_the_version_the_first_returned() {
+    let mut r = paused_rollout(PauseReason::CanaryPauseStep);
+    r.facts.spec_paused = true;
+    r.facts.controller_pause = false;
+    let p = plan(
+        ActionKind::Promote,
+        &r,
+        &Cluster::new("a"),
+        false,
+        jiff::Timestamp::UNIX_EPOCH,
+    )
+    .unwrap();
+    let [first, second] = &p.calls[..] else {
+        panic!("two calls: {:?}", p.calls)
+    };
+    assert!(
+        p.notes
+            .iter()
+            .any(|n| n == crate::core::action::CHAINED_NOTE)
+    );
+    // Planned with the version the user saw; sent with the one the first write returned.
+    let ApiCall::Patch { body, .. } = second else {
+        panic!()
+    };
+    assert_eq!(body["metadata"]["resourceVersion"], "7");
+    let ApiCall::Patch { body, resource, .. } = request::after_write(second, first, "8") else {
+        panic!()
+    };
+    assert_eq!(resource.rbac(), "rollouts/status");
+    assert_eq!(body["metadata"]["resourceVersion"], "8");
+    assert!(body["status"]["pauseConditions"].is_null());
+    // Another object, or a call without a resourceVersion, is left as it is.
+    let ApiCall::Patch {
+        resource,
+        patch_type,
+        body,
+        ..
+    } = second.clone()
+    else {
+        panic!()
+    };
+    let other = ApiCall::Patch {
+        resource: resource.clone(),
+        namespace: "shop".into(),
+        name: "other".into(),
+        patch_type,
+        body: body.clone(),
+    };
+    assert_eq!(request::after_write(&other, first, "8"), other);
+    let bare = ApiCall::Patch {
+        resource,
+        namespace: "shop".into(),
+        name: "web".into(),
+        patch_type,
+        body: json!({"status": {"abort": true}}),
+    };
+    assert_eq!(request::after_write(&bare, first, "8"), bare);
+}
+
+#[test]
+fn promote_full_after_a_spec_patch_keeps_a_precondition() {
+    let mut r = paused_rollout(PauseReason::CanaryPauseStep);
+    r.facts.spec_paused = true;
+    let p = plan(
+        ActionKind::PromoteFull,
+        &r,
+        &Cluster::new("a"),
+        false,
+        jiff::Timestamp::UNIX_EPOCH,
+    )
+    .unwrap();
+    assert_eq!(p.calls.len(), 2);
+    for call in &p.calls {
+        let ApiCall::Patch { body, .. } = call else {
+            panic!("{call:?}")
+        };
+        assert_eq!(body["metadata"]["resourceVersion"], "7", "{body}");
+    }
+}
+
+#[test]
+fn loadtester_addresses_parse_as_services_or_plain_addresses() {
+    use crate::core::action::Loadtester;
+    assert_eq!(
+        Loadtester::parse("http://flagger-loadtester.test:80/rollback/check"),
+        Some(Loadtester::Service {
+            namespace: "test".into(),
+            service: "flagger-loadtester".into(),
+            port: "80".into()
+        })
+    );
+    assert_eq!(
+        Loadtester::parse("http://lt.tools.svc.cluster.local/rollback/check")
+            .and_then(|l| l.namespace().map(str::to_string)),
+        Some("tools".into())
+    );
+    // An IP is no `service.namespace` (it used to parse as service "127" in namespace "0").
+    assert_eq!(
+        Loadtester::parse("http://127.0.0.1:24517/rollback/check"),
+        Some(Loadtester::Url {
+            base: "http://127.0.0.1:24517".into()
+        })
+    );
+    assert_eq!(
+        crate::core::action::loadtester_service("http://127.0.0.1:24517/"),
+        None
+    );
+    for bad in [
+        "http://bare/rollback",
+        "https://lt.ns/",
+        "http://lt.ns:x/",
+        "ftp://lt.ns/",
+    ] {
+        assert_eq!(Loadtester::parse(bad), None, "{bad}");
+    }
+}
+
+#[test]
+fn rollback_carries_what_the_user_saw_of_the_canary() {
+    let facts = CanaryFacts {
+        meta: ObjectMeta {
+            namespace: "shop".into(),
+            name: "web".into(),
+            uid: "u9".into(),
+            ..ObjectMeta::default()
+        },
+        phase: "WaitingPromotion".into(),
+        rollback_webhook: Some("http://lt.tools:80/rollback/check".into()),
+        ..CanaryFacts::default()
+    };
+    let r = status::canary(&ctx(), &facts);
+    let p = plan(
+        ActionKind::Undo,
+        &r,
+        &Cluster::new("a"),
+        false,
+        Timestamp::UNIX_EPOCH,
+    )
+    .unwrap();
+    let ApiCall::LoadtesterPost {
+        to, canary, body, ..
+    } = &p.calls[0]
+    else {
+        panic!("{:?}", p.calls)
+    };
+    assert_eq!(to.namespace(), Some("tools"));
+    assert_eq!(
+        (
+            canary.uid.as_str(),
+            canary.phase.as_str(),
+            canary.webhook.as_str()
+        ),
+        (
+            "u9",
+            "WaitingPromotion",
+            "http://lt.tools:80/rollback/check"
+        )
+    );
+    assert_eq!(body, &json!({"name": "web", "namespace": "shop"}));
+    assert_eq!(
+        p.calls[0].describe(),
+        "POST v1 services/proxy tools/lt:80/rollback/open"
+    );
+}

@@ -4,6 +4,8 @@
 
 use jiff::{SignedDuration, Timestamp};
 
+mod chain;
+
 use super::canary::CanarySim;
 use super::deployment::DeploymentSim;
 use super::events::EventRecorder;
@@ -14,7 +16,7 @@ use super::rollout::RolloutSim;
 use super::scenario::{self, ClusterInfo};
 use super::slo::SloSim;
 use super::store::RvClock;
-use crate::core::action::{ActionPlan, ApiCall, PatchType, Resource};
+use crate::core::action::{ActionPlan, ApiCall, PatchType, Resource, after_write};
 use crate::core::kinds::Kind;
 use crate::core::model::{Cluster, Connection, SloSpec};
 use crate::core::msg::{Msg, ObjectKind, Outcome};
@@ -247,11 +249,18 @@ impl Fleet {
             };
         }
         let mut last = patch::invalid("the action has no requests");
+        let mut previous: Option<&ApiCall> = None;
         for call in &plan.calls {
-            match self.call(&plan.cluster, call) {
+            // A later call carries the resourceVersion the one before it produced.
+            let wire = match previous.and_then(|p| Some((p, self.rv_after(&plan.cluster, p)?))) {
+                Some((p, rv)) => after_write(call, p, &rv),
+                None => call.clone(),
+            };
+            match self.call(&plan.cluster, &wire) {
                 Ok(outcome) => last = outcome,
                 Err(outcome) => return outcome,
             }
+            previous = Some(call);
         }
         last
     }
@@ -327,12 +336,11 @@ impl Fleet {
                 // Undo is a template write-back only for these two.
                 Some(_) | None => Err(patch::not_found(resource.plural, name)),
             },
-            ApiCall::ProxyPost {
-                service,
-                path,
-                body,
-                ..
-            } => {
+            ApiCall::LoadtesterPost { to, path, body, .. } => {
+                let service = match to {
+                    crate::core::action::Loadtester::Service { service, .. } => service.as_str(),
+                    crate::core::action::Loadtester::Url { base } => base.as_str(),
+                };
                 if service != "flagger-loadtester" || path != "/rollback/open" {
                     return Err(patch::not_found(
                         "services/proxy",

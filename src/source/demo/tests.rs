@@ -315,6 +315,34 @@ fn stale_promote_conflicts_and_does_not_release_another_pause() {
 }
 
 #[test]
+fn promote_over_a_manual_and_a_step_pause_chains_its_two_calls() {
+    let mut h = Harness::new(1);
+    // Pause checkout by hand on top of its step pause (the action bar refuses "already
+    // paused"; someone with kubectl does not).
+    let mut pause = h.plan(ActionKind::Promote, CHECKOUT);
+    pause.calls = vec![crate::core::action::ApiCall::Patch {
+        resource: action::ROLLOUTS,
+        namespace: "shop".into(),
+        name: "checkout".into(),
+        patch_type: action::PatchType::Merge,
+        body: serde_json::json!({"spec": {"paused": true}}),
+    }];
+    applied(&h.apply(&pause));
+    let r = h.release(CHECKOUT);
+    assert!(
+        r.facts.spec_paused && r.facts.pause_conditions,
+        "{:?}",
+        r.facts
+    );
+    let plan = h.plan(ActionKind::Promote, CHECKOUT);
+    assert_eq!(plan.calls.len(), 2);
+    // Both calls name the version the user saw; the second is sent with the first's answer.
+    applied(&h.apply(&plan));
+    let r = h.wait_for(30, CHECKOUT, |r| r.step == Some((3, 6)));
+    assert!(!r.facts.spec_paused);
+}
+
+#[test]
 fn timed_pause_counts_down_and_elapses_by_itself() {
     let mut h = Harness::new(1);
     applied(&h.act(ActionKind::Promote, CHECKOUT));

@@ -7,7 +7,7 @@ use serde_json::json;
 use super::{ROLLOUTS, ROLLOUTS_STATUS};
 use crate::core::action::{ActionKind, ApiCall};
 use crate::core::facts::PauseReason;
-use crate::core::kinds::request::{merge, rfc3339, strip_rv, undo};
+use crate::core::kinds::request::{merge, rfc3339, undo};
 use crate::core::model::Release;
 
 /// The requests for `kind` (every action applies to a Rollout).
@@ -23,15 +23,16 @@ pub fn calls(kind: ActionKind, r: &Release, now: Timestamp) -> Vec<ApiCall> {
         Resume => vec![merge(ROLLOUTS, r, json!({"spec": {"paused": false}}))],
         Promote => {
             if f.spec_paused {
-                // Upstream sends both when a manual pause sits on top of a step pause; the
-                // second patch follows the first, whose write moved the resourceVersion on.
+                // Upstream sends both when a manual pause sits on top of a step pause. The
+                // second is sent with the resourceVersion the first returns (the target
+                // applies `request::after_write`): a change in between is a 409, not a write.
                 let mut calls = vec![merge(ROLLOUTS, r, json!({"spec": {"paused": false}}))];
                 if f.pause_conditions {
-                    calls.push(strip_rv(merge(
+                    calls.push(merge(
                         ROLLOUTS_STATUS,
                         r,
                         json!({"status": {"pauseConditions": null}}),
-                    )));
+                    ));
                 }
                 calls
             } else if f.controller_pause && (!f.pause_conditions || inconclusive(r)) {
@@ -60,10 +61,13 @@ pub fn calls(kind: ActionKind, r: &Release, now: Timestamp) -> Vec<ApiCall> {
                 calls.push(merge(ROLLOUTS, r, json!({"spec": {"paused": false}})));
             }
             if !f.fully_promoted {
-                let call = merge(ROLLOUTS_STATUS, r, json!({"status": {"promoteFull": true}}));
-                // After the spec patch the resourceVersion moves on: the status patch is then
-                // guarded by the executor re-reading it, so drop the stale precondition here.
-                calls.push(if f.spec_paused { strip_rv(call) } else { call });
+                // After a spec patch, sent with the resourceVersion that patch returned
+                // (`request::after_write`), never without a precondition.
+                calls.push(merge(
+                    ROLLOUTS_STATUS,
+                    r,
+                    json!({"status": {"promoteFull": true}}),
+                ));
             }
             calls
         }

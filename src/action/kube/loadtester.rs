@@ -1,0 +1,288 @@
+//! Flagger's rollback gate on the wire: before anything is posted, the Canary is read again
+//! and compared with what the user saw (uid, phase, the rollback webhook), and the post goes
+//! only to a loadtester in the Canary's own namespace (through the API server's service
+//! proxy) or to the cluster's configured `loadtester` (`clusters[].loadtester`). A webhook
+//! that points anywhere else is refused, naming its namespace: a Canary anyone may edit must
+//! not aim the operator's credentials at another namespace's service.
+
+use std::time::Duration;
+
+use serde_json::Value;
+
+use super::outcome::{from_error, from_status, shorten};
+use super::request::{Sent, api_resource, get};
+use crate::core::action::{CANARIES, CanarySeen, Loadtester};
+use crate::core::msg::Outcome;
+
+/// The `rollback` webhook's URL in a Canary as the API server returns it.
+pub fn rollback_webhook(canary: &Value) -> Option<&str> {
+    canary
+        .pointer("/spec/analysis/webhooks")?
+        .as_array()?
+        .iter()
+        .find(|w| w.get("type").and_then(Value::as_str) == Some("rollback"))?
+        .get("url")?
+        .as_str()
+}
+
+/// May we post to `to` for this Canary? Its own namespace, or the configured loadtester.
+pub fn allowed(
+    to: &Loadtester,
+    seen: &CanarySeen,
+    configured: Option<&str>,
+) -> Result<(), Outcome> {
+    if to.namespace() == Some(seen.namespace.as_str()) {
+        return Ok(());
+    }
+    if configured.and_then(Loadtester::parse).as_ref() == Some(to) {
+        return Ok(());
+    }
+    let whose = match to.namespace() {
+        Some(ns) => format!("into namespace {ns} ({})", to.describe()),
+        None => format!("at {} (no namespace)", to.describe()),
+    };
+    Err(Outcome::Rejected {
+        status: 0,
+        detail: format!(
+            "not sent: the rollback webhook of Canary {}/{} points {whose}, not the Canary's own namespace {} nor this cluster's configured loadtester (clusters[].loadtester)",
+            seen.namespace, seen.name, seen.namespace
+        ),
+    })
+}
+
+/// Is the Canary read now still the one the user saw (same object, phase and webhook)?
+pub fn unchanged(seen: &CanarySeen, now: &Value) -> Result<(), Outcome> {
+    let str_at = |p: &str| now.pointer(p).and_then(Value::as_str).unwrap_or("");
+    let mut changed = Vec::new();
+    let uid = str_at("/metadata/uid");
+    if uid != seen.uid {
+        changed.push(format!("uid is {uid}, you saw {}", seen.uid));
+    }
+    let phase = str_at("/status/phase");
+    let phase = if phase.is_empty() {
+        "Initializing"
+    } else {
+        phase
+    };
+    if phase != seen.phase {
+        changed.push(format!("phase is {phase}, you saw {}", seen.phase));
+    }
+    let webhook = rollback_webhook(now).unwrap_or("none");
+    if webhook != seen.webhook {
+        changed.push(format!(
+            "rollback webhook is {webhook}, you saw {}",
+            seen.webhook
+        ));
+    }
+    if changed.is_empty() {
+        return Ok(());
+    }
+    Err(Outcome::Conflict {
+        status: 409,
+        detail: shorten(&format!(
+            "Canary {} changed since you saw it: {} (found on read; nothing sent)",
+            seen.name,
+            changed.join("; ")
+        )),
+    })
+}
+
+/// Check, re-read and compare, then post (unless `dry_run`: then say what would be posted).
+pub async fn post(
+    client: &kube::Client,
+    (to, path, body, seen): (&Loadtester, &str, &Value, &CanarySeen),
+    configured: Option<&str>,
+    dry_run: bool,
+) -> Result<Sent, Outcome> {
+    allowed(to, seen, configured)?;
+    let now = get(
+        client,
+        &api_resource(&CANARIES),
+        &seen.namespace,
+        &seen.name,
+    )
+    .await?;
+    unchanged(seen, &now)?;
+    if dry_run {
+        return Ok(Sent {
+            status: 200,
+            summary: format!(
+                "Canary unchanged, {} allowed; the loadtester has no dry run: nothing posted",
+                to.describe()
+            ),
+            nothing_sent: true,
+            resource_version: None,
+        });
+    }
+    match to {
+        Loadtester::Service {
+            namespace,
+            service,
+            port,
+        } => proxy_post(client, namespace, service, port, path, body).await,
+        Loadtester::Url { base } => direct_post(base, path, body).await,
+    }
+}
+
+/// POST `body` to `service:port` + `path` through the API server's service proxy.
+async fn proxy_post(
+    client: &kube::Client,
+    namespace: &str,
+    service: &str,
+    port: &str,
+    path: &str,
+    body: &Value,
+) -> Result<Sent, Outcome> {
+    let url = format!("/api/v1/namespaces/{namespace}/services/{service}:{port}/proxy{path}");
+    let bytes = serde_json::to_vec(body).unwrap_or_default();
+    let req = kube::core::Request::new(url)
+        .create(&kube::api::PostParams::default(), bytes)
+        .map_err(|e| Outcome::Rejected {
+            status: 0,
+            detail: format!("not sent: {e}"),
+        })?;
+    match client.request_text(req).await {
+        Ok(text) => Ok(Sent {
+            status: 200,
+            summary: format!("{service} answered: {}", shorten(&text)),
+            nothing_sent: false,
+            resource_version: None,
+        }),
+        // A JSON error body that is not a Status parses with code 0: still an error.
+        Err(kube::Error::Api(status)) if status.code == 0 => Err(from_status(0, &status.message)),
+        Err(e) => Err(from_error(&e)),
+    }
+}
+
+/// POST to the configured loadtester's own address (no credentials go with it).
+async fn direct_post(base: &str, path: &str, body: &Value) -> Result<Sent, Outcome> {
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(8))
+        .build()
+        .map_err(|e| Outcome::Rejected {
+            status: 0,
+            detail: format!("not sent: {}", shorten(&e.to_string())),
+        })?;
+    let answer = client.post(format!("{base}{path}")).json(body).send().await;
+    match answer {
+        Ok(resp) => {
+            let status = resp.status().as_u16();
+            let text = resp.text().await.unwrap_or_default();
+            if (200..300).contains(&status) {
+                Ok(Sent {
+                    status,
+                    summary: format!("loadtester {base} answered {status}: {}", shorten(&text)),
+                    nothing_sent: false,
+                    resource_version: None,
+                })
+            } else {
+                Err(from_status(status, &text))
+            }
+        }
+        Err(e) if e.is_connect() => Err(Outcome::Rejected {
+            status: 0,
+            detail: format!(
+                "not sent: loadtester {base} unreachable: {}",
+                shorten(&e.to_string())
+            ),
+        }),
+        Err(e) => Err(Outcome::Unknown {
+            detail: format!(
+                "request may or may not have been applied — verify ({})",
+                shorten(&e.to_string())
+            ),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn seen() -> CanarySeen {
+        CanarySeen {
+            namespace: "shop".into(),
+            name: "web".into(),
+            uid: "u1".into(),
+            phase: "Progressing".into(),
+            webhook: "http://flagger-loadtester.shop:80/rollback/check".into(),
+        }
+    }
+
+    fn canary(uid: &str, phase: &str, webhook: &str) -> Value {
+        json!({
+            "metadata": {"uid": uid, "name": "web", "namespace": "shop"},
+            "spec": {"analysis": {"webhooks": [
+                {"name": "load", "type": "rollout", "url": "http://elsewhere.x/"},
+                {"name": "rb", "type": "rollback", "url": webhook}
+            ]}},
+            "status": {"phase": phase}
+        })
+    }
+
+    fn parse(url: &str) -> Loadtester {
+        Loadtester::parse(url).unwrap_or_else(|| panic!("{url} does not parse"))
+    }
+
+    #[test]
+    fn own_namespace_or_the_configured_loadtester_only() {
+        let own = parse("http://flagger-loadtester.shop:80/rollback/check");
+        assert!(allowed(&own, &seen(), None).is_ok());
+        let foreign = parse("http://payments-api.payments:8080/rollback/check");
+        match allowed(&foreign, &seen(), None) {
+            Err(Outcome::Rejected { status: 0, detail }) => {
+                assert!(detail.contains("into namespace payments"), "{detail}");
+                assert!(detail.contains("own namespace shop"), "{detail}");
+            }
+            other => panic!("{other:?}"),
+        }
+        // The configured one is allowed wherever it lives; another one still is not.
+        let configured = Some("http://payments-api.payments:8080/");
+        assert!(allowed(&foreign, &seen(), configured).is_ok());
+        assert!(allowed(&foreign, &seen(), Some("http://lt.tools:80")).is_err());
+        // A plain address only when it is the configured one.
+        let direct = parse("http://127.0.0.1:24517/rollback/check");
+        assert!(allowed(&direct, &seen(), None).is_err());
+        assert!(allowed(&direct, &seen(), Some("http://127.0.0.1:24517")).is_ok());
+    }
+
+    #[test]
+    fn a_canary_changed_since_it_was_seen_is_a_conflict() {
+        let s = seen();
+        assert!(unchanged(&s, &canary("u1", "Progressing", &s.webhook)).is_ok());
+        for (now, what) in [
+            (canary("u2", "Progressing", &s.webhook), "uid is u2"),
+            (canary("u1", "Succeeded", &s.webhook), "phase is Succeeded"),
+            (
+                canary(
+                    "u1",
+                    "Progressing",
+                    "http://evil.kube-system/rollback/check",
+                ),
+                "rollback webhook is http://evil.kube-system",
+            ),
+        ] {
+            match unchanged(&s, &now) {
+                Err(Outcome::Conflict {
+                    status: 409,
+                    detail,
+                }) => {
+                    assert!(detail.contains(what), "{detail}")
+                }
+                other => panic!("{what}: {other:?}"),
+            }
+        }
+        // An empty phase is Flagger still initialising, as the projection reads it.
+        let mut init = seen();
+        init.phase = "Initializing".into();
+        assert!(unchanged(&init, &canary("u1", "", &init.webhook)).is_ok());
+    }
+
+    #[test]
+    fn the_rollback_webhook_is_read_by_type() {
+        let c = canary("u1", "Progressing", "http://lt.shop/rollback/check");
+        assert_eq!(rollback_webhook(&c), Some("http://lt.shop/rollback/check"));
+        assert_eq!(rollback_webhook(&json!({"spec": {}})), None);
+    }
+}
