@@ -5,6 +5,7 @@ pub mod audit;
 pub mod demo;
 pub mod executor;
 pub mod kube;
+pub mod ledger;
 
 pub use demo::{DemoRequest, DemoTarget};
 pub use executor::{ActionTarget, Executor};
