@@ -301,3 +301,7 @@ mod tests {
         assert_eq!(s.clusters[0].connection, Connection::Connecting);
     }
 }
+
+#[cfg(test)]
+#[path = "app_run_tests.rs"]
+mod run_tests;

@@ -75,14 +75,19 @@ impl Executor {
     /// once `shutdown` ran.
     pub fn execute(&self, id: u64, plan: ActionPlan, gate: Option<GateOverride>) {
         if !self.ledger.open(id, &plan, gate.as_ref()) {
-            tracing::warn!(id, "action not started: the console is exiting or the id is taken");
+            tracing::warn!(
+                id,
+                "action not started: the console is exiting or the id is taken"
+            );
             return;
         }
         let this = self.clone();
         tokio::spawn(async move {
             let outcome = this.run(id, &plan).await;
             // Only the one who takes the action from the ledger writes and reports its result.
-            let finished = this.ledger.finish(id, |entry| this.result(id, entry, outcome));
+            let finished = this
+                .ledger
+                .finish(id, |entry| this.result(id, entry, outcome));
             let Some((outcome, line)) = finished else {
                 return;
             };
@@ -104,7 +109,14 @@ impl Executor {
         };
         // Intent first, fsynced: if we cannot record it, we do not send.
         let intent = self.ledger.intent(id, &user, |e| {
-            self.audit_write(AuditStage::Intent, id, &user, &e.plan, e.gate.as_ref(), None)
+            self.audit_write(
+                AuditStage::Intent,
+                id,
+                &user,
+                &e.plan,
+                e.gate.as_ref(),
+                None,
+            )
         });
         match intent {
             Intent::Written => {}
@@ -142,8 +154,16 @@ impl Executor {
         };
         let now = Timestamp::now();
         let user = entry.sent_as.as_deref().unwrap_or("");
-        let line = audit::record(AuditStage::Result, id, user, plan, gate, Some(&outcome), now)
-            .line(now);
+        let line = audit::record(
+            AuditStage::Result,
+            id,
+            user,
+            plan,
+            gate,
+            Some(&outcome),
+            now,
+        )
+        .line(now);
         (outcome, line)
     }
 

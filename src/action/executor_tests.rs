@@ -16,12 +16,7 @@ impl ActionTarget for Slow {
             }
         })
     }
-    fn check_access(
-        &self,
-        _: String,
-        _: String,
-        _: String,
-    ) -> BoxFuture<'static, Option<bool>> {
+    fn check_access(&self, _: String, _: String, _: String) -> BoxFuture<'static, Option<bool>> {
         Box::pin(async { Some(true) })
     }
     fn dry_run(&self, _plan: ActionPlan) -> BoxFuture<'static, Result<String, String>> {
@@ -208,7 +203,8 @@ fn gated_executor(target: &Gated, log: &AuditLog) -> (Executor, mpsc::Receiver<M
     let mut targets: HashMap<String, Arc<dyn ActionTarget>> = HashMap::new();
     targets.insert("c".into(), Arc::new(target.clone()));
     // A deadline far beyond the test: the only answers are the ones the test lets through.
-    let ex = Executor::new(targets, Some(log.clone()), tx).with_deadline(Duration::from_secs(1 << 30));
+    let ex =
+        Executor::new(targets, Some(log.clone()), tx).with_deadline(Duration::from_secs(1 << 30));
     (ex, rx)
 }
 
@@ -229,7 +225,13 @@ async fn an_answer_after_shutdown_writes_and_reports_nothing() {
     assert!(rx.recv().await.is_none(), "nothing reported after shutdown");
     let tail = log.tail(10);
     let got: Vec<_> = tail.iter().map(|l| (l.stage, l.outcome.as_str())).collect();
-    assert_eq!(got, [(AuditStage::Intent, "sending"), (AuditStage::Result, "unknown")]);
+    assert_eq!(
+        got,
+        [
+            (AuditStage::Intent, "sending"),
+            (AuditStage::Result, "unknown")
+        ]
+    );
     assert_eq!(target.sent(), 1);
 }
 

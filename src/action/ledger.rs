@@ -164,10 +164,7 @@ mod tests {
         }
         assert_eq!(l.intent(1, "bob", |_| Ok::<(), ()>(())), Intent::Written);
         let mut closed = Vec::new();
-        assert_eq!(
-            l.close(|id, e| closed.push((id, e.sent_as.is_some()))),
-            3
-        );
+        assert_eq!(l.close(|id, e| closed.push((id, e.sent_as.is_some()))), 3);
         assert_eq!(closed, [(1, true), (2, false), (3, false)]);
         // The answer that arrives later writes nothing; nothing new starts or is sent.
         assert_eq!(l.finish(1, |_| "second result"), None);
@@ -183,7 +180,10 @@ mod tests {
         let l = Ledger::default();
         assert!(l.open(7, &plan(), None));
         assert!(!l.open(7, &plan(), None), "an id is open once");
-        assert_eq!(l.intent(7, "eve", |_| Err("disk full")), Intent::Failed("disk full"));
+        assert_eq!(
+            l.intent(7, "eve", |_| Err("disk full")),
+            Intent::Failed("disk full")
+        );
         assert_eq!(l.finish(7, |e| e.sent_as.clone()), Some(None));
         assert_eq!(
             l.intent(8, "eve", |_| Ok::<(), ()>(())),
