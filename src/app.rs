@@ -4,18 +4,18 @@
 //! messages reach the state one way everywhere.
 //!
 //! The console loop feeds terminal keys, resizes, the inbound `Msg` channel (sources,
-//! executor) and a clock tick; a frame is drawn only when the core says something visible
-//! changed (`State::dirty` — the loop never overrides it), coalescing bursts (data redraws at
-//! most 5 per second, key presses at once). Owns no state of its own and must not decide
+//! executor) and a clock tick, until an exit (`exit::Exit`); every way out records the
+//! actions still in flight once (the executor's `shutdown`). A frame is drawn only when the
+//! core says something visible changed (`State::dirty` — the loop never overrides it),
+//! coalescing bursts (data redraws at most 5 per second, key presses at once). Owns no state of its own and must not decide
 //! anything the core decides (what is visible, what is in flight).
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use crossterm::event::{Event, EventStream};
-use futures::StreamExt;
+use crossterm::event::Event;
+use futures::{Stream, StreamExt};
 use jiff::Timestamp;
-use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
@@ -23,6 +23,7 @@ use tokio::time::Instant;
 use crate::action::Executor;
 use crate::core::model::Connection;
 use crate::core::{self, Effect, Msg, State};
+use crate::exit::Exit;
 use crate::term::key_of;
 
 /// Minimum gap between frames caused by data (P7: ≤ 5 fps).
@@ -153,28 +154,51 @@ pub fn spawn_shared(
     })
 }
 
-/// Run the console until quit, stdin closing, SIGHUP or SIGTERM.
-pub async fn run(
+/// Records every action still in flight when dropped (the executor's `shutdown`): so every
+/// way out of `run` — a return, an error, a panic unwinding, the future dropped — does it,
+/// exactly once.
+struct Closing(Executor);
+
+impl Drop for Closing {
+    fn drop(&mut self) {
+        let open = self.0.shutdown();
+        if open > 0 {
+            tracing::warn!("exit: {open} action(s) in flight recorded as outcome unknown");
+        }
+    }
+}
+
+/// Run the console until quit, the terminal's input ends (`events`), `stop` resolves (a
+/// signal or a panic elsewhere: `exit::requested`) or a frame cannot be drawn (returned as
+/// the error). On each of these, and on a panic in the loop, the actions still in flight
+/// are recorded once as outcome unknown and none can write a result after that.
+pub async fn run<E, S, D>(
     mut state: State,
     mut rx: mpsc::Receiver<Msg>,
     executor: Executor,
-    mut draw: impl FnMut(&State) -> std::io::Result<()>,
-) -> anyhow::Result<()> {
-    let pump = Pump::new(executor.clone());
-    let mut events = EventStream::new();
+    mut events: E,
+    stop: S,
+    mut draw: D,
+) -> anyhow::Result<Exit>
+where
+    E: Stream<Item = std::io::Result<Event>> + Unpin,
+    S: Future<Output = Exit>,
+    D: FnMut(&State) -> std::io::Result<()>,
+{
+    let _closing = Closing(executor.clone());
+    let pump = Pump::new(executor);
+    tokio::pin!(stop);
     let mut tick = tokio::time::interval(Duration::from_millis(500));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-    let mut hangup = signal(SignalKind::hangup())?;
-    let mut terminate = signal(SignalKind::terminate())?;
 
     state.now = Timestamp::now();
     core::settle(&mut state);
-    draw(&state)?;
+    frame(&mut draw, &state)?;
     state.dirty = false;
     let mut last_draw = Instant::now();
     let mut deferred = false;
 
-    loop {
+    let exit = loop {
         let mut urgent = false;
         let redraw_at = last_draw + DATA_FRAME_GAP;
         let msg = tokio::select! {
@@ -183,13 +207,12 @@ pub async fn run(
                 Some(Ok(Event::Resize(width, height))) => Some(Msg::Resize { width, height }),
                 Some(Ok(_)) => None,
                 // The terminal went away (SSH drop): leave cleanly.
-                Some(Err(_)) | None => break,
+                Some(Err(_)) | None => break Exit::TerminalLost,
             },
             Some(msg) = rx.recv() => Some(msg),
             _ = tick.tick() => Some(Msg::Tick(Timestamp::now())),
             _ = tokio::time::sleep_until(redraw_at), if deferred => None,
-            _ = hangup.recv() => break,
-            _ = terminate.recv() => break,
+            reason = &mut stop => break reason,
         };
         if let Some(msg) = msg {
             urgent = matches!(msg, Msg::Key(_) | Msg::Resize { .. });
@@ -198,11 +221,11 @@ pub async fn run(
         let batch = std::iter::from_fn(|| rx.try_recv().ok()).take(BATCH);
         pump.feed(&mut state, batch);
         if state.quit {
-            break;
+            break Exit::Quit;
         }
         if state.dirty {
             if urgent || last_draw.elapsed() >= DATA_FRAME_GAP {
-                draw(&state)?;
+                frame(&mut draw, &state)?;
                 state.dirty = false;
                 deferred = false;
                 last_draw = Instant::now();
@@ -210,12 +233,19 @@ pub async fn run(
                 deferred = true;
             }
         }
-    }
-    // Answers already queued count; what is still in the core's register is recorded unknown.
-    let queued = std::iter::from_fn(|| rx.try_recv().ok()).take(BATCH);
-    pump.feed(&mut state, queued);
-    executor.shutdown(state.pending.iter().map(|(id, p)| (*id, &p.plan)));
-    Ok(())
+    };
+    Ok(exit)
+}
+
+/// Draw one frame; a failure (EIO once the terminal is gone) ends the console.
+fn frame(
+    draw: &mut impl FnMut(&State) -> std::io::Result<()>,
+    state: &State,
+) -> anyhow::Result<()> {
+    draw(state).map_err(|e| {
+        tracing::error!("drawing the console failed: {e}");
+        anyhow::Error::new(e).context("cannot draw the console")
+    })
 }
 
 #[cfg(test)]
@@ -271,3 +301,7 @@ mod tests {
         assert_eq!(s.clusters[0].connection, Connection::Connecting);
     }
 }
+
+#[cfg(test)]
+#[path = "app_run_tests.rs"]
+mod run_tests;

@@ -16,7 +16,7 @@ use crate::config::resolve;
 use crate::core::Msg;
 use crate::source::prometheus;
 use crate::wiring::{self, demo, files, live};
-use crate::{snapshot, term, ui};
+use crate::{exit, snapshot, term, ui};
 
 /// The console until quit.
 pub async fn console(opts: &Opts, config: &Config) -> anyhow::Result<ExitCode> {
@@ -34,7 +34,8 @@ pub async fn console(opts: &Opts, config: &Config) -> anyhow::Result<ExitCode> {
         height: size.height,
     };
     Pump::new(executor.clone()).apply(&mut state, resize);
-    let result = app::run(state, w.rx, executor, |s| {
+    let events = crossterm::event::EventStream::new();
+    let result = app::run(state, w.rx, executor, events, exit::requested(), |s| {
         guard
             .terminal
             .draw(|f| ui::render(f, s, &theme))
@@ -44,7 +45,7 @@ pub async fn console(opts: &Opts, config: &Config) -> anyhow::Result<ExitCode> {
     drop(guard);
     // Cluster sources stop here, after the console.
     drop(w.clusters);
-    result.map(|()| ExitCode::SUCCESS)
+    result.map(|exit| ExitCode::from(exit.code()))
 }
 
 /// The fleet once: every cluster's first lists (up to `wait` seconds) and one SLO evaluation.

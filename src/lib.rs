@@ -4,7 +4,7 @@
 //! hold the IO adapters; `term` owns the terminal; `app` is the one message pump (console
 //! loop, headless collection); `config` parses and `config::resolve` decides the run's
 //! choices; `wiring` starts each mode; `commands` runs console, snapshot and doctor;
-//! `logging` sets up the log file. The binary (`main.rs`) only calls `commands`.
+//! `logging` sets up the log file; `exit` turns signals and panics into one orderly exit. The binary (`main.rs`) only calls `commands`.
 
 pub mod action;
 pub mod app;
@@ -13,6 +13,7 @@ pub mod commands;
 pub mod config;
 pub mod core;
 pub mod doctor;
+pub mod exit;
 pub mod logging;
 pub mod snapshot;
 pub mod source;

@@ -1,7 +1,11 @@
-//! Wiring only: parse the command line, start the runtime and logging, load the
-//! configuration, run the chosen command (`shipdeck::commands`) and map its error to an exit
-//! code (2 for bad configuration, kubeconfig or files). Must not hold any behaviour.
+//! Wiring only: parse the command line, install the panic hook and the signal handlers
+//! (`shipdeck::exit`), start the runtime and logging, load the configuration, run the chosen
+//! command (`shipdeck::commands`) until it ends or an exit is requested, and map the result
+//! to an exit code (2 for bad configuration, kubeconfig or files; 128 + n for signal n; 101
+//! for a panic, whose message is printed last, after the terminal is restored). Must not
+//! hold any behaviour.
 
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -11,13 +15,14 @@ use shipdeck::cli::{Cli, Command};
 use shipdeck::config::Config;
 use shipdeck::source::files::FilesError;
 use shipdeck::source::kube::client::KubeError;
-use shipdeck::{commands, logging, term};
+use shipdeck::{commands, exit, logging, term};
 
 /// Exit code for bad configuration or kubeconfig (S5).
 const EXIT_CONFIG: u8 = 2;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    exit::install_panic_hook();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -29,14 +34,23 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let code = runtime.block_on(run(cli));
-    // Sources may still hold open watches; do not wait for them.
+    // A panic on this thread unwinds to here (the console's guards record what was in
+    // flight and restore the terminal on the way); one elsewhere ends `run` through
+    // `exit::requested`.
+    let code = catch_unwind(AssertUnwindSafe(|| runtime.block_on(run(cli)))).ok();
+    // Sources may still hold open watches, and requests may still be in flight: do not wait
+    // for them. None of them can write a result any more (the executor is shut down).
     runtime.shutdown_timeout(Duration::from_millis(200));
-    code
+    term::restore();
+    exit::finish(code)
 }
 
 async fn run(cli: Cli) -> ExitCode {
     logging::init();
+    if let Err(e) = exit::listen_for_signals() {
+        tracing::warn!("cannot handle signals: {e}");
+    }
+    exit::debug_fault_trigger();
     let config = match Config::load_or_default(cli.opts.config.as_deref()) {
         Ok(c) => c,
         Err(e) => {
@@ -45,12 +59,21 @@ async fn run(cli: Cli) -> ExitCode {
         }
     };
     let opts = &cli.opts;
-    let result = match cli.command {
-        None => commands::console(opts, &config).await,
-        Some(Command::Snapshot { json, wait }) => {
-            commands::snapshot(opts, &config, json, wait).await
+    let command = async {
+        match cli.command {
+            None => commands::console(opts, &config).await,
+            Some(Command::Snapshot { json, wait }) => {
+                commands::snapshot(opts, &config, json, wait).await
+            }
+            Some(Command::Doctor) => commands::doctor(opts, &config).await,
         }
-        Some(Command::Doctor) => commands::doctor(opts, &config).await,
+    };
+    // The console ends itself on an exit request (and records what was in flight); the
+    // other commands are dropped where they are.
+    let result = tokio::select! {
+        biased;
+        result = command => result,
+        reason = exit::requested() => return ExitCode::from(reason.code()),
     };
     result.unwrap_or_else(|e| {
         term::restore();

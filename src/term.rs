@@ -1,5 +1,6 @@
 //! The terminal: raw mode and the alternate screen on entry, restored on every exit path
-//! (normal quit, error, panic, SIGHUP/SIGTERM). Frames go through one buffered writer so a
+//! (normal quit, error, a panic unwinding through the guard, signals — `main` calls `restore`
+//! once more at the very end, which is a no-op when already done). Frames go through one buffered writer so a
 //! frame is one write. Also maps crossterm keys to the core's `Key`. Must not draw (that is
 //! `ui`) nor decide what a key does (that is the core).
 
@@ -33,7 +34,6 @@ impl TerminalGuard {
             restore();
             return Err(e);
         }
-        install_panic_hook();
         // 256 KiB: a full 250x70 frame with styles fits, so each frame is one write().
         let backend = CrosstermBackend::new(BufWriter::with_capacity(256 * 1024, io::stdout()));
         let terminal = match Terminal::new(backend) {
@@ -64,14 +64,6 @@ pub fn restore() {
     let _ = execute!(out, terminal::LeaveAlternateScreen, cursor::Show);
     let _ = terminal::disable_raw_mode();
     let _ = out.flush();
-}
-
-fn install_panic_hook() {
-    let previous = std::panic::take_hook();
-    std::panic::set_hook(Box::new(move |info| {
-        restore();
-        previous(info);
-    }));
 }
 
 /// A crossterm key event as a core key; None for releases and keys the console ignores.

@@ -2,11 +2,13 @@
 //! request through the cluster's target with a deadline, records the result, and reports back
 //! as `Msg::Audit` (the record's line) and `Msg::ActionDone`. No hidden retries of mutating
 //! calls: on a timeout or a dropped connection the outcome is "unknown — verify".
-//! It only carries out: which actions are in flight is the core's register (`State::pending`),
-//! handed to `shutdown` on exit; records and their lines are built by `audit`.
+//! It only carries out: what the console shows in flight is the core's register
+//! (`State::pending`); which started actions may still write a result is the `ledger`, closed
+//! by `shutdown` on every exit path so each action has exactly one result record. Records
+//! and their lines are built by `audit`.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures::future::BoxFuture;
@@ -15,9 +17,10 @@ use tokio::sync::mpsc;
 
 use super::audit::{self, AuditLog};
 use super::refuse::{self, ReadOnly};
+use super::ledger::{Entry, Intent, Ledger};
 use crate::core::action::ActionPlan;
 use crate::core::effect::GateOverride;
-use crate::core::msg::{AuditStage, Msg, Outcome};
+use crate::core::msg::{AuditLine, AuditStage, Msg, Outcome};
 
 /// Sends requests to one backend (a cluster's API server, or the simulation).
 pub trait ActionTarget: Send + Sync + 'static {
@@ -44,8 +47,8 @@ pub struct Executor {
     targets: Arc<HashMap<String, Arc<dyn ActionTarget>>>,
     audit: Option<AuditLog>,
     tx: mpsc::Sender<Msg>,
-    /// Who each cluster said we are, for records written on exit.
-    users: Arc<Mutex<HashMap<String, String>>>,
+    /// The actions started and not answered: one result each, none after `shutdown`.
+    ledger: Ledger,
     deadline: Duration,
     /// Clusters whose writes this executor refuses on its own (whatever the core planned).
     read_only: Arc<ReadOnly>,
@@ -61,7 +64,7 @@ impl Executor {
             targets: Arc::new(targets),
             audit,
             tx,
-            users: Arc::new(Mutex::new(HashMap::new())),
+            ledger: Ledger::default(),
             deadline: DEADLINE,
             read_only: Arc::new(ReadOnly::default()),
         }
@@ -78,33 +81,38 @@ impl Executor {
         self
     }
 
-    /// Start carrying out an action; the result arrives as `Msg::ActionDone`.
+    /// Start carrying out an action; the result arrives as `Msg::ActionDone`. Nothing starts
+    /// once `shutdown` ran.
     pub fn execute(&self, id: u64, plan: ActionPlan, gate: Option<GateOverride>) {
+        if !self.ledger.open(id, &plan, gate.as_ref()) {
+            tracing::warn!(
+                id,
+                "action not started: the console is exiting or the id is taken"
+            );
+            return;
+        }
         let this = self.clone();
         tokio::spawn(async move {
-            let outcome = this.run(id, &plan, gate.as_ref()).await;
-            let record = audit::record(
-                AuditStage::Result,
-                id,
-                "",
-                &plan,
-                gate.as_ref(),
-                Some(&outcome),
-                Timestamp::now(),
-            );
-            let line = record.line(Timestamp::now());
+            let outcome = this.run(id, &plan).await;
+            // Only the one who takes the action from the ledger writes and reports its result.
+            let finished = this
+                .ledger
+                .finish(id, |entry| this.result(id, entry, outcome));
+            let Some((outcome, line)) = finished else {
+                return;
+            };
             let _ = this.tx.send(Msg::Audit(vec![line])).await;
             let _ = this.tx.send(Msg::ActionDone { id, outcome }).await;
         });
     }
 
-    async fn run(&self, id: u64, plan: &ActionPlan, gate: Option<&GateOverride>) -> Outcome {
+    async fn run(&self, id: u64, plan: &ActionPlan) -> Outcome {
         if self.read_only.covers(&plan.cluster) {
             // No identity asked (a SelfSubjectReview is a create), no intent: refusal only.
             let outcome = refuse::refusal(&plan.cluster);
             let user = "not asked (read-only)";
             let written =
-                self.audit_write(AuditStage::Result, id, user, plan, gate, Some(&outcome));
+                self.audit_write(AuditStage::Result, id, user, plan, None, Some(&outcome));
             return match written {
                 Ok(()) => outcome,
                 Err(e) => refuse::refusal_unrecorded(&plan.cluster, &e),
@@ -120,41 +128,64 @@ impl Executor {
             Ok(u) => u,
             Err(_) => "unknown".into(),
         };
-        self.lock_users().insert(plan.cluster.clone(), user.clone());
         // Intent first, fsynced: if we cannot record it, we do not send.
-        if let Err(e) = self.audit_write(AuditStage::Intent, id, &user, plan, gate, None) {
-            return Outcome::Rejected {
-                status: 0,
-                detail: format!("not sent: cannot write the audit log: {e}"),
-            };
+        let intent = self.ledger.intent(id, &user, |e| {
+            self.audit_write(
+                AuditStage::Intent,
+                id,
+                &user,
+                &e.plan,
+                e.gate.as_ref(),
+                None,
+            )
+        });
+        match intent {
+            Intent::Written => {}
+            Intent::Failed(e) => {
+                return Outcome::Rejected {
+                    status: 0,
+                    detail: format!("not sent: cannot write the audit log: {e}"),
+                };
+            }
+            Intent::Closed => return not_sent(),
         }
-        let outcome = match tokio::time::timeout(self.deadline, target.execute(plan.clone())).await
-        {
+        match tokio::time::timeout(self.deadline, target.execute(plan.clone())).await {
             Ok(outcome) => outcome,
             Err(_) => Outcome::Unknown {
                 detail: format!("no answer within {}s", self.deadline.as_secs()),
             },
-        };
-        let detail = self
-            .audit_write(AuditStage::Result, id, &user, plan, gate, Some(&outcome))
-            .err();
-        match detail {
-            None => outcome,
-            // The request went out; say so, and that the record is missing.
-            Some(e) => match outcome {
-                Outcome::Applied { status, detail } => Outcome::Applied {
-                    status,
-                    detail: format!("{detail} (audit result not written: {e})"),
-                },
-                other => other,
-            },
         }
     }
 
-    fn lock_users(&self) -> std::sync::MutexGuard<'_, HashMap<String, String>> {
-        self.users
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    /// The result record of an action taken from the ledger (written only when its intent
+    /// was: nothing else was sent) and its audit-screen line.
+    fn result(&self, id: u64, entry: &Entry, outcome: Outcome) -> (Outcome, AuditLine) {
+        let (plan, gate) = (&entry.plan, entry.gate.as_ref());
+        let failed = entry.sent_as.as_ref().and_then(|user| {
+            self.audit_write(AuditStage::Result, id, user, plan, gate, Some(&outcome))
+                .err()
+        });
+        let outcome = match (failed, outcome) {
+            // The request went out; say so, and that the record is missing.
+            (Some(e), Outcome::Applied { status, detail }) => Outcome::Applied {
+                status,
+                detail: format!("{detail} (audit result not written: {e})"),
+            },
+            (_, other) => other,
+        };
+        let now = Timestamp::now();
+        let user = entry.sent_as.as_deref().unwrap_or("");
+        let line = audit::record(
+            AuditStage::Result,
+            id,
+            user,
+            plan,
+            gate,
+            Some(&outcome),
+            now,
+        )
+        .line(now);
+        (outcome, line)
     }
 
     /// Write a record to the log (if any); an intent's line goes to the audit screen at once.
@@ -226,168 +257,41 @@ impl Executor {
         });
     }
 
-    /// On exit (quit, SIGHUP, SIGTERM): record every action the core still has in flight
-    /// (`State::pending`) as outcome unknown.
-    pub fn shutdown<'a>(&self, in_flight: impl IntoIterator<Item = (u64, &'a ActionPlan)>) {
-        let outcome = Outcome::Unknown {
-            detail: "console exited before the answer arrived — verify".into(),
-        };
-        for (id, plan) in in_flight {
-            let user = self
-                .lock_users()
-                .get(&plan.cluster)
-                .cloned()
-                .unwrap_or_else(|| "unknown".into());
-            let _ = self.audit_write(AuditStage::Result, id, &user, plan, None, Some(&outcome));
-        }
+    /// On every way out of the console: each action still open gets its one result record
+    /// now — outcome unknown when its request went out, "not sent" when it had not — and
+    /// from then on nothing starts, nothing is sent, and a late answer writes nothing.
+    /// Returns how many were open; a second call records nothing.
+    pub fn shutdown(&self) -> usize {
+        self.ledger.close(|id, entry| {
+            let (outcome, user) = match &entry.sent_as {
+                Some(user) => (exited_unknown(), user.as_str()),
+                None => (not_sent(), "unknown"),
+            };
+            let (plan, gate) = (&entry.plan, entry.gate.as_ref());
+            let written =
+                self.audit_write(AuditStage::Result, id, user, plan, gate, Some(&outcome));
+            if let Err(e) = written {
+                tracing::error!(id, "exit: the result of action {id} not written: {e}");
+            }
+        })
+    }
+}
+
+/// The result of an action whose request went out and whose answer the console did not wait for.
+fn exited_unknown() -> Outcome {
+    Outcome::Unknown {
+        detail: "console exited before the answer arrived — verify".into(),
+    }
+}
+
+/// The result of an action the console exited before sending.
+fn not_sent() -> Outcome {
+    Outcome::Rejected {
+        status: 0,
+        detail: "not sent: the console exited before the request went out".into(),
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::core::action::{ActionKind, Seen};
-    use crate::core::model::ReleaseKind;
-
-    struct Slow;
-    impl ActionTarget for Slow {
-        fn execute(&self, _plan: ActionPlan) -> BoxFuture<'static, Outcome> {
-            Box::pin(async {
-                tokio::time::sleep(Duration::from_secs(3600)).await;
-                Outcome::Applied {
-                    status: 200,
-                    detail: String::new(),
-                }
-            })
-        }
-        fn check_access(
-            &self,
-            _: String,
-            _: String,
-            _: String,
-        ) -> BoxFuture<'static, Option<bool>> {
-            Box::pin(async { Some(true) })
-        }
-        fn dry_run(&self, _plan: ActionPlan) -> BoxFuture<'static, Result<String, String>> {
-            Box::pin(async { Ok("ok".to_string()) })
-        }
-        fn identity(&self) -> BoxFuture<'static, String> {
-            Box::pin(async { "tester".to_string() })
-        }
-    }
-
-    fn plan() -> ActionPlan {
-        ActionPlan {
-            kind: ActionKind::Pause,
-            cluster: "c".into(),
-            release_kind: ReleaseKind::Deployment,
-            namespace: "ns".into(),
-            name: "web".into(),
-            uid: "u".into(),
-            prod: false,
-            calls: vec![],
-            seen: Seen {
-                phase: "Progressing".into(),
-                step: None,
-                revision: None,
-                resource_version: "1".into(),
-            },
-            notes: vec![],
-        }
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn deadline_gives_unknown_and_audits_intent_before_result() {
-        let dir = tempfile::tempdir().unwrap();
-        let log = AuditLog::open(&dir.path().join("a.jsonl")).unwrap();
-        let (tx, mut rx) = mpsc::channel(16);
-        let mut targets: HashMap<String, Arc<dyn ActionTarget>> = HashMap::new();
-        targets.insert("c".into(), Arc::new(Slow));
-        let ex = Executor::new(targets, Some(log.clone()), tx);
-        ex.execute(1, plan(), None);
-        let mut done = None;
-        while let Some(m) = rx.recv().await {
-            if let Msg::ActionDone { id, outcome } = m {
-                done = Some((id, outcome));
-                break;
-            }
-        }
-        let (id, outcome) = done.unwrap();
-        assert_eq!(id, 1);
-        assert!(matches!(outcome, Outcome::Unknown { .. }), "{outcome:?}");
-        let tail = log.tail(10);
-        assert_eq!(tail.len(), 2);
-        assert_eq!(tail[0].stage, AuditStage::Intent);
-        assert_eq!(tail[1].stage, AuditStage::Result);
-        assert_eq!(tail[1].outcome, "unknown");
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn lines_come_with_the_records_and_the_result_before_done() {
-        let (tx, mut rx) = mpsc::channel(16);
-        let mut targets: HashMap<String, Arc<dyn ActionTarget>> = HashMap::new();
-        targets.insert("c".into(), Arc::new(Slow));
-        let ex = Executor::new(targets, None, tx);
-        ex.execute(3, plan(), None);
-        let mut stages = Vec::new();
-        while let Some(m) = rx.recv().await {
-            match m {
-                Msg::Audit(lines) => stages.extend(lines.into_iter().map(|l| {
-                    assert_eq!(l.target, "ns/web");
-                    (l.stage, l.outcome)
-                })),
-                Msg::ActionDone { .. } => break,
-                other => panic!("unexpected {other:?}"),
-            }
-        }
-        assert_eq!(stages.len(), 2, "{stages:?}");
-        assert_eq!(stages[0], (AuditStage::Intent, "sending".into()));
-        assert_eq!(stages[1].0, AuditStage::Result);
-        assert!(stages[1].1.starts_with("outcome unknown"), "{stages:?}");
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn shutdown_records_what_the_core_still_has_in_flight() {
-        let dir = tempfile::tempdir().unwrap();
-        let log = AuditLog::open(&dir.path().join("a.jsonl")).unwrap();
-        let (tx, mut rx) = mpsc::channel(16);
-        let mut targets: HashMap<String, Arc<dyn ActionTarget>> = HashMap::new();
-        targets.insert("c".into(), Arc::new(Slow));
-        let ex = Executor::new(targets, Some(log.clone()), tx);
-        let p = plan();
-        ex.execute(5, p.clone(), None);
-        // The intent is written (and shown) before the request goes out.
-        assert!(matches!(rx.recv().await, Some(Msg::Audit(_))));
-        ex.shutdown([(5, &p)]);
-        let tail = log.tail(10);
-        assert_eq!(tail.len(), 2);
-        assert_eq!(tail[0].stage, AuditStage::Intent);
-        assert_eq!(tail[1].stage, AuditStage::Result);
-        assert_eq!(tail[1].outcome, "unknown");
-        let text = std::fs::read_to_string(log.path()).unwrap();
-        let last: serde_json::Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();
-        assert_eq!(last["user"], "tester", "the identity seen at intent");
-        assert_eq!(last["seq"], 5);
-    }
-
-    #[tokio::test]
-    async fn unknown_cluster_is_rejected_without_audit() {
-        let (tx, mut rx) = mpsc::channel(4);
-        let ex = Executor::new(HashMap::new(), None, tx);
-        ex.execute(9, plan(), None);
-        // No intent (nothing was sent); the audit screen still shows the refusal.
-        match rx.recv().await {
-            Some(Msg::Audit(lines)) => assert_eq!(lines[0].stage, AuditStage::Result),
-            other => panic!("unexpected {other:?}"),
-        }
-        match rx.recv().await {
-            Some(Msg::ActionDone {
-                outcome: Outcome::Rejected { detail, .. },
-                ..
-            }) => {
-                assert!(detail.contains("no connection"))
-            }
-            other => panic!("unexpected {other:?}"),
-        }
-    }
-}
+#[path = "executor_tests.rs"]
+mod tests;

@@ -7,6 +7,7 @@ pub mod demo;
 pub mod executor;
 pub mod kube;
 pub mod refuse;
+pub mod ledger;
 
 pub use demo::{DemoRequest, DemoTarget};
 pub use executor::{ActionTarget, Executor};

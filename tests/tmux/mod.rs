@@ -77,6 +77,13 @@ impl Tmux {
             .trim()
             == "1"
     }
+
+    /// Whether the pane's cursor is shown (the console hides it while it draws).
+    pub fn cursor_visible(&self) -> bool {
+        self.run(&["display", "-p", "-t", "t", "#{cursor_flag}"])
+            .trim()
+            == "1"
+    }
 }
 
 impl Drop for Tmux {
@@ -113,6 +120,29 @@ pub fn wait_file(path: &Path, timeout: Duration) -> String {
     }
     std::thread::sleep(Duration::from_millis(200));
     std::fs::read_to_string(path).unwrap_or_default()
+}
+
+/// Poll `path` until `pred` holds for its text (a missing file reads as empty); fail with the
+/// last text after `timeout`.
+pub fn wait_text(
+    path: &Path,
+    what: &str,
+    timeout: Duration,
+    pred: impl Fn(&str) -> bool,
+) -> String {
+    let start = Instant::now();
+    loop {
+        let text = std::fs::read_to_string(path).unwrap_or_default();
+        if pred(&text) {
+            return text;
+        }
+        assert!(
+            start.elapsed() < timeout,
+            "timed out waiting for {what} in {}; it read:\n{text}",
+            path.display()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }
 
 /// Audit stages in file order, as (stage, the action's number in its session).
