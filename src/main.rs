@@ -9,6 +9,7 @@ use clap::Parser;
 
 use shipdeck::cli::{Cli, Command};
 use shipdeck::config::Config;
+use shipdeck::core::text::escape_lines;
 use shipdeck::source::files::FilesError;
 use shipdeck::source::kube::client::KubeError;
 use shipdeck::{commands, logging, term};
@@ -40,7 +41,7 @@ async fn run(cli: Cli) -> ExitCode {
     let config = match Config::load_or_default(cli.opts.config.as_deref()) {
         Ok(c) => c,
         Err(e) => {
-            eprintln!("shipdeck: {e}");
+            eprintln!("shipdeck: {}", escape_lines(&e.to_string()));
             return ExitCode::from(EXIT_CONFIG);
         }
     };
@@ -54,7 +55,7 @@ async fn run(cli: Cli) -> ExitCode {
     };
     result.unwrap_or_else(|e| {
         term::restore();
-        eprintln!("shipdeck: {e:#}");
+        eprintln!("shipdeck: {}", escape_lines(&format!("{e:#}")));
         if is_bad_input(&e) {
             ExitCode::from(EXIT_CONFIG)
         } else {

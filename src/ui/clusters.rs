@@ -1,5 +1,6 @@
 //! The cluster chooser: every configured cluster with [x] shown / [ ] hidden, its
-//! connection, labels and read-only flag; the cursor is `view.cluster_cursor`.
+//! connection, labels and read-only flag; the cursor is `view.cluster_cursor`. Names are
+//! escaped and padded by display width, so wide (CJK, emoji) names keep the columns aligned.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -31,7 +32,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let name_w = state
         .clusters
         .iter()
-        .map(|c| text::escape(&c.name).chars().count())
+        .map(|c| text::width(&text::escape(&c.name)))
         .max()
         .unwrap_or(8)
         .min(40);
@@ -52,7 +53,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             .collect();
         let mut spans = vec![
             Span::styled(format!("{pointer}{mark} "), theme.key),
-            Span::raw(format!("{:<name_w$}  ", text::escape(&c.name))),
+            Span::raw(format!("{}  ", text::pad(&text::escape(&c.name), name_w))),
             Span::raw(format!("{:<14}", c.connection.label(state.now))),
             Span::styled(labels.join(" "), theme.dim),
         ];
