@@ -71,3 +71,44 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         frame.buffer_mut().set_style(row, theme.selected);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use ratatui::Terminal;
+    use ratatui::backend::TestBackend;
+
+    use crate::core::model::Cluster;
+    use crate::core::state::{Settings, State};
+    use crate::core::testkit::t;
+    use crate::ui::theme::Theme;
+
+    /// Wide (CJK, emoji) and escaped names: the connection column starts at the same screen
+    /// column on every row, and nothing raw is drawn.
+    #[test]
+    fn wide_names_keep_the_connection_column_aligned() {
+        let names = ["日本-prod", "a", "🚀🚀", "evil\u{1b}[2J\u{202e}"];
+        let clusters = names.iter().map(|n| Cluster::new(*n)).collect();
+        let state = State::new(t(0), Settings::default(), clusters, Vec::new());
+        let Ok(mut terminal) = Terminal::new(TestBackend::new(80, 8));
+        terminal
+            .draw(|f| super::render(f, f.area(), &state, &Theme::default()))
+            .unwrap();
+        let buf = terminal.backend().buffer();
+        let label = state.clusters[0].connection.label(state.now);
+        let first = label.chars().next().unwrap().to_string();
+        let starts: Vec<u16> = (1..=names.len() as u16)
+            .map(|y| {
+                let row: String = (0..80).map(|x| buf[(x, y)].symbol()).collect();
+                assert!(!row.contains('\u{1b}') && !row.contains('\u{202e}'), "{row}");
+                (0..80)
+                    .rev()
+                    .find(|x| buf[(*x, y)].symbol() == first && {
+                        let rest: String = (*x..80).map(|x| buf[(x, y)].symbol()).collect();
+                        rest.starts_with(&label)
+                    })
+                    .unwrap_or_else(|| panic!("no {label} in {row:?}"))
+            })
+            .collect();
+        assert!(starts.iter().all(|x| *x == starts[0]), "{starts:?}");
+    }
+}
