@@ -92,3 +92,14 @@ pub async fn doctor(opts: &Opts, config: &Config) -> anyhow::Result<ExitCode> {
     let code = crate::doctor::doctor_main(&clusters, prometheus.as_deref()).await;
     Ok(ExitCode::from(u8::try_from(code).unwrap_or(1)))
 }
+
+/// A command line clap refused (or `--help`/`--version`): printed as clap would, except that
+/// an error, which quotes what was typed, is escaped. Exit code as clap's.
+pub fn usage(e: &clap::Error) -> ExitCode {
+    if e.use_stderr() {
+        eprint!("{}", text::escape_lines(&e.render().to_string()));
+    } else {
+        let _ = e.print();
+    }
+    ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2))
+}

@@ -263,6 +263,27 @@ fn error_paths_show_hostile_names_escaped() {
     assert!(quoted(&stderr, "neon\u{1b}[5m\u{2066}"), "{stderr}");
 }
 
+#[test]
+fn command_line_errors_are_escaped() {
+    let home = tempfile::tempdir().unwrap();
+    for args in [
+        vec!["--seed", "x\u{1b}]0;t\u{7}\u{202e}\u{9b}"],
+        vec!["snap\u{1b}[2Jshot\u{2066}"],
+    ] {
+        let (_, stderr, out) = run_clean("usage", &args, home.path(), &[]);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(
+            stderr.contains("\\u{202e}") || stderr.contains("\\u{2066}"),
+            "{stderr}"
+        );
+    }
+    let (stdout, _, out) = run_clean("help", &["--help"], home.path(), &[]);
+    assert!(
+        out.status.success() && stdout.contains("Usage: shipdeck"),
+        "{stdout}"
+    );
+}
+
 /// A hostile API server and Prometheus in one loopback HTTP listener.
 mod fake {
     use super::*;

@@ -99,12 +99,17 @@ mod tests {
         let starts: Vec<u16> = (1..=names.len() as u16)
             .map(|y| {
                 let row: String = (0..80).map(|x| buf[(x, y)].symbol()).collect();
-                assert!(!row.contains('\u{1b}') && !row.contains('\u{202e}'), "{row}");
+                assert!(
+                    !row.contains('\u{1b}') && !row.contains('\u{202e}'),
+                    "{row}"
+                );
                 (0..80)
                     .rev()
-                    .find(|x| buf[(*x, y)].symbol() == first && {
-                        let rest: String = (*x..80).map(|x| buf[(x, y)].symbol()).collect();
-                        rest.starts_with(&label)
+                    .find(|x| {
+                        buf[(*x, y)].symbol() == first && {
+                            let rest: String = (*x..80).map(|x| buf[(x, y)].symbol()).collect();
+                            rest.starts_with(&label)
+                        }
                     })
                     .unwrap_or_else(|| panic!("no {label} in {row:?}"))
             })
