@@ -345,7 +345,11 @@ mod fake {
         }
     }
 
-    fn serve(stream: TcpStream) -> std::io::Result<()> {
+    /// Every answer of the broken server: not UTF-8, with raw escapes and C1 bytes in it.
+    pub const BROKEN_BODY: &[u8] =
+        b"{\"kind\":\"Status\",\"code\":500,\"message\":\"bad\xff\xfe\x1b[2J\xc2\x9b\xe2\x80\xae\"}";
+
+    fn serve(stream: TcpStream, broken: bool) -> std::io::Result<()> {
         let mut reader = BufReader::new(stream.try_clone()?);
         let mut request = String::new();
         reader.read_line(&mut request)?;
@@ -365,8 +369,14 @@ mod fake {
         reader.read_exact(&mut body)?;
         let mut words = request.split_whitespace();
         let (method, path) = (words.next().unwrap_or(""), words.next().unwrap_or(""));
-        let (code, json) = answer(method, path);
-        let body = serde_json::to_vec(&json)?;
+        let (code, body) = if broken && path.starts_with("/version") {
+            (200, BROKEN_BODY.to_vec())
+        } else if broken {
+            (500, BROKEN_BODY.to_vec())
+        } else {
+            let (code, json) = answer(method, path);
+            (code, serde_json::to_vec(&json)?)
+        };
         let mut stream = stream;
         write!(
             stream,
@@ -377,12 +387,13 @@ mod fake {
     }
 
     /// Listens on a loopback port for the rest of the test process; returns `http://host:port`.
-    pub fn start() -> String {
+    /// A `broken` server answers everything with [`BROKEN_BODY`].
+    pub fn start(broken: bool) -> String {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         std::thread::spawn(move || {
             for stream in listener.incoming().flatten() {
-                std::thread::spawn(move || serve(stream));
+                std::thread::spawn(move || serve(stream, broken));
             }
         });
         url
@@ -407,7 +418,7 @@ const CONTEXT_SHOWN: &str = "ctx\\x1b]0;pwn\\x07\\u{202e}\\u{e0041}日本";
 
 #[test]
 fn doctor_against_a_hostile_api_server_and_prometheus() {
-    let url = fake::start();
+    let url = fake::start(false);
     let home = tempfile::tempdir().unwrap();
     let kubeconfig = fake::kubeconfig(home.path(), &url, CONTEXT);
     let env = [("KUBECONFIG", kubeconfig.as_path())];
@@ -428,7 +439,7 @@ fn doctor_against_a_hostile_api_server_and_prometheus() {
 
 #[test]
 fn live_snapshot_of_a_hostile_api_server_is_escaped_and_round_trips() {
-    let url = fake::start();
+    let url = fake::start(false);
     let home = tempfile::tempdir().unwrap();
     let kubeconfig = fake::kubeconfig(home.path(), &url, CONTEXT);
     let env = [("KUBECONFIG", kubeconfig.as_path())];
@@ -458,4 +469,22 @@ fn live_snapshot_of_a_hostile_api_server_is_escaped_and_round_trips() {
     );
     assert!(out.status.success(), "{stderr}");
     assert!(stdout.starts_with("CLUSTER"), "{stdout}");
+}
+
+#[test]
+fn invalid_utf8_and_raw_bytes_from_a_server_never_reach_the_terminal() {
+    let url = fake::start(true);
+    let home = tempfile::tempdir().unwrap();
+    let kubeconfig = fake::kubeconfig(home.path(), &url, CONTEXT);
+    let env = [("KUBECONFIG", kubeconfig.as_path())];
+    let args = ["doctor", "--context", CONTEXT, "--prometheus", &url];
+    let (stdout, stderr, out) = run_clean("doctor (broken)", &args, home.path(), &env);
+    assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
+    assert!(stdout.contains("reachable    NO"), "{stdout}");
+    assert!(stdout.contains("NOT REACHABLE"), "{stdout}");
+    let args = ["snapshot", "--json", "--wait", "2", "--context", CONTEXT];
+    let (stdout, stderr, out) = run_clean("snapshot (broken)", &args, home.path(), &env);
+    assert!(out.status.success(), "{stderr}");
+    let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(v["clusters"][0]["name"], CONTEXT, "{stdout}");
 }
