@@ -1,6 +1,7 @@
 //! The three things the binary does with a wiring: run the console, print a snapshot, or run
 //! the doctor. Owns the order of start-up (theme and audit log before the terminal, the
-//! terminal last) and must not apply messages except through `app::Pump`.
+//! terminal last) and must not apply messages except through `app::Pump`. Everything they
+//! print goes through `core::text` (escaped text, escaped JSON).
 
 use std::process::ExitCode;
 use std::time::Duration;
@@ -14,6 +15,7 @@ use crate::cli::Opts;
 use crate::config::Config;
 use crate::config::resolve;
 use crate::core::Msg;
+use crate::core::text;
 use crate::source::prometheus;
 use crate::wiring::{self, demo, files, live};
 use crate::{exit, snapshot, term, ui};
@@ -74,10 +76,10 @@ pub async fn snapshot(
     if json {
         println!(
             "{}",
-            serde_json::to_string_pretty(&snapshot::to_json(&state))?
+            text::json::to_string_pretty(&snapshot::to_json(&state))?
         );
     } else {
-        print!("{}", snapshot::to_table(&state));
+        print!("{}", text::escape_lines(&snapshot::to_table(&state)));
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -91,4 +93,15 @@ pub async fn doctor(opts: &Opts, config: &Config) -> anyhow::Result<ExitCode> {
     let prometheus = resolve::doctor_prometheus(opts, config);
     let code = crate::doctor::doctor_main(&clusters, prometheus.as_deref()).await;
     Ok(ExitCode::from(u8::try_from(code).unwrap_or(1)))
+}
+
+/// A command line clap refused (or `--help`/`--version`): printed as clap would, except that
+/// an error, which quotes what was typed, is escaped. Exit code as clap's.
+pub fn usage(e: &clap::Error) -> ExitCode {
+    if e.use_stderr() {
+        eprint!("{}", text::escape_lines(&e.render().to_string()));
+    } else {
+        let _ = e.print();
+    }
+    ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2))
 }

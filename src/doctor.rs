@@ -43,6 +43,6 @@ pub async fn check_cluster(name: &str, context: &str, client: &kube::Client) -> 
 /// Run, print the report to stdout, and return the process exit code (0: all good, 1: problems).
 pub async fn doctor_main(clusters: &[(String, String)], prometheus: Option<&str>) -> i32 {
     let report = run(clusters, prometheus).await;
-    print!("{report}");
+    print!("{}", crate::core::text::escape_lines(&report.to_string()));
     report.exit_code()
 }

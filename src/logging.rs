@@ -1,9 +1,22 @@
 //! Diagnostic logging: `tracing` to `<cache dir>/shipdeck.log`, filtered by `SHIPDECK_LOG`
-//! (default "info"). Logs go to a file, never to the terminal the console draws on. Owns
-//! only the subscriber set-up; must not log secrets nor be read by the core.
+//! (default "info"). Logs go to a file, never to the terminal the console draws on, and each
+//! record goes through `core::text` on its way there: a hostile value logged (a cluster's
+//! error message, an object name) cannot put escape sequences in the file someone later
+//! `cat`s or `tail -f`s, nor forge a second record with a newline. Also owns the panic
+//! report (escaped the same way, on stderr and in the log). Owns only that set-up; must not
+//! log secrets nor be read by the core.
 
-/// Install the file logger; silently does nothing when there is no cache directory.
+use std::io::{self, Write};
+use std::sync::{Mutex, MutexGuard};
+
+use tracing_subscriber::fmt::MakeWriter;
+
+use crate::core::text;
+
+/// Install the escaping panic report, then the file logger (silently none when there is no
+/// cache directory).
 pub fn init() {
+    install_panic_hook();
     let Some(dirs) = directories::ProjectDirs::from("dev", "shipdeck", "shipdeck") else {
         return;
     };
@@ -23,6 +36,150 @@ pub fn init() {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(false)
-        .with_writer(std::sync::Mutex::new(file))
+        .with_writer(Escaping::new(file))
         .try_init();
+}
+
+/// The panic report, in the standard library's words, escaped: a panic message can quote
+/// data (a string sliced at a bad index is printed whole). Replaces the default hook (which
+/// prints raw); the terminal's restore hook (`term`) runs first and then calls this one.
+fn install_panic_hook() {
+    std::panic::set_hook(Box::new(|info| {
+        let payload = info.payload();
+        let message = payload
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "Box<dyn Any>".to_string());
+        let at = info.location().map(ToString::to_string);
+        let thread = std::thread::current().name().map(str::to_string);
+        let report = panic_report(thread.as_deref(), at.as_deref(), &message);
+        tracing::error!("{report}");
+        eprintln!("{report}");
+        let trace = std::backtrace::Backtrace::capture();
+        if trace.status() == std::backtrace::BacktraceStatus::Captured {
+            eprintln!("{}", text::escape_lines(&trace.to_string()));
+        }
+    }));
+}
+
+/// `thread 'NAME' panicked at FILE:LINE:COL:` and the message, each part escaped.
+pub fn panic_report(thread: Option<&str>, at: Option<&str>, message: &str) -> String {
+    format!(
+        "thread '{}' panicked at {}:\n{}",
+        text::escape(thread.unwrap_or("<unnamed>")),
+        text::escape(at.unwrap_or("an unknown location")),
+        text::escape_lines(message)
+    )
+}
+
+/// One record as it is written: escaped, one line, the record's own final newline kept.
+pub fn escape_record(record: &[u8]) -> String {
+    let (body, newline) = match record.strip_suffix(b"\n") {
+        Some(body) => (body, "\n"),
+        None => (record, ""),
+    };
+    let body = String::from_utf8_lossy(body);
+    format!("{}{newline}", text::escape(&body))
+}
+
+/// A writer (any `Write`, the log file in production) behind a lock that escapes each record.
+pub struct Escaping<W>(Mutex<W>);
+
+impl<W: Write> Escaping<W> {
+    pub fn new(inner: W) -> Self {
+        Escaping(Mutex::new(inner))
+    }
+}
+
+/// The locked writer for one record.
+pub struct Record<'a, W>(MutexGuard<'a, W>);
+
+impl<W: Write> Write for Record<'_, W> {
+    /// `tracing_subscriber` formats a whole record and hands it over in one `write_all`.
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0.write_all(escape_record(buf).as_bytes())?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.0.flush()
+    }
+}
+
+impl<'a, W: Write + 'a> MakeWriter<'a> for Escaping<W> {
+    type Writer = Record<'a, W>;
+
+    fn make_writer(&'a self) -> Self::Writer {
+        Record(
+            self.0
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner()),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn records_are_escaped_and_stay_one_line() {
+        let record =
+            b"WARN list failed: \x1b]0;pwned\x07 line\nforged INFO ok\xc2\x9b\xe2\x80\xae\n";
+        let out = escape_record(record);
+        assert_eq!(
+            out,
+            "WARN list failed: \\x1b]0;pwned\\x07 line\\x0aforged INFO ok\\u{9b}\\u{202e}\n"
+        );
+    }
+
+    #[test]
+    fn panic_reports_are_escaped() {
+        let report = panic_report(
+            Some("main"),
+            Some("src/core/model.rs:1:2"),
+            "byte index 3 is not a char boundary of `a\u{1b}]0;x\u{7}\u{202e}b`",
+        );
+        assert_eq!(
+            report,
+            "thread 'main' panicked at src/core/model.rs:1:2:\n\
+             byte index 3 is not a char boundary of `a\\x1b]0;x\\x07\\u{202e}b`"
+        );
+    }
+
+    #[test]
+    fn the_writer_escapes_what_the_subscriber_logs() {
+        #[derive(Clone, Default)]
+        struct Shared(std::sync::Arc<Mutex<Vec<u8>>>);
+        impl Write for Shared {
+            fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+                self.0.lock().unwrap().extend_from_slice(buf);
+                Ok(buf.len())
+            }
+            fn flush(&mut self) -> io::Result<()> {
+                Ok(())
+            }
+        }
+        let file = Shared::default();
+        let subscriber = tracing_subscriber::fmt()
+            .with_ansi(false)
+            .with_writer(Escaping::new(file.clone()))
+            .finish();
+        let hostile = "evil\u{1b}[2J\u{202e}na\nme";
+        tracing::subscriber::with_default(subscriber, || {
+            tracing::warn!(object = hostile, "cannot list {hostile}");
+            tracing::info!("second");
+        });
+        let written = String::from_utf8(file.0.lock().unwrap().clone()).unwrap();
+        assert!(
+            !written.contains('\u{1b}') && !written.contains('\u{202e}'),
+            "{written:?}"
+        );
+        assert!(
+            written.contains("cannot list evil\\x1b[2J\\u{202e}na\\x0ame"),
+            "{written}"
+        );
+        assert_eq!(written.lines().count(), 2, "{written}");
+    }
 }

@@ -9,10 +9,11 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::process::ExitCode;
 use std::time::Duration;
 
-use clap::Parser;
+use clap::Parser as _;
 
 use shipdeck::cli::{Cli, Command};
 use shipdeck::config::Config;
+use shipdeck::core::text::escape_lines;
 use shipdeck::source::files::FilesError;
 use shipdeck::source::kube::client::KubeError;
 use shipdeck::{commands, exit, logging, term};
@@ -21,7 +22,10 @@ use shipdeck::{commands, exit, logging, term};
 const EXIT_CONFIG: u8 = 2;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return commands::usage(&e),
+    };
     exit::install_panic_hook();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -54,7 +58,7 @@ async fn run(cli: Cli) -> ExitCode {
     let config = match Config::load_or_default(cli.opts.config.as_deref()) {
         Ok(c) => c,
         Err(e) => {
-            eprintln!("shipdeck: {e}");
+            eprintln!("shipdeck: {}", escape_lines(&e.to_string()));
             return ExitCode::from(EXIT_CONFIG);
         }
     };
@@ -77,7 +81,7 @@ async fn run(cli: Cli) -> ExitCode {
     };
     result.unwrap_or_else(|e| {
         term::restore();
-        eprintln!("shipdeck: {e:#}");
+        eprintln!("shipdeck: {}", escape_lines(&format!("{e:#}")));
         if is_bad_input(&e) {
             ExitCode::from(EXIT_CONFIG)
         } else {

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use crate::core::State;
 use crate::core::model::{BurnWindow, Release};
-use crate::core::text::escape;
+use crate::core::text::{self, escape};
 use crate::core::update::by_urgency;
 
 fn burn_of(state: &State, r: &Release) -> Option<f64> {
@@ -115,6 +115,35 @@ pub fn to_json(state: &State) -> Value {
     })
 }
 
+/// Columns the table's MESSAGE column keeps (cut with `…`).
+const MESSAGE_COLUMNS: usize = 60;
+
+/// Rows of shown (escaped) cells as lines, each column padded to its widest cell in terminal
+/// columns, so wide (CJK, emoji) names keep the columns aligned.
+fn aligned(rows: &[Vec<String>]) -> String {
+    let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
+    let widths: Vec<usize> = (0..columns)
+        .map(|i| {
+            rows.iter()
+                .filter_map(|r| r.get(i))
+                .map(|c| text::width(c))
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let mut out = String::new();
+    for row in rows {
+        let line: Vec<String> = row
+            .iter()
+            .zip(&widths)
+            .map(|(cell, w)| text::pad(cell, *w))
+            .collect();
+        out.push_str(line.join("  ").trim_end());
+        out.push('\n');
+    }
+    out
+}
+
 /// A plain aligned table; every external string is escaped.
 pub fn to_table(state: &State) -> String {
     let mut rows: Vec<Vec<String>> = vec![
@@ -149,22 +178,10 @@ pub fn to_table(state: &State) -> String {
                 .as_ref()
                 .map_or("-".into(), |a| a.phase.as_str().to_string()),
             burn_of(state, r).map_or("-".into(), |b| format!("{b:.1}x")),
-            r.message.shown().chars().take(60).collect(),
+            text::fit(&r.message.shown(), MESSAGE_COLUMNS).into_owned(),
         ]);
     }
-    let widths: Vec<usize> = (0..rows[0].len())
-        .map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0))
-        .collect();
-    let mut out = String::new();
-    for row in &rows {
-        let line: Vec<String> = row
-            .iter()
-            .zip(&widths)
-            .map(|(cell, w)| format!("{cell:<w$}"))
-            .collect();
-        out.push_str(line.join("  ").trim_end());
-        out.push('\n');
-    }
+    let mut out = aligned(&rows);
     if !state.slos.is_empty() {
         out.push('\n');
         for s in &state.slos {
@@ -189,7 +206,7 @@ pub fn to_table(state: &State) -> String {
                 escape(&f.object),
                 escape(&f.reason),
                 f.count,
-                f.message.shown().chars().take(80).collect::<String>()
+                text::fit(&f.message.shown(), 80)
             ));
         }
     }
@@ -221,6 +238,25 @@ mod tests {
             assert_eq!(c["failing"], failing);
         }
         assert_eq!(v["clusters"][0]["in_flight"], 1, "the paused checkout");
+    }
+
+    #[test]
+    fn wide_cells_keep_columns_aligned_by_display_width() {
+        let cells = |a: &str, b: &str| vec![a.to_string(), b.to_string()];
+        let rows = vec![
+            cells("CLUSTER", "NAME"),
+            cells("日本-prod", "x"),
+            cells("a", "y"),
+        ];
+        let text = aligned(&rows);
+        let starts: Vec<usize> = text
+            .lines()
+            .map(|l| {
+                let cut = l.rfind("  ").map_or(0, |i| i + 2);
+                text::width(l.get(..cut).unwrap_or_default())
+            })
+            .collect();
+        assert_eq!(starts, vec![11, 11, 11], "{text}");
     }
 
     #[test]

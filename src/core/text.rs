@@ -1,11 +1,20 @@
-//! The one sanitising boundary for strings that come from outside (cluster data, Prometheus,
-//! config values, files). `Untrusted` keeps the exact bytes it was given, for JSON export and
-//! copying, and only ever shows them escaped: control characters, escape sequences, bidi
-//! overrides and zero-width characters become visible `\x1b` / `\u{202e}` style text, so
-//! tampering is seen and nothing raw reaches the terminal.
+//! The one escaping boundary: every output path (the TUI, error messages on stderr, doctor,
+//! the snapshot table and JSON, the log file) shows outside strings (cluster data,
+//! Prometheus, kubeconfig and config values, files, argv) through this module. `Untrusted`
+//! keeps the exact bytes it was given, for JSON export and copying, and only ever shows them
+//! escaped: control characters, escape sequences, bidi overrides, zero-width and other
+//! invisible characters become visible `\x1b` / `\u{202e}` style text, so tampering is seen
+//! and nothing raw reaches the terminal. [`fit`] pads and cuts shown text by display width
+//! (never inside a wide character or an escape); [`json`] writes export JSON with the same
+//! characters as `\uXXXX` escapes.
+
+mod fit;
+pub mod json;
 
 use std::borrow::Cow;
 use std::fmt;
+
+pub use fit::{Units, fit, pad, pad_left, take_width, take_width_end, units, width};
 
 use serde::{Serialize, Serializer};
 
@@ -82,28 +91,59 @@ impl From<String> for Untrusted {
     }
 }
 
-/// True for characters that must never reach a terminal as they are.
-fn needs_escape(c: char) -> bool {
-    c.is_control()
-        || matches!(c,
-            '\u{ad}'                 // soft hyphen (invisible unless at a line break)
-            | '\u{34f}'              // combining grapheme joiner
-            | '\u{61c}'              // Arabic letter mark (bidi)
-            | '\u{115f}' | '\u{1160}' | '\u{3164}' | '\u{ffa0}' // Hangul fillers (blank)
-            | '\u{17b4}' | '\u{17b5}' // Khmer inherent vowels (invisible)
-            | '\u{180e}'             // Mongolian vowel separator
-            | '\u{200b}'..='\u{200f}' // zero-width, LRM/RLM
-            | '\u{2028}'..='\u{202e}' // line/para separators, bidi embeddings and overrides
-            | '\u{2060}'..='\u{2064}' // word joiner, invisible operators
-            | '\u{2066}'..='\u{2069}' // bidi isolates
-            | '\u{206a}'..='\u{206f}' // deprecated format characters (shaping, digit swapping)
-            | '\u{feff}'              // BOM / zero-width no-break space
-            | '\u{fff9}'..='\u{fffb}' // interlinear annotations
-            | '\u{e0000}'..='\u{e007f}' // tag characters (invisible "ASCII smuggling")
-        )
+/// True for characters that must never reach a terminal (or a JSON export) as they are:
+/// controls (C0, DEL, C1), every format character (bidi marks, embeddings, overrides and
+/// isolates, zero-width characters, invisible operators, prepended number signs, tag
+/// characters), line and paragraph separators, the rest of Unicode's default-ignorable code
+/// points (variation selectors included: terminals disagree on the width of `❤\u{fe0f}`, and
+/// runs of them smuggle bytes), blank fillers and noncharacters.
+pub fn needs_escape(c: char) -> bool {
+    c.is_control() || is_invisible(c) || is_noncharacter(c)
 }
 
-/// Escape `s` for display. Borrowed when nothing needs escaping and it is short.
+fn is_invisible(c: char) -> bool {
+    matches!(c,
+        '\u{ad}'                   // soft hyphen (invisible unless at a line break)
+        | '\u{34f}'                // combining grapheme joiner
+        | '\u{600}'..='\u{605}'    // Arabic number signs (prepended, span what follows)
+        | '\u{61c}'                // Arabic letter mark (bidi)
+        | '\u{6dd}' | '\u{70f}' | '\u{890}' | '\u{891}' | '\u{8e2}' // prepended marks
+        | '\u{115f}' | '\u{1160}' | '\u{3164}' | '\u{ffa0}' // Hangul fillers (blank)
+        | '\u{17b4}' | '\u{17b5}'  // Khmer inherent vowels (invisible)
+        | '\u{180b}'..='\u{180f}'  // Mongolian variation selectors and vowel separator
+        | '\u{200b}'..='\u{200f}'  // zero-width, ZWJ/ZWNJ, LRM/RLM
+        | '\u{2028}'..='\u{202e}'  // line/para separators, bidi embeddings and overrides
+        | '\u{2060}'..='\u{206f}'  // word joiner, invisible operators, isolates, deprecated
+        | '\u{2800}'               // Braille blank (looks like nothing)
+        | '\u{fe00}'..='\u{fe0f}'  // variation selectors
+        | '\u{feff}'               // BOM / zero-width no-break space
+        | '\u{fff0}'..='\u{fffb}'  // unassigned specials, interlinear annotations
+        | '\u{110bd}' | '\u{110cd}' // Kaithi number signs
+        | '\u{13430}'..='\u{1343f}' // Egyptian hieroglyph format controls
+        | '\u{1bca0}'..='\u{1bca3}' // shorthand format controls
+        | '\u{1d173}'..='\u{1d17a}' // musical symbol format controls
+        | '\u{e0000}'..='\u{e0fff}' // tag characters ("ASCII smuggling"), variation selectors
+    )
+}
+
+/// U+FDD0..FDEF and the last two code points of every plane.
+fn is_noncharacter(c: char) -> bool {
+    let n = c as u32;
+    (0xfdd0..=0xfdef).contains(&n) || n & 0xfffe == 0xfffe
+}
+
+fn push_escaped(out: &mut String, c: char) {
+    use std::fmt::Write as _;
+    let n = c as u32;
+    let _ = if n < 0x80 {
+        write!(out, "\\x{n:02x}")
+    } else {
+        write!(out, "\\u{{{n:x}}}")
+    };
+}
+
+/// Escape `s` for display on one line (newlines too). Borrowed when nothing needs escaping
+/// and it is short.
 pub fn escape(s: &str) -> Cow<'_, str> {
     let clean = !s.chars().any(needs_escape);
     let long = s.len() > MAX_SHOWN_CHARS && s.chars().count() > MAX_SHOWN_CHARS;
@@ -117,17 +157,25 @@ pub fn escape(s: &str) -> Cow<'_, str> {
             out.push_str(&format!("…(+{rest} chars)"));
             break;
         }
-        if !needs_escape(c) {
-            out.push(c);
-        } else if (c as u32) < 0x80 {
-            out.push_str(&format!("\\x{:02x}", c as u32));
+        if needs_escape(c) {
+            push_escaped(&mut out, c);
         } else {
-            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+            out.push(c);
         }
     }
     Cow::Owned(out)
 }
 
+/// Escape text this program laid out over several lines (a report, an error chain): each
+/// line as [`escape`] does, the `\n` between them kept. Hostile values inside it should have
+/// been escaped on their own already; this is the last line of defence before the terminal.
+pub fn escape_lines(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(|c| c != '\n' && needs_escape(c)) && s.len() <= MAX_SHOWN_CHARS {
+        return Cow::Borrowed(s);
+    }
+    let lines: Vec<Cow<'_, str>> = s.split('\n').map(escape).collect();
+    Cow::Owned(lines.join("\n"))
+}
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -183,6 +231,64 @@ mod tests {
         for ok in ["\u{ac}", "\u{620}", "\u{2070}", "é", "日本", "ß"] {
             assert!(matches!(escape(ok), Cow::Borrowed(_)), "{ok}");
         }
+    }
+
+    #[test]
+    fn every_other_invisible_or_direction_changing_character_is_escaped() {
+        for c in [
+            '\u{2028}',
+            '\u{2029}',
+            '\u{feff}',
+            '\u{2060}',
+            '\u{2064}',
+            '\u{2065}',
+            '\u{600}',
+            '\u{6dd}',
+            '\u{180b}',
+            '\u{fe00}',
+            '\u{fe0f}',
+            '\u{e0100}',
+            '\u{e01ef}',
+            '\u{1d173}',
+            '\u{1bca0}',
+            '\u{13430}',
+            '\u{2800}',
+            '\u{fdd0}',
+            '\u{fffe}',
+            '\u{1ffff}',
+            '\u{7f}',
+            '\u{80}',
+            '\u{9f}',
+        ] {
+            assert!(needs_escape(c), "{:x}", c as u32);
+            assert!(!escape(&format!("x{c}")).contains(c), "{:x}", c as u32);
+        }
+        for ok in [
+            '\u{2027}',
+            '\u{fdcf}',
+            '\u{fffd}',
+            '\u{1f680}',
+            '\u{301}',
+            ' ',
+            'a',
+        ] {
+            assert!(!needs_escape(ok), "{:x}", ok as u32);
+        }
+    }
+
+    #[test]
+    fn escape_lines_keeps_only_the_newlines() {
+        assert!(matches!(escape_lines("a\nb"), Cow::Borrowed("a\nb")));
+        assert_eq!(
+            escape_lines("a\x1b[2J\nb\r\u{202e}"),
+            "a\\x1b[2J\nb\\x0d\\u{202e}"
+        );
+    }
+
+    #[test]
+    fn escaping_twice_changes_nothing() {
+        let once = escape("a\u{1b}b\u{202e}").into_owned();
+        assert_eq!(escape(&once), once);
     }
 
     #[test]

@@ -1,9 +1,15 @@
-//! What doctor found, and how it reads on a terminal. Strings from a cluster or Prometheus
-//! (identity, error messages) are shown escaped.
+//! What doctor found, and how it reads on a terminal. Every string from a cluster, Prometheus
+//! or the kubeconfig (names, context names, versions, identity, namespaces, error messages)
+//! is shown escaped through `core::text`.
 
 use std::fmt;
 
-use crate::core::text::Untrusted;
+use crate::core::text::{Untrusted, escape};
+
+/// Names (namespaces) as a shown, comma-separated list.
+fn escaped_list<'a>(names: impl Iterator<Item = &'a String>) -> String {
+    names.map(|n| escape(n)).collect::<Vec<_>>().join(", ")
+}
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Access {
@@ -82,7 +88,7 @@ impl ClusterReport {
     pub fn problems(&self) -> Vec<String> {
         let mut out = Vec::new();
         if let Err(e) = &self.reachable {
-            out.push(format!("{}: unreachable: {e}", self.name));
+            out.push(format!("{}: unreachable: {e}", escape(&self.name)));
             return out;
         }
         for (resource, access) in &self.watch {
@@ -93,11 +99,11 @@ impl ClusterReport {
                 .is_none_or(|(_, p)| *p == Presence::Present);
             match access {
                 Access::Denied if served => {
-                    out.push(format!("{}: may not watch {resource}", self.name))
+                    out.push(format!("{}: may not watch {resource}", escape(&self.name)))
                 }
                 Access::Unknown(e) if served => out.push(format!(
                     "{}: cannot tell whether {resource} may be watched: {e}",
-                    self.name
+                    escape(&self.name)
                 )),
                 _ => {}
             }
@@ -116,7 +122,7 @@ impl DoctorReport {
         if let Some(p) = &self.prometheus
             && let Err(e) = &p.result
         {
-            out.push(format!("prometheus {}: {e}", p.url));
+            out.push(format!("prometheus {}: {e}", escape(&p.url)));
         }
         out
     }
@@ -148,9 +154,14 @@ impl fmt::Display for Presence {
 
 impl fmt::Display for ClusterReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "cluster {} (context {})", self.name, self.context)?;
+        writeln!(
+            f,
+            "cluster {} (context {})",
+            escape(&self.name),
+            escape(&self.context)
+        )?;
         match &self.reachable {
-            Ok(v) => writeln!(f, "  reachable    yes, Kubernetes {v}")?,
+            Ok(v) => writeln!(f, "  reachable    yes, Kubernetes {}", escape(v))?,
             Err(e) => return writeln!(f, "  reachable    NO: {e}"),
         }
         match &self.identity {
@@ -166,7 +177,7 @@ impl fmt::Display for ClusterReport {
         let shown = if self.namespaces_with_releases.is_empty() {
             "none found".to_string()
         } else {
-            self.namespaces_with_releases.join(", ")
+            escaped_list(self.namespaces_with_releases.iter())
         };
         writeln!(f, "  namespaces   with releases: {shown}")?;
         for a in &self.actions {
@@ -176,17 +187,17 @@ impl fmt::Display for ClusterReport {
                 "  action       {label:<26} all namespaces: {}",
                 a.cluster_wide
             )?;
-            let allowed: Vec<&str> = a
+            let allowed: Vec<&String> = a
                 .namespaces
                 .iter()
                 .filter(|(_, acc)| *acc == Access::Allowed)
-                .map(|(ns, _)| ns.as_str())
+                .map(|(ns, _)| ns)
                 .collect();
             if a.cluster_wide != Access::Allowed && !a.namespaces.is_empty() {
                 let list = if allowed.is_empty() {
                     "none".to_string()
                 } else {
-                    allowed.join(", ")
+                    escaped_list(allowed.into_iter())
                 };
                 write!(f, "; in: {list}")?;
             }
@@ -208,11 +219,13 @@ impl fmt::Display for DoctorReport {
             write!(f, "{c}")?;
         }
         match &self.prometheus {
-            Some(PrometheusReport { url, result: Ok(v) }) => writeln!(f, "prometheus {url}: {v}")?,
+            Some(PrometheusReport { url, result: Ok(v) }) => {
+                writeln!(f, "prometheus {}: {}", escape(url), escape(v))?
+            }
             Some(PrometheusReport {
                 url,
                 result: Err(e),
-            }) => writeln!(f, "prometheus {url}: NOT REACHABLE: {e}")?,
+            }) => writeln!(f, "prometheus {}: NOT REACHABLE: {e}", escape(url))?,
             None => writeln!(f, "prometheus: not configured (SLO panel off)")?,
         }
         let problems = self.problems();

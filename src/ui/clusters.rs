@@ -1,5 +1,6 @@
 //! The cluster chooser: every configured cluster with [x] shown / [ ] hidden, its
-//! connection, labels and read-only flag; the cursor is `view.cluster_cursor`.
+//! connection, labels and read-only flag; the cursor is `view.cluster_cursor`. Names are
+//! escaped and padded by display width, so wide (CJK, emoji) names keep the columns aligned.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -31,7 +32,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let name_w = state
         .clusters
         .iter()
-        .map(|c| text::escape(&c.name).chars().count())
+        .map(|c| text::width(&text::escape(&c.name)))
         .max()
         .unwrap_or(8)
         .min(40);
@@ -52,7 +53,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             .collect();
         let mut spans = vec![
             Span::styled(format!("{pointer}{mark} "), theme.key),
-            Span::raw(format!("{:<name_w$}  ", text::escape(&c.name))),
+            Span::raw(format!("{}  ", text::pad(&text::escape(&c.name), name_w))),
             Span::raw(format!("{:<14}", c.connection.label(state.now))),
             Span::styled(labels.join(" "), theme.dim),
         ];
@@ -68,5 +69,51 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     if window.contains(&cursor) {
         let row = grid::row_rect(area, cursor - window.start + 1);
         frame.buffer_mut().set_style(row, theme.selected);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use ratatui::Terminal;
+    use ratatui::backend::TestBackend;
+
+    use crate::core::model::Cluster;
+    use crate::core::state::{Settings, State};
+    use crate::core::testkit::t;
+    use crate::ui::theme::Theme;
+
+    /// Wide (CJK, emoji) and escaped names: the connection column starts at the same screen
+    /// column on every row, and nothing raw is drawn.
+    #[test]
+    fn wide_names_keep_the_connection_column_aligned() {
+        let names = ["日本-prod", "a", "🚀🚀", "evil\u{1b}[2J\u{202e}"];
+        let clusters = names.iter().map(|n| Cluster::new(*n)).collect();
+        let state = State::new(t(0), Settings::default(), clusters, Vec::new());
+        let Ok(mut terminal) = Terminal::new(TestBackend::new(80, 8));
+        terminal
+            .draw(|f| super::render(f, f.area(), &state, &Theme::default()))
+            .unwrap();
+        let buf = terminal.backend().buffer();
+        let label = state.clusters[0].connection.label(state.now);
+        let first = label.chars().next().unwrap().to_string();
+        let starts: Vec<u16> = (1..=names.len() as u16)
+            .map(|y| {
+                let row: String = (0..80).map(|x| buf[(x, y)].symbol()).collect();
+                assert!(
+                    !row.contains('\u{1b}') && !row.contains('\u{202e}'),
+                    "{row}"
+                );
+                (0..80)
+                    .rev()
+                    .find(|x| {
+                        buf[(*x, y)].symbol() == first && {
+                            let rest: String = (*x..80).map(|x| buf[(x, y)].symbol()).collect();
+                            rest.starts_with(&label)
+                        }
+                    })
+                    .unwrap_or_else(|| panic!("no {label} in {row:?}"))
+            })
+            .collect();
+        assert!(starts.iter().all(|x| *x == starts[0]), "{starts:?}");
     }
 }

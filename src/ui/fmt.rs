@@ -5,33 +5,15 @@
 use std::borrow::Cow;
 
 use jiff::{SignedDuration, Timestamp};
-use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
+use unicode_width::UnicodeWidthStr;
 
-/// `s` cut to `width` display columns, with `…` when something was cut, so truncation is
-/// visible and never breaks a wide character in half.
-pub fn fit(s: &str, width: usize) -> Cow<'_, str> {
-    if s.width() <= width {
-        return Cow::Borrowed(s);
-    }
-    if width == 0 {
-        return Cow::Borrowed("");
-    }
-    let mut out = String::with_capacity(width + 3);
-    let mut used = 0;
-    for c in s.chars() {
-        let w = c.width().unwrap_or(0);
-        if used + w > width - 1 {
-            break;
-        }
-        out.push(c);
-        used += w;
-    }
-    out.push('…');
-    Cow::Owned(out)
-}
+use crate::core::text;
+
+pub use crate::core::text::{fit, pad, pad_left};
 
 /// `s` cut to `width` columns in the middle (`prod-eu…-west-1`), for names whose end
-/// tells them apart (cluster suffixes, release names after a long namespace).
+/// tells them apart (cluster suffixes, release names after a long namespace). Like [`fit`],
+/// never splits a wide character or an escape.
 pub fn fit_middle(s: &str, width: usize) -> Cow<'_, str> {
     if s.width() <= width {
         return Cow::Borrowed(s);
@@ -42,38 +24,9 @@ pub fn fit_middle(s: &str, width: usize) -> Cow<'_, str> {
     let keep = width - 1;
     let tail_w = keep / 2;
     let head_w = keep - tail_w;
-    let head: String = take_width(s.chars(), head_w);
-    let tail_rev: String = take_width(s.chars().rev(), tail_w);
-    let tail: String = tail_rev.chars().rev().collect();
+    let head = text::take_width(s, head_w);
+    let tail = text::take_width_end(s, tail_w);
     Cow::Owned(format!("{head}…{tail}"))
-}
-
-fn take_width(chars: impl Iterator<Item = char>, width: usize) -> String {
-    let mut out = String::new();
-    let mut used = 0;
-    for c in chars {
-        let w = c.width().unwrap_or(0);
-        if used + w > width {
-            break;
-        }
-        out.push(c);
-        used += w;
-    }
-    out
-}
-
-/// Left-aligned and padded to exactly `width` columns (cut with `…` if longer).
-pub fn pad(s: &str, width: usize) -> String {
-    let cut = fit(s, width);
-    let w = cut.width();
-    format!("{cut}{}", " ".repeat(width.saturating_sub(w)))
-}
-
-/// Right-aligned in `width` columns.
-pub fn pad_left(s: &str, width: usize) -> String {
-    let cut = fit(s, width);
-    let w = cut.width();
-    format!("{}{cut}", " ".repeat(width.saturating_sub(w)))
 }
 
 /// A compact duration: 45s, 12m, 3h, 2d (one unit, rounded down).
@@ -124,30 +77,30 @@ pub fn hour_minute(t: Timestamp) -> String {
 }
 
 /// Wrap one line of text into rows of at most `width` columns, breaking after a space
-/// when there is one in the row (words longer than a row are cut hard).
+/// when there is one in the row (words longer than a row are cut hard, never inside a wide
+/// character or an escape).
 pub fn wrap(s: &str, width: usize) -> Vec<String> {
     let width = width.max(1);
     let mut rows = Vec::new();
-    let mut row: Vec<(char, usize)> = Vec::new();
+    let mut row: Vec<(&str, usize)> = Vec::new();
     let mut used = 0;
-    for c in s.chars() {
-        let w = c.width().unwrap_or(0);
-        if used + w > width {
+    for (unit, w) in text::units(s) {
+        if used + w > width && !row.is_empty() {
             // Break after the last space, unless it is the row's indentation.
-            let indent = row.iter().take_while(|(c, _)| *c == ' ').count();
-            let carry = match row.iter().rposition(|(c, _)| *c == ' ') {
+            let indent = row.iter().take_while(|(u, _)| *u == " ").count();
+            let carry = match row.iter().rposition(|(u, _)| *u == " ") {
                 Some(i) if i >= indent && i + 1 < row.len() => row.split_off(i + 1),
                 _ => Vec::new(),
             };
-            let text: String = row.iter().map(|(c, _)| *c).collect();
+            let text: String = row.iter().map(|(u, _)| *u).collect();
             rows.push(text.trim_end().to_string());
             row = carry;
             used = row.iter().map(|(_, w)| w).sum();
         }
-        row.push((c, w));
+        row.push((unit, w));
         used += w;
     }
-    rows.push(row.iter().map(|(c, _)| *c).collect());
+    rows.push(row.iter().map(|(u, _)| *u).collect());
     rows
 }
 
@@ -186,6 +139,7 @@ mod tests {
         assert_eq!(fit_middle("prod-eu-west-1", 9), "prod…st-1");
         assert_eq!(fit_middle("staging", 9), "staging");
         assert_eq!(pad_left("ab", 4), "  ab");
+        assert_eq!(fit_middle("ab\\x1bcdefgh", 7), "ab…fgh");
     }
 
     #[test]
@@ -221,5 +175,7 @@ mod tests {
         assert_eq!(wrap("", 4), vec![""]);
         assert_eq!(sparkline(&[0.0, 1.0, 2.0], 2), "▅█");
         assert_eq!(sparkline(&[0.0, 0.0], 5), "▁▁");
+        assert_eq!(wrap("ab\\u{202e}cd", 4), vec!["ab", "\\u{202e}", "cd"]);
+        assert_eq!(wrap("日本語", 3), vec!["日", "本", "語"]);
     }
 }
