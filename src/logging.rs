@@ -2,9 +2,8 @@
 //! (default "info"). Logs go to a file, never to the terminal the console draws on, and each
 //! record goes through `core::text` on its way there: a hostile value logged (a cluster's
 //! error message, an object name) cannot put escape sequences in the file someone later
-//! `cat`s or `tail -f`s, nor forge a second record with a newline. Also owns the panic
-//! report (escaped the same way, on stderr and in the log). Owns only that set-up; must not
-//! log secrets nor be read by the core.
+//! `cat`s or `tail -f`s, nor forge a second record with a newline. Owns only the subscriber
+//! set-up; must not log secrets nor be read by the core.
 
 use std::io::{self, Write};
 use std::sync::{Mutex, MutexGuard};
@@ -13,10 +12,8 @@ use tracing_subscriber::fmt::MakeWriter;
 
 use crate::core::text;
 
-/// Install the escaping panic report, then the file logger (silently none when there is no
-/// cache directory).
+/// Install the file logger; silently does nothing when there is no cache directory.
 pub fn init() {
-    install_panic_hook();
     let Some(dirs) = directories::ProjectDirs::from("dev", "shipdeck", "shipdeck") else {
         return;
     };
@@ -38,39 +35,6 @@ pub fn init() {
         .with_ansi(false)
         .with_writer(Escaping::new(file))
         .try_init();
-}
-
-/// The panic report, in the standard library's words, escaped: a panic message can quote
-/// data (a string sliced at a bad index is printed whole). Replaces the default hook (which
-/// prints raw); the terminal's restore hook (`term`) runs first and then calls this one.
-fn install_panic_hook() {
-    std::panic::set_hook(Box::new(|info| {
-        let payload = info.payload();
-        let message = payload
-            .downcast_ref::<&str>()
-            .map(|s| (*s).to_string())
-            .or_else(|| payload.downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "Box<dyn Any>".to_string());
-        let at = info.location().map(ToString::to_string);
-        let thread = std::thread::current().name().map(str::to_string);
-        let report = panic_report(thread.as_deref(), at.as_deref(), &message);
-        tracing::error!("{report}");
-        eprintln!("{report}");
-        let trace = std::backtrace::Backtrace::capture();
-        if trace.status() == std::backtrace::BacktraceStatus::Captured {
-            eprintln!("{}", text::escape_lines(&trace.to_string()));
-        }
-    }));
-}
-
-/// `thread 'NAME' panicked at FILE:LINE:COL:` and the message, each part escaped.
-pub fn panic_report(thread: Option<&str>, at: Option<&str>, message: &str) -> String {
-    format!(
-        "thread '{}' panicked at {}:\n{}",
-        text::escape(thread.unwrap_or("<unnamed>")),
-        text::escape(at.unwrap_or("an unknown location")),
-        text::escape_lines(message)
-    )
 }
 
 /// One record as it is written: escaped, one line, the record's own final newline kept.
@@ -131,20 +95,6 @@ mod tests {
         assert_eq!(
             out,
             "WARN list failed: \\x1b]0;pwned\\x07 line\\x0aforged INFO ok\\u{9b}\\u{202e}\n"
-        );
-    }
-
-    #[test]
-    fn panic_reports_are_escaped() {
-        let report = panic_report(
-            Some("main"),
-            Some("src/core/model.rs:1:2"),
-            "byte index 3 is not a char boundary of `a\u{1b}]0;x\u{7}\u{202e}b`",
-        );
-        assert_eq!(
-            report,
-            "thread 'main' panicked at src/core/model.rs:1:2:\n\
-             byte index 3 is not a char boundary of `a\\x1b]0;x\\x07\\u{202e}b`"
         );
     }
 
