@@ -16,8 +16,8 @@ use jiff::Timestamp;
 use tokio::sync::mpsc;
 
 use super::audit::{self, AuditLog};
-use super::refuse::{self, ReadOnly};
 use super::ledger::{Entry, Intent, Ledger};
+use super::refuse::{self, ReadOnly};
 use crate::core::action::ActionPlan;
 use crate::core::effect::GateOverride;
 use crate::core::msg::{AuditLine, AuditStage, Msg, Outcome};

@@ -6,8 +6,8 @@ pub mod audit;
 pub mod demo;
 pub mod executor;
 pub mod kube;
-pub mod refuse;
 pub mod ledger;
+pub mod refuse;
 
 pub use demo::{DemoRequest, DemoTarget};
 pub use executor::{ActionTarget, Executor};
