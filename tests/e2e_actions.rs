@@ -27,6 +27,7 @@ use shipdeck::core::state::{Settings, State};
 
 use actions::{Console, Fixture, assert_applied};
 use support::manifests::{Canary, Deployment, Rollout};
+use support::wait::{Check, wait_until};
 
 /// Rollout `name` at v1 (healthy), then v2 walking to its first `pause: {}` (step 1).
 async fn rollout_paused_at_first_step(fx: &Fixture, name: &str) -> Result<()> {
@@ -46,7 +47,40 @@ async fn rollout_paused_at_first_step(fx: &Fixture, name: &str) -> Result<()> {
         |r| r.phase == Phase::Paused && r.step == Some((1, 4)) && r.facts.pause_conditions,
     )
     .await?;
-    Ok(())
+    // The pause is written before the controller has finished the step: it still writes the
+    // status while the canary pod turns ready and the stable set scales down. A plan made on
+    // that view carries a resourceVersion the next status write makes stale (a 409, as it
+    // should be). Plans are made on the settled step: every replica counted, one updated.
+    wait_until("step 1 settled", actions::TIMEOUT, || async {
+        let raw = fx.get(&ROLLOUTS, name).await?;
+        Ok(if step_settled(&raw) {
+            Check::Done(())
+        } else {
+            Check::NotYet(format!("status {}", raw["status"]))
+        })
+    })
+    .await
+}
+
+/// Rollout `raw` (5 replicas, first step setWeight 20) done with that step: the controller has
+/// observed its generation, 5 replicas exist, all ready and available, 1 of them updated.
+fn step_settled(raw: &Value) -> bool {
+    let s = &raw["status"];
+    // Argo writes observedGeneration as a string; compare the text either way.
+    let text = |v: &Value| match v {
+        Value::String(t) => Some(t.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    };
+    text(&s["observedGeneration"]).is_some_and(|g| Some(g) == text(&raw["metadata"]["generation"]))
+        && [
+            ("replicas", 5),
+            ("readyReplicas", 5),
+            ("availableReplicas", 5),
+            ("updatedReplicas", 1),
+        ]
+        .iter()
+        .all(|(k, n)| s[*k].as_i64() == Some(*n))
 }
 
 #[tokio::test]
