@@ -485,3 +485,145 @@ fn a_confirmed_action_shows_as_pending() {
     // The notice from the core is in the footer.
     assert!(s.contains("promote cart: sent"), "{s}");
 }
+
+// discover: the nothing-reachable header and the chooser's reasons, the footers generated
+// from the key table for the selection, and help wrapped at 80 columns.
+
+const DISCOVER_SIZES: [(u16, u16); 2] = [(80, 24), (250, 70)];
+
+/// Three clusters that never answered, each with the reason its source gave.
+fn unreachable_fleet(width: u16, height: u16) -> State {
+    use shipdeck::core::model::{Cluster, Connection};
+    use shipdeck::core::state::Settings;
+    use shipdeck::core::text::Untrusted;
+    use shipdeck::core::{Msg, settle, update};
+    let mut eu = Cluster::new("prod-eu-1");
+    eu.labels.insert("env".into(), "prod".into());
+    let names = ["prod-eu-1", "prod-us-1", "staging"];
+    let clusters = vec![eu, Cluster::new(names[1]), Cluster::new(names[2])];
+    let mut s = State::new(ui_fixture::now(), Settings::default(), clusters, Vec::new());
+    update(&mut s, Msg::Resize { width, height });
+    let reasons = [
+        "client error (Connect)",
+        "no answer within 3 s",
+        "error trying to connect: tcp connect error: Connection refused (os error 111)",
+    ];
+    for (name, reason) in names.into_iter().zip(reasons) {
+        let connection = Connection::Unreachable {
+            reason: Untrusted::new(reason),
+        };
+        let cluster = name.into();
+        update(
+            &mut s,
+            Msg::Connection {
+                cluster,
+                connection,
+            },
+        );
+    }
+    settle(&mut s);
+    s
+}
+
+#[test]
+fn discover_nothing_reachable_header_and_chooser() {
+    for (w, h) in DISCOVER_SIZES {
+        let mut state = unreachable_fleet(w, h);
+        let home = screen(&state);
+        let first = home.lines().next().unwrap();
+        assert!(first.contains("NO CLUSTER REACHABLE") && !first.contains("LIVE"));
+        assert!(!home.contains("nothing in flight"), "{home}");
+        insta::assert_snapshot!(format!("discover_unreachable_home_{w}x{h}"), home);
+        keys(&mut state, &[Key::Char('c')]);
+        let chooser = screen(&state);
+        assert!(chooser.contains("client error (Connect)"), "{chooser}");
+        insta::assert_snapshot!(format!("discover_unreachable_chooser_{w}x{h}"), chooser);
+    }
+    // The NO CLUSTER REACHABLE badge takes the alert role.
+    let state = unreachable_fleet(80, 24);
+    let buf = draw(&state, &Theme::default());
+    let (x, y) = find(&buf, "NO CLUSTER REACHABLE").unwrap();
+    assert_eq!(buf[(x, y)].bg, Color::Red);
+}
+
+/// A partly reachable fleet: the fixture's dr-west is down; its reason is in the chooser
+/// (and on the chips where they are wide enough).
+#[test]
+fn discover_partial_fleet_chooser_with_reasons() {
+    for (w, h) in DISCOVER_SIZES {
+        let mut state = fleet(w, h);
+        let home = screen(&state);
+        assert!(home.lines().next().unwrap().contains("1/4 UNREACHABLE"));
+        keys(&mut state, &[Key::Char('c')]);
+        let chooser = screen(&state);
+        assert!(
+            chooser
+                .lines()
+                .any(|l| l.contains("dr-west") && l.contains("connection refused")),
+            "{chooser}"
+        );
+        insta::assert_snapshot!(format!("discover_partial_chooser_{w}x{h}"), chooser);
+    }
+    let home = screen(&fleet(250, 70));
+    assert!(
+        home.lines()
+            .nth(1)
+            .unwrap()
+            .contains("dr-west unreachable: dial tcp 10.0.0.9:6443"),
+        "{home}"
+    );
+}
+
+/// The footer lists what the selection can do: a paused Rollout leads with promote; a
+/// Deployment's detail footer advertises no promote / full / abort / retry.
+#[test]
+fn discover_footers_follow_the_selection() {
+    for (w, h) in DISCOVER_SIZES {
+        let mut state = fleet(w, h);
+        select(&mut state, "checkout");
+        let home = screen(&state);
+        let footer = home.lines().last().unwrap().to_string();
+        assert!(footer.trim_start().starts_with("p promote"), "{footer}");
+        assert!(footer.trim_end().ends_with("? help"), "{footer}");
+        insta::assert_snapshot!(format!("discover_footer_home_checkout_{w}x{h}"), home);
+
+        let mut state = fleet(w, h);
+        select(&mut state, "ledger");
+        keys(&mut state, &[Key::Enter]);
+        let detail = screen(&state);
+        let footer = detail.lines().last().unwrap().to_string();
+        for gone in ["p promote", "P ", "a abort", "R retry"] {
+            assert!(!footer.contains(gone), "{gone:?} in {footer}");
+        }
+        assert!(
+            footer.contains("space pause") && footer.contains("? help"),
+            "{footer}"
+        );
+        // The action bar still says why the others are disabled.
+        assert!(detail.contains("disabled: not available for Deployments"));
+        insta::assert_snapshot!(format!("discover_footer_detail_ledger_{w}x{h}"), detail);
+    }
+}
+
+/// Help at 80 columns: no line is cut, long texts wrap, and it scrolls to its end.
+#[test]
+fn discover_help_wraps_and_scrolls_at_80() {
+    let mut state = fleet(80, 24);
+    keys(&mut state, &[Key::Char('?')]);
+    let top = screen(&state);
+    assert!(top.contains("more lines"), "{top}");
+    insta::assert_snapshot!("discover_help_top_80x24", top);
+    keys(&mut state, &[Key::Char('G')]);
+    let end = screen(&state);
+    assert!(end.contains("PAGE TICKET"), "{end}");
+    insta::assert_snapshot!("discover_help_end_80x24", end);
+    // One `k` after `G` moves at once (no hidden overscroll).
+    keys(
+        &mut state,
+        &[Key::Char('j'), Key::Char('j'), Key::Char('k')],
+    );
+    assert_ne!(screen(&state), end);
+    let mut state = fleet(250, 70);
+    keys(&mut state, &[Key::Char('?')]);
+    insta::assert_snapshot!("discover_help_250x70", screen(&state));
+}

@@ -13,6 +13,8 @@ pub const MAX_FAILURES: usize = 500;
 pub struct FailureFeed {
     /// Newest first.
     items: Vec<Failure>,
+    /// Bumped by every change, so views built from the feed know when to rebuild.
+    generation: u64,
 }
 
 /// One observation of a failure.
@@ -30,6 +32,10 @@ pub struct Observed<'a> {
 impl FailureFeed {
     pub fn items(&self) -> &[Failure] {
         &self.items
+    }
+
+    pub fn generation(&self) -> u64 {
+        self.generation
     }
 
     pub fn len(&self) -> usize {
@@ -79,6 +85,7 @@ impl FailureFeed {
             .unwrap_or(self.items.len());
         self.items.insert(at, failure);
         self.items.truncate(MAX_FAILURES);
+        self.generation += 1;
         true
     }
 }

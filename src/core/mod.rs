@@ -6,6 +6,7 @@ pub mod audit;
 pub mod effect;
 pub mod facts;
 pub mod failures;
+pub mod filter;
 pub mod input;
 pub mod inventory;
 pub mod keys;

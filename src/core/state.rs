@@ -165,6 +165,9 @@ pub struct View {
     pub height: u16,
     /// Per cluster chip: (in flight, failing), rebuilt with `order`.
     pub counts: HashMap<String, (usize, usize)>,
+    /// The parsed filter and the SLOs and failures it and the chooser show, rebuilt by
+    /// `settle` (`core::filter`).
+    pub shown: super::filter::Shown,
 }
 
 impl Default for View {
@@ -191,6 +194,7 @@ impl Default for View {
             width: 80,
             height: 24,
             counts: HashMap::new(),
+            shown: super::filter::Shown::default(),
         }
     }
 }
@@ -233,8 +237,8 @@ impl State {
     pub fn panel_counts(&self) -> super::layout::PanelCounts {
         super::layout::PanelCounts {
             releases: self.view.order.len(),
-            slos: self.slos.len(),
-            failures: self.failures.len(),
+            slos: self.view.shown.slos.len(),
+            failures: self.view.shown.failures.len(),
         }
     }
 
@@ -286,6 +290,39 @@ impl State {
         self.selected_release()
             .and_then(|r| self.cluster(&r.key.cluster))
             .is_some_and(Cluster::is_prod)
+    }
+
+    /// Did any cluster answer (connected, stale, or refusing these credentials)? Until one
+    /// does, an empty table means "nothing heard", not "nothing in flight".
+    pub fn any_answered(&self) -> bool {
+        use super::model::Connection as C;
+        self.clusters.iter().any(|c| {
+            matches!(
+                c.connection,
+                C::Connected | C::Stale { .. } | C::NoAccess { .. }
+            )
+        })
+    }
+
+    /// Clusters whose last word is "unreachable".
+    pub fn unreachable_count(&self) -> usize {
+        use super::model::Connection as C;
+        let down = |c: &&Cluster| matches!(c.connection, C::Unreachable { .. });
+        self.clusters.iter().filter(down).count()
+    }
+
+    /// Every configured cluster is unreachable: the console has nothing to show.
+    pub fn nothing_reachable(&self) -> bool {
+        !self.clusters.is_empty() && self.unreachable_count() == self.clusters.len()
+    }
+
+    /// The SLOs the filter and the cluster chooser show, in panel order.
+    pub fn shown_slos(&self) -> impl Iterator<Item = &SloStatus> {
+        self.view
+            .shown
+            .slos
+            .iter()
+            .filter_map(|i| self.slos.get(*i))
     }
 
     /// Counts for a cluster chip: (in flight, failing).

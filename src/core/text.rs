@@ -14,7 +14,7 @@ pub mod json;
 use std::borrow::Cow;
 use std::fmt;
 
-pub use fit::{Units, fit, pad, pad_left, take_width, take_width_end, units, width};
+pub use fit::{Units, fit, pad, pad_left, take_width, take_width_end, units, width, wrap};
 
 use serde::{Serialize, Serializer};
 

@@ -9,7 +9,7 @@ use super::model::{Connection, Phase, Release};
 use super::msg::Msg;
 use super::state::{AccessKey, State};
 use super::text::Untrusted;
-use super::{input, objects, slo_eval};
+use super::{filter, input, objects, slo_eval};
 
 /// How long a one-line notice stays under the table.
 const NOTICE_TTL: jiff::SignedDuration = jiff::SignedDuration::from_secs(15);
@@ -214,15 +214,22 @@ fn warning(state: &mut State, cluster: &str, e: &WarningEvent) {
     state.dirty = true;
 }
 
-/// Rebuild the visible order (urgency, then cluster/namespace/name) and the chip counts.
-/// Called once per batch of messages, before drawing — never per frame.
+/// Rebuild the visible order (urgency, then cluster/namespace/name), the chip counts and
+/// what the SLO and failures panels show (`core::filter`). Called once per batch of
+/// messages, before drawing — never per frame; the filter is parsed only when it changed.
 pub fn settle(state: &mut State) {
+    if filter::reparse(state) {
+        state.view.order_dirty = true;
+    }
     if !state.view.order_dirty {
+        if state.view.shown.failures_seen != state.failures.generation() {
+            filter::rebuild_panels(state);
+        }
         return;
     }
     state.view.order_dirty = false;
     let selected = state.view.order.get(state.view.selected).cloned();
-    let filter = state.view.filter.value().to_lowercase();
+    let filter = &state.view.shown.filter;
     let now = state.now;
     let recent = state.settings.recent;
     let hidden = &state.view.hidden_clusters;
@@ -231,7 +238,7 @@ pub fn settle(state: &mut State) {
         .values()
         .filter(|r| !hidden.contains(&r.key.cluster))
         .filter(|r| r.is_interesting(now, recent))
-        .filter(|r| filter.is_empty() || matches_filter(r, &filter))
+        .filter(|r| filter.matches_release(r))
         .collect();
     rows.sort_by(|a, b| by_urgency(a, b));
     let order: Vec<_> = rows.into_iter().map(|r| r.key.clone()).collect();
@@ -261,6 +268,7 @@ pub fn settle(state: &mut State) {
         state.view.selected = i;
     }
     input::clamp_scroll(state);
+    filter::rebuild_panels(state);
 }
 
 /// The display order: most urgent first, then cluster/namespace/name. The table (`settle`)
@@ -270,18 +278,4 @@ pub fn by_urgency(a: &Release, b: &Release) -> std::cmp::Ordering {
         .urgency()
         .cmp(&b.phase.urgency())
         .then_with(|| a.key.cmp(&b.key))
-}
-
-/// Filter text matches cluster, namespace, name or status.
-pub fn matches_filter(r: &Release, needle_lower: &str) -> bool {
-    let hay = [
-        r.key.cluster.as_str(),
-        r.key.namespace.as_str(),
-        r.key.name.as_str(),
-        r.phase.as_str(),
-        r.key.kind.short(),
-    ];
-    hay.iter().any(|h| h.to_lowercase().contains(needle_lower))
-        || format!("{}/{}", r.key.namespace, r.key.name).contains(needle_lower)
-        || r.message.raw().to_lowercase().contains(needle_lower)
 }

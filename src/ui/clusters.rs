@@ -1,15 +1,58 @@
 //! The cluster chooser: every configured cluster with [x] shown / [ ] hidden, its
-//! connection, labels and read-only flag; the cursor is `view.cluster_cursor`. Names are
+//! connection, why it is down or refusing (the source's reason, escaped and fitted), labels
+//! and read-only flag; the cursor is `view.cluster_cursor`. Names are
 //! escaped and padded by display width, so wide (CJK, emoji) names keep the columns aligned.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 
 use super::grid;
 use super::theme::Theme;
+use crate::core::model::{Cluster, Connection};
 use crate::core::state::State;
 use crate::core::text;
+
+/// Width of the connection state column ("stale 1234s", "unreachable").
+const STATE_W: usize = 14;
+const READ_ONLY: &str = "  read-only";
+/// The reason keeps at least this much room before the labels.
+const MIN_REASON: usize = 24;
+
+/// Foreground only: a whole row on a red background would hide the text it explains.
+fn state_style(c: &Connection, theme: &Theme) -> Style {
+    match c {
+        Connection::Connected => theme.chip_ok,
+        Connection::Connecting | Connection::Stale { .. } => theme.chip_warn,
+        Connection::Unreachable { .. } | Connection::NoAccess { .. } => theme.phase_degraded,
+    }
+}
+
+/// `key=value` labels, escaped.
+fn labels_of(c: &Cluster) -> String {
+    let labels: Vec<String> = c
+        .labels
+        .iter()
+        .map(|(k, v)| format!("{}={}", text::escape(k), text::escape(v)))
+        .collect();
+    labels.join(" ")
+}
+
+/// Why the cluster is down or refusing (escaped), and which kinds it may not list.
+fn why(c: &Cluster) -> String {
+    let mut parts = Vec::new();
+    if let Some(r) = super::header::reason(&c.connection)
+        && !r.is_empty()
+    {
+        parts.push(r.shown().into_owned());
+    }
+    if !c.forbidden_kinds.is_empty() {
+        let kinds: Vec<_> = c.forbidden_kinds.iter().map(|k| text::escape(k)).collect();
+        parts.push(format!("no access: {}", kinds.join(", ")));
+    }
+    parts.join(" · ")
+}
 
 pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     if area.height == 0 {
@@ -36,6 +79,24 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         .max()
         .unwrap_or(8)
         .min(40);
+    let labels: Vec<String> = state.clusters.iter().map(labels_of).collect();
+    let labels_w = state
+        .clusters
+        .iter()
+        .zip(&labels)
+        .map(|(c, l)| text::width(l) + if c.read_only { READ_ONLY.len() } else { 0 })
+        .max()
+        .unwrap_or(0);
+    // pointer + mark, name, state; the rest is the reason (and forbidden kinds), then the
+    // labels, the reason first because it is what the operator came here for.
+    let fixed = 6 + name_w + 2 + STATE_W;
+    let rest = (area.width as usize).saturating_sub(fixed);
+    let reason_w = if labels_w == 0 {
+        rest
+    } else {
+        rest.saturating_sub(labels_w + 2).max(rest.min(MIN_REASON))
+    };
+    let any_reason = state.clusters.iter().any(|c| !why(c).is_empty());
     for (i, c) in state
         .clusters
         .iter()
@@ -46,19 +107,22 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         let shown = !state.view.hidden_clusters.contains(&c.name);
         let mark = if shown { "[x]" } else { "[ ]" };
         let pointer = if i == cursor { "▸ " } else { "  " };
-        let labels: Vec<String> = c
-            .labels
-            .iter()
-            .map(|(k, v)| format!("{}={}", text::escape(k), text::escape(v)))
-            .collect();
+        let style = state_style(&c.connection, theme);
         let mut spans = vec![
             Span::styled(format!("{pointer}{mark} "), theme.key),
             Span::raw(format!("{}  ", text::pad(&text::escape(&c.name), name_w))),
-            Span::raw(format!("{:<14}", c.connection.label(state.now))),
-            Span::styled(labels.join(" "), theme.dim),
+            Span::styled(text::pad(&c.connection.label(state.now), STATE_W), style),
         ];
+        if any_reason {
+            let why = why(c);
+            spans.push(Span::styled(
+                format!("{}  ", text::pad(&why, reason_w)),
+                style,
+            ));
+        }
+        spans.push(Span::styled(labels[i].clone(), theme.dim));
         if c.read_only {
-            spans.push(Span::styled("  read-only", theme.readonly));
+            spans.push(Span::styled(READ_ONLY, theme.readonly));
         }
         lines.push(Line::from(spans));
     }

@@ -64,17 +64,24 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         .insert(0, Span::styled(if focused { "▸ " } else { "─ " }, style));
     let mut lines = vec![title];
 
+    // Only the failures the filter and the cluster chooser show (`core::filter`).
     let items = state.failures.items();
+    let shown = &state.view.shown.failures;
     let rows = area.height.saturating_sub(1) as usize;
     let sel = state.view.failure_selected;
-    let window = grid::window(items.len(), 0, sel, rows);
-    for f in &items[window.clone()] {
+    let window = grid::window(shown.len(), 0, sel, rows);
+    for f in shown[window.clone()].iter().filter_map(|i| items.get(*i)) {
         let mut line = failure_row(state, f, &cols, theme);
         line.spans.insert(0, Span::raw("  "));
         lines.push(line);
     }
     if items.is_empty() {
         lines.push(Line::styled("  no failures seen", theme.dim));
+    } else if shown.is_empty() {
+        lines.push(Line::styled(
+            "  no failure for the releases shown",
+            theme.dim,
+        ));
     }
     grid::draw_lines(frame, area, lines);
     if focused && window.contains(&sel) {

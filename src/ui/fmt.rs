@@ -9,7 +9,7 @@ use unicode_width::UnicodeWidthStr;
 
 use crate::core::text;
 
-pub use crate::core::text::{fit, pad, pad_left};
+pub use crate::core::text::{fit, pad, pad_left, wrap};
 
 /// `s` cut to `width` columns in the middle (`prod-eu…-west-1`), for names whose end
 /// tells them apart (cluster suffixes, release names after a long namespace). Like [`fit`],
@@ -74,34 +74,6 @@ pub fn burn(b: Option<f64>) -> String {
 /// HH:MM in UTC.
 pub fn hour_minute(t: Timestamp) -> String {
     t.strftime("%H:%M").to_string()
-}
-
-/// Wrap one line of text into rows of at most `width` columns, breaking after a space
-/// when there is one in the row (words longer than a row are cut hard, never inside a wide
-/// character or an escape).
-pub fn wrap(s: &str, width: usize) -> Vec<String> {
-    let width = width.max(1);
-    let mut rows = Vec::new();
-    let mut row: Vec<(&str, usize)> = Vec::new();
-    let mut used = 0;
-    for (unit, w) in text::units(s) {
-        if used + w > width && !row.is_empty() {
-            // Break after the last space, unless it is the row's indentation.
-            let indent = row.iter().take_while(|(u, _)| *u == " ").count();
-            let carry = match row.iter().rposition(|(u, _)| *u == " ") {
-                Some(i) if i >= indent && i + 1 < row.len() => row.split_off(i + 1),
-                _ => Vec::new(),
-            };
-            let text: String = row.iter().map(|(u, _)| *u).collect();
-            rows.push(text.trim_end().to_string());
-            row = carry;
-            used = row.iter().map(|(_, w)| w).sum();
-        }
-        row.push((unit, w));
-        used += w;
-    }
-    rows.push(row.iter().map(|(u, _)| *u).collect());
-    rows
 }
 
 /// The last `width` values as a text sparkline (▁..█), scaled to the largest shown value.

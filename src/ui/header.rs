@@ -41,10 +41,23 @@ fn mode_line<'a>(state: &'a State, theme: &Theme, width: u16) -> Line<'a> {
         theme.header
     };
     let mut left = vec![Span::styled(" shipdeck ", base)];
+    let nothing = state.nothing_reachable();
     if state.settings.read_only {
         left.push(Span::styled(" READ-ONLY ", theme.readonly));
-    } else {
+    } else if !nothing {
         left.push(Span::styled(" LIVE ", theme.live));
+    }
+    // Not "all quiet": nothing answered, and the reasons are one key away.
+    let down = state.unreachable_count();
+    if nothing {
+        left.push(Span::styled(" NO CLUSTER REACHABLE ", theme.chip_bad));
+        left.push(Span::styled(" c: why ", base));
+    } else if down > 0 {
+        let of = state.clusters.len();
+        left.push(Span::styled(
+            format!(" {down}/{of} UNREACHABLE "),
+            theme.chip_bad,
+        ));
     }
     // A read-only session that started without a writable audit path (the audit screen's
     // title and the first notice say why).
@@ -83,13 +96,16 @@ fn mode_line<'a>(state: &'a State, theme: &Theme, width: u16) -> Line<'a> {
 /// How much a chip says; tried in order until all chips fit on one line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Detail {
+    /// Words, and why an unreachable cluster is down (wide terminals).
+    Reasons,
     Words,
     Symbols,
     Short,
     Abbreviated,
 }
 
-const DETAILS: [Detail; 4] = [
+const DETAILS: [Detail; 5] = [
+    Detail::Reasons,
     Detail::Words,
     Detail::Symbols,
     Detail::Short,
@@ -102,7 +118,7 @@ const SEP_COMPACT: &str = "  ";
 
 fn separator(detail: Detail) -> &'static str {
     match detail {
-        Detail::Words | Detail::Symbols => SEP,
+        Detail::Reasons | Detail::Words | Detail::Symbols => SEP,
         Detail::Short | Detail::Abbreviated => SEP_COMPACT,
     }
 }
@@ -196,7 +212,7 @@ fn chip<'a>(state: &State, c: &'a Cluster, detail: Detail, theme: &Theme) -> Vec
     };
     let label = c.connection.label(state.now);
     let label = match detail {
-        Detail::Words | Detail::Symbols => label,
+        Detail::Reasons | Detail::Words | Detail::Symbols => label,
         Detail::Short | Detail::Abbreviated => short_label(&c.connection, label),
     };
     let mut spans = vec![
@@ -204,8 +220,14 @@ fn chip<'a>(state: &State, c: &'a Cluster, detail: Detail, theme: &Theme) -> Vec
         Span::raw(" "),
         Span::styled(label, style),
     ];
+    if detail == Detail::Reasons
+        && let Some(reason) = reason(&c.connection)
+    {
+        let shown = fmt::fit(&reason.shown(), REASON_WIDTH).into_owned();
+        spans.push(Span::styled(format!(": {shown}"), style));
+    }
     if c.read_only {
-        let ro = if detail == Detail::Words {
+        let ro = if matches!(detail, Detail::Reasons | Detail::Words) {
             " read-only"
         } else {
             " RO"
@@ -222,13 +244,24 @@ fn chip<'a>(state: &State, c: &'a Cluster, detail: Detail, theme: &Theme) -> Vec
             continue;
         }
         let text = match detail {
-            Detail::Words => format!(" · {n}{words}"),
+            Detail::Reasons | Detail::Words => format!(" · {n}{words}"),
             _ => format!(" {n}{symbol}"),
         };
         let st = if symbol == "✗" { count_style } else { style };
         spans.push(Span::styled(text, st));
     }
     spans
+}
+
+/// Widest reason a chip shows (the cluster chooser shows more).
+const REASON_WIDTH: usize = 40;
+
+/// Why a cluster is down or refusing, as the source reported it (untrusted).
+pub fn reason(c: &Connection) -> Option<&text::Untrusted> {
+    match c {
+        Connection::Unreachable { reason } | Connection::NoAccess { reason } => Some(reason),
+        _ => None,
+    }
 }
 
 fn short_label(c: &Connection, full: String) -> String {
@@ -238,5 +271,121 @@ fn short_label(c: &Connection, full: String) -> String {
         Connection::Stale { .. } => full,
         Connection::Unreachable { .. } => "down".into(),
         Connection::NoAccess { .. } => "no acc".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::core::model::{Cluster, Connection};
+    use crate::core::msg::{Key, Msg};
+    use crate::core::state::{Settings, State};
+    use crate::core::testkit::t;
+    use crate::core::text::Untrusted;
+    use crate::core::{settle, update};
+    use crate::ui::{Theme, screenshot};
+
+    fn down(reason: &str) -> Connection {
+        Connection::Unreachable {
+            reason: Untrusted::new(reason),
+        }
+    }
+
+    /// Two clusters that never answered, at `w` x `h`.
+    fn dead(w: u16, h: u16) -> State {
+        let clusters = vec![Cluster::new("east"), Cluster::new("west")];
+        let mut s = State::new(t(0), Settings::default(), clusters, Vec::new());
+        update(
+            &mut s,
+            Msg::Resize {
+                width: w,
+                height: h,
+            },
+        );
+        for c in ["east", "west"] {
+            let connection = down("client error (Connect)");
+            let cluster = c.into();
+            update(
+                &mut s,
+                Msg::Connection {
+                    cluster,
+                    connection,
+                },
+            );
+        }
+        settle(&mut s);
+        s
+    }
+
+    #[test]
+    fn nothing_reachable_is_not_all_quiet() {
+        let mut s = dead(80, 24);
+        assert!(s.nothing_reachable() && !s.any_answered());
+        let shot = screenshot(&s, &Theme::no_color(), 80, 24);
+        let first = shot.lines().next().unwrap_or_default();
+        assert!(first.contains("NO CLUSTER REACHABLE"), "{shot}");
+        assert!(!first.contains("LIVE"), "{shot}");
+        assert!(!shot.contains("nothing in flight"), "{shot}");
+        assert!(shot.contains("no cluster answered"), "{shot}");
+
+        // One answers: LIVE again, and the header counts the one still down.
+        let connection = Connection::Connected;
+        let cluster = "east".into();
+        update(
+            &mut s,
+            Msg::Connection {
+                cluster,
+                connection,
+            },
+        );
+        settle(&mut s);
+        assert!(!s.nothing_reachable() && s.any_answered());
+        let shot = screenshot(&s, &Theme::no_color(), 80, 24);
+        let first = shot.lines().next().unwrap_or_default();
+        assert!(
+            first.contains("LIVE") && first.contains("1/2 UNREACHABLE"),
+            "{shot}"
+        );
+        assert!(shot.contains("nothing in flight"), "{shot}");
+    }
+
+    /// Wide chips say why a cluster is down (escaped, fitted); narrow ones only that it is,
+    /// and `c` lists the reason at any width.
+    #[test]
+    fn the_reason_is_on_wide_chips_and_one_key_away() {
+        let mut s = dead(250, 70);
+        let hostile = "dial tcp: \u{1b}[2J refused and then a very long tail that goes on and on";
+        let cluster = "west".into();
+        let connection = down(hostile);
+        update(
+            &mut s,
+            Msg::Connection {
+                cluster,
+                connection,
+            },
+        );
+        let shot = screenshot(&s, &Theme::no_color(), 250, 70);
+        let chips = shot.lines().nth(1).unwrap_or_default();
+        assert!(
+            chips.contains("east unreachable: client error (Connect)"),
+            "{chips}"
+        );
+        assert!(
+            chips.contains("west unreachable: dial tcp: \\x1b[2J"),
+            "{chips}"
+        );
+        assert!(!chips.contains('\u{1b}') && chips.contains('…'), "{chips}");
+
+        let mut s = dead(80, 24);
+        let shot = screenshot(&s, &Theme::no_color(), 80, 24);
+        assert!(!shot.lines().nth(1).unwrap_or_default().contains("Connect"));
+        update(&mut s, Msg::Key(Key::Char('c')));
+        let shot = screenshot(&s, &Theme::no_color(), 80, 24);
+        for c in ["east", "west"] {
+            assert!(
+                shot.lines()
+                    .any(|l| l.contains(c) && l.contains("client error (Connect)")),
+                "{shot}"
+            );
+        }
     }
 }

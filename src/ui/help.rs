@@ -1,6 +1,7 @@
-//! The help screen: the whole key map (DESIGN.md's contract), read from the key table
-//! (`core::keys`), and what the marks on screen mean, scrolled by `view.help_offset`.
-//! Names no key itself.
+//! The help screen: the whole key map (DESIGN.md's contract) read from the key table, the
+//! filter syntax and what the marks on screen mean — laid out for this width by
+//! `core::keys::help` (texts wrap under themselves, nothing is cut at 80 columns) and
+//! scrolled by `view.help_offset`. Names no key itself.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -8,71 +9,43 @@ use ratatui::text::{Line, Span};
 
 use super::grid;
 use super::theme::Theme;
-use crate::core::keys::{self, Section};
+use crate::core::keys::help::{self, HelpLine};
 use crate::core::state::State;
+use crate::core::text;
 
-/// Help lines that are not keys: what typing in the confirmation means, and the marks on
-/// screen. (keys, what they mean); a `None` key starts a section.
-const NOTES: &[(Option<&str>, &str)] = &[
-    (
-        Some("(typing)"),
-        "destructive actions on prod clusters (abort, undo, promote-full) need the object name typed; y and n are then text",
-    ),
-    (
-        Some("(gate)"),
-        "promote while the service's SLO pages needs the service name typed",
-    ),
-    (None, "What the marks mean"),
-    (Some("▸"), "the focused panel / button"),
-    (Some("▶ ✓"), "current step / done step"),
-    (Some("?"), "unknown (no data) — never shown as 0"),
-    (
-        Some("cluster?"),
-        "rows from a cluster not heard from lately (stale)",
-    ),
-    (Some("N▲ N✗"), "releases in flight / failing on a cluster"),
-    (
-        Some("▲ PROD"),
-        "the selected release is on a production cluster",
-    ),
-    (
-        Some("PAGE TICKET"),
-        "SLO alert level (multiwindow burn rate)",
-    ),
-];
-
-/// Lines of the help text (for scrolling bounds): the key table section by section, then
-/// the notes.
-pub fn lines(theme: &Theme) -> Vec<Line<'static>> {
-    let keys = Section::ALL.into_iter().flat_map(|section| {
-        std::iter::once((None, section.title()))
-            .chain(keys::help(section).map(|(k, w)| (Some(k), w)))
-    });
-    keys.chain(NOTES.iter().copied())
-        .map(|(key, what)| match key {
-            None => Line::styled(format!(" {what}"), theme.table_header),
-            Some(k) => Line::from(vec![
-                Span::styled(format!("   {k:<14}"), theme.key),
-                Span::styled(what, theme.text),
-            ]),
-        })
-        .collect()
+fn line(l: HelpLine, theme: &Theme) -> Line<'static> {
+    match l {
+        HelpLine::Title(t) => Line::styled(format!(" {t}"), theme.table_header),
+        HelpLine::Entry { key, text } if text.is_empty() => {
+            Line::styled(format!("   {key}"), theme.key)
+        }
+        HelpLine::Entry { key, text } => Line::from(vec![
+            Span::styled(text::pad(&format!("   {key}"), help::KEY_COLUMN), theme.key),
+            Span::styled(text, theme.text),
+        ]),
+    }
 }
 
 pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     if area.height == 0 {
         return;
     }
-    let all = lines(theme);
+    let all = help::lines(area.width);
     let rows = area.height.saturating_sub(1) as usize;
     let start = state.view.help_offset.min(all.len().saturating_sub(rows));
-    let more = if start + rows < all.len() {
-        " · j/k scroll"
-    } else {
-        ""
+    let below = all.len().saturating_sub(start + rows);
+    let more = match (start, below) {
+        (0, 0) => String::new(),
+        (_, 0) => " · end".to_string(),
+        (_, n) => format!(" · {n} more lines · j/k scroll"),
     };
     let extra = vec![Span::styled(format!(" — keys{more}"), theme.border)];
     let mut out = vec![grid::title_bar("Help", extra, true, theme, area.width)];
-    out.extend(all.into_iter().skip(start).take(rows));
+    out.extend(
+        all.into_iter()
+            .skip(start)
+            .take(rows)
+            .map(|l| line(l, theme)),
+    );
     grid::draw_lines(frame, area, out);
 }

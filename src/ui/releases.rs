@@ -136,6 +136,9 @@ fn empty_text(state: &State) -> &'static str {
         .all(|c| matches!(c.connection, Connection::Connecting))
     {
         "  connecting to clusters…"
+    } else if !state.any_answered() {
+        // Nothing answered: not "all quiet" (the chooser says why each is down).
+        "  no cluster answered: nothing is known (c shows why)"
     } else {
         "  nothing in flight and nothing finished recently"
     }

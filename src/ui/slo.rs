@@ -48,14 +48,17 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let mut lines = vec![title(&cols, focused, theme)];
     let rows = area.height.saturating_sub(1) as usize;
     let sel = state.view.slo_selected;
-    let window = grid::window(state.slos.len(), 0, sel, rows);
-    for s in &state.slos[window.clone()] {
+    // Only the SLOs the filter and the cluster chooser show (`core::filter`).
+    let window = grid::window(state.view.shown.slos.len(), 0, sel, rows);
+    for s in state.shown_slos().skip(window.start).take(window.len()) {
         let mut line = slo_row(s, &cols, theme);
         line.spans.insert(0, Span::raw("  "));
         lines.push(line);
     }
     if state.slos.is_empty() {
         lines.push(Line::styled("  no SLOs configured", theme.dim));
+    } else if state.view.shown.slos.is_empty() {
+        lines.push(Line::styled("  no SLO for the releases shown", theme.dim));
     }
     grid::draw_lines(frame, area, lines);
     if focused && window.contains(&sel) {

@@ -34,15 +34,23 @@ pub fn on_key(state: &mut State, key: Key) -> Vec<Effect> {
     Vec::new()
 }
 
+/// Scrolls within the help text as laid out for this terminal (`keys::help`), so the last
+/// line stops at the bottom and `k` moves at once after `G`.
 fn help_key(state: &mut State, cmd: Option<Command>) {
-    let offset = state.view.help_offset;
-    match cmd {
-        Some(Command::Back) => back(state),
-        Some(Command::Down) => state.view.help_offset = offset + 1,
-        Some(Command::Up) => state.view.help_offset = offset.saturating_sub(1),
-        Some(Command::First) => state.view.help_offset = 0,
-        _ => {}
-    }
+    let (w, h) = (state.view.width, state.view.height);
+    let last = keys::help::max_offset(w, h);
+    let page = keys::help::page(h);
+    let offset = state.view.help_offset.min(last);
+    state.view.help_offset = match cmd {
+        Some(Command::Back) => return back(state),
+        Some(Command::Down) => (offset + 1).min(last),
+        Some(Command::Up) => offset.saturating_sub(1),
+        Some(Command::PageDown) => (offset + page).min(last),
+        Some(Command::PageUp) => offset.saturating_sub(page),
+        Some(Command::First) => 0,
+        Some(Command::Last) => last,
+        _ => offset,
+    };
 }
 
 fn audit_key(state: &mut State, cmd: Option<Command>) {

@@ -12,8 +12,8 @@ pub(super) fn move_cursor(state: &mut State, by: isize) {
     let (len, cur) = match v.panel {
         _ if v.screen == Screen::Detail => (v.order.len(), &mut v.selected),
         Panel::Releases => (v.order.len(), &mut v.selected),
-        Panel::Slos => (state.slos.len(), &mut v.slo_selected),
-        Panel::Failures => (state.failures.len(), &mut v.failure_selected),
+        Panel::Slos => (v.shown.slos.len(), &mut v.slo_selected),
+        Panel::Failures => (v.shown.failures.len(), &mut v.failure_selected),
     };
     if len == 0 {
         *cur = 0;

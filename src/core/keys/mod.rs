@@ -5,10 +5,12 @@
 //! an action can be taken is `core::offer`'s business.
 
 use super::action::ActionKind;
-use super::model::{Release, ReleaseKind};
+use super::model::{Phase, Release, ReleaseKind};
 use super::msg::Key;
-use super::state::{Screen, State};
+use super::offer;
+use super::state::{Panel, Screen, State};
 
+pub mod help;
 mod table;
 use table::MAIN;
 pub use table::TABLE;
@@ -214,6 +216,96 @@ pub fn hints(at: HintAt) -> Vec<(&'static str, &'static str)> {
     found.into_iter().map(|h| (h.key, h.text)).collect()
 }
 
+/// A footer line's content: hints, most useful first (the tail is dropped when short of
+/// room), and the one hint kept at the end whatever the width (`? help`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Footer {
+    pub hints: Vec<(&'static str, &'static str)>,
+    pub last: Option<(&'static str, &'static str)>,
+}
+
+/// The footer for the current context. On the home screen (releases panel) and the detail
+/// screen it offers the action keys that are enabled for the selected release — most useful
+/// for its phase first, disabled ones left out (the action bar says why) — from the key
+/// table's action rows; `short` on narrow terminals.
+pub fn footer(state: &State, short: bool) -> Footer {
+    let ctx = context(state);
+    let at = HintAt::of(ctx, short);
+    let mut out = Footer::default();
+    let mut rest = Vec::new();
+    for (row, h) in TABLE
+        .iter()
+        .flat_map(|r| r.hints.iter().map(move |h| (r, h)))
+        .filter(|(_, h)| h.at == at)
+    {
+        let is_action = matches!(row.binds, [(_, Command::Act(_))]);
+        if row.binds.iter().any(|(_, c)| *c == Command::Help) {
+            out.last = Some((h.key, h.text));
+        } else if !is_action || !matches!(ctx, Context::Home | Context::Detail) {
+            rest.push((h.rank, h.key, h.text));
+        }
+    }
+    rest.sort_by_key(|(rank, ..)| *rank);
+    let rest = rest.into_iter().map(|(_, k, t)| (k, t));
+    let actions = match ctx {
+        Context::Home if state.view.panel == Panel::Releases => enabled_actions(state),
+        Context::Detail => enabled_actions(state),
+        _ => Vec::new(),
+    };
+    out.hints = match ctx {
+        // Detail: "Esc back" first (leaving is always possible), then the actions.
+        Context::Detail => {
+            let mut rest: Vec<_> = rest.collect();
+            let back = (!rest.is_empty()).then(|| rest.remove(0));
+            back.into_iter().chain(actions).chain(rest).collect()
+        }
+        _ => actions.into_iter().chain(rest).collect(),
+    };
+    out
+}
+
+/// The action keys enabled for the selected release, most useful for its phase first:
+/// (key label, what it does now, e.g. space → "resume" on a paused release).
+fn enabled_actions(state: &State) -> Vec<(&'static str, &'static str)> {
+    let Some(r) = state.selected_release() else {
+        return Vec::new();
+    };
+    let mut found: Vec<(usize, &'static str, ActionKind)> = action_keys()
+        .map(|(key, kind)| (key, resolve(kind, r)))
+        .filter(|(_, kind)| offer::offer(state, r, *kind).state.is_ok())
+        .map(|(key, kind)| (usefulness(r.phase, kind), key, kind))
+        .collect();
+    found.sort_by_key(|(rank, ..)| *rank);
+    found
+        .into_iter()
+        .map(|(_, key, kind)| (key, kind.label()))
+        .collect()
+}
+
+/// Footer order of the actions by what a release in `phase` most likely needs: a failing
+/// one a retry or a way back, a paused one a decision, a progressing one a brake.
+fn usefulness(phase: Phase, kind: ActionKind) -> usize {
+    use ActionKind as A;
+    let order: &[ActionKind] = match phase {
+        Phase::Degraded | Phase::Unparseable => &[
+            A::Retry,
+            A::Undo,
+            A::Abort,
+            A::Promote,
+            A::PromoteFull,
+            A::Resume,
+            A::Pause,
+        ],
+        Phase::Paused => &[A::Promote, A::Resume, A::Abort, A::PromoteFull, A::Undo],
+        Phase::Progressing => &[A::Pause, A::Abort, A::Promote, A::PromoteFull, A::Undo],
+        Phase::Healthy => &[A::Undo, A::Restart, A::Pause, A::Resume],
+    };
+    order
+        .iter()
+        .position(|k| *k == kind)
+        .unwrap_or(order.len() + kind as usize)
+}
+
 /// The hints for `at` as one line: `key what · key what`.
 pub fn hint_line(at: HintAt) -> String {
     let words: Vec<String> = hints(at)
@@ -323,6 +415,86 @@ mod tests {
             }
             assert_eq!(resolve(ActionKind::Abort, &paused), ActionKind::Abort);
         }
+    }
+
+    fn footer_keys(f: &Footer) -> Vec<&'static str> {
+        f.hints.iter().map(|(k, _)| *k).collect()
+    }
+
+    fn select(s: &mut State, kind: ReleaseKind) {
+        let i = s.view.order.iter().position(|k| k.kind == kind);
+        s.view.selected = i.unwrap_or_else(|| panic!("no {kind:?} in the fleet"));
+    }
+
+    /// A running Deployment offers pause and restart; promote, promote-full, abort and retry
+    /// do not apply, so neither footer advertises them; `? help` ends both.
+    #[test]
+    fn a_deployment_footer_offers_no_promote_or_abort() {
+        let mut s = crate::core::testkit::fleet();
+        select(&mut s, ReleaseKind::Deployment);
+        for (screen, short) in [
+            (Screen::Home, true),
+            (Screen::Home, false),
+            (Screen::Detail, true),
+        ] {
+            s.view.screen = screen;
+            let f = footer(&s, short);
+            let keys = footer_keys(&f);
+            for k in ["p", "P", "a", "R"] {
+                assert!(!keys.contains(&k), "{screen:?}: {keys:?}");
+            }
+            assert!(keys.contains(&"space") && keys.contains(&"r"), "{keys:?}");
+            assert_eq!(f.last, Some(("?", "help")), "{screen:?}");
+        }
+        s.view.screen = Screen::Detail;
+        assert_eq!(footer_keys(&footer(&s, true))[0], "Esc", "back comes first");
+    }
+
+    /// A step-paused Rollout needs a decision: promote leads the home footer.
+    #[test]
+    fn a_paused_rollout_footer_leads_with_promote() {
+        let mut s = crate::core::testkit::fleet();
+        select(&mut s, ReleaseKind::Rollout);
+        let f = footer(&s, true);
+        assert_eq!(f.hints[0], ("p", "promote"), "{f:?}");
+        assert!(footer_keys(&f).contains(&"a"), "{f:?}");
+    }
+
+    /// Every action key in the footer is exactly an enabled offer, on every release, on a
+    /// writable and a read-only console (where none is offered).
+    #[test]
+    fn footer_actions_are_the_enabled_offers() {
+        for read_only in [false, true] {
+            let mut s = crate::core::testkit::fleet();
+            s.settings.read_only = read_only;
+            for i in 0..s.view.order.len() {
+                s.view.selected = i;
+                let Some(r) = s.selected_release().cloned() else {
+                    continue;
+                };
+                let keys = footer_keys(&footer(&s, false));
+                for (key, kind) in action_keys() {
+                    let enabled = offer::offer(&s, &r, resolve(kind, &r)).state.is_ok();
+                    assert_eq!(keys.contains(&key), enabled, "{key} on {}", r.key);
+                    assert!(!(read_only && enabled), "read-only offers {key}");
+                }
+            }
+        }
+    }
+
+    /// Other panels and screens keep their table hints; the filter footer has no help.
+    #[test]
+    fn other_footers_come_from_the_table() {
+        let mut s = crate::core::testkit::fleet();
+        s.view.panel = Panel::Failures;
+        let f = footer(&s, true);
+        assert!(!footer_keys(&f).contains(&"p"), "{f:?}");
+        assert_eq!(f.hints[0], ("/", "filter"));
+        s.view.panel = Panel::Releases;
+        s.view.filter_editing = true;
+        let f = footer(&s, true);
+        assert_eq!(footer_keys(&f), ["Enter", "Esc", "←/→"]);
+        assert_eq!(f.last, None);
     }
 
     #[test]

@@ -68,7 +68,7 @@ pub const TABLE: &[KeyRow] = &[
         "Tab",
         Some((S::Move, "Tab", "next panel (releases, SLOs, failures)")),
         &[
-            hint(H::HomeShort, 3, "Tab", "panel"),
+            hint(H::HomeShort, 4, "Tab", "panel"),
             hint(H::Home, 2, "Tab", "panel"),
         ],
     ),
@@ -108,7 +108,10 @@ pub const TABLE: &[KeyRow] = &[
         MAIN,
         "c",
         Some((S::Views, "c", "choose the clusters shown")),
-        &[hint(H::Home, 4, "c", "clusters")],
+        &[
+            hint(H::HomeShort, 3, "c", "clusters"),
+            hint(H::Home, 4, "c", "clusters"),
+        ],
     ),
     row(
         &[(K::Char('L'), C::Audit)],
@@ -134,7 +137,7 @@ pub const TABLE: &[KeyRow] = &[
         "q",
         Some((S::Views, "q, Ctrl-c", "quit (restores the terminal)")),
         &[
-            hint(H::HomeShort, 4, "q", "quit"),
+            hint(H::HomeShort, 5, "q", "quit"),
             hint(H::Home, 11, "q", "quit"),
         ],
     ),
@@ -316,11 +319,23 @@ pub const TABLE: &[KeyRow] = &[
         ],
     ),
     row(
-        &[(K::Char('g'), C::First), (K::Home, C::First)],
+        &[
+            (K::Char('g'), C::First),
+            (K::Home, C::First),
+            (K::Char('G'), C::Last),
+            (K::End, C::Last),
+        ],
         &[Context::Help],
-        "g",
+        "g/G",
         None,
-        &[hint(H::Help, 1, "g", "top")],
+        &[hint(H::Help, 1, "g/G", "top/end")],
+    ),
+    row(
+        &[(K::PageDown, C::PageDown), (K::PageUp, C::PageUp)],
+        &[Context::Help],
+        "PgDn/PgUp",
+        None,
+        &[hint(H::Help, 3, "PgDn/PgUp", "page")],
     ),
     row(
         &[

@@ -113,6 +113,34 @@ pub fn pad_left(s: &str, width: usize) -> String {
     format!("{}{cut}", " ".repeat(width.saturating_sub(w)))
 }
 
+/// Wrap one line of text into rows of at most `width` columns, breaking after a space
+/// when there is one in the row (words longer than a row are cut hard, never inside a wide
+/// character or an escape).
+pub fn wrap(s: &str, width: usize) -> Vec<String> {
+    let width = width.max(1);
+    let mut rows = Vec::new();
+    let mut row: Vec<(&str, usize)> = Vec::new();
+    let mut used = 0;
+    for (unit, w) in units(s) {
+        if used + w > width && !row.is_empty() {
+            // Break after the last space, unless it is the row's indentation.
+            let indent = row.iter().take_while(|(u, _)| *u == " ").count();
+            let carry = match row.iter().rposition(|(u, _)| *u == " ") {
+                Some(i) if i >= indent && i + 1 < row.len() => row.split_off(i + 1),
+                _ => Vec::new(),
+            };
+            let text: String = row.iter().map(|(u, _)| *u).collect();
+            rows.push(text.trim_end().to_string());
+            row = carry;
+            used = row.iter().map(|(_, w)| w).sum();
+        }
+        row.push((unit, w));
+        used += w;
+    }
+    rows.push(row.iter().map(|(u, _)| *u).collect());
+    rows
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,0 +1,160 @@
+//! The real binary in tmux: a console whose clusters all point at closed loopback ports says
+//! NO CLUSTER REACHABLE (not a green LIVE) and `c` lists each cluster's reason; in the demo,
+//! the filter `cluster:staging kind:rollout` narrows the releases, failures and SLO panels.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod tmux;
+
+use std::time::Duration;
+
+use tmux::{Tmux, wait_file};
+
+const WAIT: Duration = Duration::from_secs(20);
+
+/// A kubeconfig of two contexts whose servers refuse connections (nothing listens on
+/// 127.0.0.1:1 and :9 — checked before the test relies on it).
+fn dead_kubeconfig(dir: &std::path::Path) -> std::path::PathBuf {
+    for port in [1, 9] {
+        let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+        let open = std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(1)).is_ok();
+        assert!(
+            !open,
+            "something listens on 127.0.0.1:{port}; the test needs it closed"
+        );
+    }
+    let path = dir.join("kubeconfig");
+    std::fs::write(
+        &path,
+        "apiVersion: v1\nkind: Config\ncurrent-context: east\n\
+         clusters:\n\
+         - name: e\n  cluster:\n    server: https://127.0.0.1:1\n\
+         - name: w\n  cluster:\n    server: https://127.0.0.1:9\n\
+         users:\n- name: u\n  user:\n    token: t\n\
+         contexts:\n\
+         - name: east\n  context:\n    cluster: e\n    user: u\n\
+         - name: west\n  context:\n    cluster: w\n    user: u\n",
+    )
+    .unwrap();
+    path
+}
+
+#[test]
+fn nothing_reachable_says_so_and_c_shows_each_reason() {
+    let bin = env!("CARGO_BIN_EXE_shipdeck");
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = dead_kubeconfig(dir.path());
+    let status = dir.path().join("status");
+    let script = format!(
+        "env -u SHIPDECK_PROMETHEUS_URL HOME={home} XDG_CONFIG_HOME={home}/.config \
+         XDG_DATA_HOME={home}/.local/share KUBECONFIG={kc} \
+         SHIPDECK_AUDIT_LOG={home}/audit.jsonl {bin} --all-contexts 2> {home}/err; \
+         echo \"EXIT=$?\" > {status}; sleep 30",
+        home = dir.path().display(),
+        kc = kubeconfig.display(),
+        status = status.display(),
+    );
+    let tmux = Tmux::start("discover-dead", 80, 24, &script);
+    let home = tmux.wait_for("the not-reachable header", WAIT, |s| {
+        s.lines()
+            .next()
+            .is_some_and(|l| l.contains("NO CLUSTER REACHABLE"))
+    });
+    let first = home.lines().next().unwrap_or_default();
+    assert!(!first.contains("LIVE"), "{home}");
+    assert!(!home.contains("nothing in flight"), "{home}");
+    assert!(home.contains("east") && home.contains("west"), "{home}");
+
+    tmux.keys(&["c"]);
+    let chooser = tmux.wait_for("the chooser with reasons", WAIT, |s| {
+        s.contains("Clusters shown")
+            && ["east", "west"].iter().all(|c| {
+                s.lines()
+                    .any(|l| l.contains(c) && l.contains("unreachable") && reason_after(l))
+            })
+    });
+    println!("chooser at 80x24:\n{chooser}");
+    tmux.keys(&["Escape", "q"]);
+    assert_eq!(wait_file(&status, Duration::from_secs(10)).trim(), "EXIT=0");
+}
+
+/// A chooser row names a reason after the state: some words that speak of connecting.
+fn reason_after(line: &str) -> bool {
+    line.split_once("unreachable")
+        .is_some_and(|(_, rest)| rest.to_lowercase().contains("connect"))
+}
+
+/// The lines of the panel whose title line contains `title`, up to the next panel title
+/// (a line starting `─ ` or `▸ `) or the footer.
+fn panel<'a>(screen: &'a str, title: &str) -> Vec<&'a str> {
+    let lines: Vec<&str> = screen.lines().collect();
+    let Some(start) = lines
+        .iter()
+        .position(|l| (l.starts_with("─ ") || l.starts_with("▸ ")) && l.contains(title))
+    else {
+        return Vec::new();
+    };
+    let body = &lines[start + 1..lines.len().saturating_sub(1)];
+    body.iter()
+        .take_while(|l| !(l.starts_with("─ ") || l.starts_with("▸ ")))
+        .filter(|l| !l.trim().is_empty())
+        .copied()
+        .collect()
+}
+
+#[test]
+fn demo_filter_narrows_releases_failures_and_slos() {
+    let bin = env!("CARGO_BIN_EXE_shipdeck");
+    let dir = tempfile::tempdir().unwrap();
+    let status = dir.path().join("status");
+    let script = format!(
+        "SHIPDECK_AUDIT_LOG={home}/audit.jsonl HOME={home} {bin} --demo --seed 1; \
+         echo \"EXIT=$?\" > {status}; sleep 30",
+        home = dir.path().display(),
+        status = status.display(),
+    );
+    let tmux = Tmux::start("discover-filter", 250, 70, &script);
+    let before = tmux.wait_for("the demo's panels", WAIT, |s| {
+        !panel(s, "Failures").is_empty() && panel(s, "SLOs").len() >= 4
+    });
+    let slos_before = panel(&before, "SLOs").len();
+    let failures_before = panel(&before, "Failures");
+    assert!(
+        failures_before.iter().any(|l| !l.contains("staging")),
+        "the demo has failures elsewhere than staging:\n{before}"
+    );
+
+    tmux.keys(&["/", "cluster:staging kind:rollout", "Enter"]);
+    let after = tmux.wait_for("the filtered panels", WAIT, |s| {
+        s.contains("filter: cluster:staging kind:rollout")
+    });
+    let releases: Vec<&str> = panel(&after, "Releases")
+        .into_iter()
+        .skip(1) // the column header
+        .collect();
+    assert!(!releases.is_empty(), "{after}");
+    for l in &releases {
+        assert!(
+            l.starts_with("staging") && l.contains("Rollout"),
+            "{l:?}\n{after}"
+        );
+    }
+    let failures = panel(&after, "Failures");
+    for l in &failures {
+        assert!(l.contains("staging"), "{l:?}\n{after}");
+    }
+    let slos = panel(&after, "SLOs");
+    assert!(
+        !slos.is_empty() && slos.len() < slos_before,
+        "SLOs {} of {slos_before}:\n{after}",
+        slos.len()
+    );
+    println!(
+        "releases {}, failures {} of {}, SLOs {} of {slos_before}",
+        releases.len(),
+        failures.len(),
+        failures_before.len(),
+        slos.len()
+    );
+    tmux.keys(&["q"]);
+    assert_eq!(wait_file(&status, Duration::from_secs(10)).trim(), "EXIT=0");
+}
