@@ -15,10 +15,8 @@ use crate::core::state::State;
 use crate::core::text;
 
 /// Width of the connection state column ("stale 1234s", "unreachable").
-const STATE_W: usize = 14;
+const STATE_W: usize = 13;
 const READ_ONLY: &str = "  read-only";
-/// The reason keeps at least this much room before the labels.
-const MIN_REASON: usize = 24;
 
 /// Foreground only: a whole row on a red background would hide the text it explains.
 fn state_style(c: &Connection, theme: &Theme) -> Style {
@@ -87,16 +85,15 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         .map(|(c, l)| text::width(l) + if c.read_only { READ_ONLY.len() } else { 0 })
         .max()
         .unwrap_or(0);
-    // pointer + mark, name, state; the rest is the reason (and forbidden kinds), then the
-    // labels, the reason first because it is what the operator came here for.
+    // pointer + mark, name, state, then the reason (and forbidden kinds) and the labels.
+    // The reason column is as wide as the longest reason that still leaves the labels room;
+    // a longer reason takes its whole row (its labels follow if they still fit), because
+    // the reason is what the operator came here for.
+    let whys: Vec<String> = state.clusters.iter().map(why).collect();
     let fixed = 6 + name_w + 2 + STATE_W;
     let rest = (area.width as usize).saturating_sub(fixed);
-    let reason_w = if labels_w == 0 {
-        rest
-    } else {
-        rest.saturating_sub(labels_w + 2).max(rest.min(MIN_REASON))
-    };
-    let any_reason = state.clusters.iter().any(|c| !why(c).is_empty());
+    let longest = whys.iter().map(|w| text::width(w)).max().unwrap_or(0);
+    let reason_w = longest.min(rest.saturating_sub(labels_w + 2));
     for (i, c) in state
         .clusters
         .iter()
@@ -113,16 +110,29 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             Span::raw(format!("{}  ", text::pad(&text::escape(&c.name), name_w))),
             Span::styled(text::pad(&c.connection.label(state.now), STATE_W), style),
         ];
-        if any_reason {
-            let why = why(c);
-            spans.push(Span::styled(
-                format!("{}  ", text::pad(&why, reason_w)),
-                style,
-            ));
-        }
-        spans.push(Span::styled(labels[i].clone(), theme.dim));
-        if c.read_only {
-            spans.push(Span::styled(READ_ONLY, theme.readonly));
+        let why = &whys[i];
+        let why_w = text::width(why);
+        let own_labels = text::width(&labels[i]) + if c.read_only { READ_ONLY.len() } else { 0 };
+        let labels_fit = if why_w <= reason_w {
+            if longest > 0 {
+                spans.push(Span::styled(
+                    format!("{}  ", text::pad(why, reason_w)),
+                    style,
+                ));
+            }
+            true
+        } else {
+            spans.push(Span::styled(text::fit(why, rest).into_owned(), style));
+            why_w + 2 + own_labels <= rest
+        };
+        if labels_fit {
+            if why_w > reason_w {
+                spans.push(Span::raw("  "));
+            }
+            spans.push(Span::styled(labels[i].clone(), theme.dim));
+            if c.read_only {
+                spans.push(Span::styled(READ_ONLY, theme.readonly));
+            }
         }
         lines.push(Line::from(spans));
     }

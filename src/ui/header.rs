@@ -47,17 +47,11 @@ fn mode_line<'a>(state: &'a State, theme: &Theme, width: u16) -> Line<'a> {
     } else if !nothing {
         left.push(Span::styled(" LIVE ", theme.live));
     }
-    // Not "all quiet": nothing answered, and the reasons are one key away.
-    let down = state.unreachable_count();
+    // Not "all quiet": nothing answered, and the reasons are one key away. (Some down:
+    // their chips say so, with the reason where there is room, and `c` lists every reason.)
     if nothing {
         left.push(Span::styled(" NO CLUSTER REACHABLE ", theme.chip_bad));
         left.push(Span::styled(" c: why ", base));
-    } else if down > 0 {
-        let of = state.clusters.len();
-        left.push(Span::styled(
-            format!(" {down}/{of} UNREACHABLE "),
-            theme.chip_bad,
-        ));
     }
     // A read-only session that started without a writable audit path (the audit screen's
     // title and the first notice say why).
@@ -327,7 +321,7 @@ mod tests {
         assert!(!shot.contains("nothing in flight"), "{shot}");
         assert!(shot.contains("no cluster answered"), "{shot}");
 
-        // One answers: LIVE again, and the header counts the one still down.
+        // One answers: LIVE again, and the chip of the one still down says so.
         let connection = Connection::Connected;
         let cluster = "east".into();
         update(
@@ -341,10 +335,9 @@ mod tests {
         assert!(!s.nothing_reachable() && s.any_answered());
         let shot = screenshot(&s, &Theme::no_color(), 80, 24);
         let first = shot.lines().next().unwrap_or_default();
-        assert!(
-            first.contains("LIVE") && first.contains("1/2 UNREACHABLE"),
-            "{shot}"
-        );
+        assert!(first.contains("LIVE"), "{shot}");
+        let chips = shot.lines().nth(1).unwrap_or_default();
+        assert!(chips.contains("west unreachable"), "{shot}");
         assert!(shot.contains("nothing in flight"), "{shot}");
     }
 

@@ -96,7 +96,7 @@ pub const TABLE: &[KeyRow] = &[
         Some((
             S::Views,
             "/",
-            "filter by cluster, namespace, name, status (Esc clears)",
+            "filter: words (all must match), cluster: ns: kind: phase: terms, cluster/ns/name paths — see Filter below (Esc clears)",
         )),
         &[
             hint(H::HomeShort, 1, "/", "filter"),
