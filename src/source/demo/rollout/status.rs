@@ -95,6 +95,10 @@ fn controller_phase(r: &RolloutFacts, fully: bool, abort_message: &str) -> (&'st
             "updated replicas are still becoming available".into(),
         );
     }
+    // Basic canary only: traffic routing keeps the old replicas up on purpose.
+    if !r.traffic_routing && r.status_replicas > r.updated_replicas {
+        return ("Progressing", "old replicas are pending termination".into());
+    }
     if !fully {
         return ("Progressing", "waiting for all steps to complete".into());
     }
