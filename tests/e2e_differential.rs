@@ -342,29 +342,43 @@ fn image_line(image: &str, tags: &[String]) -> String {
     }
 }
 
-/// shipdeck's running images as the plugin lists them: the images of every ReplicaSet with
-/// replicas, each with its ReplicaSets' tags merged and sorted, sorted by image.
+/// shipdeck's running images as the plugin lists them (`info.Images`): the images of every
+/// ReplicaSet with replicas, sorted by image; one ReplicaSet's tags in the order canary,
+/// stable, active, preview; an image several ReplicaSets run gets their tags merged and sorted.
 fn shipdeck_images(release: &Value) -> Vec<String> {
     let mut images: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for rev in release["revisions"].as_array().into_iter().flatten() {
         if rev["desired"].as_i64().unwrap_or(0) <= 0 {
             continue;
         }
+        let mut own: Vec<String> = Vec::new();
+        if rev["role"] == "Canary" {
+            own.push("canary".into());
+        }
+        if rev["role"] == "Stable" {
+            own.push("stable".into());
+        }
+        match rev["blue_green"].as_str() {
+            Some("Active") => own.push("active".into()),
+            Some("Preview") => own.push("preview".into()),
+            _ => {}
+        }
         for image in rev["images"].as_array().into_iter().flatten() {
-            let entry = images.entry(text(image)).or_default();
-            for t in tags(rev) {
-                if !entry.iter().any(|e| e == t) {
-                    entry.push(t.to_string());
+            match images.get_mut(&text(image)) {
+                None => {
+                    images.insert(text(image), own.clone());
+                }
+                Some(tags) => {
+                    tags.extend(own.iter().cloned());
+                    tags.sort();
+                    tags.dedup();
                 }
             }
         }
     }
     images
-        .into_iter()
-        .map(|(image, mut tags)| {
-            tags.sort();
-            image_line(&image, &tags)
-        })
+        .iter()
+        .map(|(image, tags)| image_line(image, tags))
         .collect()
 }
 
@@ -553,8 +567,9 @@ fn unschedulable(v: &mut Value) {
     v["spec"]["template"]["spec"]["nodeSelector"] = json!({"shipdeck.test/none": "true"});
 }
 
-/// A `web` AnalysisTemplate measuring `url` every 2 s: 1 is a success (one is enough), 0 a
-/// failure, anything else inconclusive (tolerated `inconclusive_limit` times).
+/// A `web` AnalysisTemplate measuring `url` every 2 s (at most 1000 times): 1 is a success
+/// (one is enough), 0 a failure, anything else inconclusive (tolerated `inconclusive_limit`
+/// times).
 fn analysis_template(url: &str, inconclusive_limit: u32) -> Value {
     json!({
         "apiVersion": "argoproj.io/v1alpha1",
@@ -563,6 +578,8 @@ fn analysis_template(url: &str, inconclusive_limit: u32) -> Value {
         "spec": {"metrics": [{
             "name": "web",
             "interval": "2s",
+            // A step analysis must end: far more measurements than any state takes.
+            "count": 1000,
             "successCondition": "result == 1",
             "failureCondition": "result == 0",
             "consecutiveSuccessLimit": 1,
@@ -836,8 +853,25 @@ async fn invalid_spec(c: &Ctx) -> Rows {
     c.apply(&ns, v).await?;
     c.settle(&ns, "web", "invalid spec", phase_is("Degraded", |_| true))
         .await?;
-    c.observe("invalid spec (selector does not match labels)", &ns, "web")
-        .await
+    let mut rows = c
+        .observe("invalid spec (selector does not match labels)", &ns, "web")
+        .await?;
+    // Without steps there is no current step: the plugin reports the full weight.
+    let mut v = canary_rollout("stepless", IMG1, 2, json!([]));
+    v["spec"]["selector"] = json!({"matchLabels": {"app": "not-stepless"}});
+    c.apply(&ns, v).await?;
+    c.settle(
+        &ns,
+        "stepless",
+        "invalid spec",
+        phase_is("Degraded", |_| true),
+    )
+    .await?;
+    rows.extend(
+        c.observe("invalid spec without steps", &ns, "stepless")
+            .await?,
+    );
+    Ok(rows)
 }
 
 async fn aborted_then_retried(c: &Ctx) -> Rows {
@@ -940,10 +974,7 @@ async fn blue_green(c: &Ctx) -> Rows {
         &ns,
         "web",
         "paused before promotion",
-        phase_is("Paused", |r| {
-            pause_reason(r) == Some("BlueGreenPause")
-                && r["status"]["availableReplicas"].as_i64() == Some(4)
-        }),
+        phase_is("Paused", |r| pause_reason(r) == Some("BlueGreenPause")),
     )
     .await?;
     let mut rows = c
