@@ -69,6 +69,7 @@ fn release_json(state: &State, r: &Release) -> Value {
         "age_seconds": age_seconds(state, r),
         "images": r.images,
         "revisions": r.revisions,
+        "replicas": {"available": r.replicas.0, "desired": r.replicas.1},
         "pause_remaining_seconds": r.pause.as_ref().and_then(|p| p.remaining(state.now)).map(|d| d.as_secs()),
     })
 }

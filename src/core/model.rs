@@ -119,12 +119,22 @@ pub enum RsRole {
     Old,
 }
 
+/// Which service of a blue-green Rollout selects a ReplicaSet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum BlueGreenRole {
+    Active,
+    Preview,
+}
+
 /// A ReplicaSet as the detail screen shows it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Revision {
     pub name: String,
     pub revision: Option<i64>,
     pub role: RsRole,
+    /// Blue-green Rollouts: which service selects it (`status.blueGreen.activeSelector` /
+    /// `previewSelector`), as the Argo plugin tags it; None for every other strategy.
+    pub blue_green: Option<BlueGreenRole>,
     pub images: Vec<String>,
     pub ready: i32,
     pub desired: i32,

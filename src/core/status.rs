@@ -117,6 +117,7 @@ pub fn revisions(owned: &[&ReplicaSetFacts], stable: &str, canary: &str) -> Vec<
             } else {
                 RsRole::Old
             },
+            blue_green: None,
             images: r.images.clone(),
             ready: r.ready_replicas,
             desired: r.replicas,

@@ -6,13 +6,17 @@ use super::request::resource;
 use super::{Kind, Need, ReleaseKind};
 use crate::core::action::{ActionKind, Disabled, Resource};
 use crate::core::facts::{
-    AnalysisRef, CanaryStep, Condition, ObjectMeta, PauseCondition, ReplicaSetFacts, condition,
+    AnalysisPhase, AnalysisRef, CanaryStep, Condition, ObjectMeta, PauseCondition, ReplicaSetFacts,
 };
-use crate::core::model::{ActionFacts, Analysis, Pause, Phase, Release, Strategy};
+use crate::core::model::{
+    ActionFacts, Analysis, BlueGreenRole, Pause, Phase, Release, RsRole, Strategy,
+};
 use crate::core::status::{Ctx, base, owned, previous_revision, revisions};
 use crate::core::text::Untrusted;
 
 mod calls;
+#[cfg(test)]
+mod tests;
 
 pub use calls::calls;
 
@@ -59,6 +63,11 @@ pub struct RolloutFacts {
     pub strategy: RolloutStrategy,
     pub steps: Vec<CanaryStep>,
     pub traffic_routing: bool,
+    /// `spec.strategy.canary.trafficRouting.maxTrafficWeight` (the plugin's weight scale;
+    /// 100 when unset).
+    pub max_traffic_weight: Option<u32>,
+    /// Blue-green: `spec.strategy.blueGreen.postPromotionAnalysis` is set.
+    pub post_promotion_analysis: bool,
     pub images: Vec<String>,
     pub restart_at: Option<String>,
     /// `spec.workloadRef` is set (template lives in a Deployment).
@@ -88,6 +97,10 @@ pub struct RolloutFacts {
     pub background_analysis: Option<AnalysisRef>,
     /// Blue-green: `status.blueGreen.activeSelector`.
     pub active_selector: Option<String>,
+    /// Blue-green: `status.blueGreen.previewSelector`.
+    pub preview_selector: Option<String>,
+    /// Blue-green: `status.blueGreen.postPromotionAnalysisRunStatus.status`.
+    pub post_promotion_analysis_status: Option<AnalysisPhase>,
     pub conditions: Vec<Condition>,
 }
 
@@ -126,8 +139,23 @@ pub const SUPPORTS: &[ActionKind] = &ActionKind::ALL;
 
 pub const NOT_AVAILABLE: &str = "not available for Rollouts";
 
+/// The plugin's traffic scale (`weightutil.MaxTrafficWeight`): 100 unless traffic routing
+/// sets `maxTrafficWeight`.
+fn max_traffic_weight(r: &RolloutFacts) -> u32 {
+    r.max_traffic_weight
+        .filter(|_| r.traffic_routing)
+        .unwrap_or(100)
+}
+
+/// The step the rollout is on (`GetCurrentCanaryStep`): None with no steps or past the last.
+fn current_step(r: &RolloutFacts) -> Option<&CanaryStep> {
+    let idx = r.current_step_index.unwrap_or(0);
+    usize::try_from(idx).ok().and_then(|i| r.steps.get(i))
+}
+
 /// Set weight (desired canary traffic), as Argo's `GetCurrentSetWeight`: 0 when aborted,
-/// 100 past the last step (or with no steps), else the nearest preceding `setWeight`.
+/// the max traffic weight past the last step (or with no steps), else the nearest preceding
+/// `setWeight`.
 pub fn set_weight(r: &RolloutFacts) -> Option<u32> {
     if r.strategy != RolloutStrategy::Canary {
         return None;
@@ -135,10 +163,10 @@ pub fn set_weight(r: &RolloutFacts) -> Option<u32> {
     if r.aborted {
         return Some(0);
     }
-    let idx = r.current_step_index.unwrap_or(0).max(0) as usize;
-    if idx >= r.steps.len() {
-        return Some(100);
+    if current_step(r).is_none() {
+        return Some(max_traffic_weight(r));
     }
+    let idx = r.current_step_index.unwrap_or(0).max(0) as usize;
     let weight = r.steps[..=idx].iter().rev().find_map(|s| match s {
         CanaryStep::SetWeight(w) => Some(*w),
         _ => None,
@@ -146,13 +174,15 @@ pub fn set_weight(r: &RolloutFacts) -> Option<u32> {
     Some(weight.unwrap_or(0))
 }
 
-/// Phase and message exactly in `CalculateRolloutPhase`'s order.
+/// Phase and message as the plugin reports them (`GetRolloutPhase`, then
+/// `CalculateRolloutPhase` for controllers older than v1.0).
 pub fn phase(r: &RolloutFacts) -> (Phase, String) {
     let progressing = |m: &str| (Phase::Progressing, m.to_string());
-    // 1. spec change not yet observed
+    // 1. spec change not yet observed (a non-numeric or newer observedGeneration counts as
+    //    observed, as `isGenerationObserved` has it)
     if let Some(og) = &r.observed_generation
         && let Ok(og) = og.parse::<i64>()
-        && og != r.meta.generation
+        && og < r.meta.generation
     {
         return progressing("waiting for rollout spec update to be observed");
     }
@@ -160,14 +190,9 @@ pub fn phase(r: &RolloutFacts) -> (Phase, String) {
     if r.controller_pause && r.pause_conditions.is_empty() {
         return progressing("waiting for rollout to unpause");
     }
-    // 3. workloadRef generation not observed
-    if r.workload_ref
-        && r.workload_generation.is_some()
-        && r.workload_generation != r.workload_observed_generation
-    {
-        return progressing("waiting for rollout spec update to be observed");
-    }
-    // 4. the controller's own phase (v1.0+)
+    // (Upstream's workloadRef check reads `spec.templateResolvedFromRef`, a field that is
+    // never serialised (`json:"-"`): a client reading the API never takes it, so neither do we.)
+    // 3. the controller's own phase (v1.0+)
     if let Some(phase) = r.phase.as_deref().filter(|p| !p.is_empty()) {
         let p = match phase {
             "Healthy" => Phase::Healthy,
@@ -177,15 +202,16 @@ pub fn phase(r: &RolloutFacts) -> (Phase, String) {
         };
         return (p, r.message.raw().to_string());
     }
-    // 5. older controllers: work it out from spec and status
-    if let Some(c) = condition(&r.conditions, "InvalidSpec")
-        && c.status == "True"
-    {
-        return (Phase::Degraded, c.message.raw().to_string());
-    }
+    // 4. older controllers: work it out from spec and status, the condition reason first
     for c in &r.conditions {
+        if c.type_ == "InvalidSpec" {
+            return (Phase::Degraded, format!("InvalidSpec: {}", c.message.raw()));
+        }
         if c.reason == "RolloutAborted" || c.reason == "ProgressDeadlineExceeded" {
-            return (Phase::Degraded, c.message.raw().to_string());
+            return (
+                Phase::Degraded,
+                format!("{}: {}", c.reason, c.message.raw()),
+            );
         }
     }
     if r.paused {
@@ -203,40 +229,94 @@ pub fn phase(r: &RolloutFacts) -> (Phase, String) {
     if r.available_replicas < r.updated_replicas {
         return progressing("updated replicas are still becoming available");
     }
+    let fully_promoted = !r.stable_rs.is_empty() && r.stable_rs == r.current_pod_hash;
     if r.strategy == RolloutStrategy::BlueGreen {
-        if r.active_selector.as_deref() != Some(r.current_pod_hash.as_str()) {
+        if r.active_selector.as_deref().unwrap_or("").is_empty()
+            || r.active_selector.as_deref() != Some(r.current_pod_hash.as_str())
+        {
             return progressing("active service cutover pending");
         }
-    } else if r.stable_rs.is_empty() || r.stable_rs != r.current_pod_hash {
-        return progressing("waiting for all steps to complete");
+        if !fully_promoted {
+            let analysis_done = matches!(
+                r.post_promotion_analysis_status,
+                Some(
+                    AnalysisPhase::Successful
+                        | AnalysisPhase::Failed
+                        | AnalysisPhase::Error
+                        | AnalysisPhase::Inconclusive
+                )
+            );
+            if r.post_promotion_analysis && !analysis_done {
+                return progressing("waiting for analysis to complete");
+            }
+            return progressing("waiting for post-promotion verification to complete");
+        }
+    } else {
+        // Only basic canary: traffic routing keeps old replicas up on purpose.
+        if !r.traffic_routing && r.status_replicas > r.updated_replicas {
+            return progressing("old replicas are pending termination");
+        }
+        if !fully_promoted {
+            return progressing("waiting for all steps to complete");
+        }
     }
     (Phase::Healthy, String::new())
 }
 
-/// Traffic the canary actually gets: as traffic routing reports it, else by available pods.
+/// Traffic the canary actually gets, as the plugin's `ActualWeight`: the max traffic weight
+/// with no current step; 0 until the rollout has available replicas; then as traffic routing
+/// reports it (else the set weight), or without routing the canary ReplicaSet's share of the
+/// available replicas.
 fn actual_weight(
     r: &RolloutFacts,
     owned: &[&ReplicaSetFacts],
     set_weight: Option<u32>,
-    fully_promoted: bool,
 ) -> Option<u32> {
     if r.strategy != RolloutStrategy::Canary {
-        None
-    } else if r.traffic_routing {
-        r.traffic_canary_weight.or(set_weight)
-    } else if fully_promoted {
-        Some(100)
-    } else if r.available_replicas > 0 {
-        // Counts from the cluster: summed wide, and a weight is a percentage at most.
-        let canary_avail: i64 = owned
-            .iter()
-            .filter(|rs| rs.pod_template_hash == r.current_pod_hash)
-            .map(|rs| i64::from(rs.available_replicas.max(0)))
-            .sum();
-        let pct = canary_avail * 100 / i64::from(r.available_replicas);
-        Some(u32::try_from(pct.min(100)).unwrap_or(0))
-    } else {
-        Some(0)
+        return None;
+    }
+    let max = max_traffic_weight(r);
+    if current_step(r).is_none() {
+        return Some(max);
+    }
+    if r.available_replicas <= 0 {
+        return Some(0);
+    }
+    if r.traffic_routing {
+        return r.traffic_canary_weight.or(set_weight);
+    }
+    // The canary ReplicaSet is the current one unless it is also the stable one (then there
+    // is none, and the weight stays 0). Counts from the cluster: computed wide, capped.
+    let canary_avail = owned
+        .iter()
+        .filter(|rs| {
+            rs.pod_template_hash == r.current_pod_hash && rs.pod_template_hash != r.stable_rs
+        })
+        .map(|rs| i64::from(rs.available_replicas.max(0)))
+        .next_back()
+        .unwrap_or(0);
+    let pct = canary_avail * i64::from(max) / i64::from(r.available_replicas);
+    Some(u32::try_from(pct.min(i64::from(max))).unwrap_or(0))
+}
+
+/// Blue-green: the plugin's roles. Stable is the `stableRS` ReplicaSet (never "canary"); the
+/// active service's and the preview service's ReplicaSets are tagged as such.
+fn blue_green_roles(r: &RolloutFacts, owned: &[&ReplicaSetFacts], rel: &mut Release) {
+    for rev in &mut rel.revisions {
+        let Some(rs) = owned.iter().find(|rs| rs.meta.name == rev.name) else {
+            continue;
+        };
+        let hash = rs.pod_template_hash.as_str();
+        if rev.role == RsRole::Canary {
+            rev.role = RsRole::Old;
+        }
+        rev.blue_green = if r.active_selector.as_deref() == Some(hash) {
+            Some(BlueGreenRole::Active)
+        } else if r.preview_selector.as_deref() == Some(hash) {
+            Some(BlueGreenRole::Preview)
+        } else {
+            None
+        };
     }
 }
 
@@ -256,7 +336,7 @@ pub fn derive(ctx: &Ctx<'_>, r: &RolloutFacts, replicasets: &[&ReplicaSetFacts])
         rel.step = Some((idx.max(0) as u32, r.steps.len() as u32));
     }
     rel.set_weight = set_weight(r);
-    rel.actual_weight = actual_weight(r, &owned, rel.set_weight, fully_promoted);
+    rel.actual_weight = actual_weight(r, &owned, rel.set_weight);
     rel.analysis = r
         .step_analysis
         .as_ref()
@@ -282,7 +362,20 @@ pub fn derive(ctx: &Ctx<'_>, r: &RolloutFacts, replicasets: &[&ReplicaSetFacts])
     }
     rel.steps = r.steps.clone();
     rel.revisions = revisions(&owned, &r.stable_rs, &r.current_pod_hash);
-    rel.images = r.images.clone();
+    if r.strategy == RolloutStrategy::BlueGreen {
+        blue_green_roles(r, &owned, &mut rel);
+    }
+    // A workloadRef Rollout has no template of its own: its images are the current
+    // ReplicaSet's (the template the controller copied from the Deployment).
+    rel.images = if r.images.is_empty() && r.workload_ref {
+        owned
+            .iter()
+            .find(|rs| rs.pod_template_hash == r.current_pod_hash)
+            .map(|rs| rs.images.clone())
+            .unwrap_or_default()
+    } else {
+        r.images.clone()
+    };
     rel.replicas = (r.available_replicas, r.replicas);
     rel.since = r
         .conditions

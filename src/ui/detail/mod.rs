@@ -14,7 +14,7 @@ use super::{action_bar, failures, fmt, grid, theme::Theme};
 use crate::core::action::ActionKind;
 use crate::core::facts::CanaryStep;
 use crate::core::keys::{self, Command};
-use crate::core::model::{Cluster, Release, ReleaseKind, RsRole};
+use crate::core::model::{BlueGreenRole, Cluster, Release, ReleaseKind, RsRole};
 use crate::core::state::State;
 use crate::core::text;
 
@@ -282,10 +282,13 @@ fn right_section<'a>(state: &'a State, r: &'a Release, theme: &Theme, width: u16
         lines.push(Line::styled("  none seen", theme.dim));
     }
     for rs in &r.revisions {
-        let role = match rs.role {
-            RsRole::Stable => ("stable", theme.phase_healthy),
-            RsRole::Canary => ("canary", theme.phase_progressing),
-            RsRole::Old => ("old", theme.dim),
+        // Blue-green: the service that selects it, as the Argo plugin tags it.
+        let role = match (rs.blue_green, rs.role) {
+            (Some(BlueGreenRole::Active), _) => ("active", theme.phase_healthy),
+            (Some(BlueGreenRole::Preview), _) => ("preview", theme.phase_progressing),
+            (None, RsRole::Stable) => ("stable", theme.phase_healthy),
+            (None, RsRole::Canary) => ("canary", theme.phase_progressing),
+            (None, RsRole::Old) => ("old", theme.dim),
         };
         lines.push(Line::from(vec![
             Span::raw(format!(

@@ -95,8 +95,35 @@ fn controller_phase(r: &RolloutFacts, fully: bool, abort_message: &str) -> (&'st
             "updated replicas are still becoming available".into(),
         );
     }
+    // Basic canary only: traffic routing keeps the old replicas up on purpose.
+    if !r.traffic_routing && r.status_replicas > r.updated_replicas {
+        return ("Progressing", "old replicas are pending termination".into());
+    }
     if !fully {
         return ("Progressing", "waiting for all steps to complete".into());
     }
     ("Healthy", String::new())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::controller_phase;
+    use crate::core::testkit::paused_rollout;
+
+    #[test]
+    fn old_replicas_still_up_keep_a_basic_canary_progressing() {
+        let mut r = paused_rollout("shop", "web");
+        r.pause_conditions.clear();
+        (r.updated_replicas, r.available_replicas, r.status_replicas) = (5, 5, 6);
+        assert_eq!(
+            controller_phase(&r, true, ""),
+            ("Progressing", "old replicas are pending termination".into())
+        );
+        r.status_replicas = 5;
+        assert_eq!(controller_phase(&r, true, ""), ("Healthy", String::new()));
+        // Traffic routing keeps the stable up on purpose.
+        r.status_replicas = 10;
+        r.traffic_routing = true;
+        assert_eq!(controller_phase(&r, true, ""), ("Healthy", String::new()));
+    }
 }

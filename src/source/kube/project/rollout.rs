@@ -45,7 +45,13 @@ struct Spec {
 #[serde(default, rename_all = "camelCase")]
 struct Strategy {
     canary: Option<Canary>,
-    blue_green: Option<serde_json::Value>,
+    blue_green: Option<BlueGreen>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct BlueGreen {
+    post_promotion_analysis: Option<serde_json::Value>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -149,6 +155,8 @@ struct Destination {
 #[serde(default, rename_all = "camelCase")]
 struct BlueGreenStatus {
     active_selector: Option<String>,
+    preview_selector: Option<String>,
+    post_promotion_analysis_run_status: Option<RunStatus>,
 }
 
 impl Step {
@@ -210,7 +218,11 @@ impl Rollout {
         let status = self.status.unwrap_or_default();
         let strategy = spec.strategy.unwrap_or_default();
         let is_blue_green = strategy.blue_green.is_some() && strategy.canary.is_none();
+        let post_promotion_analysis = strategy
+            .blue_green
+            .is_some_and(|b| b.post_promotion_analysis.is_some_and(|a| !a.is_null()));
         let canary = strategy.canary.unwrap_or_default();
+        let blue_green_status = status.blue_green.unwrap_or_default();
         let template = spec.template.unwrap_or_default();
         let canary_status = status.canary.unwrap_or_default();
         RolloutFacts {
@@ -228,7 +240,17 @@ impl Rollout {
                 .flatten()
                 .map(Step::project)
                 .collect(),
-            traffic_routing: canary.traffic_routing.is_some_and(|t| !t.is_null()),
+            traffic_routing: canary
+                .traffic_routing
+                .as_ref()
+                .is_some_and(|t| !t.is_null()),
+            max_traffic_weight: canary
+                .traffic_routing
+                .as_ref()
+                .and_then(|t| t.get("maxTrafficWeight"))
+                .and_then(serde_json::Value::as_u64)
+                .and_then(|w| u32::try_from(w).ok()),
+            post_promotion_analysis,
             images: template.images(),
             restart_at: spec.restart_at,
             workload_ref: spec.workload_ref.is_some_and(|w| !w.is_null()),
@@ -269,7 +291,11 @@ impl Rollout {
             background_analysis: canary_status
                 .current_background_analysis_run_status
                 .map(RunStatus::project),
-            active_selector: status.blue_green.and_then(|b| b.active_selector),
+            active_selector: blue_green_status.active_selector,
+            preview_selector: blue_green_status.preview_selector,
+            post_promotion_analysis_status: blue_green_status
+                .post_promotion_analysis_run_status
+                .map(|s| AnalysisPhase::parse(&s.status)),
             conditions: status
                 .conditions
                 .iter()
