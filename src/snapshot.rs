@@ -70,6 +70,8 @@ fn release_json(state: &State, r: &Release) -> Value {
         "images": r.images,
         "revisions": r.revisions,
         "pause_remaining_seconds": r.pause.as_ref().and_then(|p| p.remaining(state.now)).map(|d| d.as_secs()),
+        "needs_human": r.needs_human.is_some(),
+        "needs_human_reason": r.needs_human.map(|w| w.as_str()),
     })
 }
 

@@ -5,10 +5,11 @@
 use super::request::resource;
 use super::{Kind, Need, ReleaseKind};
 use crate::core::action::{ActionKind, Disabled, Resource};
+use crate::core::facts::PauseReason;
 use crate::core::facts::{
     AnalysisRef, CanaryStep, Condition, ObjectMeta, PauseCondition, ReplicaSetFacts, condition,
 };
-use crate::core::model::{ActionFacts, Analysis, Pause, Phase, Release, Strategy};
+use crate::core::model::{ActionFacts, Analysis, HumanWait, Pause, Phase, Release, Strategy};
 use crate::core::status::{Ctx, base, owned, previous_revision, revisions};
 use crate::core::text::Untrusted;
 
@@ -280,6 +281,7 @@ pub fn derive(ctx: &Ctx<'_>, r: &RolloutFacts, replicasets: &[&ReplicaSetFacts])
             duration,
         });
     }
+    rel.needs_human = needs_human(r, rel.phase, rel.pause.as_ref());
     rel.steps = r.steps.clone();
     rel.revisions = revisions(&owned, &r.stable_rs, &r.current_pod_hash);
     rel.images = r.images.clone();
@@ -312,6 +314,26 @@ pub fn derive(ctx: &Ctx<'_>, r: &RolloutFacts, replicasets: &[&ReplicaSetFacts])
         ..ActionFacts::default()
     };
     rel
+}
+
+/// Does this paused Rollout wait on a person? A manual pause, a pause step without a
+/// duration, a blue-green pause (no auto-promotion delay is projected, so it is taken as
+/// waiting for promote) and an inconclusive analysis do; a timed pause step does not.
+pub fn needs_human(r: &RolloutFacts, phase: Phase, pause: Option<&Pause>) -> Option<HumanWait> {
+    if phase != Phase::Paused {
+        return None;
+    }
+    if r.paused {
+        return Some(HumanWait::ManualPause);
+    }
+    match pause?.reason {
+        PauseReason::CanaryPauseStep if pause?.duration.is_none() => Some(HumanWait::StepPause),
+        PauseReason::BlueGreenPause => Some(HumanWait::StepPause),
+        PauseReason::InconclusiveAnalysisRun | PauseReason::InconclusiveExperiment => {
+            Some(HumanWait::InconclusiveAnalysis)
+        }
+        PauseReason::CanaryPauseStep | PauseReason::Other => None,
+    }
 }
 
 /// The modal's caveat for an action.
