@@ -67,6 +67,9 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let window = paging.shown.clone();
     let wide = area.width >= 120;
     let title = grid::header_title(&cols, style, focused, |room| {
+        if items.is_empty() {
+            return Vec::new();
+        }
         grid::position(&paging, "newer", wide, room, theme)
     });
     let mut lines = vec![title];

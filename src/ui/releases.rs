@@ -43,8 +43,8 @@ fn columns(width: u16) -> Vec<(Field, Col)> {
     let mut cols: Vec<(Field, Col)> = if width < 120 {
         vec![
             (Mark, Col::left("", 1)),
-            (Cluster, Col::middle("CLUSTER", 9)),
-            (Name, Col::middle("NAMESPACE/NAME", 17)),
+            (Cluster, Col::middle("CLUSTER", 10)),
+            (Name, Col::middle("NAMESPACE/NAME", 16)),
             (Phase, Col::left("PHASE", 11)),
             (Step, Col::right("STEP", 5)),
             (Weight, Col::right("WEIGHT", 7)),
@@ -56,7 +56,7 @@ fn columns(width: u16) -> Vec<(Field, Col)> {
         vec![
             (Mark, Col::left("", 1)),
             (Cluster, Col::middle("CLUSTER", 12)),
-            (Name, Col::middle("NAMESPACE/NAME", 24)),
+            (Name, Col::middle("NAMESPACE/NAME", 22)),
             (Kind, Col::left("KIND", 7)),
             (Phase, Col::left("PHASE", 11)),
             (Step, Col::right("STEP", 5)),
@@ -70,7 +70,7 @@ fn columns(width: u16) -> Vec<(Field, Col)> {
         vec![
             (Mark, Col::left("", 1)),
             (Cluster, Col::middle("CLUSTER", 14)),
-            (Name, Col::middle("NAMESPACE/NAME", 32)),
+            (Name, Col::middle("NAMESPACE/NAME", 30)),
             (Kind, Col::left("KIND", 7)),
             (Strategy, Col::left("STRATEGY", 9)),
             (Phase, Col::left("PHASE", 11)),

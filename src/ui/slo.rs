@@ -86,6 +86,9 @@ fn title<'a>(
         urgent_above: state.slos[..window.start].iter().filter(alerting).count(),
     };
     grid::header_title(cols, style, focused, |room| {
+        if paging.total == 0 {
+            return Vec::new();
+        }
         grid::position(&paging, "more urgent", width >= 120, room, theme)
     })
 }
