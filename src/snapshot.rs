@@ -243,6 +243,28 @@ mod tests {
     }
 
     #[test]
+    fn json_says_which_releases_need_a_human() {
+        let v = to_json(&fleet());
+        let rel = |name: &str| {
+            v["releases"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|r| r["name"] == name)
+                .unwrap()
+                .clone()
+        };
+        // checkout waits at `pause: {}`; the phase field is unchanged.
+        let checkout = rel("checkout");
+        assert_eq!(checkout["phase"], "Paused");
+        assert_eq!(checkout["needs_human"], true);
+        assert_eq!(checkout["needs_human_reason"], "indefinite pause step");
+        let frontend = rel("frontend");
+        assert_eq!(frontend["needs_human"], false);
+        assert!(frontend["needs_human_reason"].is_null());
+    }
+
+    #[test]
     fn wide_cells_keep_columns_aligned_by_display_width() {
         let cells = |a: &str, b: &str| vec![a.to_string(), b.to_string()];
         let rows = vec![
