@@ -71,6 +71,8 @@ fn release_json(state: &State, r: &Release) -> Value {
         "revisions": r.revisions,
         "replicas": {"available": r.replicas.0, "desired": r.replicas.1},
         "pause_remaining_seconds": r.pause.as_ref().and_then(|p| p.remaining(state.now)).map(|d| d.as_secs()),
+        "needs_human": r.needs_human.is_some(),
+        "needs_human_reason": r.needs_human.map(|w| w.as_str()),
     })
 }
 
@@ -239,6 +241,28 @@ mod tests {
             assert_eq!(c["failing"], failing);
         }
         assert_eq!(v["clusters"][0]["in_flight"], 1, "the paused checkout");
+    }
+
+    #[test]
+    fn json_says_which_releases_need_a_human() {
+        let v = to_json(&fleet());
+        let rel = |name: &str| {
+            v["releases"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|r| r["name"] == name)
+                .unwrap()
+                .clone()
+        };
+        // checkout waits at `pause: {}`; the phase field is unchanged.
+        let checkout = rel("checkout");
+        assert_eq!(checkout["phase"], "Paused");
+        assert_eq!(checkout["needs_human"], true);
+        assert_eq!(checkout["needs_human_reason"], "indefinite pause step");
+        let frontend = rel("frontend");
+        assert_eq!(frontend["needs_human"], false);
+        assert!(frontend["needs_human_reason"].is_null());
     }
 
     #[test]

@@ -633,3 +633,180 @@ fn discover_help_wraps_and_scrolls_at_80() {
     keys(&mut state, &[Key::Char('?')]);
     insta::assert_snapshot!("discover_help_250x70", screen(&state));
 }
+// panels: the releases panel never hides urgent rows without saying so ("1–11 of 24",
+// "↑ 5 more urgent"), and rows waiting on a person carry their own mark (⚑), visible
+// without colour.
+mod panels {
+    use super::*;
+    use shipdeck::core::facts::{Condition, DeploymentFacts, ObjectFacts};
+    use shipdeck::core::model::Cluster;
+    use shipdeck::core::state::Settings;
+    use shipdeck::core::testkit::{FleetBuilder, deployment, paused_rollout, prod_cluster, t};
+    use shipdeck::core::{Msg, settle, update};
+
+    fn progressing(reason: &str, at: i64) -> Vec<Condition> {
+        vec![Condition {
+            type_: "Progressing".into(),
+            status: if reason == "ProgressDeadlineExceeded" {
+                "False".into()
+            } else {
+                "True".into()
+            },
+            reason: reason.into(),
+            message: "".into(),
+            last_transition: Some(t(at)),
+        }]
+    }
+
+    fn failing(name: &str) -> DeploymentFacts {
+        let mut d = deployment("shop", name, false);
+        d.conditions = progressing("ProgressDeadlineExceeded", -100);
+        d
+    }
+
+    fn done(name: &str) -> DeploymentFacts {
+        let mut d = deployment("shop", name, false);
+        d.updated_replicas = d.replicas;
+        d.conditions = progressing("NewReplicaSetAvailable", -60);
+        d
+    }
+
+    /// 24 releases on a prod and a staging cluster: 3 failing, 3 waiting on a person, 2
+    /// timed pauses, 8 progressing, 8 recently done.
+    pub fn busy(width: u16, height: u16) -> State {
+        let clusters = vec![prod_cluster("prod-eu-1"), Cluster::new("staging")];
+        let mut f = FleetBuilder::new(t(0), Settings::default(), clusters, vec![]);
+        f.send(Msg::Resize { width, height });
+        let (p, s) = ("prod-eu-1", "staging");
+        for i in 0..3 {
+            f.upsert(p, ObjectFacts::Deployment(failing(&format!("api-{i}"))));
+        }
+        for i in 0..2 {
+            let d = deployment("shop", &format!("held-{i}"), true);
+            f.upsert(s, ObjectFacts::Deployment(d));
+        }
+        f.upsert(p, ObjectFacts::Rollout(paused_rollout("shop", "gate")));
+        for i in 0..2 {
+            let mut r = paused_rollout("shop", &format!("timer-{i}"));
+            r.current_step_index = Some(3);
+            f.upsert(s, ObjectFacts::Rollout(r));
+        }
+        for i in 0..8 {
+            let mut d = deployment("shop", &format!("move-{i}"), false);
+            d.conditions = progressing("ReplicaSetUpdated", -30);
+            f.upsert(s, ObjectFacts::Deployment(d));
+        }
+        for i in 0..8 {
+            f.upsert(s, ObjectFacts::Deployment(done(&format!("zdone-{i}"))));
+        }
+        f.settled()
+    }
+
+    /// The case: row 1 (failing) is undone and turns Healthy; the cursor follows it
+    /// to the bottom.
+    pub fn after_undo(width: u16, height: u16) -> State {
+        let mut state = busy(width, height);
+        assert_eq!(state.view.order[0].name, "api-0");
+        let mut fixed = done("api-0");
+        fixed.meta.resource_version = "8".into();
+        update(
+            &mut state,
+            Msg::Upsert {
+                cluster: "prod-eu-1".into(),
+                facts: ObjectFacts::Deployment(fixed),
+            },
+        );
+        settle(&mut state);
+        state
+    }
+
+    #[test]
+    fn after_an_undo_the_title_says_what_is_above() {
+        for (w, h) in [(80, 24), (250, 70)] {
+            let state = after_undo(w, h);
+            let s = screen(&state);
+            insta::assert_snapshot!(format!("panels_after_undo_{w}x{h}"), s);
+            let title = s.lines().nth(2).unwrap();
+            let sel = state.view.order[state.view.selected].name.as_str();
+            assert_eq!(sel, "api-0", "the view keeps the object");
+            if w == 80 {
+                // 11 rows fit: 15 (the new place of api-0) is the last one; the five urgent
+                // rows are all above.
+                assert!(
+                    title.contains("Releases 6–16 of 24 ↑ 5 more urgent"),
+                    "{title}"
+                );
+                let rows: Vec<&str> = s.lines().skip(4).take(11).collect();
+                assert!(rows[10].contains("api-0"), "{s}");
+                assert!(rows.iter().all(|r| !r.starts_with('✗')), "{s}");
+            } else {
+                // Everything fits: nothing is hidden, nothing is said.
+                assert!(title.contains("rows 1–24 of 24"), "{title}");
+                assert!(!title.contains('↑'), "{title}");
+            }
+            assert!(
+                shipdeck::core::text::width(title) <= usize::from(w),
+                "{title}"
+            );
+        }
+    }
+
+    #[test]
+    fn needs_a_human_is_marked_and_sorted_below_failing() {
+        for (w, h) in [(80, 24), (250, 70)] {
+            let state = busy(w, h);
+            let s = screen(&state);
+            insta::assert_snapshot!(format!("panels_needs_human_{w}x{h}"), s);
+            let rows: Vec<&str> = s.lines().skip(4).take(8).collect();
+            for (i, row) in rows.iter().enumerate() {
+                let mark = row.chars().next().unwrap();
+                let want = match i {
+                    0..3 => '✗',
+                    3..6 => '⚑',
+                    _ => '▲',
+                };
+                assert_eq!(mark, want, "row {i}: {row}");
+            }
+            // By key within a level: prod-eu-1's Rollout, then staging's Deployments.
+            assert!(
+                rows[3].contains("gate") && rows[5].contains("held-1"),
+                "{s}"
+            );
+        }
+    }
+
+    #[test]
+    fn marks_and_the_hidden_count_show_without_colour() {
+        let theme = Theme::no_color();
+        let state = after_undo(80, 24);
+        let buf = draw(&state, &theme);
+        let (x, y) = find(&buf, "↑ 5 more urgent").expect("hidden count");
+        assert_eq!(y, 2);
+        assert!(buf[(x, y)].modifier.contains(Modifier::BOLD));
+        let state = busy(80, 24);
+        let buf = draw(&state, &theme);
+        let marks = find_all(&buf, "⚑");
+        assert_eq!(marks.len(), 3, "{}", text(&buf));
+        for (x, y) in marks {
+            assert_eq!(x, 0);
+            assert_eq!(buf[(x, y)].fg, Color::Reset);
+            assert!(buf[(x, y)].modifier.contains(Modifier::BOLD));
+        }
+    }
+
+    #[test]
+    fn failures_and_slo_titles_say_their_place() {
+        let state = fleet(80, 24);
+        let s = screen(&state);
+        let slo = s.lines().find(|l| l.contains("SLOs")).unwrap();
+        assert!(slo.ends_with(" 1–3 of 3") && slo.contains("alert"), "{slo}");
+        let failures = s.lines().find(|l| l.contains("Failures")).unwrap();
+        assert!(failures.ends_with(" 1–6 of 6"), "{failures}");
+        assert!(failures.chars().count() <= 80, "{failures}");
+        // An empty panel says so in its body, not with "0" in the title.
+        let state = busy(80, 24);
+        let s = screen(&state);
+        let slo = s.lines().find(|l| l.contains("SLOs")).unwrap();
+        assert!(slo.ends_with("alert"), "{slo}");
+    }
+}

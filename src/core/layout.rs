@@ -167,9 +167,97 @@ pub fn home_table_rows(width: u16, height: u16, counts: PanelCounts) -> usize {
     usize::from(areas.releases.height.saturating_sub(TABLE_CHROME))
 }
 
+/// The window of a scrolled list that keeps `selected` visible: start at the core's
+/// `offset`, then move just enough. The offset assumes the core's page size; a panel drawn
+/// with another height adjusts here, never by mutating state.
+pub fn window(len: usize, offset: usize, selected: usize, rows: usize) -> std::ops::Range<usize> {
+    if len == 0 || rows == 0 {
+        return 0..0;
+    }
+    let selected = selected.min(len - 1);
+    let mut start = offset.min(len - 1);
+    if selected < start {
+        start = selected;
+    } else if selected >= start + rows {
+        start = selected + 1 - rows;
+    }
+    // Fill the page when scrolled past the end (e.g. after rows disappeared).
+    start = start.min(len.saturating_sub(rows));
+    start..(start + rows).min(len)
+}
+
+/// Where a panel's window is in its list, for the title: "rows a–b of n", and how many
+/// urgent rows are scrolled out of view above it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Paging {
+    /// The rows drawn (indices into the list).
+    pub shown: std::ops::Range<usize>,
+    pub total: usize,
+    /// Urgent rows above `shown` (not drawn).
+    pub urgent_above: usize,
+}
+
+impl Paging {
+    /// 1-based first and last row drawn (0, 0 for an empty list).
+    pub fn first_last(&self) -> (usize, usize) {
+        if self.shown.is_empty() {
+            (0, 0)
+        } else {
+            (self.shown.start + 1, self.shown.end)
+        }
+    }
+}
+
+/// Paging of a list of `len` rows shown `rows` at a time, whose first `urgent_leading` rows
+/// are the urgent ones (the releases order puts them first).
+pub fn paging(
+    len: usize,
+    offset: usize,
+    selected: usize,
+    rows: usize,
+    urgent_leading: usize,
+) -> Paging {
+    let shown = window(len, offset, selected, rows);
+    Paging {
+        urgent_above: urgent_leading.min(len).min(shown.start),
+        total: len,
+        shown,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn window_keeps_selection_visible_with_any_page_size() {
+        assert_eq!(window(100, 0, 0, 10), 0..10);
+        assert_eq!(window(100, 0, 15, 10), 6..16);
+        assert_eq!(window(100, 50, 40, 10), 40..50);
+        assert_eq!(window(100, 95, 99, 10), 90..100);
+        assert_eq!(window(5, 3, 4, 10), 0..5);
+        assert_eq!(window(0, 3, 4, 10), 0..0);
+        // The core paged with a bigger page than ours: still visible.
+        assert_eq!(window(10_000, 9_000, 9_030, 20), 9_011..9_031);
+    }
+
+    #[test]
+    fn paging_counts_only_the_urgent_rows_above_the_window() {
+        // 24 rows, the first 5 urgent, 11 shown, selection at the bottom.
+        let p = paging(24, 0, 23, 11, 5);
+        assert_eq!(p.shown, 13..24);
+        assert_eq!(p.first_last(), (14, 24));
+        assert_eq!(p.urgent_above, 5);
+        // Scrolled to row 3: rows 0..3 are above, all urgent; 3 and 4 are on screen.
+        let p = paging(24, 3, 3, 11, 5);
+        assert_eq!((p.shown.clone(), p.urgent_above), (3..14, 3));
+        // At the top nothing is hidden above.
+        assert_eq!(paging(24, 0, 0, 11, 5).urgent_above, 0);
+        // Empty list, no rows: nothing shown, nothing hidden.
+        let p = paging(0, 4, 9, 11, 0);
+        assert_eq!((p.first_last(), p.urgent_above), ((0, 0), 0));
+        assert_eq!(paging(10, 0, 5, 0, 10).urgent_above, 0);
+    }
 
     #[test]
     fn every_panel_gets_rows_at_80x24() {

@@ -23,6 +23,8 @@ pub mod status;
 pub mod text;
 pub mod update;
 
+#[cfg(test)]
+mod panels_tests;
 #[cfg(any(test, feature = "testkit"))]
 #[doc(hidden)]
 pub mod testkit;

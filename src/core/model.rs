@@ -49,7 +49,8 @@ impl Phase {
         }
     }
 
-    /// Most urgent first: failing > awaiting a human > progressing > done.
+    /// Most urgent first by phase alone: failing > paused > progressing > done
+    /// ([`Release::urgency`] also puts a release that needs a human above a timed pause).
     pub fn urgency(self) -> u8 {
         match self {
             Self::Degraded => 0,
@@ -57,6 +58,38 @@ impl Phase {
             Self::Paused => 2,
             Self::Progressing => 3,
             Self::Healthy => 4,
+        }
+    }
+}
+
+/// Why a paused release waits on a person: nothing will move it on its own (an indefinite
+/// pause, a closed gate, an inconclusive analysis). Decided per kind by its module in
+/// `core::kinds`; a timed pause is never one. Only ever set on a `Phase::Paused` release.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HumanWait {
+    /// An Argo Rollouts pause step without a duration (or a blue-green pause before
+    /// promotion): it waits for promote.
+    StepPause,
+    /// Paused by hand: `spec.paused` (Rollout, Deployment) or Flagger's `spec.suspend`.
+    ManualPause,
+    /// Argo paused on an inconclusive AnalysisRun or Experiment: promote or abort.
+    InconclusiveAnalysis,
+    /// Flagger's confirm-rollout gate is closed (phase Waiting).
+    RolloutGate,
+    /// Flagger's confirm-promotion gate is closed (phase WaitingPromotion).
+    PromotionGate,
+}
+
+impl HumanWait {
+    /// What the person is expected to do, in a few words (table, detail, JSON).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::StepPause => "indefinite pause step",
+            Self::ManualPause => "paused by hand",
+            Self::InconclusiveAnalysis => "inconclusive analysis",
+            Self::RolloutGate => "confirm-rollout gate closed",
+            Self::PromotionGate => "confirm-promotion gate closed",
         }
     }
 }
@@ -183,6 +216,8 @@ pub struct Release {
     pub actual_weight: Option<u32>,
     pub analysis: Option<Analysis>,
     pub pause: Option<Pause>,
+    /// Set when nothing but a person will move this release on (`HumanWait`).
+    pub needs_human: Option<HumanWait>,
     pub steps: Vec<CanaryStep>,
     pub revisions: Vec<Revision>,
     /// Service name used to link an SLO (from the workload label or the config mapping).
@@ -197,6 +232,25 @@ pub struct Release {
 }
 
 impl Release {
+    /// Most urgent first: failing > needs a human > other pauses > progressing > done. The
+    /// one ordering key of the table, `snapshot` and the "more urgent" counts.
+    pub fn urgency(&self) -> u8 {
+        match self.phase {
+            Phase::Degraded => 0,
+            Phase::Unparseable => 1,
+            Phase::Paused if self.needs_human.is_some() => 2,
+            Phase::Paused => 3,
+            Phase::Progressing => 4,
+            Phase::Healthy => 5,
+        }
+    }
+
+    /// Urgent enough that a panel must say when such rows are scrolled out of view: failing
+    /// or waiting on a person.
+    pub fn is_urgent(&self) -> bool {
+        self.urgency() <= 2
+    }
+
     /// In flight, or finished within `recent` of `now`.
     pub fn is_interesting(&self, now: Timestamp, recent: SignedDuration) -> bool {
         self.phase != Phase::Healthy || self.since.is_some_and(|t| now.duration_since(t) <= recent)

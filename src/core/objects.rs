@@ -139,7 +139,10 @@ fn put_release(state: &mut State, rel: Release) {
     let reorder = match state.releases.get(&rel.key) {
         None => true,
         Some(p) => {
-            p.phase != rel.phase || p.since != rel.since || !state.view.filter.value().is_empty()
+            p.phase != rel.phase
+                || p.needs_human != rel.needs_human
+                || p.since != rel.since
+                || !state.view.filter.value().is_empty()
         }
     };
     state.releases.insert(rel.key.clone(), rel);

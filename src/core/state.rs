@@ -145,6 +145,9 @@ pub struct View {
     /// Rebuilt by `settle` when `order_dirty`, never per frame.
     pub order: Vec<ReleaseKey>,
     pub order_dirty: bool,
+    /// How many rows lead `order` that are urgent (failing or needing a human), rebuilt
+    /// with it: the panel title counts those scrolled above the window.
+    pub urgent: usize,
     pub selected: usize,
     /// First visible row of the releases table.
     pub offset: usize,
@@ -178,6 +181,7 @@ impl Default for View {
             panel: Panel::Releases,
             order: Vec::new(),
             order_dirty: true,
+            urgent: 0,
             selected: 0,
             offset: 0,
             slo_selected: 0,

@@ -49,6 +49,7 @@ pub fn base(ctx: &Ctx<'_>, kind: ReleaseKind, meta: &ObjectMeta, strategy: Strat
         actual_weight: None,
         analysis: None,
         pause: None,
+        needs_human: None,
         steps: Vec::new(),
         revisions: Vec::new(),
         service,

@@ -260,6 +260,8 @@ pub fn settle(state: &mut State) {
         state.dirty = true;
     }
     state.view.counts = counts;
+    // The sort puts every urgent row first, so they are the first `urgent` of `order`.
+    state.view.urgent = rows_urgent(state, &order);
     state.view.order = order;
     // Keep the cursor on the same release when rows move.
     if let Some(sel) = selected
@@ -271,11 +273,19 @@ pub fn settle(state: &mut State) {
     filter::rebuild_panels(state);
 }
 
-/// The display order: most urgent first, then cluster/namespace/name. The table (`settle`)
-/// and `snapshot` both sort with it.
+/// How many rows of `order` are urgent (`Release::is_urgent`): they lead the order.
+fn rows_urgent(state: &State, order: &[super::model::ReleaseKey]) -> usize {
+    order
+        .iter()
+        .take_while(|k| state.releases.get(k).is_some_and(Release::is_urgent))
+        .count()
+}
+
+/// The display order: most urgent first (`Release::urgency`: failing, needs a human, other
+/// pauses, progressing, done), then cluster/namespace/name. The table (`settle`) and
+/// `snapshot` both sort with it.
 pub fn by_urgency(a: &Release, b: &Release) -> std::cmp::Ordering {
-    a.phase
-        .urgency()
-        .cmp(&b.phase.urgency())
+    a.urgency()
+        .cmp(&b.urgency())
         .then_with(|| a.key.cmp(&b.key))
 }

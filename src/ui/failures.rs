@@ -9,6 +9,7 @@ use ratatui::text::{Line, Span};
 
 use super::grid::{self, Col};
 use super::{fmt, theme::Theme};
+use crate::core::layout;
 use crate::core::model::Failure;
 use crate::core::state::{Panel, Screen, State};
 use crate::core::text;
@@ -58,18 +59,22 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     } else {
         theme.table_header
     };
-    let mut title = grid::header_row(&cols, style);
-    title
-        .spans
-        .insert(0, Span::styled(if focused { "▸ " } else { "─ " }, style));
-    let mut lines = vec![title];
-
-    // Only the failures the filter and the cluster chooser show (`core::filter`).
     let items = state.failures.items();
     let shown = &state.view.shown.failures;
     let rows = area.height.saturating_sub(1) as usize;
     let sel = state.view.failure_selected;
-    let window = grid::window(shown.len(), 0, sel, rows);
+    // Newest first: what is scrolled away above is newer. Only the failures the filter and
+    // the cluster chooser show (`core::filter`).
+    let paging = layout::paging(shown.len(), 0, sel, rows, shown.len());
+    let window = paging.shown.clone();
+    let wide = area.width >= 120;
+    let title = grid::header_title(&cols, style, focused, |room| {
+        if shown.is_empty() {
+            return Vec::new();
+        }
+        grid::position(&paging, "newer", wide, room, theme)
+    });
+    let mut lines = vec![title];
     for f in shown[window.clone()].iter().filter_map(|i| items.get(*i)) {
         let mut line = failure_row(state, f, &cols, theme);
         line.spans.insert(0, Span::raw("  "));

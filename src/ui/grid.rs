@@ -11,6 +11,8 @@ use ratatui::text::{Line, Span};
 
 use super::fmt;
 use super::theme::Theme;
+use crate::core::layout::Paging;
+use crate::core::text;
 
 /// How a cell's text is cut and aligned in its column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -114,6 +116,81 @@ pub fn title_bar<'a>(
     Line::from(spans)
 }
 
+/// A panel title's position in its list: "1–11 of 24" ("rows 1–11 of 24" when `wide`)
+/// and, when `p.urgent_above` rows are scrolled out of view above, "↑ 3 {above}" — the
+/// longest forms that fit `room` columns, giving up position detail before the count above.
+/// Spans are separated by a space and start without one; empty when nothing fits.
+pub fn position<'a>(
+    p: &Paging,
+    above: &str,
+    wide: bool,
+    room: usize,
+    theme: &Theme,
+) -> Vec<Span<'a>> {
+    let (a, b) = p.first_last();
+    let n = p.total;
+    let mut places = Vec::with_capacity(4);
+    if n > 0 {
+        if wide {
+            places.push(format!("rows {a}–{b} of {n}"));
+        }
+        places.push(format!("{a}–{b} of {n}"));
+        places.push(format!("{a}–{b}/{n}"));
+    }
+    places.push(n.to_string());
+    let k = p.urgent_above;
+    let aboves: Vec<String> = if k == 0 {
+        vec![String::new()]
+    } else {
+        vec![
+            format!(" ↑ {k} {above}"),
+            format!(" ↑{k} {above}"),
+            format!(" ↑{k}"),
+        ]
+    };
+    for up in &aboves {
+        for place in &places {
+            if text::width(place) + text::width(up) <= room {
+                let mut out = vec![Span::styled(place.clone(), theme.border)];
+                if !up.is_empty() {
+                    out.push(Span::styled(up.clone(), theme.phase_degraded));
+                }
+                return out;
+            }
+        }
+    }
+    Vec::new()
+}
+
+/// The column titles as a panel's title bar (SLOs, failures: a line saved at 80x24), with
+/// `tail` (its position) right-aligned in the last column when it fits beside its title.
+pub fn header_title<'a>(
+    cols: &[Col],
+    style: Style,
+    focused: bool,
+    tail: impl FnOnce(usize) -> Vec<Span<'a>>,
+) -> Line<'a> {
+    let marker = if focused { "▸ " } else { "─ " };
+    let mut line = header_row(cols, style);
+    line.spans.insert(0, Span::styled(marker, style));
+    let Some(last) = cols.last() else {
+        return line;
+    };
+    let title_w = text::width(last.title);
+    let tail = tail(last.width.saturating_sub(title_w + 1));
+    let tail_w: usize = tail.iter().map(Span::width).sum();
+    if tail.is_empty() || title_w + 1 + tail_w > last.width {
+        return line;
+    }
+    line.spans.pop();
+    line.spans.push(Span::styled(
+        fmt::pad(last.title, last.width - tail_w),
+        style,
+    ));
+    line.spans.extend(tail);
+    line
+}
+
 /// Draw `lines` top to bottom in `area`, one per row (extra lines and columns are
 /// clipped). Writes straight into the buffer: cheaper than a `Paragraph`, which reflows.
 pub fn draw_lines(frame: &mut Frame, area: Rect, lines: Vec<Line<'_>>) {
@@ -134,40 +211,11 @@ pub fn row_rect(area: Rect, i: usize) -> Rect {
     .intersection(area)
 }
 
-/// The window of a scrolled list that keeps `selected` visible: start at the core's
-/// `offset`, then move just enough. The core's offset assumes its own page size; ours
-/// may differ, so we adjust locally and never mutate state.
-pub fn window(len: usize, offset: usize, selected: usize, rows: usize) -> std::ops::Range<usize> {
-    if len == 0 || rows == 0 {
-        return 0..0;
-    }
-    let selected = selected.min(len - 1);
-    let mut start = offset.min(len - 1);
-    if selected < start {
-        start = selected;
-    } else if selected >= start + rows {
-        start = selected + 1 - rows;
-    }
-    // Fill the page when scrolled past the end (e.g. after rows disappeared).
-    start = start.min(len.saturating_sub(rows));
-    start..(start + rows).min(len)
-}
+pub use crate::core::layout::window;
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn window_keeps_selection_visible_with_any_page_size() {
-        assert_eq!(window(100, 0, 0, 10), 0..10);
-        assert_eq!(window(100, 0, 15, 10), 6..16);
-        assert_eq!(window(100, 50, 40, 10), 40..50);
-        assert_eq!(window(100, 95, 99, 10), 90..100);
-        assert_eq!(window(5, 3, 4, 10), 0..5);
-        assert_eq!(window(0, 3, 4, 10), 0..0);
-        // The core paged with a bigger page than ours: still visible.
-        assert_eq!(window(10_000, 9_000, 9_030, 20), 9_011..9_031);
-    }
 
     #[test]
     fn rows_keep_columns_in_place() {

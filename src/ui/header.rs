@@ -69,7 +69,7 @@ fn mode_line<'a>(state: &'a State, theme: &Theme, width: u16) -> Line<'a> {
             .map(|r| text::escape(&r.key.cluster))
             .unwrap_or_default();
         left.push(Span::styled(
-            format!("  ▲ PROD {cluster} "),
+            format!("  {} PROD {cluster} ", super::marks::PROD),
             theme.prod_banner,
         ));
     }

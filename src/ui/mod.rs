@@ -14,6 +14,7 @@ mod footer;
 mod grid;
 mod header;
 mod help;
+mod marks;
 mod modal;
 mod releases;
 mod slo;

@@ -89,7 +89,10 @@ fn head_lines<'a>(m: &'a Modal, theme: &Theme, width: usize) -> Vec<Line<'a>> {
     let mut cluster = vec![Span::styled(text::escape(&p.cluster), theme.table_header)];
     if p.prod {
         cluster.push(Span::raw(" "));
-        cluster.push(Span::styled(" ▲ PROD ", theme.prod_banner));
+        cluster.push(Span::styled(
+            format!(" {} PROD ", super::marks::PROD),
+            theme.prod_banner,
+        ));
     }
     let target = format!(
         "{} {}/{}",

@@ -12,8 +12,9 @@ use ratatui::text::{Line, Span};
 use unicode_width::UnicodeWidthStr;
 
 use super::grid::{self, Col};
-use super::{fmt, theme::Theme};
+use super::{fmt, marks, theme::Theme};
 use crate::core::facts::AnalysisPhase;
+use crate::core::layout::{self, Paging};
 use crate::core::model::{Connection, Release};
 use crate::core::state::{Panel, Screen, State};
 use crate::core::text;
@@ -21,6 +22,8 @@ use crate::core::text;
 /// Which column a `Col` is, so a row can be built for any column set.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Field {
+    /// The row's mark (`marks::release`): failing, needs a human, in flight.
+    Mark,
     Cluster,
     Name,
     Kind,
@@ -39,8 +42,9 @@ fn columns(width: u16) -> Vec<(Field, Col)> {
     use Field::*;
     let mut cols: Vec<(Field, Col)> = if width < 120 {
         vec![
+            (Mark, Col::left("", 1)),
             (Cluster, Col::middle("CLUSTER", 10)),
-            (Name, Col::middle("NAMESPACE/NAME", 17)),
+            (Name, Col::middle("NAMESPACE/NAME", 16)),
             (Phase, Col::left("PHASE", 11)),
             (Step, Col::right("STEP", 5)),
             (Weight, Col::right("WEIGHT", 7)),
@@ -50,8 +54,9 @@ fn columns(width: u16) -> Vec<(Field, Col)> {
         ]
     } else if width < 170 {
         vec![
+            (Mark, Col::left("", 1)),
             (Cluster, Col::middle("CLUSTER", 12)),
-            (Name, Col::middle("NAMESPACE/NAME", 24)),
+            (Name, Col::middle("NAMESPACE/NAME", 22)),
             (Kind, Col::left("KIND", 7)),
             (Phase, Col::left("PHASE", 11)),
             (Step, Col::right("STEP", 5)),
@@ -63,8 +68,9 @@ fn columns(width: u16) -> Vec<(Field, Col)> {
         ]
     } else {
         vec![
+            (Mark, Col::left("", 1)),
             (Cluster, Col::middle("CLUSTER", 14)),
-            (Name, Col::middle("NAMESPACE/NAME", 32)),
+            (Name, Col::middle("NAMESPACE/NAME", 30)),
             (Kind, Col::left("KIND", 7)),
             (Strategy, Col::left("STRATEGY", 9)),
             (Phase, Col::left("PHASE", 11)),
@@ -89,13 +95,14 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         return;
     }
     let focused = state.view.screen == Screen::Home && state.view.panel == Panel::Releases;
-    let (title, cursor) = title(state, theme, area, focused);
     let cols = columns(area.width);
     let just: Vec<Col> = cols.iter().map(|(_, c)| *c).collect();
     let rows_h = area.height.saturating_sub(2) as usize;
 
     let v = &state.view;
-    let window = grid::window(v.order.len(), v.offset, v.selected, rows_h);
+    let paging = layout::paging(v.order.len(), v.offset, v.selected, rows_h, v.urgent);
+    let window = paging.shown.clone();
+    let (title, cursor) = title(state, &paging, theme, area, focused);
     let mut lines = Vec::with_capacity(rows_h + 2);
     lines.push(title);
     lines.push(grid::header_row(&just, theme.table_header));
@@ -144,15 +151,26 @@ fn empty_text(state: &State) -> &'static str {
     }
 }
 
-/// Title bar: focus marker, count, filter (with its cursor while editing), hidden clusters.
+/// Title bar: focus marker, the window's place ("1–11 of 24", "↑ 3 more urgent"), filter
+/// (with its cursor while editing), hidden clusters.
 fn title<'a>(
     state: &'a State,
+    paging: &Paging,
     theme: &Theme,
     area: Rect,
     focused: bool,
 ) -> (Line<'a>, Option<Position>) {
     let v = &state.view;
-    let mut extra = vec![Span::styled(format!(" {}", v.order.len()), theme.border)];
+    // Room for the place first: what is hidden above must be said before the filter.
+    let room = (area.width as usize).saturating_sub("▸ Releases ".width() + 2);
+    let mut extra = vec![Span::raw(" ")];
+    extra.extend(grid::position(
+        paging,
+        "more urgent",
+        area.width >= 120,
+        room,
+        theme,
+    ));
     let mut cursor = None;
     if v.filter_editing || !v.filter.value().is_empty() {
         let label = if v.filter_editing {
@@ -207,6 +225,7 @@ fn release_row<'a>(
 fn cell<'a>(state: &State, r: &'a Release, field: Field, theme: &Theme) -> grid::Cell<'a> {
     let plain = theme.text;
     match field {
+        Field::Mark => mark_cell(r, theme),
         Field::Cluster => cluster_cell(state, r, theme),
         Field::Name => (
             Cow::Owned(format!(
@@ -235,6 +254,17 @@ fn cell<'a>(state: &State, r: &'a Release, field: Field, theme: &Theme) -> grid:
         ),
         Field::Message => (message(state, r), plain),
     }
+}
+
+/// The row's mark, styled like its phase (needing a human also bold, to stand out).
+fn mark_cell<'a>(r: &Release, theme: &Theme) -> grid::Cell<'a> {
+    let style = theme.phase(r.phase);
+    let style = if r.needs_human.is_some() {
+        style.add_modifier(ratatui::style::Modifier::BOLD)
+    } else {
+        style
+    };
+    (Cow::Borrowed(marks::release(r)), style)
 }
 
 /// Rows of a cluster we have not heard from lately may be out of date: say so.

@@ -45,11 +45,11 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     }
     let focused = state.view.screen == Screen::Home && state.view.panel == Panel::Slos;
     let cols = columns(area.width.saturating_sub(2));
-    let mut lines = vec![title(&cols, focused, theme)];
     let rows = area.height.saturating_sub(1) as usize;
     let sel = state.view.slo_selected;
     // Only the SLOs the filter and the cluster chooser show (`core::filter`).
     let window = grid::window(state.view.shown.slos.len(), 0, sel, rows);
+    let mut lines = vec![title(state, &cols, &window, area.width, focused, theme)];
     for s in state.shown_slos().skip(window.start).take(window.len()) {
         let mut line = slo_row(s, &cols, theme);
         line.spans.insert(0, Span::raw("  "));
@@ -67,17 +67,33 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     }
 }
 
-/// The title bar doubles as the column header, saving a line at 80x24.
-fn title<'a>(cols: &[Col], focused: bool, theme: &Theme) -> Line<'a> {
+/// The title bar doubles as the column header, saving a line at 80x24; the window's place
+/// ("1–3 of 5", "↑ 1 more urgent": SLOs alerting above it) ends the last column's title.
+fn title<'a>(
+    state: &State,
+    cols: &[Col],
+    window: &std::ops::Range<usize>,
+    width: u16,
+    focused: bool,
+    theme: &Theme,
+) -> Line<'a> {
     let style = if focused {
         theme.border_focus
     } else {
         theme.table_header
     };
-    let marker = if focused { "▸ " } else { "─ " };
-    let mut line = grid::header_row(cols, style);
-    line.spans.insert(0, Span::styled(marker, style));
-    line
+    let alerting = |s: &&SloStatus| matches!(s.alert, AlertLevel::Page | AlertLevel::Ticket);
+    let paging = crate::core::layout::Paging {
+        shown: window.clone(),
+        total: state.view.shown.slos.len(),
+        urgent_above: state.shown_slos().take(window.start).filter(alerting).count(),
+    };
+    grid::header_title(cols, style, focused, |room| {
+        if paging.total == 0 {
+            return Vec::new();
+        }
+        grid::position(&paging, "more urgent", width >= 120, room, theme)
+    })
 }
 
 fn slo_row<'a>(s: &'a SloStatus, cols: &[Col], theme: &Theme) -> Line<'a> {

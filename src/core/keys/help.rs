@@ -67,8 +67,12 @@ const NOTES: &[(Option<&str>, &str)] = &[
     ),
     (Some("N▲ N✗"), "releases in flight / failing on a cluster"),
     (
-        Some("▲ PROD"),
+        Some("◆ PROD"),
         "the selected release is on a production cluster",
+    ),
+    (
+        Some("✗ ⚑ ▲"),
+        "row: failing / needs a human (no timer) / in flight",
     ),
     (
         Some("NO CLUSTER REACHABLE"),

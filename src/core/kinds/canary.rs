@@ -11,7 +11,7 @@ use super::request::{merge, resource};
 use super::{Kind, Need, ReleaseKind};
 use crate::core::action::{ActionKind, ApiCall, Disabled, Resource};
 use crate::core::facts::{AnalysisPhase, ObjectMeta};
-use crate::core::model::{ActionFacts, Analysis, Phase, Release, Strategy};
+use crate::core::model::{ActionFacts, Analysis, HumanWait, Phase, Release, Strategy};
 use crate::core::status::{Ctx, base};
 use crate::core::text::Untrusted;
 
@@ -175,6 +175,7 @@ pub fn derive(ctx: &Ctx<'_>, c: &CanaryFacts) -> Release {
     } else {
         phase
     };
+    rel.needs_human = needs_human(c, rel.phase);
     let mut message = c.phase.as_str().to_string();
     if c.suspend {
         message.push_str(" (suspended)");
@@ -220,6 +221,20 @@ pub fn derive(ctx: &Ctx<'_>, c: &CanaryFacts) -> Release {
         ..ActionFacts::default()
     };
     rel
+}
+
+/// Does this paused Canary wait on a person? A closed confirm-rollout gate (Waiting), a
+/// closed confirm-promotion gate (WaitingPromotion) or a suspended analysis does.
+pub fn needs_human(c: &CanaryFacts, phase: Phase) -> Option<HumanWait> {
+    if phase != Phase::Paused {
+        return None;
+    }
+    match c.phase {
+        FlaggerPhase::Waiting => Some(HumanWait::RolloutGate),
+        FlaggerPhase::WaitingPromotion => Some(HumanWait::PromotionGate),
+        _ if c.suspend => Some(HumanWait::ManualPause),
+        _ => None,
+    }
 }
 
 /// The modal's caveat for an action.

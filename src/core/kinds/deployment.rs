@@ -9,7 +9,7 @@ use super::request::{merge, resource, rfc3339, undo};
 use super::{Kind, Need, ReleaseKind};
 use crate::core::action::{ActionKind, ApiCall, Disabled, Resource};
 use crate::core::facts::{Condition, ObjectMeta, ReplicaSetFacts, condition};
-use crate::core::model::{ActionFacts, Phase, Release, Strategy};
+use crate::core::model::{ActionFacts, HumanWait, Phase, Release, Strategy};
 use crate::core::status::{Ctx, base, owned, previous_revision, revisions};
 use crate::core::text::Untrusted;
 
@@ -151,6 +151,8 @@ pub fn derive(ctx: &Ctx<'_>, d: &DeploymentFacts, replicasets: &[&ReplicaSetFact
     let mut rel = base(ctx, ReleaseKind::Deployment, &d.meta, strategy);
     let (phase, message) = phase(d);
     rel.phase = phase;
+    // A paused Deployment stays paused until someone resumes it.
+    rel.needs_human = (phase == Phase::Paused && d.paused).then_some(HumanWait::ManualPause);
     rel.message = match (phase, condition(&d.conditions, "Progressing")) {
         (Phase::Degraded, Some(c)) if !c.message.is_empty() => c.message.clone(),
         _ => Untrusted::new(message),

@@ -5,11 +5,12 @@
 use super::request::resource;
 use super::{Kind, Need, ReleaseKind};
 use crate::core::action::{ActionKind, Disabled, Resource};
+use crate::core::facts::PauseReason;
 use crate::core::facts::{
     AnalysisPhase, AnalysisRef, CanaryStep, Condition, ObjectMeta, PauseCondition, ReplicaSetFacts,
 };
 use crate::core::model::{
-    ActionFacts, Analysis, BlueGreenRole, Pause, Phase, Release, RsRole, Strategy,
+    ActionFacts, Analysis, BlueGreenRole, HumanWait, Pause, Phase, Release, RsRole, Strategy,
 };
 use crate::core::status::{Ctx, base, owned, previous_revision, revisions};
 use crate::core::text::Untrusted;
@@ -360,6 +361,7 @@ pub fn derive(ctx: &Ctx<'_>, r: &RolloutFacts, replicasets: &[&ReplicaSetFacts])
             duration,
         });
     }
+    rel.needs_human = needs_human(r, rel.phase, rel.pause.as_ref());
     rel.steps = r.steps.clone();
     rel.revisions = revisions(&owned, &r.stable_rs, &r.current_pod_hash);
     if r.strategy == RolloutStrategy::BlueGreen {
@@ -405,6 +407,26 @@ pub fn derive(ctx: &Ctx<'_>, r: &RolloutFacts, replicasets: &[&ReplicaSetFacts])
         ..ActionFacts::default()
     };
     rel
+}
+
+/// Does this paused Rollout wait on a person? A manual pause, a pause step without a
+/// duration, a blue-green pause (no auto-promotion delay is projected, so it is taken as
+/// waiting for promote) and an inconclusive analysis do; a timed pause step does not.
+pub fn needs_human(r: &RolloutFacts, phase: Phase, pause: Option<&Pause>) -> Option<HumanWait> {
+    if phase != Phase::Paused {
+        return None;
+    }
+    if r.paused {
+        return Some(HumanWait::ManualPause);
+    }
+    match pause?.reason {
+        PauseReason::CanaryPauseStep if pause?.duration.is_none() => Some(HumanWait::StepPause),
+        PauseReason::BlueGreenPause => Some(HumanWait::StepPause),
+        PauseReason::InconclusiveAnalysisRun | PauseReason::InconclusiveExperiment => {
+            Some(HumanWait::InconclusiveAnalysis)
+        }
+        PauseReason::CanaryPauseStep | PauseReason::Other => None,
+    }
 }
 
 /// The modal's caveat for an action.

@@ -386,3 +386,154 @@ fn rollback_carries_what_the_user_saw_of_the_canary() {
         "POST v1 services/proxy tools/lt:80/rollback/open"
     );
 }
+
+// panels: which releases wait on a person (`Release::needs_human`), decided per kind.
+mod needs_human {
+    use super::*;
+    use crate::core::facts::{CanaryStep, Condition, DeploymentFacts};
+    use crate::core::model::{HumanWait, Phase};
+    use crate::core::testkit::{self, deployment};
+
+    fn rollout(edit: impl FnOnce(&mut RolloutFacts)) -> Release {
+        let mut r = testkit::paused_rollout("shop", "web");
+        edit(&mut r);
+        status::rollout(&ctx(), &r, &[])
+    }
+
+    #[test]
+    fn an_indefinite_pause_step_needs_a_human_and_a_timed_one_does_not() {
+        let r = rollout(|_| {});
+        assert_eq!(
+            (r.phase, r.needs_human),
+            (Phase::Paused, Some(HumanWait::StepPause))
+        );
+        // Step 3 is `pause: {duration: 30s}`: it resumes by itself.
+        let r = rollout(|r| r.current_step_index = Some(3));
+        assert_eq!((r.phase, r.needs_human), (Phase::Paused, None));
+        assert!(r.pause.as_ref().is_some_and(|p| p.duration.is_some()));
+    }
+
+    #[test]
+    fn a_manual_pause_needs_a_human_even_at_a_timed_step() {
+        let r = rollout(|r| {
+            r.current_step_index = Some(3);
+            r.paused = true;
+        });
+        assert_eq!(r.needs_human, Some(HumanWait::ManualPause));
+        // Older controllers without status.phase: "manually paused" by spec alone.
+        let r = rollout(|r| {
+            r.phase = None;
+            r.pause_conditions.clear();
+            r.paused = true;
+        });
+        assert_eq!(
+            (r.phase, r.needs_human),
+            (Phase::Paused, Some(HumanWait::ManualPause))
+        );
+    }
+
+    #[test]
+    fn inconclusive_analysis_and_blue_green_pauses_need_a_human() {
+        for (reason, want) in [
+            (
+                PauseReason::InconclusiveAnalysisRun,
+                Some(HumanWait::InconclusiveAnalysis),
+            ),
+            (
+                PauseReason::InconclusiveExperiment,
+                Some(HumanWait::InconclusiveAnalysis),
+            ),
+            (PauseReason::BlueGreenPause, Some(HumanWait::StepPause)),
+            (PauseReason::Other, None),
+        ] {
+            let r = rollout(|r| r.pause_conditions[0].reason = reason);
+            assert_eq!(r.needs_human, want, "{reason:?}");
+        }
+    }
+
+    #[test]
+    fn rollouts_that_are_not_paused_never_need_a_human() {
+        let progressing = rollout(|r| {
+            r.phase = Some("Progressing".into());
+            r.pause_conditions.clear();
+        });
+        assert_eq!(progressing.needs_human, None);
+        // Aborted while at the indefinite step: failing outranks waiting.
+        let degraded = rollout(|r| {
+            r.phase = Some("Degraded".into());
+            r.aborted = true;
+        });
+        assert_eq!(
+            (degraded.phase, degraded.needs_human),
+            (Phase::Degraded, None)
+        );
+        // A step list whose current step is not a pause: no countdown, but it is the
+        // controller's pause condition that holds it.
+        let r = rollout(|r| r.steps[1] = CanaryStep::SetWeight(30));
+        assert_eq!(r.needs_human, Some(HumanWait::StepPause));
+    }
+
+    fn deploy(edit: impl FnOnce(&mut DeploymentFacts)) -> Release {
+        let mut d = deployment("shop", "api", false);
+        edit(&mut d);
+        status::deployment(&ctx(), &d, &[])
+    }
+
+    #[test]
+    fn a_paused_deployment_needs_a_human_unless_it_is_failing() {
+        assert_eq!(deploy(|_| {}).needs_human, None);
+        let paused = deploy(|d| d.paused = true);
+        assert_eq!(
+            (paused.phase, paused.needs_human),
+            (Phase::Paused, Some(HumanWait::ManualPause))
+        );
+        let failing = deploy(|d| {
+            d.paused = true;
+            d.conditions = vec![Condition {
+                type_: "Progressing".into(),
+                status: "False".into(),
+                reason: "ProgressDeadlineExceeded".into(),
+                message: "".into(),
+                last_transition: None,
+            }];
+        });
+        assert_eq!(
+            (failing.phase, failing.needs_human),
+            (Phase::Degraded, None)
+        );
+    }
+
+    fn canary(phase: &str, suspend: bool) -> Release {
+        let facts = CanaryFacts {
+            meta: ObjectMeta {
+                namespace: "shop".into(),
+                name: "web".into(),
+                ..ObjectMeta::default()
+            },
+            phase: phase.into(),
+            suspend,
+            ..CanaryFacts::default()
+        };
+        status::canary(&ctx(), &facts)
+    }
+
+    #[test]
+    fn flagger_gates_and_a_suspended_analysis_need_a_human() {
+        let cases = [
+            ("Waiting", false, Some(HumanWait::RolloutGate)),
+            ("WaitingPromotion", false, Some(HumanWait::PromotionGate)),
+            ("WaitingPromotion", true, Some(HumanWait::PromotionGate)),
+            ("Progressing", true, Some(HumanWait::ManualPause)),
+            ("Progressing", false, None),
+            ("Promoting", false, None),
+            ("Succeeded", true, None),
+            ("Failed", false, None),
+        ];
+        for (phase, suspend, want) in cases {
+            let r = canary(phase, suspend);
+            assert_eq!(r.needs_human, want, "{phase} suspend={suspend}");
+            // Only ever on a paused release.
+            assert_eq!(r.needs_human.is_some(), r.phase == Phase::Paused, "{phase}");
+        }
+    }
+}

@@ -79,7 +79,10 @@ fn summary_line<'a>(r: &'a Release, cluster: Option<&Cluster>, theme: &Theme) ->
     )];
     if cluster.is_some_and(Cluster::is_prod) {
         spans.push(Span::raw(" "));
-        spans.push(Span::styled(" ▲ PROD ", theme.prod_banner));
+        spans.push(Span::styled(
+            format!(" {} PROD ", crate::ui::marks::PROD),
+            theme.prod_banner,
+        ));
     }
     if cluster.is_some_and(|c| c.read_only) {
         spans.push(Span::styled(" read-only", theme.readonly));
