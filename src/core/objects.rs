@@ -158,7 +158,13 @@ fn record_degraded(state: &mut State, rel: &Release) {
     } else {
         "Degraded"
     };
-    let at = state.now;
+    // As old as the object says the failure is, not when we first heard of it.
+    let at = state
+        .inventory
+        .workload(&rel.key)
+        .and_then(super::failures::failed_since)
+        .or(rel.since)
+        .map_or(state.now, |t| t.min(state.now));
     state.failures.record(Observed {
         cluster: &rel.key.cluster,
         namespace: &rel.key.namespace,
