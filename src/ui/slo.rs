@@ -143,10 +143,11 @@ const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█']
 
 /// The last `width` trend points as bars scaled between their own minimum and maximum, so a
 /// trend is visible at any level (a high, steady burn is not a flat row of full bars). A
-/// log scale would still squash 12x→14x into one bar; what the on-call needs from a trend
-/// is its direction, and the absolute level is in the burn cells and the range label. The
-/// span is never taken below a tenth of the largest value, so noise on a steady value
-/// stays a flat line in the middle instead of swinging from bottom to top.
+/// log scale would still squash 13.5x→14.4x (the climb to a page) into one bar; what the
+/// on-call needs from a trend is its direction, and the absolute level is in the burn
+/// cells and the range label. The span is never taken below 3 % of the largest value, so
+/// jitter on a steady value stays a flat line in the middle instead of swinging from
+/// bottom to top (the trend is the 1h window, which moves slowly between evaluations).
 pub fn sparkline(values: &[f64], width: usize) -> String {
     let shown = &values[values.len().saturating_sub(width)..];
     let Some((lo, hi)) = range(shown) else {
@@ -156,10 +157,11 @@ pub fn sparkline(values: &[f64], width: usize) -> String {
         return shown.iter().map(|_| BARS[0]).collect();
     }
     // A floored span puts the middle of the values on the middle bar (4 of 0..=7).
-    let (floor, span) = if hi - lo >= hi / 10.0 {
+    let least = hi * 0.03;
+    let (floor, span) = if hi - lo >= least {
         (lo, hi - lo)
     } else {
-        ((lo + hi) / 2.0 - hi / 10.0 * 4.0 / 7.0, hi / 10.0)
+        ((lo + hi) / 2.0 - least * 4.0 / 7.0, least)
     };
     shown
         .iter()
@@ -199,8 +201,15 @@ fn short_burn(b: f64) -> String {
 pub fn trend(values: &[f64], width: usize) -> String {
     const MIN_BARS: usize = 6;
     let label_for = |n: usize| {
-        range(&values[values.len().saturating_sub(n)..])
-            .map(|(lo, hi)| format!("{}–{}x", short_burn(lo), short_burn(hi)))
+        range(&values[values.len().saturating_sub(n)..]).map(|(lo, hi)| {
+            let (a, b) = (short_burn(lo), short_burn(hi));
+            if a == b && lo != hi {
+                // 14–14x says nothing: show the tenths that differ.
+                format!("{lo:.1}–{hi:.1}x")
+            } else {
+                format!("{a}–{b}x")
+            }
+        })
     };
     // The label's width decides how many points are shown, and those decide the label:
     // size the bars by the label of every point that could be shown, then check the label
@@ -243,8 +252,8 @@ mod tests {
 
     #[test]
     fn noise_on_a_steady_value_stays_flat() {
-        // ±0.5 % around 13x: well under a tenth of the value, so no bar swings.
-        let steady = [13.0, 13.05, 12.95, 13.0, 13.06, 12.94];
+        // ±0.12 % around 13x: well inside the least span (3 %), so no bar swings.
+        let steady = [13.0, 13.01, 12.99, 13.0, 13.015, 12.985];
         let bars = sparkline(&steady, 6);
         let distinct: std::collections::BTreeSet<char> = bars.chars().collect();
         assert_eq!(distinct.len(), 1, "{bars}");
@@ -271,5 +280,11 @@ mod tests {
         assert!(!narrow.contains('x'), "{narrow}");
         let small = trend(&[0.21, 0.34], 16);
         assert!(small.ends_with(" 0.2–0.3x"), "{small}");
+        // The climb to a page: 13.5x to 14.4x is a visible rise, and its range keeps the
+        // tenths that differ.
+        let climb: Vec<f64> = (0..13).map(|i| 13.5 + f64::from(i) * 0.9 / 12.0).collect();
+        let t = trend(&climb, 24);
+        assert!(t.starts_with('▁') && t.contains('█'), "{t}");
+        assert!(t.ends_with(" 13.5–14.4x"), "{t}");
     }
 }
