@@ -36,7 +36,8 @@ pub fn upsert(state: &mut State, cluster: &str, facts: ObjectFacts) {
             let key = ObjectKey::new(cluster, &run.meta.namespace, &run.meta.name);
             if run.phase.is_bad() {
                 let object = format!("analysisrun/{}", run.meta.name);
-                let at = state.now;
+                // When it failed (its last measurement), not when we first heard of it.
+                let at = run.last_measured.map_or(state.now, |t| t.min(state.now));
                 state.failures.record(Observed {
                     cluster,
                     namespace: &run.meta.namespace,
