@@ -169,3 +169,29 @@ fn nothing_starts_at_age_zero() {
         }
     }
 }
+
+#[test]
+fn the_trend_starts_with_the_half_hour_the_windows_hold() {
+    let c = Console::new(1);
+    let search = c
+        .state
+        .slos
+        .iter()
+        .find(|s| s.spec.service == "search")
+        .expect("search SLO");
+    assert_eq!(search.trend.len(), slo_eval::TREND_POINTS);
+    // The bad canary has burned for 13+ minutes: the 1h burn climbed through them.
+    let first = search.trend[0];
+    let last = search.trend[search.trend.len() - 1];
+    assert!(last > first * 5.0, "{first} → {last}");
+    // And the history left every SLO decided, none unknown.
+    for s in &c.state.slos {
+        assert_ne!(s.alert, AlertLevel::Unknown, "{}", s.spec.name);
+    }
+    let screen = c.screen();
+    let row = screen
+        .lines()
+        .find(|l| l.contains("search-av"))
+        .unwrap_or("");
+    println!("search at start: {row}");
+}

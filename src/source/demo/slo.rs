@@ -167,6 +167,43 @@ impl SloSim {
     }
 }
 
+impl SloSim {
+    /// What Prometheus would have answered every `step_secs` over the last `count` steps
+    /// before `now`, oldest first, from the same buckets: the console's trend starts with
+    /// the history the windows already hold, instead of empty. (Windows reaching back past
+    /// the ring read it as far as it goes.)
+    pub fn past_reports(&self, now: Timestamp, step_secs: i64, count: usize) -> Vec<SloReport> {
+        let mut prefix = Vec::with_capacity(self.buckets.len() + 1);
+        let mut sum = (0.0, 0.0);
+        prefix.push(sum);
+        for b in &self.buckets {
+            sum = add(sum, *b);
+            prefix.push(sum);
+        }
+        let ratio = |(total, bad): (f64, f64)| (total > 0.0).then(|| (bad / total).max(0.0));
+        let per_step = (step_secs / BUCKET_SECS).max(1) as usize;
+        (1..=count)
+            .rev()
+            .filter_map(|k| {
+                let end = self.buckets.len().checked_sub(k * per_step)?;
+                let ratios = BurnWindow::ALL
+                    .iter()
+                    .map(|w| {
+                        let start = end.saturating_sub(buckets_in(*w));
+                        (*w, ratio(sub(prefix[end], prefix[start])))
+                    })
+                    .collect();
+                Some(SloReport {
+                    slo: self.spec.name.clone(),
+                    at: now - SignedDuration::from_secs(k as i64 * step_secs),
+                    ratios,
+                    window_ratio: ratio(add(self.older, prefix[end])),
+                })
+            })
+            .collect()
+    }
+}
+
 /// A 30-day availability SLO.
 pub fn spec(name: &str, service: &str, objective: f64) -> SloSpec {
     SloSpec {
@@ -284,5 +321,34 @@ mod tests {
         let lift = run(true) - run(false);
         let tolerance = 6.0 * BUCKET_SECS as f64 / 1800.0 + 1e-9;
         assert!((lift - 6.0).abs() <= tolerance, "30m lifted by {lift}");
+    }
+
+    #[test]
+    fn past_reports_read_the_same_buckets() {
+        let mut rng = Rng::new(3);
+        // 5 minutes of 20x, from 20 to 15 minutes ago: the 5m window of the report 15
+        // minutes ago is all of it, the one 2.5 minutes ago sees none of it.
+        let incident = Incident {
+            ago_secs: 1_200,
+            duration_secs: 300,
+            extra_ratio: 0.02,
+        };
+        let sim = SloSim::new(spec("a", "a", 99.9), 50.0, 0.0, 0.0, &[incident], &mut rng);
+        let now = Timestamp::UNIX_EPOCH + SignedDuration::from_hours(100);
+        let past = sim.past_reports(now, 30, 60);
+        assert_eq!(past.len(), 60);
+        assert!(past.windows(2).all(|p| p[0].at < p[1].at), "oldest first");
+        assert_eq!(past[59].at, now - SignedDuration::from_secs(30));
+        let at = |ago: i64| {
+            past.iter()
+                .find(|r| r.at == now - SignedDuration::from_secs(ago))
+                .expect("a report then")
+        };
+        assert!((burn(at(900), BurnWindow::M5) - 20.0).abs() < 1e-9);
+        assert!(burn(at(150), BurnWindow::M5) < 1e-9);
+        // The newest past report agrees with the live one on the long windows.
+        let live = sim.report(now);
+        let last = &past[59];
+        assert!((burn(last, BurnWindow::H1) - burn(&live, BurnWindow::H1)).abs() < 0.2);
     }
 }
