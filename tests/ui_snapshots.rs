@@ -809,4 +809,114 @@ mod panels {
         let slo = s.lines().find(|l| l.contains("SLOs")).unwrap();
         assert!(slo.ends_with("alert"), "{slo}");
     }
+// burn: every burn cell is styled by its window's level (core::slo::window_level, from the
+// SLO rules' own factors), in the SLO panel, the releases table and the detail screen, in
+// every theme; the trend is scaled to its own range and says it.
+
+/// The SLO panel's row for `slo` (its name cut to the column) and the cell of `value` on it.
+fn slo_cell(buf: &Buffer, slo: &str, value: &str) -> (u16, u16) {
+    let (_, y) = find(buf, slo).unwrap_or_else(|| panic!("{slo} row:\n{}", text(buf)));
+    find_all(buf, value)
+        .into_iter()
+        .find(|(_, vy)| *vy == y)
+        .unwrap_or_else(|| panic!("{value} on the {slo} row:\n{}", text(buf)))
+}
+
+#[test]
+fn burn_levels_colour_the_slo_panel() {
+    for (w, h) in [(80, 24), (250, 70)] {
+        let state = fleet(w, h);
+        insta::assert_snapshot!(format!("burn_{w}x{h}"), screen(&state));
+    }
+    let theme = Theme::default();
+    let state = fleet(250, 70);
+    let buf = draw(&state, &theme);
+    // checkout: 5m 20.1x and 1h 14.8x pass the 14.4x page factor (red, filled); 30m 12.1x
+    // passes the 6x one (orange); 6h 5.2x the 1x ticket one (amber).
+    let (x, y) = slo_cell(&buf, "checkout-availability", "20.1x");
+    assert_eq!(buf[(x, y)].bg, Color::Red, "one red cell, exactly");
+    assert_eq!(buf[(x, y)].fg, Color::White);
+    assert!(buf[(x, y)].modifier.contains(Modifier::BOLD));
+    let (x, y) = slo_cell(&buf, "checkout-availability", "14.8x");
+    assert_eq!(buf[(x, y)].bg, theme.burn_page.bg.unwrap());
+    let (x, y) = slo_cell(&buf, "checkout-availability", "12.1x");
+    assert_eq!(buf[(x, y)].fg, theme.burn_page_slow.fg.unwrap());
+    assert_ne!(buf[(x, y)].bg, theme.burn_page.bg.unwrap());
+    let (x, y) = slo_cell(&buf, "checkout-availability", "5.2x");
+    assert_eq!(buf[(x, y)].fg, theme.burn_ticket.fg.unwrap());
+    // search: 3.6x over 5m is far below its only rule's 14.4x: calm, not amber.
+    let (x, y) = slo_cell(&buf, "search-latency", "3.6x");
+    assert_eq!(buf[(x, y)].fg, theme.burn_ok.fg.unwrap());
+    // The trend says its range: checkout rose from 1.0x to 14.8x.
+    let s = text(&buf);
+    assert!(s.contains("1.0–15x"), "{s}");
+}
+
+#[test]
+fn burn_levels_in_every_theme_and_no_color() {
+    let themes: Vec<Theme> = Theme::names()
+        .into_iter()
+        .map(|n| Theme::load(n).unwrap())
+        .chain([Theme::no_color()])
+        .collect();
+    let state = fleet(250, 70);
+    for theme in themes {
+        let buf = draw(&state, &theme);
+        // (fg, bg, attributes) as drawn: what tells the levels apart on a terminal.
+        let cell = |v| {
+            let (x, y) = slo_cell(&buf, "checkout-availability", v);
+            let c = &buf[(x, y)];
+            (c.fg, c.bg, c.modifier)
+        };
+        let role = |s: ratatui::style::Style| {
+            (
+                s.fg.unwrap_or(Color::Reset),
+                s.bg.unwrap_or(Color::Reset),
+                s.add_modifier,
+            )
+        };
+        let (page, slow, ticket) = (cell("20.1x"), cell("12.1x"), cell("5.2x"));
+        assert_eq!(page, role(theme.burn_page), "{}", theme.name);
+        assert_eq!(slow, role(theme.burn_page_slow), "{}", theme.name);
+        assert_eq!(ticket, role(theme.burn_ticket), "{}", theme.name);
+        assert!(
+            page != slow && slow != ticket && page != ticket,
+            "{}",
+            theme.name
+        );
+    }
+    let mono = Theme::no_color();
+    let buf = draw(&state, &mono);
+    let (x, y) = slo_cell(&buf, "checkout-availability", "20.1x");
+    assert!(buf[(x, y)].modifier.contains(Modifier::REVERSED));
+    assert_eq!(buf[(x, y)].bg, Color::Reset);
+}
+
+#[test]
+fn burn_levels_colour_the_releases_column_and_the_detail_screen() {
+    let theme = Theme::default();
+    let mut state = fleet(250, 70);
+    // Move the selection off the rows checked so their own style shows.
+    keys(&mut state, &[Key::Char('G')]);
+    let buf = draw(&state, &theme);
+    // The releases table's SLO column: checkout's 1h 14.8x pages (red).
+    let (_, y) = find(&buf, "shop/checkout").expect("checkout row");
+    let (x, y) = find_all(&buf, "14.8x")
+        .into_iter()
+        .find(|(_, vy)| *vy == y)
+        .expect("checkout's burn in the releases table");
+    assert_eq!(buf[(x, y)].bg, theme.burn_page.bg.unwrap());
+
+    select(&mut state, "checkout");
+    keys(&mut state, &[Key::Enter]);
+    let buf = draw(&state, &theme);
+    insta::assert_snapshot!("burn_detail_250x70", text(&buf));
+    let (x, y) = find(&buf, "5m 20.1x").expect("detail burn");
+    let value = x + "5m ".chars().count() as u16;
+    assert_eq!(buf[(value, y)].bg, theme.burn_page.bg.unwrap());
+    let (x, y) = find(&buf, "30m 12.1x").expect("detail burn");
+    let value = x + "30m ".chars().count() as u16;
+    assert_eq!(buf[(value, y)].fg, theme.burn_page_slow.fg.unwrap());
+    // The window's name stays plain: only the value carries the level.
+    assert_ne!(buf[(x, y)].bg, theme.burn_page.bg.unwrap());
 }

@@ -181,6 +181,9 @@ pub struct AnalysisRunFacts {
     pub phase: AnalysisPhase,
     pub message: Untrusted,
     pub metrics: Vec<MetricResult>,
+    /// When its latest measurement finished (`measurements[].finishedAt`): when a failed
+    /// run failed, for the failures feed's age.
+    pub last_measured: Option<Timestamp>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -3,8 +3,44 @@
 
 use jiff::Timestamp;
 
+use super::facts::{Condition, ObjectFacts};
 use super::model::Failure;
 use super::text::Untrusted;
+
+/// Condition reasons and types that say a release failed (what the controllers write).
+const FAILING_REASONS: [&str; 3] = [
+    "ProgressDeadlineExceeded",
+    "RolloutAborted",
+    "ReplicaSetCreateError",
+];
+const FAILING_TYPES: [&str; 2] = ["InvalidSpec", "ReplicaFailure"];
+
+fn failing(c: &Condition) -> bool {
+    FAILING_REASONS.contains(&c.reason.as_str())
+        || (FAILING_TYPES.contains(&c.type_.as_str()) && c.status == "True")
+}
+
+/// When a failure derived from an object's status happened, as the object says: the
+/// lastTransitionTime of its failing condition (ProgressDeadlineExceeded, RolloutAborted,
+/// InvalidSpec, ...), or of a Flagger canary's phase. None when the object does not say,
+/// so a five-day-old failure is never shown as just seen.
+pub fn failed_since(facts: &ObjectFacts) -> Option<Timestamp> {
+    let latest = |conds: &[Condition]| {
+        conds
+            .iter()
+            .filter(|c| failing(c))
+            .filter_map(|c| c.last_transition)
+            .max()
+    };
+    match facts {
+        ObjectFacts::Deployment(d) => latest(&d.conditions),
+        ObjectFacts::Rollout(r) => latest(&r.conditions),
+        ObjectFacts::Canary(c) => c.last_transition,
+        ObjectFacts::ReplicaSet(_) | ObjectFacts::AnalysisRun(_) | ObjectFacts::Unparseable(_) => {
+            None
+        }
+    }
+}
 
 /// Most lines kept; older ones fall off.
 pub const MAX_FAILURES: usize = 500;
@@ -145,5 +181,77 @@ mod tests {
         }
         assert_eq!(feed.len(), MAX_FAILURES);
         assert_eq!(feed.items()[0].object, format!("pod/{}", MAX_FAILURES + 19));
+    }
+
+    fn cond(type_: &str, status: &str, reason: &str, at: i64) -> Condition {
+        Condition {
+            type_: type_.into(),
+            status: status.into(),
+            reason: reason.into(),
+            message: Untrusted::new(""),
+            last_transition: Timestamp::from_second(at).ok(),
+        }
+    }
+
+    #[test]
+    fn failed_since_is_the_failing_conditions_transition() {
+        use crate::core::facts::{DeploymentFacts, RolloutFacts};
+        let d = ObjectFacts::Deployment(DeploymentFacts {
+            conditions: vec![
+                cond("Progressing", "False", "ProgressDeadlineExceeded", 1_000),
+                // A later, unrelated transition does not move the failure's time.
+                cond("Available", "True", "MinimumReplicasAvailable", 5_000),
+            ],
+            ..DeploymentFacts::default()
+        });
+        assert_eq!(failed_since(&d).map(|t| t.as_second()), Some(1_000));
+        let r = ObjectFacts::Rollout(RolloutFacts {
+            conditions: vec![
+                cond("Progressing", "False", "RolloutAborted", 2_000),
+                cond("InvalidSpec", "True", "InvalidSpec", 3_000),
+            ],
+            ..RolloutFacts::default()
+        });
+        assert_eq!(failed_since(&r).map(|t| t.as_second()), Some(3_000));
+        let fine = ObjectFacts::Rollout(RolloutFacts {
+            conditions: vec![
+                cond("Progressing", "True", "NewReplicaSetAvailable", 2_000),
+                cond("InvalidSpec", "False", "", 3_000),
+            ],
+            ..RolloutFacts::default()
+        });
+        assert_eq!(failed_since(&fine), None);
+    }
+
+    #[test]
+    fn a_five_day_old_deadline_is_five_days_old_in_the_feed() {
+        use crate::core::testkit::{deployment, fleet};
+        use crate::core::{Msg, settle, update};
+        let mut s = fleet();
+        let five_days_ago = s.now - jiff::SignedDuration::from_hours(120);
+        let mut d = deployment("web", "frontend", false);
+        d.meta.resource_version = "8".into();
+        d.conditions
+            .push(cond("Available", "True", "MinimumReplicasAvailable", 0));
+        d.conditions[0].last_transition = Some(s.now - jiff::SignedDuration::from_hours(1));
+        d.conditions
+            .push(cond("Progressing", "False", "ProgressDeadlineExceeded", 0));
+        d.conditions[1].last_transition = Some(five_days_ago);
+        update(
+            &mut s,
+            Msg::Upsert {
+                cluster: "staging".into(),
+                facts: ObjectFacts::Deployment(d),
+            },
+        );
+        settle(&mut s);
+        let f = s
+            .failures
+            .items()
+            .iter()
+            .find(|f| f.object.ends_with("/frontend") && f.reason == "Degraded")
+            .expect("the failure is in the feed");
+        assert_eq!(f.last_seen, five_days_ago);
+        assert_eq!(f.first_seen, five_days_ago);
     }
 }

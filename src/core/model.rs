@@ -421,6 +421,8 @@ pub struct SloStatus {
     pub alert: AlertLevel,
     /// Recent 1h burn samples, oldest first, for the sparkline.
     pub trend: Vec<f64>,
+    /// When the newest trend sample began (samples are `slo_eval::TREND_STEP` apart).
+    pub trend_at: Option<Timestamp>,
     pub evaluated_at: Option<Timestamp>,
     /// Set while data is missing: when it went missing, and why.
     pub unknown_since: Option<Timestamp>,

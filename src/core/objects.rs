@@ -36,7 +36,8 @@ pub fn upsert(state: &mut State, cluster: &str, facts: ObjectFacts) {
             let key = ObjectKey::new(cluster, &run.meta.namespace, &run.meta.name);
             if run.phase.is_bad() {
                 let object = format!("analysisrun/{}", run.meta.name);
-                let at = state.now;
+                // When it failed (its last measurement), not when we first heard of it.
+                let at = run.last_measured.map_or(state.now, |t| t.min(state.now));
                 state.failures.record(Observed {
                     cluster,
                     namespace: &run.meta.namespace,
@@ -161,7 +162,13 @@ fn record_degraded(state: &mut State, rel: &Release) {
     } else {
         "Degraded"
     };
-    let at = state.now;
+    // As old as the object says the failure is, not when we first heard of it.
+    let at = state
+        .inventory
+        .workload(&rel.key)
+        .and_then(super::failures::failed_since)
+        .or(rel.since)
+        .map_or(state.now, |t| t.min(state.now));
     state.failures.record(Observed {
         cluster: &rel.key.cluster,
         namespace: &rel.key.namespace,

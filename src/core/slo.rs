@@ -27,6 +27,73 @@ pub const RULES: [(AlertLevel, BurnWindow, BurnWindow, f64); 4] = [
     (AlertLevel::Ticket, BurnWindow::D3, BurnWindow::H6, 1.0),
 ];
 
+/// Does a burn rate pass a rule's factor? Strictly above, as the SRE Workbook's alert
+/// expressions compare; the one comparison behind both the alert level and a window's
+/// colour, so the two never disagree.
+pub fn above(burn: f64, factor: f64) -> bool {
+    burn > factor
+}
+
+/// How hot one window's burn is, judged by the rules that window takes part in: the level
+/// of the most severe rule whose factor it passes on its own (the rule fires only when its
+/// other window passes it too). The UI maps a level to a style through the theme.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum BurnLevel {
+    /// Below every factor of its rules.
+    Calm,
+    /// Above a ticket rule's factor (3d/6h 1×, 1d/2h 3×).
+    Ticket,
+    /// Above the slower page rule's factor (6h/30m 6×).
+    SlowPage,
+    /// Above the fastest page rule's factor (1h/5m 14.4×).
+    FastPage,
+}
+
+/// The level a rule stands for: tickets are tickets; of the page rules, the one with the
+/// highest factor (the fastest burn) is the fast page, the others slow pages.
+fn rule_level(severity: AlertLevel, factor: f64) -> BurnLevel {
+    let fastest = RULES
+        .iter()
+        .filter(|(s, ..)| *s == AlertLevel::Page)
+        .map(|(.., f)| *f)
+        .fold(f64::NEG_INFINITY, f64::max);
+    match severity {
+        AlertLevel::Page if factor >= fastest => BurnLevel::FastPage,
+        AlertLevel::Page => BurnLevel::SlowPage,
+        AlertLevel::Ticket => BurnLevel::Ticket,
+        AlertLevel::None | AlertLevel::Unknown => BurnLevel::Calm,
+    }
+}
+
+/// The level of window `w` burning at `burn` (None when unknown or not a number).
+pub fn window_level(w: BurnWindow, burn: Option<f64>) -> Option<BurnLevel> {
+    let b = burn.filter(|b| !b.is_nan())?;
+    Some(
+        RULES
+            .iter()
+            .filter(|(_, long, short, _)| *long == w || *short == w)
+            .filter(|(.., factor)| above(b, *factor))
+            .map(|&(severity, .., factor)| rule_level(severity, factor))
+            .max()
+            .unwrap_or(BurnLevel::Calm),
+    )
+}
+
+/// The level of the most severe rule that fires (both its windows above its factor), or
+/// Calm: for a cell that stands for the whole SLO, such as the releases table's.
+pub fn firing_level(burn: &BTreeMap<BurnWindow, Option<f64>>) -> BurnLevel {
+    let get = |w: BurnWindow| burn.get(&w).copied().flatten();
+    RULES
+        .iter()
+        .filter(|(_, long, short, factor)| {
+            get(*long).is_some_and(|b| above(b, *factor))
+                && get(*short).is_some_and(|b| above(b, *factor))
+        })
+        .map(|&(severity, .., factor)| rule_level(severity, factor))
+        .max()
+        .unwrap_or(BurnLevel::Calm)
+}
+
 /// The alert level: a rule fires only when BOTH its long and short window burn above the
 /// factor. Unknown when a rule cannot be decided and no decided rule fires.
 pub fn alert_level(burn: &BTreeMap<BurnWindow, Option<f64>>) -> AlertLevel {
@@ -38,7 +105,7 @@ pub fn alert_level(burn: &BTreeMap<BurnWindow, Option<f64>>) -> AlertLevel {
             burn.get(&short).copied().flatten(),
         ) {
             (Some(l), Some(s)) => {
-                if l > factor && s > factor && severity > level {
+                if above(l, factor) && above(s, factor) && severity > level {
                     level = severity;
                 }
             }
@@ -60,7 +127,7 @@ pub fn paging_rule(burn: &BTreeMap<BurnWindow, Option<f64>>) -> Option<(BurnWind
         }
         let l = burn.get(&long).copied().flatten()?;
         let s = burn.get(&short).copied().flatten()?;
-        (l > factor && s > factor).then_some((long, l))
+        (above(l, factor) && above(s, factor)).then_some((long, l))
     })
 }
 
@@ -128,5 +195,78 @@ mod tests {
         let mut paging = burns(&[(BurnWindow::H6, 7.0), (BurnWindow::M30, 7.0)]);
         paging.insert(BurnWindow::D3, None);
         assert_eq!(alert_level(&paging), AlertLevel::Page);
+    }
+
+    #[test]
+    fn each_window_is_judged_by_its_own_rules_factors() {
+        use BurnLevel::*;
+        use BurnWindow::*;
+        let level = |w, b| window_level(w, Some(b));
+        // 5m and 1h belong to the 14.4x page rule only.
+        assert_eq!(level(M5, 70.1), Some(FastPage));
+        assert_eq!(level(M5, 14.4), Some(Calm), "strictly above, as the alert");
+        assert_eq!(level(M5, 14.5), Some(FastPage));
+        assert_eq!(level(H1, 10.0), Some(Calm));
+        assert_eq!(level(H1, 15.0), Some(FastPage));
+        // 30m belongs to the 6x page rule only.
+        assert_eq!(level(M30, 5.9), Some(Calm));
+        assert_eq!(level(M30, 6.1), Some(SlowPage));
+        assert_eq!(level(M30, 100.0), Some(SlowPage));
+        // 6h is the 6x rule's long window and the 1x ticket rule's short one.
+        assert_eq!(level(H6, 0.9), Some(Calm));
+        assert_eq!(level(H6, 1.1), Some(Ticket));
+        assert_eq!(level(H6, 6.1), Some(SlowPage));
+        // 2h and 1d: the 3x ticket rule; 3d: the 1x ticket rule.
+        assert_eq!(level(H2, 2.9), Some(Calm));
+        assert_eq!(level(H2, 3.1), Some(Ticket));
+        assert_eq!(level(D1, 3.1), Some(Ticket));
+        assert_eq!(level(D3, 1.01), Some(Ticket));
+        assert_eq!(level(D3, 50.0), Some(Ticket));
+        // Unknown stays unknown.
+        assert_eq!(window_level(M5, None), None);
+        assert_eq!(window_level(M5, Some(f64::NAN)), None);
+    }
+
+    #[test]
+    fn window_levels_follow_the_rule_table() {
+        // Each rule's own factor: just above it every window of the rule is at least that
+        // rule's level, just below it the rule adds nothing.
+        for (severity, long, short, factor) in RULES {
+            for w in [long, short] {
+                let at = window_level(w, Some(factor * 1.01)).unwrap();
+                assert!(at >= rule_level(severity, factor), "{w:?} {factor}");
+                assert_ne!(at, BurnLevel::Calm);
+            }
+        }
+        assert_eq!(rule_level(AlertLevel::Page, 14.4), BurnLevel::FastPage);
+        assert_eq!(rule_level(AlertLevel::Page, 6.0), BurnLevel::SlowPage);
+        assert_eq!(rule_level(AlertLevel::Ticket, 3.0), BurnLevel::Ticket);
+    }
+
+    #[test]
+    fn firing_level_is_the_most_severe_firing_rule() {
+        let slow = burns(&[(BurnWindow::H6, 7.0), (BurnWindow::M30, 6.5)]);
+        assert_eq!(firing_level(&slow), BurnLevel::SlowPage);
+        assert_eq!(
+            window_level(BurnWindow::H1, slow[&BurnWindow::H1]),
+            Some(BurnLevel::Calm)
+        );
+        let fast = burns(&[(BurnWindow::H1, 15.0), (BurnWindow::M5, 20.0)]);
+        assert_eq!(firing_level(&fast), BurnLevel::FastPage);
+        let spike = burns(&[(BurnWindow::M5, 50.0)]);
+        assert_eq!(firing_level(&spike), BurnLevel::Calm);
+    }
+
+    #[test]
+    fn a_firing_rule_colours_both_its_windows_at_its_level() {
+        let sustained = burns(&[(BurnWindow::M5, 20.0), (BurnWindow::H1, 15.0)]);
+        assert_eq!(alert_level(&sustained), AlertLevel::Page);
+        for w in [BurnWindow::M5, BurnWindow::H1] {
+            assert_eq!(
+                window_level(w, sustained[&w]),
+                Some(BurnLevel::FastPage),
+                "{w:?}"
+            );
+        }
     }
 }

@@ -1,6 +1,6 @@
 //! Small text helpers shared by the panels: fitting text to a column by display width,
-//! ages, durations, burn rates, clocks, wrapping and text sparklines. Pure and cheap: they
-//! run only for what is on screen.
+//! ages, durations, burn rates, clocks and wrapping (the SLO trend's sparkline lives in
+//! `ui::slo`). Pure and cheap: they run only for what is on screen.
 
 use std::borrow::Cow;
 
@@ -76,28 +76,6 @@ pub fn hour_minute(t: Timestamp) -> String {
     t.strftime("%H:%M").to_string()
 }
 
-/// The last `width` values as a text sparkline (▁..█), scaled to the largest shown value.
-pub fn sparkline(values: &[f64], width: usize) -> String {
-    const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
-    let shown = &values[values.len().saturating_sub(width)..];
-    let max = shown
-        .iter()
-        .copied()
-        .filter(|v| v.is_finite())
-        .fold(0.0_f64, f64::max);
-    shown
-        .iter()
-        .map(|v| {
-            if max <= 0.0 || !v.is_finite() {
-                BARS[0]
-            } else {
-                let i = ((v / max) * (BARS.len() - 1) as f64).round() as usize;
-                BARS[i.min(BARS.len() - 1)]
-            }
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -145,8 +123,6 @@ mod tests {
         );
         assert_eq!(wrap("ab cdefgh", 6), vec!["ab", "cdefgh"]);
         assert_eq!(wrap("", 4), vec![""]);
-        assert_eq!(sparkline(&[0.0, 1.0, 2.0], 2), "▅█");
-        assert_eq!(sparkline(&[0.0, 0.0], 5), "▁▁");
         assert_eq!(wrap("ab\\u{202e}cd", 4), vec!["ab", "\\u{202e}", "cd"]);
         assert_eq!(wrap("日本語", 3), vec!["日", "本", "語"]);
     }

@@ -312,17 +312,15 @@ fn analysis_cell<'a>(r: &Release, theme: &Theme) -> grid::Cell<'a> {
     }
 }
 
-/// The linked SLO's 1h burn, styled by its alert level; "?" when unknown, "-" when no SLO
-/// is linked.
+/// The linked SLO's 1h burn, styled by its level (`ui::slo::summary_burn_style`); "?" when
+/// unknown, "-" when no SLO is linked.
 fn burn_cell<'a>(state: &State, r: &Release, theme: &Theme) -> grid::Cell<'a> {
     match state.slo_for(r) {
         Some(slo) => {
-            let b = slo
-                .burn
-                .get(&crate::core::model::BurnWindow::H1)
-                .copied()
-                .flatten();
-            (Cow::Owned(fmt::burn(b)), theme.burn(slo.alert))
+            let w = crate::core::model::BurnWindow::H1;
+            let b = slo.burn.get(&w).copied().flatten();
+            let style = super::slo::summary_burn_style(slo, w, theme);
+            (Cow::Owned(fmt::burn(b)), style)
         }
         None => (Cow::Borrowed("-"), theme.dim),
     }

@@ -24,10 +24,18 @@ pub const WINDOWS: [BurnWindow; 6] = [
 ];
 
 fn columns(width: u16) -> Vec<Col> {
-    let (name, burn, trend) = match width {
-        0..90 => (13, 5, 5),
-        90..130 => (22, 5, 8),
-        _ => (24, 6, 16),
+    let (name, burn) = match width {
+        0..90 => (13, 5),
+        90..130 => (22, 5),
+        _ => (24, 6),
+    };
+    // The trend takes what the name, budget and windows leave, keeping room for the alert
+    // ("unknown since HH:MM"), so it can show its range beside the bars when it fits.
+    let fixed = 2 + (name + 1) + 8 + WINDOWS.len() * (burn + 1) + 1 + 19;
+    let trend = if width < 90 {
+        5
+    } else {
+        (width as usize).saturating_sub(fixed).clamp(8, 24)
     };
     let mut cols = vec![Col::left("SLOs", name), Col::right("budget", 7)];
     for w in WINDOWS {
@@ -109,10 +117,7 @@ fn slo_row<'a>(s: &'a SloStatus, cols: &[Col], theme: &Theme) -> Line<'a> {
     let trend_w = cols
         .get(cols.len().saturating_sub(2))
         .map_or(6, |c| c.width);
-    cells.push((
-        Cow::Owned(fmt::sparkline(&s.trend, trend_w)),
-        theme.sparkline,
-    ));
+    cells.push((Cow::Owned(trend(&s.trend, trend_w)), theme.sparkline));
     let alert_w = cols.last().map_or(0, |c| c.width);
     let long = alert_text(s, false);
     let alert = if long.chars().count() > alert_w {
@@ -139,25 +144,102 @@ fn budget_style(s: &SloStatus, theme: &Theme) -> ratatui::style::Style {
     }
 }
 
-/// A window's burn takes the style of the most severe alert rule that fires with it
-/// (reference/slo.md), so the firing long/short pair stands out.
-fn burn_style(s: &SloStatus, w: BurnWindow, theme: &Theme) -> ratatui::style::Style {
-    if s.burn.get(&w).copied().flatten().is_none() {
-        return theme.burn_unknown;
+/// A window's burn takes the style of its own level (`slo::window_level`: the factors of
+/// the rules that window takes part in), so a hot window shows before its rule fires.
+pub fn burn_style(s: &SloStatus, w: BurnWindow, theme: &Theme) -> ratatui::style::Style {
+    theme.burn_level(slo::window_level(w, s.burn.get(&w).copied().flatten()))
+}
+
+/// The style of a single burn cell that stands for the whole SLO (the releases table's
+/// 1h column): its window's own level, raised to the level of any rule that fires.
+pub fn summary_burn_style(s: &SloStatus, w: BurnWindow, theme: &Theme) -> ratatui::style::Style {
+    let own = slo::window_level(w, s.burn.get(&w).copied().flatten());
+    theme.burn_level(own.map(|l| l.max(slo::firing_level(&s.burn))))
+}
+
+/// Bars of a text sparkline, lowest first.
+const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+
+/// The last `width` trend points as bars scaled between their own minimum and maximum, so a
+/// trend is visible at any level (a high, steady burn is not a flat row of full bars). A
+/// log scale would still squash 13.5x→14.4x (the climb to a page) into one bar; what the
+/// on-call needs from a trend is its direction, and the absolute level is in the burn
+/// cells and the range label. The span is never taken below 3 % of the largest value, so
+/// jitter on a steady value stays a flat line in the middle instead of swinging from
+/// bottom to top (the trend is the 1h window, which moves slowly between evaluations).
+pub fn sparkline(values: &[f64], width: usize) -> String {
+    let shown = &values[values.len().saturating_sub(width)..];
+    let Some((lo, hi)) = range(shown) else {
+        return shown.iter().map(|_| BARS[0]).collect();
+    };
+    if hi <= 0.0 {
+        return shown.iter().map(|_| BARS[0]).collect();
     }
-    let get = |w: BurnWindow| s.burn.get(&w).copied().flatten();
-    let level = slo::RULES
+    // A floored span puts the middle of the values on the middle bar (4 of 0..=7).
+    let least = hi * 0.03;
+    let (floor, span) = if hi - lo >= least {
+        (lo, hi - lo)
+    } else {
+        ((lo + hi) / 2.0 - least * 4.0 / 7.0, least)
+    };
+    shown
         .iter()
-        .filter(|(_, long, short, _)| *long == w || *short == w)
-        .filter(|(_, long, short, factor)| {
-            get(*long).is_some_and(|b| b > *factor) && get(*short).is_some_and(|b| b > *factor)
+        .map(|v| {
+            if !v.is_finite() {
+                return BARS[0];
+            }
+            let i = ((v - floor) / span * (BARS.len() - 1) as f64).round();
+            BARS[(i.max(0.0) as usize).min(BARS.len() - 1)]
         })
-        .map(|(severity, ..)| *severity)
-        .max();
-    match level {
-        Some(l) => theme.burn(l),
-        None => theme.text,
+        .collect()
+}
+
+/// (min, max) of the finite values, if any.
+fn range(values: &[f64]) -> Option<(f64, f64)> {
+    values
+        .iter()
+        .copied()
+        .filter(|v| v.is_finite())
+        .fold(None, |acc, v| match acc {
+            None => Some((v, v)),
+            Some((lo, hi)) => Some((lo.min(v), hi.max(v))),
+        })
+}
+
+/// A burn for the range label, as short as it can be read: 0.3, 6.3, 13, 140.
+fn short_burn(b: f64) -> String {
+    if b < 10.0 {
+        format!("{b:.1}")
+    } else {
+        format!("{b:.0}")
     }
+}
+
+/// The sparkline of the last points that fit in `width` columns, followed by the range of
+/// what it shows (`▂▃▅▇█ 6.3–13x`) when there is room for at least six bars beside it.
+pub fn trend(values: &[f64], width: usize) -> String {
+    const MIN_BARS: usize = 6;
+    let label_for = |n: usize| {
+        range(&values[values.len().saturating_sub(n)..]).map(|(lo, hi)| {
+            let (a, b) = (short_burn(lo), short_burn(hi));
+            if a == b && lo != hi {
+                // 14–14x says nothing: show the tenths that differ.
+                format!("{lo:.1}–{hi:.1}x")
+            } else {
+                format!("{a}–{b}x")
+            }
+        })
+    };
+    // The label's width decides how many points are shown, and those decide the label:
+    // size the bars by the label of every point that could be shown, then check the label
+    // of the points actually shown still fits.
+    let fitted = label_for(width).and_then(|widest| {
+        let bars = width.checked_sub(widest.chars().count() + 1)?;
+        let label = label_for(bars)?;
+        (bars >= MIN_BARS && bars + 1 + label.chars().count() <= width)
+            .then(|| format!("{} {label}", sparkline(values, bars)))
+    });
+    fitted.unwrap_or_else(|| sparkline(values, width))
 }
 
 /// PAGE / TICKET / none, or "unknown since HH:MM" while data is missing.
@@ -171,5 +253,57 @@ pub fn alert_text(s: &SloStatus, short: bool) -> String {
         (AlertLevel::Ticket, _) => "TICKET".into(),
         (AlertLevel::None, _) => "none".into(),
         (AlertLevel::Unknown, _) => "unknown".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_high_steady_rising_burn_shows_its_trend() {
+        // 12x rising to 14x: scaled to the largest value it was a flat row of full bars.
+        let rising: Vec<f64> = (0..8).map(|i| 12.0 + f64::from(i) * 2.0 / 7.0).collect();
+        assert_eq!(sparkline(&rising, 8), "▁▂▃▄▅▆▇█");
+        let falling: Vec<f64> = rising.iter().rev().copied().collect();
+        assert_eq!(sparkline(&falling, 8), "█▇▆▅▄▃▂▁");
+    }
+
+    #[test]
+    fn noise_on_a_steady_value_stays_flat() {
+        // ±0.12 % around 13x: well inside the least span (3 %), so no bar swings.
+        let steady = [13.0, 13.01, 12.99, 13.0, 13.015, 12.985];
+        let bars = sparkline(&steady, 6);
+        let distinct: std::collections::BTreeSet<char> = bars.chars().collect();
+        assert_eq!(distinct.len(), 1, "{bars}");
+        assert_eq!(sparkline(&[0.0, 0.0, 0.0], 3), "▁▁▁");
+        assert_eq!(sparkline(&[5.0; 3], 3), "▅▅▅");
+    }
+
+    #[test]
+    fn shows_the_last_points_and_survives_bad_values() {
+        assert_eq!(sparkline(&[1.0, 2.0, 3.0, 4.0], 2).chars().count(), 2);
+        assert_eq!(sparkline(&[], 5), "");
+        assert_eq!(sparkline(&[f64::NAN, 1.0, 2.0], 3), "▁▁█");
+    }
+
+    #[test]
+    fn trend_adds_the_range_when_there_is_room() {
+        let values: Vec<f64> = (0..60).map(|i| 6.3 + f64::from(i) * 0.1).collect();
+        let t = trend(&values, 24);
+        assert!(t.chars().count() <= 24, "{t}");
+        assert!(t.ends_with(" 11–12x"), "{t}");
+        // Too narrow for six bars and a label: bars only.
+        let narrow = trend(&values, 8);
+        assert_eq!(narrow.chars().count(), 8);
+        assert!(!narrow.contains('x'), "{narrow}");
+        let small = trend(&[0.21, 0.34], 16);
+        assert!(small.ends_with(" 0.2–0.3x"), "{small}");
+        // The climb to a page: 13.5x to 14.4x is a visible rise, and its range keeps the
+        // tenths that differ.
+        let climb: Vec<f64> = (0..13).map(|i| 13.5 + f64::from(i) * 0.9 / 12.0).collect();
+        let t = trend(&climb, 24);
+        assert!(t.starts_with('▁') && t.contains('█'), "{t}");
+        assert!(t.ends_with(" 13.5–14.4x"), "{t}");
     }
 }

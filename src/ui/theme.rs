@@ -32,6 +32,15 @@ const BUILT_IN: [(&str, &str, &str); 4] = [
     ),
 ];
 
+/// The terminal background each built-in colour theme is made for (mono sets no colours):
+/// what its colours' contrast is checked against.
+#[cfg(test)]
+const BACKGROUND: [(&str, Color); 3] = [
+    ("default", Color::Black),
+    ("light", Color::White),
+    ("high-contrast", Color::Black),
+];
+
 /// Why a theme could not be loaded. Each says where, so the user can fix the file.
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum ThemeError {
@@ -149,6 +158,12 @@ macro_rules! roles {
 
             /// Every role name, as written in theme files.
             pub const ROLES: &'static [&'static str] = &[$(stringify!($name)),*];
+
+            /// Every role's style, in `ROLES` order.
+            #[cfg(test)]
+            fn roles(&self) -> Vec<Style> {
+                vec![$(self.$name),*]
+            }
         }
     };
 }
@@ -193,7 +208,11 @@ roles! {
     phase_paused => UNDER,
     phase_degraded => BOLD,
     burn_ok => NONE,
+    /// A burn window above a ticket rule's factor; also the TICKET alert.
     burn_ticket => UNDER,
+    /// A burn window above the slower page rule's factor (6h/30m).
+    burn_page_slow => BOLD,
+    /// A burn window above the fastest page rule's factor (1h/5m); also the PAGE alert.
     burn_page => BOLD.union(REV),
     burn_unknown => DIM,
     /// SLO trend sparkline.
@@ -270,6 +289,18 @@ impl Theme {
             AlertLevel::Ticket => self.burn_ticket,
             AlertLevel::Page => self.burn_page,
             AlertLevel::Unknown => self.burn_unknown,
+        }
+    }
+
+    /// Style for one burn window's level (`core::slo::window_level`); None is unknown.
+    pub fn burn_level(&self, level: Option<crate::core::slo::BurnLevel>) -> Style {
+        use crate::core::slo::BurnLevel;
+        match level {
+            None => self.burn_unknown,
+            Some(BurnLevel::Calm) => self.burn_ok,
+            Some(BurnLevel::Ticket) => self.burn_ticket,
+            Some(BurnLevel::SlowPage) => self.burn_page_slow,
+            Some(BurnLevel::FastPage) => self.burn_page,
         }
     }
 }
@@ -367,5 +398,182 @@ mod tests {
         assert!(err.to_string().contains("not_a_role"), "{err}");
         let err = Theme::parse("x", "my.toml", "[text]\n").unwrap_err();
         assert!(err.to_string().contains("missing field"), "{err}");
+    }
+
+    /// xterm's default palette for the 16 ANSI colours, then the 6x6x6 cube and the grey
+    /// ramp: what indexed and named colours look like on the terminals we check for.
+    fn xterm_rgb(c: Color) -> Option<(u8, u8, u8)> {
+        const ANSI: [(u8, u8, u8); 16] = [
+            (0, 0, 0),
+            (205, 0, 0),
+            (0, 205, 0),
+            (205, 205, 0),
+            (0, 0, 238),
+            (205, 0, 205),
+            (0, 205, 205),
+            (229, 229, 229),
+            (127, 127, 127),
+            (255, 0, 0),
+            (0, 255, 0),
+            (255, 255, 0),
+            (92, 92, 255),
+            (255, 0, 255),
+            (0, 255, 255),
+            (255, 255, 255),
+        ];
+        let index = match c {
+            Color::Rgb(r, g, b) => return Some((r, g, b)),
+            Color::Reset => return None,
+            Color::Indexed(i) => i,
+            Color::Black => 0,
+            Color::Red => 1,
+            Color::Green => 2,
+            Color::Yellow => 3,
+            Color::Blue => 4,
+            Color::Magenta => 5,
+            Color::Cyan => 6,
+            Color::Gray => 7,
+            Color::DarkGray => 8,
+            Color::LightRed => 9,
+            Color::LightGreen => 10,
+            Color::LightYellow => 11,
+            Color::LightBlue => 12,
+            Color::LightMagenta => 13,
+            Color::LightCyan => 14,
+            Color::White => 15,
+        };
+        Some(match index {
+            0..16 => ANSI[index as usize],
+            16..232 => {
+                let level = |n: u8| if n == 0 { 0 } else { 55 + 40 * n };
+                let i = index - 16;
+                (level(i / 36), level(i / 6 % 6), level(i % 6))
+            }
+            _ => {
+                let g = 8 + 10 * (index - 232);
+                (g, g, g)
+            }
+        })
+    }
+
+    /// WCAG 2 relative luminance.
+    fn luminance((r, g, b): (u8, u8, u8)) -> f64 {
+        let lin = |v: u8| {
+            let v = f64::from(v) / 255.0;
+            if v <= 0.039_28 {
+                v / 12.92
+            } else {
+                ((v + 0.055) / 1.055).powf(2.4)
+            }
+        };
+        0.2126 * lin(r) + 0.7152 * lin(g) + 0.0722 * lin(b)
+    }
+
+    /// WCAG 2 contrast ratio, 1..=21.
+    fn contrast(a: (u8, u8, u8), b: (u8, u8, u8)) -> f64 {
+        let (la, lb) = (luminance(a), luminance(b));
+        (la.max(lb) + 0.05) / (la.min(lb) + 0.05)
+    }
+
+    /// Roles drawn as secondary text: 3:1 is enough; every other coloured role is read as
+    /// normal text and needs 4.5:1 (WCAG AA).
+    const DIM_ROLES: [&str; 3] = ["dim", "border", "action_disabled"];
+
+    /// (role, fg, bg, ratio, needed) of every coloured role of `theme` below its minimum.
+    fn low_contrast(theme: &Theme, background: Color) -> Vec<String> {
+        let roles: Vec<(&str, Style)> = Theme::ROLES.iter().copied().zip(theme.roles()).collect();
+        let mut low = Vec::new();
+        for (role, style) in roles {
+            let Some(fg) = style.fg.and_then(xterm_rgb) else {
+                continue;
+            };
+            let bg = style
+                .bg
+                .or(Some(background))
+                .and_then(xterm_rgb)
+                .unwrap_or((0, 0, 0));
+            let needed = if DIM_ROLES.contains(&role) { 3.0 } else { 4.5 };
+            let ratio = contrast(fg, bg);
+            if ratio < needed {
+                low.push(format!(
+                    "{}: {role} {:?} on {:?} is {ratio:.2}:1, needs {needed}:1",
+                    theme.name, style.fg, style.bg
+                ));
+            }
+        }
+        low
+    }
+
+    #[test]
+    fn contrast_maths_matches_known_pairs() {
+        assert!((contrast((0, 0, 0), (255, 255, 255)) - 21.0).abs() < 1e-9);
+        // xterm colour 7 on white: what issue 13 found unreadable.
+        let grey_on_white = contrast(
+            xterm_rgb(Color::Gray).unwrap(),
+            xterm_rgb(Color::White).unwrap(),
+        );
+        assert!(grey_on_white < 1.3, "{grey_on_white}");
+        assert_eq!(xterm_rgb(Color::Indexed(130)), Some((175, 95, 0)));
+        assert_eq!(xterm_rgb(Color::Indexed(244)), Some((128, 128, 128)));
+        assert_eq!(xterm_rgb(Color::Indexed(9)), Some((255, 0, 0)));
+    }
+
+    #[test]
+    fn every_theme_is_readable_on_its_background() {
+        for (name, background) in BACKGROUND {
+            let theme = Theme::load(name).unwrap();
+            let low = low_contrast(&theme, background);
+            assert!(low.is_empty(), "{}", low.join("\n"));
+            // The roles that must be checked are coloured in every colour theme.
+            for style in [
+                theme.dim,
+                theme.key,
+                theme.burn_ticket,
+                theme.burn_page_slow,
+            ] {
+                assert!(style.fg.is_some(), "{name}: {style:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_old_light_dim_grey_fails_the_check() {
+        let old = include_str!("../../themes/light.toml").replacen(
+            "[dim]\nfg = \"244\"",
+            "[dim]\nfg = \"gray\"",
+            1,
+        );
+        assert!(
+            old.contains("[dim]\nfg = \"gray\""),
+            "light.toml's dim changed shape"
+        );
+        let theme = Theme::parse("light", "light.toml", &old).unwrap();
+        let low = low_contrast(&theme, Color::White);
+        assert!(low.iter().any(|l| l.starts_with("light: dim ")), "{low:?}");
+    }
+
+    #[test]
+    fn burn_levels_are_told_apart_in_every_theme() {
+        use crate::core::slo::BurnLevel::*;
+        for name in Theme::names() {
+            let t = Theme::load(name).unwrap();
+            let styles = [
+                t.burn_level(None),
+                t.burn_level(Some(Calm)),
+                t.burn_level(Some(Ticket)),
+                t.burn_level(Some(SlowPage)),
+                t.burn_level(Some(FastPage)),
+            ];
+            for (i, a) in styles.iter().enumerate() {
+                for b in &styles[i + 1..] {
+                    assert_ne!(a, b, "{name}: two burn levels look the same");
+                }
+            }
+        }
+        // NO_COLOR: attributes only, still all different (checked above through mono).
+        let t = Theme::no_color();
+        assert!(t.burn_page.add_modifier.contains(Modifier::REVERSED));
+        assert!(t.burn_page_slow.add_modifier.contains(Modifier::BOLD));
+        assert!(t.burn_ticket.add_modifier.contains(Modifier::UNDERLINED));
     }
 }

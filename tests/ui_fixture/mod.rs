@@ -177,6 +177,7 @@ fn api_analysis() -> AnalysisRunFacts {
             inconclusive: 0,
             last_value: Untrusted::new("[0.12]"),
         }],
+        last_measured: Some(ago(8 * 60)),
     }
 }
 

@@ -55,6 +55,7 @@ impl AnalysisRunSim {
                 inconclusive: 0,
                 last_value: Untrusted::default(),
             }],
+            last_measured: None,
         };
         AnalysisRunSim {
             run: Tracked::create(facts, clock),
@@ -92,6 +93,7 @@ impl AnalysisRunSim {
     /// Take the measurements due by `now`; returns the phase once the run has finished.
     pub fn measure(&mut self, now: Timestamp, quality: Quality, rng: &mut Rng) -> AnalysisPhase {
         while self.phase() == AnalysisPhase::Running && now >= self.next_measurement {
+            self.run.obj.last_measured = Some(self.next_measurement);
             self.next_measurement += SignedDuration::from_secs(INTERVAL_SECS);
             // Error ratio the canary answers with: a healthy version stays well under 1 %.
             let value = match quality {

@@ -67,6 +67,9 @@ pub struct DeploymentInit {
     pub update: Option<Update>,
     pub progress_deadline_secs: i64,
     pub age_secs: i64,
+    /// Seconds since its last rollout completed (when none is under way): its conditions'
+    /// lastTransitionTime, which the console shows as its age.
+    pub settled_secs: i64,
     pub script: Script,
 }
 
@@ -137,10 +140,13 @@ impl DeploymentSim {
         // Settle the starting state, then replay an update that began earlier, second by
         // second, so its pods, conditions and deadline are exactly where they would be.
         let mut warmup = Rng::new(0);
-        let start = init
-            .update
-            .as_ref()
-            .map_or(now, |u| now - SignedDuration::from_secs(u.started_secs_ago));
+        let start = now
+            - SignedDuration::from_secs(
+                init.update
+                    .as_ref()
+                    .map_or(init.settled_secs, |u| u.started_secs_ago)
+                    .max(0),
+            );
         sim.reconcile(start, clock);
         if let Some(update) = init.update {
             sim.ship_image(update.image, update.quality);

@@ -122,6 +122,17 @@ impl Fleet {
         }
         self.observe_warnings(&mut out);
         self.outbox.clear();
+        // The SLOs' recent past first, one report per trend step, so the console's trend
+        // starts with the history the burn windows already hold.
+        let step = crate::core::slo_eval::TREND_STEP.as_secs();
+        let points = crate::core::slo_eval::TREND_POINTS - 1;
+        for slo in &self.slos {
+            out.extend(
+                slo.past_reports(self.now, step, points)
+                    .into_iter()
+                    .map(Msg::Slo),
+            );
+        }
         self.heard_and_slos(&mut out);
         out
     }

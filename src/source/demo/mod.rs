@@ -22,6 +22,8 @@ mod slo;
 mod store;
 
 #[cfg(test)]
+mod console_tests;
+#[cfg(test)]
 mod tests;
 
 pub use fleet::Fleet;

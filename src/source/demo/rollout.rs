@@ -60,6 +60,9 @@ pub struct RolloutInit {
     pub history: Vec<String>,
     pub in_flight: Option<InFlight>,
     pub age_secs: i64,
+    /// Seconds since its last release settled (when there is none in flight): its
+    /// conditions' lastTransitionTime, which the console shows as its age.
+    pub settled_secs: i64,
     pub script: Script,
 }
 
@@ -140,9 +143,16 @@ impl RolloutSim {
         r.stable_rs = stable.clone();
         r.current_pod_hash = stable;
         r.current_step_index = Some(init.steps.len() as i32);
+        // Conditions start when the state they describe began: the update's current step
+        // (its pause) or the last release settling, not when the demo started.
+        let since_secs = init
+            .in_flight
+            .as_ref()
+            .map_or(init.settled_secs, |f| f.paused_for_secs);
         if let Some(flight) = init.in_flight {
             sim.start_in_flight(flight, now, clock);
         }
+        sim.refresh_status(now - SignedDuration::from_secs(since_secs.max(0)));
         sim.refresh_status(now);
         sim.ro.commit(clock);
         sim
@@ -257,6 +267,20 @@ impl RolloutSim {
         } else {
             0.0
         }
+    }
+
+    /// How long an error-prone version has taken canary traffic, and its share, as the
+    /// history the SLO starts from: since its current pause began (the demo starts
+    /// rollouts at a pause, right after the weight was set).
+    pub fn bad_traffic(&self, now: Timestamp) -> Option<(i64, f64)> {
+        if self.current_quality() != Quality::ErrorProne || self.ro.obj.aborted {
+            return None;
+        }
+        let started = self.ro.obj.pause_conditions.first()?.start_time?;
+        Some((
+            now.duration_since(started).as_secs(),
+            self.canary_traffic_share(),
+        ))
     }
 
     /// Quality of the version taking canary traffic.

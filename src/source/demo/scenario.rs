@@ -16,10 +16,12 @@ use super::canary::CanarySim;
 use super::deployment::DeploymentSim;
 use super::rng::Rng;
 use super::rollout::RolloutSim;
-use super::slo::{Incident, SloSim, spec};
+use super::slo::{ERROR_PRONE_RATIO, Incident, SloSim, spec};
 use super::store::RvClock;
 use canaries::canaries;
 use deployments::deployments;
+#[cfg(test)]
+pub(crate) use rollouts::BAKE_SECS;
 use rollouts::rollouts;
 
 pub const PROD_EU: &str = "prod-eu-1";
@@ -60,19 +62,98 @@ fn cluster(name: &'static str, env: &str, region: &str, version: &'static str) -
     }
 }
 
-fn image(app: &str, version: &str) -> String {
-    format!("ghcr.io/acme/{app}:{version}")
+/// What the seed decides when the fleet is made up: each app's release train (the minor
+/// version of every version of an app moves by the same amount on every cluster, so
+/// `--seed` changes the images, ReplicaSet hashes and names on screen) and when past things
+/// happened (how long ago releases settled, paused or began).
+pub struct Dice<'a> {
+    rng: &'a mut Rng,
+    trains: BTreeMap<String, u64>,
 }
 
-fn images(app: &str, versions: &[&str]) -> Vec<String> {
-    versions.iter().map(|v| image(app, v)).collect()
+impl<'a> Dice<'a> {
+    pub fn new(rng: &'a mut Rng) -> Self {
+        Dice {
+            rng,
+            trains: BTreeMap::new(),
+        }
+    }
+
+    /// `ghcr.io/acme/{app}:{version}`, the version moved along the app's train.
+    pub fn image(&mut self, app: &str, version: &str) -> String {
+        let rng = &mut *self.rng;
+        let shift = *self
+            .trains
+            .entry(app.to_string())
+            .or_insert_with(|| rng.range(0, 4) as u64);
+        let mut parts = version.split('.');
+        let moved = match (parts.next(), parts.next(), parts.next()) {
+            (Some(major), Some(minor), Some(patch)) => match minor.parse::<u64>() {
+                Ok(m) => format!("{major}.{}.{patch}", m + shift),
+                Err(_) => version.to_string(),
+            },
+            _ => version.to_string(),
+        };
+        format!("ghcr.io/acme/{app}:{moved}")
+    }
+
+    pub fn images(&mut self, app: &str, versions: &[&str]) -> Vec<String> {
+        versions.iter().map(|v| self.image(app, v)).collect()
+    }
+
+    /// A whole number of seconds in [lo, hi].
+    pub fn secs(&mut self, lo: i64, hi: i64) -> i64 {
+        self.rng.range(lo, hi)
+    }
 }
 
-fn slos(rng: &mut Rng) -> Vec<SloSim> {
+/// Extra error ratio a service had in its recent past from error-prone versions already
+/// taking traffic when the demo starts: the same share of traffic the fleet feeds the SLO
+/// with afterwards (`Fleet::error_prone_share`), so history and live seconds are one series.
+fn bad_history(
+    service: &str,
+    clusters: &[ClusterInfo],
+    rollouts: &[RolloutSim],
+    canaries: &[CanarySim],
+    now: Timestamp,
+) -> Vec<Incident> {
+    let prod = |cluster: &str| clusters.iter().any(|c| c.name == cluster && c.is_prod());
+    let workloads = rollouts
+        .iter()
+        .filter(|r| r.app() == service && prod(&r.cluster))
+        .count()
+        + canaries
+            .iter()
+            .filter(|c| c.app() == service && prod(&c.cluster))
+            .count();
+    rollouts
+        .iter()
+        .filter(|r| r.app() == service && prod(&r.cluster))
+        .filter_map(|r| r.bad_traffic(now))
+        .map(|(secs, share)| Incident {
+            ago_secs: secs,
+            duration_secs: secs,
+            extra_ratio: share * ERROR_PRONE_RATIO / workloads.max(1) as f64,
+        })
+        .collect()
+}
+
+fn slos(
+    rng: &mut Rng,
+    clusters: &[ClusterInfo],
+    rollouts: &[RolloutSim],
+    canaries: &[CanarySim],
+    now: Timestamp,
+) -> Vec<SloSim> {
     let inc = |ago_secs, duration_secs, extra_ratio| Incident {
         ago_secs,
         duration_secs,
         extra_ratio,
+    };
+    let bad = |service: &str| bad_history(service, clusters, rollouts, canaries, now);
+    let with = |mut a: Vec<Incident>, b: Vec<Incident>| {
+        a.extend(b);
+        a
     };
     vec![
         // Yesterday's checkout incident still shows in the 1d and 3d windows.
@@ -81,16 +162,16 @@ fn slos(rng: &mut Rng) -> Vec<SloSim> {
             120.0,
             0.0002,
             0.0003,
-            &[inc(72_000, 1_800, 0.012)],
+            &with(vec![inc(72_000, 1_800, 0.012)], bad("checkout")),
             rng,
         ),
-        // The bad search canary has served 20 % of traffic for the last minute.
+        // The bad search canary has served 20 % of traffic for the last quarter hour.
         SloSim::new(
             spec("search-availability", "search", 99.9),
             80.0,
             0.0003,
             0.0004,
-            &[inc(60, 60, 0.2 * super::slo::ERROR_PRONE_RATIO)],
+            &bad("search"),
             rng,
         ),
         SloSim::new(
@@ -98,7 +179,7 @@ fn slos(rng: &mut Rng) -> Vec<SloSim> {
             40.0,
             0.0001,
             0.0001,
-            &[],
+            &bad("payments-api"),
             rng,
         ),
         SloSim::new(
@@ -106,22 +187,28 @@ fn slos(rng: &mut Rng) -> Vec<SloSim> {
             200.0,
             0.001,
             0.002,
-            &[inc(172_800, 3_600, 0.02)],
+            &with(vec![inc(172_800, 3_600, 0.02)], bad("catalog-api")),
             rng,
         ),
     ]
 }
 
 pub fn build(now: Timestamp, rng: &mut Rng, clock: &mut RvClock) -> Scenario {
+    let clusters = vec![
+        cluster(PROD_EU, "prod", "eu-west-1", "v1.31.4"),
+        cluster(PROD_US, "prod", "us-east-1", "v1.31.4"),
+        cluster(STAGING, "staging", "eu-west-1", "v1.32.1"),
+    ];
+    let mut dice = Dice::new(rng);
+    let rollouts = rollouts(now, &mut dice, clock);
+    let deployments = deployments(now, &mut dice, clock);
+    let canaries = canaries(now, &mut dice, clock);
+    let slos = slos(rng, &clusters, &rollouts, &canaries, now);
     Scenario {
-        clusters: vec![
-            cluster(PROD_EU, "prod", "eu-west-1", "v1.31.4"),
-            cluster(PROD_US, "prod", "us-east-1", "v1.31.4"),
-            cluster(STAGING, "staging", "eu-west-1", "v1.32.1"),
-        ],
-        rollouts: rollouts(now, clock),
-        deployments: deployments(now, clock),
-        canaries: canaries(now, clock),
-        slos: slos(rng),
+        clusters,
+        rollouts,
+        deployments,
+        canaries,
+        slos,
     }
 }

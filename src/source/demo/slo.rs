@@ -14,8 +14,9 @@ use crate::core::msg::SloReport;
 const BUCKET_SECS: i64 = 10;
 /// Three days of buckets: the longest burn window.
 const BUCKETS: usize = (259_200 / BUCKET_SECS) as usize;
-/// Error ratio of requests served by an error-prone version.
-pub const ERROR_PRONE_RATIO: f64 = 0.15;
+/// Error ratio of requests served by an error-prone version: at 20 % of a 99.9 % service's
+/// traffic it burns 60x (0.2 × 0.3 / 0.001), which pages within a quarter of an hour.
+pub const ERROR_PRONE_RATIO: f64 = 0.3;
 
 /// A past spell of extra errors, for the history made up at start.
 #[derive(Debug, Clone, Copy)]
@@ -166,6 +167,43 @@ impl SloSim {
     }
 }
 
+impl SloSim {
+    /// What Prometheus would have answered every `step_secs` over the last `count` steps
+    /// before `now`, oldest first, from the same buckets: the console's trend starts with
+    /// the history the windows already hold, instead of empty. (Windows reaching back past
+    /// the ring read it as far as it goes.)
+    pub fn past_reports(&self, now: Timestamp, step_secs: i64, count: usize) -> Vec<SloReport> {
+        let mut prefix = Vec::with_capacity(self.buckets.len() + 1);
+        let mut sum = (0.0, 0.0);
+        prefix.push(sum);
+        for b in &self.buckets {
+            sum = add(sum, *b);
+            prefix.push(sum);
+        }
+        let ratio = |(total, bad): (f64, f64)| (total > 0.0).then(|| (bad / total).max(0.0));
+        let per_step = (step_secs / BUCKET_SECS).max(1) as usize;
+        (1..=count)
+            .rev()
+            .filter_map(|k| {
+                let end = self.buckets.len().checked_sub(k * per_step)?;
+                let ratios = BurnWindow::ALL
+                    .iter()
+                    .map(|w| {
+                        let start = end.saturating_sub(buckets_in(*w));
+                        (*w, ratio(sub(prefix[end], prefix[start])))
+                    })
+                    .collect();
+                Some(SloReport {
+                    slo: self.spec.name.clone(),
+                    at: now - SignedDuration::from_secs(k as i64 * step_secs),
+                    ratios,
+                    window_ratio: ratio(add(self.older, prefix[end])),
+                })
+            })
+            .collect()
+    }
+}
+
 /// A 30-day availability SLO.
 pub fn spec(name: &str, service: &str, objective: f64) -> SloSpec {
     SloSpec {
@@ -228,5 +266,89 @@ mod tests {
             sim.second(0.0, &mut rng);
         }
         assert!(ratio(&sim.report(Timestamp::UNIX_EPOCH), BurnWindow::M5) < before * 3.0);
+    }
+
+    fn burn(r: &SloReport, w: BurnWindow) -> f64 {
+        ratio(r, w) / 0.001
+    }
+
+    #[test]
+    fn a_60x_burn_for_three_minutes_moves_each_window_by_its_share() {
+        // No baseline: every error is the burst's, so each window sees exactly
+        // 60x × 180 s / its length — 30m by 6x, 1h by 3x, 5m by 36x — up to the current
+        // bucket (a window spans its whole buckets plus the one filling, at most 10 s more
+        // traffic and no more errors: a relative error of 10 s / window).
+        let mut rng = Rng::new(5);
+        let mut sim = SloSim::new(spec("a", "a", 99.9), 50.0, 0.0, 0.0, &[], &mut rng);
+        let share = 60.0 * 0.001 / ERROR_PRONE_RATIO;
+        for _ in 0..180 {
+            sim.second(share, &mut rng);
+        }
+        let r = sim.report(Timestamp::UNIX_EPOCH);
+        for (w, expected) in [
+            (BurnWindow::M5, 36.0),
+            (BurnWindow::M30, 6.0),
+            (BurnWindow::H1, 3.0),
+            (BurnWindow::H6, 0.5),
+        ] {
+            let got = burn(&r, w);
+            let tolerance = expected * BUCKET_SECS as f64 / w.seconds() as f64 + 1e-9;
+            assert!(
+                (got - expected).abs() <= tolerance,
+                "{w:?}: {got} vs {expected} ± {tolerance}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_burst_adds_the_same_amount_on_top_of_a_baseline() {
+        // With a noisy baseline (0.2x mean), 3 minutes at 60x lift the 30m window by 6x
+        // over where the same baseline alone leaves it (same seed, same noise): only the
+        // bucket edge (10 s of 30 m) is left as error.
+        let run = |burst: bool| {
+            let mut rng = Rng::new(9);
+            let mut sim = SloSim::new(spec("a", "a", 99.9), 50.0, 0.0002, 0.0, &[], &mut rng);
+            let share = if burst {
+                60.0 * 0.001 / ERROR_PRONE_RATIO
+            } else {
+                0.0
+            };
+            for _ in 0..180 {
+                sim.second(share, &mut rng);
+            }
+            burn(&sim.report(Timestamp::UNIX_EPOCH), BurnWindow::M30)
+        };
+        let lift = run(true) - run(false);
+        let tolerance = 6.0 * BUCKET_SECS as f64 / 1800.0 + 1e-9;
+        assert!((lift - 6.0).abs() <= tolerance, "30m lifted by {lift}");
+    }
+
+    #[test]
+    fn past_reports_read_the_same_buckets() {
+        let mut rng = Rng::new(3);
+        // 5 minutes of 20x, from 20 to 15 minutes ago: the 5m window of the report 15
+        // minutes ago is all of it, the one 2.5 minutes ago sees none of it.
+        let incident = Incident {
+            ago_secs: 1_200,
+            duration_secs: 300,
+            extra_ratio: 0.02,
+        };
+        let sim = SloSim::new(spec("a", "a", 99.9), 50.0, 0.0, 0.0, &[incident], &mut rng);
+        let now = Timestamp::UNIX_EPOCH + SignedDuration::from_hours(100);
+        let past = sim.past_reports(now, 30, 60);
+        assert_eq!(past.len(), 60);
+        assert!(past.windows(2).all(|p| p[0].at < p[1].at), "oldest first");
+        assert_eq!(past[59].at, now - SignedDuration::from_secs(30));
+        let at = |ago: i64| {
+            past.iter()
+                .find(|r| r.at == now - SignedDuration::from_secs(ago))
+                .expect("a report then")
+        };
+        assert!((burn(at(900), BurnWindow::M5) - 20.0).abs() < 1e-9);
+        assert!(burn(at(150), BurnWindow::M5) < 1e-9);
+        // The newest past report agrees with the live one on the long windows.
+        let live = sim.report(now);
+        let last = &past[59];
+        assert!((burn(last, BurnWindow::H1) - burn(&live, BurnWindow::H1)).abs() < 0.2);
     }
 }

@@ -1,6 +1,7 @@
 //! The detail screen's SLO section: the linked SLO's budget, alert, trend sparkline and
 //! burn per window, packed to the width. Reads `&State` only; computes no burn itself.
 
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 
 use super::section_title;
@@ -38,23 +39,41 @@ pub(super) fn lines<'a>(state: &'a State, r: &Release, theme: &Theme, width: u16
         if s.trend.is_empty() {
             Span::styled("no data", theme.burn_unknown)
         } else {
-            Span::styled(fmt::sparkline(&s.trend, spark_w), theme.sparkline)
+            Span::styled(slo_panel::trend(&s.trend, spark_w), theme.sparkline)
         },
     ]));
-    let burns: Vec<String> = slo_panel::WINDOWS
+    let burns: Vec<(String, String, Style)> = slo_panel::WINDOWS
         .iter()
         .map(|w| {
-            format!(
-                "{} {}",
-                w.as_str(),
-                fmt::burn(s.burn.get(w).copied().flatten())
+            (
+                w.as_str().to_string(),
+                fmt::burn(s.burn.get(w).copied().flatten()),
+                slo_panel::burn_style(s, *w, theme),
             )
         })
         .collect();
-    for row in pack("burn", &burns, (width as usize).saturating_sub(2)) {
-        lines.push(Line::raw(format!("  {row}")));
+    let items: Vec<String> = burns.iter().map(|(w, b, _)| format!("{w} {b}")).collect();
+    for row in pack("burn", &items, (width as usize).saturating_sub(2)) {
+        lines.push(styled_row(&row, &burns));
     }
     lines
+}
+
+/// A packed row of `window value` items with each value in its level's style.
+fn styled_row<'a>(row: &str, burns: &[(String, String, Style)]) -> Line<'a> {
+    let mut spans = vec![Span::raw("  ")];
+    let mut rest = row;
+    for (w, b, style) in burns {
+        let item = format!("{w} {b}");
+        let Some(at) = rest.find(&item) else {
+            continue;
+        };
+        spans.push(Span::raw(format!("{}{w} ", &rest[..at])));
+        spans.push(Span::styled(b.clone(), *style));
+        rest = &rest[at + item.len()..];
+    }
+    spans.push(Span::raw(rest.to_string()));
+    Line::from(spans)
 }
 
 /// `label item  item  item` packed into rows of `width` columns without splitting an
@@ -77,7 +96,8 @@ fn pack(label: &str, items: &[String], width: usize) -> Vec<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::pack;
+    use super::{pack, styled_row};
+    use ratatui::style::{Color, Style};
 
     #[test]
     fn pack_keeps_items_whole() {
@@ -89,5 +109,23 @@ mod tests {
             pack("burn", &items, 26),
             vec!["burn  5m 20.1x  30m 12.1x", "      1h 14.8x"]
         );
+    }
+
+    #[test]
+    fn each_value_keeps_its_own_style_and_the_row_its_text() {
+        let red = Style::default().bg(Color::Red);
+        let plain = Style::default();
+        let burns = vec![
+            ("5m".to_string(), "70.1x".to_string(), red),
+            ("30m".to_string(), "2.0x".to_string(), plain),
+        ];
+        let row = "burn  5m 70.1x  30m 2.0x";
+        let line = styled_row(row, &burns);
+        let text: String = line.spans.iter().map(|s| s.content.as_ref()).collect();
+        assert_eq!(text, format!("  {row}"));
+        let hot = line.spans.iter().find(|s| s.content == "70.1x").unwrap();
+        assert_eq!(hot.style, red);
+        let calm = line.spans.iter().find(|s| s.content == "2.0x").unwrap();
+        assert_eq!(calm.style, plain);
     }
 }

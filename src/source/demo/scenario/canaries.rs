@@ -4,7 +4,7 @@
 
 use jiff::Timestamp;
 
-use super::{PROD_EU, PROD_US, STAGING};
+use super::{Dice, PROD_EU, PROD_US, STAGING};
 use crate::source::demo::canary::{CanaryInit, CanarySim};
 use crate::source::demo::replicaset::Quality::{self, ErrorProne, Good};
 use crate::source::demo::script::Script;
@@ -28,8 +28,15 @@ impl C<'_> {
         confirm_promotion: bool,
         script: Script,
         now: Timestamp,
+        dice: &mut Dice,
         clock: &mut RvClock,
     ) -> CanarySim {
+        // A finished canary finished hours ago; one under way changed phase minutes ago.
+        let since_secs = match self.phase {
+            "Succeeded" => dice.secs(3_600, 30 * 3_600),
+            "Failed" => dice.secs(600, 1_800),
+            _ => dice.secs(60, 240),
+        };
         let init = CanaryInit {
             cluster: self.cluster.into(),
             namespace: self.ns.into(),
@@ -45,7 +52,7 @@ impl C<'_> {
             quality: Good,
             confirm_promotion,
             gate_opens_after: gate,
-            since_secs: if self.phase == "Failed" { 900 } else { 120 },
+            since_secs,
             age_secs: 86_400 * 60,
             script,
         };
@@ -53,7 +60,7 @@ impl C<'_> {
     }
 }
 
-pub(super) fn canaries(now: Timestamp, clock: &mut RvClock) -> Vec<CanarySim> {
+pub(super) fn canaries(now: Timestamp, dice: &mut Dice, clock: &mut RvClock) -> Vec<CanarySim> {
     let every = |min, max, first, plan: &[Quality]| Script::every((min, max), first, plan, now);
     let c = |cluster, ns, name, phase, weight, failed_checks, interval_secs| C {
         cluster,
@@ -70,6 +77,7 @@ pub(super) fn canaries(now: Timestamp, clock: &mut RvClock) -> Vec<CanarySim> {
             false,
             every(420, 600, 300, &[Good]),
             now,
+            dice,
             clock,
         ),
         c(PROD_EU, "accounts", "accounts-api", "Succeeded", 0, 0, 15).build(
@@ -77,6 +85,7 @@ pub(super) fn canaries(now: Timestamp, clock: &mut RvClock) -> Vec<CanarySim> {
             false,
             every(500, 800, 180, &[Good, ErrorProne]),
             now,
+            dice,
             clock,
         ),
         c(
@@ -88,12 +97,20 @@ pub(super) fn canaries(now: Timestamp, clock: &mut RvClock) -> Vec<CanarySim> {
             0,
             15,
         )
-        .build(Some(240), true, every(600, 900, 400, &[Good]), now, clock),
+        .build(
+            Some(240),
+            true,
+            every(600, 900, 400, &[Good]),
+            now,
+            dice,
+            clock,
+        ),
         c(PROD_US, "notify", "notifications", "Failed", 0, 5, 15).build(
             None,
             false,
             every(600, 900, 300, &[Good]),
             now,
+            dice,
             clock,
         ),
         c(STAGING, "catalog", "catalog-api", "Progressing", 10, 0, 10).build(
@@ -101,6 +118,7 @@ pub(super) fn canaries(now: Timestamp, clock: &mut RvClock) -> Vec<CanarySim> {
             false,
             every(200, 300, 100, &[Good]),
             now,
+            dice,
             clock,
         ),
         c(STAGING, "payments", "payments-api", "Succeeded", 0, 0, 10).build(
@@ -108,6 +126,7 @@ pub(super) fn canaries(now: Timestamp, clock: &mut RvClock) -> Vec<CanarySim> {
             false,
             every(240, 360, 60, &[Good]),
             now,
+            dice,
             clock,
         ),
         c(STAGING, "accounts", "accounts-api", "Waiting", 0, 0, 10).build(
@@ -115,6 +134,7 @@ pub(super) fn canaries(now: Timestamp, clock: &mut RvClock) -> Vec<CanarySim> {
             false,
             every(300, 400, 300, &[Good]),
             now,
+            dice,
             clock,
         ),
     ]

@@ -4,7 +4,7 @@
 
 use jiff::Timestamp;
 
-use super::{PROD_EU, PROD_US, STAGING, image, images};
+use super::{Dice, PROD_EU, PROD_US, STAGING};
 use crate::source::demo::deployment::{DeploymentInit, DeploymentSim, Update};
 use crate::source::demo::replicaset::Quality::{self, CrashLoop, Good, ImagePull, Unschedulable};
 use crate::source::demo::script::Script;
@@ -26,33 +26,43 @@ impl D<'_> {
         update: Option<(&str, Quality, i64)>,
         script: Script,
         now: Timestamp,
+        dice: &mut Dice,
         clock: &mut RvClock,
     ) -> DeploymentSim {
+        let history = dice.images(self.name, self.history);
+        let update = update.map(|(version, quality, started_secs_ago)| Update {
+            image: dice.image(self.name, version),
+            quality,
+            started_secs_ago,
+        });
+        // The last rollout completed an hour to a few days ago.
+        let settled_secs = dice.secs(3_600, 4 * 86_400);
         let init = DeploymentInit {
             cluster: self.cluster.into(),
             namespace: self.ns.into(),
             name: self.name.into(),
             app: self.name.into(),
             replicas: self.replicas,
-            history: images(self.name, self.history),
-            update: update.map(|(version, quality, started_secs_ago)| Update {
-                image: image(self.name, version),
-                quality,
-                started_secs_ago,
-            }),
+            history,
+            update,
             progress_deadline_secs: if self.name == "search-indexer" {
                 300
             } else {
                 600
             },
             age_secs: 86_400 * 90,
+            settled_secs,
             script,
         };
         DeploymentSim::new(init, now, clock)
     }
 }
 
-pub(super) fn deployments(now: Timestamp, clock: &mut RvClock) -> Vec<DeploymentSim> {
+pub(super) fn deployments(
+    now: Timestamp,
+    dice: &mut Dice,
+    clock: &mut RvClock,
+) -> Vec<DeploymentSim> {
     let every = |min, max, first| Script::every((min, max), first, &[Good], now);
     let idle = Script::idle;
     let d = |cluster, ns, name, replicas, history| D {
@@ -67,12 +77,14 @@ pub(super) fn deployments(now: Timestamp, clock: &mut RvClock) -> Vec<Deployment
             None,
             every(360, 600, 150),
             now,
+            dice,
             clock,
         ),
         d(PROD_EU, "shop", "inventory", 4, &["1.4.2"]).build(
             Some(("1.4.3", Good, 6)),
             every(400, 700, 300),
             now,
+            dice,
             clock,
         ),
         // Stuck: the new image does not exist; past its progress deadline.
@@ -83,12 +95,19 @@ pub(super) fn deployments(now: Timestamp, clock: &mut RvClock) -> Vec<Deployment
             3,
             &["3.1.9", "3.2.0"],
         )
-        .build(Some(("3.2.1", ImagePull, 900)), idle(), now, clock),
-        d(PROD_EU, "platform", "edge-gateway", 4, &["1.27.3"]).build(None, idle(), now, clock),
+        .build(Some(("3.2.1", ImagePull, 900)), idle(), now, dice, clock),
+        d(PROD_EU, "platform", "edge-gateway", 4, &["1.27.3"]).build(
+            None,
+            idle(),
+            now,
+            dice,
+            clock,
+        ),
         d(PROD_US, "shop", "frontend", 8, &["5.2.0", "5.2.1"]).build(
             None,
             every(420, 700, 260),
             now,
+            dice,
             clock,
         ),
         // Crash-looping; runs out of its 5-minute deadline while you watch.
@@ -96,30 +115,35 @@ pub(super) fn deployments(now: Timestamp, clock: &mut RvClock) -> Vec<Deployment
             Some(("2.0.4", CrashLoop, 200)),
             idle(),
             now,
+            dice,
             clock,
         ),
         d(PROD_US, "auth", "auth-service", 4, &["4.0.9", "4.1.0"]).build(
             None,
             every(500, 800, 400),
             now,
+            dice,
             clock,
         ),
         d(STAGING, "shop", "frontend", 2, &["5.2.1", "5.3.0"]).build(
             Some(("5.3.1", Good, 2)),
             every(180, 300, 120),
             now,
+            dice,
             clock,
         ),
         d(STAGING, "data", "etl-runner", 2, &["0.7.0"]).build(
             Some(("0.8.0", Unschedulable, 100)),
             idle(),
             now,
+            dice,
             clock,
         ),
         d(STAGING, "shop", "inventory", 2, &["1.4.3"]).build(
             None,
             every(300, 500, 200),
             now,
+            dice,
             clock,
         ),
     ]

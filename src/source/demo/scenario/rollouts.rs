@@ -4,7 +4,7 @@
 
 use jiff::{SignedDuration, Timestamp};
 
-use super::{PROD_EU, PROD_US, STAGING, image, images};
+use super::{Dice, PROD_EU, PROD_US, STAGING};
 use crate::core::facts::CanaryStep;
 use crate::source::demo::replicaset::Quality::{self, ErrorProne, Good};
 use crate::source::demo::rollout::{InFlight, RolloutInit, RolloutSim};
@@ -40,8 +40,12 @@ impl R<'_> {
         in_flight: Option<InFlight>,
         script: Script,
         now: Timestamp,
+        dice: &mut Dice,
         clock: &mut RvClock,
     ) -> RolloutSim {
+        let history = dice.images(self.name, self.history);
+        // The last release settled a few hours to a day ago.
+        let settled_secs = dice.secs(2 * 3_600, 26 * 3_600);
         let init = RolloutInit {
             cluster: self.cluster.into(),
             namespace: self.ns.into(),
@@ -50,9 +54,10 @@ impl R<'_> {
             replicas: self.replicas,
             steps: self.steps,
             traffic_routing: self.traffic,
-            history: images(self.name, self.history),
+            history,
             in_flight,
             age_secs: 86_400 * 40,
+            settled_secs,
             script,
         };
         RolloutSim::new(init, now, clock)
@@ -60,6 +65,7 @@ impl R<'_> {
 }
 
 fn flight(
+    dice: &mut Dice,
     app: &str,
     version: &str,
     quality: Quality,
@@ -67,12 +73,15 @@ fn flight(
     paused_for_secs: i64,
 ) -> Option<InFlight> {
     Some(InFlight {
-        image: image(app, version),
+        image: dice.image(app, version),
         quality,
         step,
         paused_for_secs,
     })
 }
+
+/// How long the bad search canary bakes at 20 % before its analysis.
+pub(crate) const BAKE_SECS: i64 = 1_200;
 
 /// The checkout canary's steps (issue 2): an indefinite pause after 20 %.
 fn checkout_steps() -> Vec<CanaryStep> {
@@ -86,10 +95,10 @@ fn checkout_steps() -> Vec<CanaryStep> {
     ]
 }
 
-pub(super) fn rollouts(now: Timestamp, clock: &mut RvClock) -> Vec<RolloutSim> {
-    let mut all = prod_eu(now, clock);
-    all.extend(prod_us(now, clock));
-    all.extend(staging(now, clock));
+pub(super) fn rollouts(now: Timestamp, dice: &mut Dice, clock: &mut RvClock) -> Vec<RolloutSim> {
+    let mut all = prod_eu(now, dice, clock);
+    all.extend(prod_us(now, dice, clock));
+    all.extend(staging(now, dice, clock));
     all
 }
 
@@ -118,7 +127,9 @@ fn r<'a>(
     }
 }
 
-fn prod_eu(now: Timestamp, clock: &mut RvClock) -> Vec<RolloutSim> {
+fn prod_eu(now: Timestamp, dice: &mut Dice, clock: &mut RvClock) -> Vec<RolloutSim> {
+    let paused = dice.secs(120, 900);
+    let cart_paused = dice.secs(2, 12);
     vec![
         // Paused at an indefinite pause, waiting for a human to promote (issue 2).
         r(
@@ -131,9 +142,10 @@ fn prod_eu(now: Timestamp, clock: &mut RvClock) -> Vec<RolloutSim> {
             &["2.13.1", "2.13.2"],
         )
         .build(
-            flight("checkout", "2.14.0", Good, 1, 240),
+            flight(dice, "checkout", "2.14.0", Good, 1, paused),
             every(now, 900, 1200, 900, &[Good]),
             now,
+            dice,
             clock,
         ),
         r(
@@ -153,15 +165,21 @@ fn prod_eu(now: Timestamp, clock: &mut RvClock) -> Vec<RolloutSim> {
             &["1.8.3", "1.8.4"],
         )
         .build(
-            flight("cart", "1.9.0", Good, 3, 8),
+            flight(dice, "cart", "1.9.0", Good, 3, cart_paused),
             every(now, 300, 480, 200, &[Good]),
             now,
+            dice,
             clock,
         ),
     ]
 }
 
-fn prod_us(now: Timestamp, clock: &mut RvClock) -> Vec<RolloutSim> {
+fn prod_us(now: Timestamp, dice: &mut Dice, clock: &mut RvClock) -> Vec<RolloutSim> {
+    // The bad canary has baked at 20 % for 13–14 minutes of its 20: at 60x its 1h burn
+    // crosses the 14.4x page factor after ~14.1 minutes (14.4 less the 0.3x baseline), so
+    // within the first minute of the demo, while it still takes traffic.
+    let baking = dice.secs(790, 835);
+    let recs_paused = dice.secs(5, 35);
     vec![
         // The bad canary: takes 20 % of search's traffic, then its analysis fails.
         r(
@@ -170,13 +188,20 @@ fn prod_us(now: Timestamp, clock: &mut RvClock) -> Vec<RolloutSim> {
             "search",
             5,
             true,
-            vec![sw(20), pause(Some(60)), analysis(), sw(50), pause(Some(60))],
+            vec![
+                sw(20),
+                pause(Some(BAKE_SECS)),
+                analysis(),
+                sw(50),
+                pause(Some(60)),
+            ],
             &["3.4.0", "3.4.1"],
         )
         .build(
-            flight("search", "3.5.0", ErrorProne, 1, 40),
+            flight(dice, "search", "3.5.0", ErrorProne, 1, baking),
             every(now, 420, 600, 240, &[Good, Good, ErrorProne]),
             now,
+            dice,
             clock,
         ),
         r(
@@ -188,7 +213,7 @@ fn prod_us(now: Timestamp, clock: &mut RvClock) -> Vec<RolloutSim> {
             checkout_steps(),
             &["2.13.1", "2.13.2"],
         )
-        .build(None, every(now, 900, 1200, 420, &[Good]), now, clock),
+        .build(None, every(now, 900, 1200, 420, &[Good]), now, dice, clock),
         r(
             PROD_US,
             "recs",
@@ -199,15 +224,16 @@ fn prod_us(now: Timestamp, clock: &mut RvClock) -> Vec<RolloutSim> {
             &["0.9.1"],
         )
         .build(
-            flight("recommendations", "0.10.0", Good, 1, 20),
+            flight(dice, "recommendations", "0.10.0", Good, 1, recs_paused),
             every(now, 240, 360, 120, &[Good]),
             now,
+            dice,
             clock,
         ),
     ]
 }
 
-fn staging(now: Timestamp, clock: &mut RvClock) -> Vec<RolloutSim> {
+fn staging(now: Timestamp, dice: &mut Dice, clock: &mut RvClock) -> Vec<RolloutSim> {
     vec![
         r(
             STAGING,
@@ -218,7 +244,7 @@ fn staging(now: Timestamp, clock: &mut RvClock) -> Vec<RolloutSim> {
             vec![sw(50), pause(Some(15)), analysis()],
             &["2.14.0", "2.14.1"],
         )
-        .build(None, every(now, 150, 240, 60, &[Good]), now, clock),
+        .build(None, every(now, 150, 240, 60, &[Good]), now, dice, clock),
         r(
             STAGING,
             "search",
@@ -232,6 +258,7 @@ fn staging(now: Timestamp, clock: &mut RvClock) -> Vec<RolloutSim> {
             None,
             every(now, 200, 300, 90, &[Good, ErrorProne]),
             now,
+            dice,
             clock,
         ),
     ]

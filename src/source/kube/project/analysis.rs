@@ -4,7 +4,7 @@
 use k8s_openapi::apimachinery::pkg::apis::meta::v1 as meta;
 use serde::Deserialize;
 
-use super::common::{Keep, object_meta, owner, read_body};
+use super::common::{Keep, object_meta, owner, read_body, time};
 use crate::core::facts::{AnalysisPhase, AnalysisRunFacts, MetricResult, ObjectFacts};
 use crate::core::text::Untrusted;
 
@@ -42,14 +42,24 @@ struct Metric {
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
+#[serde(rename_all = "camelCase")]
 struct Measurement {
     value: Option<String>,
+    finished_at: Option<String>,
 }
 
 impl AnalysisRun {
     fn project(self, m: &meta::ObjectMeta, keep: &Keep) -> AnalysisRunFacts {
         let status = self.status.unwrap_or_default();
+        let last_measured = status
+            .metric_results
+            .iter()
+            .flatten()
+            .flat_map(|r| r.measurements.iter().flatten())
+            .filter_map(|m| time(m.finished_at.as_deref()))
+            .max();
         AnalysisRunFacts {
+            last_measured,
             meta: object_meta(m, keep),
             owner_uid: owner(m).0,
             phase: status
@@ -78,5 +88,38 @@ impl AnalysisRun {
                 })
                 .collect(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn last_measured_is_the_latest_finished_measurement() {
+        let body = serde_json::json!({
+            "status": {
+                "phase": "Failed",
+                "metricResults": [
+                    {"name": "a", "phase": "Failed", "measurements": [
+                        {"value": "0.2", "finishedAt": "2026-11-21T08:00:00Z"},
+                        {"value": "0.3", "finishedAt": "2026-11-21T08:05:00Z"}
+                    ]},
+                    {"name": "b", "phase": "Successful", "measurements": [
+                        {"value": "1", "finishedAt": "2026-11-21T08:01:00Z"},
+                        {"value": "1", "finishedAt": "not a time"}
+                    ]}
+                ]
+            }
+        });
+        let m = meta::ObjectMeta::default();
+        let ObjectFacts::AnalysisRun(run) = analysis_run(&m, &body, &Keep::default()) else {
+            panic!("projected as unparseable");
+        };
+        assert_eq!(
+            run.last_measured.map(|t| t.to_string()),
+            Some("2026-11-21T08:05:00Z".to_string())
+        );
+        assert_eq!(run.metrics[0].last_value.raw(), "0.3");
     }
 }
