@@ -486,6 +486,7 @@ fn a_confirmed_action_shows_as_pending() {
     assert!(s.contains("promote cart: sent"), "{s}");
 }
 
+
 // discover: the nothing-reachable header and the chooser's reasons, the footers generated
 // from the key table for the selection, and help wrapped at 80 columns.
 
@@ -633,6 +634,8 @@ fn discover_help_wraps_and_scrolls_at_80() {
     keys(&mut state, &[Key::Char('?')]);
     insta::assert_snapshot!("discover_help_250x70", screen(&state));
 }
+
+
 // panels: the releases panel never hides urgent rows without saying so ("1–11 of 24",
 // "↑ 5 more urgent"), and rows waiting on a person carry their own mark (⚑), visible
 // without colour.
@@ -809,6 +812,9 @@ mod panels {
         let slo = s.lines().find(|l| l.contains("SLOs")).unwrap();
         assert!(slo.ends_with("alert"), "{slo}");
     }
+}
+
+
 // burn: every burn cell is styled by its window's level (core::slo::window_level, from the
 // SLO rules' own factors), in the SLO panel, the releases table and the detail screen, in
 // every theme; the trend is scaled to its own range and says it.
