@@ -27,10 +27,20 @@ use crate::core::state::{Screen, State};
 
 pub use theme::{Theme, ThemeError};
 
+/// The smallest terminal the console draws into: the home screen's three panels and the
+/// confirmation modal's typed field, changes and buttons need 40x12. Below it one line
+/// says so instead of clipping a modal or the panels.
+pub const MIN_WIDTH: u16 = 40;
+pub const MIN_HEIGHT: u16 = 12;
+
 /// Draw the whole console for `state` into `frame`.
 pub fn render(frame: &mut Frame, state: &State, theme: &Theme) {
     let area = frame.area();
     if area.width == 0 || area.height == 0 {
+        return;
+    }
+    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+        too_small(frame, area, theme);
         return;
     }
     let screen = layout::screen(self::area(area));
@@ -48,6 +58,25 @@ pub fn render(frame: &mut Frame, state: &State, theme: &Theme) {
     if let Some(m) = &state.view.modal {
         modal::render(frame, area, state, m, theme);
     }
+}
+
+/// One centred line, fitted to the width: "terminal too small (needs 40x12)".
+fn too_small(frame: &mut Frame, area: Rect, theme: &Theme) {
+    let said = format!("terminal too small (needs {MIN_WIDTH}x{MIN_HEIGHT})");
+    let said = fmt::fit(&said, usize::from(area.width)).into_owned();
+    let w = u16::try_from(unicode_width::UnicodeWidthStr::width(said.as_str()))
+        .unwrap_or(area.width)
+        .min(area.width);
+    let line = Rect {
+        x: area.x + (area.width - w) / 2,
+        y: area.y + area.height / 2,
+        width: w,
+        height: 1,
+    };
+    frame.render_widget(
+        ratatui::widgets::Paragraph::new(said).style(theme.notice_warn),
+        line,
+    );
 }
 
 fn home(frame: &mut Frame, body: Rect, state: &State, theme: &Theme) {
