@@ -21,6 +21,7 @@ pub mod theme;
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
+use unicode_width::UnicodeWidthStr;
 
 use crate::core::layout::{self, Area};
 use crate::core::state::{Screen, State};
@@ -60,11 +61,20 @@ pub fn render(frame: &mut Frame, state: &State, theme: &Theme) {
     }
 }
 
-/// One centred line, fitted to the width: "terminal too small (needs 40x12)".
+/// One centred line, fitted to the width: "terminal too small (needs 40x12)", shorter
+/// words on narrower terminals so the size needed stays readable.
 fn too_small(frame: &mut Frame, area: Rect, theme: &Theme) {
-    let said = format!("terminal too small (needs {MIN_WIDTH}x{MIN_HEIGHT})");
-    let said = fmt::fit(&said, usize::from(area.width)).into_owned();
-    let w = u16::try_from(unicode_width::UnicodeWidthStr::width(said.as_str()))
+    let width = usize::from(area.width);
+    let needs = format!("{MIN_WIDTH}x{MIN_HEIGHT}");
+    let said = [
+        format!("terminal too small (needs {needs})"),
+        format!("too small (needs {needs})"),
+        format!("needs {needs}"),
+    ]
+    .into_iter()
+    .find(|s| s.width() <= width)
+    .unwrap_or_else(|| fmt::fit(&needs, width).into_owned());
+    let w = u16::try_from(said.width())
         .unwrap_or(area.width)
         .min(area.width);
     let line = Rect {

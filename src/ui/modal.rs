@@ -25,9 +25,17 @@ use crate::core::text;
 const LABEL: usize = 9;
 
 pub fn render(frame: &mut Frame, area: Rect, _state: &State, m: &Modal, theme: &Theme) {
-    let width = area.width.saturating_sub(4).clamp(20.min(area.width), 100);
+    // A margin around the modal only where it does not cost what the modal must show.
+    let margin = |n: u16, roomy: u16| if n >= roomy { 4 } else { 0 };
+    let width = area
+        .width
+        .saturating_sub(margin(area.width, 60))
+        .clamp(20.min(area.width), 100);
     let inner_w = width.saturating_sub(4) as usize;
-    let max_h = area.height.saturating_sub(2).max(3.min(area.height));
+    let max_h = area
+        .height
+        .saturating_sub(margin(area.height, 16) / 2)
+        .max(3.min(area.height));
 
     // The least compaction that leaves the request at least two rows (or the most).
     let avail = (max_h as usize).saturating_sub(2);
@@ -108,6 +116,15 @@ impl Fit {
         match self {
             Fit::Full => usize::MAX,
             Fit::Short | Fit::Least => 1,
+        }
+    }
+
+    /// Rows for what must be read before confirming (a change, a refusal).
+    fn must_rows(self) -> usize {
+        match self {
+            Fit::Full => usize::MAX,
+            Fit::Short => 2,
+            Fit::Least => 1,
         }
     }
 }
@@ -232,18 +249,23 @@ fn wrapped<'a>(
     max: usize,
 ) -> impl Iterator<Item = Line<'a>> {
     let w = width.saturating_sub(LABEL);
-    let mut rows = fmt::wrap(text, w);
-    if rows.len() > max && max > 0 {
-        rows.truncate(max);
-        if let Some(last) = rows.last_mut() {
-            let cut = fmt::fit(last, w.saturating_sub(1)).into_owned();
-            *last = format!("{}…", cut.trim_end_matches('…'));
-        }
-    }
+    let rows = cut_rows(fmt::wrap(text, w), max, w);
     rows.into_iter().enumerate().map(move |(i, row)| {
         let label = if i == 0 { label } else { "" };
         labelled(label, vec![Span::styled(row, style)], theme)
     })
+}
+
+/// At most `max` of `rows` (`width` wide); when some are cut the last one kept ends in `…`.
+fn cut_rows(mut rows: Vec<String>, max: usize, width: usize) -> Vec<String> {
+    if rows.len() > max && max > 0 {
+        rows.truncate(max);
+        if let Some(last) = rows.last_mut() {
+            let cut = fmt::fit(last, width.saturating_sub(1)).into_owned();
+            *last = format!("{}…", cut.trim_end_matches('…'));
+        }
+    }
+    rows
 }
 
 /// The field for the name to type, and the cursor's column in it.
@@ -287,7 +309,7 @@ fn tail_lines<'a>(
             theme.notice_error,
             theme,
             width,
-            level.rows().max(2),
+            level.must_rows(),
         ));
     }
     if !m.changed.is_empty() {
@@ -302,7 +324,7 @@ fn tail_lines<'a>(
             theme.danger,
             theme,
             width,
-            level.rows().max(2),
+            level.must_rows(),
         ));
     }
     match level {
@@ -319,7 +341,7 @@ fn tail_lines<'a>(
                 ));
             }
         }
-        _ if !m.plan.notes.is_empty() => {
+        Fit::Short if !m.plan.notes.is_empty() => {
             let n = m.plan.notes.len();
             let s = if n == 1 { "" } else { "s" };
             let hidden = format!("{n} note{s} not shown: enlarge the terminal to read");
@@ -376,7 +398,8 @@ fn tail_lines<'a>(
         ),
         Some(Err(error)) => (format!("refused — {}", text::escape(error)), theme.danger),
     };
-    if level != Fit::Least {
+    // Nothing to confirm: no dry run to wait for.
+    if level != Fit::Least && m.void.is_none() {
         lines.extend(wrapped(
             "dry run",
             &dry,
@@ -387,10 +410,8 @@ fn tail_lines<'a>(
         ));
     }
     if let Some(refusal) = &m.refusal {
-        for row in fmt::wrap(&format!("✗ {}", text::escape(refusal)), width)
-            .into_iter()
-            .take(2)
-        {
+        let rows = fmt::wrap(&format!("✗ {}", text::escape(refusal)), width);
+        for row in cut_rows(rows, level.must_rows().min(2), width) {
             lines.push(Line::styled(row, theme.notice_error));
         }
     }
