@@ -70,17 +70,14 @@ fn prod_abort_cancel_says_nothing_sent_and_typed_enter_sends() {
         modal.contains("▸[ Cancel ]◂"),
         "focus starts on Cancel:\n{modal}"
     );
+    eprintln!("prod abort asks for {name:?}");
 
     // Esc: closed, and the footer says nothing was sent.
     tmux.keys(&["Escape"]);
     let cancelled = tmux.wait_for("the cancelled notice", WAIT, |s| {
         s.contains("cancelled — nothing sent") && !s.contains("Confirm abort")
     });
-    let footer = cancelled
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .last()
-        .unwrap();
+    let footer = cancelled.lines().rfind(|l| !l.trim().is_empty()).unwrap();
     assert!(
         footer.contains("abort checkout: cancelled — nothing sent"),
         "{cancelled}"
@@ -107,6 +104,11 @@ fn prod_abort_cancel_says_nothing_sent_and_typed_enter_sends() {
         s.contains("this session") && s.contains("abort") && s.contains(cluster)
     });
     assert!(audit.contains("shop/checkout"), "{audit}");
+    let line = audit
+        .lines()
+        .find(|l| l.contains("abort"))
+        .unwrap_or_default();
+    eprintln!("audit screen: {}", line.trim());
     tmux.keys(&["q", "q"]);
     assert_eq!(wait_file(&status, Duration::from_secs(10)).trim(), "EXIT=0");
     let log = std::fs::read_to_string(dir.path().join("audit-demo.jsonl")).unwrap();
