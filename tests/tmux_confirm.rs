@@ -142,3 +142,39 @@ fn a_terminal_below_40x12_says_so_and_comes_back() {
     tmux.keys(&["q"]);
     assert_eq!(wait_file(&status, Duration::from_secs(10)).trim(), "EXIT=0");
 }
+
+/// The demo's cart (prod-eu-1) sits in a 20 s timed pause at step 3: promote it, and while
+/// the modal is open the pause runs out and the rollout moves on. The modal says what
+/// changed since it opened, puts focus back on Cancel, and Esc still says nothing was sent.
+#[test]
+fn the_open_modal_says_what_changed_in_the_demo() {
+    let (tmux, _dir, status) = demo("confirm-live");
+    tmux.keys(&["/", "cart", "Enter"]);
+    let row = tmux.wait_for("cart in its step pause", WAIT, |s| {
+        tmux::step_of(s, "shop/cart").is_some_and(|(i, _)| i == 3)
+    });
+    assert!(row.contains("prod-eu"), "{row}");
+    tmux.keys(&["p"]);
+    let opened = tmux.wait_for("the promote confirmation", WAIT, |s| {
+        s.contains("Confirm promote") && s.contains("step 3/")
+    });
+    assert!(opened.contains("you saw"), "{opened}");
+    // The timed pause is 20 s long; wait on the modal, not on a clock.
+    let changed = tmux.wait_for(
+        "the modal to say what changed",
+        Duration::from_secs(40),
+        |s| s.contains("CHANGED") && s.contains("step 3→") && s.contains("since you opened"),
+    );
+    assert!(changed.contains("▸[ Cancel ]◂"), "asks again:\n{changed}");
+    let line = changed.lines().find(|l| l.contains("CHANGED")).unwrap();
+    eprintln!(
+        "live modal: {}",
+        line.trim_matches(|c| c == ' ' || c == '│')
+    );
+    tmux.keys(&["Escape"]);
+    tmux.wait_for("the cancelled notice", WAIT, |s| {
+        s.contains("promote cart: cancelled — nothing sent")
+    });
+    tmux.keys(&["q"]);
+    assert_eq!(wait_file(&status, Duration::from_secs(10)).trim(), "EXIT=0");
+}

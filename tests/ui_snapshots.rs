@@ -631,7 +631,7 @@ fn confirm_gone_object_cannot_be_confirmed() {
     );
     shipdeck::core::settle(&mut state);
     let s = screen(&state);
-    assert!(s.contains("GONE"), "{s}");
+    assert!(s.contains("BLOCKED"), "{s}");
     assert!(s.contains("cart is gone from prod-eu-1"), "{s}");
     assert!(s.contains("[ Confirm ✗ ]"), "{s}");
     insta::assert_snapshot!("confirm_gone_80x24", s);

@@ -304,7 +304,7 @@ fn tail_lines<'a>(
     if let Some(why) = &m.void {
         let why = text::escape(why);
         lines.extend(wrapped(
-            "GONE",
+            "BLOCKED",
             &why,
             theme.notice_error,
             theme,
