@@ -661,6 +661,11 @@ fn confirm_too_small_terminal() {
         assert_eq!(row, usize::from(h) / 2, "{w}x{h}");
         insta::assert_snapshot!(format!("confirm_too_small_{w}x{h}"), s);
     }
+    // At the minimum the home screen draws its panels, not the line.
+    let s = screen(&fleet(40, 12));
+    assert!(!s.contains("terminal too small"), "{s}");
+    assert!(s.contains("Releases") && s.contains("checkout"), "{s}");
+    assert!(s.contains("SLOs") && s.contains("Failures"), "{s}");
     // Back to normal on resize, the modal still open with its typed field and buttons.
     let mut state = fleet(30, 8);
     select(&mut state, "checkout");
