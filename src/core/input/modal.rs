@@ -259,8 +259,8 @@ pub(super) fn modal_key(state: &mut State, key: Key, cmd: Option<Command>) -> Ve
             }
             modal.typed.handle(req);
             // A match puts focus on Confirm (Enter confirms); losing it takes it back,
-            // unless the user put focus where it is.
-            if typed_matches(modal) {
+            // unless the user put focus where it is. Nothing to confirm: it stays put.
+            if typed_matches(modal) && modal.void.is_none() {
                 modal.focus = ModalFocus::Confirm;
                 modal.focus_chosen = false;
             } else if !modal.focus_chosen {

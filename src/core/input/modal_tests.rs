@@ -570,3 +570,22 @@ fn moving_the_cursor_or_reading_help_keeps_the_notice() {
         assert_eq!(notice(&s), before, "{key:?}");
     }
 }
+
+#[test]
+fn typing_the_name_of_a_gone_object_leaves_focus_on_cancel() {
+    let mut s = abort_open();
+    update(
+        &mut s,
+        Msg::Delete {
+            cluster: "prod-eu-1".into(),
+            kind: Kind::Rollout,
+            namespace: "shop".into(),
+            name: "checkout".into(),
+        },
+    );
+    type_text(&mut s, "checkout");
+    assert_eq!(focus(&s), Some(ModalFocus::Cancel));
+    press(&mut s, Key::Tab);
+    assert!(executed(&press(&mut s, Key::Enter)).is_none());
+    assert!(refusal(&s).contains("is gone"), "{}", refusal(&s));
+}
