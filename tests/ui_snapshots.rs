@@ -926,3 +926,232 @@ fn burn_levels_colour_the_releases_column_and_the_detail_screen() {
     // The window's name stays plain: only the value carries the level.
     assert_ne!(buf[(x, y)].bg, theme.burn_page.bg.unwrap());
 }
+
+
+// confirm: the confirmation modal under stress (issue 13 items 1, 5, 9) — a typed name
+// that matches puts and shows focus on Confirm, a cancel says nothing was sent, the open
+// modal says what changed on its object, and a terminal below 40x12 says it is too small.
+
+const CONFIRM_SIZES: [(u16, u16); 2] = [(80, 24), (250, 70)];
+
+/// The fleet with a checkout on a second prod cluster too: the name is ambiguous.
+fn fleet_with_two_checkouts(w: u16, h: u16) -> State {
+    let mut state = fleet(w, h);
+    let mut other = ui_fixture::checkout_rollout();
+    other.meta.uid = "uid-us-checkout".into();
+    shipdeck::core::update(
+        &mut state,
+        shipdeck::core::Msg::Upsert {
+            cluster: "prod-us-1".into(),
+            facts: shipdeck::core::facts::ObjectFacts::Rollout(other),
+        },
+    );
+    shipdeck::core::settle(&mut state);
+    state
+}
+
+/// Select `cluster`'s `name` with the cursor keys.
+fn select_on(state: &mut State, cluster: &str, name: &str) {
+    let i = state
+        .view
+        .order
+        .iter()
+        .position(|k| k.name == name && k.cluster == cluster)
+        .unwrap();
+    keys(state, &[Key::Char('g')]);
+    for _ in 0..i {
+        keys(state, &[Key::Down]);
+    }
+    let r = state.selected_release().unwrap();
+    assert_eq!(
+        (r.key.cluster.as_str(), r.key.name.as_str()),
+        (cluster, name)
+    );
+}
+
+#[test]
+fn confirm_typed_name_matched_focuses_confirm() {
+    for (w, h) in CONFIRM_SIZES {
+        let mut state = fleet_with_two_checkouts(w, h);
+        select_on(&mut state, "prod-eu-1", "checkout");
+        keys(&mut state, &[Key::Char('a')]);
+        let m = state.view.modal.as_ref().unwrap();
+        assert_eq!(m.must_type.as_deref(), Some("prod-eu-1/checkout"));
+        type_text(&mut state, "prod-eu-1/checkout");
+        let m = state.view.modal.as_ref().unwrap();
+        assert_eq!(m.focus, ModalFocus::Confirm);
+        let s = screen(&state);
+        assert!(s.contains("type 'prod-eu-1/checkout' to confirm"), "{s}");
+        assert!(s.contains("[prod-eu-1/checkout") && s.contains("✓"), "{s}");
+        assert!(s.contains("▸[ Confirm ]◂"), "focus shown:\n{s}");
+        assert!(!s.contains("▸[ Cancel ]◂"), "{s}");
+        insta::assert_snapshot!(format!("confirm_focused_{w}x{h}"), s);
+    }
+}
+
+#[test]
+fn confirm_enter_before_the_name_matches_says_what_is_missing() {
+    let mut state = fleet(80, 24);
+    select(&mut state, "checkout");
+    keys(&mut state, &[Key::Char('a')]);
+    type_text(&mut state, "chec");
+    keys(&mut state, &[Key::Enter]);
+    let s = screen(&state);
+    assert!(s.contains("✗ 4 more characters to type: 'checkout'"), "{s}");
+    assert!(s.contains("▸[ Cancel ]◂"), "{s}");
+}
+
+#[test]
+fn confirm_cancelled_notice() {
+    for (w, h) in CONFIRM_SIZES {
+        let mut state = fleet(w, h);
+        select(&mut state, "checkout");
+        keys(&mut state, &[Key::Char('a')]);
+        type_text(&mut state, "check");
+        keys(&mut state, &[Key::Esc]);
+        assert!(state.view.modal.is_none());
+        let s = screen(&state);
+        let footer = s.lines().nth(usize::from(h) - 1).unwrap();
+        assert!(
+            footer.contains("warning: abort checkout: cancelled — nothing sent"),
+            "{footer}"
+        );
+        insta::assert_snapshot!(format!("confirm_cancelled_{w}x{h}"), s);
+    }
+}
+
+#[test]
+fn confirm_changed_since_you_opened() {
+    for (w, h) in CONFIRM_SIZES {
+        let mut state = fleet(w, h);
+        select(&mut state, "checkout");
+        keys(&mut state, &[Key::Char('a')]);
+        type_text(&mut state, "checkout");
+        // The rollout moves on from step 1 to the timed pause at step 3 while open.
+        let mut moved = ui_fixture::checkout_rollout();
+        moved.meta.resource_version = "2001".into();
+        moved.current_step_index = Some(3);
+        moved.traffic_canary_weight = Some(50);
+        let fx = shipdeck::core::update(
+            &mut state,
+            shipdeck::core::Msg::Upsert {
+                cluster: "prod-eu-1".into(),
+                facts: shipdeck::core::facts::ObjectFacts::Rollout(moved),
+            },
+        );
+        shipdeck::core::settle(&mut state);
+        assert!(
+            fx.iter()
+                .any(|e| matches!(e, shipdeck::core::Effect::DryRun { .. })),
+            "the dry run is asked again: {fx:?}"
+        );
+        let m = state.view.modal.as_ref().unwrap();
+        assert_eq!(m.focus, ModalFocus::Cancel);
+        let s = screen(&state);
+        assert!(s.contains("CHANGED"), "{s}");
+        assert!(s.contains("step 1→3"), "{s}");
+        assert!(s.contains("since you opened"), "{s}");
+        assert!(s.contains("waiting for the API server"), "{s}");
+        assert!(s.contains("▸[ Cancel ]◂"), "{s}");
+        insta::assert_snapshot!(format!("confirm_changed_{w}x{h}"), s);
+    }
+}
+
+#[test]
+fn confirm_gone_object_cannot_be_confirmed() {
+    let mut state = fleet(80, 24);
+    select(&mut state, "cart");
+    keys(&mut state, &[Key::Char('p')]);
+    shipdeck::core::update(
+        &mut state,
+        shipdeck::core::Msg::Delete {
+            cluster: "prod-eu-1".into(),
+            kind: shipdeck::core::kinds::Kind::Rollout,
+            namespace: "shop".into(),
+            name: "cart".into(),
+        },
+    );
+    shipdeck::core::settle(&mut state);
+    let s = screen(&state);
+    assert!(s.contains("BLOCKED"), "{s}");
+    assert!(s.contains("cart is gone from prod-eu-1"), "{s}");
+    assert!(s.contains("[ Confirm ✗ ]"), "{s}");
+    insta::assert_snapshot!("confirm_gone_80x24", s);
+}
+
+#[test]
+fn confirm_too_small_terminal() {
+    for (w, h) in [(30, 8), (39, 24), (80, 11)] {
+        let mut state = fleet(w, h);
+        select(&mut state, "checkout");
+        keys(&mut state, &[Key::Char('a')]);
+        let s = screen(&state);
+        let lines: Vec<&str> = s.lines().filter(|l| !l.trim().is_empty()).collect();
+        assert_eq!(lines.len(), 1, "{w}x{h}: one line:\n{s}");
+        let line = lines[0];
+        let said = "terminal too small (needs 40x12)";
+        if usize::from(w) >= said.len() {
+            assert_eq!(line.trim(), said, "{w}x{h}");
+            // Centred both ways.
+            let left = line.len() - line.trim_start().len();
+            assert_eq!(left, (usize::from(w) - said.len()) / 2, "{w}x{h}");
+        } else {
+            // Shorter words, the size needed still whole.
+            assert_eq!(line.trim(), "too small (needs 40x12)", "{w}x{h}");
+        }
+        let row = s.lines().position(|l| !l.trim().is_empty()).unwrap();
+        assert_eq!(row, usize::from(h) / 2, "{w}x{h}");
+        insta::assert_snapshot!(format!("confirm_too_small_{w}x{h}"), s);
+    }
+    // At the minimum the home screen draws its panels, not the line.
+    let s = screen(&fleet(40, 12));
+    assert!(!s.contains("terminal too small"), "{s}");
+    assert!(s.contains("Releases") && s.contains("checkout"), "{s}");
+    assert!(s.contains("SLOs") && s.contains("Failures"), "{s}");
+    // Back to normal on resize, the modal still open with its typed field and buttons.
+    let mut state = fleet(30, 8);
+    select(&mut state, "checkout");
+    keys(&mut state, &[Key::Char('a')]);
+    for (w, h) in [(40, 12), (80, 24)] {
+        shipdeck::core::update(
+            &mut state,
+            shipdeck::core::Msg::Resize {
+                width: w,
+                height: h,
+            },
+        );
+        let s = screen(&state);
+        assert!(!s.contains("terminal too small"), "{w}x{h}:\n{s}");
+        assert!(s.contains("type 'checkout'"), "{w}x{h}: the field:\n{s}");
+        assert!(
+            s.contains("[ Cancel ]") && s.contains("Confirm ]"),
+            "{w}x{h}:\n{s}"
+        );
+    }
+}
+
+#[test]
+fn confirm_at_the_minimum_size_keeps_the_field_change_and_buttons() {
+    let mut state = fleet(40, 12);
+    select(&mut state, "checkout");
+    keys(&mut state, &[Key::Char('a')]);
+    type_text(&mut state, "chec");
+    keys(&mut state, &[Key::Enter]);
+    let mut moved = ui_fixture::checkout_rollout();
+    moved.meta.resource_version = "2002".into();
+    moved.current_step_index = Some(3);
+    shipdeck::core::update(
+        &mut state,
+        shipdeck::core::Msg::Upsert {
+            cluster: "prod-eu-1".into(),
+            facts: shipdeck::core::facts::ObjectFacts::Rollout(moved),
+        },
+    );
+    keys(&mut state, &[Key::Enter]);
+    let s = screen(&state);
+    assert!(s.contains("type 'checkout'"), "{s}");
+    assert!(s.contains("CHANGED"), "{s}");
+    assert!(s.contains("✗ 4 more"), "{s}");
+    assert!(s.contains("[ Cancel ]") && s.contains("[ Confirm ]"), "{s}");
+    insta::assert_snapshot!("confirm_minimum_40x12", s);
+}

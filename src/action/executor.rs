@@ -243,6 +243,7 @@ impl Executor {
         let tx = self.tx.clone();
         tokio::spawn(async move {
             let (uid, action) = (plan.uid.clone(), plan.kind);
+            let resource_version = plan.seen.resource_version.clone();
             let result = match tokio::time::timeout(DEADLINE, target.dry_run(plan)).await {
                 Ok(r) => r,
                 Err(_) => Err("dry-run: no answer within the deadline".into()),
@@ -251,6 +252,7 @@ impl Executor {
                 .send(Msg::DryRun {
                     uid,
                     action,
+                    resource_version,
                     result,
                 })
                 .await;

@@ -263,6 +263,108 @@ pub struct Seen {
     pub resource_version: String,
 }
 
+/// What the open confirmation follows on its object: the facts a user decides on. When
+/// any of them changes while the modal is open, the modal says what (`changes`), re-plans
+/// and asks again; a new resourceVersion alone only re-plans (the precondition follows).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Watched {
+    pub phase: String,
+    pub step: Option<(u32, u32)>,
+    pub revision: Option<i64>,
+    /// The pause in effect, in words (`CanaryPauseStep`, `paused`), or None.
+    pub pause: Option<String>,
+    pub aborted: bool,
+    pub weight: (Option<u32>, Option<u32>),
+    /// The revision an undo would roll back to.
+    pub undo_revision: Option<i64>,
+}
+
+impl Watched {
+    pub fn of(r: &Release) -> Watched {
+        let f = &r.facts;
+        let pause = match &r.pause {
+            Some(p) => Some(p.reason.as_str().to_string()),
+            None if f.spec_paused || f.pause_conditions || f.controller_pause => {
+                Some("paused".to_string())
+            }
+            None => None,
+        };
+        Watched {
+            phase: r.phase.as_str().to_string(),
+            step: r.step,
+            revision: f.current_revision,
+            pause,
+            aborted: f.aborted,
+            weight: (r.set_weight, r.actual_weight),
+            undo_revision: f.undo_target.as_ref().map(|(_, rev)| *rev),
+        }
+    }
+
+    /// What changed from `self` to `now`, each as the modal says it ("step 3→5").
+    pub fn changes(&self, now: &Watched) -> Vec<String> {
+        fn opt<T: fmt::Display>(v: &Option<T>) -> String {
+            v.as_ref()
+                .map_or_else(|| "none".to_string(), ToString::to_string)
+        }
+        fn pct(v: Option<u32>) -> String {
+            v.map_or_else(|| "?".to_string(), |w| format!("{w}%"))
+        }
+        let mut out = Vec::new();
+        if self.step != now.step {
+            out.push(match (self.step, now.step) {
+                (Some((a, n)), Some((b, m))) if n == m => format!("step {a}→{b}"),
+                (Some((a, n)), Some((b, m))) => format!("step {a}/{n}→{b}/{m}"),
+                (Some((a, n)), None) => format!("step {a}/{n}→none"),
+                (None, Some((b, m))) => format!("step none→{b}/{m}"),
+                (None, None) => String::new(),
+            });
+        }
+        if self.phase != now.phase {
+            out.push(format!("phase {}→{}", self.phase, now.phase));
+        }
+        if self.pause != now.pause {
+            out.push(match (&self.pause, &now.pause) {
+                (Some(_), None) => "resumed".to_string(),
+                (None, Some(p)) => format!("paused ({p})"),
+                (a, b) => format!("pause {}→{}", opt(a), opt(b)),
+            });
+        }
+        if self.aborted != now.aborted {
+            out.push(
+                if now.aborted {
+                    "aborted"
+                } else {
+                    "no longer aborted"
+                }
+                .to_string(),
+            );
+        }
+        if self.revision != now.revision {
+            out.push(format!(
+                "revision {}→{}",
+                opt(&self.revision),
+                opt(&now.revision)
+            ));
+        }
+        if self.weight != now.weight {
+            let (a, b) = (self.weight, now.weight);
+            out.push(if a.1 == b.1 {
+                format!("set weight {}→{}", pct(a.0), pct(b.0))
+            } else {
+                format!("weight {}→{}", pct(a.1), pct(b.1))
+            });
+        }
+        if self.undo_revision != now.undo_revision {
+            out.push(format!(
+                "rollback target revision {}→{}",
+                opt(&self.undo_revision),
+                opt(&now.undo_revision)
+            ));
+        }
+        out
+    }
+}
+
 /// A fully-specified action: what the modal shows and the executor sends.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ActionPlan {

@@ -201,10 +201,12 @@ pub enum Msg {
         id: u64,
         outcome: Outcome,
     },
-    /// Server-side dry-run answer for the open modal's plan (matched by uid and action).
+    /// Server-side dry-run answer for the open modal's plan (matched by uid, action and
+    /// the resourceVersion the plan was made on: an answer for an older plan is dropped).
     DryRun {
         uid: String,
         action: super::action::ActionKind,
+        resource_version: String,
         result: Result<String, String>,
     },
     /// Audit lines to show (loaded at start, appended by the executor).

@@ -157,6 +157,21 @@ pub fn offers(state: &State, r: &Release) -> Vec<Offer> {
         .collect()
 }
 
+/// The object's name as it is typed to confirm: `cluster/name` when a release of the same
+/// name exists on another cluster — any release the console knows, shown or hidden by the
+/// filter or the cluster chooser — else the plain name.
+pub fn typed_name(state: &State, plan: &ActionPlan) -> String {
+    let elsewhere = state
+        .releases
+        .keys()
+        .any(|k| k.name == plan.name && k.cluster != plan.cluster);
+    if elsewhere {
+        format!("{}/{}", plan.cluster, plan.name)
+    } else {
+        plan.name.clone()
+    }
+}
+
 fn ready(state: &State, r: &Release, kind: ActionKind) -> Result<Ready, Refusal> {
     if state.pending.values().any(|p| p.key == r.key) {
         return Err(Refusal::InFlight);
@@ -185,9 +200,9 @@ fn ready(state: &State, r: &Release, kind: ActionKind) -> Result<Ready, Refusal>
             .map(|u| u.service.clone())
     });
     let must_type = match (service, plan.needs_typed_name()) {
-        (Some(service), true) => Some(format!("{} {service}", plan.name)),
+        (Some(service), true) => Some(format!("{} {service}", typed_name(state, &plan))),
         (Some(service), false) => Some(service),
-        (None, true) => Some(plan.name.clone()),
+        (None, true) => Some(typed_name(state, &plan)),
         (None, false) => None,
     };
     Ok(Ready {

@@ -106,6 +106,17 @@ pub struct Modal {
     pub refusal: Option<String>,
     /// Server-side dry-run result: None while waiting, Ok(summary) or Err(error).
     pub dry_run: Option<Result<String, String>>,
+    /// Focus was moved by the user (Tab), not left where it started or put by the modal.
+    pub focus_chosen: bool,
+    /// What the user saw when the modal opened, and what the modal shows now: the modal
+    /// follows its object while open (`core::input::follow_modal`).
+    pub opened: super::action::Watched,
+    pub watched: super::action::Watched,
+    /// What changed since the modal opened ("step 3→5"), shown; empty when nothing did.
+    pub changed: Vec<String>,
+    /// Why the modal can no longer be confirmed (the object is gone, the action no longer
+    /// possible): shown, and confirming is refused.
+    pub void: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -45,13 +45,17 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             let at = state.now;
             heard(state, &cluster, at);
             objects::upsert(state, &cluster, facts);
+            return input::follow_modal(state);
         }
         Msg::Delete {
             cluster,
             kind,
             namespace,
             name,
-        } => objects::delete(state, &cluster, kind, &namespace, &name),
+        } => {
+            objects::delete(state, &cluster, kind, &namespace, &name);
+            return input::follow_modal(state);
+        }
         Msg::Relisted {
             cluster,
             kind,
@@ -61,6 +65,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             heard(state, &cluster, at);
             allowed_again(state, &cluster, kind.resource());
             objects::relist(state, &cluster, kind, objects);
+            return input::follow_modal(state);
         }
         Msg::Warning { cluster, event } => warning(state, &cluster, &event),
         Msg::Slo(report) => slo_eval::apply_report(state, report),
@@ -84,8 +89,9 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
         Msg::DryRun {
             uid,
             action,
+            resource_version,
             result,
-        } => dry_run(state, &uid, action, result),
+        } => dry_run(state, &uid, action, &resource_version, result),
         Msg::Audit(lines) => {
             for line in lines {
                 super::audit::insert(&mut state.audit, line);
@@ -96,16 +102,19 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
     Vec::new()
 }
 
-/// A dry-run answer belongs to the open modal only if it is for the same object and action.
+/// A dry-run answer belongs to the open modal only if it is for the same object, action and
+/// plan (the resourceVersion it was made on: the modal re-plans when its object changes).
 fn dry_run(
     state: &mut State,
     uid: &str,
     action: super::action::ActionKind,
+    resource_version: &str,
     result: Result<String, String>,
 ) {
     if let Some(m) = state.view.modal.as_mut()
         && m.plan.uid == uid
         && m.plan.kind == action
+        && m.plan.seen.resource_version == resource_version
     {
         m.dry_run = Some(result);
         state.dirty = true;

@@ -22,16 +22,27 @@ pub mod theme;
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
+use unicode_width::UnicodeWidthStr;
 
 use crate::core::layout::{self, Area};
 use crate::core::state::{Screen, State};
 
 pub use theme::{Theme, ThemeError};
 
+/// The smallest terminal the console draws into: the home screen's three panels and the
+/// confirmation modal's typed field, changes and buttons need 40x12. Below it one line
+/// says so instead of clipping a modal or the panels.
+pub const MIN_WIDTH: u16 = 40;
+pub const MIN_HEIGHT: u16 = 12;
+
 /// Draw the whole console for `state` into `frame`.
 pub fn render(frame: &mut Frame, state: &State, theme: &Theme) {
     let area = frame.area();
     if area.width == 0 || area.height == 0 {
+        return;
+    }
+    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+        too_small(frame, area, theme);
         return;
     }
     let screen = layout::screen(self::area(area));
@@ -49,6 +60,34 @@ pub fn render(frame: &mut Frame, state: &State, theme: &Theme) {
     if let Some(m) = &state.view.modal {
         modal::render(frame, area, state, m, theme);
     }
+}
+
+/// One centred line, fitted to the width: "terminal too small (needs 40x12)", shorter
+/// words on narrower terminals so the size needed stays readable.
+fn too_small(frame: &mut Frame, area: Rect, theme: &Theme) {
+    let width = usize::from(area.width);
+    let needs = format!("{MIN_WIDTH}x{MIN_HEIGHT}");
+    let said = [
+        format!("terminal too small (needs {needs})"),
+        format!("too small (needs {needs})"),
+        format!("needs {needs}"),
+    ]
+    .into_iter()
+    .find(|s| s.width() <= width)
+    .unwrap_or_else(|| fmt::fit(&needs, width).into_owned());
+    let w = u16::try_from(said.width())
+        .unwrap_or(area.width)
+        .min(area.width);
+    let line = Rect {
+        x: area.x + (area.width - w) / 2,
+        y: area.y + area.height / 2,
+        width: w,
+        height: 1,
+    };
+    frame.render_widget(
+        ratatui::widgets::Paragraph::new(said).style(theme.notice_warn),
+        line,
+    );
 }
 
 fn home(frame: &mut Frame, body: Rect, state: &State, theme: &Theme) {

@@ -1,9 +1,12 @@
 //! The confirmation modal: what exactly will be sent (each call's verb, resource,
 //! namespace/name and body), to which cluster (with its PROD marker), what the user saw
 //! when choosing, caveats, the error-budget gate, the typed confirmation, and two buttons
-//! with focus starting on Cancel. Centered; fits 80x24 by compacting the JSON body and,
-//! if still too tall, eliding its middle — the buttons and hint always stay visible.
-//! Key hints come from the key table (`core::keys`).
+//! with focus starting on Cancel. While open it shows what changed on the object since it
+//! opened, or that it can no longer be confirmed. Centered; fits by compacting the JSON
+//! body and, if still too tall, eliding its middle; on small terminals (down to the
+//! console's minimum, `MIN_WIDTH` x `MIN_HEIGHT` in `ui`) it also shortens the notes and
+//! wrapped rows, saying so — the typed field, what changed, the refusal and the buttons
+//! always stay visible. Key hints come from the key table (`core::keys`).
 
 use ratatui::Frame;
 use ratatui::layout::{Position, Rect};
@@ -22,13 +25,34 @@ use crate::core::text;
 const LABEL: usize = 9;
 
 pub fn render(frame: &mut Frame, area: Rect, _state: &State, m: &Modal, theme: &Theme) {
-    let width = area.width.saturating_sub(4).clamp(20.min(area.width), 100);
+    // A margin around the modal only where it does not cost what the modal must show.
+    let margin = |n: u16, roomy: u16| if n >= roomy { 4 } else { 0 };
+    let width = area
+        .width
+        .saturating_sub(margin(area.width, 60))
+        .clamp(20.min(area.width), 100);
     let inner_w = width.saturating_sub(4) as usize;
-    let max_h = area.height.saturating_sub(2).max(3.min(area.height));
+    let max_h = area
+        .height
+        .saturating_sub(margin(area.height, 16) / 2)
+        .max(3.min(area.height));
 
-    let head = head_lines(m, theme, inner_w);
-    let (tail, typed_row) = tail_lines(m, theme, inner_w);
-    let room = (max_h as usize).saturating_sub(2 + head.len() + tail.len());
+    // The least compaction that leaves the request at least two rows (or the most).
+    let avail = (max_h as usize).saturating_sub(2);
+    let mut parts = None;
+    for level in [Fit::Full, Fit::Short, Fit::Least] {
+        let head = head_lines(m, theme, inner_w, level);
+        let (tail, typed_row) = tail_lines(m, theme, inner_w, level);
+        let fits = head.len() + tail.len() + 2 <= avail;
+        parts = Some((head, tail, typed_row));
+        if fits {
+            break;
+        }
+    }
+    let Some((head, tail, typed_row)) = parts else {
+        return;
+    };
+    let room = avail.saturating_sub(head.len() + tail.len());
     let request = request_lines(&m.plan.calls, theme, inner_w, room);
 
     let typed_row = typed_row.map(|(row, col)| (head.len() + request.len() + row, col));
@@ -77,6 +101,34 @@ pub fn render(frame: &mut Frame, area: Rect, _state: &State, m: &Modal, theme: &
     }
 }
 
+/// How much the modal shortens itself to fit: everything; notes and wrapped rows cut to
+/// one row each (said); and also the dry run and the hint line dropped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fit {
+    Full,
+    Short,
+    Least,
+}
+
+impl Fit {
+    /// Rows a wrapped item may take.
+    fn rows(self) -> usize {
+        match self {
+            Fit::Full => usize::MAX,
+            Fit::Short | Fit::Least => 1,
+        }
+    }
+
+    /// Rows for what must be read before confirming (a change, a refusal).
+    fn must_rows(self) -> usize {
+        match self {
+            Fit::Full => usize::MAX,
+            Fit::Short => 2,
+            Fit::Least => 1,
+        }
+    }
+}
+
 fn labelled<'a>(label: &'static str, value: Vec<Span<'a>>, theme: &Theme) -> Line<'a> {
     let mut spans = vec![Span::styled(format!("{label:<LABEL$}"), theme.dim)];
     spans.extend(value);
@@ -84,7 +136,7 @@ fn labelled<'a>(label: &'static str, value: Vec<Span<'a>>, theme: &Theme) -> Lin
 }
 
 /// Where and what: cluster with PROD marker, target object, what the user saw.
-fn head_lines<'a>(m: &'a Modal, theme: &Theme, width: usize) -> Vec<Line<'a>> {
+fn head_lines<'a>(m: &'a Modal, theme: &Theme, width: usize, level: Fit) -> Vec<Line<'a>> {
     let p = &m.plan;
     let mut cluster = vec![Span::styled(text::escape(&p.cluster), theme.table_header)];
     if p.prod {
@@ -116,13 +168,20 @@ fn head_lines<'a>(m: &'a Modal, theme: &Theme, width: usize) -> Vec<Line<'a>> {
         labelled("cluster", cluster, theme),
         labelled("target", vec![Span::raw(target)], theme),
     ];
-    for (i, row) in fmt::wrap(&seen.join(" · "), width.saturating_sub(LABEL))
-        .into_iter()
-        .enumerate()
-    {
-        let label = if i == 0 { "you saw" } else { "" };
-        lines.push(labelled(label, vec![Span::raw(row)], theme));
-    }
+    // After a change the facts shown are the object's now, not what the user first saw.
+    let label = if m.changed.is_empty() {
+        "you saw"
+    } else {
+        "now"
+    };
+    lines.extend(wrapped(
+        label,
+        &seen.join(" · "),
+        Style::default(),
+        theme,
+        width,
+        level.rows(),
+    ));
     lines
 }
 
@@ -161,6 +220,16 @@ fn request_lines<'a>(calls: &[ApiCall], theme: &Theme, width: usize, room: usize
     if rows.len() > room {
         rows = build(true);
     }
+    if rows.len() > room && room < 2 {
+        // No room for the request itself: say so rather than push the buttons off.
+        let cut = rows.len();
+        let said = format!("request  {cut} lines not shown: enlarge the terminal");
+        let said = fmt::fit(&said, width).into_owned();
+        return (room == 1)
+            .then(|| Line::styled(said, theme.notice_warn))
+            .into_iter()
+            .collect();
+    }
     if rows.len() > room && room >= 2 {
         let cut = rows.len() - (room - 1);
         let keep_head = (room - 1) / 2 + (room - 1) % 2;
@@ -172,7 +241,8 @@ fn request_lines<'a>(calls: &[ApiCall], theme: &Theme, width: usize, room: usize
     rows.into_iter().map(|(t, s)| Line::styled(t, s)).collect()
 }
 
-/// `text` wrapped beside `label` (on its first row only), at most `max` rows.
+/// `text` wrapped beside `label` (on its first row only), at most `max` rows; when cut, the
+/// last row shown ends with `…`.
 fn wrapped<'a>(
     label: &'static str,
     text: &str,
@@ -181,11 +251,24 @@ fn wrapped<'a>(
     width: usize,
     max: usize,
 ) -> impl Iterator<Item = Line<'a>> {
-    let rows = fmt::wrap(text, width.saturating_sub(LABEL));
-    rows.into_iter().take(max).enumerate().map(move |(i, row)| {
+    let w = width.saturating_sub(LABEL);
+    let rows = cut_rows(fmt::wrap(text, w), max, w);
+    rows.into_iter().enumerate().map(move |(i, row)| {
         let label = if i == 0 { label } else { "" };
         labelled(label, vec![Span::styled(row, style)], theme)
     })
+}
+
+/// At most `max` of `rows` (`width` wide); when some are cut the last one kept ends in `…`.
+fn cut_rows(mut rows: Vec<String>, max: usize, width: usize) -> Vec<String> {
+    if rows.len() > max && max > 0 {
+        rows.truncate(max);
+        if let Some(last) = rows.last_mut() {
+            let cut = fmt::fit(last, width.saturating_sub(1)).into_owned();
+            *last = format!("{}…", cut.trim_end_matches('…'));
+        }
+    }
+    rows
 }
 
 /// The field for the name to type, and the cursor's column in it.
@@ -198,13 +281,16 @@ fn typed_field<'a>(m: &Modal, expected: &str, theme: &Theme, width: usize) -> (L
     let value: String = text::escape(m.typed.value()).chars().skip(scroll).collect();
     let shown = fmt::pad(&value, field_w);
     let column = prompt.width() + 1 + m.typed.visual_cursor().saturating_sub(scroll);
-    let line = Line::from(vec![
+    let mut spans = vec![
         Span::styled(prompt, theme.danger),
         Span::raw("["),
         Span::styled(shown, theme.input),
         Span::raw("]"),
-    ]);
-    (line, column)
+    ];
+    if m.typed.value() == expected {
+        spans.push(Span::styled(" ✓", theme.phase_healthy));
+    }
+    (Line::from(spans), column)
 }
 
 /// Notes, gate, typed field, refusal, buttons, hint. Returns the typed field's (row,
@@ -213,18 +299,58 @@ fn tail_lines<'a>(
     m: &'a Modal,
     theme: &Theme,
     width: usize,
+    level: Fit,
 ) -> (Vec<Line<'a>>, Option<(usize, usize)>) {
     let mut lines = Vec::new();
-    for note in &m.plan.notes {
-        let note = text::escape(note);
+    // What changed on the object since the modal opened, or why it cannot be confirmed:
+    // first, so it is read before the buttons.
+    if let Some(why) = &m.void {
+        let why = text::escape(why);
         lines.extend(wrapped(
-            "note",
-            &note,
-            theme.notice_warn,
+            "BLOCKED",
+            &why,
+            theme.notice_error,
             theme,
             width,
-            usize::MAX,
+            level.must_rows(),
         ));
+    }
+    if !m.changed.is_empty() {
+        let mut changed = format!("{} since you opened", m.changed.join(" · "));
+        if m.void.is_none() {
+            changed.push_str(" — re-checked: confirm again");
+        }
+        let changed = text::escape(&changed);
+        lines.extend(wrapped(
+            "CHANGED",
+            &changed,
+            theme.danger,
+            theme,
+            width,
+            level.must_rows(),
+        ));
+    }
+    match level {
+        Fit::Full => {
+            for note in &m.plan.notes {
+                let note = text::escape(note);
+                lines.extend(wrapped(
+                    "note",
+                    &note,
+                    theme.notice_warn,
+                    theme,
+                    width,
+                    usize::MAX,
+                ));
+            }
+        }
+        Fit::Short if !m.plan.notes.is_empty() => {
+            let n = m.plan.notes.len();
+            let s = if n == 1 { "" } else { "s" };
+            let hidden = format!("{n} note{s} not shown: enlarge the terminal to read");
+            lines.extend(wrapped("note", &hidden, theme.notice_warn, theme, width, 1));
+        }
+        _ => {}
     }
     if let Some(g) = &m.gate {
         let gate = format!(
@@ -239,7 +365,7 @@ fn tail_lines<'a>(
             theme.danger,
             theme,
             width,
-            usize::MAX,
+            level.rows(),
         ));
     }
     if let Some(u) = &m.gate_unknown {
@@ -257,7 +383,7 @@ fn tail_lines<'a>(
             theme.notice_warn,
             theme,
             width,
-            usize::MAX,
+            level.rows(),
         ));
     }
     let mut cursor = None;
@@ -275,20 +401,32 @@ fn tail_lines<'a>(
         ),
         Some(Err(error)) => (format!("refused — {}", text::escape(error)), theme.danger),
     };
-    lines.extend(wrapped("dry run", &dry, dry_style, theme, width, 2));
-    if let Some(refusal) = &m.refusal {
-        lines.push(Line::styled(
-            format!("✗ {}", text::escape(refusal)),
-            theme.notice_error,
+    // Nothing to confirm: no dry run to wait for.
+    if level != Fit::Least && m.void.is_none() {
+        lines.extend(wrapped(
+            "dry run",
+            &dry,
+            dry_style,
+            theme,
+            width,
+            level.rows().min(2),
         ));
     }
+    if let Some(refusal) = &m.refusal {
+        let rows = fmt::wrap(&format!("✗ {}", text::escape(refusal)), width);
+        for row in cut_rows(rows, level.must_rows().min(2), width) {
+            lines.push(Line::styled(row, theme.notice_error));
+        }
+    }
     lines.push(buttons(m, theme, width));
-    let hint = keys::hint_line(if m.must_type.is_some() {
-        HintAt::TypingBox
-    } else {
-        HintAt::ModalBox
-    });
-    lines.push(Line::styled(fmt::fit(&hint, width).into_owned(), theme.dim));
+    if level != Fit::Least {
+        let hint = keys::hint_line(if m.must_type.is_some() {
+            HintAt::TypingBox
+        } else {
+            HintAt::ModalBox
+        });
+        lines.push(Line::styled(fmt::fit(&hint, width).into_owned(), theme.dim));
+    }
     (lines, cursor)
 }
 
@@ -302,15 +440,23 @@ fn buttons<'a>(m: &Modal, theme: &Theme, width: usize) -> Line<'a> {
             Span::styled(format!(" [ {label} ] "), base)
         }
     };
-    let confirm_style = if m.plan.kind.destructive() {
+    let confirm_style = if m.void.is_some() {
+        theme.action_disabled
+    } else if m.plan.kind.destructive() {
         theme.danger
     } else {
         theme.button
     };
+    // Cannot be confirmed: the button says so in words, not only by its style.
+    let confirm = if m.void.is_some() {
+        "Confirm ✗"
+    } else {
+        "Confirm"
+    };
     let spans = vec![
         button("Cancel", m.focus == ModalFocus::Cancel, theme.button),
         Span::raw("   "),
-        button("Confirm", m.focus == ModalFocus::Confirm, confirm_style),
+        button(confirm, m.focus == ModalFocus::Confirm, confirm_style),
     ];
     let used: usize = spans.iter().map(Span::width).sum();
     let mut centered = vec![Span::raw(" ".repeat(width.saturating_sub(used) / 2))];

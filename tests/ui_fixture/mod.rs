@@ -44,7 +44,7 @@ fn clusters() -> Vec<Cluster> {
     vec![eu, us, staging, dr]
 }
 
-fn checkout_rollout() -> RolloutFacts {
+pub fn checkout_rollout() -> RolloutFacts {
     RolloutFacts {
         meta: meta("shop", "checkout", "checkout", 3 * 3600),
         replicas: 5,

@@ -12,7 +12,7 @@ use super::msg::Key;
 use super::state::{AccessKey, Panel, Screen, State};
 
 pub use super::offer::plan_allowed;
-pub use modal::on_action_done;
+pub use modal::{follow_modal, on_action_done};
 pub use nav::clamp_scroll;
 
 pub fn on_key(state: &mut State, key: Key) -> Vec<Effect> {
@@ -23,6 +23,9 @@ pub fn on_key(state: &mut State, key: Key) -> Vec<Effect> {
         state.quit = true;
         return Vec::new();
     }
+    if starts_something(ctx, cmd) {
+        state.view.notice = None;
+    }
     match ctx {
         Context::Modal | Context::Typing => return modal::modal_key(state, key, cmd),
         Context::Filter => nav::filter_key(state, key, cmd),
@@ -32,6 +35,22 @@ pub fn on_key(state: &mut State, key: Key) -> Vec<Effect> {
         Context::Home | Context::Detail => return main_key(state, cmd),
     }
     Vec::new()
+}
+
+/// Does this key start something else, so the last notice (about what came before) goes?
+/// Editing the filter, starting an action, opening a release, choosing clusters: yes.
+/// Moving the cursor or reading help and the audit log: no — a result stays readable.
+/// The handler may leave a new notice of its own (a refusal, "cancelled — nothing sent").
+fn starts_something(ctx: Context, cmd: Option<Command>) -> bool {
+    match ctx {
+        Context::Filter => true,
+        Context::Home | Context::Detail => matches!(
+            cmd,
+            Some(Command::Filter | Command::Act(_) | Command::Open | Command::Clusters)
+        ),
+        Context::Clusters => matches!(cmd, Some(Command::Toggle | Command::ShowAll)),
+        Context::Help | Context::Audit | Context::Modal | Context::Typing => false,
+    }
 }
 
 /// Scrolls within the help text as laid out for this terminal (`keys::help`), so the last
@@ -164,3 +183,6 @@ fn access_checks(state: &State) -> Vec<Effect> {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod modal_tests;

@@ -1,10 +1,25 @@
-//! Starting an action from its offer, the confirmation modal's keys, sending the confirmed
-//! plan, and taking the result back. Action policy is `core::offer`'s; this module only
-//! turns an offer into a modal (or a notice saying why not) and must not re-check rules.
+//! Starting an action from its offer, the confirmation modal's keys, following the modal's
+//! object while it is open, sending the confirmed plan, and taking the result back. Action
+//! policy is `core::offer`'s; this module only turns an offer into a modal (or a notice
+//! saying why not) and must not re-check rules.
+//!
+//! The rules of the modal:
+//! - Focus starts on Cancel. When a name must be typed, focus moves to Confirm by itself
+//!   once the text matches (and back to Cancel if it stops matching), so Enter confirms.
+//!   Before it matches, Enter on the Cancel focus the modal started with confirms nothing
+//!   and cancels nothing: it says what is still needed. Focus moved there with Tab is the
+//!   user's choice and Enter activates it.
+//! - Every cancel (Esc, `n`, Enter on Cancel) leaves the notice "cancelled — nothing sent".
+//! - While open, the modal follows its object (`follow_modal`): when what the user saw
+//!   changes it says what ("step 3→5 since you opened"), re-plans, re-runs the dry run,
+//!   puts focus back on Cancel and so asks again; a typed name stays typed. A new
+//!   resourceVersion alone re-plans (the precondition follows the object) without asking
+//!   again. If the object disappears or the action is no longer possible, the modal says
+//!   so and cannot be confirmed.
 
 use tui_input::{Input, InputRequest};
 
-use crate::core::action::ActionKind;
+use crate::core::action::{ActionKind, Watched};
 use crate::core::effect::Effect;
 use crate::core::keys::Command;
 use crate::core::model::ReleaseKey;
@@ -46,7 +61,30 @@ pub(super) fn start_action(state: &mut State, kind: ActionKind) -> Vec<Effect> {
             return Vec::new();
         }
     };
-    let plan = ready.plan;
+    let watched = Watched::of(r);
+    let effects = checks(&ready);
+    state.view.modal = Some(Modal {
+        plan: ready.plan,
+        focus: ModalFocus::Cancel,
+        typed: Input::default(),
+        must_type: ready.must_type,
+        gate: ready.gate,
+        gate_unknown: ready.gate_unknown,
+        refusal: None,
+        dry_run: None,
+        focus_chosen: false,
+        opened: watched.clone(),
+        watched,
+        changed: Vec::new(),
+        void: None,
+    });
+    effects
+}
+
+/// What a modal asks of the outside world for a ready offer: RBAC checks not yet answered,
+/// then the dry run of its plan.
+fn checks(ready: &offer::Ready) -> Vec<Effect> {
+    let plan = &ready.plan;
     let mut effects: Vec<Effect> = Vec::new();
     if ready.rbac_unchecked {
         for call in &plan.calls {
@@ -60,17 +98,123 @@ pub(super) fn start_action(state: &mut State, kind: ActionKind) -> Vec<Effect> {
         }
     }
     effects.push(Effect::DryRun { plan: plan.clone() });
-    state.view.modal = Some(Modal {
-        plan,
-        focus: ModalFocus::Cancel,
-        typed: Input::default(),
-        must_type: ready.must_type,
-        gate: ready.gate,
-        gate_unknown: ready.gate_unknown,
-        refusal: None,
-        dry_run: None,
-    });
     effects
+}
+
+/// The open modal follows its object: after every object message, compare the release
+/// and the offer with what the modal shows, and re-plan when they differ (see the module
+/// rules). Returns the dry run (and RBAC checks) of a new plan.
+pub fn follow_modal(state: &mut State) -> Vec<Effect> {
+    let Some(m) = state.view.modal.as_ref() else {
+        return Vec::new();
+    };
+    let key = ReleaseKey {
+        cluster: m.plan.cluster.clone(),
+        kind: m.plan.release_kind,
+        namespace: m.plan.namespace.clone(),
+        name: m.plan.name.clone(),
+    };
+    let (kind, name) = (m.plan.kind, m.plan.name.clone());
+    let release = state.releases.get(&key).filter(|r| r.uid == m.plan.uid);
+    let Some(r) = release else {
+        let why = if state.releases.contains_key(&key) {
+            format!("{name} was deleted and created again since you opened: nothing to confirm")
+        } else {
+            format!(
+                "{name} is gone from {} since you opened: nothing to confirm",
+                key.cluster
+            )
+        };
+        return void(state, why);
+    };
+    let watched = Watched::of(r);
+    let ready = match offer::offer(state, r, kind).state {
+        Ok(ready) => ready,
+        Err(why) => {
+            let now = watched.clone();
+            let text = format!("{kind} is no longer possible: {why}");
+            if let Some(m) = state.view.modal.as_mut() {
+                m.changed = m.opened.changes(&now);
+                m.watched = now;
+            }
+            return void(state, text);
+        }
+    };
+    let Some(m) = state.view.modal.as_mut() else {
+        return Vec::new();
+    };
+    let was_void = m.void.take().is_some();
+    let asks_again = was_void || watched != m.watched || ready.must_type != m.must_type;
+    // Only the object (its resourceVersion) or the gate re-plans without asking again: a
+    // plan that differs by the time alone (a restart's timestamp) is not a new plan.
+    let replan = asks_again
+        || ready.plan.seen.resource_version != m.plan.seen.resource_version
+        || ready.gate != m.gate;
+    if !replan {
+        return Vec::new();
+    }
+    state.dirty = true;
+    m.changed = m.opened.changes(&watched);
+    if ready.must_type != m.must_type
+        && let Some(expected) = &ready.must_type
+    {
+        m.changed
+            .push(format!("the name to type is now '{expected}'"));
+    }
+    m.watched = watched;
+    m.gate = ready.gate.clone();
+    m.gate_unknown = ready.gate_unknown.clone();
+    m.must_type = ready.must_type.clone();
+    m.plan = ready.plan.clone();
+    m.dry_run = None;
+    if asks_again {
+        m.focus = ModalFocus::Cancel;
+        m.focus_chosen = false;
+        m.refusal = None;
+    }
+    checks(&ready)
+}
+
+/// The modal can no longer be confirmed: say why, focus on Cancel.
+fn void(state: &mut State, why: String) -> Vec<Effect> {
+    if let Some(m) = state.view.modal.as_mut()
+        && m.void.as_deref() != Some(why.as_str())
+    {
+        m.void = Some(why);
+        m.focus = ModalFocus::Cancel;
+        m.focus_chosen = false;
+        m.refusal = None;
+        state.dirty = true;
+    }
+    Vec::new()
+}
+
+/// Close the modal: nothing is sent, and the notice says so.
+fn cancel(state: &mut State) {
+    if let Some(m) = state.view.modal.take() {
+        let text = format!("{} {}: cancelled — nothing sent", m.plan.kind, m.plan.name);
+        notice(state, Level::Warn, text);
+    }
+}
+
+/// Does the typed text match what must be typed (true when nothing must be)?
+fn typed_matches(m: &Modal) -> bool {
+    m.must_type.as_deref().is_none_or(|e| m.typed.value() == e)
+}
+
+/// What is still needed before the typed confirmation matches.
+fn still_needed(expected: &str, typed: &str) -> String {
+    if typed.is_empty() {
+        return format!("type '{expected}' to confirm (Esc cancels)");
+    }
+    match expected.strip_prefix(typed) {
+        Some(rest) => {
+            let n = rest.chars().count();
+            let s = if n == 1 { "" } else { "s" };
+            format!("{n} more character{s} to type: '{expected}' (Esc cancels)")
+        }
+        None => format!("'{typed}' does not match '{expected}' (Backspace fixes, Esc cancels)"),
+    }
 }
 
 /// Keys in the modal: the table's commands, else text for the name to type.
@@ -80,16 +224,23 @@ pub(super) fn modal_key(state: &mut State, key: Key, cmd: Option<Command>) -> Ve
     };
     let typing = modal.must_type.is_some();
     match cmd {
-        Some(Command::Cancel) => state.view.modal = None,
+        Some(Command::Cancel) => cancel(state),
         Some(Command::Confirm) => return confirm(state),
         Some(Command::Focus) => {
             modal.focus = match modal.focus {
                 ModalFocus::Cancel => ModalFocus::Confirm,
                 ModalFocus::Confirm => ModalFocus::Cancel,
             };
+            modal.focus_chosen = true;
         }
         Some(Command::Activate) => match modal.focus {
-            ModalFocus::Cancel => state.view.modal = None,
+            // Before the name matches, Enter on the focus the modal gave is not a choice.
+            ModalFocus::Cancel if !modal.focus_chosen && !typed_matches(modal) => {
+                if let Some(expected) = &modal.must_type {
+                    modal.refusal = Some(still_needed(expected, modal.typed.value()));
+                }
+            }
+            ModalFocus::Cancel => cancel(state),
             ModalFocus::Confirm => return confirm(state),
         },
         _ if typing => {
@@ -107,6 +258,14 @@ pub(super) fn modal_key(state: &mut State, key: Key, cmd: Option<Command>) -> Ve
                 modal.refusal = None;
             }
             modal.typed.handle(req);
+            // A match puts focus on Confirm (Enter confirms); losing it takes it back,
+            // unless the user put focus where it is. Nothing to confirm: it stays put.
+            if typed_matches(modal) && modal.void.is_none() {
+                modal.focus = ModalFocus::Confirm;
+                modal.focus_chosen = false;
+            } else if !modal.focus_chosen {
+                modal.focus = ModalFocus::Cancel;
+            }
         }
         _ => {}
     }
@@ -121,10 +280,14 @@ fn confirm(state: &mut State) -> Vec<Effect> {
     let Some(modal) = state.view.modal.as_mut() else {
         return Vec::new();
     };
+    if let Some(why) = &modal.void {
+        modal.refusal = Some(why.clone());
+        return Vec::new();
+    }
     if let Some(expected) = &modal.must_type
         && modal.typed.value() != expected
     {
-        modal.refusal = Some(format!("type {expected:?} to confirm"));
+        modal.refusal = Some(still_needed(expected, modal.typed.value()));
         return Vec::new();
     }
     if allowed == Some(false) {

@@ -64,7 +64,7 @@ fn state_in(ctx: Context) -> State {
 fn fingerprint(s: &State) -> String {
     let v = &s.view;
     format!(
-        "{:?} {:?} {:?} {} {} {} {} {} {} {:?} {} {} {:?} {:?} {} {:?} {}",
+        "{:?} {:?} {:?} {} {} {} {} {} {} {:?} {} {} {:?} {:?} {} {:?} {} {:?}",
         v.screen,
         v.previous,
         v.panel,
@@ -84,6 +84,7 @@ fn fingerprint(s: &State) -> String {
         s.quit,
         s.pending.len(),
         v.modal.as_ref().map_or(0, |m| m.typed.cursor()),
+        v.modal.as_ref().map(|m| m.refusal.clone()),
     )
 }
 
