@@ -285,6 +285,7 @@ fn right_section<'a>(state: &'a State, r: &'a Release, theme: &Theme, width: u16
         let role = match rs.role {
             RsRole::Stable => ("stable", theme.phase_healthy),
             RsRole::Canary => ("canary", theme.phase_progressing),
+            RsRole::New => ("new", theme.phase_progressing),
             RsRole::Old => ("old", theme.dim),
         };
         lines.push(Line::from(vec![

@@ -45,6 +45,8 @@ impl C<'_> {
             quality: Good,
             confirm_promotion,
             gate_opens_after: gate,
+            replicas: 2,
+            image: format!("ghcr.io/{}/{}:1.4.0", self.ns, self.name),
             since_secs: if self.phase == "Failed" { 900 } else { 120 },
             age_secs: 86_400 * 60,
             script,
