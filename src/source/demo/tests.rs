@@ -522,7 +522,8 @@ fn stuck_deployments_time_out_with_warning_events() {
     let r = h.release(worker);
     assert_eq!(r.phase, Phase::Degraded);
     assert!(
-        r.message.raw().contains("has timed out progressing"),
+        // What `kubectl rollout status` says, inside its frame.
+        r.message.raw() == "exceeded its progress deadline",
         "{:?}",
         r.message
     );
