@@ -256,7 +256,12 @@ pub fn derive_joined(
         return rel;
     };
     let primary = primary_name(target);
-    let find = |name: &str| deployments.iter().copied().find(|d| d.meta.name == name);
+    let find = |name: &str| {
+        deployments
+            .iter()
+            .copied()
+            .find(|d| d.meta.name == name && d.meta.namespace == c.meta.namespace)
+    };
     let mut replicas = (0, 0);
     for (d, role) in [(find(target), RsRole::Canary), (find(&primary), RsRole::Stable)] {
         let Some(d) = d else { continue };
