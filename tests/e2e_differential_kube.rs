@@ -89,7 +89,7 @@ fn cond_reason(d: &K8sDeployment, type_: &str) -> String {
     d.status
         .as_ref()
         .and_then(|s| s.conditions.as_ref())
-        .and_then(|cs| cs.iter().find(|c| c.type_ == type_))
+        .and_then(|cs| cs.iter().find(|c| c.type_.as_deref() == Some(type_)))
         .and_then(|c| c.reason.clone())
         .unwrap_or_default()
 }
@@ -223,20 +223,43 @@ async fn kubectl_replicasets(k: &Kubectl, ns: &str) -> Result<BTreeMap<String, K
         .collect())
 }
 
-/// `NewReplicaSet:` and `OldReplicaSets:` of `kubectl describe deployment`: names (the
-/// `(n/m replicas created)` dropped), `<none>` as none.
-async fn kubectl_describe_rs(k: &Kubectl, ns: &str, name: &str) -> Result<(Vec<String>, Vec<String>)> {
+/// A ReplicaSet as `kubectl describe deployment` lists it: `NAME (n/m replicas created)`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Described {
+    name: String,
+    /// `m`: the ReplicaSet's desired replicas.
+    desired: i64,
+}
+
+/// `NewReplicaSet:` and `OldReplicaSets:` of `kubectl describe deployment` (`<none>` is
+/// none).
+async fn kubectl_describe_rs(
+    k: &Kubectl,
+    ns: &str,
+    name: &str,
+) -> Result<(Vec<Described>, Vec<Described>)> {
     let out = k.ok(&["describe", "deployment", name, "-n", ns]).await?;
-    let field = |key: &str| -> Result<Vec<String>> {
+    let field = |key: &str| -> Result<Vec<Described>> {
         let line = out
             .lines()
             .find_map(|l| l.strip_prefix(key))
             .with_context(|| format!("no {key} in kubectl describe:\n{out}"))?;
-        Ok(line
-            .split(',')
-            .map(|part| part.trim().split(' ').next().unwrap_or("").to_owned())
-            .filter(|n| !n.is_empty() && n != "<none>")
-            .collect())
+        line.split(',')
+            .map(str::trim)
+            .filter(|part| !part.is_empty() && *part != "<none>")
+            .map(|part| {
+                let (name, rest) = part.split_once(" (").unwrap_or((part, ""));
+                let desired = rest
+                    .split_once('/')
+                    .and_then(|(_, m)| m.split(' ').next())
+                    .and_then(|m| m.parse().ok())
+                    .with_context(|| format!("{key} {part:?}: no (n/m replicas created)"))?;
+                Ok(Described {
+                    name: name.to_owned(),
+                    desired,
+                })
+            })
+            .collect()
     };
     Ok((field("NewReplicaSet:")?, field("OldReplicaSets:")?))
 }
@@ -289,9 +312,14 @@ async fn kubectl_deployment(k: &Kubectl, ns: &str) -> Result<DeployView> {
     let (exit, message) = rollout_frame("web", ran.code, &ran.stdout, &ran.stderr)?;
     let (new, old) = kubectl_describe_rs(k, ns, "web").await?;
     let rs = kubectl_replicasets(k, ns).await?;
-    let new_rs = new.first();
+    let new_rs = new.first().map(|d| &d.name);
     let done = exit.starts_with("done");
-    let mut old_serving: Vec<String> = old.iter().map(|n| rs_label(n, rs.get(n))).collect();
+    // kubectl lists every old ReplicaSet; those with pods still serve.
+    let mut old_serving: Vec<String> = old
+        .iter()
+        .filter(|d| d.desired > 0)
+        .map(|d| rs_label(&d.name, rs.get(&d.name)))
+        .collect();
     old_serving.sort();
     Ok(DeployView {
         raw: format!("{}{}", ran.stdout, ran.stderr).trim().to_owned(),
@@ -342,7 +370,7 @@ fn shipdeck_deployment_rows(state: &str, k: &DeployView, r: &Value) -> Vec<Row> 
         _ => "?",
     };
     let revisions = r["revisions"].as_array().cloned().unwrap_or_default();
-    let role = |name: &str| revisions.iter().filter(move |v| v["role"] == name);
+    let role = |name: &'static str| revisions.iter().filter(move |v| v["role"] == name);
     // The new ReplicaSet: the one in the role New, or the stable one once done.
     let new = role("New")
         .next()
@@ -412,16 +440,39 @@ impl CanaryState {
     }
 }
 
-/// The Canary over `podinfo`, weights 25 % up to 50 %, with `webhooks`.
+/// The Canary over `podinfo`, weights 25 % up to 50 %, with `webhooks`. Flagger's
+/// `kubernetes` provider cannot shift traffic (it turns weights into iterations), so the
+/// canary routes through the NGINX provider: Flagger writes the weight into a canary copy of
+/// the Ingress [`ingress`] (a built-in object of this namespace; no ingress controller reads
+/// it here, and none needs to for Flagger's phases and weights).
 fn canary(ns: &str, webhooks: Value) -> Value {
     let mut v = Canary::over("podinfo")
         .analysis(Analysis::Weights { max: 50, step: 25 })
         .value();
     v["metadata"]["namespace"] = json!(ns);
+    v["spec"]["provider"] = json!("nginx");
+    v["spec"]["ingressRef"] =
+        json!({"apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "name": "podinfo"});
     if webhooks.as_array().is_some_and(|w| !w.is_empty()) {
         v["spec"]["analysis"]["webhooks"] = webhooks;
     }
     v
+}
+
+/// The Ingress the canary's routes are copied from.
+fn ingress() -> Value {
+    json!({
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "Ingress",
+        "metadata": {"name": "podinfo"},
+        "spec": {
+            "ingressClassName": "nginx",
+            "rules": [{"host": "podinfo.example.test", "http": {"paths": [{
+                "path": "/", "pathType": "Prefix",
+                "backend": {"service": {"name": "podinfo", "port": {"number": 9898}}},
+            }]}}],
+        },
+    })
 }
 
 fn podinfo(image: &str) -> Value {
@@ -488,6 +539,7 @@ async fn drive_canary(client: &kube::Client, lt: &str, ns: &str, state: CanarySt
     let gvk = GroupVersionKind::gvk("flagger.app", "v1beta1", "Canary");
     let api = dynamic_api(client, &gvk, Some(ns)).await?;
     apply_value(client, Some(ns), podinfo("example.test/podinfo:1")).await?;
+    apply_value(client, Some(ns), ingress()).await?;
     apply_value(client, Some(ns), canary(ns, hooks)).await?;
     wait_canary(&api, ns, "Initialized", |p, _| p == "Initialized").await?;
     if state == CanaryState::Initialized {
@@ -585,8 +637,8 @@ async fn kubectl_canary(k: &Kubectl, ns: &str) -> Result<CanaryView> {
         status: col("STATUS")?,
         weight: col("WEIGHT")?,
         failed_checks: col("FAILEDCHECKS")?,
-        canary_rs: rs_detail(target_new.first(), &rs),
-        stable_rs: rs_detail(primary_new.first(), &rs),
+        canary_rs: rs_detail(target_new.first().map(|d| &d.name), &rs),
+        stable_rs: rs_detail(primary_new.first().map(|d| &d.name), &rs),
         images,
         replicas: format!("{available}/{desired}"),
     })
@@ -667,7 +719,10 @@ where
             }
             let release = snapshot_release(&snapshot, kind, ns, name)
                 .with_context(|| format!("{state}: no {kind} {ns}/{name} in the snapshot"))?;
-            eprintln!("{state} ({ns}): kubectl {b:?}");
+            eprintln!(
+                "{state} ({ns}): kubectl {b:?}\n  shipdeck {} {}: {}",
+                release["phase"], release["flagger_phase"], release["message"]
+            );
             rows.extend(rows_of(state, b, release));
         }
         pending = still;

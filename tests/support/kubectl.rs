@@ -126,23 +126,35 @@ pub fn snapshot_release<'a>(
     })
 }
 
-/// Columns of a `kubectl get` table: the header's words, each row's cells (cells are
-/// separated by two or more spaces; kubectl pads with at least three).
+/// The rows of a `kubectl get` table as (column, cell) pairs. kubectl aligns every cell
+/// under its column's header and leaves empty cells blank, so a cell is the text from its
+/// header's offset to the next header's.
 pub fn table(text: &str) -> Vec<Vec<(String, String)>> {
     let mut lines = text.lines().filter(|l| !l.trim().is_empty());
     let Some(header) = lines.next() else {
         return Vec::new();
     };
-    let split = |l: &str| -> Vec<String> {
-        l.split("  ")
-            .map(str::trim)
-            .filter(|c| !c.is_empty())
-            .map(str::to_owned)
-            .collect()
+    let mut starts = Vec::new();
+    let mut prev = ' ';
+    for (i, c) in header.char_indices() {
+        if c != ' ' && prev == ' ' {
+            starts.push(i);
+        }
+        prev = c;
+    }
+    let cell = |l: &str, from: usize, to: Option<usize>| -> String {
+        let end = to.unwrap_or(l.len()).min(l.len());
+        l.get(from.min(end)..end).unwrap_or("").trim().to_owned()
     };
-    let names = split(header);
+    let names: Vec<String> = (0..starts.len())
+        .map(|i| cell(header, starts[i], starts.get(i + 1).copied()))
+        .collect();
     lines
-        .map(|l| names.iter().cloned().zip(split(l)).collect())
+        .map(|l| {
+            (0..starts.len())
+                .map(|i| (names[i].clone(), cell(l, starts[i], starts.get(i + 1).copied())))
+                .collect()
+        })
         .collect()
 }
 

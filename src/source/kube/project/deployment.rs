@@ -112,3 +112,35 @@ pub fn replica_set(rs: &ReplicaSet, keep: &Keep) -> ReplicaSetFacts {
         template_digest: template_digest(spec.template.as_ref()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn template(image: &str, hash: Option<&str>) -> PodTemplateSpec {
+        let mut labels = std::collections::BTreeMap::from([("app".to_string(), "web".to_string())]);
+        if let Some(h) = hash {
+            labels.insert("pod-template-hash".into(), h.into());
+        }
+        serde_json::from_value(serde_json::json!({
+            "metadata": {"labels": labels},
+            "spec": {"containers": [{"name": "app", "image": image}]},
+        }))
+        .unwrap_or_default()
+    }
+
+    #[test]
+    fn a_replicasets_template_digest_ignores_only_the_pod_template_hash() {
+        let deployment = template_digest(Some(&template("web:2", None)));
+        assert_ne!(deployment, 0);
+        assert_eq!(
+            template_digest(Some(&template("web:2", Some("6c5b8d9f7")))),
+            deployment
+        );
+        assert_ne!(
+            template_digest(Some(&template("web:1", Some("6c5b8d9f7")))),
+            deployment
+        );
+        assert_eq!(template_digest(None), 0, "not known");
+    }
+}
