@@ -197,7 +197,14 @@ struct KubectlRs {
 async fn kubectl_replicasets(k: &Kubectl, ns: &str) -> Result<BTreeMap<String, KubectlRs>> {
     let columns = "NAME:.metadata.name,REV:.metadata.annotations.deployment\\.kubernetes\\.io/revision,DESIRED:.spec.replicas,READY:.status.readyReplicas,IMAGES:.spec.template.spec.containers[*].image";
     let out = k
-        .ok(&["get", "rs", "-n", ns, "-o", &format!("custom-columns={columns}")])
+        .ok(&[
+            "get",
+            "rs",
+            "-n",
+            ns,
+            "-o",
+            &format!("custom-columns={columns}"),
+        ])
         .await?;
     let num = |s: &str| s.parse::<i64>().unwrap_or(0); // `<none>` is 0
     Ok(table(&out)
@@ -289,13 +296,22 @@ fn rollout_frame(name: &str, code: i32, stdout: &str, stderr: &str) -> Result<(S
             None => bail!("kubectl rollout status exited {code} outside its frame: {err:?}"),
         };
     }
-    if let Some(m) = out.strip_prefix(&waiting).and_then(|m| m.strip_suffix("...")) {
+    if let Some(m) = out
+        .strip_prefix(&waiting)
+        .and_then(|m| m.strip_suffix("..."))
+    {
         return Ok(("waiting (exit 0)".into(), m.to_owned()));
     }
-    if let Some(m) = out.strip_suffix("...").filter(|m| *m == "Waiting for deployment spec update to be observed") {
+    if let Some(m) = out
+        .strip_suffix("...")
+        .filter(|m| *m == "Waiting for deployment spec update to be observed")
+    {
         return Ok(("waiting (exit 0)".into(), m.to_owned()));
     }
-    if let Some(m) = out.strip_prefix(&done).filter(|m| *m == "successfully rolled out") {
+    if let Some(m) = out
+        .strip_prefix(&done)
+        .filter(|m| *m == "successfully rolled out")
+    {
         return Ok(("done (exit 0)".into(), m.to_owned()));
     }
     bail!("kubectl rollout status printed something outside its frames: {out:?}")
@@ -307,7 +323,14 @@ fn rs_label(name: &str, rs: Option<&KubectlRs>) -> String {
 
 async fn kubectl_deployment(k: &Kubectl, ns: &str) -> Result<DeployView> {
     let ran = k
-        .run(&["rollout", "status", "deployment/web", "-n", ns, "--watch=false"])
+        .run(&[
+            "rollout",
+            "status",
+            "deployment/web",
+            "-n",
+            ns,
+            "--watch=false",
+        ])
         .await?;
     let (exit, message) = rollout_frame("web", ran.code, &ran.stdout, &ran.stderr)?;
     let (new, old) = kubectl_describe_rs(k, ns, "web").await?;
@@ -382,8 +405,18 @@ fn shipdeck_deployment_rows(state: &str, k: &DeployView, r: &Value) -> Vec<Row> 
     serving.sort();
     vec![
         Row::new(state, "exit", &k.exit, exit),
-        Row::new(state, "message", &k.message, r["message"].as_str().unwrap_or("?")),
-        Row::new(state, "new rs", &k.new_rs, new.map_or("<none>".into(), revision_label)),
+        Row::new(
+            state,
+            "message",
+            &k.message,
+            r["message"].as_str().unwrap_or("?"),
+        ),
+        Row::new(
+            state,
+            "new rs",
+            &k.new_rs,
+            new.map_or("<none>".into(), revision_label),
+        ),
         Row::new(
             state,
             "new rs role",
@@ -552,16 +585,17 @@ async fn drive_canary(client: &kube::Client, lt: &str, ns: &str, state: CanarySt
     match state {
         CanaryState::Initialized => Ok(()),
         CanaryState::ProgressingAtWeight => {
-            wait_canary(&api, ns, "at weight 25", |p, w| p == "Progressing" && w == 25).await?;
+            wait_canary(&api, ns, "at weight 25", |p, w| {
+                p == "Progressing" && w == 25
+            })
+            .await?;
             // Closed before the next interval: Flagger holds the weight.
             gate(lt, ns, "close").await
         }
         CanaryState::WaitingPromotion => {
             wait_canary(&api, ns, "WaitingPromotion", |p, _| p == "WaitingPromotion").await
         }
-        CanaryState::Succeeded => {
-            wait_canary(&api, ns, "Succeeded", |p, _| p == "Succeeded").await
-        }
+        CanaryState::Succeeded => wait_canary(&api, ns, "Succeeded", |p, _| p == "Succeeded").await,
         CanaryState::Failed => wait_canary(&api, ns, "Failed", |p, _| p == "Failed").await,
     }
 }
@@ -622,7 +656,12 @@ async fn kubectl_canary(k: &Kubectl, ns: &str) -> Result<CanaryView> {
         .await?;
     let (mut available, mut desired, mut images) = (0, 0, String::from("<none>"));
     for d in table(&deployments) {
-        let cell = |n: &str| d.iter().find(|(h, _)| h == n).map(|(_, v)| v.clone()).unwrap_or_default();
+        let cell = |n: &str| {
+            d.iter()
+                .find(|(h, _)| h == n)
+                .map(|(_, v)| v.clone())
+                .unwrap_or_default()
+        };
         let name = cell("NAME");
         if name != "podinfo" && name != "podinfo-primary" {
             continue;
@@ -661,12 +700,37 @@ fn shipdeck_rs_detail(r: &Value, role: &str) -> String {
 fn shipdeck_canary_rows(state: &str, k: &CanaryView, r: &Value) -> Vec<Row> {
     let num = |v: &Value| v.as_i64().map_or("<none>".into(), |n| n.to_string());
     vec![
-        Row::new(state, "status", &k.status, r["flagger_phase"].as_str().unwrap_or("<none>")),
+        Row::new(
+            state,
+            "status",
+            &k.status,
+            r["flagger_phase"].as_str().unwrap_or("<none>"),
+        ),
         Row::new(state, "weight (set)", &k.weight, num(&r["set_weight"])),
-        Row::new(state, "weight (actual)", &k.weight, num(&r["actual_weight"])),
-        Row::new(state, "failed checks", &k.failed_checks, num(&r["failed_checks"])),
-        Row::new(state, "canary rs (target)", &k.canary_rs, shipdeck_rs_detail(r, "Canary")),
-        Row::new(state, "stable rs (primary)", &k.stable_rs, shipdeck_rs_detail(r, "Stable")),
+        Row::new(
+            state,
+            "weight (actual)",
+            &k.weight,
+            num(&r["actual_weight"]),
+        ),
+        Row::new(
+            state,
+            "failed checks",
+            &k.failed_checks,
+            num(&r["failed_checks"]),
+        ),
+        Row::new(
+            state,
+            "canary rs (target)",
+            &k.canary_rs,
+            shipdeck_rs_detail(r, "Canary"),
+        ),
+        Row::new(
+            state,
+            "stable rs (primary)",
+            &k.stable_rs,
+            shipdeck_rs_detail(r, "Stable"),
+        ),
         Row::new(state, "images", &k.images, {
             let i = images(&r["images"]);
             if i.is_empty() { "<none>".into() } else { i }
@@ -713,7 +777,9 @@ where
         for (case, (b, a)) in pending.iter().zip(before.iter().zip(&after)) {
             let (state, ns) = (case.0.as_str(), case.1.as_str());
             if b != a {
-                eprintln!("round {round}: {state} changed during the snapshot, again\n  {b:?}\n  {a:?}");
+                eprintln!(
+                    "round {round}: {state} changed during the snapshot, again\n  {b:?}\n  {a:?}"
+                );
                 still.push(*case);
                 continue;
             }
@@ -737,7 +803,11 @@ where
 }
 
 /// A namespace of its own on `cluster` for one case, deleted when the test ends.
-async fn namespace(client: &kube::Client, cluster: &str, prefix: &str) -> Result<(String, NamespaceCleanup)> {
+async fn namespace(
+    client: &kube::Client,
+    cluster: &str,
+    prefix: &str,
+) -> Result<(String, NamespaceCleanup)> {
     let ns = unique_name(prefix);
     ensure_namespace(client, &ns).await?;
     let cleanup = NamespaceCleanup::new(&format!("{cluster}-admin"), &ns);
@@ -792,7 +862,11 @@ async fn deployments_say_what_kubectl_rollout_status_says() -> Result<()> {
         rows.len(),
         start.elapsed()
     );
-    assert_eq!(rows.len(), DeployState::ALL.len() * 6, "a row per field and state");
+    assert_eq!(
+        rows.len(),
+        DeployState::ALL.len() * 6,
+        "a row per field and state"
+    );
     assert_eq!(differ, 0, "shipdeck differs from kubectl (table above)");
     drop(cleanups);
     Ok(())
@@ -847,7 +921,11 @@ async fn canaries_say_what_kubectl_get_canaries_says() -> Result<()> {
         rows.len(),
         start.elapsed()
     );
-    assert_eq!(rows.len(), CanaryState::ALL.len() * 8, "a row per field and state");
+    assert_eq!(
+        rows.len(),
+        CanaryState::ALL.len() * 8,
+        "a row per field and state"
+    );
     assert_eq!(differ, 0, "shipdeck differs from kubectl (table above)");
     drop(cleanups);
     Ok(())

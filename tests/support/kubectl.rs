@@ -121,9 +121,10 @@ pub fn snapshot_release<'a>(
     namespace: &str,
     name: &str,
 ) -> Option<&'a Value> {
-    snapshot["releases"].as_array()?.iter().find(|r| {
-        r["kind"] == kind && r["namespace"] == namespace && r["name"] == name
-    })
+    snapshot["releases"]
+        .as_array()?
+        .iter()
+        .find(|r| r["kind"] == kind && r["namespace"] == namespace && r["name"] == name)
 }
 
 /// The rows of a `kubectl get` table as (column, cell) pairs. kubectl aligns every cell
@@ -152,7 +153,12 @@ pub fn table(text: &str) -> Vec<Vec<(String, String)>> {
     lines
         .map(|l| {
             (0..starts.len())
-                .map(|i| (names[i].clone(), cell(l, starts[i], starts.get(i + 1).copied())))
+                .map(|i| {
+                    (
+                        names[i].clone(),
+                        cell(l, starts[i], starts.get(i + 1).copied()),
+                    )
+                })
                 .collect()
         })
         .collect()
@@ -168,7 +174,12 @@ pub struct Row {
 }
 
 impl Row {
-    pub fn new(state: &str, field: &str, kubectl: impl Into<String>, shipdeck: impl Into<String>) -> Row {
+    pub fn new(
+        state: &str,
+        field: &str,
+        kubectl: impl Into<String>,
+        shipdeck: impl Into<String>,
+    ) -> Row {
         Row {
             state: state.to_owned(),
             field: field.to_owned(),

@@ -471,13 +471,18 @@ fn upsert_objects(f: &mut FleetBuilder) {
     .upsert("staging", ObjectFacts::Canary(frontend_canary()));
     let (target, target_rs) =
         frontend_workload("frontend", "7f6d5c", 5, "ghcr.io/web/frontend:3.2.0", 3);
-    let (primary, primary_rs) =
-        frontend_workload("frontend-primary", "58b9c4", 4, "ghcr.io/web/frontend:3.1.4", 3);
+    let (primary, primary_rs) = frontend_workload(
+        "frontend-primary",
+        "58b9c4",
+        4,
+        "ghcr.io/web/frontend:3.1.4",
+        3,
+    );
     f.upsert("staging", ObjectFacts::Deployment(target))
         .upsert("staging", ObjectFacts::ReplicaSet(target_rs))
         .upsert("staging", ObjectFacts::ReplicaSet(primary_rs))
         .upsert("staging", ObjectFacts::Deployment(primary))
-    .upsert("staging", ObjectFacts::Deployment(static_deployment()));
+        .upsert("staging", ObjectFacts::Deployment(static_deployment()));
 }
 
 /// Another console's promote, then this session's undo and abort, delivered out of order

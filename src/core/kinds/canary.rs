@@ -263,7 +263,10 @@ pub fn derive_joined(
             .find(|d| d.meta.name == name && d.meta.namespace == c.meta.namespace)
     };
     let mut replicas = (0, 0);
-    for (d, role) in [(find(target), RsRole::Canary), (find(&primary), RsRole::Stable)] {
+    for (d, role) in [
+        (find(target), RsRole::Canary),
+        (find(&primary), RsRole::Stable),
+    ] {
         let Some(d) = d else { continue };
         replicas.0 += d.available_replicas;
         replicas.1 += d.replicas;
@@ -451,7 +454,12 @@ mod tests {
 
     /// Deployment `name` done at revision `rev` running `image` on `pods` pods, and its
     /// ReplicaSet.
-    fn workload(name: &str, rev: i64, image: &str, pods: i32) -> (DeploymentFacts, ReplicaSetFacts) {
+    fn workload(
+        name: &str,
+        rev: i64,
+        image: &str,
+        pods: i32,
+    ) -> (DeploymentFacts, ReplicaSetFacts) {
         let mut d = deployment("ns", name, false);
         d.meta
             .annotations
@@ -499,13 +507,36 @@ mod tests {
         let seen: Vec<_> = rel
             .revisions
             .iter()
-            .map(|r| (r.name.as_str(), r.revision, r.role, r.images.clone(), r.ready, r.desired))
+            .map(|r| {
+                (
+                    r.name.as_str(),
+                    r.revision,
+                    r.role,
+                    r.images.clone(),
+                    r.ready,
+                    r.desired,
+                )
+            })
             .collect();
         assert_eq!(
             seen,
             [
-                ("podinfo-h2", Some(2), RsRole::Canary, vec!["podinfo:2".to_string()], 2, 2),
-                ("podinfo-primary-h1", Some(1), RsRole::Stable, vec!["podinfo:1".to_string()], 2, 2),
+                (
+                    "podinfo-h2",
+                    Some(2),
+                    RsRole::Canary,
+                    vec!["podinfo:2".to_string()],
+                    2,
+                    2
+                ),
+                (
+                    "podinfo-primary-h1",
+                    Some(1),
+                    RsRole::Stable,
+                    vec!["podinfo:1".to_string()],
+                    2,
+                    2
+                ),
             ]
         );
         assert_eq!(rel.images, ["podinfo:2"]);

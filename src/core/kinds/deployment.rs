@@ -122,7 +122,9 @@ impl RolloutStatus {
 /// kubectl's rollout status (pkg/kubectl/polymorphichelpers/rollout_status.go, in its order;
 /// kubectl does not look at `spec.paused`).
 pub fn rollout_status(d: &DeploymentFacts) -> RolloutStatus {
-    if d.observed_generation.is_some_and(|og| d.meta.generation > og) {
+    if d.observed_generation
+        .is_some_and(|og| d.meta.generation > og)
+    {
         return RolloutStatus::SpecNotObserved;
     }
     if condition(&d.conditions, "Progressing")
@@ -174,22 +176,21 @@ pub fn new_replicaset<'a>(
     d: &DeploymentFacts,
     owned: &[&'a ReplicaSetFacts],
 ) -> Option<&'a ReplicaSetFacts> {
-    let mut candidates: Vec<&ReplicaSetFacts> = if d.template_digest != 0
-        && owned.iter().all(|rs| rs.template_digest != 0)
-    {
-        owned
-            .iter()
-            .copied()
-            .filter(|rs| rs.template_digest == d.template_digest)
-            .collect()
-    } else {
-        let revision = current_revision(d);
-        owned
-            .iter()
-            .copied()
-            .filter(|rs| rs.revision.is_some() && rs.revision == revision)
-            .collect()
-    };
+    let mut candidates: Vec<&ReplicaSetFacts> =
+        if d.template_digest != 0 && owned.iter().all(|rs| rs.template_digest != 0) {
+            owned
+                .iter()
+                .copied()
+                .filter(|rs| rs.template_digest == d.template_digest)
+                .collect()
+        } else {
+            let revision = current_revision(d);
+            owned
+                .iter()
+                .copied()
+                .filter(|rs| rs.revision.is_some() && rs.revision == revision)
+                .collect()
+        };
     candidates.sort_by(|a, b| (a.meta.created, &a.meta.name).cmp(&(b.meta.created, &b.meta.name)));
     candidates.first().copied()
 }
@@ -374,7 +375,10 @@ mod tests {
         let zero = web(2, 0, 22, (0, 0, 0));
         let (new, old) = (rs(2, 22, 0, 0, 10), rs(1, 11, 0, 0, 0));
         let rel = derive(&ctx(), &zero, &[&old, &new]);
-        assert_eq!((rel.phase, rel.message.raw()), (Phase::Healthy, "successfully rolled out"));
+        assert_eq!(
+            (rel.phase, rel.message.raw()),
+            (Phase::Healthy, "successfully rolled out")
+        );
         assert_eq!(roles(&rel)[0], (Some(2), RsRole::Stable));
     }
 

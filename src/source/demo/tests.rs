@@ -8,7 +8,9 @@ use jiff::{SignedDuration, Timestamp};
 
 use super::{Fleet, PROD_EU, PROD_US, STAGING};
 use crate::core::action::{self, ActionKind, ActionPlan};
-use crate::core::facts::{DeploymentFacts, ObjectFacts, PauseReason, ReplicaSetFacts, WarningEvent};
+use crate::core::facts::{
+    DeploymentFacts, ObjectFacts, PauseReason, ReplicaSetFacts, WarningEvent,
+};
 use crate::core::model::{BurnWindow, Phase, Release, ReleaseKind, RsRole};
 use crate::core::msg::{Msg, ObjectKind, Outcome, SloReport};
 use crate::core::status::Ctx;
@@ -635,7 +637,11 @@ fn flagger_canaries_show_their_target_and_primary_and_promotion_moves_the_versio
     assert!(canary.starts_with("catalog-api-") && stable.starts_with("catalog-api-primary-"));
     assert_ne!(tested, serving, "the target runs the version under test");
     assert_eq!(r.images, tested);
-    assert_eq!((ready, desired), (2, 2), "the target's pods run while analysed");
+    assert_eq!(
+        (ready, desired),
+        (2, 2),
+        "the target's pods run while analysed"
+    );
     assert_eq!(r.replicas, (4, 4), "target and primary pods");
     // Promoted: the primary takes the target's template and the target scales to zero.
     let done = h.wait_for(300, catalog, |r| r.facts.flagger_phase == "Succeeded");
