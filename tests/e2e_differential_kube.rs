@@ -144,7 +144,8 @@ async fn drive_deployment(client: &kube::Client, ns: &str, state: DeployState) -
             v2["spec"]["progressDeadlineSeconds"] = json!(600);
             apply_value(client, Some(ns), v2).await?;
             wait_deployment(client, ns, "1 of 2 updated, stuck", |d| {
-                counts(d) == (3, 1, 2) && cond_reason(d, "Progressing") == "ReplicaSetUpdated"
+                counts(d) == (3, 1, 2)
+                    && cond_reason(d, "Progressing") != "ProgressDeadlineExceeded"
             })
             .await
         }
