@@ -6,7 +6,7 @@
 use serde_json::{Value, json};
 
 use crate::core::State;
-use crate::core::model::{BurnWindow, Release};
+use crate::core::model::{BurnWindow, Release, ReleaseKind};
 use crate::core::text::{self, escape};
 use crate::core::update::by_urgency;
 
@@ -73,6 +73,9 @@ fn release_json(state: &State, r: &Release) -> Value {
         "pause_remaining_seconds": r.pause.as_ref().and_then(|p| p.remaining(state.now)).map(|d| d.as_secs()),
         "needs_human": r.needs_human.is_some(),
         "needs_human_reason": r.needs_human.map(|w| w.as_str()),
+        "replicas": {"available": r.replicas.0, "desired": r.replicas.1},
+        "flagger_phase": (r.key.kind == ReleaseKind::Canary).then(|| r.facts.flagger_phase.as_str()),
+        "failed_checks": r.failed_checks,
     })
 }
 

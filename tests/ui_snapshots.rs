@@ -115,6 +115,11 @@ fn detail() {
         keys(&mut state, &[Key::Enter]);
         insta::assert_snapshot!(format!("detail_{name}_80x24"), screen(&state));
     }
+    // The canary with both revisions: the target's (under test) and the primary's.
+    let mut state = fleet(250, 70);
+    select(&mut state, "frontend");
+    keys(&mut state, &[Key::Enter]);
+    insta::assert_snapshot!("detail_frontend_250x70", screen(&state));
 }
 
 #[test]

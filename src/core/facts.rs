@@ -171,6 +171,10 @@ pub struct ReplicaSetFacts {
     pub replicas: i32,
     pub ready_replicas: i32,
     pub available_replicas: i32,
+    /// Digest of the pod template without its `pod-template-hash` label (0: not known): equal
+    /// to its Deployment's [`DeploymentFacts::template_digest`] when it is that Deployment's
+    /// new ReplicaSet (kubectl's `EqualIgnoreHash`).
+    pub template_digest: u64,
 }
 
 /// argoproj.io/v1alpha1 AnalysisRun (summary).

@@ -4,8 +4,9 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use super::facts::{AnalysisRunFacts, ObjectFacts, ReplicaSetFacts};
-use super::model::ReleaseKey;
+use super::facts::{AnalysisRunFacts, DeploymentFacts, ObjectFacts, ReplicaSetFacts};
+use super::kinds::canary;
+use super::model::{ReleaseKey, ReleaseKind};
 
 /// A namespaced object on one cluster (ordered cluster, namespace, name, so one namespace
 /// is one range).
@@ -113,6 +114,53 @@ impl Inventory {
         in_namespace(&self.replicasets, cluster, namespace)
     }
 
+    /// The Deployments in one namespace of one cluster.
+    pub fn deployments_in<'a>(
+        &'a self,
+        cluster: &'a str,
+        namespace: &'a str,
+    ) -> impl Iterator<Item = &'a DeploymentFacts> + 'a {
+        self.of_kind_in(cluster, ReleaseKind::Deployment, namespace)
+            .filter_map(|(_, f)| match f {
+                ObjectFacts::Deployment(d) => Some(d),
+                _ => None,
+            })
+    }
+
+    /// The Flagger Canaries in a namespace whose target or primary is the Deployment `name`
+    /// (re-derived when that Deployment or its ReplicaSets change).
+    pub fn canaries_over<'a>(
+        &'a self,
+        cluster: &'a str,
+        namespace: &'a str,
+        name: &'a str,
+    ) -> impl Iterator<Item = &'a ReleaseKey> + 'a {
+        self.of_kind_in(cluster, ReleaseKind::Canary, namespace)
+            .filter(move |(_, f)| match f {
+                ObjectFacts::Canary(c) => canary::target_deployment(c)
+                    .is_some_and(|t| t == name || canary::primary_name(t) == name),
+                _ => false,
+            })
+            .map(|(k, _)| k)
+    }
+
+    fn of_kind_in<'a>(
+        &'a self,
+        cluster: &'a str,
+        kind: ReleaseKind,
+        namespace: &'a str,
+    ) -> impl Iterator<Item = (&'a ReleaseKey, &'a ObjectFacts)> + 'a {
+        let start = ReleaseKey {
+            cluster: cluster.to_string(),
+            kind,
+            namespace: namespace.to_string(),
+            name: String::new(),
+        };
+        self.workloads.range(start..).take_while(move |(k, _)| {
+            k.cluster == cluster && k.kind == kind && k.namespace == namespace
+        })
+    }
+
     /// The AnalysisRuns in one namespace of one cluster.
     pub fn analysis_runs_in<'a>(
         &'a self,
@@ -126,7 +174,6 @@ impl Inventory {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::model::ReleaseKind;
     use crate::core::testkit::deployment;
 
     fn key(name: &str) -> ReleaseKey {

@@ -149,6 +149,9 @@ impl Pause {
 pub enum RsRole {
     Stable,
     Canary,
+    /// A Deployment's new ReplicaSet (kubectl's word) while its rollout is not done; the old
+    /// ones still serving are `Stable`.
+    New,
     Old,
 }
 
@@ -227,6 +230,8 @@ pub struct Release {
     /// When the release last changed state (for "recently done" and age).
     pub since: Option<Timestamp>,
     pub replicas: (i32, i32),
+    /// Flagger: `status.failedChecks` (None for other kinds).
+    pub failed_checks: Option<u32>,
     pub gitops: Option<GitOpsOwner>,
     pub facts: ActionFacts,
 }

@@ -111,9 +111,32 @@ fn derive_workload(state: &mut State, key: &ReleaseKey) {
         .inventory
         .replicasets_in(&key.cluster, &key.namespace)
         .collect();
+    let deployments: Vec<_> = match facts {
+        ObjectFacts::Canary(_) => state
+            .inventory
+            .deployments_in(&key.cluster, &key.namespace)
+            .collect(),
+        _ => Vec::new(),
+    };
     let ctx = ctx_for(state, &key.cluster, &key.namespace, &key.name);
-    if let Some(rel) = kinds::derive(&ctx, facts, &rs) {
+    if let Some(rel) = kinds::derive(&ctx, facts, &deployments, &rs) {
         put_release(state, rel);
+    }
+    if key.kind == ReleaseKind::Deployment {
+        rederive_canaries_over(state, &key.cluster, &key.namespace, &key.name);
+    }
+}
+
+/// A Flagger Canary shows its target's and primary's ReplicaSets: when one of those
+/// Deployments changes (or goes), derive the Canary again.
+fn rederive_canaries_over(state: &mut State, cluster: &str, ns: &str, deployment: &str) {
+    let canaries: Vec<ReleaseKey> = state
+        .inventory
+        .canaries_over(cluster, ns, deployment)
+        .cloned()
+        .collect();
+    for canary in canaries {
+        derive_workload(state, &canary);
     }
 }
 
@@ -207,6 +230,9 @@ pub fn delete(state: &mut State, cluster: &str, kind: Kind, ns: &str, name: &str
             if state.releases.remove(&key).is_some() {
                 state.view.order_dirty = true;
                 state.dirty = true;
+            }
+            if rk == ReleaseKind::Deployment {
+                rederive_canaries_over(state, cluster, ns, name);
             }
         }
     }

@@ -57,6 +57,7 @@ pub fn base(ctx: &Ctx<'_>, kind: ReleaseKind, meta: &ObjectMeta, strategy: Strat
         created: meta.created,
         since: meta.created,
         replicas: (0, 0),
+        failed_checks: None,
         gitops: gitops_owner(meta),
         facts: ActionFacts::default(),
     }

@@ -153,6 +153,7 @@ pub fn replicaset_of(
         replicas: pods,
         ready_replicas: pods,
         available_replicas: pods,
+        ..ReplicaSetFacts::default()
     }
 }
 

@@ -8,6 +8,7 @@
 
 pub mod apply;
 pub mod env;
+pub mod kubectl;
 pub mod manifests;
 pub mod promwrite;
 pub mod proxy;

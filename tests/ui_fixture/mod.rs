@@ -248,10 +248,52 @@ fn static_deployment() -> DeploymentFacts {
     }
 }
 
+/// One of a Flagger canary's Deployments (`frontend`, the target under test, or
+/// `frontend-primary`), done at `rev` on `pods` pods of `image`, and its ReplicaSet.
+fn frontend_workload(
+    name: &str,
+    hash: &str,
+    rev: i64,
+    image: &str,
+    pods: i32,
+) -> (DeploymentFacts, ReplicaSetFacts) {
+    let mut m = meta("web", name, "frontend", 30 * 86400);
+    m.annotations
+        .insert("deployment.kubernetes.io/revision".into(), rev.to_string());
+    let rs = replicaset_of(
+        meta("web", &format!("{name}-{hash}"), "frontend", 3600),
+        &m.uid,
+        hash,
+        rev,
+        image,
+        pods,
+    );
+    let d = DeploymentFacts {
+        meta: m,
+        replicas: pods,
+        strategy: "RollingUpdate".into(),
+        images: vec![image.into()],
+        observed_generation: Some(3),
+        status_replicas: pods,
+        updated_replicas: pods,
+        ready_replicas: pods,
+        available_replicas: pods,
+        conditions: vec![Condition {
+            type_: "Progressing".into(),
+            status: "True".into(),
+            reason: "NewReplicaSetAvailable".into(),
+            message: Untrusted::default(),
+            last_transition: Some(ago(3 * 3600)),
+        }],
+        ..DeploymentFacts::default()
+    };
+    (d, rs)
+}
+
 fn frontend_canary() -> CanaryFacts {
     CanaryFacts {
         meta: meta("web", "frontend", "frontend", 3600),
-        target: "frontend".into(),
+        target: "Deployment/frontend".into(),
         max_weight: Some(50),
         step_weight: Some(10),
         threshold: Some(5),
@@ -427,8 +469,21 @@ fn upsert_objects(f: &mut FleetBuilder) {
     .upsert("prod-us-1", ObjectFacts::Deployment(indexer_deployment()))
     .upsert("staging", ObjectFacts::Rollout(api_rollout()))
     .upsert("staging", ObjectFacts::AnalysisRun(api_analysis()))
-    .upsert("staging", ObjectFacts::Canary(frontend_canary()))
-    .upsert("staging", ObjectFacts::Deployment(static_deployment()));
+    .upsert("staging", ObjectFacts::Canary(frontend_canary()));
+    let (target, target_rs) =
+        frontend_workload("frontend", "7f6d5c", 5, "ghcr.io/web/frontend:3.2.0", 3);
+    let (primary, primary_rs) = frontend_workload(
+        "frontend-primary",
+        "58b9c4",
+        4,
+        "ghcr.io/web/frontend:3.1.4",
+        3,
+    );
+    f.upsert("staging", ObjectFacts::Deployment(target))
+        .upsert("staging", ObjectFacts::ReplicaSet(target_rs))
+        .upsert("staging", ObjectFacts::ReplicaSet(primary_rs))
+        .upsert("staging", ObjectFacts::Deployment(primary))
+        .upsert("staging", ObjectFacts::Deployment(static_deployment()));
 }
 
 /// Another console's promote, then this session's undo and abort, delivered out of order

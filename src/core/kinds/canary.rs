@@ -7,12 +7,15 @@ use jiff::Timestamp;
 use serde::Serialize;
 use serde_json::json;
 
+use super::deployment::{self, DeploymentFacts};
 use super::request::{merge, resource};
 use super::{Kind, Need, ReleaseKind};
 use crate::core::action::{ActionKind, ApiCall, Disabled, Resource};
-use crate::core::facts::{AnalysisPhase, ObjectMeta};
-use crate::core::model::{ActionFacts, Analysis, HumanWait, Phase, Release, Strategy};
-use crate::core::status::{Ctx, base};
+use crate::core::facts::{AnalysisPhase, ObjectMeta, ReplicaSetFacts};
+use crate::core::model::{
+    ActionFacts, Analysis, HumanWait, Phase, Release, Revision, RsRole, Strategy,
+};
+use crate::core::status::{Ctx, base, owned};
 use crate::core::text::Untrusted;
 
 pub const CANARIES: Resource = resource(Kind::Canary, None);
@@ -167,6 +170,7 @@ pub const SUPPORTS: &[ActionKind] = &[
 
 pub const NOT_AVAILABLE: &str = "not available for Flagger canaries";
 
+/// The Canary on its own: phase, weight, checks (no Deployments known).
 pub fn derive(ctx: &Ctx<'_>, c: &CanaryFacts) -> Release {
     let mut rel = base(ctx, ReleaseKind::Canary, &c.meta, Strategy::Progressive);
     let phase = c.phase.phase();
@@ -213,6 +217,7 @@ pub fn derive(ctx: &Ctx<'_>, c: &CanaryFacts) -> Release {
         });
     }
     rel.since = c.last_transition.or(c.meta.created);
+    rel.failed_checks = Some(c.failed_checks);
     rel.facts = ActionFacts {
         spec_paused: c.suspend,
         flagger_phase: c.phase.clone(),
@@ -235,6 +240,71 @@ pub fn needs_human(c: &CanaryFacts, phase: Phase) -> Option<HumanWait> {
         _ if c.suspend => Some(HumanWait::ManualPause),
         _ => None,
     }
+}
+
+/// The name of the Deployment `spec.targetRef` names (`Deployment/NAME`, or a bare name);
+/// None for another kind (a DaemonSet target has no ReplicaSets).
+pub fn target_deployment(c: &CanaryFacts) -> Option<&str> {
+    match c.target.split_once('/') {
+        Some(("Deployment", name)) => Some(name),
+        Some(_) => None,
+        None => Some(c.target.as_str()),
+    }
+    .filter(|n| !n.is_empty())
+}
+
+/// The Deployment Flagger makes to serve while the target is analysed.
+pub fn primary_name(target: &str) -> String {
+    format!("{target}-primary")
+}
+
+/// The Canary joined with the Deployments Flagger runs it with (already watched as
+/// Deployments, with their ReplicaSets): the target (the version under test, its current
+/// ReplicaSet the canary) and `<target>-primary` (what serves, its current ReplicaSet the
+/// stable one). Images are the target's; replicas count the pods of both.
+pub fn derive_joined(
+    ctx: &Ctx<'_>,
+    c: &CanaryFacts,
+    deployments: &[&DeploymentFacts],
+    replicasets: &[&ReplicaSetFacts],
+) -> Release {
+    let mut rel = derive(ctx, c);
+    let Some(target) = target_deployment(c) else {
+        return rel;
+    };
+    let primary = primary_name(target);
+    let find = |name: &str| {
+        deployments
+            .iter()
+            .copied()
+            .find(|d| d.meta.name == name && d.meta.namespace == c.meta.namespace)
+    };
+    let mut replicas = (0, 0);
+    for (d, role) in [
+        (find(target), RsRole::Canary),
+        (find(&primary), RsRole::Stable),
+    ] {
+        let Some(d) = d else { continue };
+        replicas.0 += d.available_replicas;
+        replicas.1 += d.replicas;
+        if role == RsRole::Canary {
+            rel.images = d.images.clone();
+        }
+        let owned: Vec<&ReplicaSetFacts> = owned(&d.meta.uid, replicasets).collect();
+        if let Some(rs) = deployment::new_replicaset(d, &owned) {
+            rel.revisions.push(Revision {
+                name: rs.meta.name.clone(),
+                revision: rs.revision,
+                role,
+                blue_green: None,
+                images: rs.images.clone(),
+                ready: rs.ready_replicas,
+                desired: rs.replicas,
+            });
+        }
+    }
+    rel.replicas = replicas;
+    rel
 }
 
 /// The modal's caveat for an action.
@@ -384,5 +454,181 @@ pub fn loadtester_service(url: &str) -> Option<(String, String, String)> {
             port,
         } => Some((service, namespace, port)),
         Loadtester::Url { .. } => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::testkit::{deployment, meta, replicaset_of};
+
+    fn ctx() -> Ctx<'static> {
+        Ctx {
+            cluster: "a",
+            service_label: "app.kubernetes.io/name",
+            service_override: None,
+        }
+    }
+
+    /// Deployment `name` done at revision `rev` running `image` on `pods` pods, and its
+    /// ReplicaSet.
+    fn workload(
+        name: &str,
+        rev: i64,
+        image: &str,
+        pods: i32,
+    ) -> (DeploymentFacts, ReplicaSetFacts) {
+        let mut d = deployment("ns", name, false);
+        d.meta
+            .annotations
+            .insert("deployment.kubernetes.io/revision".into(), rev.to_string());
+        d.images = vec![image.into()];
+        d.replicas = pods;
+        (d.status_replicas, d.updated_replicas) = (pods, pods);
+        (d.ready_replicas, d.available_replicas) = (pods, pods);
+        let rs = replicaset_of(
+            meta("ns", &format!("{name}-h{rev}"), "1"),
+            &d.meta.uid,
+            &format!("h{rev}"),
+            rev,
+            image,
+            pods,
+        );
+        (d, rs)
+    }
+
+    fn podinfo(phase: &str, weight: u32) -> CanaryFacts {
+        CanaryFacts {
+            meta: meta("ns", "podinfo", "5"),
+            target: "Deployment/podinfo".into(),
+            max_weight: Some(50),
+            step_weight: Some(25),
+            phase: phase.into(),
+            canary_weight: weight,
+            failed_checks: 1,
+            ..CanaryFacts::default()
+        }
+    }
+
+    #[test]
+    fn a_canary_shows_the_target_as_canary_and_the_primary_as_stable() {
+        let (target, target_rs) = workload("podinfo", 2, "podinfo:2", 2);
+        let (primary, primary_rs) = workload("podinfo-primary", 1, "podinfo:1", 2);
+        let (other, other_rs) = workload("unrelated", 7, "x:7", 3);
+        let c = podinfo("Progressing", 50);
+        let rel = derive_joined(
+            &ctx(),
+            &c,
+            &[&other, &primary, &target],
+            &[&primary_rs, &other_rs, &target_rs],
+        );
+        let seen: Vec<_> = rel
+            .revisions
+            .iter()
+            .map(|r| {
+                (
+                    r.name.as_str(),
+                    r.revision,
+                    r.role,
+                    r.images.clone(),
+                    r.ready,
+                    r.desired,
+                )
+            })
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                (
+                    "podinfo-h2",
+                    Some(2),
+                    RsRole::Canary,
+                    vec!["podinfo:2".to_string()],
+                    2,
+                    2
+                ),
+                (
+                    "podinfo-primary-h1",
+                    Some(1),
+                    RsRole::Stable,
+                    vec!["podinfo:1".to_string()],
+                    2,
+                    2
+                ),
+            ]
+        );
+        assert_eq!(rel.images, ["podinfo:2"]);
+        assert_eq!(rel.replicas, (4, 4));
+        assert_eq!(rel.failed_checks, Some(1));
+        assert_eq!((rel.set_weight, rel.phase), (Some(50), Phase::Progressing));
+    }
+
+    #[test]
+    fn without_its_deployments_a_canary_shows_what_it_knows() {
+        let rel = derive_joined(&ctx(), &podinfo("Initialized", 0), &[], &[]);
+        assert!(rel.revisions.is_empty());
+        assert_eq!(rel.replicas, (0, 0));
+        // Only the primary seen (the target scaled to zero and not listed yet).
+        let (primary, rs) = workload("podinfo-primary", 1, "podinfo:1", 3);
+        let rel = derive_joined(&ctx(), &podinfo("Initialized", 0), &[&primary], &[&rs]);
+        assert_eq!(rel.replicas, (3, 3));
+        assert_eq!(rel.revisions.len(), 1);
+        assert_eq!(rel.revisions[0].role, RsRole::Stable);
+        assert!(rel.images.is_empty(), "the images are the target's");
+    }
+
+    #[test]
+    fn the_console_joins_them_whatever_arrives_first_and_follows_each_change() {
+        use crate::core::facts::ObjectFacts as O;
+        use crate::core::model::{Cluster, ReleaseKey};
+        use crate::core::msg::{Msg, ObjectKind};
+        use crate::core::state::Settings;
+        use crate::core::testkit::{FleetBuilder, t};
+        let (target, mut target_rs) = workload("podinfo", 2, "podinfo:2", 2);
+        let (primary, primary_rs) = workload("podinfo-primary", 1, "podinfo:1", 2);
+        let mut f = FleetBuilder::new(t(0), Settings::default(), vec![Cluster::new("a")], vec![]);
+        // Deployments and ReplicaSets both before and after the Canary.
+        f.upsert("a", O::Deployment(primary))
+            .upsert("a", O::Canary(podinfo("Progressing", 25)))
+            .upsert("a", O::ReplicaSet(primary_rs))
+            .upsert("a", O::ReplicaSet(target_rs.clone()))
+            .upsert("a", O::Deployment(target));
+        let key = ReleaseKey {
+            cluster: "a".into(),
+            kind: ReleaseKind::Canary,
+            namespace: "ns".into(),
+            name: "podinfo".into(),
+        };
+        let rel = |f: &mut FleetBuilder| f.state_mut().releases.get(&key).cloned();
+        let seen = rel(&mut f).map(|r| r.revisions.len());
+        assert_eq!(seen, Some(2), "target and primary ReplicaSets joined");
+        // A pod of the canary goes unready: its ReplicaSet changes, the Canary follows.
+        target_rs.ready_replicas = 1;
+        f.upsert("a", O::ReplicaSet(target_rs));
+        let ready = rel(&mut f).map(|r| (r.revisions[0].role, r.revisions[0].ready));
+        assert_eq!(ready, Some((RsRole::Canary, 1)));
+        // The target goes: only the primary is left.
+        f.send(Msg::Delete {
+            cluster: "a".into(),
+            kind: ObjectKind::Deployment,
+            namespace: "ns".into(),
+            name: "podinfo".into(),
+        });
+        let left: Option<Vec<RsRole>> =
+            rel(&mut f).map(|r| r.revisions.iter().map(|v| v.role).collect());
+        assert_eq!(left, Some(vec![RsRole::Stable]));
+    }
+
+    #[test]
+    fn the_target_is_a_deployment_by_name() {
+        let with = |t: &str| CanaryFacts {
+            target: t.into(),
+            ..CanaryFacts::default()
+        };
+        assert_eq!(target_deployment(&with("Deployment/web")), Some("web"));
+        assert_eq!(target_deployment(&with("web")), Some("web"));
+        assert_eq!(target_deployment(&with("DaemonSet/web")), None);
+        assert_eq!(target_deployment(&with("")), None);
+        assert_eq!(primary_name("web"), "web-primary");
     }
 }

@@ -340,13 +340,18 @@ impl ObjectFacts {
     }
 }
 
-/// Derive the release from a release object and the ReplicaSets of its namespace (None
-/// for objects that are not releases).
-pub fn derive(ctx: &Ctx<'_>, facts: &ObjectFacts, rs: &[&ReplicaSetFacts]) -> Option<Release> {
+/// Derive the release from a release object and the Deployments and ReplicaSets of its
+/// namespace (None for objects that are not releases).
+pub fn derive(
+    ctx: &Ctx<'_>,
+    facts: &ObjectFacts,
+    deployments: &[&deployment::DeploymentFacts],
+    rs: &[&ReplicaSetFacts],
+) -> Option<Release> {
     match facts {
         ObjectFacts::Deployment(d) => Some(deployment::derive(ctx, d, rs)),
         ObjectFacts::Rollout(r) => Some(rollout::derive(ctx, r, rs)),
-        ObjectFacts::Canary(c) => Some(canary::derive(ctx, c)),
+        ObjectFacts::Canary(c) => Some(canary::derive_joined(ctx, c, deployments, rs)),
         ObjectFacts::ReplicaSet(_) | ObjectFacts::AnalysisRun(_) | ObjectFacts::Unparseable(_) => {
             None
         }

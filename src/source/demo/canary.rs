@@ -2,16 +2,21 @@
 //! weight rises by `stepWeight` up to `maxWeight`, failed checks count towards `threshold`,
 //! then Promoting → Finalising → Succeeded, or Failed with weight 0. Gates (confirm-rollout,
 //! confirm-promotion, the loadtester's rollback gate) are modelled by their effect.
+//! Flagger's two Deployments are simulated too, as the Deployment controller runs them: the
+//! target (the version under test, scaled up while it is analysed and to zero after) and
+//! `<target>-primary` (what serves; it takes the target's template on promotion).
 
 use jiff::{SignedDuration, Timestamp};
 use serde_json::Value;
 
+use super::deployment::{DeploymentInit, DeploymentSim};
 use super::patch::{self, bool_field};
 use super::replicaset::Quality;
 use super::rng::Rng;
-use super::script::Script;
+use super::script::{Script, bump_image};
 use super::store::{HasMeta, RvClock, Tracked};
 use crate::core::facts::{CanaryFacts, ObjectFacts, ObjectMeta};
+use crate::core::kinds::canary::primary_name;
 use crate::core::msg::{Msg, Outcome};
 use crate::core::text::Untrusted;
 
@@ -45,6 +50,11 @@ pub struct CanaryInit {
     /// Seconds until the gate currently holding the canary (Waiting / WaitingPromotion) is
     /// opened by the simulated approver.
     pub gate_opens_after: Option<i64>,
+    /// Pods of the primary (and of the target while it is analysed).
+    pub replicas: i32,
+    /// The primary's image; the target runs its next version while it is in flight or
+    /// failed.
+    pub image: String,
     pub since_secs: i64,
     pub age_secs: i64,
     pub script: Script,
@@ -64,6 +74,9 @@ pub struct CanarySim {
     /// The loadtester's rollback gate was opened (`/rollback/open`).
     rollback_requested: bool,
     script: Script,
+    target: DeploymentSim,
+    primary: DeploymentSim,
+    replicas: i32,
 }
 
 fn message(phase: &str) -> &'static str {
@@ -79,8 +92,57 @@ fn message(phase: &str) -> &'static str {
     }
 }
 
+/// The target's template is a new version (not yet the primary's) in these phases.
+fn new_version_in(phase: &str) -> bool {
+    matches!(
+        phase,
+        "Waiting" | "Progressing" | "WaitingPromotion" | "Promoting" | "Failed"
+    )
+}
+
+/// Flagger runs the target's pods in these phases (scaled to zero otherwise).
+fn target_runs_in(phase: &str) -> bool {
+    matches!(
+        phase,
+        "Progressing" | "WaitingPromotion" | "Promoting" | "Finalising"
+    )
+}
+
+fn workload(init: &CanaryInit, name: &str, history: Vec<String>, replicas: i32) -> DeploymentInit {
+    DeploymentInit {
+        cluster: init.cluster.clone(),
+        namespace: init.namespace.clone(),
+        name: name.to_string(),
+        app: init.app.clone(),
+        replicas,
+        history,
+        update: None,
+        progress_deadline_secs: 600,
+        age_secs: init.age_secs,
+        script: Script::idle(),
+    }
+}
+
 impl CanarySim {
     pub fn new(init: CanaryInit, now: Timestamp, clock: &mut RvClock) -> Self {
+        let mut history = vec![init.image.clone()];
+        if new_version_in(init.phase) {
+            history.push(bump_image(&init.image));
+        }
+        let running = if target_runs_in(init.phase) {
+            init.replicas
+        } else {
+            0
+        };
+        let target = workload(&init, &init.name, history, running);
+        let primary = workload(
+            &init,
+            &primary_name(&init.name),
+            vec![init.image.clone()],
+            init.replicas,
+        );
+        let target = DeploymentSim::new(target, now, clock);
+        let primary = DeploymentSim::new(primary, now, clock);
         let uid = super::store::uid(&[&init.cluster, "Canary", &init.namespace, &init.name]);
         let facts = CanaryFacts {
             meta: ObjectMeta {
@@ -92,7 +154,7 @@ impl CanarySim {
                 labels: [("app.kubernetes.io/name".to_string(), init.app.clone())].into(),
                 ..ObjectMeta::default()
             },
-            target: init.name.clone(),
+            target: format!("Deployment/{}", init.name),
             max_weight: Some(init.max_weight),
             step_weight: Some(init.step_weight),
             threshold: Some(init.threshold),
@@ -121,6 +183,9 @@ impl CanarySim {
                 .map(|s| now + SignedDuration::from_secs(s)),
             rollback_requested: false,
             script: init.script,
+            target,
+            primary,
+            replicas: init.replicas,
         }
     }
 
@@ -158,11 +223,34 @@ impl CanarySim {
             self.analyse(now, rng);
         }
         self.canary.commit(clock);
+        self.drive_workloads();
+        self.target.tick(now, rng, clock);
+        self.primary.tick(now, rng, clock);
+    }
+
+    /// What Flagger writes to its Deployments in the current phase: the target scaled up
+    /// while analysed and to zero otherwise; on promotion the primary takes its template.
+    fn drive_workloads(&mut self) {
+        let phase = self.canary.obj.phase.as_str().to_string();
+        let running = if target_runs_in(&phase) {
+            self.replicas
+        } else {
+            0
+        };
+        self.target.set_replicas(running);
+        if phase == "Promoting"
+            && let Some(image) = self.target.facts().images.first().cloned()
+        {
+            self.primary.set_image(image, self.quality);
+        }
     }
 
     /// The target's template changed: Flagger starts a new analysis from weight 0.
     fn new_revision(&mut self, quality: Quality, now: Timestamp) {
         self.quality = quality;
+        if let Some(image) = self.target.facts().images.first() {
+            self.target.set_image(bump_image(image), quality);
+        }
         self.rollback_requested = false;
         self.gate_opens_at = None;
         let c = &mut self.canary.obj;
@@ -272,6 +360,8 @@ impl CanarySim {
     }
 
     pub fn drain(&mut self, out: &mut Vec<Msg>) {
+        self.target.drain(out);
+        self.primary.drain(out);
         if let Some(facts) = self.canary.take_unsent() {
             out.push(Msg::Upsert {
                 cluster: self.cluster.clone(),
@@ -280,8 +370,19 @@ impl CanarySim {
         }
     }
 
-    pub fn list(&mut self) -> ObjectFacts {
-        ObjectFacts::Canary(self.canary.snapshot())
+    /// The Canary, its two Deployments and their ReplicaSets, as lists report them.
+    pub fn list(&mut self) -> (ObjectFacts, Vec<ObjectFacts>, Vec<ObjectFacts>) {
+        let (mut deployments, mut replicasets) = (Vec::new(), Vec::new());
+        for d in [&mut self.target, &mut self.primary] {
+            let (dep, rs) = d.list();
+            deployments.push(dep);
+            replicasets.extend(rs);
+        }
+        (
+            ObjectFacts::Canary(self.canary.snapshot()),
+            deployments,
+            replicasets,
+        )
     }
 
     /// Merge patch on the Canary: `spec.suspend`, `spec.skipAnalysis`.

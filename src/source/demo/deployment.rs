@@ -193,6 +193,23 @@ impl DeploymentSim {
         &self.dep.obj
     }
 
+    /// A new pod template from outside (Flagger copying the target's spec to the primary,
+    /// or a team shipping the target): rolled out like any other.
+    pub fn set_image(&mut self, image: String, quality: Quality) {
+        if self.dep.obj.images.first() != Some(&image) {
+            self.ship_image(image, quality);
+        }
+    }
+
+    /// `spec.replicas` written from outside (Flagger scaling its target up and to zero).
+    pub fn set_replicas(&mut self, replicas: i32) {
+        let d = &mut self.dep.obj;
+        if d.replicas != replicas {
+            d.replicas = replicas;
+            d.meta.generation += 1;
+        }
+    }
+
     fn ship_image(&mut self, image: String, quality: Quality) {
         let d = &mut self.dep.obj;
         d.images = vec![image];

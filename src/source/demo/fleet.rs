@@ -104,7 +104,10 @@ impl Fleet {
                 runs.extend(ar);
             }
             for k in self.canaries.iter_mut().filter(|k| k.cluster == c.name) {
-                canaries.push(k.list());
+                let (canary, targets, rs) = k.list();
+                canaries.push(canary);
+                deployments.extend(targets);
+                replicasets.extend(rs);
             }
             for (kind, objects) in [
                 (ObjectKind::Deployment, deployments),

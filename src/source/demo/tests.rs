@@ -8,10 +8,12 @@ use jiff::{SignedDuration, Timestamp};
 
 use super::{Fleet, PROD_EU, PROD_US, STAGING};
 use crate::core::action::{self, ActionKind, ActionPlan};
-use crate::core::facts::{ObjectFacts, PauseReason, ReplicaSetFacts, WarningEvent};
-use crate::core::model::{BurnWindow, Phase, Release, ReleaseKind};
+use crate::core::facts::{
+    DeploymentFacts, ObjectFacts, PauseReason, ReplicaSetFacts, WarningEvent,
+};
+use crate::core::model::{BurnWindow, Phase, Release, ReleaseKind, RsRole};
 use crate::core::msg::{Msg, ObjectKind, Outcome, SloReport};
-use crate::core::status::{self, Ctx};
+use crate::core::status::Ctx;
 
 type Key = (String, ObjectKind, String, String);
 
@@ -76,6 +78,16 @@ impl View {
             .collect()
     }
 
+    fn deployments(&self, cluster: &str, ns: &str) -> Vec<&DeploymentFacts> {
+        self.objects
+            .iter()
+            .filter_map(|(k, f)| match f {
+                ObjectFacts::Deployment(d) if k.0 == cluster && k.2 == ns => Some(d),
+                _ => None,
+            })
+            .collect()
+    }
+
     fn releases(&self) -> Vec<Release> {
         self.objects
             .iter()
@@ -86,12 +98,8 @@ impl View {
                     service_override: None,
                 };
                 let rs = self.replicasets(&k.0);
-                match f {
-                    ObjectFacts::Rollout(r) => Some(status::rollout(&ctx, r, &rs)),
-                    ObjectFacts::Deployment(d) => Some(status::deployment(&ctx, d, &rs)),
-                    ObjectFacts::Canary(c) => Some(status::canary(&ctx, c)),
-                    _ => None,
-                }
+                let deployments = self.deployments(&k.0, &k.2);
+                crate::core::kinds::derive(&ctx, f, &deployments, &rs)
             })
             .collect()
     }
@@ -535,7 +543,8 @@ fn stuck_deployments_time_out_with_warning_events() {
         .expect("previous revision");
     assert!(!prev_images.is_empty() && prev_images != r.images);
     assert!(
-        r.message.raw().contains("has timed out progressing"),
+        // What `kubectl rollout status` says, inside its frame.
+        r.message.raw() == "exceeded its progress deadline",
         "{:?}",
         r.message
     );
@@ -618,6 +627,37 @@ fn flagger_canaries_progress_promote_and_roll_back() {
     assert_eq!(r.message.raw().split(':').next(), Some("Succeeded"));
     let failed = (PROD_US, ReleaseKind::Canary, "notify", "notifications");
     assert_eq!(h.release(failed).phase, Phase::Degraded);
+}
+
+#[test]
+fn flagger_canaries_show_their_target_and_primary_and_promotion_moves_the_version() {
+    let mut h = Harness::new(1);
+    let catalog = (PROD_EU, ReleaseKind::Canary, "catalog", "catalog-api");
+    let r = h.release(catalog);
+    let rs = |r: &Release, role: RsRole| {
+        r.revisions
+            .iter()
+            .find(|v| v.role == role)
+            .map(|v| (v.name.clone(), v.images.clone(), v.ready, v.desired))
+            .unwrap_or_else(|| panic!("no {role:?} ReplicaSet: {:?}", r.revisions))
+    };
+    let (canary, tested, ready, desired) = rs(&r, RsRole::Canary);
+    let (stable, serving, ..) = rs(&r, RsRole::Stable);
+    assert!(canary.starts_with("catalog-api-") && stable.starts_with("catalog-api-primary-"));
+    assert_ne!(tested, serving, "the target runs the version under test");
+    assert_eq!(r.images, tested);
+    assert_eq!(
+        (ready, desired),
+        (2, 2),
+        "the target's pods run while analysed"
+    );
+    assert_eq!(r.replicas, (4, 4), "target and primary pods");
+    // Promoted: the primary takes the target's template and the target scales to zero.
+    let done = h.wait_for(300, catalog, |r| r.facts.flagger_phase == "Succeeded");
+    let (_, now_serving, ready, desired) = rs(&done, RsRole::Stable);
+    assert_eq!((now_serving, ready, desired), (tested, 2, 2));
+    assert_eq!(rs(&done, RsRole::Canary).3, 0, "target scaled to zero");
+    assert_eq!(done.replicas, (2, 2));
 }
 
 #[test]

@@ -292,6 +292,7 @@ fn right_section<'a>(state: &'a State, r: &'a Release, theme: &Theme, width: u16
             (None, RsRole::Stable) => ("stable", theme.phase_healthy),
             (None, RsRole::Canary) => ("canary", theme.phase_progressing),
             (None, RsRole::Old) => ("old", theme.dim),
+            (None, RsRole::New) => ("new", theme.phase_progressing),
         };
         lines.push(Line::from(vec![
             Span::raw(format!(

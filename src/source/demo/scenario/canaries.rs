@@ -53,6 +53,8 @@ impl C<'_> {
             confirm_promotion,
             gate_opens_after: gate,
             since_secs,
+            replicas: 2,
+            image: format!("ghcr.io/{}/{}:1.4.0", self.ns, self.name),
             age_secs: 86_400 * 60,
             script,
         };

@@ -57,13 +57,19 @@ struct Webhook {
     url: Option<String>,
 }
 
+/// Flagger's status counters are Go `int`s and it writes negatives (`iterations: -1` while
+/// waiting for promotion): read any integer, count below zero as zero.
+fn count(n: Option<i64>) -> u32 {
+    n.map_or(0, |n| u32::try_from(n.max(0)).unwrap_or(u32::MAX))
+}
+
 #[derive(Debug, Default, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 struct Status {
     phase: Option<String>,
-    canary_weight: Option<u32>,
-    failed_checks: Option<u32>,
-    iterations: Option<u32>,
+    canary_weight: Option<i64>,
+    failed_checks: Option<i64>,
+    iterations: Option<i64>,
     last_transition_time: Option<String>,
     conditions: Option<Vec<RawCondition>>,
 }
@@ -93,9 +99,9 @@ impl Canary {
             step_weight: analysis.step_weight,
             threshold: analysis.threshold,
             phase: FlaggerPhase::parse(&status.phase.unwrap_or_default()),
-            canary_weight: status.canary_weight.unwrap_or(0),
-            failed_checks: status.failed_checks.unwrap_or(0),
-            iterations: status.iterations.unwrap_or(0),
+            canary_weight: count(status.canary_weight),
+            failed_checks: count(status.failed_checks),
+            iterations: count(status.iterations),
             last_transition: time(status.last_transition_time.as_deref()),
             message: Untrusted::new(message),
             rollback_webhook: analysis
@@ -105,5 +111,31 @@ impl Canary {
                 .find(|w| w.type_.as_deref() == Some("rollback"))
                 .and_then(|w| w.url),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn negative_counters_flagger_writes_are_read_as_zero() {
+        // As Flagger v1.44 writes it while a confirm-promotion gate holds the canary.
+        let body = serde_json::json!({
+            "spec": {"targetRef": {"kind": "Deployment", "name": "podinfo"}},
+            "status": {"phase": "WaitingPromotion", "canaryWeight": 50, "failedChecks": 0,
+                       "iterations": -1},
+        });
+        let m = meta::ObjectMeta {
+            name: Some("podinfo".into()),
+            namespace: Some("ns".into()),
+            ..meta::ObjectMeta::default()
+        };
+        let ObjectFacts::Canary(c) = canary(&m, &body, &Keep::default()) else {
+            panic!("not projected: {body}")
+        };
+        assert_eq!(c.phase, FlaggerPhase::WaitingPromotion);
+        assert_eq!((c.canary_weight, c.iterations, c.failed_checks), (50, 0, 0));
+        assert_eq!(count(Some(i64::MAX)), u32::MAX);
     }
 }

@@ -18,6 +18,25 @@ fn images(t: Option<&PodTemplateSpec>) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// A digest of a pod template as the API server stored it, without the `pod-template-hash`
+/// label the Deployment controller adds to its ReplicaSets' copies: equal digests are
+/// kubectl's `EqualIgnoreHash`. FNV-1a over the JSON (stable field and key order). 0 is kept
+/// for "not known".
+fn template_digest(t: Option<&PodTemplateSpec>) -> u64 {
+    let Some(t) = t else { return 0 };
+    let mut t = t.clone();
+    if let Some(labels) = t.metadata.as_mut().and_then(|m| m.labels.as_mut()) {
+        labels.remove("pod-template-hash");
+    }
+    let Ok(bytes) = serde_json::to_vec(&t) else {
+        return 0;
+    };
+    let hash = bytes.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    hash.max(1)
+}
+
 pub fn deployment(d: &Deployment, keep: &Keep) -> DeploymentFacts {
     let spec = &d.spec;
     let status = d.status.as_ref();
@@ -56,6 +75,7 @@ pub fn deployment(d: &Deployment, keep: &Keep) -> DeploymentFacts {
                 )
             })
             .collect(),
+        template_digest: template_digest(template),
     }
 }
 
@@ -89,5 +109,38 @@ pub fn replica_set(rs: &ReplicaSet, keep: &Keep) -> ReplicaSetFacts {
         replicas: spec.replicas.or(status.map(|s| s.replicas)).unwrap_or(0),
         ready_replicas: status.and_then(|s| s.ready_replicas).unwrap_or(0),
         available_replicas: status.and_then(|s| s.available_replicas).unwrap_or(0),
+        template_digest: template_digest(spec.template.as_ref()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn template(image: &str, hash: Option<&str>) -> PodTemplateSpec {
+        let mut labels = std::collections::BTreeMap::from([("app".to_string(), "web".to_string())]);
+        if let Some(h) = hash {
+            labels.insert("pod-template-hash".into(), h.into());
+        }
+        serde_json::from_value(serde_json::json!({
+            "metadata": {"labels": labels},
+            "spec": {"containers": [{"name": "app", "image": image}]},
+        }))
+        .unwrap_or_default()
+    }
+
+    #[test]
+    fn a_replicasets_template_digest_ignores_only_the_pod_template_hash() {
+        let deployment = template_digest(Some(&template("web:2", None)));
+        assert_ne!(deployment, 0);
+        assert_eq!(
+            template_digest(Some(&template("web:2", Some("6c5b8d9f7")))),
+            deployment
+        );
+        assert_ne!(
+            template_digest(Some(&template("web:1", Some("6c5b8d9f7")))),
+            deployment
+        );
+        assert_eq!(template_digest(None), 0, "not known");
     }
 }
