@@ -224,6 +224,7 @@ pub fn replicaset_roles(
                 name: rs.meta.name.clone(),
                 revision: rs.revision,
                 role,
+                blue_green: None,
                 images: rs.images.clone(),
                 ready: rs.ready_replicas,
                 desired: rs.replicas,

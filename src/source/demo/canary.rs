@@ -119,6 +119,7 @@ fn workload(init: &CanaryInit, name: &str, history: Vec<String>, replicas: i32) 
         update: None,
         progress_deadline_secs: 600,
         age_secs: init.age_secs,
+        settled_secs: init.since_secs,
         script: Script::idle(),
     }
 }
