@@ -17,7 +17,7 @@ use super::watch::{self, Sink};
 use crate::core::msg::Msg;
 
 /// Timing and trimming for one cluster's source.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ClusterOptions {
     /// Liveness probe period (the core marks a cluster stale after 15 s without `Heard`).
     pub probe_every: Duration,
@@ -25,6 +25,20 @@ pub struct ClusterOptions {
     pub probe_deadline: Duration,
     /// Labels to keep besides the fixed ones (the configured service label).
     pub keep: Keep,
+    /// Probe through this client instead of the watches' one (tests: a healthy probe beside
+    /// half-open watches). None: the watches' client.
+    pub probe_client: Option<kube::Client>,
+}
+
+impl std::fmt::Debug for ClusterOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClusterOptions")
+            .field("probe_every", &self.probe_every)
+            .field("probe_deadline", &self.probe_deadline)
+            .field("keep", &self.keep)
+            .field("own_probe_client", &self.probe_client.is_some())
+            .finish()
+    }
 }
 
 impl Default for ClusterOptions {
@@ -33,6 +47,7 @@ impl Default for ClusterOptions {
             probe_every: Duration::from_secs(5),
             probe_deadline: Duration::from_secs(4),
             keep: Keep::default(),
+            probe_client: None,
         }
     }
 }
@@ -104,7 +119,10 @@ async fn supervise(
     // Dropping a JoinSet aborts its tasks: when this task is aborted, so are they.
     let mut probe = JoinSet::new();
     probe.spawn(liveness::run(
-        client.clone(),
+        options
+            .probe_client
+            .clone()
+            .unwrap_or_else(|| client.clone()),
         sink.clone(),
         options.probe_every,
         options.probe_deadline,
