@@ -4,14 +4,23 @@
 //! plugin runs with `interactiveMode: Never`: no stdin, its stderr captured, so a plugin can
 //! never write into the console's screen or read its keys.
 //!
-//! Building a client runs the exec plugins (kube-rs does it synchronously, up to three times
-//! for a plugin that returns a client certificate), so [`build`] runs on a blocking thread.
+//! Exec plugins are run here, not by kube-rs (which runs them synchronously on the calling
+//! thread, up to three times per client for a plugin that returns a client certificate, and
+//! never again for a certificate): [`build`] runs the plugin once, asynchronously, with
+//! stdin closed and stdout and stderr captured, puts the credentials it issued into the
+//! config, and stamps the client with their `expirationTimestamp`
+//! ([`kube::Client::valid_until`]), so the cluster's supervisor can build a fresh client
+//! before they expire (or after a 401).
 
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use kube::config::{ExecInteractiveMode, KubeConfigOptions, Kubeconfig, KubeconfigError};
+use jiff::Timestamp;
+use kube::config::{
+    ExecConfig, ExecInteractiveMode, KubeConfigOptions, Kubeconfig, KubeconfigError,
+};
+use serde::Deserialize;
 
 #[derive(Debug, thiserror::Error)]
 pub enum KubeError {
@@ -143,20 +152,151 @@ pub async fn config_for(context: Option<&str>) -> Result<kube::Config, KubeError
         })
 }
 
-/// Build a client from `config` on a blocking thread (exec plugins run here).
-pub async fn build(config: kube::Config, context: &str) -> Result<kube::Client, KubeError> {
-    let context = context.to_string();
-    let built = tokio::task::spawn_blocking(move || kube::Client::try_from(config)).await;
-    match built {
-        Ok(Ok(client)) => Ok(client),
-        Ok(Err(e)) => Err(KubeError::Context {
-            context,
-            message: e.to_string(),
-        }),
-        Err(e) => Err(KubeError::Context {
-            context,
-            message: format!("building the client failed: {e}"),
-        }),
+/// How long an exec plugin may take before the build fails (and is retried).
+const EXEC_DEADLINE: Duration = Duration::from_secs(60);
+
+/// Build a client from `config`: its exec plugin (if any) run once, here, its credentials
+/// put in the config, the client valid until they expire.
+pub async fn build(mut config: kube::Config, context: &str) -> Result<kube::Client, KubeError> {
+    let fail = |message: String| KubeError::Context {
+        context: context.to_string(),
+        message,
+    };
+    let expires = match config.auth_info.exec.take() {
+        Some(exec) => apply_credentials(&mut config, run_exec(&exec).await.map_err(fail)?),
+        None => None,
+    };
+    let client = kube::Client::try_from(config).map_err(|e| fail(e.to_string()))?;
+    Ok(client.with_valid_until(expires))
+}
+
+#[derive(Debug, Default, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct ExecStatus {
+    pub token: Option<String>,
+    pub client_certificate_data: Option<String>,
+    pub client_key_data: Option<String>,
+    pub expiration_timestamp: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct ExecCredential {
+    status: Option<ExecStatus>,
+}
+
+/// Run an exec credential plugin without a terminal: stdin closed, stdout and stderr
+/// captured (stderr only quoted, shortened, when it fails), killed after
+/// [`EXEC_DEADLINE`].
+pub async fn run_exec(exec: &ExecConfig) -> Result<ExecStatus, String> {
+    let command = exec
+        .command
+        .as_deref()
+        .ok_or("exec plugin without a command")?;
+    let mut cmd = tokio::process::Command::new(command);
+    cmd.args(exec.args.iter().flatten());
+    for env in exec.env.iter().flatten() {
+        if let (Some(name), Some(value)) = (env.get("name"), env.get("value")) {
+            cmd.env(name, value);
+        }
+    }
+    for name in exec.drop_env.iter().flatten() {
+        cmd.env_remove(name);
+    }
+    let mut spec = serde_json::json!({ "interactive": false });
+    if exec.provide_cluster_info
+        && let Some(cluster) = &exec.cluster
+    {
+        spec["cluster"] = serde_json::to_value(cluster).map_err(|e| e.to_string())?;
+    }
+    let info = serde_json::json!({
+        "apiVersion": exec.api_version,
+        "kind": "ExecCredential",
+        "spec": spec,
+    });
+    cmd.env("KUBERNETES_EXEC_INFO", info.to_string())
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true);
+    let out = tokio::time::timeout(EXEC_DEADLINE, cmd.output())
+        .await
+        .map_err(|_| {
+            format!(
+                "exec plugin {command} gave no credentials within {} s",
+                EXEC_DEADLINE.as_secs()
+            )
+        })?
+        .map_err(|e| format!("exec plugin {command}: {e}"))?;
+    if !out.status.success() {
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let tail: String = stderr
+            .trim()
+            .chars()
+            .rev()
+            .take(200)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect();
+        return Err(format!(
+            "exec plugin {command} failed ({}): {tail}",
+            out.status
+        ));
+    }
+    let cred: ExecCredential = serde_json::from_slice(&out.stdout)
+        .map_err(|e| format!("exec plugin {command}: not an ExecCredential: {e}"))?;
+    cred.status
+        .ok_or_else(|| format!("exec plugin {command}: ExecCredential without status"))
+}
+
+/// Put what the plugin issued into the config; when they expire (None: never said).
+pub fn apply_credentials(config: &mut kube::Config, status: ExecStatus) -> Option<Timestamp> {
+    let auth = &mut config.auth_info;
+    if let (Some(cert), Some(key)) = (status.client_certificate_data, status.client_key_data) {
+        auth.client_certificate = None;
+        auth.client_key = None;
+        auth.client_certificate_data = Some(base64(cert.as_bytes()));
+        auth.client_key_data = Some(base64(key.as_bytes()).into());
+    } else if let Some(token) = status.token {
+        auth.token = Some(token.into());
+        auth.token_file = None;
+    }
+    status
+        .expiration_timestamp
+        .and_then(|t| t.parse::<Timestamp>().ok())
+}
+
+/// Standard base64 with padding (kubeconfig's `*-data` fields).
+fn base64(data: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
+    for chunk in data.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(char::from(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// When to build a fresh client for credentials that expire at `until`: a third of the
+/// time left before, at most 10 s before (and never in the past).
+pub fn renew_at(now: Timestamp, until: Timestamp) -> Timestamp {
+    let left = until.duration_since(now);
+    let margin = (left / 3).min(jiff::SignedDuration::from_secs(10));
+    if left <= jiff::SignedDuration::ZERO {
+        now
+    } else {
+        until - margin
     }
 }
 
@@ -269,6 +409,65 @@ mod tests {
             1,
             "{msg}"
         );
+    }
+
+    #[test]
+    fn base64_matches_the_standard_vectors() {
+        for (plain, coded) in [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foob", "Zm9vYg=="),
+            ("fooba", "Zm9vYmE="),
+            ("foobar", "Zm9vYmFy"),
+        ] {
+            assert_eq!(base64(plain.as_bytes()), coded, "{plain:?}");
+        }
+    }
+
+    #[test]
+    fn credentials_are_renewed_before_they_expire() {
+        let t =
+            |s: i64| Timestamp::from_second(1_800_000_000 + s).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(renew_at(t(0), t(30)), t(20), "a third before, 10 s at most");
+        assert_eq!(renew_at(t(0), t(900)), t(890));
+        assert_eq!(renew_at(t(0), t(6)), t(4));
+        assert_eq!(renew_at(t(10), t(5)), t(10), "already expired: now");
+    }
+
+    #[tokio::test]
+    async fn an_exec_plugin_runs_without_the_terminal_and_its_credentials_are_used() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let script = dir.path().join("plugin.sh");
+        let seen = dir.path().join("stdin");
+        std::fs::write(
+            &script,
+            format!(
+                "#!/bin/sh\nprintf '\\033[2J' >&2\nif read -r line; then echo \"read:$line\" > {seen}; else echo eof > {seen}; fi\necho \"$KUBERNETES_EXEC_INFO\" >> {seen}\necho '{{\"apiVersion\":\"client.authentication.k8s.io/v1\",\"kind\":\"ExecCredential\",\"status\":{{\"token\":\"t0k\",\"expirationTimestamp\":\"2030-01-01T00:00:00Z\"}}}}'\n",
+                seen = seen.display()
+            ),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let exec: ExecConfig = serde_json::from_value(serde_json::json!({
+            "apiVersion": "client.authentication.k8s.io/v1",
+            "command": "/bin/sh",
+            "args": [script.display().to_string()],
+        }))
+        .unwrap_or_else(|e| panic!("{e}"));
+        let status = run_exec(&exec).await.unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(status.token.as_deref(), Some("t0k"));
+        let seen = std::fs::read_to_string(&seen).unwrap_or_else(|e| panic!("{e}"));
+        assert!(seen.starts_with("eof\n"), "stdin is closed: {seen}");
+        assert!(seen.contains("\"interactive\":false"), "{seen}");
+        let mut config = kube::Config::new(
+            "https://127.0.0.1:1"
+                .parse()
+                .unwrap_or_else(|e| panic!("{e}")),
+        );
+        let until = apply_credentials(&mut config, status);
+        assert_eq!(until, "2030-01-01T00:00:00Z".parse().ok());
+        assert!(config.auth_info.token.is_some());
     }
 
     #[test]
