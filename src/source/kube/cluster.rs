@@ -65,6 +65,12 @@ pub struct ClusterHandle {
 }
 
 impl ClusterHandle {
+    /// A handle over another task of the cluster's (e.g. the one building its action
+    /// client): dropping it stops that task.
+    pub fn for_task(name: String, task: JoinHandle<()>) -> ClusterHandle {
+        ClusterHandle { name, task }
+    }
+
     pub fn name(&self) -> &str {
         &self.name
     }
@@ -182,7 +188,7 @@ async fn first_client(
 }
 
 /// When to build this client's successor (None: its credentials do not expire).
-fn renewal(client: &kube::Client) -> Option<tokio::time::Instant> {
+pub fn renewal(client: &kube::Client) -> Option<tokio::time::Instant> {
     let until = (*client.valid_until())?;
     let now = Timestamp::now();
     let at = client::renew_at(now, until);
