@@ -264,8 +264,8 @@ fn calls(dir: &std::path::Path) -> Vec<String> {
 }
 
 #[tokio::test]
-async fn exec_plugins_never_touch_the_terminal_and_expiring_certificates_are_renewed()
--> Result<()> {
+async fn exec_plugins_never_touch_the_terminal_and_expiring_certificates_are_renewed() -> Result<()>
+{
     let env = TestEnv::get()?;
     let dir = tempfile::tempdir()?;
     let ca_dir = env.dir.join("pki").join("a");
@@ -309,9 +309,13 @@ async fn exec_plugins_never_touch_the_terminal_and_expiring_certificates_are_ren
     let polling = Instant::now();
     let first = loop {
         let s = tmux.screen();
-        if ["a-exec connecting", "a-exec connected", "a-exec unreachable"]
-            .iter()
-            .any(|l| s.contains(l))
+        if [
+            "a-exec connecting",
+            "a-exec connected",
+            "a-exec unreachable",
+        ]
+        .iter()
+        .any(|l| s.contains(l))
         {
             let now = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)?
@@ -329,7 +333,10 @@ async fn exec_plugins_never_touch_the_terminal_and_expiring_certificates_are_ren
     eprintln!(
         "[figure] exec plugin (2 s): first frame {first:?} after launch; plugin runs finished by then: {plugin_done_at_first_frame}"
     );
-    assert_eq!(plugin_done_at_first_frame, 0, "the first frame did not wait for the plugin");
+    assert_eq!(
+        plugin_done_at_first_frame, 0,
+        "the first frame did not wait for the plugin"
+    );
 
     tmux.wait_for("connected", Duration::from_secs(30), |s| {
         s.contains("a-exec connected")
@@ -344,7 +351,10 @@ async fn exec_plugins_never_touch_the_terminal_and_expiring_certificates_are_ren
             let line = s.lines().next().unwrap_or("").to_string();
             not_connected.push(format!("{:?}: {line}", connected_at.elapsed()));
         }
-        assert!(!s.contains("PLUGIN-STDERR-MARK"), "plugin bytes on screen:\n{s}");
+        assert!(
+            !s.contains("PLUGIN-STDERR-MARK"),
+            "plugin bytes on screen:\n{s}"
+        );
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
     let issued = calls(dir.path());
@@ -364,10 +374,16 @@ async fn exec_plugins_never_touch_the_terminal_and_expiring_certificates_are_ren
     assert!(expired >= 3, "three expiries: {issued:?}");
     assert!(not_connected.is_empty(), "{not_connected:?}");
     let stdin = std::fs::read_to_string(dir.path().join("stdin"))?;
-    assert!(stdin.lines().all(|l| l == "eof"), "the plugin read from stdin: {stdin}");
+    assert!(
+        stdin.lines().all(|l| l == "eof"),
+        "the plugin read from stdin: {stdin}"
+    );
     let bytes = std::fs::read(&raw)?;
     let shown = String::from_utf8_lossy(&bytes);
-    assert!(!shown.contains("PLUGIN-STDERR-MARK"), "plugin bytes reached the terminal");
+    assert!(
+        !shown.contains("PLUGIN-STDERR-MARK"),
+        "plugin bytes reached the terminal"
+    );
     assert!(!bytes.is_empty(), "the pane's output was captured");
     Ok(())
 }

@@ -21,8 +21,8 @@ use crate::cli::Opts;
 use crate::config::resolve;
 use crate::config::{ClusterConfig, Config};
 use crate::core::State;
-use crate::core::model::Cluster;
 use crate::core::action::ActionPlan;
+use crate::core::model::Cluster;
 use crate::core::msg::Outcome;
 use crate::source::kube::client as kube_client;
 use crate::source::kube::cluster::renewal;
@@ -94,7 +94,10 @@ async fn action_client(context: &str) -> Result<kube::Client, kube_client::KubeE
 
 /// The action target for one cluster: a refusing one (no client at all) when read-only,
 /// else one whose client is built (and renewed) by the returned task.
-fn action_target(c: &ClusterConfig, read_only: bool) -> (Arc<dyn ActionTarget>, Option<JoinHandle<()>>) {
+fn action_target(
+    c: &ClusterConfig,
+    read_only: bool,
+) -> (Arc<dyn ActionTarget>, Option<JoinHandle<()>>) {
     if read_only {
         return (Arc::new(RefusingTarget::new(c.display_name())), None);
     }
@@ -121,7 +124,9 @@ async fn keep_built(context: String, loadtester: Option<String>, slot: Slot) {
             Ok(client) => {
                 let due = renewal(&client);
                 let target = KubeTarget::new(client).with_loadtester(loadtester.as_deref());
-                *slot.write().unwrap_or_else(std::sync::PoisonError::into_inner) = Ok(target);
+                *slot
+                    .write()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner) = Ok(target);
                 wait = BUILD_RETRY_FIRST;
                 match due {
                     Some(at) => tokio::time::sleep_until(at).await,
@@ -131,8 +136,9 @@ async fn keep_built(context: String, loadtester: Option<String>, slot: Slot) {
             Err(e) => {
                 tracing::info!(%context, error = %e, "cannot build the action client; trying again in {wait:?}");
                 {
-                    let mut current =
-                        slot.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+                    let mut current = slot
+                        .write()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner);
                     // A client that still works is kept until a fresh one is built.
                     if current.is_err() {
                         *current = Err(e.to_string());
@@ -240,7 +246,10 @@ mod tests {
             ..ClusterConfig::for_context("no-such-context-anywhere")
         };
         let (target, builder) = action_target(&c, true);
-        assert!(builder.is_none(), "no client is built for a read-only cluster");
+        assert!(
+            builder.is_none(),
+            "no client is built for a read-only cluster"
+        );
         let access = target.check_access("ns".into(), "patch".into(), "rollouts".into());
         assert_eq!(access.await, None);
         assert!(matches!(
