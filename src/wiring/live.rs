@@ -1,13 +1,18 @@
-//! The live mode: per chosen cluster a watch source and a kube action target (clients built
-//! side by side), and Prometheus for the SLOs. A cluster whose client cannot be built is
-//! shown unreachable, not fatal. A read-only cluster (global `--read-only`, the config's
+//! The live mode: per chosen cluster a watch source and a kube action target, and Prometheus
+//! for the SLOs. Nothing here waits for a client: each cluster's clients are built on its own
+//! tasks (exec plugins included), side by side and after the console has drawn its first
+//! frame; a client that cannot be built is shown unreachable with the reason and tried
+//! again with backoff, and rebuilt before its credentials expire. A read-only cluster (global `--read-only`, the config's
 //! `read_only`, or the cluster's own; the most restrictive wins) gets a `RefusingTarget`: no
 //! write-capable client is built for it, only the watch. Must not build requests (that is
 //! `action::kube`).
 
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
 
+use futures::future::BoxFuture;
 use jiff::Timestamp;
+use tokio::task::JoinHandle;
 
 use super::{Wiring, initial_slos};
 use crate::action::kube::KubeTarget;
@@ -16,11 +21,13 @@ use crate::cli::Opts;
 use crate::config::resolve;
 use crate::config::{ClusterConfig, Config};
 use crate::core::State;
-use crate::core::model::{Cluster, Connection};
-use crate::core::msg::Msg;
+use crate::core::action::ActionPlan;
+use crate::core::model::Cluster;
+use crate::core::msg::Outcome;
 use crate::source::kube::client as kube_client;
+use crate::source::kube::cluster::renewal;
 use crate::source::kube::project::Keep;
-use crate::source::kube::{ClusterOptions, spawn_cluster_with};
+use crate::source::kube::{ClusterHandle, ClusterOptions, Connect, spawn_cluster_connecting};
 use crate::source::prometheus;
 
 /// Start the chosen clusters' sources; the Prometheus task only when `prometheus_task`
@@ -46,36 +53,19 @@ pub async fn wiring(opts: &Opts, config: &Config, prometheus_task: bool) -> anyh
     };
     let all_read_only = settings.read_only;
     let mut w = Wiring::new(State::new(Timestamp::now(), settings, clusters, slos), 8192);
-    // Clients are built side by side: a slow exec plugin on one must not delay the others.
-    let builds = chosen.iter().map(|c| async move {
-        let name = c.display_name();
-        let (watch, act) = futures::future::join(
-            kube_client::client_for(Some(&c.context)),
-            action_target(c, all_read_only || c.read_only),
-        )
-        .await;
-        (name.to_string(), watch, act)
-    });
-    for (name, watch, act) in futures::future::join_all(builds).await {
-        match watch {
-            Ok(client) => w.clusters.push(spawn_cluster_with(
-                name.clone(),
-                client,
-                w.tx.clone(),
-                options.clone(),
-            )),
-            Err(e) => {
-                let _ = w.tx.try_send(Msg::Connection {
-                    cluster: name.clone(),
-                    connection: Connection::Unreachable {
-                        reason: e.to_string().into(),
-                    },
-                });
-            }
+    for c in &chosen {
+        let name = c.display_name().to_string();
+        w.clusters.push(spawn_cluster_connecting(
+            name.clone(),
+            watch_connect(&c.context),
+            w.tx.clone(),
+            options.clone(),
+        ));
+        let (target, builder) = action_target(c, all_read_only || c.read_only);
+        if let Some(task) = builder {
+            w.clusters.push(ClusterHandle::for_task(name.clone(), task));
         }
-        if let Some(target) = act {
-            w.targets.insert(name, target);
-        }
+        w.targets.insert(name, target);
     }
     if prometheus_task {
         prometheus::spawn_all(
@@ -86,22 +76,147 @@ pub async fn wiring(opts: &Opts, config: &Config, prometheus_task: bool) -> anyh
     Ok(w)
 }
 
-/// The action target for one cluster: a refusing one (no client at all) when read-only, else
-/// a kube client for `context` (None when it cannot be built: actions then say so).
-async fn action_target(c: &ClusterConfig, read_only: bool) -> Option<Arc<dyn ActionTarget>> {
+/// Builds `context`'s watch client (exec plugin included) whenever the cluster asks.
+fn watch_connect(context: &str) -> Connect {
+    let context = context.to_string();
+    Arc::new(move || {
+        let context = context.clone();
+        Box::pin(async move { kube_client::client_for(Some(&context)).await })
+    })
+}
+
+/// `context`'s action client: kube's retries off (P10), reads inside the deadline.
+async fn action_client(context: &str) -> Result<kube::Client, kube_client::KubeError> {
+    let mut config = kube_client::config_for(Some(context)).await?;
+    crate::action::kube::target::no_retries(&mut config);
+    kube_client::build(config, context).await
+}
+
+/// The action target for one cluster: a refusing one (no client at all) when read-only,
+/// else one whose client is built (and renewed) by the returned task.
+fn action_target(
+    c: &ClusterConfig,
+    read_only: bool,
+) -> (Arc<dyn ActionTarget>, Option<JoinHandle<()>>) {
     if read_only {
-        return Some(Arc::new(RefusingTarget::new(c.display_name())));
+        return (Arc::new(RefusingTarget::new(c.display_name())), None);
     }
-    let target = KubeTarget::connect(Some(&c.context)).await.ok()?;
-    Some(Arc::new(target.with_loadtester(c.loadtester.as_deref())))
+    let slot = Arc::new(RwLock::new(Err(
+        "its client is still being built".to_string()
+    )));
+    let task = tokio::spawn(keep_built(
+        c.context.clone(),
+        c.loadtester.clone(),
+        slot.clone(),
+    ));
+    (Arc::new(LiveTarget { slot }), Some(task))
+}
+
+const BUILD_RETRY_FIRST: Duration = Duration::from_secs(1);
+const BUILD_RETRY_MAX: Duration = Duration::from_secs(60);
+
+/// Build the action client, again with backoff while it fails, and again before its
+/// credentials expire.
+async fn keep_built(context: String, loadtester: Option<String>, slot: Slot) {
+    let mut wait = BUILD_RETRY_FIRST;
+    loop {
+        match action_client(&context).await {
+            Ok(client) => {
+                let due = renewal(&client);
+                let target = KubeTarget::new(client).with_loadtester(loadtester.as_deref());
+                *slot
+                    .write()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner) = Ok(target);
+                wait = BUILD_RETRY_FIRST;
+                match due {
+                    Some(at) => tokio::time::sleep_until(at).await,
+                    None => return,
+                }
+            }
+            Err(e) => {
+                tracing::info!(%context, error = %e, "cannot build the action client; trying again in {wait:?}");
+                {
+                    let mut current = slot
+                        .write()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner);
+                    // A client that still works is kept until a fresh one is built.
+                    if current.is_err() {
+                        *current = Err(e.to_string());
+                    }
+                }
+                tokio::time::sleep(wait).await;
+                wait = (wait * 2).min(BUILD_RETRY_MAX);
+            }
+        }
+    }
+}
+
+type Slot = Arc<RwLock<Result<KubeTarget, String>>>;
+
+/// A cluster's action target whose client is built in the background: until it is, every
+/// request is refused (nothing sent) with the reason.
+struct LiveTarget {
+    slot: Slot,
+}
+
+impl LiveTarget {
+    fn current(&self) -> Result<KubeTarget, String> {
+        self.slot
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+}
+
+fn not_sent(why: &str) -> String {
+    format!("not sent: no client for this cluster ({why})")
+}
+
+impl ActionTarget for LiveTarget {
+    fn execute(&self, plan: ActionPlan) -> BoxFuture<'static, Outcome> {
+        match self.current() {
+            Ok(t) => t.execute(plan),
+            Err(why) => Box::pin(async move {
+                Outcome::Rejected {
+                    status: 0,
+                    detail: not_sent(&why),
+                }
+            }),
+        }
+    }
+
+    fn check_access(
+        &self,
+        namespace: String,
+        verb: String,
+        resource: String,
+    ) -> BoxFuture<'static, Option<bool>> {
+        match self.current() {
+            Ok(t) => t.check_access(namespace, verb, resource),
+            Err(_) => Box::pin(async { None }),
+        }
+    }
+
+    fn dry_run(&self, plan: ActionPlan) -> BoxFuture<'static, Result<String, String>> {
+        match self.current() {
+            Ok(t) => t.dry_run(plan),
+            Err(why) => Box::pin(async move { Err(not_sent(&why)) }),
+        }
+    }
+
+    fn identity(&self) -> BoxFuture<'static, String> {
+        match self.current() {
+            Ok(t) => t.identity(),
+            Err(_) => Box::pin(async { "unknown".to_string() }),
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::action::{ActionKind, ActionPlan, Seen};
+    use crate::core::action::{ActionKind, Seen};
     use crate::core::model::ReleaseKind;
-    use crate::core::msg::Outcome;
 
     fn any_plan() -> ActionPlan {
         ActionPlan {
@@ -130,10 +245,11 @@ mod tests {
             name: Some("prod".into()),
             ..ClusterConfig::for_context("no-such-context-anywhere")
         };
-        let target = action_target(&c, true).await;
-        let Some(target) = target else {
-            panic!("a read-only cluster still gets a (refusing) target");
-        };
+        let (target, builder) = action_target(&c, true);
+        assert!(
+            builder.is_none(),
+            "no client is built for a read-only cluster"
+        );
         let access = target.check_access("ns".into(), "patch".into(), "rollouts".into());
         assert_eq!(access.await, None);
         assert!(matches!(

@@ -9,6 +9,10 @@
 //! - [`Mode::Blackhole`]: accept, forward nothing, never close (no FIN, no RST): like a
 //!   partition. Data waits in the socket buffers; back in `Pass`, it flows again.
 //! - [`Mode::Reset`]: reset (RST) every open connection and each new one on accept.
+//! - [`Mode::Freeze`]: the connections open when it was set stop forwarding both ways and
+//!   are never closed (no FIN, no RST): a half-open link, a NAT that dropped the flow. New
+//!   connections are accepted and forwarded as in `Pass`. Back in `Pass`, the frozen ones
+//!   flow again.
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -25,6 +29,7 @@ pub enum Mode {
     Delay(Duration),
     Blackhole,
     Reset,
+    Freeze,
 }
 
 /// A running proxy; stops (and drops every connection) when dropped.
@@ -89,11 +94,17 @@ fn reset(stream: &TcpStream) {
     let _ = stream.set_zero_linger();
 }
 
-/// Wait while the mode is Blackhole. Returns the mode to act on, or None if the proxy is gone.
-async fn wait_out_blackhole(mode: &mut watch::Receiver<Mode>) -> Option<Mode> {
+/// Wait while the mode is Blackhole (or Freeze, for a connection opened before it; `exempt`
+/// says this one was opened during the current freeze and is cleared once the freeze is
+/// over). Returns the mode to act on, or None if the proxy is gone.
+async fn wait_out_blackhole(mode: &mut watch::Receiver<Mode>, exempt: &mut bool) -> Option<Mode> {
     loop {
         let m = *mode.borrow_and_update();
-        if m != Mode::Blackhole {
+        if m != Mode::Freeze {
+            *exempt = false;
+        }
+        let held = m == Mode::Blackhole || (m == Mode::Freeze && !*exempt);
+        if !held {
             return Some(m);
         }
         mode.changed().await.ok()?;
@@ -101,8 +112,10 @@ async fn wait_out_blackhole(mode: &mut watch::Receiver<Mode>) -> Option<Mode> {
 }
 
 async fn handle(client: TcpStream, upstream: SocketAddr, mut mode: watch::Receiver<Mode>) {
-    // A new connection in Blackhole is held (not connected upstream) until the mode changes.
-    match wait_out_blackhole(&mut mode).await {
+    // A new connection in Blackhole is held (not connected upstream) until the mode changes;
+    // one opened during a freeze is forwarded (only the connections open before are frozen).
+    let mut exempt = *mode.borrow() == Mode::Freeze;
+    match wait_out_blackhole(&mut mode, &mut exempt).await {
         None => return,
         Some(Mode::Reset) => return reset(&client),
         Some(_) => {}
@@ -112,7 +125,7 @@ async fn handle(client: TcpStream, upstream: SocketAddr, mut mode: watch::Receiv
     };
     let _ = client.set_nodelay(true);
     let _ = server.set_nodelay(true);
-    let _ = pump(client, server, mode).await;
+    let _ = pump(client, server, mode, exempt).await;
 }
 
 /// Forward both ways in one task, re-reading the mode before every chunk.
@@ -120,12 +133,13 @@ async fn pump(
     mut client: TcpStream,
     mut server: TcpStream,
     mut mode: watch::Receiver<Mode>,
+    mut exempt: bool,
 ) -> std::io::Result<()> {
     let mut cbuf = vec![0u8; 64 * 1024];
     let mut sbuf = vec![0u8; 64 * 1024];
     let (mut client_open, mut server_open) = (true, true);
     while client_open || server_open {
-        let m = match wait_out_blackhole(&mut mode).await {
+        let m = match wait_out_blackhole(&mut mode, &mut exempt).await {
             None => return Ok(()),
             Some(m) => m,
         };

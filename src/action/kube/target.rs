@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures::future::BoxFuture;
-use kube::config::{KubeConfigOptions, Kubeconfig};
+use kube::config::KubeConfigOptions;
 use serde_json::Value;
 use tokio::sync::OnceCell;
 
@@ -64,7 +64,7 @@ impl KubeTarget {
 /// Client config for actions: kube's default retry of 429/503/504 is off (a PATCH is sent
 /// once; budget P10 "no silent retries"), and reads time out well inside the 10 s deadline.
 pub async fn action_config(context: Option<&str>) -> Result<kube::Config, KubeError> {
-    let kc = Kubeconfig::read().map_err(|e| KubeError::Kubeconfig(e.to_string()))?;
+    let kc = crate::source::kube::client::kubeconfig()?;
     let options = KubeConfigOptions {
         context: context.map(str::to_string),
         ..KubeConfigOptions::default()

@@ -15,6 +15,13 @@ pub struct ProbeFailure {
     pub denied: bool,
 }
 
+impl ProbeFailure {
+    /// 401: these credentials are no longer accepted (expired): a fresh client may help.
+    pub fn unauthorized(&self) -> bool {
+        self.denied && self.reason.starts_with("401")
+    }
+}
+
 /// One probe: the server's git version, or why not.
 pub async fn probe(client: &kube::Client, deadline: Duration) -> Result<String, ProbeFailure> {
     match timeout(deadline, client.apiserver_version()).await {

@@ -23,4 +23,7 @@ pub mod project;
 mod tracker;
 pub mod watch;
 
-pub use cluster::{ClusterHandle, ClusterOptions, spawn_cluster, spawn_cluster_with};
+pub use cluster::{
+    ClusterHandle, ClusterOptions, Connect, spawn_cluster, spawn_cluster_connecting,
+    spawn_cluster_with,
+};

@@ -35,6 +35,11 @@ pub struct Tracker {
     state: State,
     version_sent: bool,
     forbidden: Vec<Kind>,
+    /// Watches whose connection failed and that have not listed since: while any is, the
+    /// cluster is stale (its rows may be out of date) whatever the probe says.
+    lost: Vec<Kind>,
+    /// When the probe last answered (what "stale Ns" counts from).
+    last_heard: Option<Timestamp>,
 }
 
 impl Tracker {
@@ -44,6 +49,8 @@ impl Tracker {
             state: State::Connecting,
             version_sent: false,
             forbidden: Vec::new(),
+            lost: Vec::new(),
+            last_heard: None,
         }
     }
 
@@ -65,9 +72,23 @@ impl Tracker {
             Signal::Listed(kind) => {
                 // Allowed now: should it be refused again later, say so again.
                 self.forbidden.retain(|k| *k != kind);
-                if self.state != State::Connected {
+                let was_lost = !self.lost.is_empty();
+                self.lost.retain(|k| *k != kind);
+                if self.state != State::Connected || (was_lost && self.lost.is_empty()) {
                     self.state = State::Connected;
                     out.push(self.connection(Connection::Connected));
+                }
+            }
+            Signal::Lost(kind, reason) => {
+                tracing::debug!(cluster = %self.cluster, kind = kind.resource(), %reason, "watch lost");
+                let first = self.lost.is_empty();
+                if !self.lost.contains(&kind) {
+                    self.lost.push(kind);
+                }
+                if first && self.state == State::Connected {
+                    out.push(self.connection(Connection::Stale {
+                        since: self.last_heard.unwrap_or(now),
+                    }));
                 }
             }
             Signal::Forbidden(kind, reason) => {
@@ -88,7 +109,10 @@ impl Tracker {
                         version,
                     }));
                 }
+                self.last_heard = Some(now);
                 match self.state {
+                    // A lost watch has not listed again: the rows are not fresh yet.
+                    State::Connected if !self.lost.is_empty() => {}
                     State::Connected => out.push(Decision::Send(Msg::Heard {
                         cluster: self.cluster.clone(),
                         at: now,
@@ -96,6 +120,7 @@ impl Tracker {
                     State::Unreachable | State::Denied => {
                         // Back: "connecting" until the watches have relisted.
                         self.state = State::Connecting;
+                        self.lost.clear();
                         out.push(self.connection(Connection::Connecting));
                         out.push(Decision::RestartWatches);
                     }
@@ -194,6 +219,26 @@ mod tests {
         );
         let relisted = tr.on(Signal::Listed(Kind::Deployment), t(16));
         assert_eq!(conn(&relisted[0]), Some(&Connection::Connected));
+    }
+
+    #[test]
+    fn a_lost_watch_makes_the_cluster_stale_until_it_has_listed_again() {
+        let mut tr = Tracker::new("a".into());
+        tr.on(Signal::Listed(Kind::Deployment), t(0));
+        tr.on(Signal::Probe(Ok("v1".into())), t(1));
+        let lost = |k| Signal::Lost(k, "read timed out".into());
+        let stale = tr.on(lost(Kind::Rollout), t(9));
+        assert_eq!(conn(&stale[0]), Some(&Connection::Stale { since: t(1) }));
+        assert!(tr.on(lost(Kind::Deployment), t(9)).is_empty(), "said once");
+        assert!(
+            tr.on(Signal::Probe(Ok("v1".into())), t(10)).is_empty(),
+            "the probe answers, but the rows are not fresh: no Heard"
+        );
+        assert!(tr.on(Signal::Listed(Kind::Rollout), t(11)).is_empty());
+        let back = tr.on(Signal::Listed(Kind::Deployment), t(12));
+        assert_eq!(conn(&back[0]), Some(&Connection::Connected));
+        let heard = tr.on(Signal::Probe(Ok("v1".into())), t(15));
+        assert!(matches!(&heard[0], Decision::Send(Msg::Heard { .. })));
     }
 
     #[test]

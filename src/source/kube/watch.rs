@@ -7,8 +7,16 @@
 //! before is most likely an API server that has just restarted and not loaded its CRDs yet, so
 //! it is retried within seconds and its rows are kept (a deleted CRD deletes its objects
 //! first, and those deletes arrive as such). A kind we may not list (403) is reported once and
-//! checked again every 30 s. Connection failures are not reported from here: the
-//! liveness probe owns the cluster's connection state.
+//! checked again every 30 s.
+//!
+//! Liveness per watch (R3): the server ends every watch after
+//! [`client::WATCH_TIMEOUT_SECS`] and the watcher re-watches from the last resourceVersion,
+//! so a healthy connection carries bytes at least that often; the watch client's read
+//! timeout ([`client::WATCH_READ_TIMEOUT`]) fails a connection that stops carrying any. A
+//! watch that fails below HTTP (read timeout, reset, refused) reports `Signal::Lost` (the
+//! supervisor marks the cluster stale) and starts over with a fresh list after a backoff, so
+//! what changed while it was deaf arrives as one `Relisted`. The liveness probe still owns
+//! reachability.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -21,6 +29,7 @@ use kube::runtime::WatchStreamExt;
 use kube::runtime::watcher::{self, Event};
 use tokio::sync::mpsc;
 
+use super::client;
 use super::kinds::{Kind, api_resource};
 use super::project::{self, Keep};
 use crate::core::facts::{ObjectFacts, WarningEvent};
@@ -33,6 +42,10 @@ const RECHECK_VANISHED: Duration = Duration::from_secs(5);
 /// Short enough that a 403 from an API server whose authorizer has not caught up after a
 /// restart heals by itself soon; a 403 answer costs the server next to nothing.
 const RECHECK_FORBIDDEN: Duration = Duration::from_secs(30);
+/// A lost watch starts over after this, doubling up to [`RELIST_MAX`] while it keeps being
+/// lost before it lists again (a dead server is not hammered).
+const RELIST_FIRST: Duration = Duration::from_secs(1);
+const RELIST_MAX: Duration = Duration::from_secs(30);
 
 /// What a watch tells its cluster's supervisor (besides the `Msg`s it sends itself).
 #[derive(Debug, Clone, PartialEq)]
@@ -41,6 +54,9 @@ pub enum Signal {
     Listed(Kind),
     /// 403 on the list.
     Forbidden(Kind, String),
+    /// The watch's connection failed below HTTP (no bytes within the read timeout, reset,
+    /// refused): what this kind shows may be out of date until it has listed again.
+    Lost(Kind, String),
     /// The liveness probe's answer: the server version, or why it failed.
     Probe(Result<String, super::liveness::ProbeFailure>),
 }
@@ -72,41 +88,57 @@ enum Stop {
     Closed,
     Absent,
     Forbidden,
+    Lost,
 }
 
 /// Run the watch for `kind` until the console's channel closes.
 pub async fn run(kind: Kind, client: kube::Client, sink: Sink, keep: Keep) {
     let mut listed_before = false;
+    let mut relist_after = RELIST_FIRST;
+    // Warning events already sent (uid → resourceVersion), across restarts of this watch.
+    let mut sent: HashMap<String, String> = HashMap::new();
     loop {
         let keep = keep.clone();
+        let config = watcher::Config::default().timeout(client::WATCH_TIMEOUT_SECS);
+        // Did this start list at all (then a loss afterwards starts the backoff afresh)?
+        let mut listed = false;
         let stop = if kind == Kind::Event {
             let api: Api<K8sEvent> = Api::all(client.clone());
-            let s = stream(
-                api,
-                watcher::Config::default().fields("type=Warning"),
-                |e| {
-                    let key = (
-                        e.uid().unwrap_or_default(),
-                        e.resource_version().unwrap_or_default(),
-                    );
-                    (key, project::warning_event(&e))
-                },
-            );
-            warnings(s, &sink).await
+            let s = stream(api, config.fields("type=Warning"), |e| {
+                let key = (
+                    e.uid().unwrap_or_default(),
+                    e.resource_version().unwrap_or_default(),
+                );
+                (key, project::warning_event(&e))
+            });
+            warnings(s, &sink, &mut sent, &mut listed).await
         } else {
             // Every other kind through its catalogue row, projected by the dispatch.
             let api: Api<DynamicObject> = Api::all_with(client.clone(), &api_resource(kind));
-            let s = stream(api, watcher::Config::default(), move |o: DynamicObject| {
+            let s = stream(api, config, move |o: DynamicObject| {
                 project::from_dynamic(kind, o, &keep)
             });
-            objects(kind, s, &sink, &mut listed_before).await
+            objects(kind, s, &sink, &mut listed_before, &mut listed).await
         };
+        let lost = matches!(stop, Stop::Lost);
         match stop {
             Stop::Closed => return,
+            Stop::Lost => tokio::time::sleep(relist_after).await,
             Stop::Absent if listed_before => tokio::time::sleep(RECHECK_VANISHED).await,
             Stop::Absent => tokio::time::sleep(RECHECK_ABSENT).await,
             Stop::Forbidden => tokio::time::sleep(RECHECK_FORBIDDEN).await,
         }
+        relist_after = next_relist(relist_after, lost && !listed);
+    }
+}
+
+/// The wait before the next start after a lost watch: doubled while starts keep failing
+/// before they list, back to the first step once a list went through.
+fn next_relist(current: Duration, failed_again: bool) -> Duration {
+    if failed_again {
+        (current * 2).min(RELIST_MAX)
+    } else {
+        RELIST_FIRST
     }
 }
 
@@ -141,6 +173,7 @@ async fn objects(
     stream: impl Stream<Item = Result<Event<ObjectFacts>, watcher::Error>>,
     sink: &Sink,
     listed_before: &mut bool,
+    listed: &mut bool,
 ) -> Stop {
     let object_kind = kind;
     let cluster = || sink.cluster.clone();
@@ -158,6 +191,7 @@ async fn objects(
             }
             Ok(Event::InitDone) => {
                 *listed_before = true;
+                *listed = true;
                 sink.signal(Signal::Listed(kind));
                 Msg::Relisted {
                     cluster: cluster(),
@@ -195,9 +229,10 @@ type EventKey = (String, String);
 async fn warnings(
     stream: impl Stream<Item = Result<Event<(EventKey, Option<WarningEvent>)>, watcher::Error>>,
     sink: &Sink,
+    sent: &mut HashMap<String, String>,
+    listed: &mut bool,
 ) -> Stop {
-    // Events already sent (uid → resourceVersion): a relist must not count them twice.
-    let mut sent: HashMap<String, String> = HashMap::new();
+    // `sent`: events already sent (uid → resourceVersion): a relist must not count them twice.
     let mut relisted: HashMap<String, String> = HashMap::new();
     let mut stream = std::pin::pin!(stream);
     while let Some(item) = stream.next().await {
@@ -212,7 +247,8 @@ async fn warnings(
                 e.filter(|_| fresh)
             }
             Ok(Event::InitDone) => {
-                sent = std::mem::take(&mut relisted);
+                *sent = std::mem::take(&mut relisted);
+                *listed = true;
                 sink.signal(Signal::Listed(Kind::Event));
                 None
             }
@@ -258,6 +294,19 @@ fn status_of(e: &watcher::Error) -> Option<(u16, String)> {
     }
 }
 
+/// The request failed below HTTP: no answer at all (read timeout, reset, refused, TLS).
+fn lost_connection(e: &watcher::Error) -> bool {
+    match e {
+        watcher::Error::InitialListFailed(k)
+        | watcher::Error::WatchStartFailed(k)
+        | watcher::Error::WatchFailed(k) => matches!(
+            k,
+            kube::Error::HyperError(_) | kube::Error::Service(_) | kube::Error::ReadEvents(_)
+        ),
+        watcher::Error::WatchError(_) | watcher::Error::NoResourceVersion => false,
+    }
+}
+
 /// Some(stop) when this stream should end; None when backoff and retry is the answer.
 fn on_error(kind: Kind, e: &watcher::Error, sink: &Sink) -> Option<Stop> {
     match status_of(e) {
@@ -269,6 +318,11 @@ fn on_error(kind: Kind, e: &watcher::Error, sink: &Sink) -> Option<Stop> {
             tracing::info!(cluster = %sink.cluster, kind = kind.resource(), %message, "forbidden");
             sink.signal(Signal::Forbidden(kind, message));
             Some(Stop::Forbidden)
+        }
+        None if lost_connection(e) => {
+            tracing::info!(cluster = %sink.cluster, kind = kind.resource(), error = %e, "watch connection lost; listing again");
+            sink.signal(Signal::Lost(kind, e.to_string()));
+            Some(Stop::Lost)
         }
         _ => {
             tracing::debug!(cluster = %sink.cluster, kind = kind.resource(), error = %e, "watch error; backing off");

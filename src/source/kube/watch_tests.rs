@@ -68,7 +68,14 @@ async fn a_relist_is_one_message_and_changes_follow() {
         Ok(Event::InitDone),
     ];
     let mut listed = false;
-    let stop = objects(Kind::Deployment, stream::iter(events), &sink, &mut listed).await;
+    let stop = objects(
+        Kind::Deployment,
+        stream::iter(events),
+        &sink,
+        &mut listed,
+        &mut false,
+    )
+    .await;
     assert!(matches!(stop, Stop::Closed));
     let msgs = drain(&mut rx);
     assert_eq!(msgs.len(), 4, "{msgs:#?}");
@@ -93,7 +100,14 @@ async fn forbidden_is_signalled_and_ends_the_stream() {
     let (sink, mut rx, mut signals) = sink();
     let events = vec![Err(api_error(403)), Ok(Event::InitDone)];
     let mut listed = false;
-    let stop = objects(Kind::Rollout, stream::iter(events), &sink, &mut listed).await;
+    let stop = objects(
+        Kind::Rollout,
+        stream::iter(events),
+        &sink,
+        &mut listed,
+        &mut false,
+    )
+    .await;
     assert!(matches!(stop, Stop::Forbidden));
     assert!(drain(&mut rx).is_empty());
     assert!(matches!(
@@ -111,6 +125,7 @@ async fn a_missing_crd_is_silent_and_keeps_what_was_listed() {
         stream::iter(vec![Err(api_error(404))]),
         &sink,
         &mut listed,
+        &mut false,
     )
     .await;
     assert!(matches!(stop, Stop::Absent));
@@ -124,7 +139,14 @@ async fn a_missing_crd_is_silent_and_keeps_what_was_listed() {
         Ok(Event::InitDone),
         Err(api_error(404)),
     ];
-    let stop = objects(Kind::Canary, stream::iter(events), &sink, &mut listed).await;
+    let stop = objects(
+        Kind::Canary,
+        stream::iter(events),
+        &sink,
+        &mut listed,
+        &mut false,
+    )
+    .await;
     assert!(matches!(stop, Stop::Absent));
     assert!(listed, "retried within seconds");
     let msgs = drain(&mut rx);
@@ -137,7 +159,14 @@ async fn other_errors_are_left_to_the_backoff() {
     let (sink, mut rx, _signals) = sink();
     let events = vec![Err(api_error(500)), Ok(Event::Init), Ok(Event::InitDone)];
     let mut listed = false;
-    objects(Kind::Deployment, stream::iter(events), &sink, &mut listed).await;
+    objects(
+        Kind::Deployment,
+        stream::iter(events),
+        &sink,
+        &mut listed,
+        &mut false,
+    )
+    .await;
     assert_eq!(drain(&mut rx).len(), 1);
 }
 
@@ -163,7 +192,8 @@ async fn warnings_are_not_sent_twice_across_a_relist() {
         Ok(Event::InitApply((key("e2", "6"), warning("FailedCreate")))),
         Ok(Event::InitDone),
     ];
-    warnings(stream::iter(events), &sink).await;
+    let mut sent = HashMap::new();
+    warnings(stream::iter(events), &sink, &mut sent, &mut false).await;
     let reasons: Vec<String> = drain(&mut rx)
         .into_iter()
         .filter_map(|m| match m {
@@ -177,4 +207,91 @@ async fn warnings_are_not_sent_twice_across_a_relist() {
         "e1 unchanged, e2 counted again"
     );
     assert_eq!(signals.try_recv().ok(), Some(Signal::Listed(Kind::Event)));
+}
+
+fn lost(what: &str) -> watcher::Error {
+    let io = std::io::Error::new(std::io::ErrorKind::TimedOut, what.to_string());
+    watcher::Error::WatchFailed(kube::Error::ReadEvents(io))
+}
+
+#[tokio::test]
+async fn a_dead_connection_is_lost_and_ends_the_stream_for_a_fresh_list() {
+    let (sink, mut rx, mut signals) = sink();
+    let events = vec![
+        Ok(Event::Init),
+        Ok(Event::InitApply(deployment("one"))),
+        Ok(Event::InitDone),
+        Err(lost("read timed out")),
+        Ok(Event::Apply(deployment("never"))),
+    ];
+    let (mut listed_before, mut listed) = (false, false);
+    let stop = objects(
+        Kind::Deployment,
+        stream::iter(events),
+        &sink,
+        &mut listed_before,
+        &mut listed,
+    )
+    .await;
+    assert!(matches!(stop, Stop::Lost));
+    assert!(listed, "it had listed before it was lost");
+    assert_eq!(
+        drain(&mut rx).len(),
+        1,
+        "the list only: nothing after the loss"
+    );
+    assert_eq!(
+        signals.try_recv().ok(),
+        Some(Signal::Listed(Kind::Deployment))
+    );
+    assert!(matches!(
+        signals.try_recv(),
+        Ok(Signal::Lost(Kind::Deployment, reason)) if reason.contains("read timed out")
+    ));
+    // An API answer (500) is not a lost connection: backoff within the same watcher.
+    assert!(!lost_connection(&api_error(500)));
+    assert!(lost_connection(&lost("reset")));
+}
+
+#[tokio::test]
+async fn warnings_sent_before_a_lost_watch_are_not_sent_again() {
+    let (sink, mut rx, _signals) = sink();
+    let key = |uid: &str, rv: &str| (uid.to_string(), rv.to_string());
+    let mut sent = HashMap::new();
+    let first = vec![
+        Ok(Event::Init),
+        Ok(Event::InitApply((key("e1", "1"), warning("BackOff")))),
+        Ok(Event::InitDone),
+        Err(lost("read timed out")),
+    ];
+    let stop = warnings(stream::iter(first), &sink, &mut sent, &mut false).await;
+    assert!(matches!(stop, Stop::Lost));
+    let again = vec![
+        Ok(Event::Init),
+        Ok(Event::InitApply((key("e1", "1"), warning("BackOff")))),
+        Ok(Event::InitApply((key("e3", "9"), warning("Unhealthy")))),
+        Ok(Event::InitDone),
+    ];
+    warnings(stream::iter(again), &sink, &mut sent, &mut false).await;
+    let reasons: Vec<String> = drain(&mut rx)
+        .into_iter()
+        .filter_map(|m| match m {
+            Msg::Warning { event, .. } => Some(event.reason),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(reasons, vec!["BackOff", "Unhealthy"]);
+}
+
+#[test]
+fn a_lost_watch_backs_off_until_a_list_goes_through() {
+    let mut d = RELIST_FIRST;
+    let mut seen = vec![d];
+    for _ in 0..7 {
+        d = next_relist(d, true);
+        seen.push(d);
+    }
+    assert_eq!(seen[1], RELIST_FIRST * 2);
+    assert_eq!(*seen.last().unwrap_or(&Duration::ZERO), RELIST_MAX);
+    assert_eq!(next_relist(RELIST_MAX, false), RELIST_FIRST);
 }
