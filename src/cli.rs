@@ -73,8 +73,12 @@ pub enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
-    /// Print the manual page (roff): `shipdeck man | man -l -`.
-    Man,
+    /// Print the manual page (roff): `shipdeck man | man -l -`; `shipdeck man wait` for a
+    /// subcommand's own page.
+    Man {
+        /// A subcommand whose page to print (snapshot, doctor, wait, completions, man).
+        page: Option<String>,
+    },
 }
 
 /// `shipdeck wait`'s arguments.

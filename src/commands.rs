@@ -133,10 +133,32 @@ pub fn completions(shell: clap_complete::Shell) -> ExitCode {
     write_stdout(&out)
 }
 
-/// `shipdeck man`: the manual page (roff) on stdout.
-pub fn man() -> ExitCode {
+/// `shipdeck man [PAGE]`: the manual page (roff) on stdout, the whole command's or one
+/// subcommand's (`shipdeck-wait(1)`, as the main page refers to it).
+pub fn man(page: Option<&str>) -> ExitCode {
+    let mut cmd = <Cli as clap::CommandFactory>::command();
+    // Global flags reach the subcommands only once built.
+    cmd.build();
+    let cmd = match page {
+        None => cmd,
+        Some(name) => match cmd.find_subcommand(name) {
+            Some(sub) => sub
+                .clone()
+                .name(format!("shipdeck-{name}"))
+                .bin_name(format!("shipdeck {name}")),
+            None => {
+                let names: Vec<&str> = cmd.get_subcommands().map(|c| c.get_name()).collect();
+                eprintln!(
+                    "shipdeck: man: no page {:?} (pages: {})",
+                    text::escape(name),
+                    names.join(", ")
+                );
+                return ExitCode::from(EXIT_USAGE);
+            }
+        },
+    };
     let mut out = Vec::new();
-    let page = clap_mangen::Man::new(<Cli as clap::CommandFactory>::command());
+    let page = clap_mangen::Man::new(cmd);
     if let Err(e) = page.render(&mut out) {
         eprintln!("shipdeck: cannot render the man page: {e}");
         return ExitCode::FAILURE;

@@ -24,7 +24,7 @@ fn main() -> ExitCode {
     // Nothing to connect to or configure: printed before anything starts.
     match cli.command {
         Some(Command::Completions { shell }) => return commands::completions(shell),
-        Some(Command::Man) => return commands::man(),
+        Some(Command::Man { ref page }) => return commands::man(page.as_deref()),
         _ => {}
     }
     exit::install_panic_hook();
@@ -73,7 +73,7 @@ async fn run(cli: Cli) -> ExitCode {
             Some(Command::Doctor) => commands::doctor(opts, &config).await,
             Some(Command::Wait(ref args)) => commands::wait(opts, &config, args).await,
             Some(Command::Completions { shell }) => Ok(commands::completions(shell)),
-            Some(Command::Man) => Ok(commands::man()),
+            Some(Command::Man { ref page }) => Ok(commands::man(page.as_deref())),
         }
     };
     // The console ends itself on an exit request (and records what was in flight); the

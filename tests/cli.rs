@@ -494,9 +494,19 @@ fn the_man_page_renders_with_name_synopsis_and_exit_codes() {
     for section in [".SH NAME", ".SH SYNOPSIS", ".SH OPTIONS", ".SH SUBCOMMANDS"] {
         assert!(roff.contains(section), "{section} in:\n{roff}");
     }
+    // The page it refers to for `wait`, with its flags, the global ones and its exit codes.
+    let out = bare(&["man", "wait"], home.path());
+    assert!(out.status.success(), "{}", stderr(&out));
+    let wait = stdout(&out);
+    for want in ["shipdeck\\-wait", ".SH SYNOPSIS", "\\-\\-timeout", "\\-\\-context", "Exit status"] {
+        assert!(wait.contains(want), "{want} in:\n{wait}");
+    }
+    let out = bare(&["man", "nope"], home.path());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("pages: snapshot, doctor, wait"), "{}", stderr(&out));
     // Rendered by the system's formatter when there is one (man-db's `man -l`).
     let page = home.path().join("shipdeck.1");
-    std::fs::write(&page, &out.stdout).unwrap();
+    std::fs::write(&page, &roff).unwrap();
     let rendered = Command::new("man")
         .arg("-l")
         .arg(&page)

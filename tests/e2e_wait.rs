@@ -136,7 +136,7 @@ async fn wait_for_paused_timeout_promotion_and_missing() -> Result<()> {
         paused.stdout
     );
 
-    // 2. Healthy within 3 s: it stays paused (nobody promotes), so the timeout's code; the
+    // 2. Healthy within 5 s: it stays paused (nobody promotes), so the timeout's code; the
     //    plain NS/NAME form on `--context` (a read-only identity may wait: it only watches).
     let short = run(
         env,
@@ -148,19 +148,19 @@ async fn wait_for_paused_timeout_promotion_and_missing() -> Result<()> {
             "--for",
             "healthy",
             "--timeout",
-            "3s",
+            "5s",
         ],
     )
     .await?;
     assert_eq!(short.code, Some(3), "{}", short.stderr);
     assert!(
-        short.stderr.contains("timed out after 3s waiting for")
+        short.stderr.contains("timed out after 5s waiting for")
             && short.stderr.contains("last: a-viewer/")
             && short.stderr.contains("Paused"),
         "{}",
         short.stderr
     );
-    assert!(short.took >= Duration::from_secs(3), "{:?}", short.took);
+    assert!(short.took >= Duration::from_secs(5), "{:?}", short.took);
     // The progress line showed where it stood.
     assert!(
         short
