@@ -344,6 +344,13 @@ fn narrow(opts: &Opts, config: &Config, target: &Target) -> anyhow::Result<(Opts
 
 /// Run the wait; the exit code says how it ended.
 pub async fn run(opts: &Opts, config: &Config, args: &WaitArgs) -> anyhow::Result<ExitCode> {
+    if !opts.from_files.is_empty() {
+        return Err(UsageError(
+            "wait: captured files (--from-files) never change; wait watches a cluster or --demo"
+                .into(),
+        )
+        .into());
+    }
     let target = parse_target(&args.target).map_err(|e| UsageError(format!("wait: {e}")))?;
     let kinds = kinds(args.kind.as_deref());
     let deadline = Instant::now() + args.timeout;
@@ -404,10 +411,14 @@ pub async fn run(opts: &Opts, config: &Config, args: &WaitArgs) -> anyhow::Resul
                 if let Some(cl) = state.clusters.iter().find(|cl| cl.name == c)
                     && cl.connection != Connection::Connected
                 {
-                    line.push_str(&format!(
-                        " (cluster {})",
-                        escape(&cl.connection.label(state.now))
-                    ));
+                    let why = match &cl.connection {
+                        Connection::Unreachable { reason } | Connection::NoAccess { reason } => {
+                            format!(": {reason}")
+                        }
+                        _ => String::new(),
+                    };
+                    let label = cl.connection.label(state.now);
+                    line.push_str(&format!(" (cluster {}{why})", escape(&label)));
                 }
                 if line != last_line {
                     println!("{line}");

@@ -313,6 +313,9 @@ fn a_bad_wait_target_exits_2_naming_the_form() {
         assert_eq!(out.status.code(), Some(2), "{target}: {err}");
         assert!(err.contains("CLUSTER/NAMESPACE/NAME"), "{target}: {err}");
     }
+    let out = bare(&["wait", "--from-files", "/tmp", "a/b"], home.path());
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("--from-files"), "{}", stderr(&out));
 }
 
 #[test]
@@ -341,14 +344,17 @@ fn doctor_demo_checks_the_simulated_fleet_without_a_kubeconfig() {
 #[test]
 fn a_missing_from_files_path_says_the_os_error_once() {
     let home = tempfile::tempdir().unwrap();
+    // Inside our own temporary directory: surely absent (a path like /nonexistent may not be).
+    let missing = home.path().join("nonexistent");
+    let missing = missing.to_str().unwrap();
     for args in [
-        &["snapshot", "--from-files", "/nonexistent"][..],
-        &["--from-files", "/nonexistent"],
+        &["snapshot", "--from-files", missing][..],
+        &["--from-files", missing],
     ] {
         let out = bare(args, home.path());
         let err = stderr(&out);
         assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
-        assert!(err.contains("/nonexistent"), "{err}");
+        assert!(err.contains(missing), "{err}");
         assert_eq!(
             err.matches("No such file or directory").count(),
             1,
@@ -498,12 +504,22 @@ fn the_man_page_renders_with_name_synopsis_and_exit_codes() {
     let out = bare(&["man", "wait"], home.path());
     assert!(out.status.success(), "{}", stderr(&out));
     let wait = stdout(&out);
-    for want in ["shipdeck\\-wait", ".SH SYNOPSIS", "\\-\\-timeout", "\\-\\-context", "Exit status"] {
+    for want in [
+        "shipdeck\\-wait",
+        ".SH SYNOPSIS",
+        "\\-\\-timeout",
+        "\\-\\-context",
+        "Exit status",
+    ] {
         assert!(wait.contains(want), "{want} in:\n{wait}");
     }
     let out = bare(&["man", "nope"], home.path());
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("pages: snapshot, doctor, wait"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("pages: snapshot, doctor, wait"),
+        "{}",
+        stderr(&out)
+    );
     // Rendered by the system's formatter when there is one (man-db's `man -l`).
     let page = home.path().join("shipdeck.1");
     std::fs::write(&page, &roff).unwrap();
