@@ -124,6 +124,45 @@ fn parse_timeout(s: &str) -> Result<Duration, String> {
     Ok(d)
 }
 
+/// `--theme`: a built-in theme's name, offered to completion. Not clap's own possible-values
+/// check: its error drops escape sequences from the value it quotes, and ours quotes the
+/// value whole (Rust-escaped), as every other error naming a hostile value does.
+#[derive(Debug, Clone, Copy)]
+struct ThemeName;
+
+impl clap::builder::TypedValueParser for ThemeName {
+    type Value = String;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<String, clap::Error> {
+        let value = value.to_string_lossy();
+        let names = Theme::names();
+        if names.contains(&value.as_ref()) {
+            return Ok(value.into_owned());
+        }
+        let flag = arg.map_or_else(|| "--theme".to_string(), ToString::to_string);
+        let message = format!(
+            "invalid value {value:?} for '{flag}': valid themes are {}\n",
+            names.join(", ")
+        );
+        Err(clap::Error::raw(clap::error::ErrorKind::InvalidValue, message).with_cmd(cmd))
+    }
+
+    fn possible_values(
+        &self,
+    ) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        Some(Box::new(
+            Theme::names()
+                .into_iter()
+                .map(clap::builder::PossibleValue::new),
+        ))
+    }
+}
+
 /// `--prometheus` (and `SHIPDECK_PROMETHEUS_URL`): an http(s) URL, as in the config.
 fn parse_prometheus(s: &str) -> Result<String, String> {
     if s.starts_with("http://") || s.starts_with("https://") {
@@ -157,7 +196,7 @@ pub struct Opts {
     #[arg(long, global = true)]
     pub config: Option<PathBuf>,
     /// Colour theme.
-    #[arg(long, global = true, value_parser = PossibleValuesParser::new(Theme::names()))]
+    #[arg(long, global = true, value_parser = ThemeName)]
     pub theme: Option<String>,
     /// No colour (also NO_COLOR).
     #[arg(long, global = true)]

@@ -238,7 +238,7 @@ fn a_bad_theme_flag_exits_2_naming_the_flag_for_every_command() {
         let err = stderr(&out);
         assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
         assert!(
-            err.contains("'purple'") && err.contains("--theme") && err.contains("high-contrast"),
+            err.contains("\"purple\"") && err.contains("--theme") && err.contains("high-contrast"),
             "{args:?}: {err}"
         );
         assert!(out.stdout.is_empty(), "{args:?} printed a snapshot anyway");
