@@ -7,6 +7,7 @@
 //! which the API server evaluates without storing anything.
 
 mod checks;
+mod demo;
 mod prometheus;
 mod report;
 
@@ -42,7 +43,15 @@ pub async fn check_cluster(name: &str, context: &str, client: &kube::Client) -> 
 
 /// Run, print the report to stdout, and return the process exit code (0: all good, 1: problems).
 pub async fn doctor_main(clusters: &[(String, String)], prometheus: Option<&str>) -> i32 {
-    let report = run(clusters, prometheus).await;
+    print_report(&run(clusters, prometheus).await)
+}
+
+/// `doctor --demo`: the simulated fleet, printed and judged the same way.
+pub async fn demo_main(opts: &crate::cli::Opts, config: &crate::config::Config) -> i32 {
+    print_report(&demo::simulated(opts, config).await)
+}
+
+fn print_report(report: &DoctorReport) -> i32 {
     print!("{}", crate::core::text::escape_lines(&report.to_string()));
     report.exit_code()
 }

@@ -1,9 +1,9 @@
 //! Wiring only: parse the command line, install the panic hook and the signal handlers
 //! (`shipdeck::exit`), start the runtime and logging, load the configuration, run the chosen
 //! command (`shipdeck::commands`) until it ends or an exit is requested, and map the result
-//! to an exit code (2 for bad configuration, kubeconfig or files; 128 + n for signal n; 101
-//! for a panic, whose message is printed last, after the terminal is restored). Must not
-//! hold any behaviour.
+//! to an exit code (2 for bad usage, configuration, kubeconfig or files; 128 + n for signal
+//! n; 101 for a panic, whose message is printed last, after the terminal is restored; `wait`
+//! has its own). Must not hold any behaviour.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::process::ExitCode;
@@ -14,18 +14,19 @@ use clap::Parser as _;
 use shipdeck::cli::{Cli, Command};
 use shipdeck::config::Config;
 use shipdeck::core::text::escape_lines;
-use shipdeck::source::files::FilesError;
-use shipdeck::source::kube::client::KubeError;
 use shipdeck::{commands, exit, logging, term};
-
-/// Exit code for bad configuration or kubeconfig (S5).
-const EXIT_CONFIG: u8 = 2;
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => return commands::usage(&e),
     };
+    // Nothing to connect to or configure: printed before anything starts.
+    match cli.command {
+        Some(Command::Completions { shell }) => return commands::completions(shell),
+        Some(Command::Man { ref page }) => return commands::man(page.as_deref()),
+        _ => {}
+    }
     exit::install_panic_hook();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -59,7 +60,7 @@ async fn run(cli: Cli) -> ExitCode {
         Ok(c) => c,
         Err(e) => {
             eprintln!("shipdeck: {}", escape_lines(&e.to_string()));
-            return ExitCode::from(EXIT_CONFIG);
+            return ExitCode::from(commands::EXIT_USAGE);
         }
     };
     let opts = &cli.opts;
@@ -70,6 +71,9 @@ async fn run(cli: Cli) -> ExitCode {
                 commands::snapshot(opts, &config, json, wait).await
             }
             Some(Command::Doctor) => commands::doctor(opts, &config).await,
+            Some(Command::Wait(ref args)) => commands::wait(opts, &config, args).await,
+            Some(Command::Completions { shell }) => Ok(commands::completions(shell)),
+            Some(Command::Man { ref page }) => Ok(commands::man(page.as_deref())),
         }
     };
     // The console ends itself on an exit request (and records what was in flight); the
@@ -81,18 +85,6 @@ async fn run(cli: Cli) -> ExitCode {
     };
     result.unwrap_or_else(|e| {
         term::restore();
-        eprintln!("shipdeck: {}", escape_lines(&format!("{e:#}")));
-        if is_bad_input(&e) {
-            ExitCode::from(EXIT_CONFIG)
-        } else {
-            ExitCode::FAILURE
-        }
+        commands::failed(opts, &e)
     })
-}
-
-/// Bad input (kubeconfig, captured files) is a usage error, like a bad config.
-fn is_bad_input(e: &anyhow::Error) -> bool {
-    e.downcast_ref::<KubeError>()
-        .is_some_and(|k| matches!(k, KubeError::Kubeconfig(_) | KubeError::Context { .. }))
-        || e.downcast_ref::<FilesError>().is_some()
 }

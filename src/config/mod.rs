@@ -221,6 +221,19 @@ impl Config {
             key: key.to_string(),
             message,
         };
+        if let Some(theme) = &self.theme {
+            let names = crate::ui::theme::Theme::names();
+            if !names.contains(&theme.as_str()) {
+                return Err(fail(
+                    "theme",
+                    top_level_line(text, "theme"),
+                    format!(
+                        "unknown theme {theme:?}: valid themes are {}",
+                        names.join(", ")
+                    ),
+                ));
+            }
+        }
         for (i, s) in self.slos.iter().enumerate() {
             let line = |needle: &str| find_line_in(text, "[[slos]]", i, needle);
             if !(s.objective > 0.0 && s.objective < 100.0) {
@@ -325,6 +338,21 @@ fn find_line_in(text: &str, header: &str, nth: usize, needle: &str) -> usize {
         }
     }
     find_line(text, needle)
+}
+
+/// The line of a top-level `key = ...` (before the first table header), else 1.
+fn top_level_line(text: &str, key: &str) -> usize {
+    for (i, l) in text.lines().enumerate() {
+        let l = l.trim_start();
+        if l.starts_with('[') {
+            break;
+        }
+        let name = l.split('=').next().unwrap_or("").trim().trim_matches('"');
+        if l.contains('=') && name == key {
+            return i + 1;
+        }
+    }
+    1
 }
 
 fn find_line(text: &str, needle: &str) -> usize {

@@ -83,3 +83,18 @@ fn windows_parse() {
     assert_eq!(parse_window("366d"), Some(MAX_WINDOW));
     assert_eq!(parse_window("3000000000000000h"), None);
 }
+
+#[test]
+fn unknown_theme_names_its_line_and_the_valid_ones() {
+    let text = "# theme = \"light\" would be fine\nread_only = true\ntheme = \"purple\"\n[prometheus]\nurl = \"http://p:9090\"\n";
+    let err = Config::parse(text, "c.toml").unwrap_err().to_string();
+    assert!(
+        err.starts_with("c.toml:3: key `theme`: unknown theme \"purple\""),
+        "{err}"
+    );
+    assert!(err.contains("high-contrast"), "{err}");
+    for name in crate::ui::theme::Theme::names() {
+        let ok = format!("theme = \"{name}\"\n");
+        assert!(Config::parse(&ok, "c.toml").is_ok(), "{name}");
+    }
+}

@@ -24,7 +24,7 @@ const MAX_NAMESPACES: usize = 20;
 
 /// The RBAC needs of every release kind's actions, with the CRD each needs (None for a
 /// built-in kind), from the kind modules.
-fn actions() -> impl Iterator<Item = (&'static Need, Option<&'static str>)> {
+pub(super) fn actions() -> impl Iterator<Item = (&'static Need, Option<&'static str>)> {
     ReleaseKind::ALL.into_iter().flat_map(|rk| {
         let crd = crd_of(rk.kind());
         rk.needs().iter().map(move |n| (n, crd))
@@ -32,7 +32,7 @@ fn actions() -> impl Iterator<Item = (&'static Need, Option<&'static str>)> {
 }
 
 /// The CRD behind a kind (`plural.group`), None for a built-in one.
-fn crd_of(kind: Kind) -> Option<&'static str> {
+pub(super) fn crd_of(kind: Kind) -> Option<&'static str> {
     match kind.api().origin {
         Origin::Custom => Some(kind.resource()),
         Origin::BuiltIn => None,
