@@ -150,8 +150,10 @@ fn demo_filter_narrows_releases_failures_and_slos() {
         .collect();
     assert!(!releases.is_empty(), "{after}");
     for l in &releases {
+        // Each row starts with its mark column (✗ failing, ⚑ needs a human, ▲ in flight).
+        let row = l.trim_start_matches(['✗', '⚑', '▲', ' ']);
         assert!(
-            l.starts_with("prod-us-1") && l.contains("Rollout"),
+            row.starts_with("prod-us-1") && row.contains("Rollout"),
             "{l:?}\n{after}"
         );
     }

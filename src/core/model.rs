@@ -232,6 +232,9 @@ pub struct Release {
     pub replicas: (i32, i32),
     /// Flagger: `status.failedChecks` (None for other kinds).
     pub failed_checks: Option<u32>,
+    /// Flagger: the Deployments this canary runs (its target and `<target>-primary`). The
+    /// console shows them through the canary's row, not as rows of their own.
+    pub workloads: Vec<String>,
     pub gitops: Option<GitOpsOwner>,
     pub facts: ActionFacts,
 }

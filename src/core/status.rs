@@ -58,6 +58,7 @@ pub fn base(ctx: &Ctx<'_>, kind: ReleaseKind, meta: &ObjectMeta, strategy: Strat
         since: meta.created,
         replicas: (0, 0),
         failed_checks: None,
+        workloads: Vec::new(),
         gitops: gitops_owner(meta),
         facts: ActionFacts::default(),
     }

@@ -5,6 +5,7 @@
 use super::effect::Effect;
 use super::facts::WarningEvent;
 use super::failures::Observed;
+use super::kinds::ReleaseKind;
 use super::model::{Connection, Phase, Release};
 use super::msg::Msg;
 use super::state::{AccessKey, State};
@@ -242,10 +243,15 @@ pub fn settle(state: &mut State) {
     let now = state.now;
     let recent = state.settings.recent;
     let hidden = &state.view.hidden_clusters;
+    let run_by_canary = canary_workloads(state);
     let mut rows: Vec<&Release> = state
         .releases
         .values()
         .filter(|r| !hidden.contains(&r.key.cluster))
+        .filter(|r| {
+            r.key.kind != ReleaseKind::Deployment
+                || !run_by_canary.contains(&(&r.key.cluster, &r.key.namespace, &r.key.name))
+        })
         .filter(|r| r.is_interesting(now, recent))
         .filter(|r| filter.matches_release(r))
         .collect();
@@ -254,6 +260,11 @@ pub fn settle(state: &mut State) {
     let mut by_cluster: std::collections::HashMap<&str, (usize, usize)> =
         std::collections::HashMap::new();
     for r in state.releases.values() {
+        if r.key.kind == ReleaseKind::Deployment
+            && run_by_canary.contains(&(&r.key.cluster, &r.key.namespace, &r.key.name))
+        {
+            continue;
+        }
         let e = by_cluster.entry(r.key.cluster.as_str()).or_default();
         match r.phase {
             Phase::Degraded | Phase::Unparseable => e.1 += 1,
@@ -280,6 +291,22 @@ pub fn settle(state: &mut State) {
     }
     input::clamp_scroll(state);
     filter::rebuild_panels(state);
+}
+
+/// The Deployments a Flagger canary runs (target and primary), as (cluster, namespace,
+/// name): the canary's row stands for them (its detail shows both ReplicaSets), so the table
+/// does not list them again. `snapshot` still lists every object.
+fn canary_workloads(state: &State) -> std::collections::HashSet<(&String, &String, &String)> {
+    state
+        .releases
+        .values()
+        .filter(|r| r.key.kind == ReleaseKind::Canary)
+        .flat_map(|r| {
+            r.workloads
+                .iter()
+                .map(move |w| (&r.key.cluster, &r.key.namespace, w))
+        })
+        .collect()
 }
 
 /// How many rows of `order` are urgent (`Release::is_urgent`): they lead the order.

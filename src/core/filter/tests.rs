@@ -9,7 +9,9 @@ use crate::core::testkit::t;
 use crate::core::{settle, slo_eval, update};
 use crate::source::demo::Fleet;
 
-/// The demo fleet as `shipdeck --demo --seed 1` starts it, settled.
+/// The demo fleet as `shipdeck --demo --seed 1` starts it, settled, with a week's recent
+/// window so its long-settled Healthy releases are rows too (the filter's subject here is
+/// names, not ageing).
 fn demo() -> State {
     let mut fleet = Fleet::new(1, t(0));
     let slos = fleet
@@ -17,7 +19,11 @@ fn demo() -> State {
         .into_iter()
         .map(slo_eval::initial)
         .collect();
-    let mut s = State::new(t(0), Settings::default(), fleet.clusters(), slos);
+    let settings = Settings {
+        recent: jiff::SignedDuration::from_hours(7 * 24),
+        ..Settings::default()
+    };
+    let mut s = State::new(t(0), settings, fleet.clusters(), slos);
     for m in fleet.initial() {
         update(&mut s, m);
     }

@@ -285,6 +285,7 @@ pub fn derive_joined(
         (find(&primary), RsRole::Stable),
     ] {
         let Some(d) = d else { continue };
+        rel.workloads.push(d.meta.name.clone());
         replicas.0 += d.available_replicas;
         replicas.1 += d.replicas;
         if role == RsRole::Canary {

@@ -119,7 +119,8 @@ fn workload(init: &CanaryInit, name: &str, history: Vec<String>, replicas: i32) 
         update: None,
         progress_deadline_secs: 600,
         age_secs: init.age_secs,
-        settled_secs: init.since_secs,
+        // Flagger last changed the workloads when the canary last moved.
+        settled_secs: init.since_secs.max(3_600),
         script: Script::idle(),
     }
 }
