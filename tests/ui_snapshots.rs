@@ -491,7 +491,6 @@ fn a_confirmed_action_shows_as_pending() {
     assert!(s.contains("promote cart: sent"), "{s}");
 }
 
-
 // discover: the nothing-reachable header and the chooser's reasons, the footers generated
 // from the key table for the selection, and help wrapped at 80 columns.
 
@@ -639,7 +638,6 @@ fn discover_help_wraps_and_scrolls_at_80() {
     keys(&mut state, &[Key::Char('?')]);
     insta::assert_snapshot!("discover_help_250x70", screen(&state));
 }
-
 
 // panels: the releases panel never hides urgent rows without saying so ("1–11 of 24",
 // "↑ 5 more urgent"), and rows waiting on a person carry their own mark (⚑), visible
@@ -819,7 +817,6 @@ mod panels {
     }
 }
 
-
 // burn: every burn cell is styled by its window's level (core::slo::window_level, from the
 // SLO rules' own factors), in the SLO panel, the releases table and the detail screen, in
 // every theme; the trend is scaled to its own range and says it.
@@ -931,7 +928,6 @@ fn burn_levels_colour_the_releases_column_and_the_detail_screen() {
     // The window's name stays plain: only the value carries the level.
     assert_ne!(buf[(x, y)].bg, theme.burn_page.bg.unwrap());
 }
-
 
 // confirm: the confirmation modal under stress (issue 13 items 1, 5, 9) — a typed name
 // that matches puts and shows focus on Confirm, a cancel says nothing was sent, the open

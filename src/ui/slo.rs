@@ -94,7 +94,11 @@ fn title<'a>(
     let paging = crate::core::layout::Paging {
         shown: window.clone(),
         total: state.view.shown.slos.len(),
-        urgent_above: state.shown_slos().take(window.start).filter(alerting).count(),
+        urgent_above: state
+            .shown_slos()
+            .take(window.start)
+            .filter(alerting)
+            .count(),
     };
     grid::header_title(cols, style, focused, |room| {
         if paging.total == 0 {

@@ -132,7 +132,7 @@ pub fn assert_gate(state: &mut State, service: &str) {
     for c in service.chars() {
         key(state, Key::Char(c));
     }
-    key(state, Key::Tab);
+    // Once the typed name matches, focus is on Confirm: Enter sends.
     let effects = key(state, Key::Enter);
     let executed: Vec<_> = effects
         .iter()
