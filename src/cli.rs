@@ -53,6 +53,8 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Print the fleet once (table or JSON) and exit.
+    /// Exit 0 when every cluster answered; 3 when any did not (each named on stderr; the JSON's
+    /// clusters[] has every cluster's state); 2 on bad usage.
     Snapshot {
         /// JSON with clusters[], releases[], slos[], failures[].
         #[arg(long)]

@@ -86,7 +86,20 @@ pub async fn snapshot(
     } else {
         print!("{}", text::escape_lines(&snapshot::to_table(&state)));
     }
-    Ok(ExitCode::SUCCESS)
+    // A cluster that did not answer makes the snapshot incomplete: say which, and exit so a
+    // script cannot read "unreachable" as "nothing in flight".
+    let missing = snapshot::unanswered(&state);
+    for (name, why) in &missing {
+        eprintln!(
+            "shipdeck: snapshot incomplete: cluster {} did not answer ({why})",
+            text::escape(name)
+        );
+    }
+    if missing.is_empty() {
+        Ok(ExitCode::SUCCESS)
+    } else {
+        Ok(ExitCode::from(EXIT_INCOMPLETE))
+    }
 }
 
 /// Check each chosen cluster and Prometheus (with `--demo`, the simulated fleet); the exit
@@ -186,6 +199,8 @@ pub struct UsageError(pub String);
 
 /// Exit code for bad usage: flags, configuration, kubeconfig, captured files (S5).
 pub const EXIT_USAGE: u8 = 2;
+/// `snapshot`: printed, but at least one configured cluster did not answer (named on stderr).
+pub const EXIT_INCOMPLETE: u8 = 3;
 
 /// Report a command's error on stderr, escaped, and give its exit code: 2 for bad input
 /// (usage, configuration, kubeconfig, captured files), 1 otherwise. Without a kubeconfig

@@ -6,7 +6,7 @@
 use serde_json::{Value, json};
 
 use crate::core::State;
-use crate::core::model::{BurnWindow, Release, ReleaseKind};
+use crate::core::model::{BurnWindow, Connection, Release, ReleaseKind};
 use crate::core::text::{self, escape};
 use crate::core::update::by_urgency;
 
@@ -46,6 +46,26 @@ fn cluster_json(state: &State) -> Vec<Value> {
                 "in_flight": in_flight,
                 "failing": failing,
             })
+        })
+        .collect()
+}
+
+/// Live clusters that did not answer (anything but connected: still connecting, stale,
+/// unreachable, no access), each with what the console would show for it. A snapshot with
+/// any of these is incomplete: "nothing in flight" there means "nothing known".
+pub fn unanswered(state: &State) -> Vec<(String, String)> {
+    state
+        .clusters
+        .iter()
+        .filter(|c| c.live && c.connection != Connection::Connected)
+        .map(|c| {
+            let why = match &c.connection {
+                Connection::Unreachable { reason } | Connection::NoAccess { reason } => {
+                    format!("{}: {}", c.connection.label(state.now), reason.shown())
+                }
+                other => other.label(state.now),
+            };
+            (c.name.clone(), why)
         })
         .collect()
 }

@@ -615,3 +615,46 @@ fn wait_on_an_unreachable_cluster_exits_5() {
         );
     }
 }
+
+/// A snapshot of a fleet with a dead cluster is incomplete: it still prints (JSON with the
+/// cluster's state), names the cluster on stderr and exits 3, so a script cannot read
+/// "unreachable" as "nothing in flight".
+#[test]
+fn snapshot_of_an_unreachable_cluster_exits_3_and_names_it() {
+    let home = tempfile::tempdir().unwrap();
+    // Port 1 on loopback: nothing listens, the connection is refused at once.
+    let kubeconfig = home.path().join("kubeconfig");
+    std::fs::write(
+        &kubeconfig,
+        "apiVersion: v1\nkind: Config\ncurrent-context: dead\n\
+         clusters:\n- name: c\n  cluster:\n    server: https://127.0.0.1:1\n    insecure-skip-tls-verify: true\n\
+         users:\n- name: u\n  user:\n    token: t\n\
+         contexts:\n- name: dead\n  context:\n    cluster: c\n    user: u\n",
+    )
+    .unwrap();
+    for json in [false, true] {
+        let mut args = vec!["snapshot", "--wait", "20"];
+        if json {
+            args.push("--json");
+        }
+        let out = Command::new(env!("CARGO_BIN_EXE_shipdeck"))
+            .args(&args)
+            .env("HOME", home.path())
+            .env("KUBECONFIG", &kubeconfig)
+            .output()
+            .unwrap();
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(3), "json={json}: {err}");
+        assert!(
+            err.contains("snapshot incomplete: cluster dead did not answer (unreachable"),
+            "{err}"
+        );
+        if json {
+            let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+            assert_eq!(v["clusters"][0]["name"], "dead");
+            assert_eq!(v["clusters"][0]["status"], "unreachable");
+        } else {
+            assert!(String::from_utf8_lossy(&out.stdout).contains("CLUSTER"));
+        }
+    }
+}
