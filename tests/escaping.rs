@@ -449,7 +449,15 @@ fn live_snapshot_of_a_hostile_api_server_is_escaped_and_round_trips() {
         home.path(),
         &env,
     );
-    assert!(out.status.success(), "{stderr}");
+    // The server denies the lists: the snapshot prints, but is incomplete (exit 3), and the
+    // stderr line naming the cluster and its reason is escaped like everything else.
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "snapshot incomplete: cluster {CONTEXT_SHOWN} did not answer (no access"
+        )),
+        "{stderr}"
+    );
     assert!(
         stdout.contains("\\u001b") && stdout.contains("\\u202e"),
         "{stdout}"
@@ -467,7 +475,7 @@ fn live_snapshot_of_a_hostile_api_server_is_escaped_and_round_trips() {
         home.path(),
         &env,
     );
-    assert!(out.status.success(), "{stderr}");
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
     assert!(stdout.starts_with("CLUSTER"), "{stdout}");
 }
 
@@ -484,7 +492,9 @@ fn invalid_utf8_and_raw_bytes_from_a_server_never_reach_the_terminal() {
     assert!(stdout.contains("NOT REACHABLE"), "{stdout}");
     let args = ["snapshot", "--json", "--wait", "2", "--context", CONTEXT];
     let (stdout, stderr, out) = run_clean("snapshot (broken)", &args, home.path(), &env);
-    assert!(out.status.success(), "{stderr}");
+    // Unreadable answers leave the cluster unreachable: printed, incomplete, exit 3.
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("did not answer (unreachable"), "{stderr}");
     let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(v["clusters"][0]["name"], CONTEXT, "{stdout}");
 }

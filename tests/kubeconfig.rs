@@ -33,8 +33,10 @@ fn kubeconfig(current: &str, contexts: &[&str]) -> String {
 }
 
 fn names(out: &Output) -> Vec<String> {
-    assert!(
-        out.status.success(),
+    // Every cluster points at a dead port: the snapshot prints them all and is incomplete.
+    assert_eq!(
+        out.status.code(),
+        Some(3),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
