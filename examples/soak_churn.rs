@@ -85,7 +85,9 @@ fn deployment(name: &str) -> Deployment {
 async fn setup(client: &Client, ns: &str, objects: usize) -> Result<()> {
     let namespaces: Api<Namespace> = Api::all(client.clone());
     let namespace: Namespace = serde_json::from_value(json!({"metadata": {"name": ns}}))?;
-    namespaces.create(&PostParams::default(), &namespace).await?;
+    namespaces
+        .create(&PostParams::default(), &namespace)
+        .await?;
     let api: Api<Deployment> = Api::namespaced(client.clone(), ns);
     for i in 0..objects {
         api.create(&PostParams::default(), &deployment(&format!("churn-{i}")))

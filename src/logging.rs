@@ -2,10 +2,14 @@
 //! (default "info"). Logs go to a file, never to the terminal the console draws on, and each
 //! record goes through `core::text` on its way there: a hostile value logged (a cluster's
 //! error message, an object name) cannot put escape sequences in the file someone later
-//! `cat`s or `tail -f`s, nor forge a second record with a newline. Owns only the subscriber
-//! set-up; must not log secrets nor be read by the core.
+//! `cat`s or `tail -f`s, nor forge a second record with a newline. The file is rotated by
+//! size (`shipdeck.log` → `shipdeck.log.1` … `.{LOG_KEEP}`), so a shift-long session (or a
+//! year of them) holds at most `(LOG_KEEP + 1) × MAX_LOG_BYTES` of logs. Owns only the
+//! subscriber set-up; must not log secrets nor be read by the core.
 
+use std::fs::File;
 use std::io::{self, Write};
+use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 
 use tracing_subscriber::fmt::MakeWriter;
@@ -21,11 +25,7 @@ pub fn init() {
     if std::fs::create_dir_all(dir).is_err() {
         return;
     }
-    let Ok(file) = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(dir.join("shipdeck.log"))
-    else {
+    let Ok(file) = Rotating::open(dir.join("shipdeck.log"), MAX_LOG_BYTES, LOG_KEEP) else {
         return;
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("SHIPDECK_LOG")
@@ -35,6 +35,91 @@ pub fn init() {
         .with_ansi(false)
         .with_writer(Escaping::new(file))
         .try_init();
+}
+
+/// Size at which the log file is rotated.
+pub const MAX_LOG_BYTES: u64 = 10 << 20;
+
+/// Rotated files kept besides the current one (`shipdeck.log.1` is the newest).
+pub const LOG_KEEP: usize = 3;
+
+/// An append-only file that, once it holds `max` bytes, is renamed to `<path>.1` (older ones
+/// moving up to `.keep`, the oldest deleted) and started afresh. A record is never split.
+pub struct Rotating {
+    path: PathBuf,
+    file: Option<File>,
+    size: u64,
+    max: u64,
+    keep: usize,
+}
+
+impl Rotating {
+    pub fn open(path: PathBuf, max: u64, keep: usize) -> io::Result<Rotating> {
+        let file = append(&path)?;
+        let size = file.metadata()?.len();
+        Ok(Rotating {
+            path,
+            file: Some(file),
+            size,
+            max,
+            keep,
+        })
+    }
+
+    /// The name of rotated file `n` (1 is the newest).
+    pub fn rotated(path: &Path, n: usize) -> PathBuf {
+        let mut name = path.as_os_str().to_owned();
+        name.push(format!(".{n}"));
+        PathBuf::from(name)
+    }
+
+    fn rotate(&mut self) -> io::Result<()> {
+        self.file = None;
+        if self.keep == 0 {
+            std::fs::remove_file(&self.path)?;
+        } else {
+            let _ = std::fs::remove_file(Self::rotated(&self.path, self.keep));
+            for n in (1..self.keep).rev() {
+                let from = Self::rotated(&self.path, n);
+                if from.exists() {
+                    std::fs::rename(&from, Self::rotated(&self.path, n + 1))?;
+                }
+            }
+            std::fs::rename(&self.path, Self::rotated(&self.path, 1))?;
+        }
+        self.file = Some(append(&self.path)?);
+        self.size = 0;
+        Ok(())
+    }
+}
+
+fn append(path: &Path) -> io::Result<File> {
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+}
+
+impl Write for Rotating {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if self.size > 0 && self.size + buf.len() as u64 > self.max || self.file.is_none() {
+            self.rotate()?;
+        }
+        let file = self
+            .file
+            .as_mut()
+            .ok_or_else(|| io::Error::other("log file not open"))?;
+        file.write_all(buf)?;
+        self.size += buf.len() as u64;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match &mut self.file {
+            Some(f) => f.flush(),
+            None => Ok(()),
+        }
+    }
 }
 
 /// One record as it is written: escaped, one line, the record's own final newline kept.
@@ -86,6 +171,58 @@ impl<'a, W: Write + 'a> MakeWriter<'a> for Escaping<W> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_log_rotates_at_its_size_and_keeps_log_keep_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("shipdeck.log");
+        let max = 1000;
+        let mut log = Rotating::open(path.clone(), max, LOG_KEEP).unwrap();
+        let record = |i: usize| format!("INFO record {i:05} {}\n", "x".repeat(80));
+        let each = record(0).len() as u64;
+        // Exactly at the bound: no rotation yet.
+        let fit = (max / each) as usize;
+        for i in 0..fit {
+            log.write_all(record(i).as_bytes()).unwrap();
+        }
+        assert!(!Rotating::rotated(&path, 1).exists());
+        assert_eq!(std::fs::metadata(&path).unwrap().len(), fit as u64 * each);
+        // Many times the bound: LOG_KEEP rotated files at most, the oldest records gone.
+        let total = fit * 20;
+        for i in fit..total {
+            log.write_all(record(i).as_bytes()).unwrap();
+        }
+        log.flush().unwrap();
+        let mut names: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        assert_eq!(
+            names,
+            [
+                "shipdeck.log",
+                "shipdeck.log.1",
+                "shipdeck.log.2",
+                "shipdeck.log.3"
+            ]
+        );
+        for name in &names {
+            let text = std::fs::read_to_string(dir.path().join(name)).unwrap();
+            assert!(text.len() as u64 <= max, "{name}: {}", text.len());
+            assert!(text.ends_with('\n') && text.lines().all(|l| l.len() as u64 + 1 == each));
+        }
+        let newest = std::fs::read_to_string(&path).unwrap();
+        assert!(newest.contains(&record(total - 1)));
+        let oldest = std::fs::read_to_string(Rotating::rotated(&path, 3)).unwrap();
+        assert!(!oldest.contains(&record(0)));
+        // Reopened (the next session): appends to the current file and keeps counting it.
+        let size = newest.len() as u64;
+        let mut again = Rotating::open(path.clone(), max, LOG_KEEP).unwrap();
+        again.write_all(b"next\n").unwrap();
+        let len = std::fs::metadata(&path).unwrap().len();
+        assert!(len == size + 5 || len == 5, "{len}");
+    }
 
     #[test]
     fn records_are_escaped_and_stay_one_line() {

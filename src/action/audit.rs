@@ -11,7 +11,7 @@ mod tests;
 use std::collections::hash_map::RandomState;
 use std::fs::File;
 use std::hash::BuildHasher;
-use std::io::{BufRead, BufReader};
+use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -173,24 +173,67 @@ impl AuditLog {
     }
 
     /// The last `n` records as audit-screen lines (unreadable lines, and lines that are no
-    /// intent or result record, are skipped).
+    /// intent or result record, are skipped). Reads only the file's end: at most
+    /// [`MAX_TAIL_BYTES`], however long the file has grown.
     pub fn tail(&self, n: usize) -> Vec<AuditLine> {
-        if self.path.as_os_str().is_empty() {
-            return Vec::new();
+        self.tail_read(n).0
+    }
+
+    /// [`tail`](Self::tail), and how many bytes of the file it read.
+    pub fn tail_read(&self, n: usize) -> (Vec<AuditLine>, u64) {
+        if self.path.as_os_str().is_empty() || n == 0 {
+            return (Vec::new(), 0);
         }
-        let Ok(file) = File::open(&self.path) else {
-            return Vec::new();
+        let Ok(mut file) = File::open(&self.path) else {
+            return (Vec::new(), 0);
         };
-        let mut lines: Vec<AuditLine> = BufReader::new(file)
-            .lines()
-            .map_while(Result::ok)
-            .filter_map(|l| serde_json::from_str::<Value>(&l).ok())
+        let Ok(bytes) = last_lines(&mut file, n, MAX_TAIL_BYTES) else {
+            return (Vec::new(), 0);
+        };
+        let mut lines: Vec<AuditLine> = bytes
+            .split(|&b| b == b'\n')
+            .filter_map(|l| serde_json::from_slice::<Value>(l).ok())
             .filter_map(|v| line_from_json(&v))
             .collect();
         let excess = lines.len().saturating_sub(n);
         lines.drain(..excess);
-        lines
+        (lines, bytes.len() as u64)
     }
+}
+
+/// Most bytes the audit screen reads from the end of the file (records are ~1 KB each: this
+/// holds thousands, many more than the screen keeps).
+pub const MAX_TAIL_BYTES: u64 = 4 << 20;
+
+/// How much is read from the end at a time.
+const TAIL_CHUNK: u64 = 64 << 10;
+
+/// The end of `file` holding its last `n` whole lines, read backwards a chunk at a time, at
+/// most `max` bytes: a line cut at the start of what was read is dropped.
+fn last_lines(file: &mut File, n: usize, max: u64) -> std::io::Result<Vec<u8>> {
+    let len = file.metadata()?.len();
+    let mut start = len;
+    let mut buf: Vec<u8> = Vec::new();
+    let mut newlines = 0;
+    // n whole lines need n + 1 newlines before the end (the file's last byte is one).
+    while start > 0 && newlines <= n && len - start < max {
+        let step = TAIL_CHUNK.min(start).min(max - (len - start));
+        start -= step;
+        let mut chunk = vec![0; usize::try_from(step).unwrap_or(0)];
+        file.seek(SeekFrom::Start(start))?;
+        file.read_exact(&mut chunk)?;
+        newlines += chunk.iter().filter(|&&b| b == b'\n').count();
+        chunk.extend_from_slice(&buf);
+        buf = chunk;
+    }
+    if start > 0 {
+        let first = buf
+            .iter()
+            .position(|&b| b == b'\n')
+            .map_or(buf.len(), |i| i + 1);
+        buf.drain(..first);
+    }
+    Ok(buf)
 }
 
 fn io_error(path: &Path, source: std::io::Error) -> AuditError {

@@ -5,7 +5,7 @@
 //! `action::audit`'s business.
 
 use super::msg::{AuditLine, AuditStage};
-use super::state::State;
+use super::state::{MAX_AUDIT_LINES, State};
 
 /// Where this session's audit records go, as the audit screen and the header say it.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -42,8 +42,17 @@ impl AuditFile {
 
 /// Add `line` keeping each action's lines together, intents before results: a result goes
 /// after the last line with its id, an intent before the first result with its id. Lines
-/// without an id (records from before ids were unique) are appended as they come.
+/// without an id (records from before ids were unique) are appended as they come. At most
+/// [`MAX_AUDIT_LINES`] are kept: the oldest go first.
 pub fn insert(lines: &mut Vec<AuditLine>, line: AuditLine) {
+    place(lines, line);
+    if lines.len() > MAX_AUDIT_LINES {
+        let extra = lines.len() - MAX_AUDIT_LINES;
+        lines.drain(..extra);
+    }
+}
+
+fn place(lines: &mut Vec<AuditLine>, line: AuditLine) {
     if line.id.is_empty() {
         lines.push(line);
         return;
@@ -107,6 +116,25 @@ mod tests {
             .iter()
             .map(|l| (l.id.clone(), l.stage.as_str()))
             .collect()
+    }
+
+    #[test]
+    fn at_most_max_audit_lines_are_kept_the_oldest_going_first() {
+        let mut lines = Vec::new();
+        for i in 0..MAX_AUDIT_LINES {
+            insert(
+                &mut lines,
+                line(&format!("s#{i}"), AuditStage::Intent, true),
+            );
+        }
+        assert_eq!(lines.len(), MAX_AUDIT_LINES);
+        assert_eq!(lines[0].id, "s#0");
+        insert(&mut lines, line("s#0", AuditStage::Result, true));
+        insert(&mut lines, line("new", AuditStage::Intent, true));
+        assert_eq!(lines.len(), MAX_AUDIT_LINES);
+        // The two oldest went (s#0's intent, then s#0's result that joined it).
+        assert_eq!(lines[0].id, "s#1");
+        assert_eq!(lines.last().map(|l| l.id.as_str()), Some("new"));
     }
 
     #[test]

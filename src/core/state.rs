@@ -47,6 +47,23 @@ impl Default for Settings {
 
 pub use super::inventory::{Inventory, ObjectKey};
 
+/// Most audit lines held in memory over a session (the oldest go first); the file keeps all.
+pub const MAX_AUDIT_LINES: usize = 500;
+
+/// Most RBAC answers held at once: past it, one old answer is forgotten (and asked again
+/// when needed) for each new question, so a shift over many objects stays bounded.
+pub const MAX_ACCESS_ANSWERS: usize = 4096;
+
+/// Make room for the answer to `key` in an RBAC cache held at [`MAX_ACCESS_ANSWERS`].
+pub fn make_room_for<V>(access: &mut HashMap<AccessKey, V>, key: &AccessKey) {
+    if access.len() >= MAX_ACCESS_ANSWERS && !access.contains_key(key) {
+        let old = access.keys().find(|k| *k != key).cloned();
+        if let Some(old) = old {
+            access.remove(&old);
+        }
+    }
+}
+
 /// One RBAC question: may we `verb` `resource` (`plural[/sub]`) in `namespace` of `cluster`?
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct AccessKey {
@@ -383,6 +400,42 @@ mod tests {
         let mut s = State::new(t(0), Settings::default(), vec![Cluster::new("a")], vec![]);
         s.dirty = false;
         s
+    }
+
+    #[test]
+    fn the_rbac_cache_stays_at_its_bound_and_keeps_the_newest_answer() {
+        let mut s = quiet();
+        let ask = |s: &mut State, ns: String| {
+            update(
+                s,
+                Msg::Access {
+                    cluster: "a".into(),
+                    namespace: ns,
+                    verb: "patch".into(),
+                    resource: "rollouts".into(),
+                    allowed: true,
+                },
+            )
+        };
+        for i in 0..MAX_ACCESS_ANSWERS {
+            ask(&mut s, format!("ns{i}"));
+        }
+        assert_eq!(s.access.len(), MAX_ACCESS_ANSWERS);
+        // A known question again: nothing forgotten.
+        ask(&mut s, "ns0".into());
+        assert_eq!(s.access.len(), MAX_ACCESS_ANSWERS);
+        assert!(
+            s.access
+                .contains_key(&AccessKey::new("a", "ns1", "patch", "rollouts"))
+        );
+        for i in 0..10 {
+            ask(&mut s, format!("new{i}"));
+            assert_eq!(s.access.len(), MAX_ACCESS_ANSWERS);
+        }
+        for i in 0..10 {
+            let key = AccessKey::new("a", &format!("new{i}"), "patch", "rollouts");
+            assert_eq!(s.access.get(&key), Some(&true));
+        }
     }
 
     #[test]

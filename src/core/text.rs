@@ -21,12 +21,38 @@ use serde::{Serialize, Serializer};
 /// Longest text shown; longer values are cut with a visible marker (the stored value is whole).
 pub const MAX_SHOWN_CHARS: usize = 4096;
 
+/// Longest message (condition, event, analysis) kept per object, in bytes: a cluster that
+/// sends 1 MiB messages on every update cannot grow the console by that much per object.
+/// Longer ones are stored cut, ending in [`truncation_marker`] (which says the full length).
+pub const MAX_MESSAGE_BYTES: usize = 64 * 1024;
+
+/// What ends a message cut at [`MAX_MESSAGE_BYTES`]: visible, with the length it had.
+pub fn truncation_marker(full_len: usize) -> String {
+    format!("…(truncated: {full_len} bytes in all)")
+}
+
 #[derive(Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Untrusted(Box<str>);
 
 impl Untrusted {
     pub fn new(s: impl Into<String>) -> Self {
         Untrusted(s.into().into_boxed_str())
+    }
+
+    /// A message from a cluster, kept to at most [`MAX_MESSAGE_BYTES`] (cut on a character
+    /// boundary, then the visible [`truncation_marker`] with the full length).
+    pub fn message(s: impl Into<String>) -> Self {
+        let mut s = s.into();
+        if s.len() > MAX_MESSAGE_BYTES {
+            let full = s.len();
+            let mut cut = MAX_MESSAGE_BYTES;
+            while !s.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            s.truncate(cut);
+            s.push_str(&truncation_marker(full));
+        }
+        Self::new(s)
     }
 
     /// From raw bytes: invalid UTF-8 is kept visible as `\xNN` rather than silently replaced.
@@ -312,6 +338,27 @@ mod tests {
         let shown = t.shown();
         assert!(shown.len() < MAX_SHOWN_CHARS + 32);
         assert!(shown.ends_with(&format!("…(+{} chars)", (1 << 20) - MAX_SHOWN_CHARS)));
+    }
+
+    #[test]
+    fn messages_are_kept_up_to_the_bound_and_cut_visibly_past_it() {
+        let at = "é".repeat(MAX_MESSAGE_BYTES / 2);
+        assert_eq!(Untrusted::message(at.clone()).raw(), at);
+        // One byte over, and the cut would split a two-byte character: it goes before it.
+        let over = format!("x{at}");
+        let kept = Untrusted::message(over.clone());
+        let marker = truncation_marker(MAX_MESSAGE_BYTES + 1);
+        assert!(
+            kept.raw().ends_with(&marker),
+            "{}",
+            &kept.raw()[kept.raw().len() - 64..]
+        );
+        let body = &kept.raw()[..kept.raw().len() - marker.len()];
+        assert_eq!(body.len(), MAX_MESSAGE_BYTES - 1);
+        assert!(over.starts_with(body));
+        let huge = Untrusted::message("y".repeat(1 << 20));
+        assert!(huge.raw().len() <= MAX_MESSAGE_BYTES + marker.len() + 8);
+        assert!(huge.raw().ends_with("…(truncated: 1048576 bytes in all)"));
     }
 
     #[test]

@@ -84,6 +84,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
                 verb,
                 resource,
             };
+            super::state::make_room_for(&mut state.access, &key);
             state.access.insert(key, allowed);
             state.dirty = true;
         }

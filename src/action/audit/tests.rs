@@ -465,3 +465,86 @@ mod refusal {
         assert!(req_rx.try_recv().is_err(), "the simulation got the request");
     }
 }
+
+#[test]
+fn tail_of_a_100_mb_file_reads_only_its_end() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("audit.jsonl");
+    let log = AuditLog::open(&path).unwrap();
+    let at = Timestamp::from_second(1_800_000_000).unwrap();
+    let p = plan();
+    log.write(&record(AuditStage::Intent, 1, "a", &p, None, None, at))
+        .unwrap();
+    let one = std::fs::read(&path).unwrap();
+    // A shift's worth (and more) of old records, then 600 numbered ones at the end.
+    {
+        let mut f = std::io::BufWriter::new(
+            std::fs::OpenOptions::new()
+                .append(true)
+                .open(&path)
+                .unwrap(),
+        );
+        let mut written = one.len();
+        while written < 100 << 20 {
+            f.write_all(&one).unwrap();
+            written += one.len();
+        }
+    }
+    for seq in 1000..1600 {
+        log.write(&record(AuditStage::Intent, seq, "a", &p, None, None, at))
+            .unwrap();
+    }
+    let size = std::fs::metadata(&path).unwrap().len();
+    assert!(size >= 100 << 20);
+    let started = std::time::Instant::now();
+    let (tail, bytes) = log.tail_read(500);
+    let took = started.elapsed();
+    eprintln!(
+        "audit tail: {} lines from a {size}-byte file: {bytes} bytes read in {took:?}",
+        tail.len()
+    );
+    assert_eq!(tail.len(), 500);
+    assert_eq!(tail[0].id, record_id(session(), 1100));
+    assert_eq!(tail[499].id, record_id(session(), 1599));
+    assert!(bytes <= MAX_TAIL_BYTES, "{bytes}");
+    // 500 records and at most one chunk more.
+    assert!(
+        bytes <= 500 * one.len() as u64 + TAIL_CHUNK + one.len() as u64,
+        "{bytes}"
+    );
+}
+
+#[test]
+fn tail_stops_at_its_byte_bound_and_drops_the_cut_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("audit.jsonl");
+    let log = AuditLog::open(&path).unwrap();
+    let at = Timestamp::from_second(1_800_000_000).unwrap();
+    // Three-digit numbers: every record the same length.
+    for seq in 100..300 {
+        log.write(&record(
+            AuditStage::Intent,
+            seq,
+            "a",
+            &plan(),
+            None,
+            None,
+            at,
+        ))
+        .unwrap();
+    }
+    let size = std::fs::metadata(&path).unwrap().len();
+    let each = size / 200;
+    // A bound of 10.5 records: the 10 whole ones, the cut one dropped.
+    let mut file = File::open(&path).unwrap();
+    let bytes = last_lines(&mut file, 500, each * 21 / 2).unwrap();
+    assert_eq!(bytes.len() as u64, each * 10);
+    assert!(bytes.starts_with(b"{"));
+    // A file smaller than the bound: read whole.
+    let mut file = File::open(&path).unwrap();
+    assert_eq!(
+        last_lines(&mut file, 500, size * 2).unwrap().len() as u64,
+        size
+    );
+}

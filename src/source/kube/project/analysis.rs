@@ -66,7 +66,7 @@ impl AnalysisRun {
                 .phase
                 .as_deref()
                 .map_or(AnalysisPhase::Pending, AnalysisPhase::parse),
-            message: Untrusted::new(status.message.unwrap_or_default()),
+            message: Untrusted::message(status.message.unwrap_or_default()),
             metrics: status
                 .metric_results
                 .into_iter()

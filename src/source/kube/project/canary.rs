@@ -103,7 +103,7 @@ impl Canary {
             failed_checks: count(status.failed_checks),
             iterations: count(status.iterations),
             last_transition: time(status.last_transition_time.as_deref()),
-            message: Untrusted::new(message),
+            message: Untrusted::message(message),
             rollback_webhook: analysis
                 .webhooks
                 .into_iter()

@@ -95,7 +95,7 @@ pub(super) fn condition(
         type_: type_.to_string(),
         status: status.to_string(),
         reason: reason.unwrap_or_default().to_string(),
-        message: Untrusted::new(message.unwrap_or_default()),
+        message: Untrusted::message(message.unwrap_or_default()),
         last_transition,
     }
 }

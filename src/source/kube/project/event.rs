@@ -38,7 +38,7 @@ pub fn warning_event(e: &Event) -> Option<WarningEvent> {
         object_kind: involved.kind.clone().unwrap_or_default(),
         object_name: involved.name.clone().unwrap_or_default(),
         reason: e.reason.clone().unwrap_or_default(),
-        message: Untrusted::new(e.message.clone().unwrap_or_default()),
+        message: Untrusted::message(e.message.clone().unwrap_or_default()),
         count,
         last_seen,
     })

@@ -207,7 +207,7 @@ impl RunStatus {
         AnalysisRef {
             name: self.name,
             phase: AnalysisPhase::parse(&self.status),
-            message: Untrusted::new(self.message.unwrap_or_default()),
+            message: Untrusted::message(self.message.unwrap_or_default()),
         }
     }
 }
@@ -261,7 +261,7 @@ impl Rollout {
             observed_generation: status.observed_generation.map(|g| g.to_text()),
             workload_observed_generation: status.workload_observed_generation.map(|g| g.to_text()),
             phase: status.phase,
-            message: Untrusted::new(status.message.unwrap_or_default()),
+            message: Untrusted::message(status.message.unwrap_or_default()),
             controller_pause: status.controller_pause.unwrap_or(false),
             pause_conditions: status
                 .pause_conditions
