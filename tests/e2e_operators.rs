@@ -14,6 +14,7 @@
 //! SHIPDECK_OPERATORS_ROUNDS (default 200); seed: SHIPDECK_OPERATORS_SEED (default: time).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[allow(dead_code)]
 mod actions;
 mod support;
 
@@ -221,6 +222,12 @@ async fn body(fx: &Fixture) -> Result<()> {
     let started = Instant::now();
     let mut id = 0u64;
     while c.rounds < rounds {
+        if c.rounds % 25 == 0 && c.rounds > 0 {
+            eprintln!(
+                "two operators: {c:?} after {:.0} s",
+                started.elapsed().as_secs_f64()
+            );
+        }
         let (at, view) = settled(fx).await?;
         let choices: &[ActionKind] = match at {
             Where::AtPause(_) => &[ActionKind::Promote, ActionKind::Abort],
