@@ -7,6 +7,7 @@ pub mod demo;
 pub mod executor;
 pub mod kube;
 pub mod ledger;
+pub mod pods;
 pub mod refuse;
 
 pub use demo::{DemoRequest, DemoTarget};
