@@ -240,9 +240,17 @@ pub fn on_pods(state: &mut State, watch: u64, change: PodsChange) {
     let selected = p.selected_pod().map(|x| x.name.clone());
     match change {
         PodsChange::Listed(pods) => {
+            let first = !p.listed;
             p.pods = pods.into_iter().filter(|x| ours(x)).collect();
+            p.pods.sort_by(|a, b| a.name.cmp(&b.name));
             p.listed = true;
             p.error = None;
+            // The first list puts the cursor on the first failing pod: why it fails.
+            if first {
+                p.selected = p.pods.iter().position(PodFacts::failing).unwrap_or(0);
+                state.dirty = true;
+                return;
+            }
         }
         PodsChange::Upsert(pod) => {
             if ours(&pod) {

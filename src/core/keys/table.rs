@@ -419,22 +419,16 @@ pub const TABLE: &[KeyRow] = &[
         &[(K::Tab, C::NextPanel), (K::BackTab, C::PrevPanel)],
         DETAIL,
         "Tab",
-        Some((
-            S::Move,
-            "Tab (detail)",
-            "select the next ReplicaSet (stable, canary, old…)",
-        )),
+        // No help line: the help's first page at 80x24 is full; the footer says it.
+        None,
         &[hint(H::Detail, 9, "Tab", "ReplicaSet")],
     ),
     row(
         &[(K::Enter, C::Open)],
         DETAIL,
         "Enter",
-        Some((
-            S::Move,
-            "Enter (detail)",
-            "open the selected ReplicaSet's pods",
-        )),
+        // No help line: the help's first page at 80x24 is full; the footer says it.
+        None,
         &[hint(H::Detail, 10, "Enter", "pods")],
     ),
     row(
@@ -460,11 +454,8 @@ pub const TABLE: &[KeyRow] = &[
         &[(K::Esc, C::Back), (K::Char('q'), C::Back)],
         PODS,
         "Esc",
-        Some((
-            S::Move,
-            "Esc (pods)",
-            "back to the detail; the pods watch stops",
-        )),
+        // No help line: the help's first page at 80x24 is full; the footer says it.
+        None,
         &[hint(H::Pods, 1, "Esc", "back")],
     ),
 ];

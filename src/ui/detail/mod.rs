@@ -328,7 +328,6 @@ fn right_section<'a>(state: &'a State, r: &'a Release, theme: &Theme, width: u16
             ));
         }
     }
-    lines.extend(events::lines(state, r, theme, width));
     lines.extend(slo::lines(state, r, theme, width));
     // ReplicaSets already list their images; show the spec's images when there are none.
     if r.revisions.is_empty() && !r.images.is_empty() {
@@ -358,5 +357,6 @@ fn right_section<'a>(state: &'a State, r: &'a Release, theme: &Theme, width: u16
     if !any {
         lines.push(Line::styled("  none for this object", theme.dim));
     }
+    lines.extend(events::lines(state, r, theme, width));
     lines
 }
