@@ -29,6 +29,8 @@ pub struct PodsView {
     pub listed: bool,
     /// Why the pods cannot be read now (shown; the watch retries).
     pub error: Option<Untrusted>,
+    /// The pod the first list puts the cursor on (opened from a failure about it).
+    pub focus: Option<String>,
 }
 
 impl PodsView {
@@ -194,6 +196,7 @@ pub fn open_pods(state: &mut State) -> Vec<Effect> {
         selected: 0,
         listed: false,
         error: None,
+        focus: None,
     });
     state.view.screen = Screen::Pods;
     effects.push(Effect::WatchPods(query));
@@ -247,7 +250,11 @@ pub fn on_pods(state: &mut State, watch: u64, change: PodsChange) {
             p.error = None;
             // The first list puts the cursor on the first failing pod: why it fails.
             if first {
-                p.selected = p.pods.iter().position(PodFacts::failing).unwrap_or(0);
+                let focus = p.focus.take();
+                p.selected = focus
+                    .and_then(|f| p.pods.iter().position(|x| x.name == f))
+                    .or_else(|| p.pods.iter().position(PodFacts::failing))
+                    .unwrap_or(0);
                 state.dirty = true;
                 return;
             }
@@ -343,6 +350,36 @@ pub fn release_of_failure(state: &State, f: &super::model::Failure) -> Option<Re
     found
         .or_else(|| here.iter().find(|r| f.object.contains(&r.key.name)))
         .map(|r| r.key.clone())
+}
+
+/// After the detail opened from a failure: a failure about a pod goes on to that pod on
+/// its ReplicaSet's pods screen (its containers and events), in the same key.
+pub fn open_failed_pod(state: &mut State) -> Vec<Effect> {
+    let v = &state.view;
+    let Some(pod) = v
+        .shown
+        .failures
+        .get(v.failure_selected)
+        .and_then(|i| state.failures.items().get(*i))
+        .and_then(|f| f.object.strip_prefix("pod/"))
+        .map(str::to_string)
+    else {
+        return Vec::new();
+    };
+    let Some(i) = state.selected_release().and_then(|r| {
+        r.revisions.iter().position(|v| {
+            pod.strip_prefix(v.name.as_str())
+                .is_some_and(|rest| rest.starts_with('-'))
+        })
+    }) else {
+        return Vec::new();
+    };
+    state.view.rs_selected = i;
+    let effects = open_pods(state);
+    if let Some(p) = state.view.pods.as_mut() {
+        p.focus = Some(pod);
+    }
+    effects
 }
 
 /// Enter on the failures feed: select the release its object belongs to (true), or say

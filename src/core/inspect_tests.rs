@@ -213,9 +213,33 @@ fn enter_on_a_failure_opens_the_detail_of_its_release() {
     press(&mut s, Key::Tab);
     assert_eq!(s.view.panel, Panel::Failures);
     let effects = press(&mut s, Key::Enter);
-    assert_eq!(s.view.screen, Screen::Detail);
     assert_eq!(s.selected_release().unwrap().key.name, "checkout");
     assert!(effects.iter().any(|e| matches!(e, Effect::ListEvents(_))));
+    // A pod's failure goes on to that pod on its ReplicaSet's pods screen.
+    assert_eq!(s.view.screen, Screen::Pods);
+    let p = s.view.pods.as_ref().unwrap();
+    assert_eq!(p.query.replicaset, "checkout-new");
+    let watch = p.query.watch;
+    assert!(effects.contains(&Effect::WatchPods(p.query.clone())));
+    let listed = vec![
+        pod("checkout-new-a", false),
+        pod("checkout-new-x2k4q", false),
+    ];
+    update(
+        &mut s,
+        Msg::Pods {
+            watch,
+            change: PodsChange::Listed(listed),
+        },
+    );
+    let p = s.view.pods.as_ref().unwrap();
+    assert_eq!(
+        p.selected_pod().unwrap().name,
+        "checkout-new-x2k4q",
+        "the failing pod"
+    );
+    press(&mut s, Key::Esc);
+    assert_eq!(s.view.screen, Screen::Detail, "Esc: the release's detail");
 }
 
 #[test]

@@ -124,7 +124,9 @@ fn main_key(state: &mut State, cmd: Option<Command>) -> Vec<Effect> {
         // Enter on a failure: the detail of the release its object belongs to.
         Some(Command::Open) if state.view.panel == Panel::Failures => {
             if super::inspect::select_failure(state) {
-                return open_detail(state);
+                let mut effects = open_detail(state);
+                effects.extend(super::inspect::open_failed_pod(state));
+                return effects;
             }
         }
         Some(Command::NextPanel) if detail => super::inspect::move_revision(state, 1),
