@@ -47,6 +47,9 @@ pub fn dispatch(executor: &Executor, effects: Vec<Effect>) {
                 resource,
             } => executor.check_access(cluster, namespace, verb, resource),
             Effect::DryRun { plan } => executor.dry_run(plan),
+            Effect::WatchPods(q) => executor.watch_pods(q),
+            Effect::StopPods { watch } => executor.stop_pods(watch),
+            Effect::ListEvents(q) => executor.list_events(q),
         }
     }
 }

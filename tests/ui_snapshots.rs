@@ -1156,3 +1156,186 @@ fn confirm_at_the_minimum_size_keeps_the_field_change_and_buttons() {
     assert!(s.contains("[ Cancel ]") && s.contains("[ Confirm ]"), "{s}");
     insta::assert_snapshot!("confirm_minimum_40x12", s);
 }
+
+// ---- pods screen and the detail's events (task `pods`) ----
+
+mod pods_screens {
+    use super::*;
+    use shipdeck::core::Msg;
+    use shipdeck::core::kinds::pod::{
+        ContainerFacts, ContainerState, ObjectEvent, PodFacts, PodsChange, Termination,
+    };
+    use shipdeck::core::text::Untrusted;
+    use ui_fixture::ago;
+
+    fn crashing(name: &str, restarts: u32) -> PodFacts {
+        PodFacts {
+            namespace: "shop".into(),
+            name: name.into(),
+            phase: "Running".into(),
+            node: "kwok-node-2".into(),
+            created: Some(ago(1_800)),
+            containers: vec![ContainerFacts {
+                name: "checkout".into(),
+                image: "registry.example/checkout:2.4.0".into(),
+                restarts,
+                state: ContainerState::Waiting {
+                    reason: Untrusted::new("CrashLoopBackOff"),
+                    message: Untrusted::new(format!(
+                        "back-off 5m0s restarting failed container=checkout pod={name}"
+                    )),
+                },
+                last: Some(Termination {
+                    reason: Untrusted::new("Error"),
+                    exit_code: 1,
+                    finished: Some(ago(40)),
+                }),
+                ..ContainerFacts::default()
+            }],
+            ..PodFacts::default()
+        }
+    }
+
+    fn events(pod: &str, rs: &str) -> Vec<ObjectEvent> {
+        let e =
+            |uid: &str, kind: &str, name: &str, type_: &str, reason: &str, msg: &str, count, at| {
+                ObjectEvent {
+                    uid: uid.into(),
+                    object_kind: kind.into(),
+                    object_name: name.into(),
+                    type_: type_.into(),
+                    reason: Untrusted::new(reason),
+                    message: Untrusted::new(msg),
+                    count,
+                    last_seen: Some(ago(at)),
+                }
+            };
+        vec![
+            e(
+                "1",
+                "Pod",
+                pod,
+                "Warning",
+                "BackOff",
+                "Back-off restarting failed container checkout",
+                31,
+                20,
+            ),
+            e(
+                "2",
+                "Pod",
+                pod,
+                "Normal",
+                "Started",
+                "Started container checkout",
+                9,
+                45,
+            ),
+            e(
+                "3",
+                "ReplicaSet",
+                rs,
+                "Normal",
+                "SuccessfulCreate",
+                &format!("Created pod: {pod}"),
+                1,
+                1_800,
+            ),
+            e(
+                "4",
+                "Rollout",
+                "checkout",
+                "Normal",
+                "RolloutUpdated",
+                "Rollout updated to revision 8",
+                1,
+                1_810,
+            ),
+        ]
+    }
+
+    /// The checkout detail with its events answered.
+    fn detail_with_events(w: u16, h: u16) -> State {
+        let mut state = fleet(w, h);
+        select(&mut state, "checkout");
+        keys(&mut state, &[Key::Enter]);
+        let request = state.view.events.as_ref().unwrap().request;
+        let rs = state.selected_release().unwrap().revisions[state.view.rs_selected]
+            .name
+            .clone();
+        let pod = format!("{rs}-x2k4q");
+        shipdeck::core::update(
+            &mut state,
+            Msg::ObjectEvents {
+                request,
+                result: Ok(events(&pod, &rs)),
+            },
+        );
+        shipdeck::core::settle(&mut state);
+        state
+    }
+
+    fn pods_screen(w: u16, h: u16) -> State {
+        let mut state = detail_with_events(w, h);
+        keys(&mut state, &[Key::Enter]);
+        let p = state
+            .view
+            .pods
+            .as_ref()
+            .expect("Enter opened the pods screen");
+        let (watch, rs) = (p.query.watch, p.query.replicaset.clone());
+        let request = state.view.events.as_ref().unwrap().request;
+        let pod = format!("{rs}-x2k4q");
+        let mut healthy = crashing(&format!("{rs}-b7m2p"), 0);
+        healthy.containers[0].ready = true;
+        healthy.containers[0].state = ContainerState::Running { since: None };
+        healthy.containers[0].last = None;
+        let pods = vec![crashing(&pod, 9), healthy];
+        shipdeck::core::update(
+            &mut state,
+            Msg::Pods {
+                watch,
+                change: PodsChange::Listed(pods),
+            },
+        );
+        shipdeck::core::update(
+            &mut state,
+            Msg::ObjectEvents {
+                request,
+                result: Ok(events(&pod, &rs)),
+            },
+        );
+        shipdeck::core::settle(&mut state);
+        state
+    }
+
+    #[test]
+    fn the_pods_screen_at_both_sizes() {
+        for (w, h) in [(80, 24), (250, 70)] {
+            let state = pods_screen(w, h);
+            let s = screen(&state);
+            assert!(s.contains("CrashLoopBackOff"), "{w}x{h}:\n{s}");
+            assert!(s.contains("Error exit 1"), "{w}x{h}: last termination\n{s}");
+            assert!(
+                s.contains("0/1") && s.contains("1/1"),
+                "{w}x{h}: ready\n{s}"
+            );
+            assert!(s.contains("BackOff"), "{w}x{h}: the pod's events\n{s}");
+            insta::assert_snapshot!(format!("pods_checkout_{w}x{h}"), s);
+        }
+    }
+
+    #[test]
+    fn the_detail_lists_events_at_both_sizes() {
+        for (w, h) in [(80, 24), (250, 70)] {
+            let state = detail_with_events(w, h);
+            let s = screen(&state);
+            assert!(s.contains("▸ rev"), "{w}x{h}: the ReplicaSet cursor\n{s}");
+            if h >= 70 {
+                assert!(s.contains("SuccessfulCreate"), "{w}x{h}:\n{s}");
+                assert!(s.contains("RolloutUpdated"), "{w}x{h}:\n{s}");
+            }
+            insta::assert_snapshot!(format!("detail_events_checkout_{w}x{h}"), s);
+        }
+    }
+}

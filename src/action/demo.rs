@@ -6,15 +6,28 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::action::ActionTarget;
 use crate::core::action::ActionPlan;
-use crate::core::msg::Outcome;
+use crate::core::kinds::pod::{EventsQuery, ObjectEvent, PodFacts, PodQuery, PodsChange};
+use crate::core::msg::{Msg, Outcome};
+use crate::core::text::Untrusted;
 
 /// A plan and where to send the simulation's answer.
 pub type DemoRequest = (ActionPlan, oneshot::Sender<Outcome>);
+
+/// A read of the simulation for the pods screen and the detail's events.
+pub enum DemoRead {
+    /// The pods of a ReplicaSet now (None: the simulation has no such ReplicaSet).
+    Pods(PodQuery, oneshot::Sender<Option<Vec<PodFacts>>>),
+    Events(EventsQuery, oneshot::Sender<Vec<ObjectEvent>>),
+}
+
+/// How often the simulated pods watch looks again.
+const PODS_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 
 #[derive(Clone)]
 pub struct DemoTarget {
     requests: mpsc::Sender<DemoRequest>,
     read_only: bool,
+    reads: Option<mpsc::Sender<DemoRead>>,
 }
 
 impl DemoTarget {
@@ -22,7 +35,14 @@ impl DemoTarget {
         DemoTarget {
             requests,
             read_only,
+            reads: None,
         }
+    }
+
+    /// The same target, answering reads (pods, events) from the simulation.
+    pub fn with_reads(mut self, reads: mpsc::Sender<DemoRead>) -> Self {
+        self.reads = Some(reads);
+        self
     }
 }
 
@@ -64,5 +84,58 @@ impl ActionTarget for DemoTarget {
 
     fn identity(&self) -> BoxFuture<'static, String> {
         Box::pin(async { "demo-operator".to_string() })
+    }
+
+    /// Lists the simulated pods, then again every second, sending what changed as a new
+    /// list (the simulation has no watch of its own).
+    fn watch_pods(&self, q: PodQuery, tx: mpsc::Sender<Msg>) -> BoxFuture<'static, ()> {
+        let reads = self.reads.clone();
+        Box::pin(async move {
+            let watch = q.watch;
+            let Some(reads) = reads else {
+                let change = PodsChange::Failed(Untrusted::new("the simulation serves no pods"));
+                let _ = tx.send(Msg::Pods { watch, change }).await;
+                return;
+            };
+            let mut last = None;
+            loop {
+                let (reply, answer) = oneshot::channel();
+                if reads.send(DemoRead::Pods(q.clone(), reply)).await.is_err() {
+                    return;
+                }
+                let change = match answer.await {
+                    Ok(Some(pods)) => PodsChange::Listed(pods),
+                    Ok(None) => PodsChange::Failed(Untrusted::new(format!(
+                        "replicasets \"{}\" not found",
+                        q.replicaset
+                    ))),
+                    Err(_) => return,
+                };
+                if last.as_ref() != Some(&change) {
+                    last = Some(change.clone());
+                    if tx.send(Msg::Pods { watch, change }).await.is_err() {
+                        return;
+                    }
+                }
+                tokio::time::sleep(PODS_EVERY).await;
+            }
+        })
+    }
+
+    fn list_events(
+        &self,
+        q: EventsQuery,
+    ) -> BoxFuture<'static, Result<Vec<ObjectEvent>, Untrusted>> {
+        let reads = self.reads.clone();
+        Box::pin(async move {
+            let gone = || Untrusted::new("the simulation stopped");
+            let reads = reads.ok_or_else(|| Untrusted::new("the simulation serves no events"))?;
+            let (reply, answer) = oneshot::channel();
+            reads
+                .send(DemoRead::Events(q, reply))
+                .await
+                .map_err(|_| gone())?;
+            answer.await.map_err(|_| gone())
+        })
     }
 }

@@ -20,7 +20,9 @@ use super::ledger::{Entry, Intent, Ledger};
 use super::refuse::{self, ReadOnly};
 use crate::core::action::ActionPlan;
 use crate::core::effect::GateOverride;
+use crate::core::kinds::pod::{EventsQuery, ObjectEvent, PodQuery, PodsChange};
 use crate::core::msg::{AuditLine, AuditStage, Msg, Outcome};
+use crate::core::text::Untrusted;
 
 /// Sends requests to one backend (a cluster's API server, or the simulation).
 pub trait ActionTarget: Send + Sync + 'static {
@@ -37,6 +39,28 @@ pub trait ActionTarget: Send + Sync + 'static {
     fn dry_run(&self, plan: ActionPlan) -> BoxFuture<'static, Result<String, String>>;
     /// Who the API server says we are (for the audit log).
     fn identity(&self) -> BoxFuture<'static, String>;
+    /// List and then watch one ReplicaSet's pods, sending `Msg::Pods` to `tx`, until the
+    /// future is dropped (the pods screen closed). Reads only; a backend that cannot read
+    /// pods says so once.
+    fn watch_pods(&self, q: PodQuery, tx: mpsc::Sender<Msg>) -> BoxFuture<'static, ()> {
+        Box::pin(async move {
+            let change =
+                PodsChange::Failed(Untrusted::new("this cluster's source cannot read pods"));
+            let _ = tx
+                .send(Msg::Pods {
+                    watch: q.watch,
+                    change,
+                })
+                .await;
+        })
+    }
+    /// The events of a release, its ReplicaSets and their pods, listed once.
+    fn list_events(
+        &self,
+        _q: EventsQuery,
+    ) -> BoxFuture<'static, Result<Vec<ObjectEvent>, Untrusted>> {
+        Box::pin(async { Err(Untrusted::new("this cluster's source cannot read events")) })
+    }
 }
 
 /// Deadline after which an action's outcome is "unknown — verify" (P10).
@@ -52,6 +76,8 @@ pub struct Executor {
     deadline: Duration,
     /// Clusters whose writes this executor refuses on its own (whatever the core planned).
     read_only: Arc<ReadOnly>,
+    /// The pods screen's watches that run (at most one: the screen's), by watch id.
+    pods: super::pods::PodWatches,
 }
 
 impl Executor {
@@ -67,7 +93,44 @@ impl Executor {
             ledger: Ledger::default(),
             deadline: DEADLINE,
             read_only: Arc::new(ReadOnly::default()),
+            pods: super::pods::PodWatches::default(),
         }
+    }
+
+    /// Start the pods screen's watch (`Effect::WatchPods`); reads, so never gated by
+    /// read-only.
+    pub fn watch_pods(&self, q: PodQuery) {
+        let Some(target) = self.targets.get(&q.cluster).cloned() else {
+            return;
+        };
+        self.pods
+            .start(q.watch, target.watch_pods(q, self.tx.clone()));
+    }
+
+    /// Stop it (`Effect::StopPods`).
+    pub fn stop_pods(&self, watch: u64) {
+        self.pods.stop(watch);
+    }
+
+    /// How many pods watches run now (the steady state: none).
+    pub fn pod_watches(&self) -> usize {
+        self.pods.running()
+    }
+
+    /// List events once (`Effect::ListEvents`); the answer arrives as `Msg::ObjectEvents`.
+    pub fn list_events(&self, q: EventsQuery) {
+        let Some(target) = self.targets.get(&q.cluster).cloned() else {
+            return;
+        };
+        let tx = self.tx.clone();
+        tokio::spawn(async move {
+            let request = q.request;
+            let result = match tokio::time::timeout(DEADLINE, target.list_events(q)).await {
+                Ok(r) => r,
+                Err(_) => Err(Untrusted::new("events: no answer within the deadline")),
+            };
+            let _ = tx.send(Msg::ObjectEvents { request, result }).await;
+        });
     }
 
     /// Refuse every write, dry run and access review for these clusters, never sending.

@@ -7,8 +7,9 @@ pub mod demo;
 pub mod executor;
 pub mod kube;
 pub mod ledger;
+pub mod pods;
 pub mod refuse;
 
-pub use demo::{DemoRequest, DemoTarget};
+pub use demo::{DemoRead, DemoRequest, DemoTarget};
 pub use executor::{ActionTarget, Executor};
 pub use refuse::{ReadOnly, RefusingTarget};

@@ -29,5 +29,15 @@ pub enum Effect {
         resource: String,
     },
     /// Ask the API server to dry-run the plan's first call; answer as `Msg::DryRun`.
-    DryRun { plan: ActionPlan },
+    DryRun {
+        plan: ActionPlan,
+    },
+    /// List and watch one ReplicaSet's pods (selector-scoped) until `StopPods` with the same
+    /// id; answers as `Msg::Pods`.
+    WatchPods(super::kinds::pod::PodQuery),
+    StopPods {
+        watch: u64,
+    },
+    /// List the events of these objects once; the answer is `Msg::ObjectEvents`.
+    ListEvents(super::kinds::pod::EventsQuery),
 }

@@ -8,6 +8,7 @@ pub mod facts;
 pub mod failures;
 pub mod filter;
 pub mod input;
+pub mod inspect;
 pub mod inventory;
 pub mod keys;
 pub mod kinds;

@@ -211,4 +211,14 @@ pub enum Msg {
     },
     /// Audit lines to show (loaded at start, appended by the executor).
     Audit(Vec<AuditLine>),
+    /// What the pods screen's watch saw (`watch` is the id of its `Effect::WatchPods`).
+    Pods {
+        watch: u64,
+        change: super::kinds::pod::PodsChange,
+    },
+    /// The events listed for `Effect::ListEvents` `request`, or why they could not be.
+    ObjectEvents {
+        request: u64,
+        result: Result<Vec<super::kinds::pod::ObjectEvent>, Untrusted>,
+    },
 }

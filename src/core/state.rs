@@ -91,6 +91,8 @@ pub enum Screen {
     Audit,
     Help,
     Clusters,
+    /// One ReplicaSet's pods (`core::inspect`), opened from the detail screen.
+    Pods,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -199,6 +201,14 @@ pub struct View {
     /// The parsed filter and the SLOs and failures it and the chooser show, rebuilt by
     /// `settle` (`core::filter`).
     pub shown: super::filter::Shown,
+    /// The detail screen's ReplicaSet row under the cursor (Enter opens its pods).
+    pub rs_selected: usize,
+    /// The pods screen, while open (its watch runs only then).
+    pub pods: Option<super::inspect::PodsView>,
+    /// The events of the release in the detail screen, listed when it opened.
+    pub events: Option<super::inspect::EventsView>,
+    /// Last id given to a pods watch or an events request (answers carry it back).
+    pub next_request: u64,
 }
 
 impl Default for View {
@@ -227,6 +237,10 @@ impl Default for View {
             height: 24,
             counts: HashMap::new(),
             shown: super::filter::Shown::default(),
+            rs_selected: 0,
+            pods: None,
+            events: None,
+            next_request: 0,
         }
     }
 }
@@ -376,7 +390,7 @@ impl State {
             return true;
         }
         let v = &self.view;
-        if v.screen == Screen::Detail {
+        if matches!(v.screen, Screen::Detail | Screen::Pods) {
             return true;
         }
         let end = (v.offset + self.page_rows()).min(v.order.len());

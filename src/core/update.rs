@@ -94,6 +94,10 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             resource_version,
             result,
         } => dry_run(state, &uid, action, &resource_version, result),
+        Msg::Pods { watch, change } => super::inspect::on_pods(state, watch, change),
+        Msg::ObjectEvents { request, result } => {
+            super::inspect::on_events(state, request, result);
+        }
         Msg::Audit(lines) => {
             for line in lines {
                 super::audit::insert(&mut state.audit, line);

@@ -16,6 +16,7 @@ mod header;
 mod help;
 mod marks;
 mod modal;
+mod pods;
 mod releases;
 mod slo;
 pub mod theme;
@@ -55,6 +56,7 @@ pub fn render(frame: &mut Frame, state: &State, theme: &Theme) {
         Screen::Audit => audit::render(frame, body, state, theme),
         Screen::Help => help::render(frame, body, state, theme),
         Screen::Clusters => clusters::render(frame, body, state, theme),
+        Screen::Pods => pods::render(frame, body, state, theme),
     }
     footer::render(frame, footer_area, state, theme);
     if let Some(m) = &state.view.modal {

@@ -37,7 +37,8 @@ pub fn simulated(opts: &Opts, config: &Config) -> Wiring {
     let names: Vec<String> = state.clusters.iter().map(|c| c.name.clone()).collect();
     let mut w = Wiring::new(state, 8192);
     let (req_tx, req_rx) = mpsc::channel(16);
-    let target = Arc::new(DemoTarget::new(req_tx, false));
+    let (read_tx, read_rx) = mpsc::channel(16);
+    let target = Arc::new(DemoTarget::new(req_tx, false).with_reads(read_tx));
     for name in names {
         let t: Arc<dyn ActionTarget> = if read_only.covers(&name) {
             Arc::new(RefusingTarget::new(name.clone()))
@@ -46,7 +47,12 @@ pub fn simulated(opts: &Opts, config: &Config) -> Wiring {
         };
         w.targets.insert(name, t);
     }
-    tokio::spawn(crate::source::demo::run(fleet, w.tx.clone(), req_rx));
+    tokio::spawn(crate::source::demo::run_with_reads(
+        fleet,
+        w.tx.clone(),
+        req_rx,
+        read_rx,
+    ));
     w
 }
 

@@ -183,6 +183,24 @@ impl ActionTarget for KubeTarget {
         Box::pin(dry_run(self.client.clone(), self.loadtester.clone(), plan))
     }
 
+    fn watch_pods(
+        &self,
+        q: crate::core::kinds::pod::PodQuery,
+        tx: tokio::sync::mpsc::Sender<crate::core::msg::Msg>,
+    ) -> BoxFuture<'static, ()> {
+        Box::pin(crate::source::kube::pods::watch(self.client.clone(), q, tx))
+    }
+
+    fn list_events(
+        &self,
+        q: crate::core::kinds::pod::EventsQuery,
+    ) -> BoxFuture<
+        'static,
+        Result<Vec<crate::core::kinds::pod::ObjectEvent>, crate::core::text::Untrusted>,
+    > {
+        Box::pin(crate::source::kube::pods::events(self.client.clone(), q))
+    }
+
     fn identity(&self) -> BoxFuture<'static, String> {
         let client = self.client.clone();
         let cell = self.identity.clone();

@@ -33,6 +33,7 @@ pub fn on_key(state: &mut State, key: Key) -> Vec<Effect> {
         Context::Audit => audit_key(state, cmd),
         Context::Clusters => nav::clusters_key(state, cmd),
         Context::Home | Context::Detail => return main_key(state, cmd),
+        Context::Pods => return super::inspect::pods_key(state, cmd),
     }
     Vec::new()
 }
@@ -49,7 +50,7 @@ fn starts_something(ctx: Context, cmd: Option<Command>) -> bool {
             Some(Command::Filter | Command::Act(_) | Command::Open | Command::Clusters)
         ),
         Context::Clusters => matches!(cmd, Some(Command::Toggle | Command::ShowAll)),
-        Context::Help | Context::Audit | Context::Modal | Context::Typing => false,
+        Context::Help | Context::Audit | Context::Modal | Context::Typing | Context::Pods => false,
     }
 }
 
@@ -114,12 +115,22 @@ fn main_key(state: &mut State, cmd: Option<Command>) -> Vec<Effect> {
             state.view.filter.reset();
             state.view.order_dirty = true;
         }
+        Some(Command::Open) if detail => return super::inspect::open_pods(state),
         Some(Command::Open) if state.view.panel == Panel::Releases => {
             if state.selected_release().is_some() {
-                state.view.screen = Screen::Detail;
-                return access_checks(state);
+                return open_detail(state);
             }
         }
+        // Enter on a failure: the detail of the release its object belongs to.
+        Some(Command::Open) if state.view.panel == Panel::Failures => {
+            if super::inspect::select_failure(state) {
+                let mut effects = open_detail(state);
+                effects.extend(super::inspect::open_failed_pod(state));
+                return effects;
+            }
+        }
+        Some(Command::NextPanel) if detail => super::inspect::move_revision(state, 1),
+        Some(Command::PrevPanel) if detail => super::inspect::move_revision(state, -1),
         Some(Command::NextPanel) => state.view.panel = next_panel(state.view.panel, 1),
         Some(Command::PrevPanel) => state.view.panel = next_panel(state.view.panel, 2),
         Some(Command::Filter) => {
@@ -130,12 +141,12 @@ fn main_key(state: &mut State, cmd: Option<Command>) -> Vec<Effect> {
         Some(Command::Clusters) => open(state, Screen::Clusters),
         Some(Command::Help) => open(state, Screen::Help),
         Some(Command::Audit) => open(state, Screen::Audit),
-        Some(Command::Down) => nav::move_cursor(state, 1),
-        Some(Command::Up) => nav::move_cursor(state, -1),
-        Some(Command::PageDown) => nav::move_cursor(state, page),
-        Some(Command::PageUp) => nav::move_cursor(state, -page),
-        Some(Command::First) => nav::move_cursor(state, isize::MIN / 2),
-        Some(Command::Last) => nav::move_cursor(state, isize::MAX / 2),
+        Some(Command::Down) => return moved(state, detail, 1),
+        Some(Command::Up) => return moved(state, detail, -1),
+        Some(Command::PageDown) => return moved(state, detail, page),
+        Some(Command::PageUp) => return moved(state, detail, -page),
+        Some(Command::First) => return moved(state, detail, isize::MIN / 2),
+        Some(Command::Last) => return moved(state, detail, isize::MAX / 2),
         Some(Command::Act(kind)) => {
             if let Some(r) = state.selected_release() {
                 let kind = keys::resolve(kind, r);
@@ -144,6 +155,24 @@ fn main_key(state: &mut State, cmd: Option<Command>) -> Vec<Effect> {
             state.dirty = false;
         }
         _ => state.dirty = false,
+    }
+    Vec::new()
+}
+
+/// Open the selected release's detail: RBAC checks for its actions and its events.
+fn open_detail(state: &mut State) -> Vec<Effect> {
+    state.view.screen = Screen::Detail;
+    let mut effects = access_checks(state);
+    effects.extend(super::inspect::detail_opened(state));
+    effects
+}
+
+/// Move the cursor; in the detail screen another release is now shown: its events.
+fn moved(state: &mut State, detail: bool, by: isize) -> Vec<Effect> {
+    let before = state.view.selected;
+    nav::move_cursor(state, by);
+    if detail && state.view.selected != before {
+        return open_detail(state);
     }
     Vec::new()
 }

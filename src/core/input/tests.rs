@@ -55,6 +55,24 @@ fn state_in(ctx: Context) -> State {
                 press(&mut s, k);
             }
         }
+        Context::Pods => {
+            to_checkout(&mut s);
+            press(&mut s, Key::Enter);
+            press(&mut s, Key::Enter);
+            // Three pods, the cursor in the middle: every move changes it.
+            let watch = s.view.pods.as_ref().map_or(0, |p| p.query.watch);
+            let pods = ["a", "b", "c"]
+                .map(|n| crate::core::kinds::pod::PodFacts {
+                    name: n.into(),
+                    ..Default::default()
+                })
+                .to_vec();
+            let change = crate::core::kinds::pod::PodsChange::Listed(pods);
+            crate::core::update(&mut s, crate::core::Msg::Pods { watch, change });
+            if let Some(p) = s.view.pods.as_mut() {
+                p.selected = 1;
+            }
+        }
     }
     assert_eq!(keys::context(&s), ctx, "fixture for {ctx:?}");
     s
@@ -64,7 +82,7 @@ fn state_in(ctx: Context) -> State {
 fn fingerprint(s: &State) -> String {
     let v = &s.view;
     format!(
-        "{:?} {:?} {:?} {} {} {} {} {} {} {:?} {} {} {:?} {:?} {} {:?} {} {:?}",
+        "{:?} {:?} {:?} {} {} {} {} {} {} {:?} {} {} {:?} {:?} {} {:?} {} {:?} {} {:?}",
         v.screen,
         v.previous,
         v.panel,
@@ -85,6 +103,8 @@ fn fingerprint(s: &State) -> String {
         s.pending.len(),
         v.modal.as_ref().map_or(0, |m| m.typed.cursor()),
         v.modal.as_ref().map(|m| m.refusal.clone()),
+        v.rs_selected,
+        v.pods.as_ref().map(|p| p.selected),
     )
 }
 
@@ -102,6 +122,12 @@ fn every_row_of_the_key_table_is_reachable() {
                 }
                 if ctx == Context::Audit && cmd == Command::Last {
                     s.view.audit_offset = 0;
+                }
+                // Tab in the detail moves between ReplicaSets: a release with two.
+                if ctx == Context::Detail && matches!(cmd, Command::NextPanel | Command::PrevPanel)
+                {
+                    let two = s.view.order.iter().position(|k| k.name == "checkout");
+                    s.view.selected = two.unwrap_or(0);
                 }
                 if ctx == Context::Home && cmd == Command::Back {
                     s.view.filter = "x".into();

@@ -29,6 +29,8 @@ pub enum Context {
     Typing,
     /// Editing the releases filter.
     Filter,
+    /// One ReplicaSet's pods.
+    Pods,
 }
 
 /// What a key does; the handler for the context carries it out.
@@ -106,6 +108,7 @@ pub enum HintAt {
     /// The hint line inside the confirmation modal (no name to type / name to type).
     ModalBox,
     TypingBox,
+    Pods,
 }
 
 impl HintAt {
@@ -121,6 +124,7 @@ impl HintAt {
             Context::Modal => Self::Modal,
             Context::Typing => Self::Typing,
             Context::Filter => Self::Filter,
+            Context::Pods => Self::Pods,
         }
     }
 }
@@ -192,6 +196,7 @@ pub fn context(state: &State) -> Context {
         Screen::Help => Context::Help,
         Screen::Audit => Context::Audit,
         Screen::Clusters => Context::Clusters,
+        Screen::Pods => Context::Pods,
     }
 }
 

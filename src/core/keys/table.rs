@@ -8,6 +8,8 @@ use crate::core::msg::Key;
 
 pub(super) const MAIN: &[Context] = &[Context::Home, Context::Detail];
 const HOME: &[Context] = &[Context::Home];
+const DETAIL: &[Context] = &[Context::Detail];
+const PODS: &[Context] = &[Context::Pods];
 pub(super) const ALL: &[Context] = &[
     Context::Home,
     Context::Detail,
@@ -17,6 +19,7 @@ pub(super) const ALL: &[Context] = &[
     Context::Modal,
     Context::Typing,
     Context::Filter,
+    Context::Pods,
 ];
 
 use Command as C;
@@ -410,5 +413,49 @@ pub const TABLE: &[KeyRow] = &[
         "Esc",
         None,
         &[hint(H::Clusters, 3, "Esc", "done")],
+    ),
+    // The detail screen's ReplicaSet rows and the pods screen (core::inspect).
+    row(
+        &[(K::Tab, C::NextPanel), (K::BackTab, C::PrevPanel)],
+        DETAIL,
+        "Tab",
+        // No help line: the help's first page at 80x24 is full; the footer says it.
+        None,
+        &[hint(H::Detail, 9, "Tab", "ReplicaSet")],
+    ),
+    row(
+        &[(K::Enter, C::Open)],
+        DETAIL,
+        "Enter",
+        // No help line: the help's first page at 80x24 is full; the footer says it.
+        None,
+        &[hint(H::Detail, 10, "Enter", "pods")],
+    ),
+    row(
+        UP_DOWN,
+        PODS,
+        "j/k",
+        None,
+        &[hint(H::Pods, 0, "j/k", "pod")],
+    ),
+    row(
+        &[
+            (K::Char('g'), C::First),
+            (K::Home, C::First),
+            (K::Char('G'), C::Last),
+            (K::End, C::Last),
+        ],
+        PODS,
+        "g/G",
+        None,
+        &[],
+    ),
+    row(
+        &[(K::Esc, C::Back), (K::Char('q'), C::Back)],
+        PODS,
+        "Esc",
+        // No help line: the help's first page at 80x24 is full; the footer says it.
+        None,
+        &[hint(H::Pods, 1, "Esc", "back")],
     ),
 ];

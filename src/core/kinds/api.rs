@@ -16,6 +16,8 @@ pub enum Support {
 pub enum Role {
     Release(ReleaseKind),
     Supporting(Support),
+    /// Read only while a screen that shows it is open (pods): never a permanent watch.
+    OnDemand,
 }
 
 /// Where the API comes from: built into Kubernetes or installed by a CRD.

@@ -18,6 +18,7 @@
 mod api;
 pub mod canary;
 pub mod deployment;
+pub mod pod;
 mod rbac;
 pub mod request;
 pub mod rollout;
@@ -44,6 +45,8 @@ pub enum Kind {
     AnalysisRun,
     /// core/v1 Events (only `type=Warning` is watched).
     Event,
+    /// core/v1 Pods: on demand only (the pods screen), never watched in the steady state.
+    Pod,
 }
 
 /// The kinds that are releases: a row in the table, a module with the rules.
@@ -55,7 +58,7 @@ pub enum ReleaseKind {
 }
 
 /// The catalogue, in `Kind` order (`Kind::api` indexes it; a test checks the order).
-pub const CATALOGUE: [Api; 6] = [
+pub const CATALOGUE: [Api; 7] = [
     Api {
         kind: Kind::Deployment,
         group: "apps",
@@ -128,6 +131,18 @@ pub const CATALOGUE: [Api; 6] = [
         role: Role::Supporting(Support::Event),
         origin: Origin::BuiltIn,
     },
+    Api {
+        kind: Kind::Pod,
+        group: "",
+        version: "v1",
+        name: "Pod",
+        plural: "pods",
+        resource: "pods",
+        subresources: &[],
+        short: "Pod",
+        role: Role::OnDemand,
+        origin: Origin::BuiltIn,
+    },
 ];
 
 impl Kind {
@@ -154,7 +169,7 @@ impl Kind {
     pub fn release(self) -> Option<ReleaseKind> {
         match self.api().role {
             Role::Release(k) => Some(k),
-            Role::Supporting(_) => None,
+            Role::Supporting(_) | Role::OnDemand => None,
         }
     }
 

@@ -126,6 +126,11 @@ fn workload(init: &CanaryInit, name: &str, history: Vec<String>, replicas: i32) 
 }
 
 impl CanarySim {
+    /// The Deployments it runs (target and primary).
+    pub fn deployments(&self) -> [&DeploymentSim; 2] {
+        [&self.target, &self.primary]
+    }
+
     pub fn new(init: CanaryInit, now: Timestamp, clock: &mut RvClock) -> Self {
         let mut history = vec![init.image.clone()];
         if new_version_in(init.phase) {

@@ -89,6 +89,11 @@ pub struct DeploymentSim {
 }
 
 impl DeploymentSim {
+    /// Its ReplicaSets (the pods screen's simulated pods come from them).
+    pub fn replicasets(&self) -> &[ReplicaSetSim] {
+        &self.replicasets
+    }
+
     pub fn new(init: DeploymentInit, now: Timestamp, clock: &mut RvClock) -> Self {
         let created = now - SignedDuration::from_secs(init.age_secs);
         let uid = super::store::uid(&[&init.cluster, "Deployment", &init.namespace, &init.name]);

@@ -34,6 +34,14 @@ pub struct EventRecorder {
 }
 
 impl EventRecorder {
+    /// The warnings recorded so far on `cluster` (the detail's events come from them).
+    pub fn recorded<'a>(&'a self, cluster: &'a str) -> impl Iterator<Item = &'a WarningEvent> {
+        self.events
+            .iter()
+            .filter(move |(k, _)| k.0 == cluster)
+            .map(|(_, r)| &r.event)
+    }
+
     /// Observe `w` at `now`; send it when new or when `every_secs` passed since it was last
     /// sent (with its count increased, as the event aggregator does).
     pub fn observe(

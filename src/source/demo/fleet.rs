@@ -5,6 +5,7 @@
 use jiff::{SignedDuration, Timestamp};
 
 mod chain;
+mod pods;
 
 use super::canary::CanarySim;
 use super::deployment::DeploymentSim;

@@ -12,6 +12,7 @@ mod deployment;
 mod events;
 mod fleet;
 mod patch;
+mod pods;
 mod replicaset;
 mod rng;
 mod rollout;
@@ -27,5 +28,5 @@ mod console_tests;
 mod tests;
 
 pub use fleet::Fleet;
-pub use runner::run;
+pub use runner::{run, run_with_reads};
 pub use scenario::{PROD_EU, PROD_US, STAGING};

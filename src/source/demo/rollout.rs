@@ -90,6 +90,11 @@ fn hash_of(images: &[String]) -> String {
 }
 
 impl RolloutSim {
+    /// Its ReplicaSets (the pods screen's simulated pods come from them).
+    pub fn replicasets(&self) -> &[ReplicaSetSim] {
+        &self.replicasets
+    }
+
     pub fn new(init: RolloutInit, now: Timestamp, clock: &mut RvClock) -> Self {
         let created = now - SignedDuration::from_secs(init.age_secs);
         let uid = super::store::uid(&[&init.cluster, "Rollout", &init.namespace, &init.name]);

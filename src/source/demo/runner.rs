@@ -9,11 +9,23 @@ use tokio::sync::mpsc::{Receiver, Sender};
 use tokio::time::MissedTickBehavior;
 
 use super::fleet::Fleet;
+use crate::action::DemoRead as Read;
 use crate::action::DemoRequest as Request;
 use crate::core::msg::Msg;
 
 /// Runs until the console stops listening (`tx` closed).
-pub async fn run(mut fleet: Fleet, tx: Sender<Msg>, mut actions: Receiver<Request>) {
+pub async fn run(fleet: Fleet, tx: Sender<Msg>, actions: Receiver<Request>) {
+    let (_reads_tx, reads) = tokio::sync::mpsc::channel(1);
+    run_with_reads(fleet, tx, actions, reads).await;
+}
+
+/// `run`, also answering reads of the simulation (the pods screen, the detail's events).
+pub async fn run_with_reads(
+    mut fleet: Fleet,
+    tx: Sender<Msg>,
+    mut actions: Receiver<Request>,
+    mut reads: Receiver<Read>,
+) {
     if !send_all(&tx, fleet.initial()).await {
         return;
     }
@@ -36,9 +48,25 @@ pub async fn run(mut fleet: Fleet, tx: Sender<Msg>, mut actions: Receiver<Reques
                     Vec::new()
                 }
             },
+            Some(read) = reads.recv() => {
+                answer(&fleet, read);
+                Vec::new()
+            }
         };
         if !send_all(&tx, msgs).await {
             return;
+        }
+    }
+}
+
+/// A read answers from the fleet as it stands; the reader may have gone (screen closed).
+fn answer(fleet: &Fleet, read: Read) {
+    match read {
+        Read::Pods(q, reply) => {
+            let _ = reply.send(fleet.pods(&q));
+        }
+        Read::Events(q, reply) => {
+            let _ = reply.send(fleet.object_events(&q));
         }
     }
 }

@@ -7,7 +7,10 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 
+mod events;
 mod slo;
+
+pub(super) use events::event_line;
 
 use super::releases::analysis_style;
 use super::{action_bar, failures, fmt, grid, theme::Theme};
@@ -284,7 +287,7 @@ fn right_section<'a>(state: &'a State, r: &'a Release, theme: &Theme, width: u16
     if r.revisions.is_empty() {
         lines.push(Line::styled("  none seen", theme.dim));
     }
-    for rs in &r.revisions {
+    for (i, rs) in r.revisions.iter().enumerate() {
         // Blue-green: the service that selects it, as the Argo plugin tags it.
         let role = match (rs.blue_green, rs.role) {
             (Some(BlueGreenRole::Active), _) => ("active", theme.phase_healthy),
@@ -294,9 +297,16 @@ fn right_section<'a>(state: &'a State, r: &'a Release, theme: &Theme, width: u16
             (None, RsRole::Old) => ("old", theme.dim),
             (None, RsRole::New) => ("new", theme.phase_progressing),
         };
-        lines.push(Line::from(vec![
+        // The row Enter opens (its pods); Tab moves it.
+        let chosen = i
+            == state
+                .view
+                .rs_selected
+                .min(r.revisions.len().saturating_sub(1));
+        let mut line = Line::from(vec![
             Span::raw(format!(
-                "  rev {:<3} ",
+                "{} rev {:<3} ",
+                if chosen { "▸" } else { " " },
                 rs.revision.map_or("?".into(), |v| v.to_string())
             )),
             Span::styled(format!("{:<7}", role.0), role.1),
@@ -306,7 +316,11 @@ fn right_section<'a>(state: &'a State, r: &'a Release, theme: &Theme, width: u16
                 rs.desired,
                 text::escape(&rs.name)
             )),
-        ]));
+        ]);
+        if chosen {
+            line = line.style(theme.selected);
+        }
+        lines.push(line);
         for image in &rs.images {
             lines.push(Line::styled(
                 format!("      {}", text::escape(image)),
@@ -343,5 +357,6 @@ fn right_section<'a>(state: &'a State, r: &'a Release, theme: &Theme, width: u16
     if !any {
         lines.push(Line::styled("  none for this object", theme.dim));
     }
+    lines.extend(events::lines(state, r, theme, width));
     lines
 }

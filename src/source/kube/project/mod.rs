@@ -16,6 +16,7 @@ mod common;
 mod deployment;
 mod duration;
 mod event;
+pub mod pod;
 mod rollout;
 
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
@@ -59,7 +60,7 @@ enum Projection {
 
 fn projection(kind: Kind) -> Projection {
     match kind {
-        Kind::Deployment | Kind::ReplicaSet | Kind::Event => Projection::BuiltIn,
+        Kind::Deployment | Kind::ReplicaSet | Kind::Event | Kind::Pod => Projection::BuiltIn,
         Kind::Rollout => Projection::Custom(rollout),
         Kind::AnalysisRun => Projection::Custom(analysis_run),
         Kind::Canary => Projection::Custom(canary),
@@ -156,6 +157,8 @@ fn typed(kind: Kind, value: Value, keep: &Keep) -> Projected {
                 Projected::Ignored
             }
         },
+        // Pods are read on demand by the pods screen (`pod`), never from files or watches.
+        Kind::Pod => Projected::Ignored,
         // Custom kinds never come here (see `projection`).
         Kind::Rollout | Kind::AnalysisRun | Kind::Canary => Projected::Ignored,
     }
