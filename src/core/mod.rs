@@ -7,6 +7,7 @@ pub mod effect;
 pub mod facts;
 pub mod failures;
 pub mod filter;
+pub mod gates;
 pub mod input;
 pub mod inventory;
 pub mod keys;
