@@ -3,11 +3,15 @@
 //! in WaitingPromotion at a closed gate is approved with `p` (the console's plan, executor
 //! and audit), reaches Succeeded, and the console closes the gate again (the loadtester
 //! would keep it open for the next release). The gate is read back from the loadtester's
-//! own `/gate/check` each time. Works in its own `act-…` namespace and deletes it.
+//! own `/gate/check` each time. And `t` terminates a Rollout's running AnalysisRun on the
+//! real Argo Rollouts controller. Each test works in its own `act-…` namespace and deletes it.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 #[allow(dead_code)]
 mod actions;
+#[allow(dead_code)]
+#[path = "support/metric_server.rs"]
+mod metric_server;
 mod support;
 
 use std::panic::AssertUnwindSafe;
@@ -17,7 +21,8 @@ use futures::FutureExt;
 use serde_json::{Value, json};
 use shipdeck::action::audit::AuditLog;
 use shipdeck::action::executor::ActionTarget;
-use shipdeck::core::action::{ActionKind, ApiCall, CANARIES};
+use shipdeck::core::action::{ANALYSISRUNS, ActionKind, ApiCall, CANARIES, PatchType};
+use shipdeck::core::facts::AnalysisPhase;
 use shipdeck::core::effect::Effect;
 use shipdeck::core::gates::AUTO_CLOSE_NOTE;
 use shipdeck::core::model::{Cluster, HumanWait};
@@ -27,7 +32,7 @@ use shipdeck::core::update::update;
 use shipdeck::source::kube::project::{self, Keep, Projected};
 
 use actions::{Console, Fixture, assert_applied};
-use support::manifests::{Canary, Deployment};
+use support::manifests::{Canary, Deployment, Rollout};
 use support::wait::{Check, wait_until};
 
 /// What the loadtester's `/gate/check` says for `podinfo` in `ns`: open (200) or closed (403).
@@ -202,4 +207,126 @@ async fn gate_body(fx: &Fixture, audit_path: &std::path::Path) -> Result<()> {
         audit.lines().filter(|l| !l.trim().is_empty()).count()
     );
     Ok(())
+}
+
+#[tokio::test]
+async fn t_terminates_a_running_analysisrun_on_the_real_controller() -> Result<()> {
+    let fx = Fixture::new("a").await?;
+    let result = AssertUnwindSafe(terminate_body(&fx)).catch_unwind().await;
+    fx.done(result).await
+}
+
+async fn terminate_body(fx: &Fixture) -> Result<()> {
+    // The on-call identity may patch AnalysisRuns (tests/env/manifests/rbac.yaml has it for
+    // new environments; granted here in this namespace only for one already running).
+    support::apply::apply_value(
+        &fx.admin,
+        Some(&fx.ns),
+        json!({
+            "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
+            "metadata": {"name": "terminate"},
+            "rules": [{"apiGroups": ["argoproj.io"], "resources": ["analysisruns"], "verbs": ["patch"]}],
+        }),
+    )
+    .await?;
+    support::apply::apply_value(
+        &fx.admin,
+        Some(&fx.ns),
+        json!({
+            "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+            "metadata": {"name": "terminate"},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "terminate"},
+            "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": "shipdeck:oncall"}],
+        }),
+    )
+    .await?;
+    // A `web` metric answering 2: inconclusive (tolerated), so the run keeps running.
+    let metrics = metric_server::MetricServer::start().await?;
+    let key = format!("{}-web", fx.ns);
+    metrics.set(&key, "2");
+    support::apply::apply_value(
+        &fx.admin,
+        Some(&fx.ns),
+        json!({
+            "apiVersion": "argoproj.io/v1alpha1", "kind": "AnalysisTemplate",
+            "metadata": {"name": "web"},
+            "spec": {"metrics": [{
+                "name": "web", "interval": "2s", "count": 1000,
+                "successCondition": "result == 1", "failureCondition": "result == 0",
+                "consecutiveSuccessLimit": 1, "inconclusiveLimit": 1000,
+                "provider": {"web": {"url": metrics.url(&key), "jsonPath": "{$.value}", "timeoutSeconds": 5}},
+            }]},
+        }),
+    )
+    .await?;
+    let rollout = |image: &str| {
+        let mut v = Rollout::canary("shop", image).value();
+        v["metadata"]["namespace"] = json!(fx.ns);
+        v["spec"]["strategy"]["canary"]["steps"] = json!([
+            {"setWeight": 20},
+            {"analysis": {"templates": [{"templateName": "web"}]}},
+            {"pause": {}},
+        ]);
+        v
+    };
+    support::apply::apply_value(&fx.admin, Some(&fx.ns), rollout("example.test/shop:1")).await?;
+    fx.wait_release(
+        "v1 healthy",
+        || fx.rollout("shop"),
+        |r| r.facts.fully_promoted,
+    )
+    .await?;
+    support::apply::apply_value(&fx.admin, Some(&fx.ns), rollout("example.test/shop:2")).await?;
+    let running = fx
+        .wait_release(
+            "step analysis running",
+            || fx.rollout("shop"),
+            |r| r.analysis.as_ref().is_some_and(|a| a.phase == AnalysisPhase::Running),
+        )
+        .await?;
+    let run = running.analysis.as_ref().map(|a| a.name.clone()).unwrap_or_default();
+    let plan = fx.plan(ActionKind::Terminate, &running)?;
+    let [ApiCall::Patch { resource, name, patch_type, body, .. }] = plan.calls.as_slice() else {
+        panic!("terminate: {:?}", plan.calls)
+    };
+    assert_eq!((resource, name, *patch_type), (&ANALYSISRUNS, &run, PatchType::Json));
+    assert!(body.to_string().contains(r#"{"op":"add","path":"/spec/terminate","value":true}"#), "{body}");
+    assert_eq!(plan.calls[0].rbac(), ("patch", "analysisruns".to_owned()));
+
+    let mut console = Console::new("a", fx.oncall.clone(), None);
+    let outcome = console.run(1, plan.clone()).await?;
+    eprintln!("terminate {run}: {outcome:?}");
+    assert_applied(&outcome, "terminate the AnalysisRun");
+    // As the plugin shows it: the run terminated (Successful, "Run Terminated"), and the
+    // Rollout goes on to its pause step.
+    let ended = wait_until("run terminated by the controller", actions::TIMEOUT, || async {
+        let ar = fx.get(&ANALYSISRUNS, &run).await?;
+        let phase = ar["status"]["phase"].as_str().unwrap_or("").to_owned();
+        let message = ar["status"]["message"].as_str().unwrap_or("").to_owned();
+        Ok(if ar["spec"]["terminate"] == true && phase == "Successful" {
+            Check::Done((phase, message))
+        } else {
+            Check::NotYet(format!("terminate {} phase {phase:?} {message:?}", ar["spec"]["terminate"]))
+        })
+    })
+    .await?;
+    eprintln!("AnalysisRun {run} after terminate: {ended:?}");
+    assert!(ended.1.to_lowercase().contains("terminated"), "{ended:?}");
+    let after = fx
+        .wait_release(
+            "rollout past the analysis step",
+            || fx.rollout("shop"),
+            |r| r.step == Some((2, 3)),
+        )
+        .await?;
+    assert!(rules_refuse_terminate(fx, &after), "terminate still offered after the run ended");
+    // The same plan again: the run is no longer Running, the JSON patch test refuses it.
+    let again = console.run(2, plan).await?;
+    eprintln!("terminate again: {again:?}");
+    assert!(!again.is_applied(), "{again:?}");
+    Ok(())
+}
+
+fn rules_refuse_terminate(fx: &Fixture, r: &shipdeck::core::model::Release) -> bool {
+    fx.plan(ActionKind::Terminate, r).is_err()
 }

@@ -3,6 +3,7 @@
 
 pub mod action;
 pub mod audit;
+pub mod copy;
 pub mod effect;
 pub mod facts;
 pub mod failures;
