@@ -66,6 +66,49 @@ pub fn restore() {
     let _ = out.flush();
 }
 
+/// Standard base64 (RFC 4648, padded), for OSC 52.
+fn base64(bytes: &[u8]) -> String {
+    const ABC: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(char::from(ABC[((n >> (18 - 6 * i)) & 63) as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// The OSC 52 sequence that puts `text` on the terminal's clipboard: `ESC ] 52 ; c ;
+/// <base64> BEL`. `text` is escaped once more (`text::escape`): even a caller that forgot
+/// the boundary cannot smuggle control bytes into the clipboard; base64 keeps the sequence
+/// itself free of them.
+pub fn osc52(text: &str) -> Vec<u8> {
+    let clean = crate::core::text::escape(text);
+    format!("\x1b]52;c;{}\x07", base64(clean.as_bytes())).into_bytes()
+}
+
+/// Write a copy the core asked for, once: `last` is the `seq` already written.
+pub fn write_clip(
+    out: &mut impl Write,
+    clip: Option<&crate::core::copy::Clip>,
+    last: &mut u64,
+) -> io::Result<()> {
+    if let Some(c) = clip
+        && c.seq > *last
+    {
+        *last = c.seq;
+        out.write_all(&osc52(&c.text))?;
+        out.flush()?;
+    }
+    Ok(())
+}
+
 /// A crossterm key event as a core key; None for releases and keys the console ignores.
 pub fn key_of(ev: KeyEvent) -> Option<Key> {
     if ev.kind == KeyEventKind::Release {
@@ -100,6 +143,35 @@ pub fn key_of(ev: KeyEvent) -> Option<Key> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn osc52_is_the_exact_clipboard_sequence() {
+        assert_eq!(base64(b""), "");
+        assert_eq!(base64(b"f"), "Zg==");
+        assert_eq!(base64(b"fo"), "Zm8=");
+        assert_eq!(base64(b"foo"), "Zm9v");
+        assert_eq!(
+            osc52("prod-eu/shop/web"),
+            b"\x1b]52;c;cHJvZC1ldS9zaG9wL3dlYg==\x07".to_vec()
+        );
+        // Control bytes never reach the clipboard: escaped, then encoded.
+        assert_eq!(osc52("a\x07b"), b"\x1b]52;c;YVx4MDdi\x07".to_vec());
+    }
+
+    #[test]
+    fn a_copy_is_written_once() {
+        let clip = crate::core::copy::Clip {
+            seq: 3,
+            text: "kubectl --context a -n shop get rollouts.argoproj.io web".into(),
+        };
+        let mut out = Vec::new();
+        let mut last = 2;
+        write_clip(&mut out, Some(&clip), &mut last).unwrap_or_default();
+        assert_eq!(out, osc52(&clip.text));
+        assert_eq!(last, 3);
+        write_clip(&mut out, Some(&clip), &mut last).unwrap_or_default();
+        assert_eq!(out, osc52(&clip.text), "written twice");
+    }
 
     #[test]
     fn keys_map_to_core_keys() {

@@ -22,10 +22,13 @@ pub enum ActionKind {
     Retry,
     Undo,
     Restart,
+    /// Stop what is running for the release: an Argo Rollouts AnalysisRun or Experiment
+    /// (`spec.terminate: true`), an Argo CD operation.
+    Terminate,
 }
 
 impl ActionKind {
-    pub const ALL: [ActionKind; 8] = [
+    pub const ALL: [ActionKind; 9] = [
         Self::Pause,
         Self::Resume,
         Self::Promote,
@@ -34,6 +37,7 @@ impl ActionKind {
         Self::Retry,
         Self::Undo,
         Self::Restart,
+        Self::Terminate,
     ];
 
     pub fn label(self) -> &'static str {
@@ -46,6 +50,7 @@ impl ActionKind {
             Self::Retry => "retry",
             Self::Undo => "undo",
             Self::Restart => "restart",
+            Self::Terminate => "terminate",
         }
     }
 
@@ -125,7 +130,7 @@ impl Resource {
 pub use super::kinds::canary::{CANARIES, CanarySeen, Loadtester, loadtester_service};
 pub use super::kinds::deployment::DEPLOYMENTS;
 pub use super::kinds::request::after_write;
-pub use super::kinds::rollout::{ROLLOUTS, ROLLOUTS_STATUS};
+pub use super::kinds::rollout::{ANALYSISRUNS, ROLLOUTS, ROLLOUTS_STATUS};
 
 /// One HTTP request an action makes.
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -15,7 +15,7 @@ use jiff::{SignedDuration, Timestamp};
 use super::text::Untrusted;
 
 pub use super::kinds::ObjectFacts;
-pub use super::kinds::canary::{CanaryFacts, FlaggerPhase};
+pub use super::kinds::canary::{CanaryFacts, FlaggerPhase, Gate, GateHook, GateState};
 pub use super::kinds::deployment::{DeploymentFacts, DeploymentStrategy};
 pub use super::kinds::rollout::{RolloutFacts, RolloutStrategy};
 

@@ -3,10 +3,12 @@
 
 pub mod action;
 pub mod audit;
+pub mod copy;
 pub mod effect;
 pub mod facts;
 pub mod failures;
 pub mod filter;
+pub mod gates;
 pub mod input;
 pub mod inspect;
 pub mod inventory;

@@ -7,7 +7,7 @@ use std::fmt;
 use jiff::{SignedDuration, Timestamp};
 use serde::Serialize;
 
-use super::facts::{AnalysisPhase, CanaryStep, FlaggerPhase, PauseReason};
+use super::facts::{AnalysisPhase, CanaryStep, FlaggerPhase, Gate, PauseReason};
 use super::text::Untrusted;
 
 pub use super::kinds::ReleaseKind;
@@ -202,6 +202,8 @@ pub struct ActionFacts {
     /// Previous revision available for undo: (ReplicaSet name, revision).
     pub undo_target: Option<(String, i64)>,
     pub current_revision: Option<i64>,
+    /// Flagger: the confirm gates (webhooks) of the Canary.
+    pub gates: Vec<Gate>,
 }
 
 /// One release as the console shows it.

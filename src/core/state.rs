@@ -194,6 +194,8 @@ pub struct View {
     pub cluster_cursor: usize,
     pub modal: Option<Modal>,
     pub notice: Option<Notice>,
+    /// The last copy (`y`/`Y`), for the terminal adapter to write once (OSC 52).
+    pub clip: Option<super::copy::Clip>,
     pub width: u16,
     pub height: u16,
     /// Per cluster chip: (in flight, failing), rebuilt with `order`.
@@ -233,6 +235,7 @@ impl Default for View {
             cluster_cursor: 0,
             modal: None,
             notice: None,
+            clip: None,
             width: 80,
             height: 24,
             counts: HashMap::new(),

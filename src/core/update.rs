@@ -10,7 +10,7 @@ use super::model::{Connection, Phase, Release};
 use super::msg::Msg;
 use super::state::{AccessKey, State};
 use super::text::Untrusted;
-use super::{filter, input, objects, slo_eval};
+use super::{filter, gates, input, objects, slo_eval};
 
 /// How long a one-line notice stays under the table.
 const NOTICE_TTL: jiff::SignedDuration = jiff::SignedDuration::from_secs(15);
@@ -45,8 +45,14 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
         Msg::Upsert { cluster, facts } => {
             let at = state.now;
             heard(state, &cluster, at);
+            let canary = canary_key(&cluster, &facts);
+            let before = canary.as_ref().and_then(|k| gates::phase_of(state, k));
             objects::upsert(state, &cluster, facts);
-            return input::follow_modal(state);
+            let mut effects = input::follow_modal(state);
+            if let Some(key) = canary {
+                effects.extend(gates::after_update(state, &key, before));
+            }
+            return effects;
         }
         Msg::Delete {
             cluster,
@@ -106,6 +112,19 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
         }
     }
     Vec::new()
+}
+
+/// The release key of a Canary's facts (None for any other object).
+fn canary_key(cluster: &str, facts: &super::facts::ObjectFacts) -> Option<super::model::ReleaseKey> {
+    let super::facts::ObjectFacts::Canary(c) = facts else {
+        return None;
+    };
+    Some(super::model::ReleaseKey {
+        cluster: cluster.to_string(),
+        kind: ReleaseKind::Canary,
+        namespace: c.meta.namespace.clone(),
+        name: c.meta.name.clone(),
+    })
 }
 
 /// A dry-run answer belongs to the open modal only if it is for the same object, action and

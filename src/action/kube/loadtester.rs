@@ -16,11 +16,16 @@ use crate::core::msg::Outcome;
 
 /// The `rollback` webhook's URL in a Canary as the API server returns it.
 pub fn rollback_webhook(canary: &Value) -> Option<&str> {
+    webhook(canary, "rollback")
+}
+
+/// The URL of the first webhook of type `type_` in a Canary as the API server returns it.
+pub fn webhook<'a>(canary: &'a Value, type_: &str) -> Option<&'a str> {
     canary
         .pointer("/spec/analysis/webhooks")?
         .as_array()?
         .iter()
-        .find(|w| w.get("type").and_then(Value::as_str) == Some("rollback"))?
+        .find(|w| w.get("type").and_then(Value::as_str) == Some(type_))?
         .get("url")?
         .as_str()
 }
@@ -44,13 +49,14 @@ pub fn allowed(
     Err(Outcome::Rejected {
         status: 0,
         detail: format!(
-            "not sent: the rollback webhook of Canary {}/{} points {whose}, not the Canary's own namespace {} nor this cluster's configured loadtester (clusters[].loadtester)",
-            seen.namespace, seen.name, seen.namespace
+            "not sent: the {} webhook of Canary {}/{} points {whose}, not the Canary's own namespace {} nor this cluster's configured loadtester (clusters[].loadtester)",
+            seen.webhook_type, seen.namespace, seen.name, seen.namespace
         ),
     })
 }
 
-/// Is the Canary read now still the one the user saw (same object, phase and webhook)?
+/// Is the Canary read now still the one the user saw (same object, phase and webhook, and
+/// the same resourceVersion when the call carries one)?
 pub fn unchanged(seen: &CanarySeen, now: &Value) -> Result<(), Outcome> {
     let str_at = |p: &str| now.pointer(p).and_then(Value::as_str).unwrap_or("");
     let mut changed = Vec::new();
@@ -67,12 +73,18 @@ pub fn unchanged(seen: &CanarySeen, now: &Value) -> Result<(), Outcome> {
     if phase != seen.phase {
         changed.push(format!("phase is {phase}, you saw {}", seen.phase));
     }
-    let webhook = rollback_webhook(now).unwrap_or("none");
-    if webhook != seen.webhook {
+    let url = webhook(now, &seen.webhook_type).unwrap_or("none");
+    if url != seen.webhook {
         changed.push(format!(
-            "rollback webhook is {webhook}, you saw {}",
-            seen.webhook
+            "{} webhook is {url}, you saw {}",
+            seen.webhook_type, seen.webhook
         ));
+    }
+    if let Some(rv) = &seen.resource_version {
+        let now_rv = str_at("/metadata/resourceVersion");
+        if now_rv != rv {
+            changed.push(format!("resourceVersion is {now_rv}, you saw {rv}"));
+        }
     }
     if changed.is_empty() {
         return Ok(());
@@ -206,7 +218,9 @@ mod tests {
             name: "web".into(),
             uid: "u1".into(),
             phase: "Progressing".into(),
+            webhook_type: "rollback".into(),
             webhook: "http://flagger-loadtester.shop:80/rollback/check".into(),
+            resource_version: None,
         }
     }
 

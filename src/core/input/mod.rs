@@ -141,6 +141,8 @@ fn main_key(state: &mut State, cmd: Option<Command>) -> Vec<Effect> {
         Some(Command::Clusters) => open(state, Screen::Clusters),
         Some(Command::Help) => open(state, Screen::Help),
         Some(Command::Audit) => open(state, Screen::Audit),
+        Some(Command::Copy) => super::copy::copy_selected(state, false),
+        Some(Command::CopyKubectl) => super::copy::copy_selected(state, true),
         Some(Command::Down) => return moved(state, detail, 1),
         Some(Command::Up) => return moved(state, detail, -1),
         Some(Command::PageDown) => return moved(state, detail, page),

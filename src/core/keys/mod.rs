@@ -63,6 +63,10 @@ pub enum Command {
     EditText,
     Toggle,
     ShowAll,
+    /// Copy the selected release's `cluster/namespace/name` (OSC 52).
+    Copy,
+    /// Copy the `kubectl` command for the selected release.
+    CopyKubectl,
 }
 
 /// Sections of the help screen, in the order shown.
@@ -389,7 +393,7 @@ mod tests {
     #[test]
     fn action_keys_follow_the_key_map() {
         let labels: Vec<&str> = action_keys().map(|(k, _)| k).collect();
-        assert_eq!(labels, ["space", "p", "P", "a", "R", "u", "r"]);
+        assert_eq!(labels, ["space", "p", "P", "a", "R", "u", "r", "t"]);
     }
 
     #[test]

@@ -124,6 +124,17 @@ pub const TABLE: &[KeyRow] = &[
         &[hint(H::Home, 5, "L", "audit")],
     ),
     row(
+        &[(K::Char('y'), C::Copy), (K::Char('Y'), C::CopyKubectl)],
+        MAIN,
+        "y/Y",
+        Some((
+            S::Views,
+            "y / Y",
+            "copy cluster/namespace/name / the kubectl command (to the terminal's clipboard)",
+        )),
+        &[],
+    ),
+    row(
         &[(K::Char('?'), C::Help)],
         MAIN,
         "?",
@@ -217,6 +228,17 @@ pub const TABLE: &[KeyRow] = &[
         "r",
         Some((S::Actions, "r", "restart pods")),
         &[hint(H::Detail, 7, "r", "restart")],
+    ),
+    row(
+        &[(K::Char('t'), C::Act(ActionKind::Terminate))],
+        MAIN,
+        "t",
+        Some((
+            S::Actions,
+            "t",
+            "terminate: stop the running AnalysisRun (Argo Rollouts) or operation",
+        )),
+        &[],
     ),
     // The confirmation modal.
     row(

@@ -134,6 +134,103 @@ pub struct CanaryFacts {
     pub message: Untrusted,
     /// Loadtester URL from a `rollback` webhook, if one is configured.
     pub rollback_webhook: Option<String>,
+    /// The confirm gates (`confirm-rollout`, `confirm-promotion`, `confirm-traffic-increase`
+    /// webhooks), in the order the Canary lists them.
+    pub gates: Vec<Gate>,
+}
+
+/// Which of Flagger's confirm webhooks a gate is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum GateHook {
+    ConfirmRollout,
+    ConfirmPromotion,
+    ConfirmTrafficIncrease,
+}
+
+impl GateHook {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "confirm-rollout" => Some(Self::ConfirmRollout),
+            "confirm-promotion" => Some(Self::ConfirmPromotion),
+            "confirm-traffic-increase" => Some(Self::ConfirmTrafficIncrease),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ConfirmRollout => "confirm-rollout",
+            Self::ConfirmPromotion => "confirm-promotion",
+            Self::ConfirmTrafficIncrease => "confirm-traffic-increase",
+        }
+    }
+
+    /// The hook Flagger waits on in this phase (Waiting: rollout, WaitingPromotion:
+    /// promotion, Progressing: each traffic increase).
+    pub fn of_phase(phase: &FlaggerPhase) -> Option<Self> {
+        match phase {
+            FlaggerPhase::Waiting => Some(Self::ConfirmRollout),
+            FlaggerPhase::WaitingPromotion => Some(Self::ConfirmPromotion),
+            FlaggerPhase::Progressing => Some(Self::ConfirmTrafficIncrease),
+            _ => None,
+        }
+    }
+}
+
+/// One confirm webhook of a Canary.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Gate {
+    pub hook: GateHook,
+    pub url: String,
+}
+
+impl Gate {
+    /// The loadtester's gate (`…/gate/check`): one a person can open and close. Flagger's
+    /// other answers (`/gate/halt` never opens, any other service) are not gates we drive.
+    pub fn openable(&self) -> bool {
+        Loadtester::parse(&self.url).is_some() && path_of(&self.url) == "/gate/check"
+    }
+}
+
+/// The path of an `http://host[:port]/path` URL ("" when there is none).
+fn path_of(url: &str) -> &str {
+    let rest = url.strip_prefix("http://").unwrap_or(url);
+    rest.find('/').map_or("", |i| {
+        let path = &rest[i..];
+        path.split(['?', '#']).next().unwrap_or(path)
+    })
+}
+
+/// What the loadtester said about a Canary's gate (`/gate/check`): open, closed, or not
+/// known (not asked yet, or the check failed: the reason).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GateState {
+    Open,
+    Closed,
+    Unknown(String),
+}
+
+impl GateState {
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Open => "open",
+            Self::Closed => "closed",
+            Self::Unknown(_) => "unknown",
+        }
+    }
+}
+
+/// The gate this Canary waits at now, by its phase (None: no gate in the way).
+pub fn current_gate<'a>(phase: &FlaggerPhase, gates: &'a [Gate]) -> Option<&'a Gate> {
+    let hook = GateHook::of_phase(phase)?;
+    gates.iter().find(|g| g.hook == hook)
+}
+
+/// The gate to close once the Canary has succeeded (the loadtester keeps an opened gate
+/// open, so the next release would sail through): its first openable confirm gate.
+pub fn gate_to_close(gates: &[Gate]) -> Option<&Gate> {
+    gates.iter().find(|g| g.openable())
 }
 
 pub const NEEDS: &[Need] = &[
@@ -164,6 +261,7 @@ pub const NEEDS: &[Need] = &[
 pub const SUPPORTS: &[ActionKind] = &[
     ActionKind::Pause,
     ActionKind::Resume,
+    ActionKind::Promote,
     ActionKind::PromoteFull,
     ActionKind::Undo,
 ];
@@ -223,6 +321,7 @@ pub fn derive(ctx: &Ctx<'_>, c: &CanaryFacts) -> Release {
         flagger_phase: c.phase.clone(),
         rollback_webhook: c.rollback_webhook.clone(),
         skip_analysis: c.skip_analysis,
+        gates: c.gates.clone(),
         ..ActionFacts::default()
     };
     rel
@@ -309,9 +408,20 @@ pub fn derive_joined(
 }
 
 /// The modal's caveat for an action.
-pub fn note(action: ActionKind) -> Option<&'static str> {
-    (action == ActionKind::PromoteFull)
-        .then_some("Flagger skips the analysis; it still rolls back on the progress deadline.")
+pub fn note(action: ActionKind, r: &Release) -> Option<&'static str> {
+    let gated = current_gate(&r.facts.flagger_phase, &r.facts.gates).is_some_and(Gate::openable);
+    match action {
+        ActionKind::PromoteFull => Some(
+            "Flagger skips the analysis; it still rolls back on the progress deadline.",
+        ),
+        ActionKind::Promote if gated => Some(
+            "Opens the loadtester's gate for this Canary; Flagger goes on at its next interval. The console closes the gate again when the Canary succeeds.",
+        ),
+        ActionKind::Pause if gated => Some(
+            "Closes the loadtester's gate for this Canary: Flagger waits at it again.",
+        ),
+        _ => None,
+    }
 }
 
 /// Flagger's rules, for the actions in `SUPPORTS`.
@@ -320,7 +430,19 @@ pub fn rules(action: ActionKind, r: &Release) -> Result<(), Disabled> {
     use Disabled::NotApplicable as Na;
     let f = &r.facts;
     let in_flight = f.flagger_phase.in_flight();
+    let gate = current_gate(&f.flagger_phase, &f.gates);
     match action {
+        Promote => match gate {
+            None => Err(Na(
+                "no confirm gate to open (confirm-rollout / confirm-promotion / confirm-traffic-increase webhook) in this phase",
+            )),
+            Some(g) if !g.openable() => Err(Na(
+                "its gate webhook is not a loadtester /gate/check: nothing to open",
+            )),
+            Some(_) => Ok(()),
+        },
+        // On a gate a person can drive, space closes it (suspend stays on a Canary without).
+        Pause if gate.is_some_and(Gate::openable) => Ok(()),
         Pause if f.spec_paused => Err(Na("already suspended")),
         Resume if !f.spec_paused => Err(Na("not suspended")),
         PromoteFull if f.skip_analysis => Err(Na("analysis already skipped")),
@@ -338,7 +460,10 @@ pub fn rules(action: ActionKind, r: &Release) -> Result<(), Disabled> {
 /// The exact requests (empty for an action not in `SUPPORTS`).
 pub fn calls(action: ActionKind, r: &Release) -> Vec<ApiCall> {
     use ActionKind::*;
+    let gate = current_gate(&r.facts.flagger_phase, &r.facts.gates).filter(|g| g.openable());
     match action {
+        Promote => gate.map_or_else(Vec::new, |g| gate_call(r, g, "/gate/open")),
+        Pause if gate.is_some() => gate.map_or_else(Vec::new, |g| gate_call(r, g, "/gate/close")),
         Pause => vec![merge(CANARIES, r, json!({"spec": {"suspend": true}}))],
         Resume => vec![merge(CANARIES, r, json!({"spec": {"suspend": false}}))],
         PromoteFull => vec![merge(CANARIES, r, json!({"spec": {"skipAnalysis": true}}))],
@@ -353,15 +478,49 @@ pub fn calls(action: ActionKind, r: &Release) -> Vec<ApiCall> {
                         name: r.key.name.clone(),
                         uid: r.uid.clone(),
                         phase: r.facts.flagger_phase.as_str().to_string(),
+                        webhook_type: "rollback".into(),
                         webhook: webhook.to_string(),
+                        resource_version: None,
                     },
                 }],
                 None => Vec::new(),
             },
             None => Vec::new(),
         },
-        Promote | Abort | Retry | Restart => Vec::new(),
+        Abort | Retry | Restart | Terminate => Vec::new(),
     }
+}
+
+/// POST `path` (`/gate/open`, `/gate/close`) to the loadtester of `gate`, for this Canary as
+/// the user saw it (phase, webhook and resourceVersion are compared on a re-read first).
+fn gate_call(r: &Release, gate: &Gate, path: &str) -> Vec<ApiCall> {
+    let Some(to) = Loadtester::parse(&gate.url) else {
+        return Vec::new();
+    };
+    vec![ApiCall::LoadtesterPost {
+        to,
+        path: path.into(),
+        body: json!({"name": r.key.name, "namespace": r.key.namespace}),
+        canary: CanarySeen {
+            namespace: r.key.namespace.clone(),
+            name: r.key.name.clone(),
+            uid: r.uid.clone(),
+            phase: r.facts.flagger_phase.as_str().to_string(),
+            webhook_type: gate.hook.as_str().into(),
+            webhook: gate.url.clone(),
+            resource_version: Some(r.resource_version.clone()),
+        },
+    }]
+}
+
+/// The automatic close once a Canary has succeeded: `/gate/close` to its first openable
+/// confirm gate (the phase seen is Succeeded). None without such a gate.
+pub fn close_after_success(r: &Release) -> Option<Vec<ApiCall>> {
+    if r.key.kind != ReleaseKind::Canary || r.facts.flagger_phase != FlaggerPhase::Succeeded {
+        return None;
+    }
+    let gate = gate_to_close(&r.facts.gates)?;
+    Some(gate_call(r, gate, "/gate/close")).filter(|c| !c.is_empty())
 }
 
 /// The Canary a loadtester call is for, as the user saw it: the target re-reads the Canary
@@ -372,8 +531,12 @@ pub struct CanarySeen {
     pub name: String,
     pub uid: String,
     pub phase: String,
-    /// The `rollback` webhook's URL (where Flagger checks the gate).
+    /// The webhook's type (`rollback`, `confirm-promotion`, ...) and URL (where Flagger
+    /// checks the gate): the re-read Canary must still have that webhook there.
+    pub webhook_type: String,
     pub webhook: String,
+    /// When set, the re-read Canary must still be at this resourceVersion.
+    pub resource_version: Option<String>,
 }
 
 /// Where a loadtester webhook points: a Service (reached through the API server's service
@@ -631,5 +794,94 @@ mod tests {
         assert_eq!(target_deployment(&with("DaemonSet/web")), None);
         assert_eq!(target_deployment(&with("")), None);
         assert_eq!(primary_name("web"), "web-primary");
+    }
+
+    fn gated(phase: &str, url: &str) -> Release {
+        let mut c = podinfo(phase, 50);
+        c.gates = vec![
+            Gate {
+                hook: GateHook::ConfirmRollout,
+                url: "http://flagger-loadtester.ns/gate/halt".into(),
+            },
+            Gate {
+                hook: GateHook::ConfirmPromotion,
+                url: url.into(),
+            },
+        ];
+        derive(&ctx(), &c)
+    }
+
+    #[test]
+    fn p_opens_and_space_closes_the_gate_the_phase_waits_at() {
+        let url = "http://flagger-loadtester.ns:80/gate/check";
+        let r = gated("WaitingPromotion", url);
+        assert_eq!(r.needs_human, Some(HumanWait::PromotionGate));
+        assert!(rules(ActionKind::Promote, &r).is_ok());
+        assert!(rules(ActionKind::Pause, &r).is_ok());
+        for (action, path) in [
+            (ActionKind::Promote, "/gate/open"),
+            (ActionKind::Pause, "/gate/close"),
+        ] {
+            let sent_calls = calls(action, &r);
+            let [
+                ApiCall::LoadtesterPost {
+                    to,
+                    path: sent,
+                    body,
+                    canary,
+                },
+            ] = sent_calls.as_slice()
+            else {
+                panic!("{action}: {sent_calls:?}")
+            };
+            assert_eq!(sent, path);
+            assert_eq!(to.namespace(), Some("ns"));
+            assert_eq!(body, &json!({"name": "podinfo", "namespace": "ns"}));
+            assert_eq!(canary.webhook_type, "confirm-promotion");
+            assert_eq!(canary.webhook, url);
+            assert_eq!(canary.phase, "WaitingPromotion");
+            assert_eq!(canary.resource_version.as_deref(), Some("5"));
+        }
+        assert!(note(ActionKind::Promote, &r).is_some_and(|n| n.contains("closes the gate again")));
+        // Waiting at confirm-rollout, whose webhook is /gate/halt: nothing a person can open.
+        let halted = gated("Waiting", url);
+        assert_eq!(
+            rules(ActionKind::Promote, &halted),
+            Err(Disabled::NotApplicable(
+                "its gate webhook is not a loadtester /gate/check: nothing to open"
+            ))
+        );
+        // No gate in this phase: p is refused, space suspends as before.
+        let done = gated("Succeeded", url);
+        assert!(rules(ActionKind::Promote, &done).is_err());
+        assert!(matches!(
+            calls(ActionKind::Pause, &done).as_slice(),
+            [ApiCall::Patch { .. }]
+        ));
+    }
+
+    #[test]
+    fn the_gate_closed_after_success_is_the_first_openable_one() {
+        let url = "http://flagger-loadtester.ns:80/gate/check";
+        assert!(close_after_success(&gated("WaitingPromotion", url)).is_none());
+        let calls = close_after_success(&gated("Succeeded", url)).unwrap_or_default();
+        let [ApiCall::LoadtesterPost { path, canary, .. }] = calls.as_slice() else {
+            panic!("{calls:?}")
+        };
+        assert_eq!((path.as_str(), canary.webhook.as_str()), ("/gate/close", url));
+        assert!(close_after_success(&gated("Succeeded", "http://lt.ns/gate/halt")).is_none());
+    }
+
+    #[test]
+    fn only_a_loadtester_gate_check_is_openable() {
+        let g = |url: &str| Gate {
+            hook: GateHook::ConfirmPromotion,
+            url: url.into(),
+        };
+        assert!(g("http://flagger-loadtester.test/gate/check").openable());
+        assert!(g("http://127.0.0.1:24517/gate/check?x=1").openable());
+        assert!(!g("http://flagger-loadtester.test/gate/halt").openable());
+        assert!(!g("https://flagger-loadtester.test/gate/check").openable());
+        assert!(!g("http://bare/gate/check").openable());
     }
 }

@@ -293,7 +293,7 @@ pub fn note(action: ActionKind, r: &Release) -> Option<&'static str> {
     match r.key.kind {
         ReleaseKind::Deployment => None,
         ReleaseKind::Rollout => rollout::note(action),
-        ReleaseKind::Canary => canary::note(action),
+        ReleaseKind::Canary => canary::note(action, r),
     }
 }
 

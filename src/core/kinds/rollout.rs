@@ -23,6 +23,7 @@ pub use calls::calls;
 
 pub const ROLLOUTS: Resource = resource(Kind::Rollout, None);
 pub const ROLLOUTS_STATUS: Resource = resource(Kind::Rollout, Some("status"));
+pub const ANALYSISRUNS: Resource = resource(Kind::AnalysisRun, None);
 
 /// `spec.strategy`: canary unless only `blueGreen` is set.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -132,6 +133,15 @@ pub const NEEDS: &[Need] = &[
             ActionKind::Retry,
         ],
         how: "",
+        with_webhook: false,
+    },
+    Need {
+        verb: "patch",
+        resource: "analysisruns",
+        group: ANALYSISRUNS.group,
+        who: "Rollout",
+        actions: &[ActionKind::Terminate],
+        how: "(its running AnalysisRun)",
         with_webhook: false,
     },
 ];
@@ -431,9 +441,23 @@ pub fn needs_human(r: &RolloutFacts, phase: Phase, pause: Option<&Pause>) -> Opt
 
 /// The modal's caveat for an action.
 pub fn note(action: ActionKind) -> Option<&'static str> {
-    (action == ActionKind::Abort).then_some(
-        "Abort sets the canary weight to 0 and returns to step 0; the template still holds the new version — a full revert also needs undo (u).",
-    )
+    match action {
+        ActionKind::Abort => Some(
+            "Abort sets the canary weight to 0 and returns to step 0; the template still holds the new version — a full revert also needs undo (u).",
+        ),
+        ActionKind::Terminate => Some(
+            "Terminate stops the AnalysisRun as `kubectl argo rollouts terminate` does: the controller ends it (phase Successful, \"Run Terminated\") and the Rollout goes on as if it had passed — abort (a) if the release must not go on.",
+        ),
+        _ => None,
+    }
+}
+
+/// The Rollout's analysis is still going (Pending or Running): there is something to
+/// terminate.
+pub fn analysis_running(r: &Release) -> bool {
+    r.analysis
+        .as_ref()
+        .is_some_and(|a| matches!(a.phase, AnalysisPhase::Pending | AnalysisPhase::Running))
 }
 
 /// Argo CD's rule table for Rollouts.
@@ -458,6 +482,7 @@ pub fn rules(kind: ActionKind, r: &Release) -> Result<(), Disabled> {
         Retry if !f.aborted => Err(Na("only an aborted rollout can be retried")),
         Retry if f.fully_promoted => Err(Na("already fully promoted")),
         Undo if f.undo_target.is_none() => Err(Na("no previous revision")),
+        Terminate if !analysis_running(r) => Err(Na("no running AnalysisRun to terminate")),
         _ => Ok(()),
     }
 }

@@ -4,8 +4,9 @@
 use jiff::Timestamp;
 use serde_json::json;
 
-use super::{ROLLOUTS, ROLLOUTS_STATUS};
-use crate::core::action::{ActionKind, ApiCall};
+use super::{ANALYSISRUNS, ROLLOUTS, ROLLOUTS_STATUS};
+use crate::core::action::{ActionKind, ApiCall, PatchType};
+use crate::core::facts::AnalysisPhase;
 use crate::core::facts::PauseReason;
 use crate::core::kinds::request::{merge, rfc3339, undo};
 use crate::core::model::Release;
@@ -19,6 +20,7 @@ pub fn calls(kind: ActionKind, r: &Release, now: Timestamp) -> Vec<ApiCall> {
         i.min(f.steps)
     };
     match kind {
+        Terminate => terminate(r),
         Pause => vec![merge(ROLLOUTS, r, json!({"spec": {"paused": true}}))],
         Resume => vec![merge(ROLLOUTS, r, json!({"spec": {"paused": false}}))],
         Promote => {
@@ -99,4 +101,26 @@ fn inconclusive(r: &Release) -> bool {
             PauseReason::InconclusiveAnalysisRun | PauseReason::InconclusiveExperiment
         )
     })
+}
+
+/// Terminate the Rollout's running AnalysisRun: `spec.terminate: true`, as the plugin's
+/// `terminate analysisrun` sets it, as a JSON patch that first tests the run is still owned
+/// by this Rollout (and still Running, when that is what was seen): a run that finished or
+/// was replaced in between is refused (422), not terminated blind.
+fn terminate(r: &Release) -> Vec<ApiCall> {
+    let Some(a) = r.analysis.as_ref() else {
+        return Vec::new();
+    };
+    let mut ops = vec![json!({"op": "test", "path": "/metadata/ownerReferences/0/uid", "value": r.uid})];
+    if a.phase == AnalysisPhase::Running {
+        ops.push(json!({"op": "test", "path": "/status/phase", "value": "Running"}));
+    }
+    ops.push(json!({"op": "add", "path": "/spec/terminate", "value": true}));
+    vec![ApiCall::Patch {
+        resource: ANALYSISRUNS,
+        namespace: r.key.namespace.clone(),
+        name: a.name.clone(),
+        patch_type: PatchType::Json,
+        body: serde_json::Value::Array(ops),
+    }]
 }

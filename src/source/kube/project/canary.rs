@@ -5,7 +5,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1 as meta;
 use serde::Deserialize;
 
 use super::common::{Keep, RawCondition, object_meta, read_body, time};
-use crate::core::facts::{CanaryFacts, FlaggerPhase, ObjectFacts};
+use crate::core::facts::{CanaryFacts, FlaggerPhase, Gate, GateHook, ObjectFacts};
 use crate::core::text::Untrusted;
 
 pub fn canary(m: &meta::ObjectMeta, body: &serde_json::Value, keep: &Keep) -> ObjectFacts {
@@ -87,6 +87,17 @@ impl Canary {
             .or(conditions.first())
             .and_then(|c| c.message.clone())
             .unwrap_or_default();
+        let webhooks = analysis.webhooks.unwrap_or_default();
+        let gates = webhooks
+            .iter()
+            .filter_map(|w| {
+                let hook = GateHook::parse(w.type_.as_deref()?)?;
+                Some(Gate {
+                    hook,
+                    url: w.url.clone()?,
+                })
+            })
+            .collect();
         CanaryFacts {
             meta: object_meta(m, keep),
             target: spec
@@ -104,12 +115,11 @@ impl Canary {
             iterations: count(status.iterations),
             last_transition: time(status.last_transition_time.as_deref()),
             message: Untrusted::message(message),
-            rollback_webhook: analysis
-                .webhooks
+            rollback_webhook: webhooks
                 .into_iter()
-                .flatten()
                 .find(|w| w.type_.as_deref() == Some("rollback"))
                 .and_then(|w| w.url),
+            gates,
         }
     }
 }
