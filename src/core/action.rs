@@ -22,10 +22,12 @@ pub enum ActionKind {
     Retry,
     Undo,
     Restart,
+    /// Argo CD sync; Flux reconcile (`s`).
+    Sync,
 }
 
 impl ActionKind {
-    pub const ALL: [ActionKind; 8] = [
+    pub const ALL: [ActionKind; 9] = [
         Self::Pause,
         Self::Resume,
         Self::Promote,
@@ -34,6 +36,7 @@ impl ActionKind {
         Self::Retry,
         Self::Undo,
         Self::Restart,
+        Self::Sync,
     ];
 
     pub fn label(self) -> &'static str {
@@ -46,6 +49,7 @@ impl ActionKind {
             Self::Retry => "retry",
             Self::Undo => "undo",
             Self::Restart => "restart",
+            Self::Sync => "sync",
         }
     }
 

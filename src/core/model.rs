@@ -102,6 +102,8 @@ pub enum Strategy {
     BlueGreen,
     /// Flagger progressive delivery.
     Progressive,
+    /// Flux: reconciled from a source (Kustomization, HelmRelease).
+    Reconcile,
 }
 
 impl Strategy {
@@ -112,6 +114,7 @@ impl Strategy {
             Self::Canary => "canary",
             Self::BlueGreen => "bluegreen",
             Self::Progressive => "flagger",
+            Self::Reconcile => "flux",
         }
     }
 }

@@ -222,8 +222,8 @@ pub fn delete(state: &mut State, cluster: &str, kind: Kind, ns: &str, name: &str
             let key = ObjectKey::new(cluster, ns, name);
             state.inventory.analysis_runs.remove(&key);
         }
-        // Events are not kept: nothing to delete.
-        Role::Supporting(Support::Event) => {}
+        // Events are not kept, Flux sources are read on demand: nothing to delete.
+        Role::Supporting(Support::Event | Support::FluxSource) => {}
         Role::Release(rk) => {
             let key = release_key(cluster, rk, ns, name);
             state.inventory.remove_workload(&key);
@@ -260,7 +260,7 @@ fn gone(state: &State, cluster: &str, kind: Kind, present: &Names) -> Vec<(Strin
             .filter(|k| of(k))
             .map(pair)
             .collect(),
-        Role::Supporting(Support::Event) => Vec::new(),
+        Role::Supporting(Support::Event | Support::FluxSource) => Vec::new(),
         Role::Release(rk) => {
             let mine = |k: &ReleaseKey| {
                 k.cluster == cluster && k.kind == rk && absent(&k.namespace, &k.name)

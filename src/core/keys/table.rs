@@ -215,6 +215,13 @@ pub const TABLE: &[KeyRow] = &[
         Some((S::Actions, "r", "restart pods")),
         &[hint(H::Detail, 7, "r", "restart")],
     ),
+    row(
+        &[(K::Char('s'), C::Act(ActionKind::Sync))],
+        MAIN,
+        "s",
+        Some((S::Actions, "s", "sync (Argo CD) / reconcile now (Flux)")),
+        &[],
+    ),
     // The confirmation modal.
     row(
         &[(K::Char('y'), C::Confirm)],

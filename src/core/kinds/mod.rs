@@ -18,6 +18,10 @@
 mod api;
 pub mod canary;
 pub mod deployment;
+pub mod flux;
+pub mod flux_source;
+pub mod helmrelease;
+pub mod kustomization;
 mod rbac;
 pub mod request;
 pub mod rollout;
@@ -44,6 +48,11 @@ pub enum Kind {
     AnalysisRun,
     /// core/v1 Events (only `type=Warning` is watched).
     Event,
+    Kustomization,
+    HelmRelease,
+    /// Flux sources: not watched, read with a GET when shown.
+    GitRepository,
+    OCIRepository,
 }
 
 /// The kinds that are releases: a row in the table, a module with the rules.
@@ -52,10 +61,12 @@ pub enum ReleaseKind {
     Deployment,
     Rollout,
     Canary,
+    Kustomization,
+    HelmRelease,
 }
 
 /// The catalogue, in `Kind` order (`Kind::api` indexes it; a test checks the order).
-pub const CATALOGUE: [Api; 6] = [
+pub const CATALOGUE: [Api; 10] = [
     Api {
         kind: Kind::Deployment,
         group: "apps",
@@ -128,6 +139,54 @@ pub const CATALOGUE: [Api; 6] = [
         role: Role::Supporting(Support::Event),
         origin: Origin::BuiltIn,
     },
+    Api {
+        kind: Kind::Kustomization,
+        group: "kustomize.toolkit.fluxcd.io",
+        version: "v1",
+        name: "Kustomization",
+        plural: "kustomizations",
+        resource: "kustomizations.kustomize.toolkit.fluxcd.io",
+        subresources: &["status"],
+        short: "Kustomize",
+        role: Role::Release(ReleaseKind::Kustomization),
+        origin: Origin::Custom,
+    },
+    Api {
+        kind: Kind::HelmRelease,
+        group: "helm.toolkit.fluxcd.io",
+        version: "v2",
+        name: "HelmRelease",
+        plural: "helmreleases",
+        resource: "helmreleases.helm.toolkit.fluxcd.io",
+        subresources: &["status"],
+        short: "HelmRel",
+        role: Role::Release(ReleaseKind::HelmRelease),
+        origin: Origin::Custom,
+    },
+    Api {
+        kind: Kind::GitRepository,
+        group: "source.toolkit.fluxcd.io",
+        version: "v1",
+        name: "GitRepository",
+        plural: "gitrepositories",
+        resource: "gitrepositories.source.toolkit.fluxcd.io",
+        subresources: &["status"],
+        short: "GitRepo",
+        role: Role::Supporting(Support::FluxSource),
+        origin: Origin::Custom,
+    },
+    Api {
+        kind: Kind::OCIRepository,
+        group: "source.toolkit.fluxcd.io",
+        version: "v1",
+        name: "OCIRepository",
+        plural: "ocirepositories",
+        resource: "ocirepositories.source.toolkit.fluxcd.io",
+        subresources: &["status"],
+        short: "OCIRepo",
+        role: Role::Supporting(Support::FluxSource),
+        origin: Origin::Custom,
+    },
 ];
 
 impl Kind {
@@ -199,13 +258,21 @@ impl Kind {
 }
 
 impl ReleaseKind {
-    pub const ALL: [ReleaseKind; 3] = [Self::Deployment, Self::Rollout, Self::Canary];
+    pub const ALL: [ReleaseKind; 5] = [
+        Self::Deployment,
+        Self::Rollout,
+        Self::Canary,
+        Self::Kustomization,
+        Self::HelmRelease,
+    ];
 
     pub const fn kind(self) -> Kind {
         match self {
             Self::Deployment => Kind::Deployment,
             Self::Rollout => Kind::Rollout,
             Self::Canary => Kind::Canary,
+            Self::Kustomization => Kind::Kustomization,
+            Self::HelmRelease => Kind::HelmRelease,
         }
     }
 
@@ -229,6 +296,8 @@ impl ReleaseKind {
             Self::Deployment => deployment::NEEDS,
             Self::Rollout => rollout::NEEDS,
             Self::Canary => canary::NEEDS,
+            Self::Kustomization => kustomization::NEEDS,
+            Self::HelmRelease => helmrelease::NEEDS,
         }
     }
 
@@ -238,6 +307,8 @@ impl ReleaseKind {
             Self::Deployment => deployment::SUPPORTS,
             Self::Rollout => rollout::SUPPORTS,
             Self::Canary => canary::SUPPORTS,
+            Self::Kustomization => kustomization::SUPPORTS,
+            Self::HelmRelease => helmrelease::SUPPORTS,
         }
     }
 
@@ -246,6 +317,8 @@ impl ReleaseKind {
             Self::Deployment => deployment::NOT_AVAILABLE,
             Self::Rollout => rollout::NOT_AVAILABLE,
             Self::Canary => canary::NOT_AVAILABLE,
+            Self::Kustomization => kustomization::NOT_AVAILABLE,
+            Self::HelmRelease => helmrelease::NOT_AVAILABLE,
         }
     }
 }
@@ -261,6 +334,8 @@ pub fn applicable(action: ActionKind, r: &Release) -> Result<(), Disabled> {
         ReleaseKind::Deployment => deployment::rules(action, r),
         ReleaseKind::Rollout => rollout::rules(action, r),
         ReleaseKind::Canary => canary::rules(action, r),
+        ReleaseKind::Kustomization => kustomization::rules(action, r),
+        ReleaseKind::HelmRelease => helmrelease::rules(action, r),
     }
 }
 
@@ -270,6 +345,8 @@ pub fn calls(action: ActionKind, r: &Release, now: Timestamp) -> Vec<ApiCall> {
         ReleaseKind::Deployment => deployment::calls(action, r, now),
         ReleaseKind::Rollout => rollout::calls(action, r, now),
         ReleaseKind::Canary => canary::calls(action, r),
+        ReleaseKind::Kustomization => kustomization::calls(action, r, now),
+        ReleaseKind::HelmRelease => helmrelease::calls(action, r, now),
     }
 }
 
@@ -279,6 +356,8 @@ pub fn note(action: ActionKind, r: &Release) -> Option<&'static str> {
         ReleaseKind::Deployment => None,
         ReleaseKind::Rollout => rollout::note(action),
         ReleaseKind::Canary => canary::note(action),
+        ReleaseKind::Kustomization => kustomization::note(action),
+        ReleaseKind::HelmRelease => helmrelease::note(action),
     }
 }
 
@@ -293,6 +372,8 @@ pub enum ObjectFacts {
     Canary(canary::CanaryFacts),
     ReplicaSet(ReplicaSetFacts),
     AnalysisRun(AnalysisRunFacts),
+    Kustomization(kustomization::KustomizationFacts),
+    HelmRelease(helmrelease::HelmReleaseFacts),
     /// An object that could not be parsed: shown as such, the watch goes on.
     Unparseable(UnparseableObject),
 }
@@ -305,6 +386,8 @@ impl ObjectFacts {
             Self::Canary(_) => Kind::Canary,
             Self::ReplicaSet(_) => Kind::ReplicaSet,
             Self::AnalysisRun(_) => Kind::AnalysisRun,
+            Self::Kustomization(_) => Kind::Kustomization,
+            Self::HelmRelease(_) => Kind::HelmRelease,
             Self::Unparseable(_) => return None,
         })
     }
@@ -325,6 +408,7 @@ impl ObjectFacts {
             Self::Canary(c) => (&c.meta.namespace, &c.meta.name),
             Self::ReplicaSet(r) => (&r.meta.namespace, &r.meta.name),
             Self::AnalysisRun(a) => (&a.meta.namespace, &a.meta.name),
+            Self::Kustomization(f) | Self::HelmRelease(f) => (&f.meta.namespace, &f.meta.name),
             Self::Unparseable(u) => (&u.namespace, &u.name),
         }
     }
@@ -335,6 +419,7 @@ impl ObjectFacts {
             Self::Deployment(d) => Some(&d.meta.uid),
             Self::Rollout(r) => Some(&r.meta.uid),
             Self::Canary(c) => Some(&c.meta.uid),
+            Self::Kustomization(f) | Self::HelmRelease(f) => Some(&f.meta.uid),
             Self::ReplicaSet(_) | Self::AnalysisRun(_) | Self::Unparseable(_) => None,
         }
     }
@@ -352,6 +437,8 @@ pub fn derive(
         ObjectFacts::Deployment(d) => Some(deployment::derive(ctx, d, rs)),
         ObjectFacts::Rollout(r) => Some(rollout::derive(ctx, r, rs)),
         ObjectFacts::Canary(c) => Some(canary::derive_joined(ctx, c, deployments, rs)),
+        ObjectFacts::Kustomization(k) => Some(kustomization::derive(ctx, k)),
+        ObjectFacts::HelmRelease(h) => Some(helmrelease::derive(ctx, h)),
         ObjectFacts::ReplicaSet(_) | ObjectFacts::AnalysisRun(_) | ObjectFacts::Unparseable(_) => {
             None
         }

@@ -1,13 +1,44 @@
-//! The watches a cluster gets: one per kind in the core's catalogue (six today; P11 budgets
-//! six per cluster, so a new catalogue row is a new watch to account for), named and
+//! The watches a cluster gets: one per kind in the core's catalogue but Flux's sources
+//! (six without GitOps CRDs; eight with Flux's Kustomization and HelmRelease — a kind whose
+//! CRD is missing gets a 404 and no watch; P11 budgets six per cluster without GitOps CRDs,
+//! eight with them, so a new catalogue row is a new watch to account for), named and
 //! addressed from its row. Must not name a group, version or plural itself.
 
 use kube::core::{ApiResource, GroupVersionKind};
 
 pub use crate::core::kinds::Kind;
+use crate::core::kinds::{Role, Support};
 
-/// Every kind the catalogue lists is watched.
-pub const WATCHED: [Kind; Kind::ALL.len()] = Kind::ALL;
+/// Is `kind` watched? Flux sources are not: read with one GET when shown.
+pub const fn watched(kind: Kind) -> bool {
+    !matches!(kind.api().role, Role::Supporting(Support::FluxSource))
+}
+
+const fn count_watched() -> usize {
+    let mut n = 0;
+    let mut i = 0;
+    while i < Kind::ALL.len() {
+        if watched(Kind::ALL[i]) {
+            n += 1;
+        }
+        i += 1;
+    }
+    n
+}
+
+/// Every catalogued kind that is watched, in catalogue order.
+pub const WATCHED: [Kind; count_watched()] = {
+    let mut out = [Kind::Deployment; count_watched()];
+    let (mut i, mut n) = (0, 0);
+    while i < Kind::ALL.len() {
+        if watched(Kind::ALL[i]) {
+            out[n] = Kind::ALL[i];
+            n += 1;
+        }
+        i += 1;
+    }
+    out
+};
 
 /// The API resource behind `kind`'s watch, from its catalogue row.
 pub fn api_resource(kind: Kind) -> ApiResource {
@@ -28,6 +59,23 @@ mod tests {
         assert_eq!(ar.api_version, "argoproj.io/v1alpha1");
         assert_eq!(ar.plural, "rollouts");
         assert_eq!(api_resource(Kind::Event).api_version, "v1");
-        assert_eq!(WATCHED.len(), Kind::ALL.len());
+        assert!(!WATCHED.contains(&Kind::GitRepository));
+        assert!(!WATCHED.contains(&Kind::OCIRepository));
+        assert!(WATCHED.contains(&Kind::Kustomization));
+        assert!(WATCHED.contains(&Kind::HelmRelease));
+    }
+
+    #[test]
+    fn the_watch_budget_holds() {
+        // Six per cluster without GitOps CRDs (the kinds every cluster has or Argo
+        // Rollouts / Flagger bring), two more at most with Flux's.
+        let gitops = |k: &Kind| matches!(k, Kind::Kustomization | Kind::HelmRelease);
+        let plain = WATCHED.iter().filter(|k| !gitops(k)).count();
+        println!(
+            "watches per cluster: {plain} without GitOps CRDs, {} with Flux's",
+            WATCHED.len()
+        );
+        assert_eq!(plain, 6);
+        assert!(WATCHED.len() <= 8, "{} watches", WATCHED.len());
     }
 }

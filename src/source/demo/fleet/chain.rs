@@ -36,6 +36,9 @@ impl Fleet {
                 .iter()
                 .find_map(|c| hit(&c.cluster, &c.facts().meta)),
             Kind::ReplicaSet | Kind::AnalysisRun | Kind::Event => None,
+            Kind::Kustomization | Kind::HelmRelease | Kind::GitRepository | Kind::OCIRepository => {
+                None
+            }
         }
     }
 }

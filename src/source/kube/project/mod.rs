@@ -16,6 +16,7 @@ mod common;
 mod deployment;
 mod duration;
 mod event;
+mod flux;
 mod rollout;
 
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
@@ -29,6 +30,7 @@ pub use common::Keep;
 use common::{split_meta, unparseable};
 pub use deployment::{deployment, replica_set};
 pub use event::warning_event;
+pub use flux::{flux_source, helm_release, kustomization};
 pub use rollout::rollout;
 
 use crate::core::facts::{ObjectFacts, WarningEvent};
@@ -63,6 +65,10 @@ fn projection(kind: Kind) -> Projection {
         Kind::Rollout => Projection::Custom(rollout),
         Kind::AnalysisRun => Projection::Custom(analysis_run),
         Kind::Canary => Projection::Custom(canary),
+        Kind::Kustomization => Projection::Custom(kustomization),
+        Kind::HelmRelease => Projection::Custom(helm_release),
+        // Read with a GET when shown (`flux_source`), never as a listed object.
+        Kind::GitRepository | Kind::OCIRepository => Projection::BuiltIn,
     }
 }
 
@@ -158,6 +164,9 @@ fn typed(kind: Kind, value: Value, keep: &Keep) -> Projected {
         },
         // Custom kinds never come here (see `projection`).
         Kind::Rollout | Kind::AnalysisRun | Kind::Canary => Projected::Ignored,
+        Kind::Kustomization | Kind::HelmRelease => Projected::Ignored,
+        // Sources are not rows: a captured one is ignored.
+        Kind::GitRepository | Kind::OCIRepository => Projected::Ignored,
     }
 }
 
