@@ -239,6 +239,8 @@ pub struct Release {
     /// console shows them through the canary's row, not as rows of their own.
     pub workloads: Vec<String>,
     pub gitops: Option<GitOpsOwner>,
+    /// The GitOps object that reconciles this one (`core::owner`), from its labels.
+    pub owner: Option<super::owner::OwnerRef>,
     pub facts: ActionFacts,
 }
 
