@@ -95,3 +95,95 @@ func main() {
 GO
   (cd "$wdir" && go build -o "$out/gitserver" -ldflags "-s -w" .)
 }
+
+# ---- run (tests/env/up) ---------------------------------------------------------------------
+# Flux is part of the environment once `tests/env/build flux` has made it; without it the
+# rest comes up as before (and the Flux e2e tests say the component is missing).
+flux_enabled() { [[ -f $FLUX_DIR/.complete && -f $GITSERVER_DIR/.complete ]]; }
+
+# Ports: a block of their own above the clusters' (base+50.. per cluster, git at base+75).
+flux_port() {
+  local base=$((PORT_BASE + 50 + 10 * $(cluster_index "$1")))
+  case $2 in
+    source-metrics) echo $((base + 0)) ;;
+    source-health) echo $((base + 1)) ;;
+    source-storage) echo $((base + 2)) ;;
+    kustomize-metrics) echo $((base + 3)) ;;
+    kustomize-health) echo $((base + 4)) ;;
+    *) die "unknown Flux component: $2" ;;
+  esac
+}
+GITSERVER_PORT=$((PORT_BASE + 75))
+# Bare repositories the git server serves (tests create theirs here).
+GIT_ROOT=$STATE/git
+
+flux_cluster_procs() { flux_enabled && echo "source-controller-$1 kustomize-controller-$1" || true; }
+flux_global_procs() { flux_enabled && echo gitserver || true; }
+
+flux_ports() {
+  local c
+  flux_enabled || return 0
+  echo "$GITSERVER_PORT"
+  for c in "${CLUSTERS[@]}"; do
+    flux_port "$c" source-metrics; flux_port "$c" source-health; flux_port "$c" source-storage
+    flux_port "$c" kustomize-metrics; flux_port "$c" kustomize-health
+  done
+}
+
+flux_probe() {
+  local name=$1 c=${1##*-}
+  case $name in
+    gitserver) curl -fsS --max-time 3 -o /dev/null "http://127.0.0.1:$GITSERVER_PORT/healthz" ;;
+    source-controller-*) curl -fsS --max-time 3 -o /dev/null "http://127.0.0.1:$(flux_port "$c" source-health)/readyz" ;;
+    kustomize-controller-*) curl -fsS --max-time 3 -o /dev/null "http://127.0.0.1:$(flux_port "$c" kustomize-health)/readyz" ;;
+    *) die "no probe for $name" ;;
+  esac
+}
+
+flux_launch_gitserver() {
+  flux_enabled || { log "flux: not built (tests/env/build flux): skipped"; return 0; }
+  mkdir -p "$GIT_ROOT"
+  write_launcher gitserver "$GITSERVER_DIR/gitserver" --addr="127.0.0.1:$GITSERVER_PORT" --root="$GIT_ROOT"
+  start_launcher gitserver
+}
+
+# CRDs (GitRepository, OCIRepository, Kustomization, ...) and the controllers' namespace.
+flux_bootstrap() {
+  local c=$1
+  flux_enabled || return 0
+  kc "$c" apply --server-side -f "$FLUX_DIR/crds/" >/dev/null
+  kc "$c" create namespace flux-system --dry-run=client -o yaml | kc "$c" apply -f - >/dev/null
+  kc "$c" wait --for=condition=Established --timeout=60s \
+    crd/gitrepositories.source.toolkit.fluxcd.io crd/ocirepositories.source.toolkit.fluxcd.io \
+    crd/kustomizations.kustomize.toolkit.fluxcd.io >/dev/null
+}
+
+# Both controllers of one cluster, every listener on 127.0.0.1: metrics, health, and the
+# source-controller's artifact server (which kustomize-controller fetches artifacts from).
+flux_launch() {
+  local c=$1 kcfg=$2 storage
+  flux_enabled || return 0
+  storage=$DATA/flux-$c
+  mkdir -p "$storage"
+  write_launcher "source-controller-$c" KUBECONFIG="$kcfg" RUNTIME_NAMESPACE=flux-system \
+    "$FLUX_DIR/source-controller" --watch-all-namespaces=true --enable-leader-election=false \
+    --metrics-addr="127.0.0.1:$(flux_port "$c" source-metrics)" \
+    --health-addr="127.0.0.1:$(flux_port "$c" source-health)" \
+    --storage-addr="127.0.0.1:$(flux_port "$c" source-storage)" \
+    --storage-adv-addr="127.0.0.1:$(flux_port "$c" source-storage)" \
+    --storage-path="$storage" --log-level=info
+  start_launcher "source-controller-$c"
+  write_launcher "kustomize-controller-$c" KUBECONFIG="$kcfg" RUNTIME_NAMESPACE=flux-system \
+    "$FLUX_DIR/kustomize-controller" --watch-all-namespaces=true --enable-leader-election=false \
+    --metrics-addr="127.0.0.1:$(flux_port "$c" kustomize-metrics)" \
+    --health-addr="127.0.0.1:$(flux_port "$c" kustomize-health)" \
+    --no-remote-bases=true --log-level=info
+  start_launcher "kustomize-controller-$c"
+}
+
+flux_env() {
+  local c
+  flux_enabled || return 0
+  echo "export SHIPDECK_TESTENV_GIT_URL=http://127.0.0.1:$GITSERVER_PORT"
+  echo "export SHIPDECK_TESTENV_GIT_ROOT=$GIT_ROOT"
+}
