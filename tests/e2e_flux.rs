@@ -375,18 +375,41 @@ async fn suspend_owner_first_then_pause_survives_reconcile() -> Result<()> {
     let test = async {
         // The Rollout in git says `paused: false`: the Kustomization owns that field, so a
         // manual pause is reverted at its next reconcile (every 3 s here).
-        let mut rollout = Rollout::canary("web", "example.test/shop:1").value();
-        rollout["spec"]["paused"] = json!(false);
-        let yaml = serde_yaml::to_string(&rollout)?;
-        let a = repo.commit(&[("rollout.yaml", yaml)], "web").await?;
-        flux_objects(&fx, &repo, "1h", "3s").await?;
-        wait_until("Kustomization applied the Rollout", TIMEOUT, || async {
+        let rollout = |image: &str, pending: bool| -> Result<String> {
+            let mut v = Rollout::canary("web", image).value();
+            v["spec"]["paused"] = json!(false);
+            if pending {
+                // The new version's pods cannot be scheduled: the update stays in flight
+                // at its first step (not paused, not promoted), where pause applies.
+                v["spec"]["template"]["spec"]["nodeSelector"] = json!({"shipdeck.test/none": "x"});
+            }
+            Ok(serde_yaml::to_string(&v)?)
+        };
+        repo.commit(
+            &[("rollout.yaml", rollout("example.test/shop:1", false)?)],
+            "v1",
+        )
+        .await?;
+        flux_objects(&fx, &repo, "2s", "3s").await?;
+        fx.wait_release(
+            "web v1 healthy",
+            || fx.rollout("web"),
+            |r| r.phase == Phase::Healthy && r.facts.fully_promoted,
+        )
+        .await?;
+        let v2 = repo
+            .commit(
+                &[("rollout.yaml", rollout("example.test/shop:2", true)?)],
+                "v2",
+            )
+            .await?;
+        wait_until("Kustomization applied v2", TIMEOUT, || async {
             let (_, raw) = kustomization(&fx).await?;
             let applied = raw["status"]["lastAppliedRevision"]
                 .as_str()
                 .unwrap_or("")
                 .to_string();
-            Ok(if applied.ends_with(&a) {
+            Ok(if applied.ends_with(&v2) {
                 Check::Done(())
             } else {
                 Check::NotYet(applied)
@@ -395,9 +418,11 @@ async fn suspend_owner_first_then_pause_survives_reconcile() -> Result<()> {
         .await?;
         let r = fx
             .wait_release(
-                "web healthy",
+                "web v2 in flight",
                 || fx.rollout("web"),
-                |r| r.phase == Phase::Healthy,
+                |r| {
+                    r.phase == Phase::Progressing && !r.facts.fully_promoted && !r.facts.spec_paused
+                },
             )
             .await?;
         assert!(
@@ -406,6 +431,7 @@ async fn suspend_owner_first_then_pause_survives_reconcile() -> Result<()> {
             r.owner
         );
         // Control: a pause alone is reverted by the owner's next reconcile.
+        let r = fx.settled(|| fx.rollout("web")).await?;
         act(&fx, 1, ActionKind::Pause, &r).await?;
         let paused_at = Instant::now();
         wait_until("manual pause reverted by Flux", TIMEOUT, || async {

@@ -41,7 +41,8 @@ build_flux() {
   (cd "$wdir" && go build -o "$out/source-controller" -ldflags "-s -w" github.com/fluxcd/source-controller)
   mdir=$(cd "$wdir" && module_dir "github.com/fluxcd/source-controller@$FLUX_SOURCE_VERSION")
   mkdir -p "$out/crds"
-  cp "$mdir"/config/crd/bases/source.toolkit.fluxcd.io_{gitrepositories,ocirepositories,externalartifacts}.yaml "$out/crds/"
+  # Every source CRD: the controller refuses to start without all the kinds it serves.
+  cp "$mdir"/config/crd/bases/*.yaml "$out/crds/"
   wdir=$(flux_wrapper kustomize-controller github.com/fluxcd/kustomize-controller "$FLUX_KUSTOMIZE_VERSION")
   (cd "$wdir" && go build -o "$out/kustomize-controller" -ldflags "-s -w" github.com/fluxcd/kustomize-controller)
   mdir=$(cd "$wdir" && module_dir "github.com/fluxcd/kustomize-controller@$FLUX_KUSTOMIZE_VERSION")
