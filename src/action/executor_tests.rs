@@ -44,6 +44,7 @@ fn plan() -> ActionPlan {
             resource_version: "1".into(),
         },
         notes: vec![],
+        owner_first: None,
     }
 }
 

@@ -135,6 +135,7 @@ mod tests {
                 resource_version: "1".into(),
             },
             notes: vec![],
+            owner_first: None,
         }
     }
 

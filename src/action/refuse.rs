@@ -156,6 +156,7 @@ mod tests {
                 resource_version: "1".into(),
             },
             notes: vec![],
+            owner_first: None,
         }
     }
 

@@ -25,6 +25,8 @@ pub enum ActionKind {
     /// Stop what is running for the release: an Argo Rollouts AnalysisRun or Experiment
     /// (`spec.terminate: true`), an Argo CD operation.
     Terminate,
+    /// Argo CD sync; Flux reconcile (`s`).
+    Sync,
 }
 
 impl ActionKind {
@@ -38,6 +40,7 @@ impl ActionKind {
         Self::Undo,
         Self::Restart,
         Self::Terminate,
+        Self::Sync,
     ];
 
     pub fn label(self) -> &'static str {
@@ -51,6 +54,7 @@ impl ActionKind {
             Self::Undo => "undo",
             Self::Restart => "restart",
             Self::Terminate => "terminate",
+            Self::Sync => "sync",
         }
     }
 
@@ -222,6 +226,14 @@ impl ApiCall {
         }
     }
 
+    /// The namespace the request is made in (RBAC is checked there).
+    pub fn namespace(&self) -> &str {
+        match self {
+            Self::Patch { namespace, .. } | Self::RollbackTo { namespace, .. } => namespace,
+            Self::LoadtesterPost { canary, .. } => &canary.namespace,
+        }
+    }
+
     /// The body as it will be sent (pretty JSON), or a description for `RollbackTo`.
     pub fn body_text(&self) -> String {
         match self {
@@ -384,9 +396,27 @@ pub struct ActionPlan {
     pub seen: Seen,
     /// Caveats to show (abort keeps the new template; GitOps reverts; no rollback after promotion).
     pub notes: Vec<String>,
+    /// The owner pre-step offered ("suspend the owner first", `core::owner`); sent before
+    /// `calls` only when the user confirms with it.
+    pub owner_first: Option<super::owner::OwnerFirst>,
 }
 
 impl ActionPlan {
+    /// The plan with its owner pre-step first (itself when it offers none): what is sent
+    /// when the user confirms "suspend owner first".
+    pub fn with_owner_first(&self) -> ActionPlan {
+        let mut plan = self.clone();
+        if let Some(first) = plan.owner_first.take() {
+            plan.calls.insert(0, first.call.clone());
+            plan.notes.insert(
+                0,
+                format!("Step 1 suspends {}: resume it when done.", first.owner),
+            );
+            plan.owner_first = Some(first);
+        }
+        plan
+    }
+
     /// The typed confirmation needed: the object name on prod for destructive actions.
     pub fn needs_typed_name(&self) -> bool {
         self.prod && self.kind.destructive()
@@ -461,5 +491,6 @@ pub fn plan(
             resource_version: r.resource_version.clone(),
         },
         notes,
+        owner_first: None,
     })
 }

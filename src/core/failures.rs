@@ -36,6 +36,10 @@ pub fn failed_since(facts: &ObjectFacts) -> Option<Timestamp> {
         ObjectFacts::Deployment(d) => latest(&d.conditions),
         ObjectFacts::Rollout(r) => latest(&r.conditions),
         ObjectFacts::Canary(c) => c.last_transition,
+        ObjectFacts::Kustomization(f) | ObjectFacts::HelmRelease(f) => (f.ready
+            == crate::core::kinds::flux::Ready::False)
+            .then_some(f.ready_since)
+            .flatten(),
         ObjectFacts::ReplicaSet(_) | ObjectFacts::AnalysisRun(_) | ObjectFacts::Unparseable(_) => {
             None
         }

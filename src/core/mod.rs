@@ -19,6 +19,7 @@ pub mod model;
 pub mod msg;
 mod objects;
 pub mod offer;
+pub mod owner;
 pub mod slo;
 pub mod slo_eval;
 pub mod state;

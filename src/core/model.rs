@@ -102,6 +102,8 @@ pub enum Strategy {
     BlueGreen,
     /// Flagger progressive delivery.
     Progressive,
+    /// Flux: reconciled from a source (Kustomization, HelmRelease).
+    Reconcile,
 }
 
 impl Strategy {
@@ -112,6 +114,7 @@ impl Strategy {
             Self::Canary => "canary",
             Self::BlueGreen => "bluegreen",
             Self::Progressive => "flagger",
+            Self::Reconcile => "flux",
         }
     }
 }
@@ -238,6 +241,8 @@ pub struct Release {
     /// console shows them through the canary's row, not as rows of their own.
     pub workloads: Vec<String>,
     pub gitops: Option<GitOpsOwner>,
+    /// The GitOps object that reconciles this one (`core::owner`), from its labels.
+    pub owner: Option<super::owner::OwnerRef>,
     pub facts: ActionFacts,
 }
 

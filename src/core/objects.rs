@@ -222,8 +222,9 @@ pub fn delete(state: &mut State, cluster: &str, kind: Kind, ns: &str, name: &str
             let key = ObjectKey::new(cluster, ns, name);
             state.inventory.analysis_runs.remove(&key);
         }
-        // Events are not kept: nothing to delete; pods live on their screen only.
-        Role::Supporting(Support::Event) | Role::OnDemand => {}
+        // Events are not kept, Flux sources are read on demand, pods live on their screen
+        // only: nothing to delete.
+        Role::Supporting(Support::Event | Support::FluxSource) | Role::OnDemand => {}
         Role::Release(rk) => {
             let key = release_key(cluster, rk, ns, name);
             state.inventory.remove_workload(&key);
@@ -260,7 +261,7 @@ fn gone(state: &State, cluster: &str, kind: Kind, present: &Names) -> Vec<(Strin
             .filter(|k| of(k))
             .map(pair)
             .collect(),
-        Role::Supporting(Support::Event) | Role::OnDemand => Vec::new(),
+        Role::Supporting(Support::Event | Support::FluxSource) | Role::OnDemand => Vec::new(),
         Role::Release(rk) => {
             let mine = |k: &ReleaseKey| {
                 k.cluster == cluster && k.kind == rk && absent(&k.namespace, &k.name)

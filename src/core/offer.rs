@@ -13,6 +13,7 @@ use jiff::Timestamp;
 use super::action::{self, ActionKind, ActionPlan, Disabled};
 use super::effect::GateOverride;
 use super::model::{AlertLevel, BurnWindow, Release, SloStatus};
+use super::owner;
 use super::slo;
 use super::state::{AccessKey, State};
 
@@ -130,7 +131,7 @@ pub fn plan_allowed(state: &State, plan: &ActionPlan) -> Option<bool> {
     let mut all = Some(true);
     for call in &plan.calls {
         let (verb, res) = call.rbac();
-        let key = AccessKey::new(&plan.cluster, &plan.namespace, verb, &res);
+        let key = AccessKey::new(&plan.cluster, call.namespace(), verb, &res);
         match state.access.get(&key) {
             Some(false) => return Some(false),
             Some(true) => {}
@@ -177,8 +178,12 @@ fn ready(state: &State, r: &Release, kind: ActionKind) -> Result<Ready, Refusal>
         return Err(Refusal::InFlight);
     }
     let cluster = state.cluster(&r.key.cluster).ok_or(Refusal::NoCluster)?;
-    let plan = action::plan(kind, r, cluster, state.settings.read_only, state.now)
+    let mut plan = action::plan(kind, r, cluster, state.settings.read_only, state.now)
         .map_err(Refusal::Unavailable)?;
+    plan.owner_first = owner::pre_step(kind, r, |k| state.releases.get(k));
+    if let Some(first) = &plan.owner_first {
+        plan.notes.push(first.text());
+    }
     let allowed = plan_allowed(state, &plan);
     if allowed == Some(false) {
         let (verb, resource) = plan

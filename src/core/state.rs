@@ -106,6 +106,8 @@ pub enum Panel {
 pub enum ModalFocus {
     Cancel,
     Confirm,
+    /// "Suspend owner first, then act" (only when the plan offers an owner pre-step).
+    OwnerFirst,
 }
 
 /// The confirmation modal for one action.

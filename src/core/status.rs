@@ -60,6 +60,7 @@ pub fn base(ctx: &Ctx<'_>, kind: ReleaseKind, meta: &ObjectMeta, strategy: Strat
         failed_checks: None,
         workloads: Vec::new(),
         gitops: gitops_owner(meta),
+        owner: super::owner::OwnerRef::of(meta),
         facts: ActionFacts::default(),
     }
 }

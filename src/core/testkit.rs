@@ -275,6 +275,7 @@ pub fn pending(
                 resource_version: String::new(),
             },
             notes: Vec::new(),
+            owner_first: None,
         },
     }
 }

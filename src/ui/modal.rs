@@ -53,7 +53,10 @@ pub fn render(frame: &mut Frame, area: Rect, _state: &State, m: &Modal, theme: &
         return;
     };
     let room = avail.saturating_sub(head.len() + tail.len());
-    let request = request_lines(&m.plan.calls, theme, inner_w, room);
+    // With an owner pre-step offered, its request shows as request 1 (sent only when
+    // "Suspend owner first" is the choice).
+    let calls = m.plan.with_owner_first().calls;
+    let request = request_lines(&calls, theme, inner_w, room);
 
     let typed_row = typed_row.map(|(row, col)| (head.len() + request.len() + row, col));
     let mut lines = head;
@@ -453,11 +456,19 @@ fn buttons<'a>(m: &Modal, theme: &Theme, width: usize) -> Line<'a> {
     } else {
         "Confirm"
     };
-    let spans = vec![
+    let mut spans = vec![
         button("Cancel", m.focus == ModalFocus::Cancel, theme.button),
         Span::raw("   "),
         button(confirm, m.focus == ModalFocus::Confirm, confirm_style),
     ];
+    if m.plan.owner_first.is_some() {
+        spans.push(Span::raw(" "));
+        spans.push(button(
+            "Suspend owner first",
+            m.focus == ModalFocus::OwnerFirst,
+            confirm_style,
+        ));
+    }
     let used: usize = spans.iter().map(Span::width).sum();
     let mut centered = vec![Span::raw(" ".repeat(width.saturating_sub(used) / 2))];
     centered.extend(spans);

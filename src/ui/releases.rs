@@ -330,6 +330,14 @@ fn burn_cell<'a>(state: &State, r: &Release, theme: &Theme) -> grid::Cell<'a> {
 /// waits for).
 fn message<'a>(state: &State, r: &'a Release) -> Cow<'a, str> {
     let shown = r.message.shown();
+    // An owner suspended so a manual change sticks: said until it is resumed.
+    let shown = match crate::core::owner::owner_state(r, |k| state.releases.get(k)) {
+        Some(crate::core::owner::OwnerState::Suspended { owner }) => Cow::Owned(format!(
+            "owner suspended ({}) · {shown}",
+            text::escape(&owner)
+        )),
+        _ => shown,
+    };
     // An action sent and not yet answered comes first: the row may be about to change.
     let pending = state.pending.values().find(|p| p.key == r.key);
     let countdown = r.pause.as_ref().and_then(|p| p.remaining(state.now));

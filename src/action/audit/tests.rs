@@ -30,6 +30,7 @@ fn plan() -> ActionPlan {
             resource_version: "42".into(),
         },
         notes: vec![],
+        owner_first: None,
     }
 }
 

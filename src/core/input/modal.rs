@@ -19,7 +19,7 @@
 
 use tui_input::{Input, InputRequest};
 
-use crate::core::action::{ActionKind, Watched};
+use crate::core::action::{ActionKind, ActionPlan, Watched};
 use crate::core::effect::Effect;
 use crate::core::keys::Command;
 use crate::core::model::ReleaseKey;
@@ -86,12 +86,13 @@ pub(super) fn start_action(state: &mut State, kind: ActionKind) -> Vec<Effect> {
 fn checks(ready: &offer::Ready) -> Vec<Effect> {
     let plan = &ready.plan;
     let mut effects: Vec<Effect> = Vec::new();
-    if ready.rbac_unchecked {
-        for call in &plan.calls {
+    if ready.rbac_unchecked || plan.owner_first.is_some() {
+        let first = plan.owner_first.as_ref().map(|o| &o.call);
+        for call in plan.calls.iter().chain(first) {
             let (verb, res) = call.rbac();
             effects.push(Effect::CheckAccess {
                 cluster: plan.cluster.clone(),
-                namespace: plan.namespace.clone(),
+                namespace: call.namespace().to_string(),
                 verb: verb.into(),
                 resource: res,
             });
@@ -229,7 +230,8 @@ pub(super) fn modal_key(state: &mut State, key: Key, cmd: Option<Command>) -> Ve
         Some(Command::Focus) => {
             modal.focus = match modal.focus {
                 ModalFocus::Cancel => ModalFocus::Confirm,
-                ModalFocus::Confirm => ModalFocus::Cancel,
+                ModalFocus::Confirm if modal.plan.owner_first.is_some() => ModalFocus::OwnerFirst,
+                ModalFocus::Confirm | ModalFocus::OwnerFirst => ModalFocus::Cancel,
             };
             modal.focus_chosen = true;
         }
@@ -241,7 +243,7 @@ pub(super) fn modal_key(state: &mut State, key: Key, cmd: Option<Command>) -> Ve
                 }
             }
             ModalFocus::Cancel => cancel(state),
-            ModalFocus::Confirm => return confirm(state),
+            ModalFocus::Confirm | ModalFocus::OwnerFirst => return confirm(state),
         },
         _ if typing => {
             let req = match key {
@@ -272,9 +274,21 @@ pub(super) fn modal_key(state: &mut State, key: Key, cmd: Option<Command>) -> Ve
     Vec::new()
 }
 
+/// The plan a confirmation sends: with the owner pre-step first when that is the focused
+/// choice (`core::owner`), else the action alone.
+fn chosen_plan(m: &Modal) -> ActionPlan {
+    if m.focus == ModalFocus::OwnerFirst {
+        m.plan.with_owner_first()
+    } else {
+        let mut plan = m.plan.clone();
+        plan.owner_first = None;
+        plan
+    }
+}
+
 fn confirm(state: &mut State) -> Vec<Effect> {
     let allowed = match state.view.modal.as_ref() {
-        Some(m) => offer::plan_allowed(state, &m.plan),
+        Some(m) => offer::plan_allowed(state, &chosen_plan(m)),
         None => return Vec::new(),
     };
     let Some(modal) = state.view.modal.as_mut() else {
@@ -294,9 +308,10 @@ fn confirm(state: &mut State) -> Vec<Effect> {
         modal.refusal = Some("no RBAC permission for this request".into());
         return Vec::new();
     }
-    let Some(modal) = state.view.modal.take() else {
+    let Some(mut modal) = state.view.modal.take() else {
         return Vec::new();
     };
+    modal.plan = chosen_plan(&modal);
     let id = state.next_action_id;
     state.next_action_id += 1;
     let key = ReleaseKey {

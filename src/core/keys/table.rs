@@ -240,6 +240,13 @@ pub const TABLE: &[KeyRow] = &[
         )),
         &[],
     ),
+    row(
+        &[(K::Char('s'), C::Act(ActionKind::Sync))],
+        MAIN,
+        "s",
+        Some((S::Actions, "s", "sync (Argo CD) / reconcile now (Flux)")),
+        &[],
+    ),
     // The confirmation modal.
     row(
         &[(K::Char('y'), C::Confirm)],

@@ -9,6 +9,8 @@ pub enum Support {
     ReplicaSet,
     AnalysisRun,
     Event,
+    /// Flux GitRepository / OCIRepository: read on demand, never watched.
+    FluxSource,
 }
 
 /// What a kind is to the console.

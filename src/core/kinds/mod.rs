@@ -19,6 +19,10 @@ mod api;
 pub mod canary;
 pub mod deployment;
 pub mod pod;
+pub mod flux;
+pub mod flux_source;
+pub mod helmrelease;
+pub mod kustomization;
 mod rbac;
 pub mod request;
 pub mod rollout;
@@ -47,6 +51,11 @@ pub enum Kind {
     Event,
     /// core/v1 Pods: on demand only (the pods screen), never watched in the steady state.
     Pod,
+    Kustomization,
+    HelmRelease,
+    /// Flux sources: not watched, read with a GET when shown.
+    GitRepository,
+    OCIRepository,
 }
 
 /// The kinds that are releases: a row in the table, a module with the rules.
@@ -55,10 +64,12 @@ pub enum ReleaseKind {
     Deployment,
     Rollout,
     Canary,
+    Kustomization,
+    HelmRelease,
 }
 
 /// The catalogue, in `Kind` order (`Kind::api` indexes it; a test checks the order).
-pub const CATALOGUE: [Api; 7] = [
+pub const CATALOGUE: [Api; 11] = [
     Api {
         kind: Kind::Deployment,
         group: "apps",
@@ -143,6 +154,54 @@ pub const CATALOGUE: [Api; 7] = [
         role: Role::OnDemand,
         origin: Origin::BuiltIn,
     },
+    Api {
+        kind: Kind::Kustomization,
+        group: "kustomize.toolkit.fluxcd.io",
+        version: "v1",
+        name: "Kustomization",
+        plural: "kustomizations",
+        resource: "kustomizations.kustomize.toolkit.fluxcd.io",
+        subresources: &["status"],
+        short: "Kustomize",
+        role: Role::Release(ReleaseKind::Kustomization),
+        origin: Origin::Custom,
+    },
+    Api {
+        kind: Kind::HelmRelease,
+        group: "helm.toolkit.fluxcd.io",
+        version: "v2",
+        name: "HelmRelease",
+        plural: "helmreleases",
+        resource: "helmreleases.helm.toolkit.fluxcd.io",
+        subresources: &["status"],
+        short: "HelmRel",
+        role: Role::Release(ReleaseKind::HelmRelease),
+        origin: Origin::Custom,
+    },
+    Api {
+        kind: Kind::GitRepository,
+        group: "source.toolkit.fluxcd.io",
+        version: "v1",
+        name: "GitRepository",
+        plural: "gitrepositories",
+        resource: "gitrepositories.source.toolkit.fluxcd.io",
+        subresources: &["status"],
+        short: "GitRepo",
+        role: Role::Supporting(Support::FluxSource),
+        origin: Origin::Custom,
+    },
+    Api {
+        kind: Kind::OCIRepository,
+        group: "source.toolkit.fluxcd.io",
+        version: "v1",
+        name: "OCIRepository",
+        plural: "ocirepositories",
+        resource: "ocirepositories.source.toolkit.fluxcd.io",
+        subresources: &["status"],
+        short: "OCIRepo",
+        role: Role::Supporting(Support::FluxSource),
+        origin: Origin::Custom,
+    },
 ];
 
 impl Kind {
@@ -214,13 +273,21 @@ impl Kind {
 }
 
 impl ReleaseKind {
-    pub const ALL: [ReleaseKind; 3] = [Self::Deployment, Self::Rollout, Self::Canary];
+    pub const ALL: [ReleaseKind; 5] = [
+        Self::Deployment,
+        Self::Rollout,
+        Self::Canary,
+        Self::Kustomization,
+        Self::HelmRelease,
+    ];
 
     pub const fn kind(self) -> Kind {
         match self {
             Self::Deployment => Kind::Deployment,
             Self::Rollout => Kind::Rollout,
             Self::Canary => Kind::Canary,
+            Self::Kustomization => Kind::Kustomization,
+            Self::HelmRelease => Kind::HelmRelease,
         }
     }
 
@@ -244,6 +311,8 @@ impl ReleaseKind {
             Self::Deployment => deployment::NEEDS,
             Self::Rollout => rollout::NEEDS,
             Self::Canary => canary::NEEDS,
+            Self::Kustomization => kustomization::NEEDS,
+            Self::HelmRelease => helmrelease::NEEDS,
         }
     }
 
@@ -253,6 +322,8 @@ impl ReleaseKind {
             Self::Deployment => deployment::SUPPORTS,
             Self::Rollout => rollout::SUPPORTS,
             Self::Canary => canary::SUPPORTS,
+            Self::Kustomization => kustomization::SUPPORTS,
+            Self::HelmRelease => helmrelease::SUPPORTS,
         }
     }
 
@@ -261,6 +332,8 @@ impl ReleaseKind {
             Self::Deployment => deployment::NOT_AVAILABLE,
             Self::Rollout => rollout::NOT_AVAILABLE,
             Self::Canary => canary::NOT_AVAILABLE,
+            Self::Kustomization => kustomization::NOT_AVAILABLE,
+            Self::HelmRelease => helmrelease::NOT_AVAILABLE,
         }
     }
 }
@@ -276,6 +349,8 @@ pub fn applicable(action: ActionKind, r: &Release) -> Result<(), Disabled> {
         ReleaseKind::Deployment => deployment::rules(action, r),
         ReleaseKind::Rollout => rollout::rules(action, r),
         ReleaseKind::Canary => canary::rules(action, r),
+        ReleaseKind::Kustomization => kustomization::rules(action, r),
+        ReleaseKind::HelmRelease => helmrelease::rules(action, r),
     }
 }
 
@@ -285,6 +360,8 @@ pub fn calls(action: ActionKind, r: &Release, now: Timestamp) -> Vec<ApiCall> {
         ReleaseKind::Deployment => deployment::calls(action, r, now),
         ReleaseKind::Rollout => rollout::calls(action, r, now),
         ReleaseKind::Canary => canary::calls(action, r),
+        ReleaseKind::Kustomization => kustomization::calls(action, r, now),
+        ReleaseKind::HelmRelease => helmrelease::calls(action, r, now),
     }
 }
 
@@ -294,6 +371,8 @@ pub fn note(action: ActionKind, r: &Release) -> Option<&'static str> {
         ReleaseKind::Deployment => None,
         ReleaseKind::Rollout => rollout::note(action),
         ReleaseKind::Canary => canary::note(action, r),
+        ReleaseKind::Kustomization => kustomization::note(action),
+        ReleaseKind::HelmRelease => helmrelease::note(action),
     }
 }
 
@@ -308,6 +387,8 @@ pub enum ObjectFacts {
     Canary(canary::CanaryFacts),
     ReplicaSet(ReplicaSetFacts),
     AnalysisRun(AnalysisRunFacts),
+    Kustomization(kustomization::KustomizationFacts),
+    HelmRelease(helmrelease::HelmReleaseFacts),
     /// An object that could not be parsed: shown as such, the watch goes on.
     Unparseable(UnparseableObject),
 }
@@ -320,6 +401,8 @@ impl ObjectFacts {
             Self::Canary(_) => Kind::Canary,
             Self::ReplicaSet(_) => Kind::ReplicaSet,
             Self::AnalysisRun(_) => Kind::AnalysisRun,
+            Self::Kustomization(_) => Kind::Kustomization,
+            Self::HelmRelease(_) => Kind::HelmRelease,
             Self::Unparseable(_) => return None,
         })
     }
@@ -340,6 +423,7 @@ impl ObjectFacts {
             Self::Canary(c) => (&c.meta.namespace, &c.meta.name),
             Self::ReplicaSet(r) => (&r.meta.namespace, &r.meta.name),
             Self::AnalysisRun(a) => (&a.meta.namespace, &a.meta.name),
+            Self::Kustomization(f) | Self::HelmRelease(f) => (&f.meta.namespace, &f.meta.name),
             Self::Unparseable(u) => (&u.namespace, &u.name),
         }
     }
@@ -350,6 +434,7 @@ impl ObjectFacts {
             Self::Deployment(d) => Some(&d.meta.uid),
             Self::Rollout(r) => Some(&r.meta.uid),
             Self::Canary(c) => Some(&c.meta.uid),
+            Self::Kustomization(f) | Self::HelmRelease(f) => Some(&f.meta.uid),
             Self::ReplicaSet(_) | Self::AnalysisRun(_) | Self::Unparseable(_) => None,
         }
     }
@@ -367,6 +452,8 @@ pub fn derive(
         ObjectFacts::Deployment(d) => Some(deployment::derive(ctx, d, rs)),
         ObjectFacts::Rollout(r) => Some(rollout::derive(ctx, r, rs)),
         ObjectFacts::Canary(c) => Some(canary::derive_joined(ctx, c, deployments, rs)),
+        ObjectFacts::Kustomization(k) => Some(kustomization::derive(ctx, k)),
+        ObjectFacts::HelmRelease(h) => Some(helmrelease::derive(ctx, h)),
         ObjectFacts::ReplicaSet(_) | ObjectFacts::AnalysisRun(_) | ObjectFacts::Unparseable(_) => {
             None
         }

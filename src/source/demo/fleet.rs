@@ -10,6 +10,7 @@ mod pods;
 use super::canary::CanarySim;
 use super::deployment::DeploymentSim;
 use super::events::EventRecorder;
+use super::kustomization::KustomizationSim;
 use super::patch;
 use super::replicaset::Quality;
 use super::rng::Rng;
@@ -32,6 +33,7 @@ pub struct Fleet {
     deployments: Vec<DeploymentSim>,
     canaries: Vec<CanarySim>,
     slos: Vec<SloSim>,
+    kustomizations: Vec<KustomizationSim>,
     events: EventRecorder,
     rng: Rng,
     clock: RvClock,
@@ -52,6 +54,7 @@ impl Fleet {
             deployments: s.deployments,
             canaries: s.canaries,
             slos: s.slos,
+            kustomizations: s.kustomizations,
             events: EventRecorder::default(),
             rng,
             clock,
@@ -116,6 +119,14 @@ impl Fleet {
                 (ObjectKind::Canary, canaries),
                 (ObjectKind::ReplicaSet, replicasets),
                 (ObjectKind::AnalysisRun, runs),
+                (
+                    ObjectKind::Kustomization,
+                    self.kustomizations
+                        .iter_mut()
+                        .filter(|k| k.cluster == c.name)
+                        .map(KustomizationSim::list)
+                        .collect(),
+                ),
             ] {
                 out.push(Msg::Relisted {
                     cluster: cluster.clone(),
@@ -161,6 +172,10 @@ impl Fleet {
         }
         for c in &mut self.canaries {
             c.drain(&mut out);
+        }
+        for k in &mut self.kustomizations {
+            k.tick(t, &mut self.clock);
+            k.drain(&mut out);
         }
         self.heard_and_slos(&mut out);
         out
@@ -306,6 +321,13 @@ impl Fleet {
             })
             .ok_or_else(|| patch::not_found(Kind::Canary.resource(), name))?
             .patch(body, clock),
+            Some(Kind::Kustomization) => {
+                find(&mut self.kustomizations, cluster, namespace, name, |k| {
+                    (&k.cluster, &k.facts().meta)
+                })
+                .ok_or_else(|| patch::not_found(Kind::Kustomization.resource(), name))?
+                .patch(body, clock)
+            }
             // No other kind is simulated.
             Some(_) | None => Err(patch::not_found(resource.plural, name)),
         }

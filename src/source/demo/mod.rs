@@ -11,6 +11,7 @@ mod conditions;
 mod deployment;
 mod events;
 mod fleet;
+mod kustomization;
 mod patch;
 mod pods;
 mod replicaset;

@@ -221,6 +221,12 @@ impl RolloutSim {
         ReplicaSetSim::create(&t, revision, now, clock)
     }
 
+    /// Label the Rollout (as a GitOps owner's tracking labels do).
+    pub fn label(&mut self, key: &str, value: &str, clock: &mut RvClock) {
+        self.ro.obj.meta.labels.insert(key.into(), value.into());
+        self.ro.commit(clock);
+    }
+
     pub fn facts(&self) -> &RolloutFacts {
         &self.ro.obj
     }

@@ -8,6 +8,7 @@ mod canaries;
 mod deployments;
 mod rollouts;
 
+use super::kustomization::KustomizationSim;
 use std::collections::BTreeMap;
 
 use jiff::Timestamp;
@@ -48,6 +49,7 @@ pub struct Scenario {
     pub deployments: Vec<DeploymentSim>,
     pub canaries: Vec<CanarySim>,
     pub slos: Vec<SloSim>,
+    pub kustomizations: Vec<KustomizationSim>,
 }
 
 fn cluster(name: &'static str, env: &str, region: &str, version: &'static str) -> ClusterInfo {
@@ -200,7 +202,8 @@ pub fn build(now: Timestamp, rng: &mut Rng, clock: &mut RvClock) -> Scenario {
         cluster(STAGING, "staging", "eu-west-1", "v1.32.1"),
     ];
     let mut dice = Dice::new(rng);
-    let rollouts = rollouts(now, &mut dice, clock);
+    let mut rollouts = rollouts(now, &mut dice, clock);
+    let kustomizations = flux_owner(&mut rollouts, now, clock);
     let deployments = deployments(now, &mut dice, clock);
     let canaries = canaries(now, &mut dice, clock);
     let slos = slos(rng, &clusters, &rollouts, &canaries, now);
@@ -210,5 +213,36 @@ pub fn build(now: Timestamp, rng: &mut Rng, clock: &mut RvClock) -> Scenario {
         deployments,
         canaries,
         slos,
+        kustomizations,
     }
+}
+
+/// A Flux Kustomization `flux-system/apps` on staging that owns the first staging Rollout
+/// (its tracking labels), so "suspend the owner first" can be tried in the demo.
+fn flux_owner(
+    rollouts: &mut [RolloutSim],
+    now: Timestamp,
+    clock: &mut RvClock,
+) -> Vec<KustomizationSim> {
+    use crate::core::kinds::kustomization::{OWNER_NAME_LABEL, OWNER_NAMESPACE_LABEL};
+    let Some(owned) = rollouts.iter_mut().find(|r| r.cluster == STAGING) else {
+        return Vec::new();
+    };
+    owned.label(OWNER_NAME_LABEL, "apps", clock);
+    owned.label(OWNER_NAMESPACE_LABEL, "flux-system", clock);
+    let meta = crate::core::facts::ObjectMeta {
+        namespace: "flux-system".into(),
+        name: "apps".into(),
+        uid: super::store::uid(&[STAGING, "Kustomization", "flux-system", "apps"]),
+        generation: 1,
+        created: Some(now - jiff::SignedDuration::from_secs(86_400 * 90)),
+        ..crate::core::facts::ObjectMeta::default()
+    };
+    vec![KustomizationSim::new(
+        STAGING,
+        meta,
+        "main@sha1:5f2c9e1a7d",
+        now,
+        clock,
+    )]
 }

@@ -1,19 +1,41 @@
-//! The watches a cluster gets: one per kind in the core's catalogue (six today; P11 budgets
-//! six per cluster, so a new catalogue row is a new watch to account for), named and
+//! The watches a cluster gets: one per kind in the core's catalogue but Flux's sources
+//! (six without GitOps CRDs; eight with Flux's Kustomization and HelmRelease — a kind whose
+//! CRD is missing gets a 404 and no watch; P11 budgets six per cluster without GitOps CRDs,
+//! eight with them, so a new catalogue row is a new watch to account for), named and
 //! addressed from its row. Must not name a group, version or plural itself.
 
 use kube::core::{ApiResource, GroupVersionKind};
 
 pub use crate::core::kinds::Kind;
-use crate::core::kinds::Role;
+use crate::core::kinds::{Role, Support};
 
-/// Every kind the catalogue lists is watched, except the on-demand ones (pods: only while
-/// the pods screen is open, by `pods`).
-pub const WATCHED: [Kind; watched_len()] = {
-    let mut out = [Kind::Deployment; watched_len()];
+/// Is `kind` watched? Flux sources are not (read with one GET when shown), nor pods (only
+/// while the pods screen is open, by `pods`).
+pub const fn watched(kind: Kind) -> bool {
+    !matches!(
+        kind.api().role,
+        Role::Supporting(Support::FluxSource) | Role::OnDemand
+    )
+}
+
+const fn count_watched() -> usize {
+    let mut n = 0;
+    let mut i = 0;
+    while i < Kind::ALL.len() {
+        if watched(Kind::ALL[i]) {
+            n += 1;
+        }
+        i += 1;
+    }
+    n
+}
+
+/// Every catalogued kind that is watched, in catalogue order.
+pub const WATCHED: [Kind; count_watched()] = {
+    let mut out = [Kind::Deployment; count_watched()];
     let (mut i, mut n) = (0, 0);
     while i < Kind::ALL.len() {
-        if !matches!(Kind::ALL[i].api().role, Role::OnDemand) {
+        if watched(Kind::ALL[i]) {
             out[n] = Kind::ALL[i];
             n += 1;
         }
@@ -21,17 +43,6 @@ pub const WATCHED: [Kind; watched_len()] = {
     }
     out
 };
-
-const fn watched_len() -> usize {
-    let (mut i, mut n) = (0, 0);
-    while i < Kind::ALL.len() {
-        if !matches!(Kind::ALL[i].api().role, Role::OnDemand) {
-            n += 1;
-        }
-        i += 1;
-    }
-    n
-}
 
 /// The API resource behind `kind`'s watch, from its catalogue row.
 pub fn api_resource(kind: Kind) -> ApiResource {
@@ -56,12 +67,23 @@ mod tests {
             !WATCHED.contains(&Kind::Pod),
             "pods are watched on demand only"
         );
-        // P11: at most six permanent watches per cluster without GitOps CRDs, eight with.
-        assert!(WATCHED.len() <= 8, "{} permanent watches", WATCHED.len());
-        assert_eq!(
-            WATCHED.len(),
-            Kind::ALL.len() - 1,
-            "only pods are on demand"
+        assert!(!WATCHED.contains(&Kind::GitRepository));
+        assert!(!WATCHED.contains(&Kind::OCIRepository));
+        assert!(WATCHED.contains(&Kind::Kustomization));
+        assert!(WATCHED.contains(&Kind::HelmRelease));
+    }
+
+    #[test]
+    fn the_watch_budget_holds() {
+        // Six per cluster without GitOps CRDs (the kinds every cluster has or Argo
+        // Rollouts / Flagger bring), two more at most with Flux's.
+        let gitops = |k: &Kind| matches!(k, Kind::Kustomization | Kind::HelmRelease);
+        let plain = WATCHED.iter().filter(|k| !gitops(k)).count();
+        println!(
+            "watches per cluster: {plain} without GitOps CRDs, {} with Flux's",
+            WATCHED.len()
         );
+        assert_eq!(plain, 6);
+        assert!(WATCHED.len() <= 8, "{} watches", WATCHED.len());
     }
 }

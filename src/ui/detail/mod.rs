@@ -155,6 +155,12 @@ fn steps_section<'a>(
             };
             lines.push(Line::raw(text));
         }
+        ReleaseKind::Kustomization | ReleaseKind::HelmRelease => {
+            lines.push(Line::raw(format!(
+                "  reconciled by Flux: {}",
+                r.message.shown()
+            )));
+        }
         ReleaseKind::Deployment => {
             lines.push(Line::raw(format!(
                 "  {} update, no steps",

@@ -36,6 +36,11 @@ impl Fleet {
                 .iter()
                 .find_map(|c| hit(&c.cluster, &c.facts().meta)),
             Kind::ReplicaSet | Kind::AnalysisRun | Kind::Event | Kind::Pod => None,
+            Kind::Kustomization => self
+                .kustomizations
+                .iter()
+                .find_map(|k| hit(&k.cluster, &k.facts().meta)),
+            Kind::HelmRelease | Kind::GitRepository | Kind::OCIRepository => None,
         }
     }
 }

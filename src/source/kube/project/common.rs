@@ -23,6 +23,7 @@ const KEPT_LABELS: &[&str] = &[
     "app.kubernetes.io/instance",
     "argocd.argoproj.io/instance",
     "kustomize.toolkit.fluxcd.io/name",
+    "kustomize.toolkit.fluxcd.io/namespace",
     "helm.toolkit.fluxcd.io/name",
     "pod-template-hash",
     "rollouts-pod-template-hash",

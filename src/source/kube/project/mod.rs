@@ -17,6 +17,7 @@ mod deployment;
 mod duration;
 mod event;
 pub mod pod;
+mod flux;
 mod rollout;
 
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
@@ -30,6 +31,7 @@ pub use common::Keep;
 use common::{split_meta, unparseable};
 pub use deployment::{deployment, replica_set};
 pub use event::warning_event;
+pub use flux::{flux_source, helm_release, kustomization};
 pub use rollout::rollout;
 
 use crate::core::facts::{ObjectFacts, WarningEvent};
@@ -64,6 +66,10 @@ fn projection(kind: Kind) -> Projection {
         Kind::Rollout => Projection::Custom(rollout),
         Kind::AnalysisRun => Projection::Custom(analysis_run),
         Kind::Canary => Projection::Custom(canary),
+        Kind::Kustomization => Projection::Custom(kustomization),
+        Kind::HelmRelease => Projection::Custom(helm_release),
+        // Read with a GET when shown (`flux_source`), never as a listed object.
+        Kind::GitRepository | Kind::OCIRepository => Projection::BuiltIn,
     }
 }
 
@@ -161,6 +167,9 @@ fn typed(kind: Kind, value: Value, keep: &Keep) -> Projected {
         Kind::Pod => Projected::Ignored,
         // Custom kinds never come here (see `projection`).
         Kind::Rollout | Kind::AnalysisRun | Kind::Canary => Projected::Ignored,
+        Kind::Kustomization | Kind::HelmRelease => Projected::Ignored,
+        // Sources are not rows: a captured one is ignored.
+        Kind::GitRepository | Kind::OCIRepository => Projected::Ignored,
     }
 }
 

@@ -195,7 +195,11 @@ fn deployments_and_their_replica_sets() {
     assert_eq!(progressing.reason, "ProgressDeadlineExceeded");
     assert_eq!(
         d.meta.labels.keys().collect::<Vec<_>>(),
-        vec!["app.kubernetes.io/name", "kustomize.toolkit.fluxcd.io/name"]
+        vec![
+            "app.kubernetes.io/name",
+            "kustomize.toolkit.fluxcd.io/name",
+            "kustomize.toolkit.fluxcd.io/namespace"
+        ]
     );
     let ObjectFacts::ReplicaSet(rs) = object(&all[1]) else {
         panic!()
