@@ -30,7 +30,7 @@ pub enum ActionKind {
 }
 
 impl ActionKind {
-    pub const ALL: [ActionKind; 9] = [
+    pub const ALL: [ActionKind; 10] = [
         Self::Pause,
         Self::Resume,
         Self::Promote,

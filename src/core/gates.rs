@@ -46,6 +46,7 @@ pub fn close_plan(state: &State, r: &Release) -> Option<ActionPlan> {
             resource_version: r.resource_version.clone(),
         },
         notes: vec![AUTO_CLOSE_NOTE.into()],
+        owner_first: None,
     })
 }
 
