@@ -22,10 +22,16 @@ pub enum ActionKind {
     Retry,
     Undo,
     Restart,
+    /// Argo CD: sync the application (flux: reconcile).
+    Sync,
+    /// Argo CD: hard refresh (re-read git and the live state).
+    Refresh,
+    /// Argo CD: terminate the running operation (gates: AnalysisRun/Experiment).
+    Terminate,
 }
 
 impl ActionKind {
-    pub const ALL: [ActionKind; 8] = [
+    pub const ALL: [ActionKind; 11] = [
         Self::Pause,
         Self::Resume,
         Self::Promote,
@@ -34,6 +40,9 @@ impl ActionKind {
         Self::Retry,
         Self::Undo,
         Self::Restart,
+        Self::Sync,
+        Self::Refresh,
+        Self::Terminate,
     ];
 
     pub fn label(self) -> &'static str {
@@ -46,12 +55,18 @@ impl ActionKind {
             Self::Retry => "retry",
             Self::Undo => "undo",
             Self::Restart => "restart",
+            Self::Sync => "sync",
+            Self::Refresh => "hard-refresh",
+            Self::Terminate => "terminate",
         }
     }
 
     /// Needs the object name typed on a production cluster.
     pub fn destructive(self) -> bool {
-        matches!(self, Self::Abort | Self::Undo | Self::PromoteFull)
+        matches!(
+            self,
+            Self::Abort | Self::Undo | Self::PromoteFull | Self::Terminate
+        )
     }
 
     /// Subject to the SLO error-budget gate (reference/slo.md).

@@ -102,6 +102,8 @@ pub enum Strategy {
     BlueGreen,
     /// Flagger progressive delivery.
     Progressive,
+    /// An Argo CD Application: its controller syncs from git.
+    GitOps,
 }
 
 impl Strategy {
@@ -112,6 +114,7 @@ impl Strategy {
             Self::Canary => "canary",
             Self::BlueGreen => "bluegreen",
             Self::Progressive => "flagger",
+            Self::GitOps => "argocd",
         }
     }
 }
@@ -202,6 +205,8 @@ pub struct ActionFacts {
     /// Previous revision available for undo: (ReplicaSet name, revision).
     pub undo_target: Option<(String, i64)>,
     pub current_revision: Option<i64>,
+    /// Argo CD Applications: what their rules and requests read.
+    pub argocd: Option<Box<super::kinds::application::AppActionFacts>>,
 }
 
 /// One release as the console shows it.

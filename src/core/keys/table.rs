@@ -215,6 +215,27 @@ pub const TABLE: &[KeyRow] = &[
         Some((S::Actions, "r", "restart pods")),
         &[hint(H::Detail, 7, "r", "restart")],
     ),
+    row(
+        &[(K::Char('s'), C::Act(ActionKind::Sync))],
+        MAIN,
+        "s",
+        Some((S::Actions, "s", "sync (Argo CD application)")),
+        &[],
+    ),
+    row(
+        &[(K::Char('f'), C::Act(ActionKind::Refresh))],
+        MAIN,
+        "f",
+        Some((S::Actions, "f", "hard refresh (Argo CD application)")),
+        &[],
+    ),
+    row(
+        &[(K::Char('t'), C::Act(ActionKind::Terminate))],
+        MAIN,
+        "t",
+        Some((S::Actions, "t", "terminate the running operation")),
+        &[],
+    ),
     // The confirmation modal.
     row(
         &[(K::Char('y'), C::Confirm)],

@@ -360,7 +360,7 @@ pub fn calls(action: ActionKind, r: &Release) -> Vec<ApiCall> {
             },
             None => Vec::new(),
         },
-        Promote | Abort | Retry | Restart => Vec::new(),
+        Promote | Abort | Retry | Restart | Sync | Refresh | Terminate => Vec::new(),
     }
 }
 

@@ -16,6 +16,7 @@
 //! Watches, `--from-files`, doctor, access checks and audit pick it up from the table.
 
 mod api;
+pub mod application;
 pub mod canary;
 pub mod deployment;
 mod rbac;
@@ -44,6 +45,8 @@ pub enum Kind {
     AnalysisRun,
     /// core/v1 Events (only `type=Warning` is watched).
     Event,
+    /// Argo CD Application (watched only where its CRD is installed).
+    Application,
 }
 
 /// The kinds that are releases: a row in the table, a module with the rules.
@@ -52,10 +55,11 @@ pub enum ReleaseKind {
     Deployment,
     Rollout,
     Canary,
+    Application,
 }
 
 /// The catalogue, in `Kind` order (`Kind::api` indexes it; a test checks the order).
-pub const CATALOGUE: [Api; 6] = [
+pub const CATALOGUE: [Api; 7] = [
     Api {
         kind: Kind::Deployment,
         group: "apps",
@@ -128,6 +132,18 @@ pub const CATALOGUE: [Api; 6] = [
         role: Role::Supporting(Support::Event),
         origin: Origin::BuiltIn,
     },
+    Api {
+        kind: Kind::Application,
+        group: "argoproj.io",
+        version: "v1alpha1",
+        name: "Application",
+        plural: "applications",
+        resource: "applications.argoproj.io",
+        subresources: &[],
+        short: "App",
+        role: Role::Release(ReleaseKind::Application),
+        origin: Origin::Custom,
+    },
 ];
 
 impl Kind {
@@ -199,13 +215,19 @@ impl Kind {
 }
 
 impl ReleaseKind {
-    pub const ALL: [ReleaseKind; 3] = [Self::Deployment, Self::Rollout, Self::Canary];
+    pub const ALL: [ReleaseKind; 4] = [
+        Self::Deployment,
+        Self::Rollout,
+        Self::Canary,
+        Self::Application,
+    ];
 
     pub const fn kind(self) -> Kind {
         match self {
             Self::Deployment => Kind::Deployment,
             Self::Rollout => Kind::Rollout,
             Self::Canary => Kind::Canary,
+            Self::Application => Kind::Application,
         }
     }
 
@@ -229,6 +251,7 @@ impl ReleaseKind {
             Self::Deployment => deployment::NEEDS,
             Self::Rollout => rollout::NEEDS,
             Self::Canary => canary::NEEDS,
+            Self::Application => application::NEEDS,
         }
     }
 
@@ -238,6 +261,7 @@ impl ReleaseKind {
             Self::Deployment => deployment::SUPPORTS,
             Self::Rollout => rollout::SUPPORTS,
             Self::Canary => canary::SUPPORTS,
+            Self::Application => application::SUPPORTS,
         }
     }
 
@@ -246,6 +270,7 @@ impl ReleaseKind {
             Self::Deployment => deployment::NOT_AVAILABLE,
             Self::Rollout => rollout::NOT_AVAILABLE,
             Self::Canary => canary::NOT_AVAILABLE,
+            Self::Application => application::NOT_AVAILABLE,
         }
     }
 }
@@ -261,6 +286,7 @@ pub fn applicable(action: ActionKind, r: &Release) -> Result<(), Disabled> {
         ReleaseKind::Deployment => deployment::rules(action, r),
         ReleaseKind::Rollout => rollout::rules(action, r),
         ReleaseKind::Canary => canary::rules(action, r),
+        ReleaseKind::Application => application::rules(action, r),
     }
 }
 
@@ -270,6 +296,7 @@ pub fn calls(action: ActionKind, r: &Release, now: Timestamp) -> Vec<ApiCall> {
         ReleaseKind::Deployment => deployment::calls(action, r, now),
         ReleaseKind::Rollout => rollout::calls(action, r, now),
         ReleaseKind::Canary => canary::calls(action, r),
+        ReleaseKind::Application => application::calls(action, r, now),
     }
 }
 
@@ -279,6 +306,7 @@ pub fn note(action: ActionKind, r: &Release) -> Option<&'static str> {
         ReleaseKind::Deployment => None,
         ReleaseKind::Rollout => rollout::note(action),
         ReleaseKind::Canary => canary::note(action),
+        ReleaseKind::Application => application::note(action, r),
     }
 }
 
@@ -293,6 +321,7 @@ pub enum ObjectFacts {
     Canary(canary::CanaryFacts),
     ReplicaSet(ReplicaSetFacts),
     AnalysisRun(AnalysisRunFacts),
+    Application(application::ApplicationFacts),
     /// An object that could not be parsed: shown as such, the watch goes on.
     Unparseable(UnparseableObject),
 }
@@ -305,6 +334,7 @@ impl ObjectFacts {
             Self::Canary(_) => Kind::Canary,
             Self::ReplicaSet(_) => Kind::ReplicaSet,
             Self::AnalysisRun(_) => Kind::AnalysisRun,
+            Self::Application(_) => Kind::Application,
             Self::Unparseable(_) => return None,
         })
     }
@@ -325,6 +355,7 @@ impl ObjectFacts {
             Self::Canary(c) => (&c.meta.namespace, &c.meta.name),
             Self::ReplicaSet(r) => (&r.meta.namespace, &r.meta.name),
             Self::AnalysisRun(a) => (&a.meta.namespace, &a.meta.name),
+            Self::Application(a) => (&a.meta.namespace, &a.meta.name),
             Self::Unparseable(u) => (&u.namespace, &u.name),
         }
     }
@@ -335,6 +366,7 @@ impl ObjectFacts {
             Self::Deployment(d) => Some(&d.meta.uid),
             Self::Rollout(r) => Some(&r.meta.uid),
             Self::Canary(c) => Some(&c.meta.uid),
+            Self::Application(a) => Some(&a.meta.uid),
             Self::ReplicaSet(_) | Self::AnalysisRun(_) | Self::Unparseable(_) => None,
         }
     }
@@ -352,6 +384,7 @@ pub fn derive(
         ObjectFacts::Deployment(d) => Some(deployment::derive(ctx, d, rs)),
         ObjectFacts::Rollout(r) => Some(rollout::derive(ctx, r, rs)),
         ObjectFacts::Canary(c) => Some(canary::derive_joined(ctx, c, deployments, rs)),
+        ObjectFacts::Application(a) => Some(application::derive(ctx, a)),
         ObjectFacts::ReplicaSet(_) | ObjectFacts::AnalysisRun(_) | ObjectFacts::Unparseable(_) => {
             None
         }

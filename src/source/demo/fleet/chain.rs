@@ -35,7 +35,7 @@ impl Fleet {
                 .canaries
                 .iter()
                 .find_map(|c| hit(&c.cluster, &c.facts().meta)),
-            Kind::ReplicaSet | Kind::AnalysisRun | Kind::Event => None,
+            Kind::ReplicaSet | Kind::AnalysisRun | Kind::Event | Kind::Application => None,
         }
     }
 }

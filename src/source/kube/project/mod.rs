@@ -11,6 +11,7 @@
 //! Coordinates (group, version, kind name) come from the core's catalogue only.
 
 mod analysis;
+mod application;
 mod canary;
 mod common;
 mod deployment;
@@ -24,6 +25,7 @@ use kube::api::DynamicObject;
 use serde_json::Value;
 
 pub use analysis::analysis_run;
+pub use application::application;
 pub use canary::canary;
 pub use common::Keep;
 use common::{split_meta, unparseable};
@@ -63,6 +65,7 @@ fn projection(kind: Kind) -> Projection {
         Kind::Rollout => Projection::Custom(rollout),
         Kind::AnalysisRun => Projection::Custom(analysis_run),
         Kind::Canary => Projection::Custom(canary),
+        Kind::Application => Projection::Custom(application),
     }
 }
 
@@ -157,7 +160,9 @@ fn typed(kind: Kind, value: Value, keep: &Keep) -> Projected {
             }
         },
         // Custom kinds never come here (see `projection`).
-        Kind::Rollout | Kind::AnalysisRun | Kind::Canary => Projected::Ignored,
+        Kind::Rollout | Kind::AnalysisRun | Kind::Canary | Kind::Application => {
+            Projected::Ignored
+        }
     }
 }
 
