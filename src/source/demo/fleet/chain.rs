@@ -35,7 +35,11 @@ impl Fleet {
                 .canaries
                 .iter()
                 .find_map(|c| hit(&c.cluster, &c.facts().meta)),
-            Kind::ReplicaSet | Kind::AnalysisRun | Kind::Event | Kind::Application => None,
+            Kind::Application => self
+                .applications
+                .iter()
+                .find_map(|a| hit(&a.cluster, &a.facts().meta)),
+            Kind::ReplicaSet | Kind::AnalysisRun | Kind::Event => None,
         }
     }
 }
