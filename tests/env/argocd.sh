@@ -92,3 +92,172 @@ GO
   fi
   command -v git >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends git >/dev/null
 }
+
+# ---- runtime (tests/env/up, down) -------------------------------------------------------------
+# Ports: after the per-cluster blocks (base+10..29), base+40+10*i for cluster i: redis,
+# repo-server (gRPC), repo-server metrics, application-controller metrics (and /healthz); the
+# git daemon serving the test repositories on base+38.
+argocd_port() {
+  local base=$((PORT_BASE + 40 + 10 * $(cluster_index "$1")))
+  case $2 in
+    redis) echo $((base + 0)) ;;
+    repo-server) echo $((base + 1)) ;;
+    repo-server-metrics) echo $((base + 2)) ;;
+    controller-metrics) echo $((base + 3)) ;;
+    *) die "unknown argocd component: $2" ;;
+  esac
+}
+ARGOCD_GIT_PORT=$((PORT_BASE + 38))
+ARGOCD_GIT_ROOT=$DATA/argocd-git
+ARGOCD_NAMESPACE=argocd
+
+argocd_built() { [[ -f $ARGOCD_DIR/.complete ]]; }
+
+# The namespace, ConfigMaps, Secret and default AppProject an Argo CD install has (the API
+# server would create the project; none runs here), and the CRDs.
+argocd_manifests() {
+  cat <<YAML
+apiVersion: v1
+kind: Namespace
+metadata: {name: $ARGOCD_NAMESPACE}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: argocd-cm
+  namespace: $ARGOCD_NAMESPACE
+  labels: {app.kubernetes.io/name: argocd-cm, app.kubernetes.io/part-of: argocd}
+data:
+  timeout.reconciliation: 15s
+  application.instanceLabelKey: app.kubernetes.io/instance
+---
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: argocd-rbac-cm
+  namespace: $ARGOCD_NAMESPACE
+  labels: {app.kubernetes.io/name: argocd-rbac-cm, app.kubernetes.io/part-of: argocd}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: argocd-cmd-params-cm
+  namespace: $ARGOCD_NAMESPACE
+  labels: {app.kubernetes.io/name: argocd-cmd-params-cm, app.kubernetes.io/part-of: argocd}
+---
+apiVersion: v1
+kind: Secret
+metadata:
+  name: argocd-secret
+  namespace: $ARGOCD_NAMESPACE
+  labels: {app.kubernetes.io/name: argocd-secret, app.kubernetes.io/part-of: argocd}
+stringData:
+  server.secretkey: shipdeck-test-only
+---
+apiVersion: argoproj.io/v1alpha1
+kind: AppProject
+metadata: {name: default, namespace: $ARGOCD_NAMESPACE}
+spec:
+  sourceRepos: ['*']
+  destinations: [{namespace: '*', server: '*'}]
+  clusterResourceWhitelist: [{group: '*', kind: '*'}]
+---
+# oncall may write what shipdeck's Argo CD actions write (sync, refresh, terminate, rollback).
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: "shipdeck:oncall-argocd"}
+rules:
+- apiGroups: [argoproj.io]
+  resources: [applications]
+  verbs: [patch]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: "shipdeck:oncall-argocd"}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: "shipdeck:oncall-argocd"}
+subjects:
+- {apiGroup: rbac.authorization.k8s.io, kind: Group, name: "shipdeck:oncall"}
+YAML
+}
+
+# After bootstrap_cluster: CRDs and the install's objects (CRDs even if no controller runs,
+# so writes are still checked against the real API server's Application schema).
+argocd_bootstrap() {
+  local c=$1
+  argocd_built || { log "argocd: not built (tests/env/build argocd); cluster $c has no Argo CD"; return 0; }
+  kc "$c" apply --server-side -f "$ARGOCD_DIR/crds/" >/dev/null
+  kc "$c" wait --for=condition=Established --timeout=60s crd/applications.argoproj.io crd/appprojects.argoproj.io >/dev/null
+  argocd_manifests | kc "$c" apply --server-side -f - >/dev/null
+}
+
+argocd_probe() {
+  local c=$1
+  redis-cli -h 127.0.0.1 -p "$(argocd_port "$c" redis)" ping 2>/dev/null | grep -q PONG &&
+    curl -fsS --max-time 3 -o /dev/null "http://127.0.0.1:$(argocd_port "$c" repo-server-metrics)/metrics" &&
+    curl -fsS --max-time 3 -o /dev/null "http://127.0.0.1:$(argocd_port "$c" controller-metrics)/healthz"
+}
+
+# Redis, repo-server and application-controller for cluster $1, all on 127.0.0.1; the
+# controller's in-cluster destination is the same API server (its kubeconfig).
+argocd_start() {
+  local c=$1 kcfg=$CONF/$1-admin.kubeconfig bin=$ARGOCD_DIR/argocd
+  argocd_built || return 0
+  local redis_port repo_port tmp=$DATA/argocd-tmp-$c
+  redis_port=$(argocd_port "$c" redis)
+  repo_port=$(argocd_port "$c" repo-server)
+  mkdir -p "$tmp" "$DATA/redis-$c"
+  write_launcher "argocd-redis-$c" "$(command -v redis-server)" --bind 127.0.0.1 --port "$redis_port" \
+    --save '' --appendonly no --dir "$DATA/redis-$c" --protected-mode yes
+  start_launcher "argocd-redis-$c"
+  # ARGOCD_BINARY_NAME picks the component (the binary dispatches on it, like argv[0]).
+  write_launcher "argocd-repo-server-$c" ARGOCD_BINARY_NAME=argocd-repo-server TMPDIR="$tmp" \
+    ARGOCD_GPG_ENABLED=false HOME="$tmp" PATH="$ARGOCD_DIR:/usr/local/bin:/usr/bin:/bin" "$bin" \
+    --address 127.0.0.1 --port "$repo_port" --metrics-address 127.0.0.1 \
+    --metrics-port "$(argocd_port "$c" repo-server-metrics)" --redis "127.0.0.1:$redis_port" \
+    --disable-tls --loglevel info
+  start_launcher "argocd-repo-server-$c"
+  write_launcher "argocd-controller-$c" ARGOCD_BINARY_NAME=argocd-application-controller \
+    TMPDIR="$tmp" HOME="$tmp" ARGOCD_CONTROLLER_REPLICAS=1 "$bin" \
+    --kubeconfig "$kcfg" --namespace "$ARGOCD_NAMESPACE" --redis "127.0.0.1:$redis_port" \
+    --repo-server "127.0.0.1:$repo_port" --repo-server-plaintext \
+    --metrics-port "$(argocd_port "$c" controller-metrics)" --status-processors 2 \
+    --operation-processors 2 --self-heal-timeout-seconds 2 --loglevel info
+  start_launcher "argocd-controller-$c"
+}
+
+# A git daemon (read-only, loopback) serving $ARGOCD_GIT_ROOT: tests create bare repositories
+# there and point Applications at git://127.0.0.1:$ARGOCD_GIT_PORT/<name>.
+argocd_git_start() {
+  argocd_built || return 0
+  mkdir -p "$ARGOCD_GIT_ROOT"
+  write_launcher argocd-git "$(command -v git)" daemon --listen=127.0.0.1 --port="$ARGOCD_GIT_PORT" \
+    --base-path="$ARGOCD_GIT_ROOT" --export-all --reuseaddr "$ARGOCD_GIT_ROOT"
+  start_launcher argocd-git
+}
+
+# Start everything and wait until it answers (one line in up's main).
+argocd_up() {
+  argocd_built || return 0
+  local c deadline
+  argocd_git_start
+  for c in "${CLUSTERS[@]}"; do argocd_start "$c"; done
+  for c in "${CLUSTERS[@]}"; do
+    deadline=$((SECONDS + 120))
+    until argocd_probe "$c"; do
+      for p in "argocd-redis-$c" "argocd-repo-server-$c" "argocd-controller-$c"; do
+        live_pid "$p" >/dev/null || { tail -n 25 "$LOGS/$p.log" >&2; die "argocd: $p exited"; }
+      done
+      ((SECONDS < deadline)) || die "argocd: cluster $c not ready after 120s (see $LOGS/argocd-*-$c.log)"
+      sleep 0.5
+    done
+    log "argocd-$c ready"
+  done
+}
+
+# Lines for env.sh (inside write_env_sh's block).
+argocd_env() {
+  argocd_built || return 0
+  echo "export SHIPDECK_TESTENV_ARGOCD_NAMESPACE=$ARGOCD_NAMESPACE"
+  echo "export SHIPDECK_TESTENV_ARGOCD_GIT_ROOT=$ARGOCD_GIT_ROOT"
+  echo "export SHIPDECK_TESTENV_ARGOCD_GIT_URL=git://127.0.0.1:$ARGOCD_GIT_PORT"
+}
