@@ -36,11 +36,9 @@ pub fn failed_since(facts: &ObjectFacts) -> Option<Timestamp> {
         ObjectFacts::Deployment(d) => latest(&d.conditions),
         ObjectFacts::Rollout(r) => latest(&r.conditions),
         ObjectFacts::Canary(c) => c.last_transition,
-        ObjectFacts::Application(a) => {
-            matches!(a.op_phase.as_str(), "Failed" | "Error")
-                .then_some(a.op_finished)
-                .flatten()
-        }
+        ObjectFacts::Application(a) => matches!(a.op_phase.as_str(), "Failed" | "Error")
+            .then_some(a.op_finished)
+            .flatten(),
         ObjectFacts::ReplicaSet(_) | ObjectFacts::AnalysisRun(_) | ObjectFacts::Unparseable(_) => {
             None
         }

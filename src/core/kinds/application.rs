@@ -109,8 +109,7 @@ impl ApplicationFacts {
 
     /// An operation runs (or was requested and has not started).
     pub fn operation_running(&self) -> bool {
-        self.operation_requested
-            || matches!(self.op_phase.as_str(), "Running" | "Terminating")
+        self.operation_requested || matches!(self.op_phase.as_str(), "Running" | "Terminating")
     }
 
     /// "OutOfSync / Suspended", as `argocd app list` shows sync and health.
@@ -131,9 +130,9 @@ impl ApplicationFacts {
 
     /// Does this app manage the object (`status.resources`)?
     pub fn manages(&self, group: &str, kind: &str, namespace: &str, name: &str) -> bool {
-        self.resources
-            .iter()
-            .any(|r| r.group == group && r.kind == kind && r.namespace == namespace && r.name == name)
+        self.resources.iter().any(|r| {
+            r.group == group && r.kind == kind && r.namespace == namespace && r.name == name
+        })
     }
 
     /// The history entry a rollback goes back to: the newest entry before the current one.
@@ -269,9 +268,15 @@ pub fn note(action: ActionKind, r: &Release) -> Option<&'static str> {
         ActionKind::Undo if f.automated_on => Some(
             "Automated sync is on and Argo CD refuses a rollback while it is: this turns automated sync off (1), then rolls back (2). Turn it back on afterwards with resume (space).",
         ),
-        ActionKind::Undo => Some("Rolls back to the history entry's revision and source (apply strategy), as `argocd app rollback` does."),
-        ActionKind::Sync => Some("The revision is the one Argo CD last resolved for the target; the controller runs the sync."),
-        ActionKind::Terminate => Some("The controller stops the running sync; resources already applied stay applied."),
+        ActionKind::Undo => Some(
+            "Rolls back to the history entry's revision and source (apply strategy), as `argocd app rollback` does.",
+        ),
+        ActionKind::Sync => Some(
+            "The revision is the one Argo CD last resolved for the target; the controller runs the sync.",
+        ),
+        ActionKind::Terminate => {
+            Some("The controller stops the running sync; resources already applied stay applied.")
+        }
         ActionKind::Resume => Some("Turns automated sync back on as it was before the rollback."),
         _ => None,
     }

@@ -60,7 +60,10 @@ fn body(call: &ApiCall) -> &Value {
             resource,
             ..
         } => {
-            assert_eq!((resource.group, resource.plural), ("argoproj.io", "applications"));
+            assert_eq!(
+                (resource.group, resource.plural),
+                ("argoproj.io", "applications")
+            );
             body
         }
         other => panic!("not a merge patch: {other:?}"),
@@ -73,7 +76,11 @@ fn state_reads_as_argocd_shows_it() {
     a.sync_status = "OutOfSync".into();
     a.health = "Suspended".into();
     let r = derive(&ctx(), &a);
-    assert!(r.message.raw().starts_with("OutOfSync / Suspended"), "{}", r.message.raw());
+    assert!(
+        r.message.raw().starts_with("OutOfSync / Suspended"),
+        "{}",
+        r.message.raw()
+    );
     assert_eq!(r.phase, Phase::Paused);
     a.health = "Degraded".into();
     assert_eq!(phase(&a), Phase::Degraded);
@@ -114,7 +121,9 @@ fn sync_and_rollback_are_refused_while_an_operation_runs() {
     for kind in [ActionKind::Sync, ActionKind::Undo] {
         assert_eq!(
             plan(&a, kind).err(),
-            Some(Disabled::NotApplicable("another operation is already in progress"))
+            Some(Disabled::NotApplicable(
+                "another operation is already in progress"
+            ))
         );
     }
     let mut requested = app();
@@ -135,7 +144,10 @@ fn sync_and_rollback_are_refused_while_an_operation_runs() {
 fn hard_refresh_sets_the_annotation() {
     let p = plan(&app(), ActionKind::Refresh).expect("refresh offered");
     let b = body(&p.calls[0]);
-    assert_eq!(b.pointer("/metadata/annotations/argocd.argoproj.io~1refresh"), Some(&json!("hard")));
+    assert_eq!(
+        b.pointer("/metadata/annotations/argocd.argoproj.io~1refresh"),
+        Some(&json!("hard"))
+    );
     assert_eq!(b.pointer("/metadata/resourceVersion"), Some(&json!("42")));
     let stamp = b
         .pointer("/metadata/annotations/argocd.argoproj.io~1refresh-timestamp")
@@ -149,9 +161,18 @@ fn rollback_goes_to_the_previous_history_entry_with_the_apply_strategy() {
     let p = plan(&app(), ActionKind::Undo).expect("rollback offered");
     assert_eq!(p.calls.len(), 1, "manual sync: one write");
     let b = body(&p.calls[0]);
-    assert_eq!(b.pointer("/operation/sync/revision"), Some(&json!("aaaaaaaaaa")));
-    assert_eq!(b.pointer("/operation/sync/source"), Some(&entry(0, "aaaaaaaaaa").source));
-    assert_eq!(b.pointer("/operation/sync/syncStrategy"), Some(&json!({"apply": {}})));
+    assert_eq!(
+        b.pointer("/operation/sync/revision"),
+        Some(&json!("aaaaaaaaaa"))
+    );
+    assert_eq!(
+        b.pointer("/operation/sync/source"),
+        Some(&entry(0, "aaaaaaaaaa").source)
+    );
+    assert_eq!(
+        b.pointer("/operation/sync/syncStrategy"),
+        Some(&json!({"apply": {}}))
+    );
     assert_eq!(b.pointer("/status/operationState"), Some(&Value::Null));
     let mut only_one = app();
     only_one.history.truncate(1);
@@ -164,19 +185,34 @@ fn rollback_with_automated_sync_is_the_two_step_and_resume_turns_it_back_on() {
     a.automated = Some(json!({"prune": true, "selfHeal": true}));
     let p = plan(&a, ActionKind::Undo).expect("two-step offered");
     assert_eq!(p.calls.len(), 2);
-    assert!(p.notes.iter().any(|n| n.contains("turns automated sync off")), "{:?}", p.notes);
+    assert!(
+        p.notes
+            .iter()
+            .any(|n| n.contains("turns automated sync off")),
+        "{:?}",
+        p.notes
+    );
     assert!(p.notes.iter().any(|n| n == action::CHAINED_NOTE));
     let off = body(&p.calls[0]);
-    assert_eq!(off.pointer("/spec/syncPolicy/automated"), Some(&Value::Null));
+    assert_eq!(
+        off.pointer("/spec/syncPolicy/automated"),
+        Some(&Value::Null)
+    );
     let saved = off
         .pointer("/metadata/annotations/shipdeck.dev~1automated-before-rollback")
         .and_then(Value::as_str)
         .unwrap_or_default();
     assert_eq!(serde_json::from_str::<Value>(saved).ok(), a.automated);
-    assert_eq!(body(&p.calls[1]).pointer("/operation/sync/revision"), Some(&json!("aaaaaaaaaa")));
+    assert_eq!(
+        body(&p.calls[1]).pointer("/operation/sync/revision"),
+        Some(&json!("aaaaaaaaaa"))
+    );
     // The second write follows the first's resourceVersion.
     let chained = action::after_write(&p.calls[1], &p.calls[0], "43");
-    assert_eq!(body(&chained).pointer("/metadata/resourceVersion"), Some(&json!("43")));
+    assert_eq!(
+        body(&chained).pointer("/metadata/resourceVersion"),
+        Some(&json!("43"))
+    );
     // Resume is not offered before, and is offered after, the two-step.
     assert!(plan(&a, ActionKind::Resume).is_err());
     let mut after = app();
@@ -185,7 +221,10 @@ fn rollback_with_automated_sync_is_the_two_step_and_resume_turns_it_back_on() {
     assert!(r.facts.spec_paused, "space resolves to resume");
     let resume = plan(&after, ActionKind::Resume).expect("turn it back on");
     let b = body(&resume.calls[0]);
-    assert_eq!(b.pointer("/spec/syncPolicy/automated"), a.automated.as_ref());
+    assert_eq!(
+        b.pointer("/spec/syncPolicy/automated"),
+        a.automated.as_ref()
+    );
     assert_eq!(
         b.pointer("/metadata/annotations/shipdeck.dev~1automated-before-rollback"),
         Some(&Value::Null)
@@ -198,17 +237,27 @@ fn the_sender_is_filled_in_only_where_planned() {
     let mut b = body(&p.calls[0]).clone();
     assert!(needs_sender(&b));
     fill_sender(&mut b, "oncall-a");
-    assert_eq!(b.pointer("/operation/initiatedBy/username"), Some(&json!("oncall-a")));
+    assert_eq!(
+        b.pointer("/operation/initiatedBy/username"),
+        Some(&json!("oncall-a"))
+    );
     assert!(!needs_sender(&b));
     let mut other = json!({"operation": {"initiatedBy": {"username": "bob"}}});
     fill_sender(&mut other, "oncall-a");
-    assert_eq!(other.pointer("/operation/initiatedBy/username"), Some(&json!("bob")));
+    assert_eq!(
+        other.pointer("/operation/initiatedBy/username"),
+        Some(&json!("bob"))
+    );
 }
 
 #[test]
 fn other_kinds_do_not_offer_the_argo_cd_actions() {
     for kind in [ActionKind::Sync, ActionKind::Refresh, ActionKind::Terminate] {
-        for rk in [ReleaseKind::Deployment, ReleaseKind::Rollout, ReleaseKind::Canary] {
+        for rk in [
+            ReleaseKind::Deployment,
+            ReleaseKind::Rollout,
+            ReleaseKind::Canary,
+        ] {
             assert!(!rk.supports().contains(&kind), "{rk:?} {kind:?}");
         }
     }

@@ -41,7 +41,13 @@ fn source(revision: &str) -> Value {
 
 impl AppSim {
     /// `name` in namespace `argocd`, managing Deployment `namespace/name`.
-    pub fn new(cluster: &str, namespace: &str, name: &str, now: Timestamp, clock: &mut RvClock) -> Self {
+    pub fn new(
+        cluster: &str,
+        namespace: &str,
+        name: &str,
+        now: Timestamp,
+        clock: &mut RvClock,
+    ) -> Self {
         let entry = |id: i64, revision: &str, ago: i64, by: &str| HistoryEntry {
             id,
             revision: revision.into(),
@@ -74,8 +80,18 @@ impl AppSim {
             op_finished: Some(now - SignedDuration::from_hours(5)),
             synced_revision: "4b1e7a9c0d2f3e4a5b6c7d8e9f0a1b2c3d4e5f6a".into(),
             history: vec![
-                entry(0, "0c9d8e7f6a5b4c3d2e1f0a9b8c7d6e5f4a3b2c1d", 72 * 3600, "alice"),
-                entry(1, "4b1e7a9c0d2f3e4a5b6c7d8e9f0a1b2c3d4e5f6a", 5 * 3600, "automated"),
+                entry(
+                    0,
+                    "0c9d8e7f6a5b4c3d2e1f0a9b8c7d6e5f4a3b2c1d",
+                    72 * 3600,
+                    "alice",
+                ),
+                entry(
+                    1,
+                    "4b1e7a9c0d2f3e4a5b6c7d8e9f0a1b2c3d4e5f6a",
+                    5 * 3600,
+                    "automated",
+                ),
             ],
             resources: vec![AppResource {
                 group: "apps".into(),
@@ -132,12 +148,22 @@ impl AppSim {
         a.op_message = Untrusted::new("successfully synced (all tasks run)");
         a.op_finished = Some(now);
         a.synced_revision = revision.clone();
-        a.sync_status = if revision == a.sync_revision { "Synced" } else { "OutOfSync" }.into();
+        a.sync_status = if revision == a.sync_revision {
+            "Synced"
+        } else {
+            "OutOfSync"
+        }
+        .into();
         self.app.commit(clock);
     }
 
     /// A merge patch as Argo CD's API server and controller would take it.
-    pub fn patch(&mut self, body: &Value, now: Timestamp, clock: &mut RvClock) -> Result<Outcome, Outcome> {
+    pub fn patch(
+        &mut self,
+        body: &Value,
+        now: Timestamp,
+        clock: &mut RvClock,
+    ) -> Result<Outcome, Outcome> {
         let name = self.app.obj.meta.name.clone();
         let plural = "applications.argoproj.io";
         patch::check_resource_version(body, self.app.resource_version(), plural, &name)?;
@@ -169,8 +195,14 @@ impl AppSim {
         }
         if let Some(automated) = field(body, &["spec", "syncPolicy", "automated"]) {
             a.automated = (!automated.is_null()).then(|| automated.clone());
-            a.self_heal = automated.get("selfHeal").and_then(Value::as_bool).unwrap_or(false);
-            a.prune = automated.get("prune").and_then(Value::as_bool).unwrap_or(false);
+            a.self_heal = automated
+                .get("selfHeal")
+                .and_then(Value::as_bool)
+                .unwrap_or(false);
+            a.prune = automated
+                .get("prune")
+                .and_then(Value::as_bool)
+                .unwrap_or(false);
         }
         if let Some(saved) = field(body, &["metadata", "annotations", AUTOMATED_BEFORE]) {
             a.automated_before = saved
@@ -179,6 +211,8 @@ impl AppSim {
                 .filter(Value::is_object);
         }
         self.app.commit(clock);
-        Ok(patch::applied(format!("application.argoproj.io/{name} patched")))
+        Ok(patch::applied(format!(
+            "application.argoproj.io/{name} patched"
+        )))
     }
 }

@@ -16,10 +16,16 @@ const HISTORY_ROWS: usize = 5;
 /// An Application's lines in the steps section.
 pub fn app_lines<'a>(r: &Release, theme: &Theme) -> Vec<Line<'a>> {
     let Some(f) = r.facts.argocd.as_deref() else {
-        return vec![Line::styled("  Argo CD application (no status yet)", theme.dim)];
+        return vec![Line::styled(
+            "  Argo CD application (no status yet)",
+            theme.dim,
+        )];
     };
     let mut lines = vec![
-        Line::styled(format!("  Argo CD  {}", text::escape(&f.state)), theme.current),
+        Line::styled(
+            format!("  Argo CD  {}", text::escape(&f.state)),
+            theme.current,
+        ),
         Line::raw(format!("  sync     {}", policy(f))),
         Line::raw(format!(
             "  target   {} · synced {}",

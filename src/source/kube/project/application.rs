@@ -123,7 +123,10 @@ impl Application {
         let spec = self.spec.unwrap_or_default();
         let status = self.status.unwrap_or_default();
         let source = spec.source.unwrap_or(Value::Null);
-        let automated = spec.sync_policy.and_then(|p| p.automated).filter(|a| !a.is_null());
+        let automated = spec
+            .sync_policy
+            .and_then(|p| p.automated)
+            .filter(|a| !a.is_null());
         let flag = |k: &str| {
             automated
                 .as_ref()

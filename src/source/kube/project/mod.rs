@@ -160,9 +160,7 @@ fn typed(kind: Kind, value: Value, keep: &Keep) -> Projected {
             }
         },
         // Custom kinds never come here (see `projection`).
-        Kind::Rollout | Kind::AnalysisRun | Kind::Canary | Kind::Application => {
-            Projected::Ignored
-        }
+        Kind::Rollout | Kind::AnalysisRun | Kind::Canary | Kind::Application => Projected::Ignored,
     }
 }
 
