@@ -40,7 +40,6 @@ import (
 	"path/filepath"
 
 	"github.com/spf13/cobra"
-	"github.com/argoproj/argo-cd/v3/util/grpc"
 
 	appcontroller "github.com/argoproj/argo-cd/v3/cmd/argocd-application-controller/commands"
 	gitaskpass "github.com/argoproj/argo-cd/v3/cmd/argocd-git-ask-pass/commands"
@@ -49,7 +48,6 @@ import (
 )
 
 func main() {
-	grpc.DisableSRVLookups()
 	name := filepath.Base(os.Args[0])
 	if v := os.Getenv("ARGOCD_BINARY_NAME"); v != "" {
 		name = v
@@ -186,8 +184,14 @@ argocd_bootstrap() {
   local c=$1
   argocd_built || { log "argocd: not built (tests/env/build argocd); cluster $c has no Argo CD"; return 0; }
   kc "$c" apply --server-side -f "$ARGOCD_DIR/crds/" >/dev/null
-  kc "$c" wait --for=condition=Established --timeout=60s crd/applications.argoproj.io crd/appprojects.argoproj.io >/dev/null
+  # (`kubectl wait` fails outright on a CRD whose status has no conditions yet.)
+  wait_for "argocd CRDs established on $c" 60 argocd_crds_established "$c" || die "argocd: CRDs not established on $c"
   argocd_manifests | kc "$c" apply --server-side -f - >/dev/null
+}
+
+argocd_crds_established() {
+  kc "$1" get crd applications.argoproj.io appprojects.argoproj.io \
+    -o jsonpath='{.items[*].status.conditions[?(@.type=="Established")].status}' | grep -qx 'True True'
 }
 
 argocd_probe() {
