@@ -218,7 +218,7 @@ argocd_start() {
     ARGOCD_GPG_ENABLED=false HOME="$tmp" PATH="$ARGOCD_DIR:/usr/local/bin:/usr/bin:/bin" "$bin" \
     --address 127.0.0.1 --port "$repo_port" --metrics-address 127.0.0.1 \
     --metrics-port "$(argocd_port "$c" repo-server-metrics)" --redis "127.0.0.1:$redis_port" \
-    --disable-tls --loglevel info
+    --disable-tls --client-ca-path= --loglevel info
   start_launcher "argocd-repo-server-$c"
   write_launcher "argocd-controller-$c" ARGOCD_BINARY_NAME=argocd-application-controller \
     TMPDIR="$tmp" HOME="$tmp" ARGOCD_CONTROLLER_REPLICAS=1 "$bin" \
