@@ -195,10 +195,18 @@ fn deployment(image: &str) -> String {
     )
 }
 
-fn application(name: &str, ns: &str, repo: &str, dest: &str) -> String {
+/// The Application; `server` is the destination (the env's cluster secret for this same API
+/// server, `SHIPDECK_TESTENV_ARGOCD_DEST_A`).
+fn application(name: &str, ns: &str, repo: &str, dest: &str, server: &str) -> String {
     format!(
-        "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata: {{name: {name}, namespace: {ns}}}\nspec:\n  project: default\n  source: {{repoURL: \"{repo}\", path: app, targetRevision: main}}\n  destination: {{server: \"https://kubernetes.default.svc\", namespace: {dest}}}\n"
+        "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata: {{name: {name}, namespace: {ns}}}\nspec:\n  project: default\n  source: {{repoURL: \"{repo}\", path: app, targetRevision: main}}\n  destination: {{server: \"{server}\", namespace: {dest}}}\n"
     )
+}
+
+fn dest(env: &TestEnv) -> Result<String> {
+    env.var("SHIPDECK_TESTENV_ARGOCD_DEST_A")
+        .map(str::to_owned)
+        .context("no Argo CD destination in env.sh")
 }
 
 async fn deployment_image(fx: &Fixture) -> Result<String> {
@@ -244,7 +252,7 @@ async fn sync_body(env: &TestEnv, fx: &Fixture, argocd: &str) -> Result<()> {
     apply_yaml(
         &fx.admin,
         Some(argocd),
-        &application(&name, argocd, &repo.url, &fx.ns),
+        &application(&name, argocd, &repo.url, &fx.ns, &dest(env)?),
     )
     .await?;
     let user = oncall_user(fx).await;
@@ -433,7 +441,7 @@ async fn terminate_body(env: &TestEnv, fx: &Fixture, argocd: &str) -> Result<()>
     apply_yaml(
         &fx.admin,
         Some(argocd),
-        &application(&name, argocd, &repo.url, &fx.ns),
+        &application(&name, argocd, &repo.url, &fx.ns, &dest(env)?),
     )
     .await?;
     let seen = wait_app(fx, argocd, &name, "main resolved", |v| {
@@ -515,7 +523,13 @@ async fn crd_body(fx: &Fixture) -> Result<()> {
     apply_yaml(
         &fx.admin,
         Some(&ns),
-        &application("web", &ns, "git://127.0.0.1:1/none.git", &ns),
+        &application(
+            "web",
+            &ns,
+            "git://127.0.0.1:1/none.git",
+            &ns,
+            "https://kubernetes.default.svc",
+        ),
     )
     .await?;
     let api = apps(fx, &ns);

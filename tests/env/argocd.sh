@@ -75,6 +75,10 @@ GO
   ln -sf argocd "$out/argocd-application-controller"
   ln -sf argocd "$out/argocd-repo-server"
   ln -sf argocd "$out/argocd-git-ask-pass"
+  # The repo-server runs `git-verify-wrapper.sh <revision>` on every manifest request (the
+  # image ships one); no GPG keys are configured here, so report what git says and succeed.
+  printf '%s\n' '#!/bin/sh' 'git verify-commit --raw "$1" 2>&1' 'exit 0' >"$out/git-verify-wrapper.sh"
+  chmod +x "$out/git-verify-wrapper.sh"
   mkdir -p "$out/crds"
   cp "$mdir"/manifests/crds/application-crd.yaml "$mdir"/manifests/crds/appproject-crd.yaml "$out/crds/"
   chmod -R u+w "$out/crds"
@@ -127,6 +131,9 @@ metadata:
   labels: {app.kubernetes.io/name: argocd-cm, app.kubernetes.io/part-of: argocd}
 data:
   timeout.reconciliation: 15s
+  # The in-cluster destination needs a pod's service account; the cluster Secret below
+  # names this same API server instead.
+  cluster.inClusterEnabled: "false"
   application.instanceLabelKey: app.kubernetes.io/instance
 ---
 apiVersion: v1
@@ -187,6 +194,25 @@ argocd_bootstrap() {
   # (`kubectl wait` fails outright on a CRD whose status has no conditions yet.)
   wait_for "argocd CRDs established on $c" 60 argocd_crds_established "$c" || die "argocd: CRDs not established on $c"
   argocd_manifests | kc "$c" apply --server-side -f - >/dev/null
+  argocd_cluster_secret "$c" | kc "$c" apply --server-side -f - >/dev/null
+}
+
+# The destination cluster: this same API server, reached on 127.0.0.1 with the admin client
+# certificate (Argo CD's built-in in-cluster destination needs a pod's service account).
+argocd_cluster_secret() {
+  local c=$1 b64='base64 -w0'
+  cat <<YAML
+apiVersion: v1
+kind: Secret
+metadata:
+  name: cluster-$c
+  namespace: $ARGOCD_NAMESPACE
+  labels: {argocd.argoproj.io/secret-type: cluster}
+stringData:
+  name: $c
+  server: https://127.0.0.1:$(port "$c" apiserver)
+  config: '{"tlsClientConfig": {"caData": "$($b64 <"$PKI/$c/ca.crt")", "certData": "$($b64 <"$PKI/$c/admin.crt")", "keyData": "$($b64 <"$PKI/$c/admin.key")"}}'
+YAML
 }
 
 argocd_crds_established() {
@@ -264,4 +290,8 @@ argocd_env() {
   echo "export SHIPDECK_TESTENV_ARGOCD_NAMESPACE=$ARGOCD_NAMESPACE"
   echo "export SHIPDECK_TESTENV_ARGOCD_GIT_ROOT=$ARGOCD_GIT_ROOT"
   echo "export SHIPDECK_TESTENV_ARGOCD_GIT_URL=git://127.0.0.1:$ARGOCD_GIT_PORT"
+  local c
+  for c in "${CLUSTERS[@]}"; do
+    echo "export SHIPDECK_TESTENV_ARGOCD_DEST_${c^^}=https://127.0.0.1:$(port "$c" apiserver)"
+  done
 }
