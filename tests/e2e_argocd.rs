@@ -102,6 +102,40 @@ async fn wait_app(
     .await
 }
 
+/// The Application once it stops changing (two reads a second apart agree), as a user looks
+/// at a settled row before pressing a key: a plan on an older view is a 409, as it should be.
+async fn settled(fx: &Fixture, ns: &str, name: &str) -> Result<Release> {
+    fx.settled(|| async { Ok(app(fx, ns, name).await?.1) })
+        .await
+}
+
+/// Plan `kind` on the settled view and send it, as an operator would: the controller writes
+/// the Application's status on its own schedule, so a write can meet a newer version (409,
+/// nothing written). Then the operator looks again and confirms again: at most 4 tries,
+/// each conflict printed.
+async fn act(
+    fx: &Fixture,
+    console: &mut Console,
+    id: u64,
+    kind: ActionKind,
+    ns: &str,
+    name: &str,
+) -> Result<Outcome> {
+    for attempt in 0..4u64 {
+        let seen = settled(fx, ns, name).await?;
+        let outcome = console
+            .run(id * 10 + attempt, fx.plan(kind, &seen)?)
+            .await?;
+        match outcome {
+            Outcome::Conflict { .. } => {
+                println!("argocd {kind}: 409 on try {}, looking again", attempt + 1)
+            }
+            other => return Ok(other),
+        }
+    }
+    bail!("{kind}: four conflicts in a row")
+}
+
 fn history(v: &Value) -> Vec<Value> {
     v.pointer("/status/history")
         .and_then(Value::as_array)
@@ -269,13 +303,18 @@ async fn sync_body(env: &TestEnv, fx: &Fixture, argocd: &str) -> Result<()> {
         "{}",
         seen.message.raw()
     );
-    let sync = fx.plan(ActionKind::Sync, &seen)?;
+    let _ = seen.clone();
+    let sync = fx.plan(ActionKind::Sync, &settled(fx, argocd, &name).await?)?;
     let body = serde_json::to_string(&sync.calls[0]).unwrap_or_default();
     assert!(
         body.contains(&a) && body.contains(SENDER),
         "the modal shows the write: {body}"
     );
-    assert_applied(&console.run(1, sync).await?, "sync to A");
+    let _ = sync;
+    assert_applied(
+        &act(fx, &mut console, 1, ActionKind::Sync, argocd, &name).await?,
+        "sync to A",
+    );
     let synced = wait_app(fx, argocd, &name, "synced to A", |v| {
         op_phase(v) == "Succeeded" && history(v).len() == 1
     })
@@ -294,14 +333,20 @@ async fn sync_body(env: &TestEnv, fx: &Fixture, argocd: &str) -> Result<()> {
 
     // B: hard refresh (`f`) makes the controller resolve main again, then sync.
     let b = repo.commit("B", &[("deploy.yaml", deployment("example.test/web:B"))])?;
-    let refresh = fx.plan(ActionKind::Refresh, &synced)?;
-    assert_applied(&console.run(2, refresh).await?, "hard refresh");
+    let _ = synced;
+    let refresh = fx.plan(ActionKind::Refresh, &settled(fx, argocd, &name).await?)?;
+    assert!(refresh.calls[0].body_text().contains("hard"));
+    assert_applied(
+        &act(fx, &mut console, 2, ActionKind::Refresh, argocd, &name).await?,
+        "hard refresh",
+    );
     let seen_b = wait_app(fx, argocd, &name, "main resolved to B", |v| {
         v.pointer("/status/sync/revision") == Some(&json!(b)) && op_phase(v) != "Running"
     })
     .await?;
+    let _ = seen_b;
     assert_applied(
-        &console.run(3, fx.plan(ActionKind::Sync, &seen_b)?).await?,
+        &act(fx, &mut console, 3, ActionKind::Sync, argocd, &name).await?,
         "sync to B",
     );
     let at_b = wait_app(fx, argocd, &name, "synced to B", |v| {
@@ -311,9 +356,13 @@ async fn sync_body(env: &TestEnv, fx: &Fixture, argocd: &str) -> Result<()> {
     wait_image(fx, "example.test/web:B").await?;
 
     // Rollback (`u`) to the entry before the newest: A, with the shipdeck user recorded.
-    let rollback = fx.plan(ActionKind::Undo, &at_b)?;
+    let _ = at_b;
+    let rollback = fx.plan(ActionKind::Undo, &settled(fx, argocd, &name).await?)?;
     assert_eq!(rollback.calls.len(), 1, "manual sync: one write");
-    assert_applied(&console.run(4, rollback).await?, "rollback to A");
+    assert_applied(
+        &act(fx, &mut console, 4, ActionKind::Undo, argocd, &name).await?,
+        "rollback to A",
+    );
     let (v, _) = {
         wait_app(fx, argocd, &name, "rolled back to A", |v| {
             op_phase(v) == "Succeeded" && history(v).len() == 3
@@ -355,6 +404,10 @@ async fn sync_body(env: &TestEnv, fx: &Fixture, argocd: &str) -> Result<()> {
     })
     .await?;
     wait_image(fx, "example.test/web:B").await?;
+    let auto = {
+        let _ = auto;
+        settled(fx, argocd, &name).await?
+    };
     let two_step = fx.plan(ActionKind::Undo, &auto)?;
     assert_eq!(
         two_step.calls.len(),
@@ -381,7 +434,10 @@ async fn sync_body(env: &TestEnv, fx: &Fixture, argocd: &str) -> Result<()> {
         fx.plan(ActionKind::Resume, &auto).is_err(),
         "nothing to turn back on yet"
     );
-    assert_applied(&console.run(5, two_step).await?, "two-step rollback");
+    assert_applied(
+        &act(fx, &mut console, 5, ActionKind::Undo, argocd, &name).await?,
+        "two-step rollback",
+    );
     let (v, after) = {
         wait_app(fx, argocd, &name, "two-step rolled back to A", |v| {
             op_phase(v) == "Succeeded" && history(v).len() == 5
@@ -407,8 +463,13 @@ async fn sync_body(env: &TestEnv, fx: &Fixture, argocd: &str) -> Result<()> {
     assert_eq!(deployment_image(fx).await?, "example.test/web:A");
 
     // "Turn it back on" (space = resume): automated as it was, and Argo CD syncs to B.
-    let resume = fx.plan(ActionKind::Resume, &after)?;
-    assert_applied(&console.run(6, resume).await?, "automated back on");
+    let _ = after;
+    let resume = fx.plan(ActionKind::Resume, &settled(fx, argocd, &name).await?)?;
+    assert!(resume.calls[0].body_text().contains("selfHeal"));
+    assert_applied(
+        &act(fx, &mut console, 6, ActionKind::Resume, argocd, &name).await?,
+        "automated back on",
+    );
     let (v, _) = app(fx, argocd, &name).await?;
     assert_eq!(v.pointer("/spec/syncPolicy/automated"), Some(&automated));
     assert_eq!(v["metadata"]["annotations"].get(AUTOMATED_BEFORE), None);
@@ -460,11 +521,21 @@ async fn terminate_body(env: &TestEnv, fx: &Fixture, argocd: &str) -> Result<()>
                 .is_some_and(|r| r.iter().any(|r| r["name"] == "never-bound"))
     })
     .await?;
+    let refused = fx
+        .plan(ActionKind::Sync, &running)
+        .err()
+        .map(|e| e.to_string());
+    let why = Disabled::NotApplicable("another operation is already in progress").to_string();
+    assert!(
+        refused.as_deref().is_some_and(|r| r.ends_with(&why)),
+        "{refused:?}"
+    );
+    // Terminate on the view as it is now (the controller keeps writing the running state).
+    let running = settled(fx, argocd, &name).await?;
     assert_eq!(
-        fx.plan(ActionKind::Sync, &running)
-            .err()
-            .map(|e| e.to_string()),
-        Some(Disabled::NotApplicable("another operation is already in progress").to_string())
+        op_phase(&app(fx, argocd, &name).await?.0),
+        "Running",
+        "still waiting"
     );
     let started = std::time::Instant::now();
     assert_applied(
