@@ -384,7 +384,10 @@ mod tests {
     #[test]
     fn action_keys_follow_the_key_map() {
         let labels: Vec<&str> = action_keys().map(|(k, _)| k).collect();
-        assert_eq!(labels, ["space", "p", "P", "a", "R", "u", "r"]);
+        assert_eq!(
+            labels,
+            ["space", "p", "P", "a", "R", "u", "r", "s", "f", "t"]
+        );
     }
 
     #[test]
