@@ -1338,4 +1338,98 @@ mod pods_screens {
             insta::assert_snapshot!(format!("detail_events_checkout_{w}x{h}"), s);
         }
     }
+/// An Argo CD Application managing the staging `api` Rollout: OutOfSync / Suspended, self-heal
+/// on, a sync running; its row, its detail (state, policy, history with the rollback target)
+/// and the Rollout's detail naming the app's state.
+fn with_argocd_app(width: u16, height: u16) -> State {
+    use serde_json::json;
+    use shipdeck::core::facts::{ObjectFacts, ObjectMeta};
+    use shipdeck::core::kinds::application::{AppResource, ApplicationFacts, HistoryEntry};
+    use shipdeck::core::text::Untrusted;
+    let mut state = fleet(width, height);
+    let entry = |id: i64, rev: &str, by: &str| HistoryEntry {
+        id,
+        revision: rev.into(),
+        deployed_at: Some(ui_fixture::ago(3600 * (3 - id))),
+        initiated_by: Untrusted::new(by),
+        source: json!({"repoURL": "https://git.example/web.git", "path": "api"}),
+    };
+    let app = ApplicationFacts {
+        meta: ObjectMeta {
+            namespace: "argocd".into(),
+            name: "web-api".into(),
+            uid: "app-1".into(),
+            resource_version: "9001".into(),
+            created: Some(ui_fixture::ago(86_400)),
+            ..ObjectMeta::default()
+        },
+        target_revision: "main".into(),
+        source: json!({"repoURL": "https://git.example/web.git", "path": "api", "targetRevision": "main"}),
+        automated: Some(json!({"selfHeal": true})),
+        self_heal: true,
+        sync_status: "OutOfSync".into(),
+        sync_revision: "c0ffee1234567890".into(),
+        health: "Suspended".into(),
+        op_phase: "Running".into(),
+        op_message: Untrusted::new("waiting for healthy state of argoproj.io/Rollout/api"),
+        op_started: Some(ui_fixture::ago(90)),
+        synced_revision: "b0b0b0b1234567".into(),
+        history: vec![
+            entry(0, "a1a1a1a1234567", "alice"),
+            entry(1, "b0b0b0b1234567", "automated"),
+        ],
+        resources: vec![AppResource {
+            group: "argoproj.io".into(),
+            kind: "Rollout".into(),
+            namespace: "web".into(),
+            name: "api".into(),
+        }],
+        ..ApplicationFacts::default()
+    };
+    shipdeck::core::update(
+        &mut state,
+        shipdeck::core::Msg::Upsert {
+            cluster: "staging".into(),
+            facts: ObjectFacts::Application(app),
+        },
+    );
+    shipdeck::core::settle(&mut state);
+    state
+}
+
+#[test]
+fn argocd_application_row_and_detail() {
+    for (w, h) in [(80, 24), (250, 70)] {
+        let state = with_argocd_app(w, h);
+        let home = screen(&state);
+        assert!(home.contains("web-api"), "{home}");
+        insta::assert_snapshot!(format!("argocd_home_{w}x{h}"), home);
+        let mut state = with_argocd_app(w, h);
+        select(&mut state, "web-api");
+        keys(&mut state, &[Key::Enter]);
+        let s = screen(&state);
+        assert!(s.contains("OutOfSync / Suspended"), "{s}");
+        insta::assert_snapshot!(format!("argocd_detail_{w}x{h}"), s);
+    }
+    let mut state = with_argocd_app(250, 70);
+    let s = {
+        select(&mut state, "web-api");
+        keys(&mut state, &[Key::Enter]);
+        screen(&state)
+    };
+    assert!(s.contains("automated (self-heal)"), "{s}");
+    assert!(s.contains("← undo (u) rolls back here"), "{s}");
+    // The staging cluster is read-only in the fixture: the Argo CD actions are listed, disabled.
+    for action in ["sync", "hard-refresh", "terminate"] {
+        assert!(s.contains(action), "{action}: {s}");
+    }
+    // The managed Rollout's detail names the app and its state.
+    let mut state = with_argocd_app(250, 70);
+    select(&mut state, "api");
+    keys(&mut state, &[Key::Enter]);
+    let s = screen(&state);
+    assert!(
+        s.contains("Argo CD app argocd/web-api: OutOfSync / Suspended"),
+        "{s}"
+    );
 }

@@ -27,10 +27,12 @@ pub enum ActionKind {
     Terminate,
     /// Argo CD sync; Flux reconcile (`s`).
     Sync,
+    /// Argo CD: hard refresh (re-read git and the live state).
+    Refresh,
 }
 
 impl ActionKind {
-    pub const ALL: [ActionKind; 10] = [
+    pub const ALL: [ActionKind; 11] = [
         Self::Pause,
         Self::Resume,
         Self::Promote,
@@ -41,6 +43,7 @@ impl ActionKind {
         Self::Restart,
         Self::Terminate,
         Self::Sync,
+        Self::Refresh,
     ];
 
     pub fn label(self) -> &'static str {
@@ -55,12 +58,16 @@ impl ActionKind {
             Self::Restart => "restart",
             Self::Terminate => "terminate",
             Self::Sync => "sync",
+            Self::Refresh => "hard-refresh",
         }
     }
 
     /// Needs the object name typed on a production cluster.
     pub fn destructive(self) -> bool {
-        matches!(self, Self::Abort | Self::Undo | Self::PromoteFull)
+        matches!(
+            self,
+            Self::Abort | Self::Undo | Self::PromoteFull | Self::Terminate
+        )
     }
 
     /// Subject to the SLO error-budget gate (reference/slo.md).

@@ -40,6 +40,9 @@ pub fn failed_since(facts: &ObjectFacts) -> Option<Timestamp> {
             == crate::core::kinds::flux::Ready::False)
             .then_some(f.ready_since)
             .flatten(),
+        ObjectFacts::Application(a) => matches!(a.op_phase.as_str(), "Failed" | "Error")
+            .then_some(a.op_finished)
+            .flatten(),
         ObjectFacts::ReplicaSet(_) | ObjectFacts::AnalysisRun(_) | ObjectFacts::Unparseable(_) => {
             None
         }

@@ -104,6 +104,8 @@ pub enum Strategy {
     Progressive,
     /// Flux: reconciled from a source (Kustomization, HelmRelease).
     Reconcile,
+    /// An Argo CD Application: its controller syncs from git.
+    GitOps,
 }
 
 impl Strategy {
@@ -115,6 +117,7 @@ impl Strategy {
             Self::BlueGreen => "bluegreen",
             Self::Progressive => "flagger",
             Self::Reconcile => "flux",
+            Self::GitOps => "argocd",
         }
     }
 }
@@ -207,6 +210,8 @@ pub struct ActionFacts {
     pub current_revision: Option<i64>,
     /// Flagger: the confirm gates (webhooks) of the Canary.
     pub gates: Vec<Gate>,
+    /// Argo CD Applications: what their rules and requests read.
+    pub argocd: Option<Box<super::kinds::application::AppActionFacts>>,
 }
 
 /// One release as the console shows it.

@@ -173,6 +173,6 @@ mod tests {
                 }
             }
         }
-        assert_eq!(checked, 6 * 2 * 8);
+        assert_eq!(checked, 6 * 2 * 10);
     }
 }

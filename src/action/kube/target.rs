@@ -16,6 +16,7 @@ use tokio::sync::OnceCell;
 use super::{access, request};
 use crate::action::executor::ActionTarget;
 use crate::core::action::{ActionPlan, ApiCall, after_write};
+use crate::core::kinds::application;
 use crate::core::msg::Outcome;
 use crate::source::kube::client::KubeError;
 
@@ -164,9 +165,50 @@ async fn dry_run(
     }
 }
 
+/// Fill in who sends an Argo CD operation (`initiatedBy.username`, as Argo CD's API server
+/// records its user): the username the API server authenticates us as, without groups. An
+/// identity that cannot be told is a refusal, never a write with a placeholder.
+pub fn with_sender(mut plan: ActionPlan, identity: &str) -> Result<ActionPlan, Outcome> {
+    let needs = plan.calls.iter().any(|c| match c {
+        ApiCall::Patch { body, .. } => application::needs_sender(body),
+        _ => false,
+    });
+    if !needs {
+        return Ok(plan);
+    }
+    let user = identity.split(" [").next().unwrap_or_default().trim();
+    if user.is_empty() || user == "unknown" {
+        return Err(Outcome::Rejected {
+            status: 0,
+            detail: "not sent: cannot tell which user to record as the operation's initiatedBy (SelfSubjectReview failed)".into(),
+        });
+    }
+    for call in &mut plan.calls {
+        if let ApiCall::Patch { body, .. } = call {
+            application::fill_sender(body, user);
+        }
+    }
+    Ok(plan)
+}
+
 impl ActionTarget for KubeTarget {
     fn execute(&self, plan: ActionPlan) -> BoxFuture<'static, Outcome> {
-        Box::pin(execute(self.client.clone(), self.loadtester.clone(), plan))
+        let (client, loadtester) = (self.client.clone(), self.loadtester.clone());
+        let needs = plan.calls.iter().any(|c| match c {
+            ApiCall::Patch { body, .. } => application::needs_sender(body),
+            _ => false,
+        });
+        let who = needs.then(|| self.identity());
+        Box::pin(async move {
+            let plan = match who {
+                Some(who) => match with_sender(plan, &who.await) {
+                    Ok(plan) => plan,
+                    Err(refused) => return refused,
+                },
+                None => plan,
+            };
+            execute(client, loadtester, plan).await
+        })
     }
 
     fn check_access(

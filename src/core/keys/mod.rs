@@ -393,7 +393,10 @@ mod tests {
     #[test]
     fn action_keys_follow_the_key_map() {
         let labels: Vec<&str> = action_keys().map(|(k, _)| k).collect();
-        assert_eq!(labels, ["space", "p", "P", "a", "R", "u", "r", "t", "s"]);
+        assert_eq!(
+            labels,
+            ["space", "p", "P", "a", "R", "u", "r", "t", "s", "f"]
+        );
     }
 
     #[test]

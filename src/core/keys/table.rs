@@ -236,7 +236,7 @@ pub const TABLE: &[KeyRow] = &[
         Some((
             S::Actions,
             "t",
-            "terminate: stop the running AnalysisRun (Argo Rollouts) or operation",
+            "terminate: stop the running AnalysisRun (Argo Rollouts) or operation (Argo CD)",
         )),
         &[],
     ),
@@ -245,6 +245,13 @@ pub const TABLE: &[KeyRow] = &[
         MAIN,
         "s",
         Some((S::Actions, "s", "sync (Argo CD) / reconcile now (Flux)")),
+        &[],
+    ),
+    row(
+        &[(K::Char('f'), C::Act(ActionKind::Refresh))],
+        MAIN,
+        "f",
+        Some((S::Actions, "f", "hard refresh (Argo CD application)")),
         &[],
     ),
     // The confirmation modal.

@@ -487,7 +487,7 @@ pub fn calls(action: ActionKind, r: &Release) -> Vec<ApiCall> {
             },
             None => Vec::new(),
         },
-        Abort | Retry | Restart | Terminate | Sync => Vec::new(),
+        Abort | Retry | Restart | Terminate | Sync | Refresh => Vec::new(),
     }
 }
 

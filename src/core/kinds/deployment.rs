@@ -293,7 +293,7 @@ pub fn calls(action: ActionKind, r: &Release, now: Timestamp) -> Vec<ApiCall> {
             json!({"spec": {"template": {"metadata": {"annotations": {"kubectl.kubernetes.io/restartedAt": rfc3339(now)}}}}}),
         )],
         Undo => undo(DEPLOYMENTS, r),
-        Promote | PromoteFull | Abort | Retry | Terminate | Sync => Vec::new(),
+        Promote | PromoteFull | Abort | Retry | Terminate | Sync | Refresh => Vec::new(),
     }
 }
 

@@ -16,6 +16,7 @@
 //! Watches, `--from-files`, doctor, access checks and audit pick it up from the table.
 
 mod api;
+pub mod application;
 pub mod canary;
 pub mod deployment;
 pub mod pod;
@@ -49,6 +50,7 @@ pub enum Kind {
     AnalysisRun,
     /// core/v1 Events (only `type=Warning` is watched).
     Event,
+<<<<<<< HEAD
     /// core/v1 Pods: on demand only (the pods screen), never watched in the steady state.
     Pod,
     Kustomization,
@@ -56,6 +58,10 @@ pub enum Kind {
     /// Flux sources: not watched, read with a GET when shown.
     GitRepository,
     OCIRepository,
+=======
+    /// Argo CD Application (watched only where its CRD is installed).
+    Application,
+>>>>>>> argocd
 }
 
 /// The kinds that are releases: a row in the table, a module with the rules.
@@ -64,12 +70,20 @@ pub enum ReleaseKind {
     Deployment,
     Rollout,
     Canary,
+<<<<<<< HEAD
     Kustomization,
     HelmRelease,
 }
 
 /// The catalogue, in `Kind` order (`Kind::api` indexes it; a test checks the order).
 pub const CATALOGUE: [Api; 11] = [
+=======
+    Application,
+}
+
+/// The catalogue, in `Kind` order (`Kind::api` indexes it; a test checks the order).
+pub const CATALOGUE: [Api; 7] = [
+>>>>>>> argocd
     Api {
         kind: Kind::Deployment,
         group: "apps",
@@ -143,6 +157,7 @@ pub const CATALOGUE: [Api; 11] = [
         origin: Origin::BuiltIn,
     },
     Api {
+<<<<<<< HEAD
         kind: Kind::Pod,
         group: "",
         version: "v1",
@@ -200,6 +215,17 @@ pub const CATALOGUE: [Api; 11] = [
         subresources: &["status"],
         short: "OCIRepo",
         role: Role::Supporting(Support::FluxSource),
+=======
+        kind: Kind::Application,
+        group: "argoproj.io",
+        version: "v1alpha1",
+        name: "Application",
+        plural: "applications",
+        resource: "applications.argoproj.io",
+        subresources: &[],
+        short: "App",
+        role: Role::Release(ReleaseKind::Application),
+>>>>>>> argocd
         origin: Origin::Custom,
     },
 ];
@@ -273,12 +299,20 @@ impl Kind {
 }
 
 impl ReleaseKind {
+<<<<<<< HEAD
     pub const ALL: [ReleaseKind; 5] = [
         Self::Deployment,
         Self::Rollout,
         Self::Canary,
         Self::Kustomization,
         Self::HelmRelease,
+=======
+    pub const ALL: [ReleaseKind; 4] = [
+        Self::Deployment,
+        Self::Rollout,
+        Self::Canary,
+        Self::Application,
+>>>>>>> argocd
     ];
 
     pub const fn kind(self) -> Kind {
@@ -286,8 +320,12 @@ impl ReleaseKind {
             Self::Deployment => Kind::Deployment,
             Self::Rollout => Kind::Rollout,
             Self::Canary => Kind::Canary,
+<<<<<<< HEAD
             Self::Kustomization => Kind::Kustomization,
             Self::HelmRelease => Kind::HelmRelease,
+=======
+            Self::Application => Kind::Application,
+>>>>>>> argocd
         }
     }
 
@@ -311,8 +349,12 @@ impl ReleaseKind {
             Self::Deployment => deployment::NEEDS,
             Self::Rollout => rollout::NEEDS,
             Self::Canary => canary::NEEDS,
+<<<<<<< HEAD
             Self::Kustomization => kustomization::NEEDS,
             Self::HelmRelease => helmrelease::NEEDS,
+=======
+            Self::Application => application::NEEDS,
+>>>>>>> argocd
         }
     }
 
@@ -322,8 +364,12 @@ impl ReleaseKind {
             Self::Deployment => deployment::SUPPORTS,
             Self::Rollout => rollout::SUPPORTS,
             Self::Canary => canary::SUPPORTS,
+<<<<<<< HEAD
             Self::Kustomization => kustomization::SUPPORTS,
             Self::HelmRelease => helmrelease::SUPPORTS,
+=======
+            Self::Application => application::SUPPORTS,
+>>>>>>> argocd
         }
     }
 
@@ -332,8 +378,12 @@ impl ReleaseKind {
             Self::Deployment => deployment::NOT_AVAILABLE,
             Self::Rollout => rollout::NOT_AVAILABLE,
             Self::Canary => canary::NOT_AVAILABLE,
+<<<<<<< HEAD
             Self::Kustomization => kustomization::NOT_AVAILABLE,
             Self::HelmRelease => helmrelease::NOT_AVAILABLE,
+=======
+            Self::Application => application::NOT_AVAILABLE,
+>>>>>>> argocd
         }
     }
 }
@@ -349,8 +399,12 @@ pub fn applicable(action: ActionKind, r: &Release) -> Result<(), Disabled> {
         ReleaseKind::Deployment => deployment::rules(action, r),
         ReleaseKind::Rollout => rollout::rules(action, r),
         ReleaseKind::Canary => canary::rules(action, r),
+<<<<<<< HEAD
         ReleaseKind::Kustomization => kustomization::rules(action, r),
         ReleaseKind::HelmRelease => helmrelease::rules(action, r),
+=======
+        ReleaseKind::Application => application::rules(action, r),
+>>>>>>> argocd
     }
 }
 
@@ -360,8 +414,12 @@ pub fn calls(action: ActionKind, r: &Release, now: Timestamp) -> Vec<ApiCall> {
         ReleaseKind::Deployment => deployment::calls(action, r, now),
         ReleaseKind::Rollout => rollout::calls(action, r, now),
         ReleaseKind::Canary => canary::calls(action, r),
+<<<<<<< HEAD
         ReleaseKind::Kustomization => kustomization::calls(action, r, now),
         ReleaseKind::HelmRelease => helmrelease::calls(action, r, now),
+=======
+        ReleaseKind::Application => application::calls(action, r, now),
+>>>>>>> argocd
     }
 }
 
@@ -370,9 +428,14 @@ pub fn note(action: ActionKind, r: &Release) -> Option<&'static str> {
     match r.key.kind {
         ReleaseKind::Deployment => None,
         ReleaseKind::Rollout => rollout::note(action),
+<<<<<<< HEAD
         ReleaseKind::Canary => canary::note(action, r),
         ReleaseKind::Kustomization => kustomization::note(action),
         ReleaseKind::HelmRelease => helmrelease::note(action),
+=======
+        ReleaseKind::Canary => canary::note(action),
+        ReleaseKind::Application => application::note(action, r),
+>>>>>>> argocd
     }
 }
 
@@ -387,8 +450,12 @@ pub enum ObjectFacts {
     Canary(canary::CanaryFacts),
     ReplicaSet(ReplicaSetFacts),
     AnalysisRun(AnalysisRunFacts),
+<<<<<<< HEAD
     Kustomization(kustomization::KustomizationFacts),
     HelmRelease(helmrelease::HelmReleaseFacts),
+=======
+    Application(application::ApplicationFacts),
+>>>>>>> argocd
     /// An object that could not be parsed: shown as such, the watch goes on.
     Unparseable(UnparseableObject),
 }
@@ -401,8 +468,12 @@ impl ObjectFacts {
             Self::Canary(_) => Kind::Canary,
             Self::ReplicaSet(_) => Kind::ReplicaSet,
             Self::AnalysisRun(_) => Kind::AnalysisRun,
+<<<<<<< HEAD
             Self::Kustomization(_) => Kind::Kustomization,
             Self::HelmRelease(_) => Kind::HelmRelease,
+=======
+            Self::Application(_) => Kind::Application,
+>>>>>>> argocd
             Self::Unparseable(_) => return None,
         })
     }
@@ -423,7 +494,11 @@ impl ObjectFacts {
             Self::Canary(c) => (&c.meta.namespace, &c.meta.name),
             Self::ReplicaSet(r) => (&r.meta.namespace, &r.meta.name),
             Self::AnalysisRun(a) => (&a.meta.namespace, &a.meta.name),
+<<<<<<< HEAD
             Self::Kustomization(f) | Self::HelmRelease(f) => (&f.meta.namespace, &f.meta.name),
+=======
+            Self::Application(a) => (&a.meta.namespace, &a.meta.name),
+>>>>>>> argocd
             Self::Unparseable(u) => (&u.namespace, &u.name),
         }
     }
@@ -434,7 +509,11 @@ impl ObjectFacts {
             Self::Deployment(d) => Some(&d.meta.uid),
             Self::Rollout(r) => Some(&r.meta.uid),
             Self::Canary(c) => Some(&c.meta.uid),
+<<<<<<< HEAD
             Self::Kustomization(f) | Self::HelmRelease(f) => Some(&f.meta.uid),
+=======
+            Self::Application(a) => Some(&a.meta.uid),
+>>>>>>> argocd
             Self::ReplicaSet(_) | Self::AnalysisRun(_) | Self::Unparseable(_) => None,
         }
     }
@@ -452,8 +531,12 @@ pub fn derive(
         ObjectFacts::Deployment(d) => Some(deployment::derive(ctx, d, rs)),
         ObjectFacts::Rollout(r) => Some(rollout::derive(ctx, r, rs)),
         ObjectFacts::Canary(c) => Some(canary::derive_joined(ctx, c, deployments, rs)),
+<<<<<<< HEAD
         ObjectFacts::Kustomization(k) => Some(kustomization::derive(ctx, k)),
         ObjectFacts::HelmRelease(h) => Some(helmrelease::derive(ctx, h)),
+=======
+        ObjectFacts::Application(a) => Some(application::derive(ctx, a)),
+>>>>>>> argocd
         ObjectFacts::ReplicaSet(_) | ObjectFacts::AnalysisRun(_) | ObjectFacts::Unparseable(_) => {
             None
         }

@@ -7,6 +7,7 @@ use jiff::{SignedDuration, Timestamp};
 mod chain;
 mod pods;
 
+use super::application::AppSim;
 use super::canary::CanarySim;
 use super::deployment::DeploymentSim;
 use super::events::EventRecorder;
@@ -32,6 +33,8 @@ pub struct Fleet {
     rollouts: Vec<RolloutSim>,
     deployments: Vec<DeploymentSim>,
     canaries: Vec<CanarySim>,
+    /// Argo CD Applications (one, managing a staging Deployment).
+    applications: Vec<AppSim>,
     slos: Vec<SloSim>,
     kustomizations: Vec<KustomizationSim>,
     events: EventRecorder,
@@ -48,7 +51,15 @@ impl Fleet {
         let mut rng = Rng::new(seed);
         let mut clock = RvClock::new();
         let s = scenario::build(now, &mut rng, &mut clock);
+        let applications = vec![AppSim::new(
+            scenario::STAGING,
+            "shop",
+            "inventory",
+            now,
+            &mut clock,
+        )];
         Fleet {
+            applications,
             clusters: s.clusters,
             rollouts: s.rollouts,
             deployments: s.deployments,
@@ -125,6 +136,11 @@ impl Fleet {
                         .iter_mut()
                         .filter(|k| k.cluster == c.name)
                         .map(KustomizationSim::list)
+                    ObjectKind::Application,
+                    self.applications
+                        .iter_mut()
+                        .filter(|a| a.cluster == c.name)
+                        .map(AppSim::list)
                         .collect(),
                 ),
             ] {
@@ -176,6 +192,8 @@ impl Fleet {
         for k in &mut self.kustomizations {
             k.tick(t, &mut self.clock);
             k.drain(&mut out);
+        for a in &mut self.applications {
+            a.drain(&mut out);
         }
         self.heard_and_slos(&mut out);
         out
@@ -203,6 +221,9 @@ impl Fleet {
         }
         for c in &mut self.canaries {
             c.tick(t, &mut self.rng, &mut self.clock);
+        }
+        for a in &mut self.applications {
+            a.tick(t, &mut self.clock);
         }
         let shares: Vec<f64> = self
             .slos
@@ -327,6 +348,13 @@ impl Fleet {
                 })
                 .ok_or_else(|| patch::not_found(Kind::Kustomization.resource(), name))?
                 .patch(body, clock)
+            Some(Kind::Application) => {
+                let now = self.now;
+                find(&mut self.applications, cluster, namespace, name, |a| {
+                    (&a.cluster, &a.facts().meta)
+                })
+                .ok_or_else(|| patch::not_found(Kind::Application.resource(), name))?
+                .patch(body, now, clock)
             }
             // No other kind is simulated.
             Some(_) | None => Err(patch::not_found(resource.plural, name)),

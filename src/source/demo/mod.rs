@@ -6,6 +6,7 @@
 //! real cluster. Nothing here touches the terminal, the network or the core's state.
 
 mod analysis;
+mod application;
 mod canary;
 mod conditions;
 mod deployment;

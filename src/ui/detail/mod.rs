@@ -8,6 +8,7 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 
 mod events;
+mod argocd;
 mod slo;
 
 pub(super) use events::event_line;
@@ -64,6 +65,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     };
     let mut left_lines = steps_section(state, r, theme, left.width, left.height);
     left_lines.extend(progress_section(r, theme, left.width));
+    left_lines.extend(argocd::owner_lines(state, r, theme));
     left_lines.extend(analysis_runs(state, r, theme, left.width));
     grid::draw_lines(frame, left, left_lines);
     grid::draw_lines(frame, right, right_section(state, r, theme, right.width));
@@ -167,6 +169,7 @@ fn steps_section<'a>(
                 r.strategy.as_str()
             )));
         }
+        ReleaseKind::Application => lines.extend(argocd::app_lines(r, theme)),
     }
     lines
 }

@@ -89,7 +89,7 @@ pub fn calls(kind: ActionKind, r: &Release, now: Timestamp) -> Vec<ApiCall> {
             json!({"spec": {"restartAt": rfc3339(now)}}),
         )],
         Undo => undo(ROLLOUTS, r),
-        Sync => Vec::new(),
+        Sync | Refresh => Vec::new(),
     }
 }
 

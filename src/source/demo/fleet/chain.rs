@@ -41,6 +41,10 @@ impl Fleet {
                 .iter()
                 .find_map(|k| hit(&k.cluster, &k.facts().meta)),
             Kind::HelmRelease | Kind::GitRepository | Kind::OCIRepository => None,
+            Kind::Application => self
+                .applications
+                .iter()
+                .find_map(|a| hit(&a.cluster, &a.facts().meta)),
         }
     }
 }

@@ -11,6 +11,7 @@
 //! Coordinates (group, version, kind name) come from the core's catalogue only.
 
 mod analysis;
+mod application;
 mod canary;
 mod common;
 mod deployment;
@@ -26,6 +27,7 @@ use kube::api::DynamicObject;
 use serde_json::Value;
 
 pub use analysis::analysis_run;
+pub use application::application;
 pub use canary::canary;
 pub use common::Keep;
 use common::{split_meta, unparseable};
@@ -70,6 +72,7 @@ fn projection(kind: Kind) -> Projection {
         Kind::HelmRelease => Projection::Custom(helm_release),
         // Read with a GET when shown (`flux_source`), never as a listed object.
         Kind::GitRepository | Kind::OCIRepository => Projection::BuiltIn,
+        Kind::Application => Projection::Custom(application),
     }
 }
 
@@ -166,7 +169,7 @@ fn typed(kind: Kind, value: Value, keep: &Keep) -> Projected {
         // Pods are read on demand by the pods screen (`pod`), never from files or watches.
         Kind::Pod => Projected::Ignored,
         // Custom kinds never come here (see `projection`).
-        Kind::Rollout | Kind::AnalysisRun | Kind::Canary => Projected::Ignored,
+        Kind::Rollout | Kind::AnalysisRun | Kind::Canary | Kind::Application => Projected::Ignored,
         Kind::Kustomization | Kind::HelmRelease => Projected::Ignored,
         // Sources are not rows: a captured one is ignored.
         Kind::GitRepository | Kind::OCIRepository => Projected::Ignored,

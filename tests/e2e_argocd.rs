@@ -1,0 +1,695 @@
+#![cfg(feature = "e2e")]
+//! Argo CD Applications against the real components of the test environment: the
+//! application-controller and repo-server (Argo CD v3.6.1, tests/env/argocd.sh) syncing from a
+//! git repository served on loopback, and the real API server's Application CRD. Every write
+//! goes the console's path: the Release derived by the core from the object read back,
+//! `core::action::plan`, the executor, `KubeTarget` as the on-call identity.
+//! Each test has its own namespace (the destination) and its own Application and repository.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[allow(dead_code)]
+mod actions;
+mod support;
+
+use std::panic::AssertUnwindSafe;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use anyhow::{Context, Result, anyhow, bail};
+use futures::FutureExt;
+use kube::api::{Api, DeleteParams, DynamicObject, Patch, PatchParams};
+use serde_json::{Value, json};
+use shipdeck::action::executor::ActionTarget;
+use shipdeck::action::kube::request::api_resource;
+use shipdeck::core::action::{ActionKind, Disabled};
+use shipdeck::core::facts::ObjectFacts;
+use shipdeck::core::kinds::application::{APPLICATIONS, AUTOMATED_BEFORE, SENDER, derive};
+use shipdeck::core::model::Release;
+use shipdeck::core::msg::Outcome;
+use shipdeck::core::status::Ctx;
+use shipdeck::source::kube::project::{self, Keep, Projected};
+
+use actions::{Console, Fixture, assert_applied};
+use support::TestEnv;
+use support::apply::apply_yaml;
+use support::wait::{Check, wait_until};
+
+/// A sync on the loaded 2-core machine: repo-server fetch, diff, apply, health.
+const SYNC_TIMEOUT: Duration = Duration::from_secs(120);
+
+fn apps(fx: &Fixture, ns: &str) -> Api<DynamicObject> {
+    Api::namespaced_with(fx.admin.clone(), ns, &api_resource(&APPLICATIONS))
+}
+
+fn argocd_ns(env: &TestEnv) -> Result<String> {
+    env.var("SHIPDECK_TESTENV_ARGOCD_NAMESPACE")
+        .map(str::to_owned)
+        .ok_or_else(|| {
+            anyhow!(
+                "no Argo CD in this test environment: build it (tests/env/build argocd) and run a private env (SHIPDECK_TESTENV_DIR=/root/env-argocd tests/env/up)"
+            )
+        })
+}
+
+/// The Application read back and derived by the core, as the console shows it.
+async fn app(fx: &Fixture, ns: &str, name: &str) -> Result<(Value, Release)> {
+    let obj = apps(fx, ns)
+        .get(name)
+        .await
+        .with_context(|| format!("get application {name}"))?;
+    let mut v = serde_json::to_value(obj)?;
+    if let Some(o) = v.as_object_mut() {
+        o.entry("apiVersion")
+            .or_insert_with(|| "argoproj.io/v1alpha1".into());
+        o.entry("kind").or_insert_with(|| "Application".into());
+    }
+    let Projected::Object(ObjectFacts::Application(a)) =
+        project::from_value(v.clone(), &Keep::default()).map_err(|e| anyhow!(e))?
+    else {
+        bail!("{name} did not project as an Application: {v}");
+    };
+    let ctx = Ctx {
+        cluster: &fx.cluster,
+        service_label: "app.kubernetes.io/name",
+        service_override: None,
+    };
+    Ok((v, derive(&ctx, &a)))
+}
+
+/// Wait until the raw Application satisfies `done`; the timeout names the last state seen.
+async fn wait_app(
+    fx: &Fixture,
+    ns: &str,
+    name: &str,
+    what: &str,
+    done: impl Fn(&Value) -> bool,
+) -> Result<Release> {
+    wait_until(what, SYNC_TIMEOUT, || async {
+        let (v, r) = app(fx, ns, name).await?;
+        Ok(if done(&v) {
+            Check::Done(r)
+        } else {
+            Check::NotYet(format!(
+                "sync {} health {} operationState {} history {}",
+                v["status"]["sync"],
+                v["status"]["health"],
+                v["status"]["operationState"],
+                v["status"]["history"].as_array().map_or(0, Vec::len)
+            ))
+        })
+    })
+    .await
+}
+
+/// The Application once it stops changing (two reads a second apart agree), as a user looks
+/// at a settled row before pressing a key: a plan on an older view is a 409, as it should be.
+async fn settled(fx: &Fixture, ns: &str, name: &str) -> Result<Release> {
+    fx.settled(|| async { Ok(app(fx, ns, name).await?.1) })
+        .await
+}
+
+/// Plan `kind` on the settled view and send it, as an operator would: the controller writes
+/// the Application's status on its own schedule, so a write can meet a newer version (409,
+/// nothing written). Then the operator looks again and confirms again: at most 4 tries,
+/// each conflict printed.
+async fn act(
+    fx: &Fixture,
+    console: &mut Console,
+    id: u64,
+    kind: ActionKind,
+    ns: &str,
+    name: &str,
+) -> Result<Outcome> {
+    for attempt in 0..4u64 {
+        let seen = settled(fx, ns, name).await?;
+        let outcome = console
+            .run(id * 10 + attempt, fx.plan(kind, &seen)?)
+            .await?;
+        match outcome {
+            Outcome::Conflict { .. } => {
+                println!("argocd {kind}: 409 on try {}, looking again", attempt + 1)
+            }
+            other => return Ok(other),
+        }
+    }
+    bail!("{kind}: four conflicts in a row")
+}
+
+fn history(v: &Value) -> Vec<Value> {
+    v.pointer("/status/history")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default()
+}
+
+fn op_phase(v: &Value) -> &str {
+    v.pointer("/status/operationState/phase")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+}
+
+/// A bare git repository under the env's git root (served by its git daemon) and a work
+/// tree to commit into.
+struct Repo {
+    bare: PathBuf,
+    work: PathBuf,
+    url: String,
+}
+
+fn git(dir: &Path, args: &[&str]) -> Result<String> {
+    let out = Command::new("git")
+        .args([
+            "-c",
+            "user.name=shipdeck-e2e",
+            "-c",
+            "user.email=e2e@shipdeck.test",
+        ])
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .context("run git")?;
+    if !out.status.success() {
+        bail!("git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
+
+impl Repo {
+    fn new(env: &TestEnv, name: &str) -> Result<Repo> {
+        let root = PathBuf::from(
+            env.var("SHIPDECK_TESTENV_ARGOCD_GIT_ROOT")
+                .context("no git root in env.sh")?,
+        );
+        let base = env
+            .var("SHIPDECK_TESTENV_ARGOCD_GIT_URL")
+            .context("no git URL in env.sh")?;
+        let bare = root.join(format!("{name}.git"));
+        let work = std::env::temp_dir().join(format!("shipdeck-e2e-{name}"));
+        let _ = std::fs::remove_dir_all(&work);
+        std::fs::create_dir_all(&bare)?;
+        std::fs::create_dir_all(&work)?;
+        git(&bare, &["init", "--bare", "-q", "-b", "main"])?;
+        git(&work, &["init", "-q", "-b", "main"])?;
+        git(
+            &work,
+            &["remote", "add", "origin", bare.to_str().context("path")?],
+        )?;
+        Ok(Repo {
+            bare,
+            work,
+            url: format!("{base}/{name}.git"),
+        })
+    }
+
+    /// Write `files` (path, content) under `app/`, commit and push; returns the commit.
+    fn commit(&self, message: &str, files: &[(&str, String)]) -> Result<String> {
+        let dir = self.work.join("app");
+        std::fs::create_dir_all(&dir)?;
+        for (path, content) in files {
+            std::fs::write(dir.join(path), content)?;
+        }
+        git(&self.work, &["add", "-A"])?;
+        git(&self.work, &["commit", "-q", "-m", message])?;
+        git(&self.work, &["push", "-q", "origin", "main"])?;
+        git(&self.work, &["rev-parse", "HEAD"])
+    }
+}
+
+impl Drop for Repo {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.work);
+        let _ = std::fs::remove_dir_all(&self.bare);
+    }
+}
+
+fn deployment(image: &str) -> String {
+    format!(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: web, labels: {{app.kubernetes.io/name: web}}}}\nspec:\n  replicas: 1\n  selector: {{matchLabels: {{app: web}}}}\n  template:\n    metadata: {{labels: {{app: web}}}}\n    spec:\n      containers: [{{name: web, image: \"{image}\"}}]\n"
+    )
+}
+
+/// The Application; `server` is the destination (the env's cluster secret for this same API
+/// server, `SHIPDECK_TESTENV_ARGOCD_DEST_A`).
+fn application(name: &str, ns: &str, repo: &str, dest: &str, server: &str) -> String {
+    format!(
+        "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata: {{name: {name}, namespace: {ns}}}\nspec:\n  project: default\n  source: {{repoURL: \"{repo}\", path: app, targetRevision: main}}\n  destination: {{server: \"{server}\", namespace: {dest}}}\n"
+    )
+}
+
+fn dest(env: &TestEnv) -> Result<String> {
+    env.var("SHIPDECK_TESTENV_ARGOCD_DEST_A")
+        .map(str::to_owned)
+        .context("no Argo CD destination in env.sh")
+}
+
+async fn deployment_image(fx: &Fixture) -> Result<String> {
+    let v = fx.get(&shipdeck::core::action::DEPLOYMENTS, "web").await?;
+    Ok(actions::images(&v).join(","))
+}
+
+async fn wait_image(fx: &Fixture, image: &str) -> Result<()> {
+    wait_until("deployment image", SYNC_TIMEOUT, || async {
+        let now = deployment_image(fx).await.unwrap_or_else(|e| e.to_string());
+        Ok(if now == image {
+            Check::Done(())
+        } else {
+            Check::NotYet(now)
+        })
+    })
+    .await
+}
+
+async fn oncall_user(fx: &Fixture) -> String {
+    let who = fx.oncall.identity().await;
+    who.split(" [").next().unwrap_or_default().to_string()
+}
+
+#[tokio::test]
+async fn sync_a_then_b_rollback_to_a_and_the_automated_two_step() -> Result<()> {
+    let env = TestEnv::get()?;
+    let argocd = argocd_ns(env)?;
+    let fx = Fixture::new("a").await?;
+    let result = AssertUnwindSafe(sync_body(env, &fx, &argocd))
+        .catch_unwind()
+        .await;
+    let _ = apps(&fx, &argocd)
+        .delete(&fx.ns, &DeleteParams::default())
+        .await;
+    fx.done(result).await
+}
+
+async fn sync_body(env: &TestEnv, fx: &Fixture, argocd: &str) -> Result<()> {
+    let name = fx.ns.clone();
+    let repo = Repo::new(env, &name)?;
+    let a = repo.commit("A", &[("deploy.yaml", deployment("example.test/web:A"))])?;
+    apply_yaml(
+        &fx.admin,
+        Some(argocd),
+        &application(&name, argocd, &repo.url, &fx.ns, &dest(env)?),
+    )
+    .await?;
+    let user = oncall_user(fx).await;
+    assert!(!user.is_empty() && user != "unknown", "identity: {user:?}");
+    let mut console = Console::new("a", fx.oncall.clone(), None);
+
+    // Synced to A: the controller resolved main to A; `s` writes the operation.
+    let seen = wait_app(fx, argocd, &name, "main resolved to A", |v| {
+        v.pointer("/status/sync/revision") == Some(&json!(a))
+    })
+    .await?;
+    assert!(
+        seen.message.raw().starts_with("OutOfSync"),
+        "{}",
+        seen.message.raw()
+    );
+    let _ = seen.clone();
+    let sync = fx.plan(ActionKind::Sync, &settled(fx, argocd, &name).await?)?;
+    let body = serde_json::to_string(&sync.calls[0]).unwrap_or_default();
+    assert!(
+        body.contains(&a) && body.contains(SENDER),
+        "the modal shows the write: {body}"
+    );
+    let _ = sync;
+    assert_applied(
+        &act(fx, &mut console, 1, ActionKind::Sync, argocd, &name).await?,
+        "sync to A",
+    );
+    let synced = wait_app(fx, argocd, &name, "synced to A", |v| {
+        op_phase(v) == "Succeeded" && history(v).len() == 1
+    })
+    .await?;
+    wait_image(fx, "example.test/web:A").await?;
+    assert_eq!(
+        history(&app(fx, argocd, &name).await?.0)[0]["revision"],
+        json!(a)
+    );
+    // Another operation while one runs is refused by the core (Argo CD's own rule).
+    let (_, again) = app(fx, argocd, &name).await?;
+    assert!(
+        fx.plan(ActionKind::Terminate, &again).is_err(),
+        "nothing to terminate"
+    );
+
+    // B: hard refresh (`f`) makes the controller resolve main again, then sync.
+    let b = repo.commit("B", &[("deploy.yaml", deployment("example.test/web:B"))])?;
+    let _ = synced;
+    let refresh = fx.plan(ActionKind::Refresh, &settled(fx, argocd, &name).await?)?;
+    assert!(refresh.calls[0].body_text().contains("hard"));
+    assert_applied(
+        &act(fx, &mut console, 2, ActionKind::Refresh, argocd, &name).await?,
+        "hard refresh",
+    );
+    let seen_b = wait_app(fx, argocd, &name, "main resolved to B", |v| {
+        v.pointer("/status/sync/revision") == Some(&json!(b)) && op_phase(v) != "Running"
+    })
+    .await?;
+    let _ = seen_b;
+    assert_applied(
+        &act(fx, &mut console, 3, ActionKind::Sync, argocd, &name).await?,
+        "sync to B",
+    );
+    let at_b = wait_app(fx, argocd, &name, "synced to B", |v| {
+        op_phase(v) == "Succeeded" && history(v).len() == 2
+    })
+    .await?;
+    wait_image(fx, "example.test/web:B").await?;
+
+    // Rollback (`u`) to the entry before the newest: A, with the shipdeck user recorded.
+    let _ = at_b;
+    let rollback = fx.plan(ActionKind::Undo, &settled(fx, argocd, &name).await?)?;
+    assert_eq!(rollback.calls.len(), 1, "manual sync: one write");
+    assert_applied(
+        &act(fx, &mut console, 4, ActionKind::Undo, argocd, &name).await?,
+        "rollback to A",
+    );
+    let (v, _) = {
+        wait_app(fx, argocd, &name, "rolled back to A", |v| {
+            op_phase(v) == "Succeeded" && history(v).len() == 3
+        })
+        .await?;
+        app(fx, argocd, &name).await?
+    };
+    wait_image(fx, "example.test/web:A").await?;
+    let h = history(&v);
+    println!(
+        "argocd history after rollback: {:?}",
+        h.iter()
+            .map(|e| (e["id"].clone(), e["revision"].clone()))
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(h.len(), 3);
+    assert_eq!(h[2]["revision"], json!(a), "rollback landed A");
+    assert_eq!(
+        v.pointer("/status/operationState/operation/initiatedBy/username"),
+        Some(&json!(user)),
+        "initiatedBy is the shipdeck user"
+    );
+    assert_eq!(
+        v.pointer("/status/operationState/operation/sync/syncStrategy"),
+        Some(&json!({"apply": {}}))
+    );
+
+    // Automated sync on: Argo CD syncs to B by itself; a rollback is then the two-step.
+    let automated = json!({"selfHeal": true});
+    apps(fx, argocd)
+        .patch(
+            &name,
+            &PatchParams::default(),
+            &Patch::Merge(json!({"spec": {"syncPolicy": {"automated": automated}}})),
+        )
+        .await?;
+    let auto = wait_app(fx, argocd, &name, "automated sync to B", |v| {
+        op_phase(v) == "Succeeded" && history(v).len() == 4
+    })
+    .await?;
+    wait_image(fx, "example.test/web:B").await?;
+    let auto = {
+        let _ = auto;
+        settled(fx, argocd, &name).await?
+    };
+    let two_step = fx.plan(ActionKind::Undo, &auto)?;
+    assert_eq!(
+        two_step.calls.len(),
+        2,
+        "automated on: off first, then the rollback"
+    );
+    assert!(
+        two_step
+            .notes
+            .iter()
+            .any(|n| n.contains("Argo CD refuses a rollback")),
+        "{:?}",
+        two_step.notes
+    );
+    // The rollback alone (the second write) is what Argo CD refuses while automated is on:
+    // the core never sends it without the first.
+    assert_eq!(
+        two_step.calls[0].describe(),
+        format!(
+            "PATCH (application/merge-patch+json) argoproj.io/v1alpha1 applications {argocd}/{name}"
+        )
+    );
+    assert!(
+        fx.plan(ActionKind::Resume, &auto).is_err(),
+        "nothing to turn back on yet"
+    );
+    assert_applied(
+        &act(fx, &mut console, 5, ActionKind::Undo, argocd, &name).await?,
+        "two-step rollback",
+    );
+    let (v, after) = {
+        wait_app(fx, argocd, &name, "two-step rolled back to A", |v| {
+            op_phase(v) == "Succeeded" && history(v).len() == 5
+        })
+        .await?;
+        app(fx, argocd, &name).await?
+    };
+    wait_image(fx, "example.test/web:A").await?;
+    assert_eq!(history(&v)[4]["revision"], json!(a));
+    assert_eq!(
+        v.pointer("/spec/syncPolicy/automated"),
+        None,
+        "automated sync is off"
+    );
+    let saved = v["metadata"]["annotations"][AUTOMATED_BEFORE]
+        .as_str()
+        .unwrap_or_default();
+    assert_eq!(
+        serde_json::from_str::<Value>(saved).ok(),
+        Some(automated.clone())
+    );
+    // A's image stays: nothing syncs it back while automated sync is off.
+    assert_eq!(deployment_image(fx).await?, "example.test/web:A");
+
+    // "Turn it back on" (space = resume): automated as it was, and Argo CD syncs to B.
+    let _ = after;
+    let resume = fx.plan(ActionKind::Resume, &settled(fx, argocd, &name).await?)?;
+    assert!(resume.calls[0].body_text().contains("selfHeal"));
+    assert_applied(
+        &act(fx, &mut console, 6, ActionKind::Resume, argocd, &name).await?,
+        "automated back on",
+    );
+    let (v, _) = app(fx, argocd, &name).await?;
+    assert_eq!(v.pointer("/spec/syncPolicy/automated"), Some(&automated));
+    assert_eq!(v["metadata"]["annotations"].get(AUTOMATED_BEFORE), None);
+    wait_image(fx, "example.test/web:B").await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn terminate_stops_a_sync_waiting_on_a_wave() -> Result<()> {
+    let env = TestEnv::get()?;
+    let argocd = argocd_ns(env)?;
+    let fx = Fixture::new("a").await?;
+    let result = AssertUnwindSafe(terminate_body(env, &fx, &argocd))
+        .catch_unwind()
+        .await;
+    let _ = apps(&fx, &argocd)
+        .delete(&fx.ns, &DeleteParams::default())
+        .await;
+    fx.done(result).await
+}
+
+async fn terminate_body(env: &TestEnv, fx: &Fixture, argocd: &str) -> Result<()> {
+    let name = fx.ns.clone();
+    let repo = Repo::new(env, &name)?;
+    // Wave 0: a claim no provisioner ever binds (Pending = Progressing to Argo CD), so the
+    // sync waits before wave 1 for as long as nobody stops it.
+    let pvc = "apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata:\n  name: never-bound\n  annotations: {argocd.argoproj.io/sync-wave: \"0\"}\nspec:\n  storageClassName: shipdeck-none\n  accessModes: [ReadWriteOnce]\n  resources: {requests: {storage: 1Mi}}\n".to_string();
+    let cm = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: after-the-wait\n  annotations: {argocd.argoproj.io/sync-wave: \"1\"}\ndata: {k: v}\n".to_string();
+    let c = repo.commit("slow", &[("pvc.yaml", pvc), ("cm.yaml", cm)])?;
+    apply_yaml(
+        &fx.admin,
+        Some(argocd),
+        &application(&name, argocd, &repo.url, &fx.ns, &dest(env)?),
+    )
+    .await?;
+    let seen = wait_app(fx, argocd, &name, "main resolved", |v| {
+        v.pointer("/status/sync/revision") == Some(&json!(c))
+    })
+    .await?;
+    let mut console = Console::new("a", fx.oncall.clone(), None);
+    assert_applied(
+        &console.run(1, fx.plan(ActionKind::Sync, &seen)?).await?,
+        "sync",
+    );
+    let running = wait_app(fx, argocd, &name, "sync running, waiting on wave 0", |v| {
+        op_phase(v) == "Running"
+            && v.pointer("/status/operationState/syncResult/resources")
+                .and_then(Value::as_array)
+                .is_some_and(|r| r.iter().any(|r| r["name"] == "never-bound"))
+    })
+    .await?;
+    let refused = fx
+        .plan(ActionKind::Sync, &running)
+        .err()
+        .map(|e| e.to_string());
+    let why = Disabled::NotApplicable("another operation is already in progress").to_string();
+    assert!(
+        refused.as_deref().is_some_and(|r| r.ends_with(&why)),
+        "{refused:?}"
+    );
+    // Terminate on the view as it is now (the controller keeps writing the running state).
+    let running = settled(fx, argocd, &name).await?;
+    assert_eq!(
+        op_phase(&app(fx, argocd, &name).await?.0),
+        "Running",
+        "still waiting"
+    );
+    let started = std::time::Instant::now();
+    assert_applied(
+        &console
+            .run(2, fx.plan(ActionKind::Terminate, &running)?)
+            .await?,
+        "terminate",
+    );
+    let (v, ended) = {
+        wait_app(fx, argocd, &name, "operation terminated", |v| {
+            matches!(op_phase(v), "Failed" | "Error")
+        })
+        .await?;
+        app(fx, argocd, &name).await?
+    };
+    println!(
+        "argocd terminate: phase {} message {:?} after {:.1}s",
+        op_phase(&v),
+        v.pointer("/status/operationState/message"),
+        started.elapsed().as_secs_f64()
+    );
+    let message = v
+        .pointer("/status/operationState/message")
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    assert!(message.to_lowercase().contains("terminat"), "{message}");
+    assert!(
+        fx.plan(ActionKind::Terminate, &ended).is_err(),
+        "nothing left to terminate"
+    );
+    // Wave 1 never ran.
+    let cms: Api<DynamicObject> = Api::namespaced_with(
+        fx.admin.clone(),
+        &fx.ns,
+        &kube::api::ApiResource::erase::<k8s_openapi::api::core::v1::ConfigMap>(&()),
+    );
+    assert!(
+        cms.get_opt("after-the-wait").await?.is_none(),
+        "wave 1 was applied"
+    );
+    Ok(())
+}
+
+/// The writes against the real API server's Application CRD (schema, resourceVersion
+/// precondition, RBAC), on an Application in the test's own namespace, which no controller
+/// watches (the controller reads only its `argocd` namespace): its status is set by hand.
+#[tokio::test]
+async fn writes_are_accepted_by_the_application_crd_and_guarded() -> Result<()> {
+    let fx = Fixture::new("a").await?;
+    let result = AssertUnwindSafe(crd_body(&fx)).catch_unwind().await;
+    fx.done(result).await
+}
+
+async fn crd_body(fx: &Fixture) -> Result<()> {
+    let ns = fx.ns.clone();
+    apply_yaml(
+        &fx.admin,
+        Some(&ns),
+        &application(
+            "web",
+            &ns,
+            "git://127.0.0.1:1/none.git",
+            &ns,
+            "https://kubernetes.default.svc",
+        ),
+    )
+    .await?;
+    let api = apps(fx, &ns);
+    let source =
+        json!({"repoURL": "git://127.0.0.1:1/none.git", "path": "app", "targetRevision": "main"});
+    api.patch(
+        "web",
+        &PatchParams::default(),
+        &Patch::Merge(json!({"status": {
+            "sync": {"status": "OutOfSync", "revision": "b".repeat(40)},
+            "health": {"status": "Suspended"},
+            "operationState": {"phase": "Running", "message": "waiting", "startedAt": "2026-01-01T00:00:00Z",
+                               "operation": {"sync": {"revision": "b".repeat(40)}}},
+            "history": [
+                {"id": 0, "revision": "a".repeat(40), "deployedAt": "2026-01-01T00:00:00Z", "source": source},
+                {"id": 1, "revision": "b".repeat(40), "deployedAt": "2026-01-01T00:01:00Z", "source": source},
+            ],
+        }})),
+    )
+    .await?;
+    let (_, running) = app(fx, &ns, "web").await?;
+    assert!(
+        running.message.raw().starts_with("OutOfSync / Suspended"),
+        "{}",
+        running.message.raw()
+    );
+    let mut console = Console::new("a", fx.oncall.clone(), None);
+    // Refused while an operation runs; terminate writes the phase the controller acts on.
+    assert!(fx.plan(ActionKind::Sync, &running).is_err());
+    assert!(fx.plan(ActionKind::Undo, &running).is_err());
+    assert_applied(
+        &console
+            .run(1, fx.plan(ActionKind::Terminate, &running)?)
+            .await?,
+        "terminate",
+    );
+    let (v, _) = app(fx, &ns, "web").await?;
+    assert_eq!(op_phase(&v), "Terminating");
+    // A stale view is a 409, never a blind write.
+    let stale = fx.plan(ActionKind::Refresh, &running)?;
+    let outcome = console.run(2, stale).await?;
+    assert!(
+        matches!(outcome, Outcome::Conflict { status: 409, .. }),
+        "{outcome:?}"
+    );
+    // Done: rollback to id 0 and refresh are accepted by the schema as Argo CD writes them.
+    api.patch(
+        "web",
+        &PatchParams::default(),
+        &Patch::Merge(json!({"status": {"operationState": {"phase": "Failed"}}})),
+    )
+    .await?;
+    let (_, done) = app(fx, &ns, "web").await?;
+    assert_applied(
+        &console.run(3, fx.plan(ActionKind::Refresh, &done)?).await?,
+        "refresh",
+    );
+    let (v, done) = app(fx, &ns, "web").await?;
+    assert_eq!(
+        v["metadata"]["annotations"]["argocd.argoproj.io/refresh"],
+        json!("hard")
+    );
+    assert_applied(
+        &console.run(4, fx.plan(ActionKind::Undo, &done)?).await?,
+        "rollback",
+    );
+    let (v, _) = app(fx, &ns, "web").await?;
+    let user = oncall_user(fx).await;
+    assert_eq!(
+        v.pointer("/operation/sync/revision"),
+        Some(&json!("a".repeat(40)))
+    );
+    assert_eq!(v.pointer("/operation/sync/source"), Some(&source));
+    assert_eq!(
+        v.pointer("/operation/initiatedBy/username"),
+        Some(&json!(user))
+    );
+    assert_eq!(
+        v.pointer("/status/operationState"),
+        None,
+        "cleared as Argo CD clears it"
+    );
+    // The viewer may not write applications: the API server says so.
+    let mut viewer = Console::new("a", fx.viewer.clone(), None);
+    let (_, now) = app(fx, &ns, "web").await?;
+    let outcome = viewer.run(5, fx.plan(ActionKind::Refresh, &now)?).await?;
+    assert!(
+        matches!(outcome, Outcome::Forbidden { status: 403, .. }),
+        "{outcome:?}"
+    );
+    Ok(())
+}
