@@ -50,7 +50,6 @@ pub enum Kind {
     AnalysisRun,
     /// core/v1 Events (only `type=Warning` is watched).
     Event,
-<<<<<<< HEAD
     /// core/v1 Pods: on demand only (the pods screen), never watched in the steady state.
     Pod,
     Kustomization,
@@ -58,10 +57,8 @@ pub enum Kind {
     /// Flux sources: not watched, read with a GET when shown.
     GitRepository,
     OCIRepository,
-=======
     /// Argo CD Application (watched only where its CRD is installed).
     Application,
->>>>>>> argocd
 }
 
 /// The kinds that are releases: a row in the table, a module with the rules.
@@ -70,20 +67,13 @@ pub enum ReleaseKind {
     Deployment,
     Rollout,
     Canary,
-<<<<<<< HEAD
     Kustomization,
     HelmRelease,
-}
-
-/// The catalogue, in `Kind` order (`Kind::api` indexes it; a test checks the order).
-pub const CATALOGUE: [Api; 11] = [
-=======
     Application,
 }
 
 /// The catalogue, in `Kind` order (`Kind::api` indexes it; a test checks the order).
-pub const CATALOGUE: [Api; 7] = [
->>>>>>> argocd
+pub const CATALOGUE: [Api; 12] = [
     Api {
         kind: Kind::Deployment,
         group: "apps",
@@ -157,7 +147,6 @@ pub const CATALOGUE: [Api; 7] = [
         origin: Origin::BuiltIn,
     },
     Api {
-<<<<<<< HEAD
         kind: Kind::Pod,
         group: "",
         version: "v1",
@@ -215,7 +204,9 @@ pub const CATALOGUE: [Api; 7] = [
         subresources: &["status"],
         short: "OCIRepo",
         role: Role::Supporting(Support::FluxSource),
-=======
+        origin: Origin::Custom,
+    },
+    Api {
         kind: Kind::Application,
         group: "argoproj.io",
         version: "v1alpha1",
@@ -225,7 +216,6 @@ pub const CATALOGUE: [Api; 7] = [
         subresources: &[],
         short: "App",
         role: Role::Release(ReleaseKind::Application),
->>>>>>> argocd
         origin: Origin::Custom,
     },
 ];
@@ -299,20 +289,13 @@ impl Kind {
 }
 
 impl ReleaseKind {
-<<<<<<< HEAD
-    pub const ALL: [ReleaseKind; 5] = [
+    pub const ALL: [ReleaseKind; 6] = [
         Self::Deployment,
         Self::Rollout,
         Self::Canary,
         Self::Kustomization,
         Self::HelmRelease,
-=======
-    pub const ALL: [ReleaseKind; 4] = [
-        Self::Deployment,
-        Self::Rollout,
-        Self::Canary,
         Self::Application,
->>>>>>> argocd
     ];
 
     pub const fn kind(self) -> Kind {
@@ -320,12 +303,9 @@ impl ReleaseKind {
             Self::Deployment => Kind::Deployment,
             Self::Rollout => Kind::Rollout,
             Self::Canary => Kind::Canary,
-<<<<<<< HEAD
             Self::Kustomization => Kind::Kustomization,
             Self::HelmRelease => Kind::HelmRelease,
-=======
             Self::Application => Kind::Application,
->>>>>>> argocd
         }
     }
 
@@ -349,12 +329,9 @@ impl ReleaseKind {
             Self::Deployment => deployment::NEEDS,
             Self::Rollout => rollout::NEEDS,
             Self::Canary => canary::NEEDS,
-<<<<<<< HEAD
             Self::Kustomization => kustomization::NEEDS,
             Self::HelmRelease => helmrelease::NEEDS,
-=======
             Self::Application => application::NEEDS,
->>>>>>> argocd
         }
     }
 
@@ -364,12 +341,9 @@ impl ReleaseKind {
             Self::Deployment => deployment::SUPPORTS,
             Self::Rollout => rollout::SUPPORTS,
             Self::Canary => canary::SUPPORTS,
-<<<<<<< HEAD
             Self::Kustomization => kustomization::SUPPORTS,
             Self::HelmRelease => helmrelease::SUPPORTS,
-=======
             Self::Application => application::SUPPORTS,
->>>>>>> argocd
         }
     }
 
@@ -378,12 +352,9 @@ impl ReleaseKind {
             Self::Deployment => deployment::NOT_AVAILABLE,
             Self::Rollout => rollout::NOT_AVAILABLE,
             Self::Canary => canary::NOT_AVAILABLE,
-<<<<<<< HEAD
             Self::Kustomization => kustomization::NOT_AVAILABLE,
             Self::HelmRelease => helmrelease::NOT_AVAILABLE,
-=======
             Self::Application => application::NOT_AVAILABLE,
->>>>>>> argocd
         }
     }
 }
@@ -399,12 +370,9 @@ pub fn applicable(action: ActionKind, r: &Release) -> Result<(), Disabled> {
         ReleaseKind::Deployment => deployment::rules(action, r),
         ReleaseKind::Rollout => rollout::rules(action, r),
         ReleaseKind::Canary => canary::rules(action, r),
-<<<<<<< HEAD
         ReleaseKind::Kustomization => kustomization::rules(action, r),
         ReleaseKind::HelmRelease => helmrelease::rules(action, r),
-=======
         ReleaseKind::Application => application::rules(action, r),
->>>>>>> argocd
     }
 }
 
@@ -414,12 +382,9 @@ pub fn calls(action: ActionKind, r: &Release, now: Timestamp) -> Vec<ApiCall> {
         ReleaseKind::Deployment => deployment::calls(action, r, now),
         ReleaseKind::Rollout => rollout::calls(action, r, now),
         ReleaseKind::Canary => canary::calls(action, r),
-<<<<<<< HEAD
         ReleaseKind::Kustomization => kustomization::calls(action, r, now),
         ReleaseKind::HelmRelease => helmrelease::calls(action, r, now),
-=======
         ReleaseKind::Application => application::calls(action, r, now),
->>>>>>> argocd
     }
 }
 
@@ -428,14 +393,10 @@ pub fn note(action: ActionKind, r: &Release) -> Option<&'static str> {
     match r.key.kind {
         ReleaseKind::Deployment => None,
         ReleaseKind::Rollout => rollout::note(action),
-<<<<<<< HEAD
         ReleaseKind::Canary => canary::note(action, r),
         ReleaseKind::Kustomization => kustomization::note(action),
         ReleaseKind::HelmRelease => helmrelease::note(action),
-=======
-        ReleaseKind::Canary => canary::note(action),
         ReleaseKind::Application => application::note(action, r),
->>>>>>> argocd
     }
 }
 
@@ -450,12 +411,9 @@ pub enum ObjectFacts {
     Canary(canary::CanaryFacts),
     ReplicaSet(ReplicaSetFacts),
     AnalysisRun(AnalysisRunFacts),
-<<<<<<< HEAD
     Kustomization(kustomization::KustomizationFacts),
     HelmRelease(helmrelease::HelmReleaseFacts),
-=======
     Application(application::ApplicationFacts),
->>>>>>> argocd
     /// An object that could not be parsed: shown as such, the watch goes on.
     Unparseable(UnparseableObject),
 }
@@ -468,12 +426,9 @@ impl ObjectFacts {
             Self::Canary(_) => Kind::Canary,
             Self::ReplicaSet(_) => Kind::ReplicaSet,
             Self::AnalysisRun(_) => Kind::AnalysisRun,
-<<<<<<< HEAD
             Self::Kustomization(_) => Kind::Kustomization,
             Self::HelmRelease(_) => Kind::HelmRelease,
-=======
             Self::Application(_) => Kind::Application,
->>>>>>> argocd
             Self::Unparseable(_) => return None,
         })
     }
@@ -494,11 +449,8 @@ impl ObjectFacts {
             Self::Canary(c) => (&c.meta.namespace, &c.meta.name),
             Self::ReplicaSet(r) => (&r.meta.namespace, &r.meta.name),
             Self::AnalysisRun(a) => (&a.meta.namespace, &a.meta.name),
-<<<<<<< HEAD
             Self::Kustomization(f) | Self::HelmRelease(f) => (&f.meta.namespace, &f.meta.name),
-=======
             Self::Application(a) => (&a.meta.namespace, &a.meta.name),
->>>>>>> argocd
             Self::Unparseable(u) => (&u.namespace, &u.name),
         }
     }
@@ -509,11 +461,8 @@ impl ObjectFacts {
             Self::Deployment(d) => Some(&d.meta.uid),
             Self::Rollout(r) => Some(&r.meta.uid),
             Self::Canary(c) => Some(&c.meta.uid),
-<<<<<<< HEAD
             Self::Kustomization(f) | Self::HelmRelease(f) => Some(&f.meta.uid),
-=======
             Self::Application(a) => Some(&a.meta.uid),
->>>>>>> argocd
             Self::ReplicaSet(_) | Self::AnalysisRun(_) | Self::Unparseable(_) => None,
         }
     }
@@ -531,12 +480,9 @@ pub fn derive(
         ObjectFacts::Deployment(d) => Some(deployment::derive(ctx, d, rs)),
         ObjectFacts::Rollout(r) => Some(rollout::derive(ctx, r, rs)),
         ObjectFacts::Canary(c) => Some(canary::derive_joined(ctx, c, deployments, rs)),
-<<<<<<< HEAD
         ObjectFacts::Kustomization(k) => Some(kustomization::derive(ctx, k)),
         ObjectFacts::HelmRelease(h) => Some(helmrelease::derive(ctx, h)),
-=======
         ObjectFacts::Application(a) => Some(application::derive(ctx, a)),
->>>>>>> argocd
         ObjectFacts::ReplicaSet(_) | ObjectFacts::AnalysisRun(_) | ObjectFacts::Unparseable(_) => {
             None
         }
