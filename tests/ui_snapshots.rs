@@ -1338,6 +1338,8 @@ mod pods_screens {
             insta::assert_snapshot!(format!("detail_events_checkout_{w}x{h}"), s);
         }
     }
+}
+
 /// An Argo CD Application managing the staging `api` Rollout: OutOfSync / Suspended, self-heal
 /// on, a sync running; its row, its detail (state, policy, history with the rollback target)
 /// and the Rollout's detail naming the app's state.

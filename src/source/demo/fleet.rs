@@ -136,6 +136,9 @@ impl Fleet {
                         .iter_mut()
                         .filter(|k| k.cluster == c.name)
                         .map(KustomizationSim::list)
+                        .collect(),
+                ),
+                (
                     ObjectKind::Application,
                     self.applications
                         .iter_mut()
@@ -192,6 +195,7 @@ impl Fleet {
         for k in &mut self.kustomizations {
             k.tick(t, &mut self.clock);
             k.drain(&mut out);
+        }
         for a in &mut self.applications {
             a.drain(&mut out);
         }
@@ -348,6 +352,7 @@ impl Fleet {
                 })
                 .ok_or_else(|| patch::not_found(Kind::Kustomization.resource(), name))?
                 .patch(body, clock)
+            }
             Some(Kind::Application) => {
                 let now = self.now;
                 find(&mut self.applications, cluster, namespace, name, |a| {
