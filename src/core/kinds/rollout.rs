@@ -155,6 +155,7 @@ pub const SUPPORTS: &[ActionKind] = &[
     ActionKind::Retry,
     ActionKind::Undo,
     ActionKind::Restart,
+    ActionKind::Terminate,
 ];
 
 pub const NOT_AVAILABLE: &str = "not available for Rollouts";
