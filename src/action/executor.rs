@@ -44,8 +44,9 @@ pub trait ActionTarget: Send + Sync + 'static {
     /// pods says so once.
     fn watch_pods(&self, q: PodQuery, tx: mpsc::Sender<Msg>) -> BoxFuture<'static, ()> {
         Box::pin(async move {
-            let change =
-                PodsChange::Failed(Untrusted::new("this cluster's source cannot read pods"));
+            let change = PodsChange::Failed(Untrusted::new(
+                "pods cannot be read from this cluster's source (read-only clusters hold no client besides their watches)",
+            ));
             let _ = tx
                 .send(Msg::Pods {
                     watch: q.watch,
@@ -59,7 +60,11 @@ pub trait ActionTarget: Send + Sync + 'static {
         &self,
         _q: EventsQuery,
     ) -> BoxFuture<'static, Result<Vec<ObjectEvent>, Untrusted>> {
-        Box::pin(async { Err(Untrusted::new("this cluster's source cannot read events")) })
+        Box::pin(async {
+            Err(Untrusted::new(
+                "events cannot be read from this cluster's source (read-only clusters hold no client besides their watches)",
+            ))
+        })
     }
 }
 

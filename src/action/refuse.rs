@@ -107,6 +107,8 @@ impl RefusingTarget {
 }
 
 impl ActionTarget for RefusingTarget {
+    // Reads (pods, events) keep the trait's answer: a read-only cluster holds no client
+    // besides its watches, so they say they cannot be read from this source.
     fn execute(&self, _plan: ActionPlan) -> BoxFuture<'static, Outcome> {
         let outcome = refusal(&self.cluster);
         Box::pin(async move { outcome })

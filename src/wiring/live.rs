@@ -210,6 +210,45 @@ impl ActionTarget for LiveTarget {
             Err(_) => Box::pin(async { "unknown".to_string() }),
         }
     }
+
+    fn watch_pods(
+        &self,
+        q: crate::core::kinds::pod::PodQuery,
+        tx: tokio::sync::mpsc::Sender<crate::core::Msg>,
+    ) -> BoxFuture<'static, ()> {
+        match self.current() {
+            Ok(t) => t.watch_pods(q, tx),
+            Err(why) => Box::pin(async move {
+                let change =
+                    crate::core::kinds::pod::PodsChange::Failed(crate::core::text::Untrusted::new(
+                        format!("pods not read: no client for this cluster ({why})"),
+                    ));
+                let _ = tx
+                    .send(crate::core::Msg::Pods {
+                        watch: q.watch,
+                        change,
+                    })
+                    .await;
+            }),
+        }
+    }
+
+    fn list_events(
+        &self,
+        q: crate::core::kinds::pod::EventsQuery,
+    ) -> BoxFuture<
+        'static,
+        Result<Vec<crate::core::kinds::pod::ObjectEvent>, crate::core::text::Untrusted>,
+    > {
+        match self.current() {
+            Ok(t) => t.list_events(q),
+            Err(why) => Box::pin(async move {
+                Err(crate::core::text::Untrusted::new(format!(
+                    "events not read: no client for this cluster ({why})"
+                )))
+            }),
+        }
+    }
 }
 
 #[cfg(test)]
