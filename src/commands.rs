@@ -44,7 +44,11 @@ pub async fn console(opts: &Opts, config: &Config) -> anyhow::Result<ExitCode> {
     let events = crossterm::event::EventStream::new();
     let mut copied = state.view.clip.as_ref().map_or(0, |c| c.seq);
     let result = app::run(state, w.rx, executor, events, exit::requested(), |s| {
-        term::write_clip(guard.terminal.backend_mut(), s.view.clip.as_ref(), &mut copied)?;
+        term::write_clip(
+            guard.terminal.backend_mut(),
+            s.view.clip.as_ref(),
+            &mut copied,
+        )?;
         guard
             .terminal
             .draw(|f| ui::render(f, s, &theme))

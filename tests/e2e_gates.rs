@@ -22,8 +22,8 @@ use serde_json::{Value, json};
 use shipdeck::action::audit::AuditLog;
 use shipdeck::action::executor::ActionTarget;
 use shipdeck::core::action::{ANALYSISRUNS, ActionKind, ApiCall, CANARIES, PatchType};
-use shipdeck::core::facts::AnalysisPhase;
 use shipdeck::core::effect::Effect;
+use shipdeck::core::facts::AnalysisPhase;
 use shipdeck::core::gates::AUTO_CLOSE_NOTE;
 use shipdeck::core::model::{Cluster, HumanWait};
 use shipdeck::core::msg::{Msg, Outcome};
@@ -82,7 +82,12 @@ async fn a_closed_promotion_gate_is_opened_with_p_and_closed_again_after_success
 async fn gate_body(fx: &Fixture, audit_path: &std::path::Path) -> Result<()> {
     let lt = support::TestEnv::get()?.loadtester_url("a")?;
     let lt = lt.trim_end_matches('/').to_owned();
-    let deployment = |image: &str| Deployment::new("podinfo", image).replicas(2).port(9898).yaml();
+    let deployment = |image: &str| {
+        Deployment::new("podinfo", image)
+            .replicas(2)
+            .port(9898)
+            .yaml()
+    };
     fx.apply(&deployment("example.test/podinfo:1")).await?;
     support::apply::apply_value(&fx.admin, Some(&fx.ns), gated_canary(fx, &lt)).await?;
     fx.wait_release(
@@ -91,7 +96,10 @@ async fn gate_body(fx: &Fixture, audit_path: &std::path::Path) -> Result<()> {
         |r| r.facts.flagger_phase == "Initialized",
     )
     .await?;
-    assert!(!gate_open(&lt, &fx.ns).await?, "a new namespace's gate starts closed");
+    assert!(
+        !gate_open(&lt, &fx.ns).await?,
+        "a new namespace's gate starts closed"
+    );
     fx.apply(&deployment("example.test/podinfo:2")).await?;
     fx.wait_release(
         "held at the closed confirm-promotion gate",
@@ -144,7 +152,10 @@ async fn gate_body(fx: &Fixture, audit_path: &std::path::Path) -> Result<()> {
         matches!(&conflict, Outcome::Conflict { detail, .. } if detail.contains("resourceVersion is")),
         "{conflict:?}"
     );
-    assert!(!gate_open(&lt, &fx.ns).await?, "a refused open left the gate open");
+    assert!(
+        !gate_open(&lt, &fx.ns).await?,
+        "a refused open left the gate open"
+    );
 
     // `p` on the settled view: POST /gate/open to the configured loadtester.
     let held = fx.settled(|| fx.canary("podinfo")).await?;
@@ -159,7 +170,10 @@ async fn gate_body(fx: &Fixture, audit_path: &std::path::Path) -> Result<()> {
         dry.as_ref().is_ok_and(|d| d.contains("nothing posted")),
         "{dry:?}"
     );
-    assert!(!gate_open(&lt, &fx.ns).await?, "the dry run opened the gate");
+    assert!(
+        !gate_open(&lt, &fx.ns).await?,
+        "the dry run opened the gate"
+    );
     let opened = console.run(2, plan).await?;
     eprintln!("open: {opened:?}");
     assert_applied(&opened, "open the confirm-promotion gate");
@@ -167,33 +181,43 @@ async fn gate_body(fx: &Fixture, audit_path: &std::path::Path) -> Result<()> {
 
     // Flagger promotes; the console sees Succeeded and closes the gate on its own.
     let state = tokio::sync::Mutex::new(state);
-    let close = wait_until("Succeeded, and the close planned", actions::TIMEOUT, || async {
-        let mut state = state.lock().await;
-        let effects = feed(&mut state).await?;
-        let phase = state
-            .releases
-            .values()
-            .next()
-            .map(|r| r.facts.flagger_phase.as_str().to_owned())
-            .unwrap_or_default();
-        Ok(match effects.into_iter().next() {
-            Some(Effect::Execute { id, plan, .. }) => Check::Done((id, plan)),
-            Some(other) => Check::NotYet(format!("unexpected effect {other:?}")),
-            None => Check::NotYet(format!("phase {phase}")),
-        })
-    })
+    let close = wait_until(
+        "Succeeded, and the close planned",
+        actions::TIMEOUT,
+        || async {
+            let mut state = state.lock().await;
+            let effects = feed(&mut state).await?;
+            let phase = state
+                .releases
+                .values()
+                .next()
+                .map(|r| r.facts.flagger_phase.as_str().to_owned())
+                .unwrap_or_default();
+            Ok(match effects.into_iter().next() {
+                Some(Effect::Execute { id, plan, .. }) => Check::Done((id, plan)),
+                Some(other) => Check::NotYet(format!("unexpected effect {other:?}")),
+                None => Check::NotYet(format!("phase {phase}")),
+            })
+        },
+    )
     .await?;
     let (id, plan) = close;
     assert_eq!(plan.notes, vec![AUTO_CLOSE_NOTE.to_owned()]);
     let [ApiCall::LoadtesterPost { path, canary, .. }] = plan.calls.as_slice() else {
         panic!("close: {:?}", plan.calls)
     };
-    assert_eq!((path.as_str(), canary.phase.as_str()), ("/gate/close", "Succeeded"));
+    assert_eq!(
+        (path.as_str(), canary.phase.as_str()),
+        ("/gate/close", "Succeeded")
+    );
     assert!(gate_open(&lt, &fx.ns).await?, "still open before the close");
     let closed = console.run(id, plan).await?;
     eprintln!("close after success: {closed:?}");
     assert_applied(&closed, "close the gate after success");
-    assert!(!gate_open(&lt, &fx.ns).await?, "the gate is still open after success");
+    assert!(
+        !gate_open(&lt, &fx.ns).await?,
+        "the gate is still open after success"
+    );
     let done = fx.canary("podinfo").await?;
     assert_eq!(done.facts.flagger_phase.as_str(), "Succeeded");
 
@@ -281,16 +305,40 @@ async fn terminate_body(fx: &Fixture) -> Result<()> {
         .wait_release(
             "step analysis running",
             || fx.rollout("shop"),
-            |r| r.analysis.as_ref().is_some_and(|a| a.phase == AnalysisPhase::Running),
+            |r| {
+                r.analysis
+                    .as_ref()
+                    .is_some_and(|a| a.phase == AnalysisPhase::Running)
+            },
         )
         .await?;
-    let run = running.analysis.as_ref().map(|a| a.name.clone()).unwrap_or_default();
+    let run = running
+        .analysis
+        .as_ref()
+        .map(|a| a.name.clone())
+        .unwrap_or_default();
     let plan = fx.plan(ActionKind::Terminate, &running)?;
-    let [ApiCall::Patch { resource, name, patch_type, body, .. }] = plan.calls.as_slice() else {
+    let [
+        ApiCall::Patch {
+            resource,
+            name,
+            patch_type,
+            body,
+            ..
+        },
+    ] = plan.calls.as_slice()
+    else {
         panic!("terminate: {:?}", plan.calls)
     };
-    assert_eq!((resource, name, *patch_type), (&ANALYSISRUNS, &run, PatchType::Json));
-    assert!(body.to_string().contains(r#"{"op":"add","path":"/spec/terminate","value":true}"#), "{body}");
+    assert_eq!(
+        (resource, name, *patch_type),
+        (&ANALYSISRUNS, &run, PatchType::Json)
+    );
+    assert!(
+        body.to_string()
+            .contains(r#"{"op":"add","path":"/spec/terminate","value":true}"#),
+        "{body}"
+    );
     assert_eq!(plan.calls[0].rbac(), ("patch", "analysisruns".to_owned()));
 
     let mut console = Console::new("a", fx.oncall.clone(), None);
@@ -299,16 +347,25 @@ async fn terminate_body(fx: &Fixture) -> Result<()> {
     assert_applied(&outcome, "terminate the AnalysisRun");
     // As the plugin shows it: the run terminated (Successful, "Run Terminated"), and the
     // Rollout goes on to its pause step.
-    let ended = wait_until("run terminated by the controller", actions::TIMEOUT, || async {
-        let ar = fx.get(&ANALYSISRUNS, &run).await?;
-        let phase = ar["status"]["phase"].as_str().unwrap_or("").to_owned();
-        let message = ar["status"]["message"].as_str().unwrap_or("").to_owned();
-        Ok(if ar["spec"]["terminate"] == true && phase == "Successful" {
-            Check::Done((phase, message))
-        } else {
-            Check::NotYet(format!("terminate {} phase {phase:?} {message:?}", ar["spec"]["terminate"]))
-        })
-    })
+    let ended = wait_until(
+        "run terminated by the controller",
+        actions::TIMEOUT,
+        || async {
+            let ar = fx.get(&ANALYSISRUNS, &run).await?;
+            let phase = ar["status"]["phase"].as_str().unwrap_or("").to_owned();
+            let message = ar["status"]["message"].as_str().unwrap_or("").to_owned();
+            Ok(
+                if ar["spec"]["terminate"] == true && phase == "Successful" {
+                    Check::Done((phase, message))
+                } else {
+                    Check::NotYet(format!(
+                        "terminate {} phase {phase:?} {message:?}",
+                        ar["spec"]["terminate"]
+                    ))
+                },
+            )
+        },
+    )
     .await?;
     eprintln!("AnalysisRun {run} after terminate: {ended:?}");
     assert!(ended.1.to_lowercase().contains("terminated"), "{ended:?}");
@@ -319,7 +376,10 @@ async fn terminate_body(fx: &Fixture) -> Result<()> {
             |r| r.step == Some((2, 3)),
         )
         .await?;
-    assert!(rules_refuse_terminate(fx, &after), "terminate still offered after the run ended");
+    assert!(
+        rules_refuse_terminate(fx, &after),
+        "terminate still offered after the run ended"
+    );
     // The same plan again: the run is no longer Running, the JSON patch test refuses it.
     let again = console.run(2, plan).await?;
     eprintln!("terminate again: {again:?}");

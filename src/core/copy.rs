@@ -16,7 +16,11 @@ pub struct Clip {
 
 /// What `y` copies: `cluster/namespace/name`.
 pub fn path_of(r: &Release) -> String {
-    escape(&format!("{}/{}/{}", r.key.cluster, r.key.namespace, r.key.name)).into_owned()
+    escape(&format!(
+        "{}/{}/{}",
+        r.key.cluster, r.key.namespace, r.key.name
+    ))
+    .into_owned()
 }
 
 /// What `Y` copies: the `kubectl` command that shows the object (its kubeconfig context is
@@ -55,11 +59,11 @@ pub fn copy_selected(state: &mut State, kubectl: bool) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::facts::ObjectFacts;
     use crate::core::model::Cluster;
     use crate::core::msg::{Key, Msg};
     use crate::core::state::Settings;
     use crate::core::testkit::paused_rollout;
-    use crate::core::facts::ObjectFacts;
     use crate::core::update::update;
     use jiff::Timestamp;
 
@@ -88,13 +92,21 @@ mod tests {
         update(&mut s, Msg::Key(Key::Char('y')));
         let clip = s.view.clip.clone().unwrap_or_default();
         assert_eq!((clip.seq, clip.text.as_str()), (1, "prod-eu/shop/web"));
-        let toast = s.view.notice.as_ref().map(|n| n.text.clone()).unwrap_or_default();
+        let toast = s
+            .view
+            .notice
+            .as_ref()
+            .map(|n| n.text.clone())
+            .unwrap_or_default();
         assert_eq!(toast, "copied: prod-eu/shop/web");
         update(&mut s, Msg::Key(Key::Char('Y')));
         let clip = s.view.clip.clone().unwrap_or_default();
         assert_eq!(
             (clip.seq, clip.text.as_str()),
-            (2, "kubectl --context prod-eu -n shop get rollouts.argoproj.io web")
+            (
+                2,
+                "kubectl --context prod-eu -n shop get rollouts.argoproj.io web"
+            )
         );
     }
 
@@ -104,7 +116,10 @@ mod tests {
         crate::core::update::settle(&mut s);
         update(&mut s, Msg::Key(Key::Char('y')));
         let clip = s.view.clip.clone().unwrap_or_default();
-        assert_eq!(clip.text, "prod-eu/shop/web\\x1b]52;c;ZXZpbA==\\x07\\u{202e}");
+        assert_eq!(
+            clip.text,
+            "prod-eu/shop/web\\x1b]52;c;ZXZpbA==\\x07\\u{202e}"
+        );
         assert!(!clip.text.chars().any(crate::core::text::needs_escape));
     }
 }

@@ -198,7 +198,17 @@ pub struct MetricResult {
     pub failed: u32,
     pub inconclusive: u32,
     pub last_value: Untrusted,
+    /// The metric's `successCondition` / `failureCondition` from the run's spec (empty when
+    /// unset): what the measured values are judged against.
+    pub success_condition: Untrusted,
+    pub failure_condition: Untrusted,
+    /// The values of the last few measurements, oldest first (at most
+    /// [`MEASUREMENTS_KEPT`]): enough to read a trend, small enough to keep per run.
+    pub recent: Vec<Untrusted>,
 }
+
+/// How many measured values a metric keeps ([`MetricResult::recent`]).
+pub const MEASUREMENTS_KEPT: usize = 3;
 
 /// core/v1 Event of type Warning.
 #[derive(Debug, Clone, PartialEq, Default)]

@@ -52,7 +52,11 @@ pub fn close_plan(state: &State, r: &Release) -> Option<ActionPlan> {
 
 /// After an update: close the gate of the Canary under `key` if it went from another phase
 /// (`before`) to Succeeded. The close is pending like any action (its answer is a notice).
-pub fn after_update(state: &mut State, key: &ReleaseKey, before: Option<FlaggerPhase>) -> Vec<Effect> {
+pub fn after_update(
+    state: &mut State,
+    key: &ReleaseKey,
+    before: Option<FlaggerPhase>,
+) -> Vec<Effect> {
     let Some(before) = before else {
         return Vec::new();
     };
@@ -141,11 +145,19 @@ mod tests {
             panic!("{fx:?}")
         };
         assert_eq!(plan.notes, vec![AUTO_CLOSE_NOTE.to_string()]);
-        let [ApiCall::LoadtesterPost { path, body, canary, .. }] = plan.calls.as_slice() else {
+        let [
+            ApiCall::LoadtesterPost {
+                path, body, canary, ..
+            },
+        ] = plan.calls.as_slice()
+        else {
             panic!("{:?}", plan.calls)
         };
         assert_eq!(path, "/gate/close");
-        assert_eq!(body, &serde_json::json!({"name": "web", "namespace": "shop"}));
+        assert_eq!(
+            body,
+            &serde_json::json!({"name": "web", "namespace": "shop"})
+        );
         assert_eq!(canary.phase, "Succeeded");
         assert_eq!(canary.webhook_type, "confirm-promotion");
         assert_eq!(canary.resource_version.as_deref(), Some("3"));

@@ -115,7 +115,10 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
 }
 
 /// The release key of a Canary's facts (None for any other object).
-fn canary_key(cluster: &str, facts: &super::facts::ObjectFacts) -> Option<super::model::ReleaseKey> {
+fn canary_key(
+    cluster: &str,
+    facts: &super::facts::ObjectFacts,
+) -> Option<super::model::ReleaseKey> {
     let super::facts::ObjectFacts::Canary(c) = facts else {
         return None;
     };

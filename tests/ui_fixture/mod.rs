@@ -176,6 +176,9 @@ fn api_analysis() -> AnalysisRunFacts {
             failed: 3,
             inconclusive: 0,
             last_value: Untrusted::new("[0.12]"),
+            success_condition: Untrusted::new("result[0] < 0.01"),
+            failure_condition: Untrusted::new("result[0] >= 0.05"),
+            recent: vec![Untrusted::new("[0.031]"), Untrusted::new("[0.12]")],
         }],
         last_measured: Some(ago(8 * 60)),
     }

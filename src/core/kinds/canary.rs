@@ -411,15 +411,15 @@ pub fn derive_joined(
 pub fn note(action: ActionKind, r: &Release) -> Option<&'static str> {
     let gated = current_gate(&r.facts.flagger_phase, &r.facts.gates).is_some_and(Gate::openable);
     match action {
-        ActionKind::PromoteFull => Some(
-            "Flagger skips the analysis; it still rolls back on the progress deadline.",
-        ),
+        ActionKind::PromoteFull => {
+            Some("Flagger skips the analysis; it still rolls back on the progress deadline.")
+        }
         ActionKind::Promote if gated => Some(
             "Opens the loadtester's gate for this Canary; Flagger goes on at its next interval. The console closes the gate again when the Canary succeeds.",
         ),
-        ActionKind::Pause if gated => Some(
-            "Closes the loadtester's gate for this Canary: Flagger waits at it again.",
-        ),
+        ActionKind::Pause if gated => {
+            Some("Closes the loadtester's gate for this Canary: Flagger waits at it again.")
+        }
         _ => None,
     }
 }
@@ -868,7 +868,10 @@ mod tests {
         let [ApiCall::LoadtesterPost { path, canary, .. }] = calls.as_slice() else {
             panic!("{calls:?}")
         };
-        assert_eq!((path.as_str(), canary.webhook.as_str()), ("/gate/close", url));
+        assert_eq!(
+            (path.as_str(), canary.webhook.as_str()),
+            ("/gate/close", url)
+        );
         assert!(close_after_success(&gated("Succeeded", "http://lt.ns/gate/halt")).is_none());
     }
 

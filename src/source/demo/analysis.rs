@@ -54,6 +54,9 @@ impl AnalysisRunSim {
                 failed: 0,
                 inconclusive: 0,
                 last_value: Untrusted::default(),
+                success_condition: Untrusted::new("result < 0.01"),
+                failure_condition: Untrusted::new("result >= 0.05"),
+                recent: Vec::new(),
             }],
             last_measured: None,
         };
@@ -105,6 +108,12 @@ impl AnalysisRunSim {
                 break;
             };
             metric.last_value = Untrusted::new(format!("{value:.4}"));
+            metric.recent.push(metric.last_value.clone());
+            let extra = metric
+                .recent
+                .len()
+                .saturating_sub(crate::core::facts::MEASUREMENTS_KEPT);
+            metric.recent.drain(..extra);
             if value < 0.01 {
                 metric.successful += 1;
             } else {

@@ -15,7 +15,7 @@ use super::replicaset::Quality;
 use super::rng::Rng;
 use super::script::{Script, bump_image};
 use super::store::{HasMeta, RvClock, Tracked};
-use crate::core::facts::{CanaryFacts, ObjectFacts, ObjectMeta};
+use crate::core::facts::{CanaryFacts, Gate, GateHook, ObjectFacts, ObjectMeta};
 use crate::core::kinds::canary::primary_name;
 use crate::core::msg::{Msg, Outcome};
 use crate::core::text::Untrusted;
@@ -73,6 +73,9 @@ pub struct CanarySim {
     gate_opens_at: Option<Timestamp>,
     /// The loadtester's rollback gate was opened (`/rollback/open`).
     rollback_requested: bool,
+    /// The loadtester's confirm gate for this canary is open (`/gate/open` until
+    /// `/gate/close`).
+    gate_opened: bool,
     script: Script,
     target: DeploymentSim,
     primary: DeploymentSim,
@@ -174,6 +177,14 @@ impl CanarySim {
                 "http://flagger-loadtester.{}:80/rollback/check",
                 init.namespace
             )),
+            gates: if init.confirm_promotion {
+                vec![Gate {
+                    hook: GateHook::ConfirmPromotion,
+                    url: format!("http://flagger-loadtester.{}:80/gate/check", init.namespace),
+                }]
+            } else {
+                Vec::new()
+            },
             ..CanaryFacts::default()
         };
         let interval = SignedDuration::from_secs(init.interval_secs);
@@ -185,6 +196,7 @@ impl CanarySim {
             interval,
             next_check: now + interval,
             confirm_promotion: init.confirm_promotion,
+            gate_opened: false,
             gate_opens_at: init
                 .gate_opens_after
                 .map(|s| now + SignedDuration::from_secs(s)),
@@ -285,7 +297,7 @@ impl CanarySim {
 
     /// One analysis interval of Flagger's scheduler.
     fn analyse(&mut self, now: Timestamp, rng: &mut Rng) {
-        let gate_open = self.gate_opens_at.is_some_and(|t| now >= t);
+        let gate_open = self.gate_opened || self.gate_opens_at.is_some_and(|t| now >= t);
         let (name, ns) = (
             self.canary.obj.meta.name.clone(),
             self.canary.obj.meta.namespace.clone(),
@@ -359,6 +371,12 @@ impl CanarySim {
             "Advance {name}.{ns} canary weight {}",
             c.canary_weight
         ));
+    }
+
+    /// The loadtester's `/gate/open` (true) or `/gate/close` (false) for this canary: Flagger
+    /// goes on (or waits) at its next check.
+    pub fn set_gate(&mut self, open: bool) {
+        self.gate_opened = open;
     }
 
     /// The loadtester's `/rollback/open`: Flagger rolls back at its next check.

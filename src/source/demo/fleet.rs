@@ -411,7 +411,8 @@ impl Fleet {
                     crate::core::action::Loadtester::Service { service, .. } => service.as_str(),
                     crate::core::action::Loadtester::Url { base } => base.as_str(),
                 };
-                if service != "flagger-loadtester" || path != "/rollback/open" {
+                let known = ["/rollback/open", "/gate/open", "/gate/close"];
+                if service != "flagger-loadtester" || !known.contains(&path.as_str()) {
                     return Err(patch::not_found(
                         "services/proxy",
                         &format!("{service}{path}"),
@@ -428,11 +429,24 @@ impl Fleet {
                     (&c.cluster, &c.facts().meta)
                 })
                 .ok_or_else(|| patch::not_found("canaries.flagger.app", &name))?;
-                // The loadtester only records the open gate; Flagger acts on its next check.
-                canary.open_rollback_gate();
+                // The loadtester only records the gate; Flagger acts on its next check.
+                let what = match path.as_str() {
+                    "/gate/open" => {
+                        canary.set_gate(true);
+                        "gate opened"
+                    }
+                    "/gate/close" => {
+                        canary.set_gate(false);
+                        "gate closed"
+                    }
+                    _ => {
+                        canary.open_rollback_gate();
+                        "rollback gate opened"
+                    }
+                };
                 Ok(Outcome::Applied {
                     status: 202,
-                    detail: format!("rollback gate opened for {name}.{namespace}"),
+                    detail: format!("{what} for {name}.{namespace}"),
                 })
             }
         }

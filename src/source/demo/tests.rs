@@ -661,6 +661,36 @@ fn flagger_canaries_show_their_target_and_primary_and_promotion_moves_the_versio
 }
 
 #[test]
+fn the_payments_canary_waits_at_a_closed_gate_that_p_opens_and_space_closes() {
+    let mut h = Harness::new(1);
+    let payments = (PROD_US, ReleaseKind::Canary, "payments", "payments-api");
+    let r = h.release(payments);
+    assert_eq!(
+        r.needs_human,
+        Some(crate::core::model::HumanWait::PromotionGate)
+    );
+    // Closed again first (space), then opened (p): Flagger promotes at its next check.
+    let close = h.plan(ActionKind::Pause, payments);
+    assert!(
+        close.calls[0].describe().ends_with("/gate/close"),
+        "{:?}",
+        close.calls
+    );
+    applied(&h.apply(&close));
+    h.wait(30);
+    assert_eq!(h.release(payments).facts.flagger_phase, "WaitingPromotion");
+    let open = h.plan(ActionKind::Promote, payments);
+    assert!(
+        open.calls[0].describe().ends_with("/gate/open"),
+        "{:?}",
+        open.calls
+    );
+    applied(&h.apply(&open));
+    let r = h.wait_for(60, payments, |r| r.facts.flagger_phase == "Succeeded");
+    assert_eq!(r.phase, Phase::Healthy);
+}
+
+#[test]
 fn advance_sends_only_what_changed() {
     let mut h = Harness::new(1);
     let msgs = h.fleet.advance(h.now);

@@ -271,16 +271,33 @@ fn analysis_runs<'a>(state: &'a State, r: &Release, theme: &Theme, width: u16) -
         ]));
         for m in &run.metrics {
             let phase = crate::core::facts::AnalysisPhase::parse(&m.phase);
+            // The measured values against the conditions they are judged by.
+            let values = if m.recent.is_empty() {
+                m.last_value.shown().into_owned()
+            } else {
+                let shown: Vec<String> = m.recent.iter().map(|v| v.shown().into_owned()).collect();
+                shown.join(" → ")
+            };
+            let mut judged = Vec::new();
+            if !m.success_condition.is_empty() {
+                judged.push(format!("pass if {}", m.success_condition.shown()));
+            }
+            if !m.failure_condition.is_empty() {
+                judged.push(format!("fail if {}", m.failure_condition.shown()));
+            }
+            let judged = if judged.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", judged.join(", "))
+            };
             lines.push(Line::from(vec![
                 Span::raw(format!("    {} ", text::escape(&m.name))),
                 Span::styled(phase.as_str(), analysis_style(phase, theme)),
+                Span::raw(format!(" {values}{judged}")),
                 Span::styled(
                     format!(
-                        " ok {} · failed {} · inconclusive {} · last {}",
-                        m.successful,
-                        m.failed,
-                        m.inconclusive,
-                        m.last_value.shown()
+                        " · ok {} · failed {} · inconclusive {}",
+                        m.successful, m.failed, m.inconclusive,
                     ),
                     theme.dim,
                 ),

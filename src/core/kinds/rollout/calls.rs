@@ -112,7 +112,8 @@ fn terminate(r: &Release) -> Vec<ApiCall> {
     let Some(a) = r.analysis.as_ref() else {
         return Vec::new();
     };
-    let mut ops = vec![json!({"op": "test", "path": "/metadata/ownerReferences/0/uid", "value": r.uid})];
+    let mut ops =
+        vec![json!({"op": "test", "path": "/metadata/ownerReferences/0/uid", "value": r.uid})];
     if a.phase == AnalysisPhase::Running {
         ops.push(json!({"op": "test", "path": "/status/phase", "value": "Running"}));
     }

@@ -5,7 +5,9 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1 as meta;
 use serde::Deserialize;
 
 use super::common::{Keep, object_meta, owner, read_body, time};
-use crate::core::facts::{AnalysisPhase, AnalysisRunFacts, MetricResult, ObjectFacts};
+use crate::core::facts::{
+    AnalysisPhase, AnalysisRunFacts, MEASUREMENTS_KEPT, MetricResult, ObjectFacts,
+};
 use crate::core::text::Untrusted;
 
 pub fn analysis_run(m: &meta::ObjectMeta, body: &serde_json::Value, keep: &Keep) -> ObjectFacts {
@@ -18,7 +20,22 @@ pub fn analysis_run(m: &meta::ObjectMeta, body: &serde_json::Value, keep: &Keep)
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 struct AnalysisRun {
+    spec: Option<Spec>,
     status: Option<Status>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct Spec {
+    metrics: Option<Vec<SpecMetric>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct SpecMetric {
+    name: String,
+    success_condition: Option<String>,
+    failure_condition: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -51,6 +68,14 @@ struct Measurement {
 impl AnalysisRun {
     fn project(self, m: &meta::ObjectMeta, keep: &Keep) -> AnalysisRunFacts {
         let status = self.status.unwrap_or_default();
+        let spec = self.spec.unwrap_or_default().metrics.unwrap_or_default();
+        let condition = |name: &str, pick: fn(&SpecMetric) -> &Option<String>| {
+            let found = spec
+                .iter()
+                .find(|m| m.name == name)
+                .and_then(|m| pick(m).clone());
+            Untrusted::new(found.unwrap_or_default())
+        };
         let last_measured = status
             .metric_results
             .iter()
@@ -72,6 +97,18 @@ impl AnalysisRun {
                 .into_iter()
                 .flatten()
                 .map(|r| MetricResult {
+                    success_condition: condition(&r.name, |m| &m.success_condition),
+                    failure_condition: condition(&r.name, |m| &m.failure_condition),
+                    recent: {
+                        let values: Vec<Untrusted> = r
+                            .measurements
+                            .iter()
+                            .flatten()
+                            .filter_map(|m| m.value.clone().map(Untrusted::new))
+                            .collect();
+                        let skip = values.len().saturating_sub(MEASUREMENTS_KEPT);
+                        values.into_iter().skip(skip).collect()
+                    },
                     last_value: Untrusted::new(
                         r.measurements
                             .iter()
@@ -121,5 +158,10 @@ mod tests {
             Some("2026-11-21T08:05:00Z".to_string())
         );
         assert_eq!(run.metrics[0].last_value.raw(), "0.3");
+        let recent: Vec<&str> = run.metrics[0].recent.iter().map(Untrusted::raw).collect();
+        assert!(
+            recent.len() <= MEASUREMENTS_KEPT && recent.last() == Some(&"0.3"),
+            "{recent:?}"
+        );
     }
 }
