@@ -136,7 +136,16 @@ pub const NEEDS: &[Need] = &[
     },
 ];
 
-pub const SUPPORTS: &[ActionKind] = &ActionKind::ALL;
+pub const SUPPORTS: &[ActionKind] = &[
+    ActionKind::Pause,
+    ActionKind::Resume,
+    ActionKind::Promote,
+    ActionKind::PromoteFull,
+    ActionKind::Abort,
+    ActionKind::Retry,
+    ActionKind::Undo,
+    ActionKind::Restart,
+];
 
 pub const NOT_AVAILABLE: &str = "not available for Rollouts";
 
