@@ -1166,11 +1166,14 @@ fn flux_fleet(width: u16, height: u16, suspended: bool) -> State {
     let mut rollout = ui_fixture::checkout_rollout();
     rollout.meta.name = "catalog".into();
     rollout.meta.uid = "uid-catalog".into();
-    rollout.meta.labels.insert("kustomize.toolkit.fluxcd.io/name".into(), "apps".into());
     rollout
         .meta
         .labels
-        .insert("kustomize.toolkit.fluxcd.io/namespace".into(), "flux-system".into());
+        .insert("kustomize.toolkit.fluxcd.io/name".into(), "apps".into());
+    rollout.meta.labels.insert(
+        "kustomize.toolkit.fluxcd.io/namespace".into(),
+        "flux-system".into(),
+    );
     rollout.pause_conditions.clear();
     rollout.conditions.clear();
     rollout.current_step_index = Some(0);
@@ -1242,7 +1245,10 @@ fn flux_rows_show_the_kustomization_and_the_suspended_owner() {
         let s = screen(&state);
         assert!(s.contains("flux-system/apps"), "{w}x{h}:\n{s}");
         if w >= 250 {
-            assert!(s.contains("owner suspended (Flux Kustomization flux-system/apps)"), "{s}");
+            assert!(
+                s.contains("owner suspended (Flux Kustomization flux-system/apps)"),
+                "{s}"
+            );
             assert!(s.contains("suspended · Ready=True"), "{s}");
         }
         insta::assert_snapshot!(format!("flux_rows_{w}x{h}"), s);
