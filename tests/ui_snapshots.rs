@@ -1439,3 +1439,101 @@ fn argocd_application_row_and_detail() {
         "{s}"
     );
 }
+
+/// The fleet plus a Flux Kustomization `flux-system/apps` on prod-eu-1 (suspended or not)
+/// and a Rollout `catalog` it owns, in flight at its first step (pause applies).
+fn flux_fleet(width: u16, height: u16, suspended: bool) -> State {
+    use shipdeck::core::facts::ObjectFacts;
+    use shipdeck::core::kinds::flux::{FluxFacts, Ready, SourceRef};
+    let mut state = fleet(width, height);
+    let mut rollout = ui_fixture::checkout_rollout();
+    rollout.meta.name = "catalog".into();
+    rollout.meta.uid = "uid-catalog".into();
+    rollout
+        .meta
+        .labels
+        .insert("kustomize.toolkit.fluxcd.io/name".into(), "apps".into());
+    rollout.meta.labels.insert(
+        "kustomize.toolkit.fluxcd.io/namespace".into(),
+        "flux-system".into(),
+    );
+    rollout.pause_conditions.clear();
+    rollout.conditions.clear();
+    rollout.current_step_index = Some(0);
+    rollout.phase = Some("Progressing".into());
+    rollout.message = Default::default();
+    let mut meta = rollout.meta.clone();
+    meta.namespace = "flux-system".into();
+    meta.name = "apps".into();
+    meta.uid = "uid-apps".into();
+    meta.resource_version = "3101".into();
+    meta.labels.clear();
+    let generation = meta.generation;
+    let kustomization = FluxFacts {
+        meta,
+        suspend: suspended,
+        source: SourceRef {
+            kind: "GitRepository".into(),
+            namespace: "flux-system".into(),
+            name: "fleet".into(),
+        },
+        interval: "5m".into(),
+        ready: Ready::True,
+        ready_message: "Applied revision: main@sha1:5f2c9e1a7d".into(),
+        last_applied_revision: "main@sha1:5f2c9e1a7d".into(),
+        observed_generation: Some(generation),
+        ..FluxFacts::default()
+    };
+    for facts in [
+        ObjectFacts::Rollout(rollout),
+        ObjectFacts::Kustomization(kustomization),
+    ] {
+        shipdeck::core::update(
+            &mut state,
+            shipdeck::core::Msg::Upsert {
+                cluster: "prod-eu-1".into(),
+                facts,
+            },
+        );
+    }
+    shipdeck::core::settle(&mut state);
+    state
+}
+
+#[test]
+fn flux_suspend_owner_first_modal() {
+    for (w, h) in [(80, 24), (250, 70)] {
+        let mut state = flux_fleet(w, h, false);
+        select(&mut state, "catalog");
+        keys(&mut state, &[Key::Char(' '), Key::Tab, Key::Tab]);
+        assert_eq!(
+            state.view.modal.as_ref().map(|m| m.focus),
+            Some(ModalFocus::OwnerFirst)
+        );
+        let s = screen(&state);
+        assert!(s.contains("Suspend owner first ]"), "{w}x{h}:\n{s}");
+        if h >= 70 {
+            assert!(s.contains("request 1/2"), "{s}");
+            assert!(s.contains("\"suspend\": true"), "{s}");
+        }
+        insta::assert_snapshot!(format!("flux_owner_first_modal_{w}x{h}"), s);
+    }
+}
+
+#[test]
+fn flux_rows_show_the_kustomization_and_the_suspended_owner() {
+    for (w, h) in [(80, 24), (250, 70)] {
+        let mut state = flux_fleet(w, h, true);
+        select(&mut state, "catalog");
+        let s = screen(&state);
+        assert!(s.contains("flux-system/apps"), "{w}x{h}:\n{s}");
+        if w >= 250 {
+            assert!(
+                s.contains("owner suspended (Flux Kustomization flux-system/apps)"),
+                "{s}"
+            );
+            assert!(s.contains("suspended · Ready=True"), "{s}");
+        }
+        insta::assert_snapshot!(format!("flux_rows_{w}x{h}"), s);
+    }
+}

@@ -208,7 +208,7 @@ impl OwnerFirst {
     /// The modal's line for it.
     pub fn text(&self) -> String {
         format!(
-            "{} reconciles this object and would revert this change. \"Suspend owner first\" sends step 1 below, then the action; the owner stays suspended until you resume it.",
+            "{} reconciles this object and would revert this change. \"Suspend owner first\" sends request 1 (the owner's suspend) before the action; the owner stays suspended until you resume it.",
             self.owner
         )
     }

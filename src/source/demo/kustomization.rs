@@ -50,7 +50,8 @@ impl KustomizationSim {
             ready: Ready::True,
             ready_reason: "ReconciliationSucceeded".into(),
             ready_message: Untrusted::new(format!("Applied revision: {revision}")),
-            ready_since: Some(now),
+            // Applied two hours before the demo starts.
+            ready_since: Some(now - jiff::SignedDuration::from_secs(7_200)),
             last_applied_revision: revision.into(),
             last_attempted_revision: revision.into(),
             requested_at: None,
