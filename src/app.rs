@@ -47,6 +47,7 @@ pub fn dispatch(executor: &Executor, effects: Vec<Effect>) {
                 resource,
             } => executor.check_access(cluster, namespace, verb, resource),
             Effect::DryRun { plan } => executor.dry_run(plan),
+            Effect::Logs(command) => executor.logs(command),
         }
     }
 }

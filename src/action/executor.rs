@@ -52,6 +52,8 @@ pub struct Executor {
     deadline: Duration,
     /// Clusters whose writes this executor refuses on its own (whatever the core planned).
     read_only: Arc<ReadOnly>,
+    /// The log viewer's streams (reads, carried here because effects come through here).
+    logs: crate::source::logs::LogStreams,
 }
 
 impl Executor {
@@ -67,6 +69,7 @@ impl Executor {
             ledger: Ledger::default(),
             deadline: DEADLINE,
             read_only: Arc::new(ReadOnly::default()),
+            logs: Default::default(),
         }
     }
 
@@ -74,6 +77,17 @@ impl Executor {
     pub fn with_read_only(mut self, read_only: ReadOnly) -> Self {
         self.read_only = Arc::new(read_only);
         self
+    }
+
+    /// Where the log viewer's streams come from.
+    pub fn with_logs(mut self, logs: crate::source::logs::LogStreams) -> Self {
+        self.logs = logs;
+        self
+    }
+
+    /// Open or close log streams; reports arrive as `Msg::Logs`.
+    pub fn logs(&self, command: crate::core::logs::LogCommand) {
+        self.logs.carry_out(command, &self.tx);
     }
 
     pub fn with_deadline(mut self, deadline: Duration) -> Self {

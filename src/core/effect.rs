@@ -30,4 +30,6 @@ pub enum Effect {
     },
     /// Ask the API server to dry-run the plan's first call; answer as `Msg::DryRun`.
     DryRun { plan: ActionPlan },
+    /// Open or close the log viewer's streams (`core::logs`); reports come as `Msg::Logs`.
+    Logs(super::logs::LogCommand),
 }

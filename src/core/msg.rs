@@ -211,4 +211,6 @@ pub enum Msg {
     },
     /// Audit lines to show (loaded at start, appended by the executor).
     Audit(Vec<AuditLine>),
+    /// The log viewer's streams report (`core::logs`).
+    Logs(super::logs::LogEvent),
 }

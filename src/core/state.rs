@@ -74,6 +74,8 @@ pub enum Screen {
     Audit,
     Help,
     Clusters,
+    /// The log viewer (`core::logs`).
+    Logs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -235,6 +237,10 @@ pub struct State {
     /// Something visible changed since the last frame.
     pub dirty: bool,
     pub quit: bool,
+    /// The open log view, if any (`core::logs`).
+    pub logs: Option<super::logs::LogView>,
+    /// Last log session number handed out (answers for older sessions are dropped).
+    pub log_sessions: u64,
 }
 
 impl State {
@@ -279,6 +285,8 @@ impl State {
             view: View::default(),
             dirty: true,
             quit: false,
+            logs: None,
+            log_sessions: 0,
         }
     }
 
@@ -361,6 +369,9 @@ impl State {
         let v = &self.view;
         if v.screen == Screen::Detail {
             return true;
+        }
+        if v.screen == Screen::Logs {
+            return false;
         }
         let end = (v.offset + self.page_rows()).min(v.order.len());
         v.order[v.offset.min(end)..end].iter().any(|k| {

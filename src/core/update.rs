@@ -93,6 +93,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             resource_version,
             result,
         } => dry_run(state, &uid, action, &resource_version, result),
+        Msg::Logs(event) => super::logs::on_event(state, event),
         Msg::Audit(lines) => {
             for line in lines {
                 super::audit::insert(&mut state.audit, line);

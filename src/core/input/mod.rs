@@ -32,6 +32,8 @@ pub fn on_key(state: &mut State, key: Key) -> Vec<Effect> {
         Context::Help => help_key(state, cmd),
         Context::Audit => audit_key(state, cmd),
         Context::Clusters => nav::clusters_key(state, cmd),
+        Context::Logs => return super::logs::on_key(state, cmd),
+        Context::LogSearch => super::logs::on_search_key(state, key, cmd),
         Context::Home | Context::Detail => return main_key(state, cmd),
     }
     Vec::new()
@@ -50,6 +52,7 @@ fn starts_something(ctx: Context, cmd: Option<Command>) -> bool {
         ),
         Context::Clusters => matches!(cmd, Some(Command::Toggle | Command::ShowAll)),
         Context::Help | Context::Audit | Context::Modal | Context::Typing => false,
+        Context::Logs | Context::LogSearch => false,
     }
 }
 
@@ -130,6 +133,7 @@ fn main_key(state: &mut State, cmd: Option<Command>) -> Vec<Effect> {
         Some(Command::Clusters) => open(state, Screen::Clusters),
         Some(Command::Help) => open(state, Screen::Help),
         Some(Command::Audit) => open(state, Screen::Audit),
+        Some(Command::Logs) => return super::logs::open_release(state),
         Some(Command::Down) => nav::move_cursor(state, 1),
         Some(Command::Up) => nav::move_cursor(state, -1),
         Some(Command::PageDown) => nav::move_cursor(state, page),

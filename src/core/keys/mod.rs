@@ -29,6 +29,10 @@ pub enum Context {
     Typing,
     /// Editing the releases filter.
     Filter,
+    /// The log viewer.
+    Logs,
+    /// Typing a search in the log viewer.
+    LogSearch,
 }
 
 /// What a key does; the handler for the context carries it out.
@@ -61,6 +65,17 @@ pub enum Command {
     EditText,
     Toggle,
     ShowAll,
+    /// Open the selected release's canary pods' logs (`core::logs`).
+    Logs,
+    /// In the log view: pause / resume following.
+    LogFollow,
+    LogWrap,
+    /// In the log view: cycle all pods → one pod → the next.
+    LogPod,
+    LogNext,
+    LogPrev,
+    /// In the log view: the previous container's log / the current one.
+    LogPrevious,
 }
 
 /// Sections of the help screen, in the order shown.
@@ -103,6 +118,8 @@ pub enum HintAt {
     Modal,
     Typing,
     Filter,
+    Logs,
+    LogSearch,
     /// The hint line inside the confirmation modal (no name to type / name to type).
     ModalBox,
     TypingBox,
@@ -121,6 +138,8 @@ impl HintAt {
             Context::Modal => Self::Modal,
             Context::Typing => Self::Typing,
             Context::Filter => Self::Filter,
+            Context::Logs => Self::Logs,
+            Context::LogSearch => Self::LogSearch,
         }
     }
 }
@@ -186,12 +205,19 @@ pub fn context(state: &State) -> Context {
     if state.view.filter_editing {
         return Context::Filter;
     }
+    if state.view.screen == Screen::Logs {
+        return match &state.logs {
+            Some(l) if l.search_editing => Context::LogSearch,
+            _ => Context::Logs,
+        };
+    }
     match state.view.screen {
         Screen::Home => Context::Home,
         Screen::Detail => Context::Detail,
         Screen::Help => Context::Help,
         Screen::Audit => Context::Audit,
         Screen::Clusters => Context::Clusters,
+        Screen::Logs => Context::Logs,
     }
 }
 

@@ -19,6 +19,7 @@ pub mod client;
 pub mod cluster;
 pub mod kinds;
 pub mod liveness;
+pub mod logs;
 pub mod project;
 mod tracker;
 pub mod watch;
