@@ -52,7 +52,9 @@ pub struct LogRequest {
 pub enum LogCommand {
     Open(LogRequest),
     /// Stop every stream of a session (the view closed or was replaced).
-    Close { session: u64 },
+    Close {
+        session: u64,
+    },
 }
 
 /// One container stream of a session.
@@ -219,7 +221,9 @@ impl LogView {
 
     /// Sequence numbers of the shown lines before `before`, newest first.
     pub fn shown_before(&self, before: u64) -> impl Iterator<Item = (u64, &LogLine)> {
-        let end = before.saturating_sub(self.dropped).min(self.lines.len() as u64) as usize;
+        let end = before
+            .saturating_sub(self.dropped)
+            .min(self.lines.len() as u64) as usize;
         self.lines
             .iter()
             .enumerate()
@@ -342,7 +346,13 @@ pub fn open_release(state: &mut State) -> Vec<Effect> {
         });
         return Vec::new();
     }
-    open(state, &cluster, &namespace, title, LogSource::ReplicaSets(rs))
+    open(
+        state,
+        &cluster,
+        &namespace,
+        title,
+        LogSource::ReplicaSets(rs),
+    )
 }
 
 fn open(
@@ -372,10 +382,8 @@ fn next_session(state: &mut State) -> u64 {
 }
 
 fn request(state: &State, view: &LogView) -> Effect {
-    let read_only = state.settings.read_only
-        || state
-            .cluster(&view.cluster)
-            .is_some_and(|c| c.read_only);
+    let read_only =
+        state.settings.read_only || state.cluster(&view.cluster).is_some_and(|c| c.read_only);
     Effect::Logs(LogCommand::Open(LogRequest {
         session: view.session,
         cluster: view.cluster.clone(),
@@ -545,9 +553,7 @@ fn scroll(view: &mut LogView, page: usize, by: isize) {
     }
     let top = view.top.max(view.dropped);
     let moved = if by >= 0 {
-        view.shown_from(top)
-            .nth(by.unsigned_abs())
-            .map(|(s, _)| s)
+        view.shown_from(top).nth(by.unsigned_abs()).map(|(s, _)| s)
     } else {
         view.shown_before(top)
             .take(by.unsigned_abs())
@@ -568,11 +574,9 @@ fn find(view: &mut LogView, page: usize, forward: bool) {
     if view.search.value().is_empty() {
         return;
     }
-    let from = view.found.unwrap_or(if view.follow {
-        view.end()
-    } else {
-        view.top
-    });
+    let from = view
+        .found
+        .unwrap_or(if view.follow { view.end() } else { view.top });
     let hit = if forward {
         view.shown_from(from + 1)
             .find(|(_, l)| view.matches(l))
@@ -606,6 +610,33 @@ fn text_request(key: Key) -> Option<tui_input::InputRequest> {
         Key::Ctrl('w') => R::DeletePrevWord,
         _ => return None,
     })
+}
+
+/// Tests: two streams and `n` lines `x0`, `x1`, … alternating between them.
+#[cfg(test)]
+pub(crate) fn fixture_lines(state: &mut State, n: usize) {
+    let Some(session) = state.logs.as_ref().map(|l| l.session) else {
+        return;
+    };
+    let streams = ["web-1", "web-2"]
+        .iter()
+        .map(|p| StreamName {
+            pod: p.to_string(),
+            container: "app".into(),
+        })
+        .collect();
+    on_event(state, LogEvent::Streams { session, streams });
+    for i in 0..n {
+        let lines = vec![Untrusted::new(format!("x{i}"))];
+        on_event(
+            state,
+            LogEvent::Lines {
+                session,
+                stream: i % 2,
+                lines,
+            },
+        );
+    }
 }
 
 #[cfg(test)]

@@ -35,7 +35,11 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
 
 fn title<'a>(view: &'a LogView, theme: &Theme, width: u16) -> Line<'a> {
     let mut extra = Vec::new();
-    let where_ = format!(" {}/{} ", text::escape(&view.cluster), text::escape(&view.namespace));
+    let where_ = format!(
+        " {}/{} ",
+        text::escape(&view.cluster),
+        text::escape(&view.namespace)
+    );
     extra.push(Span::styled(where_, theme.border));
     if view.streams.len() > 1 {
         let pods = match view.only {

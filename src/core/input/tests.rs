@@ -55,6 +55,23 @@ fn state_in(ctx: Context) -> State {
                 press(&mut s, k);
             }
         }
+        Context::Logs => {
+            to_checkout(&mut s);
+            press(&mut s, Key::Char('l'));
+            crate::core::logs::fixture_lines(&mut s, 100);
+            for k in [Key::Char('/'), Key::Char('x'), Key::Enter, Key::Char('g')] {
+                press(&mut s, k);
+            }
+            for _ in 0..3 {
+                press(&mut s, Key::Char('j'));
+            }
+        }
+        Context::LogSearch => {
+            to_checkout(&mut s);
+            for k in [Key::Char('l'), Key::Char('/'), Key::Char('x')] {
+                press(&mut s, k);
+            }
+        }
     }
     assert_eq!(keys::context(&s), ctx, "fixture for {ctx:?}");
     s
@@ -64,7 +81,7 @@ fn state_in(ctx: Context) -> State {
 fn fingerprint(s: &State) -> String {
     let v = &s.view;
     format!(
-        "{:?} {:?} {:?} {} {} {} {} {} {} {:?} {} {} {:?} {:?} {} {:?} {} {:?}",
+        "{:?} {:?} {:?} {} {} {} {} {} {} {:?} {} {} {:?} {:?} {} {:?} {} {:?} {:?}",
         v.screen,
         v.previous,
         v.panel,
@@ -85,6 +102,17 @@ fn fingerprint(s: &State) -> String {
         s.pending.len(),
         v.modal.as_ref().map_or(0, |m| m.typed.cursor()),
         v.modal.as_ref().map(|m| m.refusal.clone()),
+        s.logs.as_ref().map(|l| {
+            (
+                (l.session, l.follow, l.top, l.wrap, l.only, l.previous),
+                (
+                    l.search.value().to_string(),
+                    l.search_editing,
+                    l.found,
+                    l.not_found,
+                ),
+            )
+        }),
     )
 }
 

@@ -448,7 +448,11 @@ pub const TABLE: &[KeyRow] = &[
         ],
         LOGS,
         "g/G",
-        Some((S::Views, "g / G (logs)", "oldest kept line / the end, following again")),
+        Some((
+            S::Views,
+            "g / G (logs)",
+            "oldest kept line / the end, following again",
+        )),
         &[],
     ),
     row(
@@ -462,7 +466,11 @@ pub const TABLE: &[KeyRow] = &[
         &[(K::Char('/'), C::Filter)],
         LOGS,
         "/",
-        Some((S::Views, "/ n N (logs)", "search the log; next / previous match")),
+        Some((
+            S::Views,
+            "/ n N (logs)",
+            "search the log; next / previous match",
+        )),
         &[hint(H::Logs, 2, "/", "search")],
     ),
     row(
@@ -484,7 +492,11 @@ pub const TABLE: &[KeyRow] = &[
         &[(K::Tab, C::LogPod)],
         LOGS,
         "Tab",
-        Some((S::Views, "Tab (logs)", "all pods interleaved → one pod → the next")),
+        Some((
+            S::Views,
+            "Tab (logs)",
+            "all pods interleaved → one pod → the next",
+        )),
         &[hint(H::Logs, 4, "Tab", "pod")],
     ),
     row(

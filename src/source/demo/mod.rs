@@ -11,6 +11,7 @@ mod conditions;
 mod deployment;
 mod events;
 mod fleet;
+pub mod logs;
 mod patch;
 mod replicaset;
 mod rng;

@@ -143,9 +143,8 @@ async fn streams_of(client: &kube::Client, req: &LogRequest) -> Result<Vec<Strea
             let p = api.get(pod).await.map_err(|e| said(&e, "get pod"))?;
             let container = match container {
                 Some(c) => c.clone(),
-                None => default_container(&p).ok_or_else(|| {
-                    Untrusted::new(format!("pod {pod} has no containers"))
-                })?,
+                None => default_container(&p)
+                    .ok_or_else(|| Untrusted::new(format!("pod {pod} has no containers")))?,
             };
             Ok(vec![StreamName {
                 pod: pod.clone(),
@@ -157,11 +156,7 @@ async fn streams_of(client: &kube::Client, req: &LogRequest) -> Result<Vec<Strea
                 .list(&ListParams::default())
                 .await
                 .map_err(|e| said(&e, "list pods"))?;
-            let mut pods: Vec<&Pod> = list
-                .items
-                .iter()
-                .filter(|p| owned_by(p, sets))
-                .collect();
+            let mut pods: Vec<&Pod> = list.items.iter().filter(|p| owned_by(p, sets)).collect();
             pods.sort_by(|a, b| a.metadata.name.cmp(&b.metadata.name));
             let streams: Vec<StreamName> = pods
                 .into_iter()
@@ -237,7 +232,15 @@ async fn pump(
         Ok(r) => r,
         Err(e) => {
             let error = Some(said(&e, &format!("logs of {}", name.pod)));
-            send(tx, LogEvent::Ended { session, stream, error }).await;
+            send(
+                tx,
+                LogEvent::Ended {
+                    session,
+                    stream,
+                    error,
+                },
+            )
+            .await;
             return;
         }
     };
@@ -271,7 +274,15 @@ async fn pump(
         batch.push(line_of(&buf));
     }
     flush(tx, session, stream, &mut batch).await;
-    send(tx, LogEvent::Ended { session, stream, error }).await;
+    send(
+        tx,
+        LogEvent::Ended {
+            session,
+            stream,
+            error,
+        },
+    )
+    .await;
 }
 
 /// One line without its line ending, bytes kept (shown escaped later).
