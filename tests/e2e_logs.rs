@@ -323,12 +323,57 @@ async fn an_identity_without_pods_log_gets_the_rbac_reason() -> Result<()> {
     let mut req = f.request(2, true, false);
     req.check_access = false;
     let (tx, mut rx) = mpsc::channel(16);
-    run(client, req, tx).await;
+    run(client.clone(), req, tx).await;
     let mut seen = Seen::default();
     receive(&mut rx, &mut seen, "the 403", |s| s.failed.is_some()).await?;
     let error = seen.failed.unwrap();
     println!("without the review: {error}");
     assert!(error.contains("forbidden") && error.contains("403"), "{error}");
+
+    // May read pods but not their logs: the pods/log request itself is refused, and the
+    // stream ends with the API server's reason.
+    apply_value(
+        &f.admin,
+        Some(&f.ns),
+        json!({
+            "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
+            "metadata": {"name": "pods-only"},
+            "rules": [{"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list"]}],
+        }),
+    )
+    .await?;
+    apply_value(
+        &f.admin,
+        Some(&f.ns),
+        json!({
+            "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+            "metadata": {"name": "pods-only"},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "pods-only"},
+            "subjects": [{"kind": "ServiceAccount", "name": sa, "namespace": f.ns}],
+        }),
+    )
+    .await?;
+    let error = wait_until("the pods/log 403 from the stream", TIMEOUT, || {
+        let client = client.clone();
+        let mut req = f.request(3, true, false);
+        req.check_access = false;
+        async move {
+            let (tx, mut rx) = mpsc::channel(16);
+            run(client, req, tx).await;
+            let mut seen = Seen::default();
+            receive(&mut rx, &mut seen, "an answer", |s| {
+                s.failed.is_some() || !s.ended.is_empty()
+            })
+            .await?;
+            Ok(match seen.ended.first() {
+                Some(Some(e)) => Check::Done(e.clone()),
+                _ => Check::NotYet(format!("{:?} {:?}", seen.failed, seen.ended)),
+            })
+        }
+    })
+    .await?;
+    println!("pods but not pods/log: {error}");
+    assert!(error.contains("pods/log") && error.contains("403"), "{error}");
     f.cleanup().await;
     Ok(())
 }
