@@ -57,7 +57,9 @@ impl Fixture {
         ensure_namespace(&admin, &ns).await?;
         let dir = tempfile::tempdir()?;
         let file = dir.path().join("app.log");
-        let text: String = (0..lines).map(|i| cri(&format!("line {i} of the app"))).collect();
+        let text: String = (0..lines)
+            .map(|i| cri(&format!("line {i} of the app")))
+            .collect();
         std::fs::write(&file, text)?;
         let mut logs = json!({"containers": ["app"], "logsFile": file, "follow": true});
         if let Some(prev) = previous {
@@ -102,7 +104,9 @@ impl Fixture {
     async fn wait_served(&self) -> Result<()> {
         let k = Kubectl::new(self.env, "a-admin")?;
         wait_until("kwok to serve the pod's log", TIMEOUT, || async {
-            let ran = k.run(&["-n", &self.ns, "logs", &self.pod, "--tail", "1"]).await?;
+            let ran = k
+                .run(&["-n", &self.ns, "logs", &self.pod, "--tail", "1"])
+                .await?;
             Ok(if ran.code == 0 && !ran.stdout.is_empty() {
                 Check::Done(())
             } else {
@@ -205,17 +209,29 @@ async fn the_tail_equals_kubectl_and_following_gets_appended_lines() -> Result<(
     let task = tokio::spawn(run(f.admin.clone(), f.request(1, true, false), tx));
     let mut seen = Seen::default();
     receive(&mut rx, &mut seen, "the tail", |s| s.lines.len() >= 200).await?;
-    assert_eq!(raws(&seen.lines), expected, "shipdeck's tail equals kubectl logs --tail 200");
-    println!("tail: {} lines, equal to kubectl logs --tail 200", seen.lines.len());
+    assert_eq!(
+        raws(&seen.lines),
+        expected,
+        "shipdeck's tail equals kubectl logs --tail 200"
+    );
+    println!(
+        "tail: {} lines, equal to kubectl logs --tail 200",
+        seen.lines.len()
+    );
 
     let hostile = "evil \x1b[2J\x1b]0;pwned\x07 over\rwrite";
     f.append(&["appended one", hostile, "appended three"])?;
-    receive(&mut rx, &mut seen, "the appended lines", |s| s.lines.len() >= 203).await?;
+    receive(&mut rx, &mut seen, "the appended lines", |s| {
+        s.lines.len() >= 203
+    })
+    .await?;
     let tail: Vec<String> = raws(&seen.lines[200..]);
     assert_eq!(tail, ["appended one", hostile, "appended three"]);
     let shown = seen.lines[201].shown();
     assert!(
-        shown.contains("\\x1b[2J") && shown.contains("\\x1b]0;pwned\\x07") && shown.contains("\\x0d"),
+        shown.contains("\\x1b[2J")
+            && shown.contains("\\x1b]0;pwned\\x07")
+            && shown.contains("\\x0d"),
         "shown escaped: {shown}"
     );
     assert!(!shown.contains('\x1b') && !shown.contains('\r'));
@@ -236,7 +252,10 @@ async fn the_tail_equals_kubectl_and_following_gets_appended_lines() -> Result<(
     );
     let theme = shipdeck::ui::Theme::load("default")?;
     let screen = shipdeck::ui::screenshot(&state, &theme, 120, 30);
-    assert!(screen.contains("evil \\x1b[2J\\x1b]0;pwned\\x07 over\\x0dwrite"), "{screen}");
+    assert!(
+        screen.contains("evil \\x1b[2J\\x1b]0;pwned\\x07 over\\x0dwrite"),
+        "{screen}"
+    );
     assert!(!screen.contains('\x1b'));
     task.abort();
     f.cleanup().await;
@@ -249,7 +268,10 @@ async fn the_previous_container_is_served_and_a_closed_view_drops_its_stream() -
     let (tx, mut rx) = mpsc::channel(256);
     let task = tokio::spawn(run(f.admin.clone(), f.request(1, false, true), tx));
     let mut seen = Seen::default();
-    receive(&mut rx, &mut seen, "the previous log to end", |s| !s.ended.is_empty()).await?;
+    receive(&mut rx, &mut seen, "the previous log to end", |s| {
+        !s.ended.is_empty()
+    })
+    .await?;
     assert_eq!(raws(&seen.lines), ["panic: schema mismatch", "exit 2"]);
     assert_eq!(seen.ended, [None], "a finished log ends cleanly");
     task.await?;
@@ -257,7 +279,10 @@ async fn the_previous_container_is_served_and_a_closed_view_drops_its_stream() -
     // Through the session registry, as the console does: open, see lines, close.
     let mut backends: std::collections::HashMap<String, std::sync::Arc<dyn LogBackend>> =
         std::collections::HashMap::new();
-    backends.insert("a".into(), std::sync::Arc::new(KubeLogs::new(f.admin.clone())));
+    backends.insert(
+        "a".into(),
+        std::sync::Arc::new(KubeLogs::new(f.admin.clone())),
+    );
     let streams = LogStreams::new(backends);
     let (tx, mut rx) = mpsc::channel(256);
     streams.carry_out(LogCommand::Open(f.request(2, true, false)), &tx);
@@ -267,10 +292,7 @@ async fn the_previous_container_is_served_and_a_closed_view_drops_its_stream() -
     assert_eq!(streams.running(), 1);
     streams.carry_out(LogCommand::Close { session: 2 }, &mpsc::channel(1).0);
     // The aborted session dropped its senders (and its HTTP stream): the channel closes.
-    let closed = tokio::time::timeout(TIMEOUT, async {
-        while rx.recv().await.is_some() {}
-    })
-    .await;
+    let closed = tokio::time::timeout(TIMEOUT, async { while rx.recv().await.is_some() {} }).await;
     assert!(closed.is_ok(), "the stream task ended after Close");
     assert_eq!(streams.running(), 0);
     f.cleanup().await;
@@ -315,7 +337,10 @@ async fn an_identity_without_pods_log_gets_the_rbac_reason() -> Result<()> {
     receive(&mut rx, &mut seen, "the refusal", |s| s.refused.is_some()).await?;
     let reason = seen.refused.clone().unwrap();
     println!("refused: {reason}");
-    assert!(reason.contains("pods/log") && reason.contains(&f.ns), "{reason}");
+    assert!(
+        reason.contains("pods/log") && reason.contains(&f.ns),
+        "{reason}"
+    );
     assert!(reason.contains(&user), "names who was refused: {reason}");
     assert!(seen.lines.is_empty(), "nothing streamed after a refusal");
 
@@ -328,7 +353,10 @@ async fn an_identity_without_pods_log_gets_the_rbac_reason() -> Result<()> {
     receive(&mut rx, &mut seen, "the 403", |s| s.failed.is_some()).await?;
     let error = seen.failed.unwrap();
     println!("without the review: {error}");
-    assert!(error.contains("forbidden") && error.contains("403"), "{error}");
+    assert!(
+        error.contains("forbidden") && error.contains("403"),
+        "{error}"
+    );
 
     // May read pods but not their logs: the pods/log request itself is refused, and the
     // stream ends with the API server's reason.
@@ -373,7 +401,10 @@ async fn an_identity_without_pods_log_gets_the_rbac_reason() -> Result<()> {
     })
     .await?;
     println!("pods but not pods/log: {error}");
-    assert!(error.contains("pods/log") && error.contains("403"), "{error}");
+    assert!(
+        error.contains("pods/log") && error.contains("403"),
+        "{error}"
+    );
     f.cleanup().await;
     Ok(())
 }

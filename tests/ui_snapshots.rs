@@ -1181,8 +1181,18 @@ fn logs_open(width: u16, height: u16) -> State {
     feed(&mut state, LogEvent::Streams { session, streams });
     let lines = |texts: &[&str]| texts.iter().map(|t| Untrusted::new(*t)).collect();
     for i in 0..30 {
-        let text = format!("2026-12-01T10:00:{i:02}.000Z INFO  http: 200 GET /api/v1/orders {}ms", 3 + i);
-        feed(&mut state, LogEvent::Lines { session, stream: i % 2, lines: lines(&[&text]) });
+        let text = format!(
+            "2026-12-01T10:00:{i:02}.000Z INFO  http: 200 GET /api/v1/orders {}ms",
+            3 + i
+        );
+        feed(
+            &mut state,
+            LogEvent::Lines {
+                session,
+                stream: i % 2,
+                lines: lines(&[&text]),
+            },
+        );
     }
     feed(
         &mut state,
@@ -1208,9 +1218,15 @@ fn logs_follow_two_pods_interleaved() {
         let state = logs_open(w, h);
         let s = screen(&state);
         assert!(s.contains("following"), "{s}");
-        assert!(s.contains("evil \\x1b[2J\\x1b]0;pwned\\x07 over\\x0dwrite"), "{s}");
+        assert!(
+            s.contains("evil \\x1b[2J\\x1b]0;pwned\\x07 over\\x0dwrite"),
+            "{s}"
+        );
         assert!(!s.contains('\x1b') && !s.contains('\r'));
-        assert!(s.contains("k2x8q │ stack backtrace:"), "labelled by pod: {s}");
+        assert!(
+            s.contains("k2x8q │ stack backtrace:"),
+            "labelled by pod: {s}"
+        );
         insta::assert_snapshot!(format!("logs_follow_{w}x{h}"), s);
     }
 }
@@ -1219,7 +1235,10 @@ fn logs_follow_two_pods_interleaved() {
 fn logs_paused_wrapped_searched_one_pod() {
     for (w, h) in [(80, 24), (250, 70)] {
         let mut state = logs_open(w, h);
-        keys(&mut state, &[Key::Char('w'), Key::Tab, Key::Tab, Key::Char('/')]);
+        keys(
+            &mut state,
+            &[Key::Char('w'), Key::Tab, Key::Tab, Key::Char('/')],
+        );
         type_text(&mut state, "unwrap");
         keys(&mut state, &[Key::Enter]);
         let s = screen(&state);

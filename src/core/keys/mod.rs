@@ -85,13 +85,15 @@ pub enum Section {
     Views,
     Actions,
     Confirmation,
+    Logs,
 }
 
 impl Section {
-    pub const ALL: [Section; 4] = [
+    pub const ALL: [Section; 5] = [
         Section::Move,
         Section::Views,
         Section::Actions,
+        Section::Logs,
         Section::Confirmation,
     ];
 
@@ -101,6 +103,7 @@ impl Section {
             Self::Views => "Views",
             Self::Actions => "Actions on the selected release (each opens a confirmation)",
             Self::Confirmation => "In the confirmation",
+            Self::Logs => "Logs (l)",
         }
     }
 }

@@ -419,7 +419,7 @@ pub const TABLE: &[KeyRow] = &[
         MAIN,
         "l",
         Some((
-            S::Views,
+            S::Logs,
             "l",
             "logs: follow the selected release's canary pods (last 200 lines each, labelled by pod)",
         )),
@@ -449,8 +449,8 @@ pub const TABLE: &[KeyRow] = &[
         LOGS,
         "g/G",
         Some((
-            S::Views,
-            "g / G (logs)",
+            S::Logs,
+            "g / G",
             "oldest kept line / the end, following again",
         )),
         &[],
@@ -459,18 +459,18 @@ pub const TABLE: &[KeyRow] = &[
         &[(K::Char(' '), C::LogFollow)],
         LOGS,
         "space",
-        Some((S::Views, "space (logs)", "pause / resume following")),
+        Some((
+            S::Logs,
+            "space · / n N",
+            "pause / follow again · search, next / previous match",
+        )),
         &[hint(H::Logs, 1, "space", "pause")],
     ),
     row(
         &[(K::Char('/'), C::Filter)],
         LOGS,
         "/",
-        Some((
-            S::Views,
-            "/ n N (logs)",
-            "search the log; next / previous match",
-        )),
+        None,
         &[hint(H::Logs, 2, "/", "search")],
     ),
     row(
@@ -485,18 +485,14 @@ pub const TABLE: &[KeyRow] = &[
         &[(K::Char('w'), C::LogWrap)],
         LOGS,
         "w",
-        Some((S::Views, "w (logs)", "wrap long lines / cut them")),
+        Some((S::Logs, "w", "wrap long lines / cut them")),
         &[hint(H::Logs, 3, "w", "wrap")],
     ),
     row(
         &[(K::Tab, C::LogPod)],
         LOGS,
         "Tab",
-        Some((
-            S::Views,
-            "Tab (logs)",
-            "all pods interleaved → one pod → the next",
-        )),
+        Some((S::Logs, "Tab", "all pods interleaved → one pod → the next")),
         &[hint(H::Logs, 4, "Tab", "pod")],
     ),
     row(
@@ -504,8 +500,8 @@ pub const TABLE: &[KeyRow] = &[
         LOGS,
         "p",
         Some((
-            S::Views,
-            "p (logs)",
+            S::Logs,
+            "p",
             "the previous container's log (after a restart) / the current one",
         )),
         &[hint(H::Logs, 7, "p", "previous")],
