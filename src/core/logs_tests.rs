@@ -358,17 +358,10 @@ fn the_canary_pods_fall_back_to_the_newest_stable_replicaset() {
 
 #[test]
 fn the_log_keys_are_in_help_and_ctrl_c_still_quits() {
-    let views: Vec<&str> = crate::core::keys::help(crate::core::keys::Section::Views)
+    let views: Vec<&str> = crate::core::keys::help(crate::core::keys::Section::Logs)
         .map(|(k, _)| k)
         .collect();
-    for k in [
-        "l",
-        "space (logs)",
-        "/ n N (logs)",
-        "w (logs)",
-        "Tab (logs)",
-        "p (logs)",
-    ] {
+    for k in ["l", "g / G", "space · / n N", "w", "Tab", "p"] {
         assert!(views.contains(&k), "{k} missing from help: {views:?}");
     }
     let mut s = fleet();
