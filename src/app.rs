@@ -50,6 +50,7 @@ pub fn dispatch(executor: &Executor, effects: Vec<Effect>) {
             Effect::WatchPods(q) => executor.watch_pods(q),
             Effect::StopPods { watch } => executor.stop_pods(watch),
             Effect::ListEvents(q) => executor.list_events(q),
+            Effect::Logs(command) => executor.logs(command),
         }
     }
 }

@@ -32,7 +32,10 @@ pub async fn console(opts: &Opts, config: &Config) -> anyhow::Result<ExitCode> {
     let audit = wiring::audit_log(opts, config, &mut w.state)?;
     let _ = w.tx.try_send(Msg::Audit(audit.tail(500)));
     let executor = Executor::new(w.targets, Some(audit), w.tx.clone())
-        .with_read_only(ReadOnly::of_state(&w.state));
+        .with_read_only(ReadOnly::of_state(&w.state))
+        .with_logs(crate::source::logs::LogStreams::new(std::mem::take(
+            &mut w.logs,
+        )));
     let mut guard = term::TerminalGuard::enter().context("cannot start the terminal UI")?;
     let size = guard.terminal.size()?;
     let mut state = w.state;

@@ -1537,3 +1537,116 @@ fn flux_rows_show_the_kustomization_and_the_suspended_owner() {
         insta::assert_snapshot!(format!("flux_rows_{w}x{h}"), s);
     }
 }
+
+// ---- The log viewer (`l`) -------------------------------------------------------------------
+
+/// The fleet with checkout's canary pods' log view open: two pods interleaved, a crash with
+/// its stack trace, one hostile line.
+fn logs_open(width: u16, height: u16) -> State {
+    use shipdeck::core::logs::{LogEvent, StreamName};
+    use shipdeck::core::text::Untrusted;
+    let mut state = fleet(width, height);
+    select(&mut state, "checkout");
+    keys(&mut state, &[Key::Char('l')]);
+    let session = state.logs.as_ref().expect("l opens the log view").session;
+    let streams = ["checkout-new-7c9f4", "checkout-new-k2x8q"]
+        .iter()
+        .map(|p| StreamName {
+            pod: p.to_string(),
+            container: "app".into(),
+        })
+        .collect();
+    let feed = |state: &mut State, event| {
+        shipdeck::core::update(state, shipdeck::core::Msg::Logs(event));
+    };
+    feed(&mut state, LogEvent::Streams { session, streams });
+    let lines = |texts: &[&str]| texts.iter().map(|t| Untrusted::new(*t)).collect();
+    for i in 0..30 {
+        let text = format!(
+            "2026-12-01T10:00:{i:02}.000Z INFO  http: 200 GET /api/v1/orders {}ms",
+            3 + i
+        );
+        feed(
+            &mut state,
+            LogEvent::Lines {
+                session,
+                stream: i % 2,
+                lines: lines(&[&text]),
+            },
+        );
+    }
+    feed(
+        &mut state,
+        LogEvent::Lines {
+            session,
+            stream: 1,
+            lines: lines(&[
+                "2026-12-01T10:00:31.000Z ERROR thread 'main' panicked at src/checkout/cart.rs:88:14:",
+                "called `Option::unwrap()` on a `None` value: the price list for region eu-west-1 is empty and the cart cannot be totalled",
+                "stack backtrace:",
+                "   0: checkout::cart::total",
+                "             at ./src/checkout/cart.rs:88:14",
+                "evil \x1b[2J\x1b]0;pwned\x07 over\rwrite",
+            ]),
+        },
+    );
+    state
+}
+
+#[test]
+fn logs_follow_two_pods_interleaved() {
+    for (w, h) in [(80, 24), (250, 70)] {
+        let state = logs_open(w, h);
+        let s = screen(&state);
+        assert!(s.contains("following"), "{s}");
+        assert!(
+            s.contains("evil \\x1b[2J\\x1b]0;pwned\\x07 over\\x0dwrite"),
+            "{s}"
+        );
+        assert!(!s.contains('\x1b') && !s.contains('\r'));
+        assert!(
+            s.contains("k2x8q │ stack backtrace:"),
+            "labelled by pod: {s}"
+        );
+        insta::assert_snapshot!(format!("logs_follow_{w}x{h}"), s);
+    }
+}
+
+#[test]
+fn logs_paused_wrapped_searched_one_pod() {
+    for (w, h) in [(80, 24), (250, 70)] {
+        let mut state = logs_open(w, h);
+        keys(
+            &mut state,
+            &[Key::Char('w'), Key::Tab, Key::Tab, Key::Char('/')],
+        );
+        type_text(&mut state, "unwrap");
+        keys(&mut state, &[Key::Enter]);
+        let s = screen(&state);
+        assert!(s.contains("PAUSED"), "{s}");
+        assert!(s.contains("pod 2/2"), "{s}");
+        assert!(s.contains("wrap"), "{s}");
+        insta::assert_snapshot!(format!("logs_search_wrap_{w}x{h}"), s);
+    }
+}
+
+#[test]
+fn logs_refused_says_why() {
+    use shipdeck::core::logs::LogEvent;
+    for (w, h) in [(80, 24), (250, 70)] {
+        let mut state = fleet(w, h);
+        select(&mut state, "checkout");
+        keys(&mut state, &[Key::Char('l')]);
+        let session = state.logs.as_ref().unwrap().session;
+        let reason = shipdeck::core::text::Untrusted::new(
+            "RBAC: viewer [shipdeck:viewer] may not get pods/log in namespace shop (SelfSubjectAccessReview denied) — ask for `get` on `pods/log` there",
+        );
+        shipdeck::core::update(
+            &mut state,
+            shipdeck::core::Msg::Logs(LogEvent::Refused { session, reason }),
+        );
+        let s = screen(&state);
+        assert!(s.contains("refused: RBAC: viewer"), "{s}");
+        insta::assert_snapshot!(format!("logs_refused_{w}x{h}"), s);
+    }
+}

@@ -83,6 +83,8 @@ pub struct Executor {
     read_only: Arc<ReadOnly>,
     /// The pods screen's watches that run (at most one: the screen's), by watch id.
     pods: super::pods::PodWatches,
+    /// The log viewer's streams (reads, carried here because effects come through here).
+    logs: crate::source::logs::LogStreams,
 }
 
 impl Executor {
@@ -99,6 +101,7 @@ impl Executor {
             deadline: DEADLINE,
             read_only: Arc::new(ReadOnly::default()),
             pods: super::pods::PodWatches::default(),
+            logs: Default::default(),
         }
     }
 
@@ -142,6 +145,17 @@ impl Executor {
     pub fn with_read_only(mut self, read_only: ReadOnly) -> Self {
         self.read_only = Arc::new(read_only);
         self
+    }
+
+    /// Where the log viewer's streams come from.
+    pub fn with_logs(mut self, logs: crate::source::logs::LogStreams) -> Self {
+        self.logs = logs;
+        self
+    }
+
+    /// Open or close log streams; reports arrive as `Msg::Logs`.
+    pub fn logs(&self, command: crate::core::logs::LogCommand) {
+        self.logs.carry_out(command, &self.tx);
     }
 
     pub fn with_deadline(mut self, deadline: Duration) -> Self {

@@ -15,6 +15,7 @@ pub mod inventory;
 pub mod keys;
 pub mod kinds;
 pub mod layout;
+pub mod logs;
 pub mod model;
 pub mod msg;
 mod objects;

@@ -221,4 +221,6 @@ pub enum Msg {
         request: u64,
         result: Result<Vec<super::kinds::pod::ObjectEvent>, Untrusted>,
     },
+    /// The log viewer's streams report (`core::logs`).
+    Logs(super::logs::LogEvent),
 }

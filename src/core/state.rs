@@ -93,6 +93,8 @@ pub enum Screen {
     Clusters,
     /// One ReplicaSet's pods (`core::inspect`), opened from the detail screen.
     Pods,
+    /// The log viewer (`core::logs`).
+    Logs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -271,6 +273,10 @@ pub struct State {
     /// Something visible changed since the last frame.
     pub dirty: bool,
     pub quit: bool,
+    /// The open log view, if any (`core::logs`).
+    pub logs: Option<super::logs::LogView>,
+    /// Last log session number handed out (answers for older sessions are dropped).
+    pub log_sessions: u64,
 }
 
 impl State {
@@ -315,6 +321,8 @@ impl State {
             view: View::default(),
             dirty: true,
             quit: false,
+            logs: None,
+            log_sessions: 0,
         }
     }
 
@@ -397,6 +405,9 @@ impl State {
         let v = &self.view;
         if matches!(v.screen, Screen::Detail | Screen::Pods) {
             return true;
+        }
+        if v.screen == Screen::Logs {
+            return false;
         }
         let end = (v.offset + self.page_rows()).min(v.order.len());
         v.order[v.offset.min(end)..end].iter().any(|k| {

@@ -104,6 +104,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
         Msg::ObjectEvents { request, result } => {
             super::inspect::on_events(state, request, result);
         }
+        Msg::Logs(event) => super::logs::on_event(state, event),
         Msg::Audit(lines) => {
             for line in lines {
                 super::audit::insert(&mut state.audit, line);

@@ -4,4 +4,5 @@
 pub mod demo;
 pub mod files;
 pub mod kube;
+pub mod logs;
 pub mod prometheus;

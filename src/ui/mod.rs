@@ -14,6 +14,7 @@ mod footer;
 mod grid;
 mod header;
 mod help;
+mod logs;
 mod marks;
 mod modal;
 mod pods;
@@ -57,6 +58,7 @@ pub fn render(frame: &mut Frame, state: &State, theme: &Theme) {
         Screen::Help => help::render(frame, body, state, theme),
         Screen::Clusters => clusters::render(frame, body, state, theme),
         Screen::Pods => pods::render(frame, body, state, theme),
+        Screen::Logs => logs::render(frame, body, state, theme),
     }
     footer::render(frame, footer_area, state, theme);
     if let Some(m) = &state.view.modal {

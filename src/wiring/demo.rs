@@ -45,7 +45,9 @@ pub fn simulated(opts: &Opts, config: &Config) -> Wiring {
         } else {
             target.clone()
         };
-        w.targets.insert(name, t);
+        w.targets.insert(name.clone(), t);
+        w.logs
+            .insert(name, Arc::new(crate::source::demo::logs::DemoLogs));
     }
     tokio::spawn(crate::source::demo::run_with_reads(
         fleet,

@@ -65,7 +65,9 @@ pub async fn wiring(opts: &Opts, config: &Config, prometheus_task: bool) -> anyh
         if let Some(task) = builder {
             w.clusters.push(ClusterHandle::for_task(name.clone(), task));
         }
-        w.targets.insert(name, target);
+        w.targets.insert(name.clone(), target);
+        let logs = crate::source::kube::logs::KubeLogs::for_context(&c.context);
+        w.logs.insert(name, Arc::new(logs));
     }
     if prometheus_task {
         prometheus::spawn_all(

@@ -36,6 +36,8 @@ pub struct Wiring {
     pub targets: HashMap<String, Arc<dyn ActionTarget>>,
     /// Cluster sources stop when these are dropped.
     pub clusters: Vec<ClusterHandle>,
+    /// Where the log viewer's streams come from, per cluster (`source::logs`).
+    pub logs: HashMap<String, Arc<dyn crate::source::logs::LogBackend>>,
 }
 
 impl Wiring {
@@ -47,6 +49,7 @@ impl Wiring {
             tx,
             targets: HashMap::new(),
             clusters: Vec::new(),
+            logs: HashMap::new(),
         }
     }
 }

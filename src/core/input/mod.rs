@@ -32,6 +32,8 @@ pub fn on_key(state: &mut State, key: Key) -> Vec<Effect> {
         Context::Help => help_key(state, cmd),
         Context::Audit => audit_key(state, cmd),
         Context::Clusters => nav::clusters_key(state, cmd),
+        Context::Logs => return super::logs::on_key(state, cmd),
+        Context::LogSearch => super::logs::on_search_key(state, key, cmd),
         Context::Home | Context::Detail => return main_key(state, cmd),
         Context::Pods => return super::inspect::pods_key(state, cmd),
     }
@@ -51,6 +53,7 @@ fn starts_something(ctx: Context, cmd: Option<Command>) -> bool {
         ),
         Context::Clusters => matches!(cmd, Some(Command::Toggle | Command::ShowAll)),
         Context::Help | Context::Audit | Context::Modal | Context::Typing | Context::Pods => false,
+        Context::Logs | Context::LogSearch => false,
     }
 }
 
@@ -143,6 +146,7 @@ fn main_key(state: &mut State, cmd: Option<Command>) -> Vec<Effect> {
         Some(Command::Audit) => open(state, Screen::Audit),
         Some(Command::Copy) => super::copy::copy_selected(state, false),
         Some(Command::CopyKubectl) => super::copy::copy_selected(state, true),
+        Some(Command::Logs) => return super::logs::open_release(state),
         Some(Command::Down) => return moved(state, detail, 1),
         Some(Command::Up) => return moved(state, detail, -1),
         Some(Command::PageDown) => return moved(state, detail, page),

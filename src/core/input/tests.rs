@@ -73,6 +73,23 @@ fn state_in(ctx: Context) -> State {
                 p.selected = 1;
             }
         }
+        Context::Logs => {
+            to_checkout(&mut s);
+            press(&mut s, Key::Char('l'));
+            crate::core::logs::fixture_lines(&mut s, 100);
+            for k in [Key::Char('/'), Key::Char('x'), Key::Enter, Key::Char('g')] {
+                press(&mut s, k);
+            }
+            for _ in 0..3 {
+                press(&mut s, Key::Char('j'));
+            }
+        }
+        Context::LogSearch => {
+            to_checkout(&mut s);
+            for k in [Key::Char('l'), Key::Char('/'), Key::Char('x')] {
+                press(&mut s, k);
+            }
+        }
     }
     assert_eq!(keys::context(&s), ctx, "fixture for {ctx:?}");
     s
@@ -82,7 +99,7 @@ fn state_in(ctx: Context) -> State {
 fn fingerprint(s: &State) -> String {
     let v = &s.view;
     format!(
-        "{:?} {:?} {:?} {} {} {} {} {} {} {:?} {} {} {:?} {:?} {} {:?} {} {:?} {} {:?}",
+        "{:?} {:?} {:?} {} {} {} {} {} {} {:?} {} {} {:?} {:?} {} {:?} {} {:?} {} {:?} {:?}",
         v.screen,
         v.previous,
         v.panel,
@@ -105,6 +122,17 @@ fn fingerprint(s: &State) -> String {
         v.modal.as_ref().map(|m| m.refusal.clone()),
         v.rs_selected,
         v.pods.as_ref().map(|p| p.selected),
+        s.logs.as_ref().map(|l| {
+            (
+                (l.session, l.follow, l.top, l.wrap, l.only, l.previous),
+                (
+                    l.search.value().to_string(),
+                    l.search_editing,
+                    l.found,
+                    l.not_found,
+                ),
+            )
+        }),
     )
 }
 

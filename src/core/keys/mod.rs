@@ -31,6 +31,10 @@ pub enum Context {
     Filter,
     /// One ReplicaSet's pods.
     Pods,
+    /// The log viewer.
+    Logs,
+    /// Typing a search in the log viewer.
+    LogSearch,
 }
 
 /// What a key does; the handler for the context carries it out.
@@ -67,6 +71,17 @@ pub enum Command {
     Copy,
     /// Copy the `kubectl` command for the selected release.
     CopyKubectl,
+    /// Open the selected release's canary pods' logs (`core::logs`).
+    Logs,
+    /// In the log view: pause / resume following.
+    LogFollow,
+    LogWrap,
+    /// In the log view: cycle all pods → one pod → the next.
+    LogPod,
+    LogNext,
+    LogPrev,
+    /// In the log view: the previous container's log / the current one.
+    LogPrevious,
 }
 
 /// Sections of the help screen, in the order shown.
@@ -76,13 +91,15 @@ pub enum Section {
     Views,
     Actions,
     Confirmation,
+    Logs,
 }
 
 impl Section {
-    pub const ALL: [Section; 4] = [
+    pub const ALL: [Section; 5] = [
         Section::Move,
         Section::Views,
         Section::Actions,
+        Section::Logs,
         Section::Confirmation,
     ];
 
@@ -92,6 +109,7 @@ impl Section {
             Self::Views => "Views",
             Self::Actions => "Actions on the selected release (each opens a confirmation)",
             Self::Confirmation => "In the confirmation",
+            Self::Logs => "Logs (l)",
         }
     }
 }
@@ -109,6 +127,8 @@ pub enum HintAt {
     Modal,
     Typing,
     Filter,
+    Logs,
+    LogSearch,
     /// The hint line inside the confirmation modal (no name to type / name to type).
     ModalBox,
     TypingBox,
@@ -129,6 +149,8 @@ impl HintAt {
             Context::Typing => Self::Typing,
             Context::Filter => Self::Filter,
             Context::Pods => Self::Pods,
+            Context::Logs => Self::Logs,
+            Context::LogSearch => Self::LogSearch,
         }
     }
 }
@@ -194,6 +216,12 @@ pub fn context(state: &State) -> Context {
     if state.view.filter_editing {
         return Context::Filter;
     }
+    if state.view.screen == Screen::Logs {
+        return match &state.logs {
+            Some(l) if l.search_editing => Context::LogSearch,
+            _ => Context::Logs,
+        };
+    }
     match state.view.screen {
         Screen::Home => Context::Home,
         Screen::Detail => Context::Detail,
@@ -201,6 +229,7 @@ pub fn context(state: &State) -> Context {
         Screen::Audit => Context::Audit,
         Screen::Clusters => Context::Clusters,
         Screen::Pods => Context::Pods,
+        Screen::Logs => Context::Logs,
     }
 }
 

@@ -20,6 +20,8 @@ pub(super) const ALL: &[Context] = &[
     Context::Typing,
     Context::Filter,
     Context::Pods,
+    Context::Logs,
+    Context::LogSearch,
 ];
 
 use Command as C;
@@ -494,4 +496,120 @@ pub const TABLE: &[KeyRow] = &[
         None,
         &[hint(H::Pods, 1, "Esc", "back")],
     ),
+    // The log viewer (`core::logs`): `l` opens it from home or detail.
+    row(
+        &[(K::Char('l'), C::Logs)],
+        MAIN,
+        "l",
+        Some((
+            S::Logs,
+            "l",
+            "logs: follow the selected release's canary pods (last 200 lines each, labelled by pod)",
+        )),
+        &[],
+    ),
+    row(
+        UP_DOWN,
+        LOGS,
+        "j/k",
+        None,
+        &[hint(H::Logs, 5, "j/k", "scroll")],
+    ),
+    row(
+        &[(K::PageDown, C::PageDown), (K::PageUp, C::PageUp)],
+        LOGS,
+        "PgDn/PgUp",
+        None,
+        &[],
+    ),
+    row(
+        &[
+            (K::Char('g'), C::First),
+            (K::Home, C::First),
+            (K::Char('G'), C::Last),
+            (K::End, C::Last),
+        ],
+        LOGS,
+        "g/G",
+        Some((
+            S::Logs,
+            "g / G",
+            "oldest kept line / the end, following again",
+        )),
+        &[],
+    ),
+    row(
+        &[(K::Char(' '), C::LogFollow)],
+        LOGS,
+        "space",
+        Some((
+            S::Logs,
+            "space · / n N",
+            "pause / follow again · search, next / previous match",
+        )),
+        &[hint(H::Logs, 1, "space", "pause")],
+    ),
+    row(
+        &[(K::Char('/'), C::Filter)],
+        LOGS,
+        "/",
+        None,
+        &[hint(H::Logs, 2, "/", "search")],
+    ),
+    row(
+        &[(K::Char('n'), C::LogNext)],
+        LOGS,
+        "n",
+        None,
+        &[hint(H::Logs, 6, "n/N", "match")],
+    ),
+    row(&[(K::Char('N'), C::LogPrev)], LOGS, "N", None, &[]),
+    row(
+        &[(K::Char('w'), C::LogWrap)],
+        LOGS,
+        "w",
+        Some((S::Logs, "w", "wrap long lines / cut them")),
+        &[hint(H::Logs, 3, "w", "wrap")],
+    ),
+    row(
+        &[(K::Tab, C::LogPod)],
+        LOGS,
+        "Tab",
+        Some((S::Logs, "Tab", "all pods interleaved → one pod → the next")),
+        &[hint(H::Logs, 4, "Tab", "pod")],
+    ),
+    row(
+        &[(K::Char('p'), C::LogPrevious)],
+        LOGS,
+        "p",
+        Some((
+            S::Logs,
+            "p",
+            "the previous container's log (after a restart) / the current one",
+        )),
+        &[hint(H::Logs, 7, "p", "previous")],
+    ),
+    row(
+        &[(K::Esc, C::Back), (K::Char('q'), C::Back)],
+        LOGS,
+        "Esc",
+        None,
+        &[hint(H::Logs, 0, "Esc", "back")],
+    ),
+    row(
+        &[(K::Enter, C::KeepFilter)],
+        &[Context::LogSearch],
+        "Enter",
+        None,
+        &[hint(H::LogSearch, 0, "Enter", "find")],
+    ),
+    row(
+        &[(K::Esc, C::ClearFilter)],
+        &[Context::LogSearch],
+        "Esc",
+        None,
+        &[hint(H::LogSearch, 1, "Esc", "cancel")],
+    ),
 ];
+
+const LOGS: &[Context] = &[Context::Logs];

@@ -13,6 +13,7 @@ mod deployment;
 mod events;
 mod fleet;
 mod kustomization;
+pub mod logs;
 mod patch;
 mod pods;
 mod replicaset;

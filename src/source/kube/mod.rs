@@ -20,6 +20,7 @@ pub mod cluster;
 pub mod kinds;
 pub mod liveness;
 pub mod pods;
+pub mod logs;
 pub mod project;
 mod tracker;
 pub mod watch;
