@@ -40,7 +40,6 @@ pub enum Effect {
     },
     /// List the events of these objects once; the answer is `Msg::ObjectEvents`.
     ListEvents(super::kinds::pod::EventsQuery),
-    DryRun { plan: ActionPlan },
     /// Open or close the log viewer's streams (`core::logs`); reports come as `Msg::Logs`.
     Logs(super::logs::LogCommand),
 }
