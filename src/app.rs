@@ -47,6 +47,12 @@ pub fn dispatch(executor: &Executor, effects: Vec<Effect>) {
                 resource,
             } => executor.check_access(cluster, namespace, verb, resource),
             Effect::DryRun { plan } => executor.dry_run(plan),
+            Effect::FetchObject {
+                cluster,
+                resource,
+                namespace,
+                name,
+            } => executor.fetch_object(cluster, resource, namespace, name),
         }
     }
 }

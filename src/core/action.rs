@@ -229,7 +229,7 @@ impl ApiCall {
                 resource_version,
                 ..
             } => format!(
-                "[{{\"op\":\"test\",\"path\":\"/metadata/resourceVersion\",\"value\":\"{resource_version}\"}},\n {{\"op\":\"replace\",\"path\":\"/spec/template\",\"value\":<template of ReplicaSet {replicaset} (revision {revision}) minus its pod-template-hash label>}}]"
+                "JSON Patch: test /metadata/resourceVersion = {resource_version}, then replace /spec/template with revision {revision}'s pod template (read from ReplicaSet {replicaset} when sent, its hash label removed)"
             ),
         }
     }

@@ -30,4 +30,11 @@ pub enum Effect {
     },
     /// Ask the API server to dry-run the plan's first call; answer as `Msg::DryRun`.
     DryRun { plan: ActionPlan },
+    /// GET one object for the YAML view; answer as `Msg::Object`.
+    FetchObject {
+        cluster: String,
+        resource: super::action::Resource,
+        namespace: String,
+        name: String,
+    },
 }

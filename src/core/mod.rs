@@ -16,12 +16,14 @@ pub mod model;
 pub mod msg;
 mod objects;
 pub mod offer;
+pub mod revisions;
 pub mod slo;
 pub mod slo_eval;
 pub mod state;
 pub mod status;
 pub mod text;
 pub mod update;
+pub mod yaml;
 
 #[cfg(test)]
 mod panels_tests;

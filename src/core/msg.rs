@@ -211,4 +211,11 @@ pub enum Msg {
     },
     /// Audit lines to show (loaded at start, appended by the executor).
     Audit(Vec<AuditLine>),
+    /// The object a `FetchObject` asked for (as JSON), or why it could not be read.
+    Object {
+        cluster: String,
+        namespace: String,
+        name: String,
+        result: Result<serde_json::Value, String>,
+    },
 }

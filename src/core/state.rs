@@ -74,6 +74,10 @@ pub enum Screen {
     Audit,
     Help,
     Clusters,
+    /// The selected release's revisions (`v`).
+    Revisions,
+    /// The YAML of an object (`o`).
+    Yaml,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -112,6 +116,10 @@ pub struct Modal {
     /// follows its object while open (`core::input::follow_modal`).
     pub opened: super::action::Watched,
     pub watched: super::action::Watched,
+    /// Undo to this ReplicaSet (chosen on the revisions screen) instead of the previous one.
+    pub undo_to: Option<String>,
+    /// Undo: the diff of the pod template between now and the target, with warnings.
+    pub undo_preview: Option<super::revisions::UndoPreview>,
     /// What changed since the modal opened ("step 3→5"), shown; empty when nothing did.
     pub changed: Vec<String>,
     /// Why the modal can no longer be confirmed (the object is gone, the action no longer
@@ -182,6 +190,28 @@ pub struct View {
     /// The parsed filter and the SLOs and failures it and the chooser show, rebuilt by
     /// `settle` (`core::filter`).
     pub shown: super::filter::Shown,
+    /// The revisions screen's cursor (a row of the release's revisions, newest first).
+    pub revisions_selected: usize,
+    /// `H`: every release, not only in-flight and recent ones.
+    pub history: bool,
+    /// The YAML view, when open.
+    pub yaml: Option<YamlView>,
+}
+
+/// The YAML view of one object: fetched on open, scrollable, searchable.
+#[derive(Debug)]
+pub struct YamlView {
+    /// What is shown, e.g. `Rollout shop/web on a`.
+    pub title: String,
+    pub cluster: String,
+    pub resource: super::action::Resource,
+    pub namespace: String,
+    pub name: String,
+    /// None while the GET is in flight; the lines (managedFields dropped) or the error.
+    pub lines: Option<Result<Vec<super::text::Untrusted>, String>>,
+    pub offset: usize,
+    pub query: Input,
+    pub searching: bool,
 }
 
 impl Default for View {
@@ -210,6 +240,9 @@ impl Default for View {
             height: 24,
             counts: HashMap::new(),
             shown: super::filter::Shown::default(),
+            revisions_selected: 0,
+            history: false,
+            yaml: None,
         }
     }
 }

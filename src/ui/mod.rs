@@ -17,8 +17,10 @@ mod help;
 mod marks;
 mod modal;
 mod releases;
+mod revisions;
 mod slo;
 pub mod theme;
+mod yaml;
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -55,6 +57,8 @@ pub fn render(frame: &mut Frame, state: &State, theme: &Theme) {
         Screen::Audit => audit::render(frame, body, state, theme),
         Screen::Help => help::render(frame, body, state, theme),
         Screen::Clusters => clusters::render(frame, body, state, theme),
+        Screen::Revisions => revisions::render(frame, body, state, theme),
+        Screen::Yaml => yaml::render(frame, body, state, theme),
     }
     footer::render(frame, footer_area, state, theme);
     if let Some(m) = &state.view.modal {

@@ -29,6 +29,11 @@ pub enum Context {
     Typing,
     /// Editing the releases filter.
     Filter,
+    /// The revisions screen.
+    Revisions,
+    /// The YAML view, and typing a search in it.
+    Yaml,
+    YamlSearch,
 }
 
 /// What a key does; the handler for the context carries it out.
@@ -61,6 +66,15 @@ pub enum Command {
     EditText,
     Toggle,
     ShowAll,
+    /// `v`: the selected release's revisions.
+    Revisions,
+    /// `o`: the YAML of the selected object.
+    Yaml,
+    /// `H`: every release / in-flight and recent only.
+    History,
+    /// `n` / `N` in the YAML view: next / previous match.
+    NextMatch,
+    PrevMatch,
 }
 
 /// Sections of the help screen, in the order shown.
@@ -106,6 +120,9 @@ pub enum HintAt {
     /// The hint line inside the confirmation modal (no name to type / name to type).
     ModalBox,
     TypingBox,
+    Revisions,
+    Yaml,
+    YamlSearch,
 }
 
 impl HintAt {
@@ -121,6 +138,9 @@ impl HintAt {
             Context::Modal => Self::Modal,
             Context::Typing => Self::Typing,
             Context::Filter => Self::Filter,
+            Context::Revisions => Self::Revisions,
+            Context::Yaml => Self::Yaml,
+            Context::YamlSearch => Self::YamlSearch,
         }
     }
 }
@@ -192,6 +212,11 @@ pub fn context(state: &State) -> Context {
         Screen::Help => Context::Help,
         Screen::Audit => Context::Audit,
         Screen::Clusters => Context::Clusters,
+        Screen::Revisions => Context::Revisions,
+        Screen::Yaml if state.view.yaml.as_ref().is_some_and(|y| y.searching) => {
+            Context::YamlSearch
+        }
+        Screen::Yaml => Context::Yaml,
     }
 }
 

@@ -301,6 +301,7 @@ pub fn derive_joined(
                 images: rs.images.clone(),
                 ready: rs.ready_replicas,
                 desired: rs.replicas,
+                info: crate::core::revisions::RevisionInfo::of(rs),
             });
         }
     }
