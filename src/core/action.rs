@@ -229,7 +229,7 @@ impl ApiCall {
                 resource_version,
                 ..
             } => format!(
-                "JSON Patch: test /metadata/resourceVersion = {resource_version}, then replace /spec/template with revision {revision}'s pod template (read from ReplicaSet {replicaset} when sent, its hash label removed)"
+                "test resourceVersion {resource_version}; replace /spec/template with revision {revision}'s (ReplicaSet {replicaset}, hash label removed)"
             ),
         }
     }

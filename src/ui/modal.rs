@@ -18,7 +18,7 @@ use unicode_width::UnicodeWidthStr;
 use super::{fmt, theme::Theme};
 use crate::core::action::ApiCall;
 use crate::core::keys::{self, HintAt};
-use crate::core::revisions::UndoPreview;
+use crate::core::revisions::{DiffLine, UndoPreview};
 use crate::core::state::{Modal, ModalFocus, State};
 use crate::core::text;
 
@@ -280,7 +280,14 @@ fn undo_rows(p: &UndoPreview, theme: &Theme, width: usize) -> Vec<(String, Style
             theme.dim,
         ));
     }
-    for l in super::revisions::diff_lines(&p.lines, theme, width) {
+    // Only what changes: the revisions screen shows the context.
+    let changed: Vec<DiffLine> = p
+        .lines
+        .iter()
+        .filter(|l| matches!(l, DiffLine::Removed(_) | DiffLine::Added(_)))
+        .cloned()
+        .collect();
+    for l in super::revisions::diff_lines(&changed, theme, width) {
         let style = l.style;
         let text: String = l.spans.iter().map(|s| s.content.as_ref()).collect();
         rows.push((format!("  {text}"), style));

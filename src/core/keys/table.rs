@@ -421,8 +421,8 @@ pub const TABLE: &[KeyRow] = &[
         "v",
         Some((
             S::Views,
-            "v",
-            "revisions of the selected release (undo to any)",
+            "v / o / H",
+            "revisions (Enter/u: undo to one) / YAML (/ n N) / every release",
         )),
         &[],
     ),
@@ -430,16 +430,10 @@ pub const TABLE: &[KeyRow] = &[
         &[(K::Char('o'), C::Yaml)],
         &[Context::Home, Context::Detail, Context::Revisions],
         "o",
-        Some((S::Views, "o", "YAML of the selected object (/ search, n/N)")),
+        None,
         &[hint(H::Revisions, 4, "o", "yaml")],
     ),
-    row(
-        &[(K::Char('H'), C::History)],
-        HOME,
-        "H",
-        Some((S::Views, "H", "every release / in-flight and recent only")),
-        &[],
-    ),
+    row(&[(K::Char('H'), C::History)], HOME, "H", None, &[]),
     row(
         UP_DOWN,
         &[Context::Revisions, Context::Yaml],
@@ -471,11 +465,7 @@ pub const TABLE: &[KeyRow] = &[
         ],
         &[Context::Revisions],
         "Enter/u",
-        Some((
-            S::Actions,
-            "Enter / u (revisions)",
-            "undo to the revision under the cursor",
-        )),
+        None,
         &[hint(H::Revisions, 1, "Enter/u", "undo to this")],
     ),
     row(
