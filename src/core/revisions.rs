@@ -517,4 +517,77 @@ mod tests {
         assert!(revs[1].info.rolled_back);
         assert!(!revs[0].info.rolled_back);
     }
+
+    fn press(s: &mut crate::core::State, k: crate::core::Key) {
+        crate::core::update(s, crate::core::Msg::Key(k));
+        crate::core::settle(s);
+    }
+
+    #[test]
+    fn undo_to_a_chosen_revision_plans_that_replicaset_and_the_current_one_sends_nothing() {
+        use crate::core::Key;
+        use crate::core::action::ApiCall;
+        let mut s = crate::core::testkit::fleet();
+        let at = s
+            .view
+            .order
+            .iter()
+            .position(|k| k.name == "checkout")
+            .unwrap();
+        s.view.selected = at;
+        press(&mut s, Key::Char('v'));
+        assert_eq!(s.view.screen, crate::core::state::Screen::Revisions);
+        // Row 0 is revision 4, the template in effect: a notice, no modal.
+        press(&mut s, Key::Enter);
+        assert!(s.view.modal.is_none());
+        let said = s
+            .view
+            .notice
+            .as_ref()
+            .map(|n| n.text.clone())
+            .unwrap_or_default();
+        assert!(said.contains("already at that template"), "{said}");
+        // Row 1 is revision 3: the modal plans it and shows the image diff.
+        press(&mut s, Key::Char('j'));
+        press(&mut s, Key::Char('u'));
+        let m = s.view.modal.as_ref().expect("undo modal");
+        assert!(
+            matches!(
+                &m.plan.calls[..],
+                [ApiCall::RollbackTo { replicaset, revision: 3, .. }] if replicaset == "checkout-old"
+            ),
+            "{:?}",
+            m.plan.calls
+        );
+        assert_eq!(m.undo_to.as_deref(), Some("checkout-old"));
+        assert_eq!(
+            m.undo_preview.as_ref().map(|p| (p.from, p.to)),
+            Some((Some(4), 3))
+        );
+    }
+
+    #[test]
+    fn history_shows_healthy_releases_older_than_the_window() {
+        use crate::core::Key;
+        let mut s = crate::core::testkit::fleet();
+        let key = s.view.order[0].clone();
+        let r = s.releases.get_mut(&key).unwrap();
+        r.phase = crate::core::model::Phase::Healthy;
+        r.since = Some(Timestamp::from_second(0).unwrap());
+        s.now = Timestamp::from_second(3 * 3600).unwrap();
+        s.view.order_dirty = true;
+        crate::core::settle(&mut s);
+        assert!(!s.view.order.contains(&key), "older than 30 min: hidden");
+        press(&mut s, Key::Char('H'));
+        assert!(s.view.order.contains(&key), "H shows every release");
+        press(&mut s, Key::Char('H'));
+        assert!(!s.view.order.contains(&key));
+        s.settings.recent = jiff::SignedDuration::from_hours(4);
+        s.view.order_dirty = true;
+        crate::core::settle(&mut s);
+        assert!(
+            s.view.order.contains(&key),
+            "a longer recent window keeps it"
+        );
+    }
 }
