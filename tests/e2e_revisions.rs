@@ -7,6 +7,7 @@
 //! Each test works in its own `act-…` namespace and deletes it.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[allow(dead_code)] // shared with e2e_actions; this suite uses part of it
 mod actions;
 mod support;
 
