@@ -36,6 +36,7 @@ fn rollout(cluster: usize, i: usize, rv: u64) -> RolloutFacts {
             created: Some(t0() - SignedDuration::from_mins((i % 500) as i64)),
             labels,
             annotations: Default::default(),
+            template_manager: None,
         },
         replicas: 4,
         strategy: "canary".into(),

@@ -51,6 +51,12 @@ pub fn dispatch(executor: &Executor, effects: Vec<Effect>) {
             Effect::StopPods { watch } => executor.stop_pods(watch),
             Effect::ListEvents(q) => executor.list_events(q),
             Effect::Logs(command) => executor.logs(command),
+            Effect::FetchObject {
+                cluster,
+                resource,
+                namespace,
+                name,
+            } => executor.fetch_object(cluster, resource, namespace, name),
         }
     }
 }

@@ -1650,3 +1650,184 @@ fn logs_refused_says_why() {
         insta::assert_snapshot!(format!("logs_refused_{w}x{h}"), s);
     }
 }
+
+// ---- Revisions, the undo modal with its diff, and the YAML view (issue 12 items 5, 6) ----
+
+/// The fleet with checkout's ReplicaSets carrying pod templates: revision 8 (the canary,
+/// 1.4.2, a feature flag and more memory), 7 (stable, 1.4.1) and 6 (1.4.0, an older arg).
+fn fleet_with_templates(width: u16, height: u16) -> State {
+    use serde_json::json;
+    use shipdeck::core::facts::{ObjectFacts, ReplicaSetFacts};
+    use shipdeck::core::revisions::summarize;
+    let mut state = fleet(width, height);
+    let owner = ui_fixture::checkout_rollout();
+    let template = |image: &str, args: &[&str], flag: bool, memory: &str| {
+        let mut env = vec![
+            json!({"name": "LOG_LEVEL", "value": "info"}),
+            json!({"name": "DB_PASSWORD", "valueFrom": {"secretKeyRef": {"name": "checkout-db", "key": "pw"}}}),
+        ];
+        if flag {
+            env.push(json!({"name": "FEATURE_FAST_PATH", "value": "on"}));
+        }
+        summarize(&json!({"spec": {"containers": [{
+            "name": "checkout", "image": image, "args": args, "env": env,
+            "resources": {"requests": {"cpu": "100m"}, "limits": {"memory": memory}},
+            "readinessProbe": {"httpGet": {"path": "/healthz", "port": 8080}, "periodSeconds": 10}
+        }], "volumes": [{"name": "config", "configMap": {"name": "checkout-config"}}]}}))
+    };
+    let rows = [
+        (
+            "7d9f",
+            8,
+            "ghcr.io/shop/checkout:1.4.2",
+            1,
+            template(
+                "ghcr.io/shop/checkout:1.4.2",
+                &["--port=8080"],
+                true,
+                "512Mi",
+            ),
+            "ci: release 1.4.2",
+        ),
+        (
+            "5c8b",
+            7,
+            "ghcr.io/shop/checkout:1.4.1",
+            5,
+            template(
+                "ghcr.io/shop/checkout:1.4.1",
+                &["--port=8080"],
+                false,
+                "256Mi",
+            ),
+            "ci: release 1.4.1",
+        ),
+        (
+            "4a2e",
+            6,
+            "ghcr.io/shop/checkout:1.4.0",
+            0,
+            template(
+                "ghcr.io/shop/checkout:1.4.0",
+                &["--port=8080", "--legacy"],
+                false,
+                "256Mi",
+            ),
+            "hotfix by hand",
+        ),
+    ];
+    for (i, (hash, rev, image, n, lines, cause)) in rows.into_iter().enumerate() {
+        let mut meta = owner.meta.clone();
+        meta.name = format!("checkout-{hash}");
+        meta.uid = format!("rs-{hash}");
+        meta.created = Some(ui_fixture::ago(7200 * (i as i64 + 1)));
+        meta.annotations = [("kubernetes.io/change-cause".to_string(), cause.to_string())].into();
+        let rs = ReplicaSetFacts {
+            meta,
+            owner_uid: owner.meta.uid.clone(),
+            owner_kind: "Rollout".into(),
+            revision: Some(rev),
+            pod_template_hash: hash.into(),
+            images: vec![image.into()],
+            replicas: n,
+            ready_replicas: n,
+            available_replicas: n,
+            template: lines,
+            ..ReplicaSetFacts::default()
+        };
+        shipdeck::core::update(
+            &mut state,
+            shipdeck::core::Msg::Upsert {
+                cluster: "prod-eu-1".into(),
+                facts: ObjectFacts::ReplicaSet(rs),
+            },
+        );
+    }
+    shipdeck::core::settle(&mut state);
+    state
+}
+
+#[test]
+fn revisions_screen_lists_every_revision_with_the_diff_of_the_row() {
+    for (w, h) in [(80, 24), (250, 70)] {
+        let mut state = fleet_with_templates(w, h);
+        select(&mut state, "checkout");
+        keys(
+            &mut state,
+            &[Key::Char('v'), Key::Char('j'), Key::Char('j')],
+        );
+        let s = screen(&state);
+        assert!(s.contains("Revisions of"), "{s}");
+        for rev in ["8", "7", "6"] {
+            assert!(s.contains(&format!(" {rev} ")), "revision {rev}:\n{s}");
+        }
+        assert!(s.contains("hotfix by hand"), "{s}");
+        assert!(
+            s.contains("- ") && s.contains("image ghcr.io/shop/checkout:1.4.2"),
+            "{s}"
+        );
+        assert!(s.contains("+   args --port=8080 --legacy"), "{s}");
+        assert!(
+            !s.contains("\"pw\"") && !s.contains(" info"),
+            "no env values:\n{s}"
+        );
+        insta::assert_snapshot!(format!("revisions_{w}x{h}"), s);
+    }
+}
+
+#[test]
+fn undo_modal_shows_what_it_brings_back() {
+    for (w, h) in [(80, 24), (250, 70)] {
+        let mut state = fleet_with_templates(w, h);
+        select(&mut state, "checkout");
+        keys(
+            &mut state,
+            &[Key::Char('v'), Key::Char('j'), Key::Char('j'), Key::Enter],
+        );
+        let m = state.view.modal.as_ref().expect("undo modal");
+        assert_eq!(m.plan.kind.label(), "undo");
+        let s = screen(&state);
+        assert!(!s.contains("<template of ReplicaSet"), "{s}");
+        assert!(s.contains("revision 6"), "{s}");
+        assert!(s.contains("+   image ghcr.io/shop/checkout:1.4.0"), "{s}");
+        assert!(s.contains("-   image ghcr.io/shop/checkout:1.4.2"), "{s}");
+        insta::assert_snapshot!(format!("undo_diff_{w}x{h}"), s);
+    }
+}
+
+#[test]
+fn yaml_view_shows_the_object_and_finds_matches() {
+    for (w, h) in [(80, 24), (250, 70)] {
+        let mut state = fleet_with_templates(w, h);
+        select(&mut state, "checkout");
+        keys(&mut state, &[Key::Char('o')]);
+        let s = screen(&state);
+        assert!(s.contains("reading the object"), "{s}");
+        let object = serde_json::json!({
+            "apiVersion": "argoproj.io/v1alpha1", "kind": "Rollout",
+            "metadata": {"name": "checkout", "namespace": "shop",
+                "managedFields": [{"manager": "kubectl"}],
+                "annotations": {"note": "evil \u{1b}[31m red"}},
+            "spec": {"replicas": 5, "template": {"spec": {"containers": [
+                {"name": "checkout", "image": "ghcr.io/shop/checkout:1.4.2"}]}}}
+        });
+        shipdeck::core::update(
+            &mut state,
+            shipdeck::core::Msg::Object {
+                cluster: "prod-eu-1".into(),
+                namespace: "shop".into(),
+                name: "checkout".into(),
+                result: Ok(object),
+            },
+        );
+        keys(&mut state, &[Key::Char('/')]);
+        type_text(&mut state, "image");
+        keys(&mut state, &[Key::Enter]);
+        let s = screen(&state);
+        assert!(!s.contains("managedFields"), "{s}");
+        assert!(!s.contains('\u{1b}'), "escaped:\n{s}");
+        assert!(s.contains("image: ghcr.io/shop/checkout:1.4.2"), "{s}");
+        assert!(s.contains("match 1 of 1"), "{s}");
+        insta::assert_snapshot!(format!("yaml_{w}x{h}"), s);
+    }
+}

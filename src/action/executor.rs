@@ -18,7 +18,7 @@ use tokio::sync::mpsc;
 use super::audit::{self, AuditLog};
 use super::ledger::{Entry, Intent, Ledger};
 use super::refuse::{self, ReadOnly};
-use crate::core::action::ActionPlan;
+use crate::core::action::{ActionPlan, Resource};
 use crate::core::effect::GateOverride;
 use crate::core::kinds::pod::{EventsQuery, ObjectEvent, PodQuery, PodsChange};
 use crate::core::msg::{AuditLine, AuditStage, Msg, Outcome};
@@ -65,6 +65,16 @@ pub trait ActionTarget: Send + Sync + 'static {
                 "events cannot be read from this cluster's source (read-only clusters hold no client besides their watches)",
             ))
         })
+    }
+
+    /// GET one object as JSON (the YAML view). A read: allowed on read-only clusters too.
+    fn get_object(
+        &self,
+        _resource: Resource,
+        _namespace: String,
+        _name: String,
+    ) -> BoxFuture<'static, Result<serde_json::Value, String>> {
+        Box::pin(async { Err("this source cannot read objects".to_string()) })
     }
 }
 
@@ -313,6 +323,36 @@ impl Executor {
                     })
                     .await;
             }
+        });
+    }
+
+    /// GET an object for the YAML view (not through the read-only gate: it is a read); the
+    /// answer arrives as `Msg::Object`.
+    pub fn fetch_object(
+        &self,
+        cluster: String,
+        resource: Resource,
+        namespace: String,
+        name: String,
+    ) {
+        let Some(target) = self.targets.get(&cluster).cloned() else {
+            return;
+        };
+        let tx = self.tx.clone();
+        tokio::spawn(async move {
+            let asked = target.get_object(resource, namespace.clone(), name.clone());
+            let result = match tokio::time::timeout(DEADLINE, asked).await {
+                Ok(r) => r,
+                Err(_) => Err("no answer within the deadline".into()),
+            };
+            let _ = tx
+                .send(Msg::Object {
+                    cluster,
+                    namespace,
+                    name,
+                    result,
+                })
+                .await;
         });
     }
 

@@ -39,6 +39,10 @@ pub struct Config {
     /// Workload label naming the service an SLO belongs to.
     #[serde(default)]
     pub service_label: Option<String>,
+    /// How long a finished (healthy) release stays in the table, in minutes (default 30);
+    /// `H` in the console shows every release whatever its age.
+    #[serde(default)]
+    pub recent_minutes: Option<u32>,
     /// Audit log path (default: the data directory).
     #[serde(default)]
     pub audit_log: Option<PathBuf>,

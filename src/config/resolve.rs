@@ -20,6 +20,11 @@ pub fn settings(opts: &Opts, config: &Config, source_label: &str) -> Settings {
             .unwrap_or_else(|| Settings::default().service_label),
         service_map: config.service_map.clone(),
         source_label: source_label.to_string(),
+        recent: config
+            .recent_minutes
+            .map_or(Settings::default().recent, |m| {
+                jiff::SignedDuration::from_mins(i64::from(m))
+            }),
         ..Settings::default()
     }
 }

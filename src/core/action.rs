@@ -253,7 +253,7 @@ impl ApiCall {
                 resource_version,
                 ..
             } => format!(
-                "[{{\"op\":\"test\",\"path\":\"/metadata/resourceVersion\",\"value\":\"{resource_version}\"}},\n {{\"op\":\"replace\",\"path\":\"/spec/template\",\"value\":<template of ReplicaSet {replicaset} (revision {revision}) minus its pod-template-hash label>}}]"
+                "test resourceVersion {resource_version}; replace /spec/template with revision {revision}'s (ReplicaSet {replicaset}, hash label removed)"
             ),
         }
     }

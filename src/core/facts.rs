@@ -31,6 +31,9 @@ pub struct ObjectMeta {
     pub labels: BTreeMap<String, String>,
     /// Only the annotations shipdeck reads (revision, restartedAt, GitOps tracking).
     pub annotations: BTreeMap<String, String>,
+    /// The field manager of the last change to `spec.template` (from managedFields; only
+    /// for objects that own a pod template).
+    pub template_manager: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -175,6 +178,8 @@ pub struct ReplicaSetFacts {
     /// to its Deployment's [`DeploymentFacts::template_digest`] when it is that Deployment's
     /// new ReplicaSet (kubectl's `EqualIgnoreHash`).
     pub template_digest: u64,
+    /// The pod template's summary lines (`core::revisions::summarize`), for the undo diff.
+    pub template: Vec<Untrusted>,
 }
 
 /// argoproj.io/v1alpha1 AnalysisRun (summary).

@@ -21,12 +21,14 @@ pub mod msg;
 mod objects;
 pub mod offer;
 pub mod owner;
+pub mod revisions;
 pub mod slo;
 pub mod slo_eval;
 pub mod state;
 pub mod status;
 pub mod text;
 pub mod update;
+pub mod yaml;
 
 #[cfg(test)]
 mod panels_tests;

@@ -180,6 +180,9 @@ pub struct Revision {
     pub images: Vec<String>,
     pub ready: i32,
     pub desired: i32,
+    /// Created, change cause, template summary, rolled back (`core::revisions`).
+    #[serde(skip)]
+    pub info: super::revisions::RevisionInfo,
 }
 
 /// Which GitOps controller would revert a manual change (warned about in the modal).

@@ -223,4 +223,11 @@ pub enum Msg {
     },
     /// The log viewer's streams report (`core::logs`).
     Logs(super::logs::LogEvent),
+    /// The object a `FetchObject` asked for (as JSON), or why it could not be read.
+    Object {
+        cluster: String,
+        namespace: String,
+        name: String,
+        result: Result<serde_json::Value, String>,
+    },
 }

@@ -95,6 +95,10 @@ pub enum Screen {
     Pods,
     /// The log viewer (`core::logs`).
     Logs,
+    /// The selected release's revisions (`v`).
+    Revisions,
+    /// The YAML of an object (`o`).
+    Yaml,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -135,6 +139,10 @@ pub struct Modal {
     /// follows its object while open (`core::input::follow_modal`).
     pub opened: super::action::Watched,
     pub watched: super::action::Watched,
+    /// Undo to this ReplicaSet (chosen on the revisions screen) instead of the previous one.
+    pub undo_to: Option<String>,
+    /// Undo: the diff of the pod template between now and the target, with warnings.
+    pub undo_preview: Option<super::revisions::UndoPreview>,
     /// What changed since the modal opened ("step 3→5"), shown; empty when nothing did.
     pub changed: Vec<String>,
     /// Why the modal can no longer be confirmed (the object is gone, the action no longer
@@ -215,6 +223,28 @@ pub struct View {
     pub events: Option<super::inspect::EventsView>,
     /// Last id given to a pods watch or an events request (answers carry it back).
     pub next_request: u64,
+    /// The revisions screen's cursor (a row of the release's revisions, newest first).
+    pub revisions_selected: usize,
+    /// `H`: every release, not only in-flight and recent ones.
+    pub history: bool,
+    /// The YAML view, when open.
+    pub yaml: Option<YamlView>,
+}
+
+/// The YAML view of one object: fetched on open, scrollable, searchable.
+#[derive(Debug)]
+pub struct YamlView {
+    /// What is shown, e.g. `Rollout shop/web on a`.
+    pub title: String,
+    pub cluster: String,
+    pub resource: super::action::Resource,
+    pub namespace: String,
+    pub name: String,
+    /// None while the GET is in flight; the lines (managedFields dropped) or the error.
+    pub lines: Option<Result<Vec<super::text::Untrusted>, String>>,
+    pub offset: usize,
+    pub query: Input,
+    pub searching: bool,
 }
 
 impl Default for View {
@@ -248,6 +278,9 @@ impl Default for View {
             pods: None,
             events: None,
             next_request: 0,
+            revisions_selected: 0,
+            history: false,
+            yaml: None,
         }
     }
 }

@@ -125,6 +125,7 @@ pub fn revisions(owned: &[&ReplicaSetFacts], stable: &str, canary: &str) -> Vec<
             images: r.images.clone(),
             ready: r.ready_replicas,
             desired: r.replicas,
+            info: super::revisions::RevisionInfo::of(r),
         })
         .collect();
     out.sort_by_key(|r| std::cmp::Reverse(r.revision.unwrap_or(0)));

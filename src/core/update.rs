@@ -105,6 +105,12 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             super::inspect::on_events(state, request, result);
         }
         Msg::Logs(event) => super::logs::on_event(state, event),
+        Msg::Object {
+            cluster,
+            namespace,
+            name,
+            result,
+        } => super::yaml::on_object(state, &cluster, &namespace, &name, result),
         Msg::Audit(lines) => {
             for line in lines {
                 super::audit::insert(&mut state.audit, line);
@@ -270,6 +276,7 @@ pub fn settle(state: &mut State) {
     let filter = &state.view.shown.filter;
     let now = state.now;
     let recent = state.settings.recent;
+    let history = state.view.history;
     let hidden = &state.view.hidden_clusters;
     let run_by_canary = canary_workloads(state);
     let mut rows: Vec<&Release> = state
@@ -280,7 +287,7 @@ pub fn settle(state: &mut State) {
             r.key.kind != ReleaseKind::Deployment
                 || !run_by_canary.contains(&(&r.key.cluster, &r.key.namespace, &r.key.name))
         })
-        .filter(|r| r.is_interesting(now, recent))
+        .filter(|r| history || r.is_interesting(now, recent))
         .filter(|r| filter.matches_release(r))
         .collect();
     rows.sort_by(|a, b| by_urgency(a, b));

@@ -19,8 +19,10 @@ mod marks;
 mod modal;
 mod pods;
 mod releases;
+mod revisions;
 mod slo;
 pub mod theme;
+mod yaml;
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -59,6 +61,8 @@ pub fn render(frame: &mut Frame, state: &State, theme: &Theme) {
         Screen::Clusters => clusters::render(frame, body, state, theme),
         Screen::Pods => pods::render(frame, body, state, theme),
         Screen::Logs => logs::render(frame, body, state, theme),
+        Screen::Revisions => revisions::render(frame, body, state, theme),
+        Screen::Yaml => yaml::render(frame, body, state, theme),
     }
     footer::render(frame, footer_area, state, theme);
     if let Some(m) = &state.view.modal {

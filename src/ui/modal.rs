@@ -18,6 +18,7 @@ use unicode_width::UnicodeWidthStr;
 use super::{fmt, theme::Theme};
 use crate::core::action::ApiCall;
 use crate::core::keys::{self, HintAt};
+use crate::core::revisions::{DiffLine, UndoPreview};
 use crate::core::state::{Modal, ModalFocus, State};
 use crate::core::text;
 
@@ -56,7 +57,7 @@ pub fn render(frame: &mut Frame, area: Rect, _state: &State, m: &Modal, theme: &
     // With an owner pre-step offered, its request shows as request 1 (sent only when
     // "Suspend owner first" is the choice).
     let calls = m.plan.with_owner_first().calls;
-    let request = request_lines(&calls, theme, inner_w, room);
+    let request = request_lines(&calls, m.undo_preview.as_ref(), theme, inner_w, room);
 
     let typed_row = typed_row.map(|(row, col)| (head.len() + request.len() + row, col));
     let mut lines = head;
@@ -185,12 +186,30 @@ fn head_lines<'a>(m: &'a Modal, theme: &Theme, width: usize, level: Fit) -> Vec<
         width,
         level.rows(),
     ));
+    // Undo: what the target revision was (rolled back before, the template just left) must
+    // be read before confirming.
+    for w in m.undo_preview.iter().flat_map(|p| &p.warnings) {
+        lines.extend(wrapped(
+            "warning",
+            w,
+            theme.notice_warn,
+            theme,
+            width,
+            level.must_rows(),
+        ));
+    }
     lines
 }
 
 /// The exact requests, fitted into `room` lines: pretty JSON if it fits, else compact,
 /// else compact with the middle elided (the describe line always shows).
-fn request_lines<'a>(calls: &[ApiCall], theme: &Theme, width: usize, room: usize) -> Vec<Line<'a>> {
+fn request_lines<'a>(
+    calls: &[ApiCall],
+    undo: Option<&UndoPreview>,
+    theme: &Theme,
+    width: usize,
+    room: usize,
+) -> Vec<Line<'a>> {
     let body_w = width.saturating_sub(2);
     let build = |compact: bool| -> Vec<(String, Style)> {
         let mut rows = Vec::new();
@@ -215,6 +234,9 @@ fn request_lines<'a>(calls: &[ApiCall], theme: &Theme, width: usize, room: usize
                 for r in fmt::wrap(&text::escape(&line), body_w) {
                     rows.push((format!("  {r}"), theme.input));
                 }
+            }
+            if let (ApiCall::RollbackTo { .. }, Some(p)) = (call, undo) {
+                rows.extend(undo_rows(p, theme, body_w));
             }
         }
         rows
@@ -242,6 +264,38 @@ fn request_lines<'a>(calls: &[ApiCall], theme: &Theme, width: usize, room: usize
         rows.extend(tail);
     }
     rows.into_iter().map(|(t, s)| Line::styled(t, s)).collect()
+}
+
+/// What undo brings back: the warnings about the target, then the diff of the pod template
+/// (`-` the revision in effect, `+` the target).
+fn undo_rows(p: &UndoPreview, theme: &Theme, width: usize) -> Vec<(String, Style)> {
+    let from = p.from.map_or_else(|| "?".to_string(), |n| n.to_string());
+    let mut rows = vec![(
+        format!(
+            "pod template: - revision {from} (now)  + revision {} (undo)",
+            p.to
+        ),
+        theme.dim,
+    )];
+    if p.same_summary {
+        rows.push((
+            "  same images, commands, env names, resources, probes and volumes: only fields not summarised differ".to_string(),
+            theme.dim,
+        ));
+    }
+    // Only what changes: the revisions screen shows the context.
+    let changed: Vec<DiffLine> = p
+        .lines
+        .iter()
+        .filter(|l| matches!(l, DiffLine::Removed(_) | DiffLine::Added(_)))
+        .cloned()
+        .collect();
+    for l in super::revisions::diff_lines(&changed, theme, width) {
+        let style = l.style;
+        let text: String = l.spans.iter().map(|s| s.content.as_ref()).collect();
+        rows.push((format!("  {text}"), style));
+    }
+    rows
 }
 
 /// `text` wrapped beside `label` (on its first row only), at most `max` rows; when cut, the

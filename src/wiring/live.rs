@@ -251,6 +251,18 @@ impl ActionTarget for LiveTarget {
             }),
         }
     }
+
+    fn get_object(
+        &self,
+        resource: crate::core::action::Resource,
+        namespace: String,
+        name: String,
+    ) -> BoxFuture<'static, Result<serde_json::Value, String>> {
+        match self.current() {
+            Ok(t) => t.get_object(resource, namespace, name),
+            Err(why) => Box::pin(async move { Err(format!("no client for this cluster ({why})")) }),
+        }
+    }
 }
 
 #[cfg(test)]

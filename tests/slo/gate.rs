@@ -46,6 +46,7 @@ pub fn state_with(service: &str, now: Timestamp) -> (State, String) {
             created: Some(now),
             labels,
             annotations: BTreeMap::new(),
+            template_manager: None,
         },
         replicas: 4,
         strategy: "canary".into(),

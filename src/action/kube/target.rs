@@ -243,6 +243,21 @@ impl ActionTarget for KubeTarget {
         Box::pin(crate::source::kube::pods::events(self.client.clone(), q))
     }
 
+    fn get_object(
+        &self,
+        resource: crate::core::action::Resource,
+        namespace: String,
+        name: String,
+    ) -> BoxFuture<'static, Result<Value, String>> {
+        let client = self.client.clone();
+        Box::pin(async move {
+            let ar = request::api_resource(&resource);
+            request::get(&client, &ar, &namespace, &name)
+                .await
+                .map_err(|o| o.summary())
+        })
+    }
+
     fn identity(&self) -> BoxFuture<'static, String> {
         let client = self.client.clone();
         let cell = self.identity.clone();

@@ -36,6 +36,10 @@ pub fn on_key(state: &mut State, key: Key) -> Vec<Effect> {
         Context::LogSearch => super::logs::on_search_key(state, key, cmd),
         Context::Home | Context::Detail => return main_key(state, cmd),
         Context::Pods => return super::inspect::pods_key(state, cmd),
+        Context::Revisions => return revisions_key(state, cmd),
+        Context::Yaml | Context::YamlSearch => {
+            return super::yaml::on_key(state, ctx, key, cmd);
+        }
     }
     Vec::new()
 }
@@ -49,10 +53,24 @@ fn starts_something(ctx: Context, cmd: Option<Command>) -> bool {
         Context::Filter => true,
         Context::Home | Context::Detail => matches!(
             cmd,
-            Some(Command::Filter | Command::Act(_) | Command::Open | Command::Clusters)
+            Some(
+                Command::Filter
+                    | Command::Act(_)
+                    | Command::Open
+                    | Command::Clusters
+                    | Command::History
+                    | Command::Yaml
+            )
         ),
         Context::Clusters => matches!(cmd, Some(Command::Toggle | Command::ShowAll)),
-        Context::Help | Context::Audit | Context::Modal | Context::Typing | Context::Pods => false,
+        Context::Revisions => matches!(cmd, Some(Command::Act(_) | Command::Yaml)),
+        Context::Help
+        | Context::Audit
+        | Context::Modal
+        | Context::Typing
+        | Context::Pods
+        | Context::Yaml
+        | Context::YamlSearch => false,
         Context::Logs | Context::LogSearch => false,
     }
 }
@@ -94,7 +112,7 @@ fn audit_key(state: &mut State, cmd: Option<Command>) {
     }
 }
 
-fn back(state: &mut State) {
+pub(super) fn back(state: &mut State) {
     state.view.screen = state.view.previous;
     state.view.previous = Screen::Home;
 }
@@ -147,6 +165,27 @@ fn main_key(state: &mut State, cmd: Option<Command>) -> Vec<Effect> {
         Some(Command::Copy) => super::copy::copy_selected(state, false),
         Some(Command::CopyKubectl) => super::copy::copy_selected(state, true),
         Some(Command::Logs) => return super::logs::open_release(state),
+        Some(Command::Revisions) if state.selected_release().is_some() => {
+            state.view.revisions_selected = 0;
+            open(state, Screen::Revisions);
+            return access_checks(state);
+        }
+        Some(Command::Yaml) => return super::yaml::open(state),
+        Some(Command::History) => {
+            state.view.history = !state.view.history;
+            state.view.order_dirty = true;
+            let text = if state.view.history {
+                "history: every release".to_string()
+            } else {
+                let mins = state.settings.recent.as_mins();
+                format!("history off: in flight and finished in the last {mins} min")
+            };
+            state.view.notice = Some(super::state::Notice {
+                text,
+                level: super::state::Level::Info,
+                at: state.now,
+            });
+        }
         Some(Command::Down) => return moved(state, detail, 1),
         Some(Command::Up) => return moved(state, detail, -1),
         Some(Command::PageDown) => return moved(state, detail, page),
@@ -180,6 +219,42 @@ fn moved(state: &mut State, detail: bool, by: isize) -> Vec<Effect> {
     if detail && state.view.selected != before {
         return open_detail(state);
     }
+    Vec::new()
+}
+
+/// The revisions screen: move over the release's revisions (newest first), undo to the one
+/// under the cursor, open the YAML view, go back.
+fn revisions_key(state: &mut State, cmd: Option<Command>) -> Vec<Effect> {
+    let Some(r) = state.selected_release() else {
+        back(state);
+        return Vec::new();
+    };
+    let last = r.revisions.len().saturating_sub(1);
+    let at = state.view.revisions_selected.min(last);
+    let page = state.page_rows();
+    state.view.revisions_selected = match cmd {
+        Some(Command::Back) => {
+            back(state);
+            return Vec::new();
+        }
+        Some(Command::Down) => (at + 1).min(last),
+        Some(Command::Up) => at.saturating_sub(1),
+        Some(Command::PageDown) => (at + page).min(last),
+        Some(Command::PageUp) => at.saturating_sub(page),
+        Some(Command::First) => 0,
+        Some(Command::Last) => last,
+        Some(Command::Act(_)) => {
+            let Some(name) = r.revisions.get(at).map(|v| v.name.clone()) else {
+                return Vec::new();
+            };
+            return modal::start_undo_to(state, &name);
+        }
+        Some(Command::Yaml) => return super::yaml::open(state),
+        _ => {
+            state.dirty = false;
+            at
+        }
+    };
     Vec::new()
 }
 

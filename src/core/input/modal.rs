@@ -17,14 +17,17 @@
 //!   again. If the object disappears or the action is no longer possible, the modal says
 //!   so and cannot be confirmed.
 
+use std::borrow::Cow;
+
 use tui_input::{Input, InputRequest};
 
 use crate::core::action::{ActionKind, ActionPlan, Watched};
 use crate::core::effect::Effect;
 use crate::core::keys::Command;
-use crate::core::model::ReleaseKey;
+use crate::core::model::{Release, ReleaseKey};
 use crate::core::msg::{Key, Outcome};
 use crate::core::offer::{self, Refusal};
+use crate::core::revisions;
 use crate::core::state::{Level, Modal, ModalFocus, Notice, Pending, State};
 
 fn notice(state: &mut State, level: Level, text: String) {
@@ -35,12 +38,66 @@ fn notice(state: &mut State, level: Level, text: String) {
     });
 }
 
+/// The release as an undo to ReplicaSet `to` sees it: its undo target is that ReplicaSet at
+/// the revision it has now. None when `to` is no longer one of its revisions.
+fn undo_chosen<'a>(r: &'a Release, to: Option<&str>) -> Option<Cow<'a, Release>> {
+    let Some(to) = to else {
+        return Some(Cow::Borrowed(r));
+    };
+    let rev = r
+        .revisions
+        .iter()
+        .find(|v| v.name == to)
+        .and_then(|v| v.revision)?;
+    let mut chosen = r.clone();
+    chosen.facts.undo_target = Some((to.to_string(), rev));
+    Some(Cow::Owned(chosen))
+}
+
+/// The undo modal's diff and warnings for the undo `r`'s facts point at.
+fn undo_preview(r: &Release, kind: ActionKind) -> Option<revisions::UndoPreview> {
+    if kind != ActionKind::Undo {
+        return None;
+    }
+    let (_, to) = r.facts.undo_target.as_ref()?;
+    revisions::preview(&r.revisions, *to)
+}
+
 /// Open the confirmation for `kind` on the selected release, or say why it is refused.
 pub(super) fn start_action(state: &mut State, kind: ActionKind) -> Vec<Effect> {
+    start(state, kind, None)
+}
+
+/// Undo to ReplicaSet `to` (a row of the revisions screen). Undo to the template already in
+/// effect sends nothing and says so (`kubectl rollout undo --to-revision` skips it too).
+pub(super) fn start_undo_to(state: &mut State, to: &str) -> Vec<Effect> {
+    let Some(r) = state.selected_release() else {
+        return Vec::new();
+    };
+    let newest = r.revisions.iter().max_by_key(|v| v.revision.unwrap_or(0));
+    if let Some(now) = newest.filter(|v| v.name == to) {
+        let text = format!(
+            "undo {} to revision {}: already at that template — nothing sent",
+            r.key.name,
+            now.revision.unwrap_or(0)
+        );
+        notice(state, Level::Info, text);
+        return Vec::new();
+    }
+    start(state, ActionKind::Undo, Some(to))
+}
+
+fn start(state: &mut State, kind: ActionKind, to: Option<&str>) -> Vec<Effect> {
     let Some(r) = state.selected_release() else {
         return Vec::new();
     };
     let name = r.key.name.clone();
+    let Some(r) = undo_chosen(r, to) else {
+        let text = format!("undo unavailable for {name}: that revision is gone");
+        notice(state, Level::Warn, text);
+        return Vec::new();
+    };
+    let r: &Release = &r;
     let ready = match offer::offer(state, r, kind).state {
         Ok(ready) => ready,
         Err(Refusal::NoCluster) => return Vec::new(),
@@ -63,6 +120,7 @@ pub(super) fn start_action(state: &mut State, kind: ActionKind) -> Vec<Effect> {
     };
     let watched = Watched::of(r);
     let effects = checks(&ready);
+    let preview = undo_preview(r, kind);
     state.view.modal = Some(Modal {
         plan: ready.plan,
         focus: ModalFocus::Cancel,
@@ -75,6 +133,8 @@ pub(super) fn start_action(state: &mut State, kind: ActionKind) -> Vec<Effect> {
         focus_chosen: false,
         opened: watched.clone(),
         watched,
+        undo_to: to.map(str::to_string),
+        undo_preview: preview,
         changed: Vec::new(),
         void: None,
     });
@@ -116,6 +176,7 @@ pub fn follow_modal(state: &mut State) -> Vec<Effect> {
         name: m.plan.name.clone(),
     };
     let (kind, name) = (m.plan.kind, m.plan.name.clone());
+    let undo_to = m.undo_to.clone();
     let release = state.releases.get(&key).filter(|r| r.uid == m.plan.uid);
     let Some(r) = release else {
         let why = if state.releases.contains_key(&key) {
@@ -128,7 +189,13 @@ pub fn follow_modal(state: &mut State) -> Vec<Effect> {
         };
         return void(state, why);
     };
+    let Some(r) = undo_chosen(r, undo_to.as_deref()) else {
+        let why = format!("the revision you chose is gone from {name}: nothing to confirm");
+        return void(state, why);
+    };
+    let r: &Release = &r;
     let watched = Watched::of(r);
+    let preview = undo_preview(r, kind);
     let ready = match offer::offer(state, r, kind).state {
         Ok(ready) => ready,
         Err(why) => {
@@ -167,6 +234,7 @@ pub fn follow_modal(state: &mut State) -> Vec<Effect> {
     m.gate_unknown = ready.gate_unknown.clone();
     m.must_type = ready.must_type.clone();
     m.plan = ready.plan.clone();
+    m.undo_preview = preview;
     m.dry_run = None;
     if asks_again {
         m.focus = ModalFocus::Cancel;

@@ -90,6 +90,28 @@ fn state_in(ctx: Context) -> State {
                 press(&mut s, k);
             }
         }
+        Context::Revisions => {
+            to_checkout(&mut s);
+            press(&mut s, Key::Char('v'));
+        }
+        Context::Yaml | Context::YamlSearch => {
+            to_checkout(&mut s);
+            press(&mut s, Key::Char('o'));
+            let lines: Vec<String> = (0..60).map(|i| format!("line {i} x")).collect();
+            let y = s.view.yaml.as_ref().expect("yaml view open");
+            let (cluster, namespace, name) =
+                (y.cluster.clone(), y.namespace.clone(), y.name.clone());
+            let msg = crate::core::msg::Msg::Object {
+                cluster,
+                namespace,
+                name,
+                result: Ok(serde_json::json!({"metadata": {"managedFields": [1]}, "lines": lines})),
+            };
+            crate::core::update(&mut s, msg);
+            if ctx == Context::YamlSearch {
+                press(&mut s, Key::Char('/'));
+            }
+        }
     }
     assert_eq!(keys::context(&s), ctx, "fixture for {ctx:?}");
     s
@@ -133,6 +155,13 @@ fn fingerprint(s: &State) -> String {
                 ),
             )
         }),
+    ) + &format!(
+        " {} {} {:?}",
+        v.revisions_selected,
+        v.history,
+        v.yaml
+            .as_ref()
+            .map(|y| (y.offset, y.searching, y.query.value().to_string())),
     )
 }
 
@@ -159,6 +188,16 @@ fn every_row_of_the_key_table_is_reachable() {
                 }
                 if ctx == Context::Home && cmd == Command::Back {
                     s.view.filter = "x".into();
+                }
+                let back = matches!(cmd, Command::Up | Command::PageUp | Command::First);
+                if ctx == Context::Revisions && back {
+                    s.view.revisions_selected = 1;
+                }
+                if ctx == Context::Yaml && back {
+                    s.view.yaml.as_mut().expect("yaml").offset = 1;
+                }
+                if ctx == Context::Yaml && matches!(cmd, Command::NextMatch | Command::PrevMatch) {
+                    s.view.yaml.as_mut().expect("yaml").query = "x".into();
                 }
                 let main = matches!(ctx, Context::Home | Context::Detail);
                 if main && matches!(cmd, Command::Down | Command::PageDown | Command::Last) {

@@ -35,6 +35,11 @@ pub enum Context {
     Logs,
     /// Typing a search in the log viewer.
     LogSearch,
+    /// The revisions screen.
+    Revisions,
+    /// The YAML view, and typing a search in it.
+    Yaml,
+    YamlSearch,
 }
 
 /// What a key does; the handler for the context carries it out.
@@ -82,6 +87,15 @@ pub enum Command {
     LogPrev,
     /// In the log view: the previous container's log / the current one.
     LogPrevious,
+    /// `v`: the selected release's revisions.
+    Revisions,
+    /// `o`: the YAML of the selected object.
+    Yaml,
+    /// `H`: every release / in-flight and recent only.
+    History,
+    /// `n` / `N` in the YAML view: next / previous match.
+    NextMatch,
+    PrevMatch,
 }
 
 /// Sections of the help screen, in the order shown.
@@ -133,6 +147,9 @@ pub enum HintAt {
     ModalBox,
     TypingBox,
     Pods,
+    Revisions,
+    Yaml,
+    YamlSearch,
 }
 
 impl HintAt {
@@ -151,6 +168,9 @@ impl HintAt {
             Context::Pods => Self::Pods,
             Context::Logs => Self::Logs,
             Context::LogSearch => Self::LogSearch,
+            Context::Revisions => Self::Revisions,
+            Context::Yaml => Self::Yaml,
+            Context::YamlSearch => Self::YamlSearch,
         }
     }
 }
@@ -230,6 +250,11 @@ pub fn context(state: &State) -> Context {
         Screen::Clusters => Context::Clusters,
         Screen::Pods => Context::Pods,
         Screen::Logs => Context::Logs,
+        Screen::Revisions => Context::Revisions,
+        Screen::Yaml if state.view.yaml.as_ref().is_some_and(|y| y.searching) => {
+            Context::YamlSearch
+        }
+        Screen::Yaml => Context::Yaml,
     }
 }
 

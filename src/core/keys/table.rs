@@ -22,6 +22,9 @@ pub(super) const ALL: &[Context] = &[
     Context::Pods,
     Context::Logs,
     Context::LogSearch,
+    Context::Revisions,
+    Context::Yaml,
+    Context::YamlSearch,
 ];
 
 use Command as C;
@@ -609,6 +612,110 @@ pub const TABLE: &[KeyRow] = &[
         "Esc",
         None,
         &[hint(H::LogSearch, 1, "Esc", "cancel")],
+    ),
+    // Revisions, YAML and history (issue 12).
+    row(
+        &[(K::Char('v'), C::Revisions)],
+        MAIN,
+        "v",
+        Some((
+            S::Views,
+            "v / o / H",
+            "revisions (Enter/u: undo to one) / YAML (/ n N) / every release",
+        )),
+        &[],
+    ),
+    row(
+        &[(K::Char('o'), C::Yaml)],
+        &[Context::Home, Context::Detail, Context::Revisions],
+        "o",
+        None,
+        &[hint(H::Revisions, 4, "o", "yaml")],
+    ),
+    row(&[(K::Char('H'), C::History)], HOME, "H", None, &[]),
+    row(
+        UP_DOWN,
+        &[Context::Revisions, Context::Yaml],
+        "j/k",
+        None,
+        &[
+            hint(H::Revisions, 0, "j/k", "move"),
+            hint(H::Yaml, 0, "j/k", "scroll"),
+        ],
+    ),
+    row(
+        &[
+            (K::Char('g'), C::First),
+            (K::Home, C::First),
+            (K::Char('G'), C::Last),
+            (K::End, C::Last),
+            (K::PageDown, C::PageDown),
+            (K::PageUp, C::PageUp),
+        ],
+        &[Context::Revisions, Context::Yaml],
+        "g/G",
+        None,
+        &[hint(H::Yaml, 1, "g/G", "top/end")],
+    ),
+    row(
+        &[
+            (K::Enter, C::Act(ActionKind::Undo)),
+            (K::Char('u'), C::Act(ActionKind::Undo)),
+        ],
+        &[Context::Revisions],
+        "Enter/u",
+        None,
+        &[hint(H::Revisions, 1, "Enter/u", "undo to this")],
+    ),
+    row(
+        &[(K::Char('/'), C::Filter)],
+        &[Context::Yaml],
+        "/",
+        None,
+        &[hint(H::Yaml, 2, "/", "search")],
+    ),
+    row(
+        &[(K::Char('n'), C::NextMatch), (K::Char('N'), C::PrevMatch)],
+        &[Context::Yaml],
+        "n/N",
+        None,
+        &[hint(H::Yaml, 3, "n/N", "next/prev")],
+    ),
+    row(
+        &[(K::Enter, C::KeepFilter)],
+        &[Context::YamlSearch],
+        "Enter",
+        None,
+        &[hint(H::YamlSearch, 0, "Enter", "search")],
+    ),
+    row(
+        &[(K::Esc, C::ClearFilter)],
+        &[Context::YamlSearch],
+        "Esc",
+        None,
+        &[hint(H::YamlSearch, 1, "Esc", "cancel")],
+    ),
+    row(
+        &[
+            (K::Esc, C::Back),
+            (K::Char('q'), C::Back),
+            (K::Char('v'), C::Back),
+        ],
+        &[Context::Revisions],
+        "Esc",
+        None,
+        &[hint(H::Revisions, 5, "Esc", "back")],
+    ),
+    row(
+        &[
+            (K::Esc, C::Back),
+            (K::Char('q'), C::Back),
+            (K::Char('o'), C::Back),
+        ],
+        &[Context::Yaml],
+        "Esc",
+        None,
+        &[hint(H::Yaml, 5, "Esc", "back")],
     ),
 ];
 

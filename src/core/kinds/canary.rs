@@ -400,6 +400,7 @@ pub fn derive_joined(
                 images: rs.images.clone(),
                 ready: rs.ready_replicas,
                 desired: rs.replicas,
+                info: crate::core::revisions::RevisionInfo::of(rs),
             });
         }
     }

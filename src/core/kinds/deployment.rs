@@ -228,6 +228,7 @@ pub fn replicaset_roles(
                 images: rs.images.clone(),
                 ready: rs.ready_replicas,
                 desired: rs.replicas,
+                info: crate::core::revisions::RevisionInfo::of(rs),
             }
         })
         .collect();
@@ -249,6 +250,7 @@ pub fn derive(ctx: &Ctx<'_>, d: &DeploymentFacts, replicasets: &[&ReplicaSetFact
     let owned: Vec<&ReplicaSetFacts> = owned(&d.meta.uid, replicasets).collect();
     let done = rollout_status(d) == RolloutStatus::Done;
     rel.revisions = replicaset_roles(d, &owned, done);
+    crate::core::revisions::annotate(&mut rel.revisions, d.meta.template_manager.as_deref());
     rel.images = d.images.clone();
     rel.replicas = (d.available_replicas, d.replicas);
     rel.since = d

@@ -384,6 +384,7 @@ pub fn derive(ctx: &Ctx<'_>, r: &RolloutFacts, replicasets: &[&ReplicaSetFacts])
     rel.needs_human = needs_human(r, rel.phase, rel.pause.as_ref());
     rel.steps = r.steps.clone();
     rel.revisions = revisions(&owned, &r.stable_rs, &r.current_pod_hash);
+    crate::core::revisions::annotate(&mut rel.revisions, r.meta.template_manager.as_deref());
     if r.strategy == RolloutStrategy::BlueGreen {
         blue_green_roles(r, &owned, &mut rel);
     }

@@ -46,9 +46,64 @@ pub struct Template<'a> {
     pub quality: Quality,
 }
 
+/// The pod template a simulated ReplicaSet runs, as the API server would return it: what
+/// the revisions list and the undo diff read. It follows from the images alone (a reused
+/// ReplicaSet has the same template), and differs between versions the way releases do:
+/// a feature flag from x.y.1 on, more memory on odd patch versions, a new arg from x.y.2.
+pub fn pod_template(t: &Template<'_>) -> serde_json::Value {
+    use serde_json::json;
+    let patch = |image: &str| -> u32 {
+        image
+            .rsplit(['.', ':'])
+            .next()
+            .and_then(|p| p.parse().ok())
+            .unwrap_or(0)
+    };
+    let containers: Vec<serde_json::Value> = t
+        .images
+        .iter()
+        .map(|image| {
+            let p = patch(image);
+            let name = image.split(':').next().unwrap_or(image);
+            let name = name.rsplit('/').next().unwrap_or(name);
+            let mut env = vec![
+                json!({"name": "LOG_LEVEL", "value": "info"}),
+                json!({"name": "DB_PASSWORD", "valueFrom": {"secretKeyRef": {"name": format!("{}-db", t.owner_name), "key": "password"}}}),
+            ];
+            if p >= 1 {
+                env.push(json!({"name": "FEATURE_FAST_PATH", "value": "on"}));
+            }
+            let mut args = vec![json!("--port=8080")];
+            if p >= 2 {
+                args.push(json!("--cache=redis"));
+            }
+            json!({
+                "name": name,
+                "image": image,
+                "args": args,
+                "env": env,
+                "resources": {
+                    "requests": {"cpu": "100m", "memory": "128Mi"},
+                    "limits": {"memory": if p % 2 == 1 { "512Mi" } else { "256Mi" }}
+                },
+                "readinessProbe": {"httpGet": {"path": "/healthz", "port": 8080}, "periodSeconds": 10},
+                "volumeMounts": [{"name": "config", "mountPath": "/etc/app"}]
+            })
+        })
+        .collect();
+    json!({
+        "metadata": {"labels": {"app.kubernetes.io/name": t.owner_name}},
+        "spec": {
+            "containers": containers,
+            "volumes": [{"name": "config", "configMap": {"name": format!("{}-config", t.owner_name)}}]
+        }
+    })
+}
+
 impl ReplicaSetSim {
     pub fn create(t: &Template<'_>, revision: i64, now: Timestamp, clock: &mut RvClock) -> Self {
         let name = format!("{}-{}", t.owner_name, t.hash);
+        let cause = format!("ci: release {}", t.images.join(", "));
         let facts = ReplicaSetFacts {
             meta: ObjectMeta {
                 namespace: t.namespace.to_string(),
@@ -56,8 +111,10 @@ impl ReplicaSetSim {
                 name,
                 generation: 1,
                 created: Some(now),
+                annotations: [(crate::core::revisions::CHANGE_CAUSE.to_string(), cause)].into(),
                 ..ObjectMeta::default()
             },
+            template: crate::core::revisions::summarize(&pod_template(t)),
             owner_uid: t.owner_uid.to_string(),
             owner_kind: t.owner_kind.to_string(),
             revision: Some(revision),

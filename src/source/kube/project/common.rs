@@ -15,6 +15,10 @@ const KEPT_ANNOTATIONS: &[&str] = &[
     "rollout.argoproj.io/revision",
     "rollout.argoproj.io/workload-generation",
     "argocd.argoproj.io/tracking-id",
+    // The revisions list (`core::revisions`).
+    "kubernetes.io/change-cause",
+    "deployment.kubernetes.io/revision-history",
+    "rollout.argoproj.io/revision-history",
 ];
 
 /// Labels the core reads (service, GitOps owner, pod template hashes).
@@ -66,7 +70,24 @@ pub(super) fn object_meta(m: &meta::ObjectMeta, keep: &Keep) -> ObjectMeta {
         created: m.creation_timestamp.as_ref().map(|t| t.0),
         labels: kept(m.labels.as_ref(), |k| keep.label(k)),
         annotations: kept(m.annotations.as_ref(), |k| KEPT_ANNOTATIONS.contains(&k)),
+        template_manager: template_manager(m),
     }
+}
+
+/// The manager whose managedFields entry owns `spec.template` and was written last: who
+/// changed the pod template most recently. Only this name is kept; managedFields are dropped.
+pub(super) fn template_manager(m: &meta::ObjectMeta) -> Option<String> {
+    m.managed_fields
+        .as_deref()
+        .unwrap_or_default()
+        .iter()
+        .filter(|e| {
+            e.fields_v1
+                .as_ref()
+                .is_some_and(|f| f.0.pointer("/f:spec/f:template").is_some())
+        })
+        .max_by_key(|e| e.time.as_ref().map(|t| t.0))
+        .and_then(|e| e.manager.clone())
 }
 
 /// The controlling owner (or the first owner): (uid, kind).

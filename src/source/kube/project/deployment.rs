@@ -110,6 +110,12 @@ pub fn replica_set(rs: &ReplicaSet, keep: &Keep) -> ReplicaSetFacts {
         ready_replicas: status.and_then(|s| s.ready_replicas).unwrap_or(0),
         available_replicas: status.and_then(|s| s.available_replicas).unwrap_or(0),
         template_digest: template_digest(spec.template.as_ref()),
+        template: spec
+            .template
+            .as_ref()
+            .and_then(|t| serde_json::to_value(t).ok())
+            .map(|t| crate::core::revisions::summarize(&t))
+            .unwrap_or_default(),
     }
 }
 
