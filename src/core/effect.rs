@@ -42,7 +42,6 @@ pub enum Effect {
     ListEvents(super::kinds::pod::EventsQuery),
     /// Open or close the log viewer's streams (`core::logs`); reports come as `Msg::Logs`.
     Logs(super::logs::LogCommand),
-    DryRun { plan: ActionPlan },
     /// GET one object for the YAML view; answer as `Msg::Object`.
     FetchObject {
         cluster: String,
