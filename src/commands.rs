@@ -125,9 +125,13 @@ pub async fn doctor(opts: &Opts, config: &Config) -> anyhow::Result<ExitCode> {
         )
         .into());
     }
-    let clusters: Vec<(String, String)> = wiring::clusters(opts, config)?
+    let clusters: Vec<crate::doctor::Target> = wiring::clusters(opts, config)?
         .iter()
-        .map(|c| (c.display_name().to_string(), c.context.clone()))
+        .map(|c| crate::doctor::Target {
+            name: c.display_name().to_string(),
+            context: c.context.clone(),
+            namespaces: wiring::live::fallback_namespaces(c),
+        })
         .collect();
     let prometheus = resolve::doctor_prometheus(opts, config);
     let code = crate::doctor::doctor_main(&clusters, prometheus.as_deref()).await;

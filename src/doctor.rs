@@ -18,11 +18,21 @@ pub use report::{Access, ActionAccess, ClusterReport, DoctorReport, Presence, Pr
 /// Deadline for each request doctor makes.
 const DEADLINE: Duration = Duration::from_secs(5);
 
-/// Check each `(display name, kubeconfig context)` and, if given, Prometheus at `prometheus`.
-pub async fn run(clusters: &[(String, String)], prometheus: Option<&str>) -> DoctorReport {
+/// One cluster doctor checks: its display name, kubeconfig context, and where the console
+/// watches a kind it may not watch cluster-wide (`clusters[].namespaces`, else the
+/// context's namespace).
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub name: String,
+    pub context: String,
+    pub namespaces: Vec<String>,
+}
+
+/// Check each target and, if given, Prometheus at `prometheus`.
+pub async fn run(clusters: &[Target], prometheus: Option<&str>) -> DoctorReport {
     let cluster_checks = clusters
         .iter()
-        .map(|(name, context)| checks::cluster(name, context, DEADLINE));
+        .map(|t| checks::cluster(&t.name, &t.context, &t.namespaces, DEADLINE));
     let (clusters, prometheus) = tokio::join!(futures::future::join_all(cluster_checks), async {
         match prometheus {
             Some(url) => Some(prometheus::check(url, DEADLINE).await),
@@ -38,11 +48,21 @@ pub async fn run(clusters: &[(String, String)], prometheus: Option<&str>) -> Doc
 /// Check one cluster through a client the caller already has (tests, or a console that
 /// built its clients already).
 pub async fn check_cluster(name: &str, context: &str, client: &kube::Client) -> ClusterReport {
-    checks::with_client(name, context, client, DEADLINE).await
+    checks::with_client(name, context, client, &[], DEADLINE).await
+}
+
+/// [`check_cluster`], with the namespaces a kind forbidden cluster-wide is watched in.
+pub async fn check_cluster_in(
+    name: &str,
+    context: &str,
+    client: &kube::Client,
+    namespaces: &[String],
+) -> ClusterReport {
+    checks::with_client(name, context, client, namespaces, DEADLINE).await
 }
 
 /// Run, print the report to stdout, and return the process exit code (0: all good, 1: problems).
-pub async fn doctor_main(clusters: &[(String, String)], prometheus: Option<&str>) -> i32 {
+pub async fn doctor_main(clusters: &[Target], prometheus: Option<&str>) -> i32 {
     print_report(&run(clusters, prometheus).await)
 }
 

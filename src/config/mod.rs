@@ -96,7 +96,16 @@ pub struct ClusterConfig {
     /// Flagger loadtester webhook base for rollbacks, if not in the Canary's webhooks.
     #[serde(default)]
     pub loadtester: Option<String>,
+    /// Namespaces to watch one by one when this identity may not list a kind cluster-wide
+    /// (a namespace-scoped on-call identity). Empty: the kubeconfig context's namespace, if
+    /// it names one. At most [`MAX_NAMESPACES`].
+    #[serde(default)]
+    pub namespaces: Vec<String>,
 }
+
+/// The most namespaces a cluster may list in `namespaces` (each is one watch per kind that
+/// is forbidden cluster-wide).
+pub const MAX_NAMESPACES: usize = crate::source::kube::watch::MAX_FALLBACK_NAMESPACES;
 
 impl ClusterConfig {
     /// A kubeconfig context the config does not describe: no labels, writable.
@@ -108,6 +117,7 @@ impl ClusterConfig {
             read_only: false,
             prometheus: None,
             loadtester: None,
+            namespaces: Vec::new(),
         }
     }
 
@@ -296,6 +306,25 @@ impl Config {
                     format!("duplicate cluster name {name:?}"),
                 ));
             }
+            if c.namespaces.len() > MAX_NAMESPACES {
+                return Err(fail(
+                    &format!("clusters[{i}].namespaces"),
+                    "namespaces",
+                    format!(
+                        "at most {MAX_NAMESPACES} namespaces (each is a watch per kind), got {}",
+                        c.namespaces.len()
+                    ),
+                ));
+            }
+            if let Some(bad) = c.namespaces.iter().find(|n| !is_namespace_name(n)) {
+                return Err(fail(
+                    &format!("clusters[{i}].namespaces"),
+                    "namespaces",
+                    format!(
+                        "{bad:?} is not a namespace name (lower-case letters, digits and '-', at most 63)"
+                    ),
+                ));
+            }
         }
         if let Some(p) = &self.prometheus
             && !(p.url.starts_with("http://") || p.url.starts_with("https://"))
@@ -308,6 +337,16 @@ impl Config {
         }
         Ok(())
     }
+}
+
+/// A Kubernetes namespace name (an RFC 1123 label).
+fn is_namespace_name(n: &str) -> bool {
+    !n.is_empty()
+        && n.len() <= 63
+        && n.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && !n.starts_with('-')
+        && !n.ends_with('-')
 }
 
 /// Line (1-based) and key for a byte span in the TOML text.

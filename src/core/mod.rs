@@ -1,6 +1,7 @@
 //! The pure core: domain model, status derivation, burn maths, action rules and the
 //! `update` function. No IO, no clock, no async here: time arrives as a value in `Msg::Tick`.
 
+pub mod access;
 pub mod action;
 pub mod audit;
 pub mod copy;

@@ -324,6 +324,23 @@ pub struct Cluster {
     pub server_version: Option<String>,
     /// Fed by a live source that must keep talking; captured files never go stale.
     pub live: bool,
+    /// Kinds forbidden cluster-wide that are watched namespace by namespace instead:
+    /// kind → the namespaces that listed.
+    pub scoped_kinds: BTreeMap<String, std::collections::BTreeSet<String>>,
+    /// Kinds whose list or watch keeps failing (not 403/404), until they list again.
+    pub failing_kinds: Vec<KindFailure>,
+}
+
+/// A kind whose list or watch fails on a cluster for another reason than access (a 500,
+/// an answer that cannot be decoded): what its rows show may be out of date.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KindFailure {
+    /// `plural.group`, as the catalogue names it.
+    pub kind: String,
+    /// Short: the HTTP status ("500") or what failed ("decode").
+    pub status: String,
+    pub detail: Untrusted,
+    pub since: Timestamp,
 }
 
 impl Cluster {
@@ -337,6 +354,8 @@ impl Cluster {
             forbidden_kinds: Vec::new(),
             server_version: None,
             live: true,
+            scoped_kinds: BTreeMap::new(),
+            failing_kinds: Vec::new(),
         }
     }
 

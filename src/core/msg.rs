@@ -230,4 +230,20 @@ pub enum Msg {
         name: String,
         result: Result<serde_json::Value, String>,
     },
+    /// One namespace's full list of a kind this identity may not list cluster-wide (its
+    /// per-namespace fallback watch): replaces that namespace's objects of the kind only.
+    RelistedIn {
+        cluster: String,
+        kind: ObjectKind,
+        namespace: String,
+        objects: Vec<ObjectFacts>,
+    },
+    /// A kind's list or watch failed for another reason than access or absence (a 500, an
+    /// answer that cannot be decoded); shown until the kind lists again.
+    KindFailing {
+        cluster: String,
+        kind: String,
+        status: String,
+        detail: Untrusted,
+    },
 }

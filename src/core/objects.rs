@@ -287,6 +287,31 @@ fn gone(state: &State, cluster: &str, kind: Kind, present: &Names) -> Vec<(Strin
 }
 
 /// Replace everything of `kind` on `cluster` with `objects` (no duplicates, nothing missed).
+/// One namespace's full list of `kind`: like [`relist`], for that namespace's objects only.
+pub fn relist_in(
+    state: &mut State,
+    cluster: &str,
+    kind: Kind,
+    namespace: &str,
+    objects: Vec<ObjectFacts>,
+) {
+    let present: Names = objects
+        .iter()
+        .map(|o| {
+            let (ns, name) = o.meta_name();
+            (ns.to_string(), name.to_string())
+        })
+        .collect();
+    for (ns, name) in gone(state, cluster, kind, &present) {
+        if ns == namespace {
+            delete(state, cluster, kind, &ns, &name);
+        }
+    }
+    for o in objects {
+        upsert(state, cluster, o);
+    }
+}
+
 pub fn relist(state: &mut State, cluster: &str, kind: Kind, objects: Vec<ObjectFacts>) {
     let present: Names = objects
         .iter()

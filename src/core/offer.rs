@@ -132,7 +132,7 @@ pub fn plan_allowed(state: &State, plan: &ActionPlan) -> Option<bool> {
     for call in &plan.calls {
         let (verb, res) = call.rbac();
         let key = AccessKey::new(&plan.cluster, call.namespace(), verb, &res);
-        match state.access.get(&key) {
+        match state.access.get(&key).and_then(|a| a.current(state.now)) {
             Some(false) => return Some(false),
             Some(true) => {}
             None => all = None,
@@ -268,7 +268,8 @@ mod tests {
     fn a_denied_call_refuses_with_the_verb_and_resource() {
         let mut s = fleet();
         let r = checkout(&s);
-        s.access.insert(
+        crate::core::access::record(
+            &mut s,
             AccessKey::new(&r.key.cluster, &r.key.namespace, "patch", "rollouts/status"),
             false,
         );

@@ -294,8 +294,8 @@ pub struct State {
     pub inventory: Inventory,
     pub slos: Vec<SloStatus>,
     pub failures: FailureFeed,
-    /// RBAC answers → allowed.
-    pub access: HashMap<AccessKey, bool>,
+    /// RBAC answers and when they came (`core::access`: they expire).
+    pub access: HashMap<AccessKey, super::access::AccessAnswer>,
     /// Audit lines, each action's intent before its result (`core::audit::insert`).
     pub audit: Vec<AuditLine>,
     /// Where this session's audit records go (named on the audit screen).

@@ -19,7 +19,10 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
     match msg {
         Msg::Key(key) => return input::on_key(state, key),
         Msg::ActionDone { id, outcome } => return input::on_action_done(state, id, outcome),
-        Msg::Tick(now) => tick(state, now),
+        Msg::Tick(now) => {
+            tick(state, now);
+            return access_expired(state);
+        }
         Msg::Resize { width, height } => {
             state.view.width = width;
             state.view.height = height;
@@ -91,8 +94,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
                 resource,
             };
             super::state::make_room_for(&mut state.access, &key);
-            state.access.insert(key, allowed);
-            state.dirty = true;
+            super::access::record(state, key, allowed);
         }
         Msg::DryRun {
             uid,
@@ -117,6 +119,24 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             }
             state.dirty = true;
         }
+        Msg::RelistedIn {
+            cluster,
+            kind,
+            namespace,
+            objects,
+        } => {
+            let at = state.now;
+            heard(state, &cluster, at);
+            listed_in(state, &cluster, kind.resource(), &namespace);
+            objects::relist_in(state, &cluster, kind, &namespace, objects);
+            return input::follow_modal(state);
+        }
+        Msg::KindFailing {
+            cluster,
+            kind,
+            status,
+            detail,
+        } => failing(state, &cluster, kind, status, detail),
     }
     Vec::new()
 }
@@ -135,6 +155,56 @@ fn canary_key(
         namespace: c.meta.namespace.clone(),
         name: c.meta.name.clone(),
     })
+}
+
+/// Expired RBAC answers are dropped; the detail screen in view asks again for what it needs.
+fn access_expired(state: &mut State) -> Vec<Effect> {
+    if super::access::expire(state) && state.view.screen == super::state::Screen::Detail {
+        return input::access_checks(state);
+    }
+    Vec::new()
+}
+
+/// A kind forbidden cluster-wide listed in one namespace (its fallback watch): the kind stays
+/// "no access" cluster-wide, and is shown as read in that namespace.
+fn listed_in(state: &mut State, cluster: &str, resource: &str, namespace: &str) {
+    if let Some(c) = state.clusters.iter_mut().find(|c| c.name == cluster) {
+        let fresh = c
+            .scoped_kinds
+            .entry(resource.to_string())
+            .or_default()
+            .insert(namespace.to_string());
+        let before = c.failing_kinds.len();
+        c.failing_kinds.retain(|f| f.kind != resource);
+        if fresh || before != c.failing_kinds.len() {
+            state.dirty = true;
+        }
+    }
+}
+
+/// A kind keeps failing: shown from its first failure until it lists again.
+fn failing(state: &mut State, cluster: &str, kind: String, status: String, detail: Untrusted) {
+    let now = state.now;
+    if let Some(c) = state.clusters.iter_mut().find(|c| c.name == cluster) {
+        match c.failing_kinds.iter_mut().find(|f| f.kind == kind) {
+            Some(f) => {
+                if f.status != status {
+                    f.status = status;
+                    state.dirty = true;
+                }
+                f.detail = detail;
+            }
+            None => {
+                c.failing_kinds.push(super::model::KindFailure {
+                    kind,
+                    status,
+                    detail,
+                    since: now,
+                });
+                state.dirty = true;
+            }
+        }
+    }
 }
 
 /// A dry-run answer belongs to the open modal only if it is for the same object, action and
@@ -232,6 +302,14 @@ fn heard(state: &mut State, cluster: &str, at: jiff::Timestamp) {
 /// A kind that was forbidden could be listed after all (a 403 during an API server restart,
 /// or RBAC fixed): stop showing "no access" for it.
 fn allowed_again(state: &mut State, cluster: &str, resource: &str) {
+    if let Some(c) = state.clusters.iter_mut().find(|c| c.name == cluster) {
+        let scoped = c.scoped_kinds.remove(resource).is_some();
+        let before = c.failing_kinds.len();
+        c.failing_kinds.retain(|f| f.kind != resource);
+        if scoped || before != c.failing_kinds.len() {
+            state.dirty = true;
+        }
+    }
     if let Some(c) = state.clusters.iter_mut().find(|c| c.name == cluster)
         && let Some(i) = c.forbidden_kinds.iter().position(|k| k == resource)
     {

@@ -53,18 +53,25 @@ async fn bounded<T>(
     }
 }
 
-pub async fn cluster(name: &str, context: &str, deadline: Duration) -> ClusterReport {
+pub async fn cluster(
+    name: &str,
+    context: &str,
+    namespaces: &[String],
+    deadline: Duration,
+) -> ClusterReport {
     match client_for(Some(context)).await {
-        Ok(client) => with_client(name, context, &client, deadline).await,
+        Ok(client) => with_client(name, context, &client, namespaces, deadline).await,
         Err(e) => ClusterReport::unreachable(name, context, Untrusted::new(e.to_string())),
     }
 }
 
-/// Check a cluster through an existing client (`context` is only shown).
+/// Check a cluster through an existing client (`context` is only shown); `namespaces` are
+/// where the console watches a kind it may not watch cluster-wide.
 pub async fn with_client(
     name: &str,
     context: &str,
     client: &kube::Client,
+    namespaces: &[String],
     deadline: Duration,
 ) -> ClusterReport {
     let client = client.clone();
@@ -87,8 +94,30 @@ pub async fn with_client(
     report.identity = identity;
     report.crds = crds;
     report.watch = watch;
-    report.namespaces_with_releases =
-        namespaces_with_releases(&client, &report.crds, deadline).await;
+    report.fallback_namespaces = namespaces.to_vec();
+    let denied: Vec<Kind> = WATCHED
+        .into_iter()
+        .filter(|k| report.no_access().contains(&k.resource()))
+        .collect();
+    report.watch_in = join_all(denied.iter().map(|k| {
+        let client = &client;
+        async move {
+            let per = join_all(namespaces.iter().map(|ns| async move {
+                (ns.clone(), watch_access_in(client, *k, ns, deadline).await)
+            }))
+            .await;
+            (k.resource(), per)
+        }
+    }))
+    .await;
+    report.list_errors = list_errors(&client, &report, deadline).await;
+    let mut found = namespaces_with_releases(&client, &report.crds, deadline).await;
+    for ns in namespaces {
+        if !found.contains(ns) {
+            found.push(ns.clone());
+        }
+    }
+    report.namespaces_with_releases = found;
     let present = |crd: Option<&str>| {
         crd.is_none_or(|crd| {
             report
@@ -191,10 +220,20 @@ async fn crd_presence(
 }
 
 async fn watch_access(client: &kube::Client, kind: Kind, deadline: Duration) -> Access {
+    watch_access_in(client, kind, "", deadline).await
+}
+
+/// May we list and watch `kind` in `namespace` ("" = all namespaces)?
+async fn watch_access_in(
+    client: &kube::Client,
+    kind: Kind,
+    namespace: &str,
+    deadline: Duration,
+) -> Access {
     let (plural, group) = (kind.api().plural, kind.api().group);
     let (list, watch) = tokio::join!(
-        review(client, "", "list", group, plural, deadline),
-        review(client, "", "watch", group, plural, deadline),
+        review(client, namespace, "list", group, plural, deadline),
+        review(client, namespace, "watch", group, plural, deadline),
     );
     match (list, watch) {
         (Access::Allowed, Access::Allowed) => Access::Allowed,
@@ -240,6 +279,56 @@ async fn review(
         },
         Err(e) => Access::Unknown(e),
     }
+}
+
+/// One object of each kind we may read, listed as the console lists it (whole objects,
+/// cluster-wide or in the first namespace we may read it in): a kind whose list fails for
+/// another reason than access or absence (a 500, e.g. a failing conversion webhook; an
+/// answer that cannot be decoded) is named with the server's words.
+async fn list_errors(
+    client: &kube::Client,
+    report: &ClusterReport,
+    deadline: Duration,
+) -> Vec<(&'static str, Untrusted)> {
+    let checks = WATCHED.into_iter().filter_map(|kind| {
+        let resource = kind.resource();
+        if !crd_of(kind).is_none_or(|crd| {
+            report
+                .crds
+                .iter()
+                .any(|(c, p)| *c == crd && *p == Presence::Present)
+        }) {
+            return None;
+        }
+        let allowed = report
+            .watch
+            .iter()
+            .any(|(r, a)| *r == resource && *a == Access::Allowed);
+        let ar = api_resource(kind);
+        let api: Api<DynamicObject> = if allowed {
+            Api::all_with(client.clone(), &ar)
+        } else {
+            let ns = report.watched_in(resource).into_iter().next()?;
+            Api::namespaced_with(client.clone(), ns, &ar)
+        };
+        Some(async move {
+            let lp = ListParams::default().limit(1);
+            match tokio::time::timeout(deadline, api.list(&lp)).await {
+                Ok(Ok(_)) => None,
+                Ok(Err(kube::Error::Api(s))) if matches!(s.code, 403 | 404) => None,
+                Ok(Err(kube::Error::Api(s))) => Some((
+                    resource,
+                    Untrusted::new(format!("{} {}", s.code, s.message)),
+                )),
+                Ok(Err(e @ kube::Error::SerdeError(_))) => {
+                    Some((resource, Untrusted::new(format!("decode: {e}"))))
+                }
+                // Not answered at all: the reachability check says so already.
+                Ok(Err(_)) | Err(_) => None,
+            }
+        })
+    });
+    join_all(checks).await.into_iter().flatten().collect()
 }
 
 /// Namespaces holding Deployments, Rollouts or Canaries (metadata-only lists).

@@ -52,6 +52,14 @@ pub struct ClusterReport {
     pub watch: Vec<(&'static str, Access)>,
     pub namespaces_with_releases: Vec<String>,
     pub actions: Vec<ActionAccess>,
+    /// Where a kind forbidden cluster-wide is watched instead (`clusters[].namespaces`, else
+    /// the context's namespace), as the console does.
+    pub fallback_namespaces: Vec<String>,
+    /// (resource, list+watch access in each fallback namespace) for kinds denied cluster-wide.
+    pub watch_in: Vec<(&'static str, Vec<(String, Access)>)>,
+    /// (resource, why) for kinds whose list fails for another reason than access or absence
+    /// (a 500, an answer that cannot be decoded).
+    pub list_errors: Vec<(&'static str, Untrusted)>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -79,7 +87,37 @@ impl ClusterReport {
             watch: Vec::new(),
             namespaces_with_releases: Vec::new(),
             actions: Vec::new(),
+            fallback_namespaces: Vec::new(),
+            watch_in: Vec::new(),
+            list_errors: Vec::new(),
         }
+    }
+
+    /// Where `resource`, denied cluster-wide, may be watched namespace by namespace.
+    pub fn watched_in(&self, resource: &str) -> Vec<&String> {
+        self.watch_in
+            .iter()
+            .filter(|(r, _)| *r == resource)
+            .flat_map(|(_, per)| per.iter())
+            .filter(|(_, a)| *a == Access::Allowed)
+            .map(|(ns, _)| ns)
+            .collect()
+    }
+
+    /// Kinds this identity may not watch cluster-wide (served here): "no access: …".
+    pub fn no_access(&self) -> Vec<&'static str> {
+        self.watch
+            .iter()
+            .filter(|(resource, access)| *access == Access::Denied && self.served(resource))
+            .map(|(resource, _)| *resource)
+            .collect()
+    }
+
+    fn served(&self, resource: &str) -> bool {
+        self.crds
+            .iter()
+            .find(|(crd, _)| *crd == resource)
+            .is_none_or(|(_, p)| *p == Presence::Present)
     }
 
     /// What makes this cluster unusable as configured: unreachable, or a kind whose API is
@@ -92,14 +130,20 @@ impl ClusterReport {
             return out;
         }
         for (resource, access) in &self.watch {
-            let served = self
-                .crds
-                .iter()
-                .find(|(crd, _)| crd == resource)
-                .is_none_or(|(_, p)| *p == Presence::Present);
+            let served = self.served(resource);
             match access {
+                // Watched namespace by namespace instead: partial, shown, not a problem.
+                Access::Denied if served && !self.watched_in(resource).is_empty() => {}
                 Access::Denied if served => {
-                    out.push(format!("{}: may not watch {resource}", escape(&self.name)))
+                    let hint = if self.fallback_namespaces.is_empty() {
+                        " (in any namespace: set clusters[].namespaces to watch some)"
+                    } else {
+                        " (cluster-wide, nor in the configured namespaces)"
+                    };
+                    out.push(format!(
+                        "{}: may not watch {resource}{hint}",
+                        escape(&self.name)
+                    ))
                 }
                 Access::Unknown(e) if served => out.push(format!(
                     "{}: cannot tell whether {resource} may be watched: {e}",
@@ -107,6 +151,12 @@ impl ClusterReport {
                 )),
                 _ => {}
             }
+        }
+        for (resource, why) in &self.list_errors {
+            out.push(format!(
+                "{}: listing {resource} fails: {why}",
+                escape(&self.name)
+            ));
         }
         out
     }
@@ -172,7 +222,35 @@ impl fmt::Display for ClusterReport {
             writeln!(f, "  crd          {crd:<26} {presence}")?;
         }
         for (resource, access) in &self.watch {
-            writeln!(f, "  watch        {resource:<26} {access}")?;
+            write!(f, "  watch        {resource:<26} {access}")?;
+            if let Some((_, per)) = self.watch_in.iter().find(|(r, _)| r == resource) {
+                for (ns, a) in per {
+                    write!(f, "; in {}: {a}", escape(ns))?;
+                }
+            }
+            writeln!(f)?;
+        }
+        let no_access = self.no_access();
+        if !no_access.is_empty() {
+            let kinds: Vec<&str> = no_access
+                .iter()
+                .map(|r| r.split('.').next().unwrap_or(r))
+                .collect();
+            write!(
+                f,
+                "  access       no access cluster-wide: {}",
+                kinds.join(", ")
+            )?;
+            let read_in: std::collections::BTreeSet<&String> =
+                no_access.iter().flat_map(|r| self.watched_in(r)).collect();
+            if read_in.is_empty() {
+                writeln!(f, "; not read anywhere")?;
+            } else {
+                writeln!(f, "; read in {}", escaped_list(read_in.into_iter()))?;
+            }
+        }
+        for (resource, why) in &self.list_errors {
+            writeln!(f, "  list         {resource:<26} FAILING: {why}")?;
         }
         let shown = if self.namespaces_with_releases.is_empty() {
             "none found".to_string()
@@ -268,7 +346,58 @@ mod tests {
                 cluster_wide: Access::Denied,
                 namespaces: vec![("shop".into(), Access::Denied)],
             }],
+            fallback_namespaces: Vec::new(),
+            watch_in: Vec::new(),
+            list_errors: Vec::new(),
         }
+    }
+
+    #[test]
+    fn a_namespace_scoped_identity_names_each_kind_and_where_it_reads() {
+        let mut c = healthy();
+        c.watch[0].1 = Access::Denied;
+        c.fallback_namespaces = vec!["shop".into()];
+        c.watch_in = vec![
+            ("deployments.apps", vec![("shop".into(), Access::Allowed)]),
+            (
+                "canaries.flagger.app",
+                vec![("shop".into(), Access::Denied)],
+            ),
+        ];
+        let report = DoctorReport {
+            clusters: vec![c.clone()],
+            prometheus: None,
+        };
+        let text = report.to_string();
+        assert!(
+            text.contains("deployments.apps           no; in shop: yes"),
+            "{text}"
+        );
+        // Flagger is not installed here: its denial is no problem and not listed.
+        assert!(
+            text.contains("no access cluster-wide: deployments; read in shop"),
+            "{text}"
+        );
+        assert_eq!(report.exit_code(), 0, "read in shop: partial, not broken");
+
+        // Not readable in the namespace either: a problem that says what to do.
+        c.watch_in[0].1[0].1 = Access::Denied;
+        c.list_errors = vec![(
+            "rollouts.argoproj.io",
+            Untrusted::new("500: conversion failed"),
+        )];
+        let problems = c.problems();
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert!(problems[0].contains(
+            "may not watch deployments.apps (cluster-wide, nor in the configured namespaces)"
+        ));
+        assert!(problems[1].contains("listing rollouts.argoproj.io fails: 500: conversion failed"));
+        let text = c.to_string();
+        assert!(
+            text.contains("rollouts.argoproj.io       FAILING: 500"),
+            "{text}"
+        );
+        assert!(text.contains("; not read anywhere"), "{text}");
     }
 
     #[test]

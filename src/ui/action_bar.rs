@@ -92,7 +92,7 @@ mod tests {
                     ("staging", "web", "deployments"),
                 ] {
                     let key = crate::core::state::AccessKey::new(c, ns, "patch", res);
-                    s.access.insert(key, false);
+                    crate::core::access::record(s, key, false);
                 }
             },
             |s| {
@@ -102,7 +102,7 @@ mod tests {
                     ("staging", "web", "deployments"),
                 ] {
                     let key = crate::core::state::AccessKey::new(c, ns, "patch", res);
-                    s.access.insert(key, true);
+                    crate::core::access::record(s, key, true);
                 }
             },
             |s| {

@@ -37,7 +37,8 @@ fn labels_of(c: &Cluster) -> String {
     labels.join(" ")
 }
 
-/// Why the cluster is down or refusing (escaped), and which kinds it may not list.
+/// Why the cluster is down or refusing (escaped), which kinds it may not list (and where
+/// they are read instead), and which kinds keep failing.
 fn why(c: &Cluster) -> String {
     let mut parts = Vec::new();
     if let Some(r) = super::header::reason(&c.connection)
@@ -45,10 +46,7 @@ fn why(c: &Cluster) -> String {
     {
         parts.push(r.shown().into_owned());
     }
-    if !c.forbidden_kinds.is_empty() {
-        let kinds: Vec<_> = c.forbidden_kinds.iter().map(|k| text::escape(k)).collect();
-        parts.push(format!("no access: {}", kinds.join(", ")));
-    }
+    parts.extend(super::header::kind_problems(c));
     parts.join(" · ")
 }
 

@@ -220,6 +220,7 @@ fn chip<'a>(state: &State, c: &'a Cluster, detail: Detail, theme: &Theme) -> Vec
         let shown = fmt::fit(&reason.shown(), REASON_WIDTH).into_owned();
         spans.push(Span::styled(format!(": {shown}"), style));
     }
+    spans.extend(kinds_spans(c, detail, theme));
     if c.read_only {
         let ro = if matches!(detail, Detail::Reasons | Detail::Words) {
             " read-only"
@@ -249,6 +250,68 @@ fn chip<'a>(state: &State, c: &'a Cluster, detail: Detail, theme: &Theme) -> Vec
 
 /// Widest reason a chip shows (the cluster chooser shows more).
 const REASON_WIDTH: usize = 40;
+
+/// A kind as the chip names it: its plural without the group ("canaries").
+fn short_kind(resource: &str) -> Cow<'_, str> {
+    text::escape(resource.split('.').next().unwrap_or(resource))
+}
+
+/// What this identity cannot read here, kind by kind, in words: "no access: canaries"
+/// (forbidden cluster-wide), where those kinds are read instead ("read in shop"), and
+/// kinds whose list or watch keeps failing ("rollouts: 500 since 12:03"). Shared with
+/// the cluster chooser.
+pub fn kind_problems(c: &Cluster) -> Vec<String> {
+    let mut out = Vec::new();
+    if !c.forbidden_kinds.is_empty() {
+        let kinds: Vec<Cow<str>> = c.forbidden_kinds.iter().map(|k| short_kind(k)).collect();
+        let mut part = format!("no access: {}", kinds.join(", "));
+        let read_in: std::collections::BTreeSet<&String> = c
+            .forbidden_kinds
+            .iter()
+            .filter_map(|k| c.scoped_kinds.get(k))
+            .flatten()
+            .collect();
+        if !read_in.is_empty() {
+            let names: Vec<Cow<str>> = read_in.iter().map(|n| text::escape(n)).collect();
+            part.push_str(&format!(" (read in {})", names.join(", ")));
+        }
+        out.push(part);
+    }
+    for f in &c.failing_kinds {
+        out.push(format!(
+            "{}: {} since {}",
+            short_kind(&f.kind),
+            text::escape(&f.status),
+            fmt::hour_minute(f.since)
+        ));
+    }
+    out
+}
+
+/// The chip's part for [`kind_problems`]: words while they fit, then counts by symbol
+/// (⊘ kinds without access, ⚠ kinds failing); `c` always has the words.
+fn kinds_spans<'a>(c: &Cluster, detail: Detail, theme: &Theme) -> Vec<Span<'a>> {
+    let (denied, failing) = (c.forbidden_kinds.len(), c.failing_kinds.len());
+    if denied + failing == 0 {
+        return Vec::new();
+    }
+    match detail {
+        Detail::Reasons | Detail::Words => kind_problems(c)
+            .into_iter()
+            .map(|p| Span::styled(format!(" · {p}"), theme.chip_warn))
+            .collect(),
+        _ => {
+            let mut spans = Vec::new();
+            if denied > 0 {
+                spans.push(Span::styled(format!(" ⊘{denied}"), theme.chip_warn));
+            }
+            if failing > 0 {
+                spans.push(Span::styled(format!(" ⚠{failing}"), theme.chip_warn));
+            }
+            spans
+        }
+    }
+}
 
 /// Why a cluster is down or refusing, as the source reported it (untrusted).
 pub fn reason(c: &Connection) -> Option<&text::Untrusted> {
@@ -380,5 +443,115 @@ mod tests {
                 "{shot}"
             );
         }
+    }
+
+    /// The per-kind access a cluster has: kept when other kinds list, said on the chip
+    /// (words when there is room, a count by symbol when not) and in `c`.
+    #[test]
+    fn no_access_per_kind_survives_other_lists_and_is_on_the_chip() {
+        use crate::core::msg::ObjectKind;
+        let mut s = dead(160, 24);
+        let cluster = || "east".to_string();
+        update(
+            &mut s,
+            Msg::KindForbidden {
+                cluster: cluster(),
+                kind: "canaries.flagger.app".into(),
+                reason: Untrusted::new("canaries is forbidden"),
+            },
+        );
+        for kind in [ObjectKind::Deployment, ObjectKind::Rollout] {
+            update(
+                &mut s,
+                Msg::Relisted {
+                    cluster: cluster(),
+                    kind,
+                    objects: vec![],
+                },
+            );
+        }
+        update(
+            &mut s,
+            Msg::Connection {
+                cluster: cluster(),
+                connection: Connection::Connected,
+            },
+        );
+        settle(&mut s);
+        let c = s
+            .cluster("east")
+            .cloned()
+            .unwrap_or_else(|| Cluster::new("?"));
+        assert_eq!(c.forbidden_kinds, ["canaries.flagger.app"]);
+        let shot = screenshot(&s, &Theme::no_color(), 160, 24);
+        let chips = shot.lines().nth(1).unwrap_or_default();
+        assert!(
+            chips.contains("east connected · no access: canaries"),
+            "{chips}"
+        );
+        // Read namespace by namespace instead; a kind failing; both in words.
+        update(
+            &mut s,
+            Msg::RelistedIn {
+                cluster: cluster(),
+                kind: ObjectKind::Canary,
+                namespace: "shop".into(),
+                objects: vec![],
+            },
+        );
+        update(&mut s, Msg::Tick(t(3 * 3600 + 180)));
+        update(
+            &mut s,
+            Msg::KindFailing {
+                cluster: cluster(),
+                kind: "rollouts.argoproj.io".into(),
+                status: "500".into(),
+                detail: Untrusted::new("conversion webhook failed"),
+            },
+        );
+        let shot = screenshot(&s, &Theme::no_color(), 160, 24);
+        let chips = shot.lines().nth(1).unwrap_or_default();
+        let since = super::fmt::hour_minute(t(3 * 3600 + 180));
+        assert!(
+            chips.contains(&format!(
+                "no access: canaries (read in shop) · rollouts: 500 since {since}"
+            )),
+            "{chips}"
+        );
+        // Narrow: counts by symbol; `c` has the words.
+        let narrow = screenshot(&s, &Theme::no_color(), 40, 24);
+        let chips = narrow.lines().nth(1).unwrap_or_default();
+        assert!(chips.contains("⊘1") && chips.contains("⚠1"), "{narrow}");
+        update(&mut s, Msg::Key(crate::core::msg::Key::Char('c')));
+        let shot = screenshot(&s, &Theme::no_color(), 160, 24);
+        assert!(
+            shot.lines().any(|l| l.contains("east")
+                && l.contains("no access: canaries (read in shop)")
+                && l.contains("rollouts: 500 since")),
+            "{shot}"
+        );
+        // Listing again clears the failure; a cluster-wide list clears the kind.
+        update(
+            &mut s,
+            Msg::Relisted {
+                cluster: cluster(),
+                kind: ObjectKind::Rollout,
+                objects: vec![],
+            },
+        );
+        update(
+            &mut s,
+            Msg::Relisted {
+                cluster: cluster(),
+                kind: ObjectKind::Canary,
+                objects: vec![],
+            },
+        );
+        let c = s
+            .cluster("east")
+            .cloned()
+            .unwrap_or_else(|| Cluster::new("?"));
+        assert!(c.failing_kinds.is_empty() && c.forbidden_kinds.is_empty());
+        assert!(c.scoped_kinds.is_empty());
     }
 }

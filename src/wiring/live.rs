@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use futures::future::BoxFuture;
 use jiff::Timestamp;
+use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
 use super::{Wiring, initial_slos};
@@ -55,11 +56,15 @@ pub async fn wiring(opts: &Opts, config: &Config, prometheus_task: bool) -> anyh
     let mut w = Wiring::new(State::new(Timestamp::now(), settings, clusters, slos), 8192);
     for c in &chosen {
         let name = c.display_name().to_string();
+        let options = ClusterOptions {
+            namespaces: fallback_namespaces(c),
+            ..options.clone()
+        };
         w.clusters.push(spawn_cluster_connecting(
             name.clone(),
             watch_connect(&c.context),
             w.tx.clone(),
-            options.clone(),
+            options,
         ));
         let (target, builder) = action_target(c, all_read_only || c.read_only);
         if let Some(task) = builder {
@@ -76,6 +81,18 @@ pub async fn wiring(opts: &Opts, config: &Config, prometheus_task: bool) -> anyh
         );
     }
     Ok(w)
+}
+
+/// Where a kind this identity may not list cluster-wide is watched instead: the cluster's
+/// configured `namespaces`, else the kubeconfig context's namespace when it names one (what
+/// a namespace-scoped identity can name without listing namespaces, which it may not).
+pub fn fallback_namespaces(c: &ClusterConfig) -> Vec<String> {
+    if !c.namespaces.is_empty() {
+        return c.namespaces.clone();
+    }
+    kube_client::context_namespace(&c.context)
+        .into_iter()
+        .collect()
 }
 
 /// Builds `context`'s watch client (exec plugin included) whenever the cluster asks.
@@ -106,20 +123,22 @@ fn action_target(
     let slot = Arc::new(RwLock::new(Err(
         "its client is still being built".to_string()
     )));
+    let refused = Arc::new(Notify::new());
     let task = tokio::spawn(keep_built(
         c.context.clone(),
         c.loadtester.clone(),
         slot.clone(),
+        refused.clone(),
     ));
-    (Arc::new(LiveTarget { slot }), Some(task))
+    (Arc::new(LiveTarget { slot, refused }), Some(task))
 }
 
 const BUILD_RETRY_FIRST: Duration = Duration::from_secs(1);
 const BUILD_RETRY_MAX: Duration = Duration::from_secs(60);
 
-/// Build the action client, again with backoff while it fails, and again before its
-/// credentials expire.
-async fn keep_built(context: String, loadtester: Option<String>, slot: Slot) {
+/// Build the action client, again with backoff while it fails, again before its
+/// credentials expire, and again at once when the server refused them (401, `refused`).
+async fn keep_built(context: String, loadtester: Option<String>, slot: Slot, refused: Arc<Notify>) {
     let mut wait = BUILD_RETRY_FIRST;
     loop {
         match action_client(&context).await {
@@ -130,9 +149,17 @@ async fn keep_built(context: String, loadtester: Option<String>, slot: Slot) {
                     .write()
                     .unwrap_or_else(std::sync::PoisonError::into_inner) = Ok(target);
                 wait = BUILD_RETRY_FIRST;
-                match due {
-                    Some(at) => tokio::time::sleep_until(at).await,
-                    None => return,
+                let expiry = async {
+                    match due {
+                        Some(at) => tokio::time::sleep_until(at).await,
+                        None => std::future::pending().await,
+                    }
+                };
+                tokio::select! {
+                    () = expiry => {}
+                    () = refused.notified() => {
+                        tracing::info!(%context, "action credentials refused (401): rebuilding the action client");
+                    }
                 }
             }
             Err(e) => {
@@ -159,6 +186,8 @@ type Slot = Arc<RwLock<Result<KubeTarget, String>>>;
 /// request is refused (nothing sent) with the reason.
 struct LiveTarget {
     slot: Slot,
+    /// Wakes the builder: the server answered 401 (credentials no longer accepted).
+    refused: Arc<Notify>,
 }
 
 impl LiveTarget {
@@ -174,10 +203,34 @@ fn not_sent(why: &str) -> String {
     format!("not sent: no client for this cluster ({why})")
 }
 
+/// A 401 from an action: the client is rebuilt (the request was not applied: authentication
+/// comes before anything else), and the outcome says to try again.
+fn after_unauthorized(outcome: Outcome, refused: &Notify) -> Outcome {
+    match outcome {
+        Outcome::Forbidden {
+            status: 401,
+            detail,
+        } => {
+            refused.notify_one();
+            Outcome::Forbidden {
+                status: 401,
+                detail: format!(
+                    "{detail} (credentials refused: the client is being rebuilt; try again)"
+                ),
+            }
+        }
+        other => other,
+    }
+}
+
 impl ActionTarget for LiveTarget {
     fn execute(&self, plan: ActionPlan) -> BoxFuture<'static, Outcome> {
         match self.current() {
-            Ok(t) => t.execute(plan),
+            Ok(t) => {
+                let refused = self.refused.clone();
+                let sent = t.execute(plan);
+                Box::pin(async move { after_unauthorized(sent.await, &refused) })
+            }
             Err(why) => Box::pin(async move {
                 Outcome::Rejected {
                     status: 0,

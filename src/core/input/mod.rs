@@ -264,10 +264,10 @@ fn next_panel(p: Panel, by: usize) -> Panel {
     all[(i + by) % all.len()]
 }
 
-/// RBAC checks for every action on the release in view, unless already answered. None on a
-/// read-only cluster (global or its own): no action can be taken there, and an access review
-/// is a create on the API server.
-fn access_checks(state: &State) -> Vec<Effect> {
+/// RBAC checks for every action on the release in view, unless answered and still fresh
+/// (`core::access`). None on a read-only cluster (global or its own): no action can be taken
+/// there, and an access review is a create on the API server.
+pub(crate) fn access_checks(state: &State) -> Vec<Effect> {
     let Some(r) = state.selected_release() else {
         return Vec::new();
     };
@@ -278,9 +278,11 @@ fn access_checks(state: &State) -> Vec<Effect> {
     super::kinds::access_needs(r)
         .into_iter()
         .filter(|(verb, res)| {
-            !state
+            state
                 .access
-                .contains_key(&AccessKey::new(&r.key.cluster, &r.key.namespace, verb, res))
+                .get(&AccessKey::new(&r.key.cluster, &r.key.namespace, verb, res))
+                .and_then(|a| a.current(state.now))
+                .is_none()
         })
         .map(|(verb, res)| Effect::CheckAccess {
             cluster: r.key.cluster.clone(),

@@ -425,6 +425,14 @@ pub fn on_action_done(state: &mut State, id: u64, outcome: Outcome) -> Vec<Effec
         level,
         format!("{} {}: {}", p.kind, p.key.name, outcome.summary()),
     );
+    // The server refused a real request: what the RBAC cache believed about this namespace
+    // is not to be trusted (`core::access`); the screen in view asks again at once.
+    if matches!(outcome, Outcome::Forbidden { status: 403, .. }) {
+        crate::core::access::forget(state, &p.key.cluster, &p.key.namespace);
+        if state.view.screen == crate::core::state::Screen::Detail {
+            return super::access_checks(state);
+        }
+    }
     // The result's audit line arrives from the executor (`Msg::Audit`), built with the record.
     // No re-read: the watch delivers the current object on its own.
     Vec::new()

@@ -133,6 +133,20 @@ pub fn never_interactive(kc: &mut Kubeconfig) {
     }
 }
 
+/// The namespace `context` names in the kubeconfig, if it names one (None also when the
+/// kubeconfig cannot be read: the caller is building a client anyway, which says why).
+pub fn context_namespace(context: &str) -> Option<String> {
+    let kc = kubeconfig().ok()?;
+    kc.contexts
+        .iter()
+        .find(|c| c.name == context)?
+        .context
+        .as_ref()?
+        .namespace
+        .clone()
+        .filter(|n| !n.is_empty())
+}
+
 /// The client config for `context` (None: the current context), from [`kubeconfig`].
 pub async fn config_for(context: Option<&str>) -> Result<kube::Config, KubeError> {
     let kc = kubeconfig()?;

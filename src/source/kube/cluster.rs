@@ -33,6 +33,10 @@ pub struct ClusterOptions {
     /// Probe through this client instead of the watches' one (tests: a healthy probe beside
     /// half-open watches). None: the watches' client.
     pub probe_client: Option<kube::Client>,
+    /// Where a kind this identity may not list cluster-wide is watched instead, namespace by
+    /// namespace (`clusters[].namespaces`, else the context's namespace; at most
+    /// [`watch::MAX_FALLBACK_NAMESPACES`]). Empty: such a kind is not watched.
+    pub namespaces: Vec<String>,
 }
 
 impl std::fmt::Debug for ClusterOptions {
@@ -42,6 +46,7 @@ impl std::fmt::Debug for ClusterOptions {
             .field("probe_deadline", &self.probe_deadline)
             .field("keep", &self.keep)
             .field("own_probe_client", &self.probe_client.is_some())
+            .field("namespaces", &self.namespaces)
             .finish()
     }
 }
@@ -53,6 +58,7 @@ impl Default for ClusterOptions {
             probe_deadline: Duration::from_secs(4),
             keep: Keep::default(),
             probe_client: None,
+            namespaces: Vec::new(),
         }
     }
 }
@@ -129,9 +135,20 @@ pub fn spawn_cluster_connecting(
     ClusterHandle { name, task }
 }
 
-fn start_watches(tasks: &mut JoinSet<()>, client: &kube::Client, sink: &Sink, keep: &Keep) {
+fn start_watches(
+    tasks: &mut JoinSet<()>,
+    client: &kube::Client,
+    sink: &Sink,
+    options: &ClusterOptions,
+) {
     for kind in WATCHED {
-        tasks.spawn(watch::run(kind, client.clone(), sink.clone(), keep.clone()));
+        tasks.spawn(watch::run(
+            kind,
+            client.clone(),
+            sink.clone(),
+            options.keep.clone(),
+            options.namespaces.clone(),
+        ));
     }
 }
 
@@ -155,7 +172,7 @@ impl Running {
             options.probe_deadline,
         ));
         let mut watches = JoinSet::new();
-        start_watches(&mut watches, client, sink, &options.keep);
+        start_watches(&mut watches, client, sink, options);
         Running { probe, watches }
     }
 }
@@ -254,7 +271,12 @@ async fn supervise(name: String, connect: Connect, tx: mpsc::Sender<Msg>, option
             }
             continue;
         };
-        let refused = matches!(&signal, Signal::Probe(Err(f)) if f.unauthorized());
+        // A 401 from the probe or from any watch: the credentials are no longer accepted.
+        let refused = match &signal {
+            Signal::Probe(Err(f)) => f.unauthorized(),
+            Signal::Unauthorized(..) => true,
+            _ => false,
+        };
         if matches!(&signal, Signal::Probe(Ok(_))) {
             refused_wait = Duration::ZERO;
         }
@@ -269,7 +291,7 @@ async fn supervise(name: String, connect: Connect, tx: mpsc::Sender<Msg>, option
                     tracing::info!(cluster = %name, "cluster answers again: restarting watches");
                     running.watches.abort_all();
                     running.watches = JoinSet::new();
-                    start_watches(&mut running.watches, &client, &sink, &options.keep);
+                    start_watches(&mut running.watches, &client, &sink, &options);
                 }
             }
         }

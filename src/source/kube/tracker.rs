@@ -127,6 +127,8 @@ impl Tracker {
                     State::Connecting => {}
                 }
             }
+            // The supervisor rebuilds the client; the connection is the probe's to judge.
+            Signal::Unauthorized(..) => {}
             Signal::Probe(Err(failure)) => {
                 let (state, connection) = if failure.denied {
                     (

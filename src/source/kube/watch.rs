@@ -59,6 +59,8 @@ pub enum Signal {
     Lost(Kind, String),
     /// The liveness probe's answer: the server version, or why it failed.
     Probe(Result<String, super::liveness::ProbeFailure>),
+    /// 401 on a list or watch: these credentials are no longer accepted (rebuild the client).
+    Unauthorized(Kind, String),
 }
 
 /// Where a watch sends: the console's channel and its supervisor.
@@ -89,10 +91,64 @@ enum Stop {
     Absent,
     Forbidden,
     Lost,
+    /// 401: the supervisor rebuilds the client; until then, back off like a lost watch.
+    Unauthorized,
+    /// Another error (5xx, an answer that cannot be decoded): reported, then listed afresh
+    /// after the same backoff as a lost watch.
+    Failed,
 }
 
-/// Run the watch for `kind` until the console's channel closes.
-pub async fn run(kind: Kind, client: kube::Client, sink: Sink, keep: Keep) {
+/// Where a watch lists: the whole cluster, or one namespace (the fallback for a kind this
+/// identity may not list cluster-wide).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    All,
+    Namespace(String),
+}
+
+/// At most this many namespaces are watched per kind when a cluster-wide list is forbidden
+/// (so a namespace-scoped identity costs at most 6 × this many watches; config validation
+/// holds `clusters[].namespaces` to it).
+pub const MAX_FALLBACK_NAMESPACES: usize = 10;
+
+/// Run the watch for `kind` until the console's channel closes: cluster-wide, and when that
+/// is forbidden (403) and `fallback` names namespaces, one watch per namespace instead (at
+/// most [`MAX_FALLBACK_NAMESPACES`]); the cluster-wide list is tried again when the
+/// supervisor restarts the watches (a fresh client, the server back).
+pub async fn run(kind: Kind, client: kube::Client, sink: Sink, keep: Keep, fallback: Vec<String>) {
+    if run_in(
+        kind,
+        &Scope::All,
+        &client,
+        &sink,
+        &keep,
+        !fallback.is_empty(),
+    )
+    .await
+    {
+        return;
+    }
+    tracing::info!(cluster = %sink.cluster, kind = kind.resource(), namespaces = ?fallback, "forbidden cluster-wide: watching namespace by namespace");
+    let mut namespaces = tokio::task::JoinSet::new();
+    for ns in fallback.into_iter().take(MAX_FALLBACK_NAMESPACES) {
+        let (client, sink, keep) = (client.clone(), sink.clone(), keep.clone());
+        namespaces.spawn(async move {
+            run_in(kind, &Scope::Namespace(ns), &client, &sink, &keep, false).await;
+        });
+    }
+    while namespaces.join_next().await.is_some() {}
+}
+
+/// One scope's watch until the console goes away (true), or — when `fall_back` — until the
+/// scope is forbidden (false: the caller watches namespace by namespace).
+async fn run_in(
+    kind: Kind,
+    scope: &Scope,
+    client: &kube::Client,
+    sink: &Sink,
+    keep: &Keep,
+    fall_back: bool,
+) -> bool {
     let mut listed_before = false;
     let mut relist_after = RELIST_FIRST;
     // Warning events already sent (uid → resourceVersion), across restarts of this watch.
@@ -103,7 +159,10 @@ pub async fn run(kind: Kind, client: kube::Client, sink: Sink, keep: Keep) {
         // Did this start list at all (then a loss afterwards starts the backoff afresh)?
         let mut listed = false;
         let stop = if kind == Kind::Event {
-            let api: Api<K8sEvent> = Api::all(client.clone());
+            let api: Api<K8sEvent> = match scope {
+                Scope::All => Api::all(client.clone()),
+                Scope::Namespace(ns) => Api::namespaced(client.clone(), ns),
+            };
             let s = stream(api, config.fields("type=Warning"), |e| {
                 let key = (
                     e.uid().unwrap_or_default(),
@@ -111,24 +170,48 @@ pub async fn run(kind: Kind, client: kube::Client, sink: Sink, keep: Keep) {
                 );
                 (key, project::warning_event(&e))
             });
-            warnings(s, &sink, &mut sent, &mut listed).await
+            warnings(s, sink, &mut sent, &mut listed).await
         } else {
             // Every other kind through its catalogue row, projected by the dispatch.
-            let api: Api<DynamicObject> = Api::all_with(client.clone(), &api_resource(kind));
+            let resource = api_resource(kind);
+            let api: Api<DynamicObject> = match scope {
+                Scope::All => Api::all_with(client.clone(), &resource),
+                Scope::Namespace(ns) => Api::namespaced_with(client.clone(), ns, &resource),
+            };
             let s = stream(api, config, move |o: DynamicObject| {
                 project::from_dynamic(kind, o, &keep)
             });
-            objects(kind, s, &sink, &mut listed_before, &mut listed).await
+            let scoped = Scoped { kind, scope };
+            objects(scoped, s, sink, &mut listed_before, &mut listed).await
         };
-        let lost = matches!(stop, Stop::Lost);
+        let retry = matches!(stop, Stop::Lost | Stop::Unauthorized | Stop::Failed);
         match stop {
-            Stop::Closed => return,
-            Stop::Lost => tokio::time::sleep(relist_after).await,
+            Stop::Closed => return true,
+            Stop::Forbidden if fall_back => return false,
+            Stop::Lost | Stop::Unauthorized | Stop::Failed => {
+                tokio::time::sleep(relist_after).await
+            }
             Stop::Absent if listed_before => tokio::time::sleep(RECHECK_VANISHED).await,
             Stop::Absent => tokio::time::sleep(RECHECK_ABSENT).await,
             Stop::Forbidden => tokio::time::sleep(RECHECK_FORBIDDEN).await,
         }
-        relist_after = next_relist(relist_after, lost && !listed);
+        relist_after = next_relist(relist_after, retry && !listed);
+    }
+}
+
+/// A kind and where it is listed.
+#[derive(Debug, Clone, Copy)]
+struct Scoped<'a> {
+    kind: Kind,
+    scope: &'a Scope,
+}
+
+impl From<Kind> for Scoped<'static> {
+    fn from(kind: Kind) -> Self {
+        Scoped {
+            kind,
+            scope: &Scope::All,
+        }
     }
 }
 
@@ -168,13 +251,14 @@ fn map_event<K, P>(e: Event<K>, project: &impl Fn(K) -> P) -> Event<P> {
     }
 }
 
-async fn objects(
-    kind: Kind,
+async fn objects<'a>(
+    scoped: impl Into<Scoped<'a>>,
     stream: impl Stream<Item = Result<Event<ObjectFacts>, watcher::Error>>,
     sink: &Sink,
     listed_before: &mut bool,
     listed: &mut bool,
 ) -> Stop {
+    let Scoped { kind, scope } = scoped.into();
     let object_kind = kind;
     let cluster = || sink.cluster.clone();
     let mut buffer: Vec<ObjectFacts> = Vec::new();
@@ -193,10 +277,19 @@ async fn objects(
                 *listed_before = true;
                 *listed = true;
                 sink.signal(Signal::Listed(kind));
-                Msg::Relisted {
-                    cluster: cluster(),
-                    kind: object_kind,
-                    objects: std::mem::take(&mut buffer),
+                let objects = std::mem::take(&mut buffer);
+                match scope {
+                    Scope::All => Msg::Relisted {
+                        cluster: cluster(),
+                        kind: object_kind,
+                        objects,
+                    },
+                    Scope::Namespace(ns) => Msg::RelistedIn {
+                        cluster: cluster(),
+                        kind: object_kind,
+                        namespace: ns.clone(),
+                        objects,
+                    },
                 }
             }
             Ok(Event::Apply(o)) => Msg::Upsert {
@@ -212,7 +305,7 @@ async fn objects(
                     name: name.to_string(),
                 }
             }
-            Err(e) => match on_error(kind, &e, sink) {
+            Err(e) => match on_error(kind, &e, sink).await {
                 Some(stop) => return stop,
                 None => continue,
             },
@@ -260,7 +353,7 @@ async fn warnings(
                 sent.remove(&uid);
                 None
             }
-            Err(e) => match on_error(Kind::Event, &e, sink) {
+            Err(e) => match on_error(Kind::Event, &e, sink).await {
                 Some(stop) => return stop,
                 None => continue,
             },
@@ -307,26 +400,91 @@ fn lost_connection(e: &watcher::Error) -> bool {
     }
 }
 
-/// Some(stop) when this stream should end; None when backoff and retry is the answer.
-fn on_error(kind: Kind, e: &watcher::Error, sink: &Sink) -> Option<Stop> {
+/// What a watcher error means for the watch.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Class {
+    /// 404: the API is not served here.
+    Absent,
+    /// 403, with the server's words.
+    Forbidden(String),
+    /// 401: the credentials are no longer accepted.
+    Unauthorized(String),
+    /// 410 Gone: the watcher lists again by itself.
+    Expired,
+    /// No answer at all (read timeout, reset, refused).
+    Lost,
+    /// Anything else (a 5xx, an answer that cannot be decoded): `status` is short ("500",
+    /// "decode"), `detail` says what the server or the decoder said.
+    Failing { status: String, detail: String },
+}
+
+/// Classify one watcher error (pure; see [`on_error`] for what each class does).
+pub fn classify(e: &watcher::Error) -> Class {
     match status_of(e) {
-        Some((404, _)) => {
+        Some((404, _)) => Class::Absent,
+        Some((403, message)) => Class::Forbidden(message),
+        Some((401, message)) => Class::Unauthorized(message),
+        Some((410, _)) => Class::Expired,
+        Some((code, message)) => Class::Failing {
+            status: code.to_string(),
+            detail: message,
+        },
+        None if lost_connection(e) => Class::Lost,
+        None => Class::Failing {
+            status: if decode_failure(e) { "decode" } else { "error" }.to_string(),
+            detail: e.to_string(),
+        },
+    }
+}
+
+/// The answer came but could not be read as the kind's objects.
+fn decode_failure(e: &watcher::Error) -> bool {
+    match e {
+        watcher::Error::InitialListFailed(k)
+        | watcher::Error::WatchStartFailed(k)
+        | watcher::Error::WatchFailed(k) => matches!(k, kube::Error::SerdeError(_)),
+        watcher::Error::WatchError(_) | watcher::Error::NoResourceVersion => false,
+    }
+}
+
+/// Some(stop) when this stream should end; None when the watcher's own retry is the answer.
+async fn on_error(kind: Kind, e: &watcher::Error, sink: &Sink) -> Option<Stop> {
+    match classify(e) {
+        Class::Absent => {
             tracing::debug!(cluster = %sink.cluster, kind = kind.resource(), "not served here: kind absent");
             Some(Stop::Absent)
         }
-        Some((403, message)) => {
+        Class::Forbidden(message) => {
             tracing::info!(cluster = %sink.cluster, kind = kind.resource(), %message, "forbidden");
             sink.signal(Signal::Forbidden(kind, message));
             Some(Stop::Forbidden)
         }
-        None if lost_connection(e) => {
+        Class::Unauthorized(message) => {
+            tracing::warn!(cluster = %sink.cluster, kind = kind.resource(), %message, "credentials refused (401): the client is rebuilt");
+            sink.signal(Signal::Unauthorized(kind, message));
+            Some(Stop::Unauthorized)
+        }
+        Class::Expired => {
+            tracing::debug!(cluster = %sink.cluster, kind = kind.resource(), "resourceVersion expired: listing again");
+            None
+        }
+        Class::Lost => {
             tracing::info!(cluster = %sink.cluster, kind = kind.resource(), error = %e, "watch connection lost; listing again");
             sink.signal(Signal::Lost(kind, e.to_string()));
             Some(Stop::Lost)
         }
-        _ => {
-            tracing::debug!(cluster = %sink.cluster, kind = kind.resource(), error = %e, "watch error; backing off");
-            None
+        Class::Failing { status, detail } => {
+            tracing::warn!(cluster = %sink.cluster, kind = kind.resource(), %status, %detail, "list or watch failing; listing again after a backoff");
+            let msg = Msg::KindFailing {
+                cluster: sink.cluster.clone(),
+                kind: kind.resource().to_string(),
+                status,
+                detail: crate::core::text::Untrusted::new(detail),
+            };
+            if sink.send(msg).await.is_err() {
+                return Some(Stop::Closed);
+            }
+            Some(Stop::Failed)
         }
     }
 }

@@ -155,19 +155,119 @@ async fn a_missing_crd_is_silent_and_keeps_what_was_listed() {
 }
 
 #[tokio::test]
-async fn other_errors_are_left_to_the_backoff() {
-    let (sink, mut rx, _signals) = sink();
+async fn a_500_is_shown_as_failing_and_ends_the_stream_for_a_fresh_list() {
+    let (sink, mut rx, mut signals) = sink();
     let events = vec![Err(api_error(500)), Ok(Event::Init), Ok(Event::InitDone)];
     let mut listed = false;
-    objects(
-        Kind::Deployment,
+    let stop = objects(
+        Kind::Rollout,
         stream::iter(events),
         &sink,
         &mut listed,
         &mut false,
     )
     .await;
-    assert_eq!(drain(&mut rx).len(), 1);
+    assert!(matches!(stop, Stop::Failed));
+    let msgs = drain(&mut rx);
+    assert_eq!(
+        msgs,
+        vec![Msg::KindFailing {
+            cluster: "a".into(),
+            kind: "rollouts.argoproj.io".into(),
+            status: "500".into(),
+            detail: "status 500".into(),
+        }],
+        "the kind is failing, nothing listed from this stream"
+    );
+    assert!(signals.try_recv().is_err(), "the connection is fine");
+    assert!(!listed);
+}
+
+#[tokio::test]
+async fn a_401_asks_for_a_fresh_client() {
+    let (sink, mut rx, mut signals) = sink();
+    let stop = objects(
+        Kind::Deployment,
+        stream::iter(vec![Err(api_error(401))]),
+        &sink,
+        &mut false,
+        &mut false,
+    )
+    .await;
+    assert!(matches!(stop, Stop::Unauthorized));
+    assert!(drain(&mut rx).is_empty());
+    assert!(matches!(
+        signals.try_recv(),
+        Ok(Signal::Unauthorized(Kind::Deployment, _))
+    ));
+}
+
+#[test]
+fn watch_errors_are_classified_by_what_they_mean() {
+    assert_eq!(classify(&api_error(404)), Class::Absent);
+    assert_eq!(
+        classify(&api_error(403)),
+        Class::Forbidden("status 403".into())
+    );
+    assert_eq!(
+        classify(&api_error(401)),
+        Class::Unauthorized("status 401".into())
+    );
+    assert_eq!(classify(&api_error(410)), Class::Expired);
+    assert_eq!(
+        classify(&api_error(503)),
+        Class::Failing {
+            status: "503".into(),
+            detail: "status 503".into()
+        }
+    );
+    assert_eq!(classify(&lost("read timed out")), Class::Lost);
+    let undecodable = serde_json::from_str::<serde_json::Value>("{not json")
+        .err()
+        .unwrap_or_else(|| panic!("that is not JSON"));
+    let decode = watcher::Error::WatchFailed(kube::Error::SerdeError(undecodable));
+    assert!(
+        matches!(classify(&decode), Class::Failing { status, .. } if status == "decode"),
+        "{:?}",
+        classify(&decode)
+    );
+    let status = Status {
+        code: 500,
+        message: "conversion webhook failed".into(),
+        ..Status::default()
+    };
+    assert_eq!(
+        classify(&watcher::Error::WatchError(status.boxed())),
+        Class::Failing {
+            status: "500".into(),
+            detail: "conversion webhook failed".into()
+        }
+    );
+}
+
+#[tokio::test]
+async fn a_namespace_watch_relists_its_namespace_only() {
+    let (sink, mut rx, mut signals) = sink();
+    let events = vec![
+        Ok(Event::Init),
+        Ok(Event::InitApply(deployment("one"))),
+        Ok(Event::InitDone),
+    ];
+    let scope = Scope::Namespace("ns".into());
+    let scoped = Scoped {
+        kind: Kind::Deployment,
+        scope: &scope,
+    };
+    objects(scoped, stream::iter(events), &sink, &mut false, &mut false).await;
+    let msgs = drain(&mut rx);
+    assert!(
+        matches!(&msgs[..], [Msg::RelistedIn { namespace, objects, .. }] if namespace == "ns" && objects.len() == 1),
+        "{msgs:?}"
+    );
+    assert_eq!(
+        signals.try_recv().ok(),
+        Some(Signal::Listed(Kind::Deployment))
+    );
 }
 
 fn warning(reason: &str) -> Option<WarningEvent> {

@@ -43,6 +43,7 @@ fn assignment_by_cluster_override_and_token() {
         read_only: false,
         prometheus: prom.map(str::to_owned),
         loadtester: None,
+        namespaces: Vec::new(),
     };
     let config = Config {
         prometheus: Some(PrometheusConfig {
