@@ -497,7 +497,7 @@ mod tests {
         }
         for i in 0..10 {
             let key = AccessKey::new("a", &format!("new{i}"), "patch", "rollouts");
-            assert_eq!(s.access.get(&key), Some(&true));
+            assert_eq!(s.access.get(&key).map(|a| a.allowed), Some(true));
         }
     }
 
