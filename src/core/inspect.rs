@@ -224,6 +224,21 @@ pub fn pods_key(state: &mut State, cmd: Option<Command>) -> Vec<Effect> {
     let last = len.saturating_sub(1);
     match cmd {
         Some(Command::Back) => return close_pods(state),
+        // `l`: the selected pod's log (its first container); Esc there comes back here.
+        Some(Command::Logs) => {
+            let Some(pod) = p.selected_ref() else {
+                state.dirty = false;
+                return Vec::new();
+            };
+            let container = pod.containers.first().map(String::as_str);
+            return super::logs::open_pod(
+                state,
+                &pod.cluster,
+                &pod.namespace,
+                &pod.name,
+                container,
+            );
+        }
         Some(Command::Down) => p.selected = (p.selected + 1).min(last),
         Some(Command::Up) => p.selected = p.selected.saturating_sub(1),
         Some(Command::First) => p.selected = 0,

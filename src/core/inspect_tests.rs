@@ -269,3 +269,39 @@ fn a_failure_of_no_shown_release_says_so() {
     let n = s.view.notice.as_ref().expect("a notice says why");
     assert!(n.text.contains("pod/lonely-1"), "{}", n.text);
 }
+
+#[test]
+fn l_on_a_pod_opens_its_log_and_esc_comes_back_to_the_pods() {
+    let mut s = fleet();
+    open_checkout(&mut s);
+    let effects = press(&mut s, Key::Enter);
+    let watch = effects
+        .iter()
+        .find_map(|e| match e {
+            Effect::WatchPods(q) => Some(q.watch),
+            _ => None,
+        })
+        .expect("a pods watch");
+    let listed = PodsChange::Listed(vec![pod("checkout-new-b", false)]);
+    update(
+        &mut s,
+        Msg::Pods {
+            watch,
+            change: listed,
+        },
+    );
+    let effects = press(&mut s, Key::Char('l'));
+    assert_eq!(s.view.screen, Screen::Logs);
+    assert!(
+        effects.iter().any(|e| matches!(e, Effect::Logs(_))),
+        "the log stream is asked for: {effects:?}"
+    );
+    let title = &s.logs.as_ref().expect("log view").title;
+    assert!(
+        title.contains("checkout-new-b") && title.contains("app"),
+        "{title}"
+    );
+    press(&mut s, Key::Esc);
+    assert_eq!(s.view.screen, Screen::Pods, "back where `l` was pressed");
+    assert!(s.view.pods.is_some(), "the pods screen is still open");
+}

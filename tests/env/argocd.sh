@@ -100,7 +100,7 @@ GO
 # repo-server (gRPC), repo-server metrics, application-controller metrics (and /healthz); the
 # git daemon serving the test repositories on base+38.
 argocd_port() {
-  local base=$((PORT_BASE + 40 + 10 * $(cluster_index "$1")))
+  local base=$((PORT_BASE + 80 + 10 * $(cluster_index "$1")))
   case $2 in
     redis) echo $((base + 0)) ;;
     repo-server) echo $((base + 1)) ;;

@@ -135,7 +135,7 @@ pub const TABLE: &[KeyRow] = &[
         Some((
             S::Views,
             "y / Y",
-            "copy cluster/namespace/name / the kubectl command (to the terminal's clipboard)",
+            "copy cluster/namespace/name / the kubectl command (OSC 52)",
         )),
         &[],
     ),
@@ -498,6 +498,13 @@ pub const TABLE: &[KeyRow] = &[
         // No help line: the help's first page at 80x24 is full; the footer says it.
         None,
         &[hint(H::Pods, 1, "Esc", "back")],
+    ),
+    row(
+        &[(K::Char('l'), C::Logs)],
+        PODS,
+        "l",
+        None,
+        &[hint(H::Pods, 2, "l", "logs")],
     ),
     // The log viewer (`core::logs`): `l` opens it from home or detail.
     row(

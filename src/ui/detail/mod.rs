@@ -7,8 +7,8 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 
-mod events;
 mod argocd;
+mod events;
 mod slo;
 
 pub(super) use events::event_line;

@@ -17,8 +17,8 @@ mod common;
 mod deployment;
 mod duration;
 mod event;
-pub mod pod;
 mod flux;
+pub mod pod;
 mod rollout;
 
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
