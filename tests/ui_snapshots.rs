@@ -614,9 +614,12 @@ fn discover_footers_follow_the_selection() {
             footer.contains("space pause") && footer.contains("? help"),
             "{footer}"
         );
-        // The action bar still says why the others are disabled.
-        assert!(detail.contains("disabled: not available for Deployments"));
+        // The action bar lists what a Deployment can do; a key for anything else says why.
+        assert!(!detail.contains("promote-full"), "{detail}");
         insta::assert_snapshot!(format!("discover_footer_detail_ledger_{w}x{h}"), detail);
+        keys(&mut state, &[Key::Char('P')]);
+        let after = screen(&state);
+        assert!(after.contains("not available for Deployments"), "{after}");
     }
 }
 

@@ -258,6 +258,11 @@ fn other_kinds_do_not_offer_the_argo_cd_actions() {
             ReleaseKind::Rollout,
             ReleaseKind::Canary,
         ] {
+            // Terminate on a Rollout stops its running AnalysisRun (its own row there).
+            if rk == ReleaseKind::Rollout && kind == ActionKind::Terminate {
+                assert!(rk.supports().contains(&kind));
+                continue;
+            }
             assert!(!rk.supports().contains(&kind), "{rk:?} {kind:?}");
         }
     }

@@ -30,7 +30,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     };
     let cluster = state.cluster(&r.key.cluster);
     let wide = area.width >= 160;
-    let actions_h = action_bar::height();
+    let actions_h = action_bar::height(r);
     let summary_h = 1;
     let middle_h = area.height.saturating_sub(summary_h + actions_h);
     let summary = Rect {
