@@ -311,10 +311,17 @@ fn describe(event: &Value) -> String {
 
 /// Every key of the key table that starts an action (in any context), as tmux names it.
 fn action_keys() -> Vec<String> {
-    use shipdeck::core::keys::{Command, TABLE};
+    use shipdeck::core::keys::{Command, Context, TABLE};
     use shipdeck::core::msg::Key;
+    // The keys pressed on the home and detail screens (Enter in the revisions screen also
+    // starts an undo; that screen is not driven here).
     let keys: Vec<String> = TABLE
         .iter()
+        .filter(|row| {
+            row.when
+                .iter()
+                .any(|c| matches!(c, Context::Home | Context::Detail))
+        })
         .flat_map(|row| row.binds.iter())
         .filter(|(_, cmd)| matches!(cmd, Command::Act(_)))
         .map(|(key, _)| match key {
@@ -335,19 +342,19 @@ fn press_everything(tmux: &Tmux, ns: &str, rows: usize) -> Vec<String> {
     tmux.keys(&["g"]);
     let mut kinds = Vec::new();
     for row in 0..rows {
-        for (i, key) in action_keys().iter().enumerate() {
-            tmux.keys(&[key, "Enter"]);
-            if i == 0 {
-                let s = tmux.wait_for("the detail screen", SCREEN, |s| {
-                    s.contains("Actions") && s.contains("disabled: read-only")
-                });
-                for kind in ["Deploy", "Rollout", "Canary"] {
-                    if s.lines().any(|l| l.contains(&prefix) && l.contains(kind)) {
-                        kinds.push(kind.to_string());
-                    }
-                }
+        // The detail of the row (Enter there would open the pods screen, so each action key
+        // is followed by `y`, the modal's confirm, instead).
+        tmux.keys(&["Enter"]);
+        let s = tmux.wait_for("the detail screen", SCREEN, |s| {
+            s.contains("Actions") && s.contains("disabled: read-only")
+        });
+        for kind in ["Deploy", "Rollout", "Canary"] {
+            if s.lines().any(|l| l.contains(&prefix) && l.contains(kind)) {
+                kinds.push(kind.to_string());
             }
-            tmux.keys(&["y"]);
+        }
+        for key in action_keys() {
+            tmux.keys(&[&key, "y"]);
         }
         let s = tmux.screen();
         assert!(

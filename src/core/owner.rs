@@ -99,7 +99,7 @@ impl OwnerRef {
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum OwnerState {
     /// It reconciles: the pre-step is offered.
-    Reconciling { owner: String, first: ApiCall },
+    Reconciling { owner: String, first: Box<ApiCall> },
     /// Suspended already (until someone resumes it): the action stays.
     Suspended { owner: String },
     /// Named by the object but not seen (not watched, no access, another cluster):
@@ -140,7 +140,7 @@ pub fn owner_state<'a>(
     }
     Some(OwnerState::Reconciling {
         owner: describe,
-        first: suspend_call(owner, found),
+        first: Box::new(suspend_call(owner, found)),
     })
 }
 
@@ -155,7 +155,10 @@ pub fn pre_step<'a>(
         return None;
     }
     match owner_state(r, lookup)? {
-        OwnerState::Reconciling { owner, first } => Some(OwnerFirst { owner, call: first }),
+        OwnerState::Reconciling { owner, first } => Some(OwnerFirst {
+            owner,
+            call: *first,
+        }),
         OwnerState::Suspended { .. } | OwnerState::Unseen { .. } => None,
     }
 }
