@@ -50,10 +50,11 @@ impl KubeTarget {
     /// A target for kubeconfig `context` (None: the current context).
     pub async fn connect(context: Option<&str>) -> Result<Self, KubeError> {
         let config = action_config(context).await?;
-        let client = kube::Client::try_from(config).map_err(|e| KubeError::Context {
-            context: context.unwrap_or_default().to_string(),
-            message: e.to_string(),
-        })?;
+        let client =
+            crate::source::kube::connect::client(config).map_err(|e| KubeError::Context {
+                context: context.unwrap_or_default().to_string(),
+                message: e.to_string(),
+            })?;
         Ok(Self::new(client))
     }
 

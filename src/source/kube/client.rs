@@ -180,7 +180,7 @@ pub async fn build(mut config: kube::Config, context: &str) -> Result<kube::Clie
         Some(exec) => apply_credentials(&mut config, run_exec(&exec).await.map_err(fail)?),
         None => None,
     };
-    let client = kube::Client::try_from(config).map_err(|e| fail(e.to_string()))?;
+    let client = super::connect::client(config).map_err(|e| fail(e.to_string()))?;
     Ok(client.with_valid_until(expires))
 }
 

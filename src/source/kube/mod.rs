@@ -17,6 +17,7 @@
 
 pub mod client;
 pub mod cluster;
+pub mod connect;
 pub mod kinds;
 pub mod liveness;
 pub mod logs;
