@@ -41,7 +41,7 @@ const SCREEN: Duration = Duration::from_secs(60);
 
 /// A short namespace name, so the 80-column table shows `ns/name` whole.
 fn short_ns(prefix: &str) -> String {
-    let tail: String = unique_name("x").chars().skip(2).take(6).collect();
+    let tail: String = unique_name("x").chars().skip(2).take(5).collect();
     format!("{prefix}-{tail}")
 }
 
@@ -112,12 +112,11 @@ impl Console {
         })
     }
 
-    /// Wait for `ns` on screen, then filter the console to it.
+    /// Once the cluster answered, filter the console to `ns` (the filter holds for objects
+    /// that arrive later too).
     fn filter_to(&self, ns: &str) {
         self.tmux
-            .wait_for("the namespace's release on screen", SCREEN, |s| {
-                s.contains(ns)
-            });
+            .wait_for("the cluster connected", SCREEN, |s| s.contains("connected"));
         self.tmux.keys(&["/", ns, "Enter"]);
     }
 
@@ -188,7 +187,7 @@ async fn json_of(k: &Kubectl, args: &[&str]) -> Result<Value> {
 async fn crash_looping_canary_to_its_events_and_last_log_line_in_four_keys() -> Result<()> {
     let env = TestEnv::get()?;
     let admin = env.client("a-admin").await?;
-    let ns = short_ns("crash");
+    let ns = short_ns("c");
     ensure_namespace(&admin, &ns).await?;
     let _cleanup = NamespaceCleanup::new("a-admin", &ns);
     let kubectl = Kubectl::new(env, "a-admin")?;
@@ -337,7 +336,7 @@ async fn crash_looping_canary_to_its_events_and_last_log_line_in_four_keys() -> 
 async fn undo_to_revision_1_of_3_shows_the_image_diff_and_lands_revision_1() -> Result<()> {
     let env = TestEnv::get()?;
     let admin = env.client("a-admin").await?;
-    let ns = short_ns("undo");
+    let ns = short_ns("u");
     ensure_namespace(&admin, &ns).await?;
     let _cleanup = NamespaceCleanup::new("a-admin", &ns);
     let name = "shop";
@@ -430,7 +429,7 @@ async fn a_canary_at_a_closed_promotion_gate_is_approved_with_p_and_the_gate_clo
 -> Result<()> {
     let env = TestEnv::get()?;
     let admin = env.client("a-admin").await?;
-    let ns = short_ns("gate");
+    let ns = short_ns("g");
     ensure_namespace(&admin, &ns).await?;
     let _cleanup = NamespaceCleanup::new("a-admin", &ns);
     let lt = env.loadtester_url("a")?.trim_end_matches('/').to_owned();
