@@ -36,6 +36,7 @@ fn container(c: &ContainerStatus) -> ContainerFacts {
         .and_then(|s| s.terminated.as_ref())
         .map(|t| Termination {
             reason: text(&t.reason),
+            message: text(&t.message),
             exit_code: t.exit_code,
             finished: t.finished_at.as_ref().map(|t| t.0),
         });
