@@ -33,15 +33,17 @@ fn columns(width: u16, title: &'static str) -> Vec<Col> {
     cols
 }
 
-/// The message column's title: says `m` opens the full message when one shown is cut.
+/// The message column's title: says `m` opens the full message when one shown is cut, in
+/// words that leave the title's position ("1–6 of 6") its room.
 fn message_title(cut: bool, room: usize) -> &'static str {
+    const POSITION: usize = 10;
     if !cut {
         return "message";
     }
-    ["message · m: full message", "m: full message", "m: full"]
-        .into_iter()
-        .find(|t| text::width(t) <= room)
-        .unwrap_or("m")
+    let said = ["message · m: full message", "m: full message", "m: full"];
+    said.into_iter()
+        .find(|t| text::width(t) + POSITION <= room)
+        .unwrap_or("m: full")
 }
 
 pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
