@@ -41,9 +41,7 @@ fn demo_m_on_the_crash_looping_pod_shows_its_whole_stack_trace() {
         status = status_file.display(),
     );
     let tmux = Tmux::start("message", 80, 24, &script);
-    tmux.wait_for("the demo's releases", WAIT, |s| {
-        s.contains("search/search-indexer")
-    });
+    tmux.wait_for("the demo's releases", WAIT, |s| s.contains("indexer"));
     // Filter to the release, open its detail (the crash-looping ReplicaSet is the row the
     // cursor starts on), then its pods.
     tmux.keys(&["/"]);
