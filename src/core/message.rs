@@ -433,10 +433,10 @@ fn of_failure(state: &State) -> Option<(String, Vec<Para>)> {
         .get(v.failure_selected)
         .and_then(|i| state.failures.items().get(*i))?;
     let title = format!(
-        "Failure {} {}/{} on {}",
+        "Failure {} {} in {} on {}",
         esc(&f.reason),
-        esc(&f.namespace),
         esc(&f.object),
+        esc(&f.namespace),
         esc(&f.cluster)
     );
     let mut out = Vec::new();

@@ -10,8 +10,10 @@ use serde_json::{Map, Value, json};
 use super::Fleet;
 use crate::core::action::Resource;
 use crate::core::facts::{CanaryStep, Condition, ObjectMeta};
+use crate::core::kinds::application::ApplicationFacts;
 use crate::core::kinds::canary::CanaryFacts;
 use crate::core::kinds::deployment::{DeploymentFacts, DeploymentStrategy};
+use crate::core::kinds::flux::{FluxFacts, Ready};
 use crate::core::kinds::rollout::{RolloutFacts, RolloutStrategy};
 
 fn time(t: Option<Timestamp>) -> Value {
@@ -224,6 +226,62 @@ fn canary(c: &CanaryFacts) -> Value {
     })
 }
 
+fn application(a: &ApplicationFacts) -> Value {
+    json!({
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "Application",
+        "metadata": metadata(&a.meta),
+        "spec": {
+            "project": "default",
+            "source": a.source,
+            "destination": {"server": "https://kubernetes.default.svc", "namespace": a.dest_namespace},
+            "syncPolicy": {"automated": a.automated},
+        },
+        "status": {
+            "sync": {"status": a.sync_status, "revision": a.sync_revision},
+            "health": {"status": a.health},
+            "operationState": {
+                "phase": a.op_phase,
+                "message": a.op_message.raw(),
+                "startedAt": time(a.op_started),
+                "finishedAt": time(a.op_finished),
+            },
+            "reconciledAt": time(a.reconciled_at),
+        },
+    })
+}
+
+fn kustomization(k: &FluxFacts) -> Value {
+    let ready = match k.ready {
+        Ready::True => "True",
+        Ready::False => "False",
+        Ready::Unknown => "Unknown",
+    };
+    json!({
+        "apiVersion": "kustomize.toolkit.fluxcd.io/v1",
+        "kind": "Kustomization",
+        "metadata": metadata(&k.meta),
+        "spec": {
+            "interval": k.interval,
+            "suspend": k.suspend,
+            "prune": true,
+            "sourceRef": {"kind": k.source.kind, "namespace": k.source.namespace, "name": k.source.name},
+        },
+        "status": {
+            "observedGeneration": k.observed_generation,
+            "lastAppliedRevision": k.last_applied_revision,
+            "lastAttemptedRevision": k.last_attempted_revision,
+            "conditions": [{
+                "type": "Ready",
+                "status": ready,
+                "reason": k.ready_reason,
+                "message": k.ready_message.raw(),
+                "lastTransitionTime": time(k.ready_since),
+            }],
+        },
+    })
+}
+
 impl Fleet {
     /// The object `resource` `namespace/name` on `cluster`, as JSON, or the API server's
     /// "not found" when the simulation has no such object.
@@ -258,11 +316,21 @@ impl Fleet {
                 .iter()
                 .find(|c| here(&c.cluster, &c.facts().meta))
                 .map(|c| canary(c.facts())),
+            "applications" => self
+                .applications
+                .iter()
+                .find(|a| here(&a.cluster, &a.facts().meta))
+                .map(|a| application(a.facts())),
+            "kustomizations" => self
+                .kustomizations
+                .iter()
+                .find(|k| here(&k.cluster, &k.facts().meta))
+                .map(|k| kustomization(k.facts())),
             _ => None,
         };
         found.ok_or_else(|| {
             format!(
-                "{}.{} \"{name}\" not found (the simulation serves Deployments, Rollouts and Canaries)",
+                "{}.{} \"{name}\" not found (not in the simulation)",
                 resource.plural, resource.group
             )
         })
@@ -333,9 +401,72 @@ mod tests {
                 .unwrap();
             assert_eq!(v["status"]["phase"], c.facts().phase.as_str());
         }
+        for a in &f.applications {
+            let m = &a.facts().meta;
+            let v = f
+                .object(
+                    &a.cluster,
+                    &resource(Kind::Application, None),
+                    &m.namespace,
+                    &m.name,
+                )
+                .unwrap();
+            assert_eq!(
+                v["status"]["sync"]["status"],
+                a.facts().sync_status.as_str()
+            );
+        }
+        for k in &f.kustomizations {
+            let m = &k.facts().meta;
+            let v = f
+                .object(
+                    &k.cluster,
+                    &resource(Kind::Kustomization, None),
+                    &m.namespace,
+                    &m.name,
+                )
+                .unwrap();
+            assert_eq!(v["spec"]["suspend"], k.facts().suspend);
+        }
         let e = f
             .object("nowhere", &resource(Kind::Deployment, None), "x", "y")
             .unwrap_err();
         assert!(e.contains("not found"), "{e}");
+    }
+
+    /// `o` in the console: the demo target asks the running simulation over its read
+    /// channel, for the cluster it answers for, and gets the object back as JSON.
+    #[tokio::test]
+    async fn the_demo_target_reads_objects_from_the_running_simulation() {
+        use crate::action::{ActionTarget, DemoTarget};
+        let f = fleet();
+        let d = f.deployments.first().unwrap();
+        let (cluster, m) = (d.cluster.clone(), d.facts().meta.clone());
+        let (msg_tx, mut msg_rx) = tokio::sync::mpsc::channel(4096);
+        let (req_tx, req_rx) = tokio::sync::mpsc::channel(1);
+        let (read_tx, read_rx) = tokio::sync::mpsc::channel(1);
+        tokio::spawn(crate::source::demo::run_with_reads(
+            f, msg_tx, req_rx, read_rx,
+        ));
+        tokio::spawn(async move { while msg_rx.recv().await.is_some() {} });
+        let target = DemoTarget::new(req_tx, false)
+            .with_reads(read_tx)
+            .for_cluster(&cluster);
+        let v = target
+            .get_object(
+                resource(Kind::Deployment, None),
+                m.namespace.clone(),
+                m.name.clone(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(v["metadata"]["name"], m.name.as_str());
+        assert_eq!(v["metadata"]["namespace"], m.namespace.as_str());
+        let other = DemoTarget::new(tokio::sync::mpsc::channel(1).0, false);
+        let e = other
+            .get_object(resource(Kind::Deployment, None), m.namespace, m.name)
+            .await
+            .unwrap_err();
+        assert!(e.contains("serves no objects"), "{e}");
     }
 }
