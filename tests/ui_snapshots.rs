@@ -1371,6 +1371,23 @@ mod pods_screens {
                 assert!(s.contains("SuccessfulCreate"), "{w}x{h}:\n{s}");
                 assert!(s.contains("RolloutUpdated"), "{w}x{h}:\n{s}");
             }
+            // The sections are budgeted: even at 80x24 the events get rows of their own,
+            // and what is left out is counted.
+            let events = s
+                .lines()
+                .skip_while(|l| !l.contains("─ Events"))
+                .skip(1)
+                .take_while(|l| !l.contains("─ Actions"))
+                .filter(|l| l.contains(" Warning ") || l.contains(" Normal "))
+                .count();
+            assert!(events >= 2, "{w}x{h}: {events} event rows\n{s}");
+            if h < 70 {
+                assert!(
+                    s.contains("… 2 more events · m: all, in full"),
+                    "{w}x{h}:\n{s}"
+                );
+            }
+            println!("{w}x{h}: {events} event rows in the detail");
             insta::assert_snapshot!(format!("detail_events_checkout_{w}x{h}"), s);
         }
     }

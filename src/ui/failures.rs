@@ -1,5 +1,8 @@
 //! The failures feed: newest first, de-duplicated by the core, with count, age, cluster,
-//! object, reason and message (all escaped). Only the visible window is built.
+//! object, reason and message (all escaped). The message takes the width the other columns
+//! leave, and where the panel has rows to spare (few failures, a tall terminal) a row wraps
+//! onto up to three lines (`core::layout::failure_message_lines`); a message still cut
+//! makes the column's title say that `m` shows it in full. Only the visible window is built.
 
 use std::borrow::Cow;
 
