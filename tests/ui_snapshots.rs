@@ -1976,6 +1976,17 @@ fn message_view_from_home_and_detail_at_both_sizes() {
         keys(&mut state, &[Key::Esc]);
         assert_eq!(state.view.screen, shipdeck::core::state::Screen::Detail);
     }
+    // Tiny and huge terminals: drawn without a panic, the last row reachable.
+    for (w, h) in [(40, 12), (41, 13), (300, 100)] {
+        let mut state = fleet(w, h);
+        long_failure(&mut state);
+        keys(
+            &mut state,
+            &[Key::Tab, Key::Tab, Key::Char('m'), Key::Char('G')],
+        );
+        let s = screen(&state);
+        assert!(s.contains("END"), "{w}x{h}: the message's end\n{s}");
+    }
 }
 
 /// `o` in the demo: the simulation's own model of the object as YAML, through the same
