@@ -1194,6 +1194,9 @@ mod pods_screens {
                 },
                 last: Some(Termination {
                     reason: Untrusted::new("Error"),
+                    message: Untrusted::new(
+                        "panic: schema mismatch\n\tat checkout.Start (main.go:42)",
+                    ),
                     exit_code: 1,
                     finished: Some(ago(40)),
                 }),
@@ -1316,6 +1319,32 @@ mod pods_screens {
         state
     }
 
+    /// `m` on the pods screen: the selected pod's waiting message, its last termination's
+    /// message line by line (the tab made spaces) and its events; Esc back to the pods.
+    #[test]
+    fn message_of_the_selected_pod_at_both_sizes() {
+        for (w, h) in [(80, 24), (250, 70)] {
+            let mut state = pods_screen(w, h);
+            keys(&mut state, &[Key::Char('m')]);
+            let s = screen(&state);
+            assert!(s.contains("▸ Message · rows 1–"), "{w}x{h}:\n{s}");
+            assert!(s.contains("waiting CrashLoopBackOff"), "{w}x{h}:\n{s}");
+            assert!(
+                s.contains("last termination: Error exit 1"),
+                "{w}x{h}:\n{s}"
+            );
+            assert!(s.contains("    panic: schema mismatch"), "{w}x{h}:\n{s}");
+            assert!(
+                s.contains("        at checkout.Start (main.go:42)"),
+                "{w}x{h}: the trace's second line, its tab as spaces\n{s}"
+            );
+            assert!(s.contains("Warning BackOff ×31"), "{w}x{h}: events\n{s}");
+            insta::assert_snapshot!(format!("message_pod_{w}x{h}"), s);
+            keys(&mut state, &[Key::Esc]);
+            assert_eq!(state.view.screen, shipdeck::core::state::Screen::Pods);
+        }
+    }
+
     #[test]
     fn the_pods_screen_at_both_sizes() {
         for (w, h) in [(80, 24), (250, 70)] {
@@ -1342,6 +1371,23 @@ mod pods_screens {
                 assert!(s.contains("SuccessfulCreate"), "{w}x{h}:\n{s}");
                 assert!(s.contains("RolloutUpdated"), "{w}x{h}:\n{s}");
             }
+            // The sections are budgeted: even at 80x24 the events get rows of their own,
+            // and what is left out is counted.
+            let events = s
+                .lines()
+                .skip_while(|l| !l.contains("─ Events"))
+                .skip(1)
+                .take_while(|l| !l.contains("─ Actions"))
+                .filter(|l| l.contains(" Warning ") || l.contains(" Normal "))
+                .count();
+            assert!(events >= 2, "{w}x{h}: {events} event rows\n{s}");
+            if h < 70 {
+                assert!(
+                    s.contains("… 2 more events · m: all, in full"),
+                    "{w}x{h}:\n{s}"
+                );
+            }
+            println!("{w}x{h}: {events} event rows in the detail");
             insta::assert_snapshot!(format!("detail_events_checkout_{w}x{h}"), s);
         }
     }
@@ -1832,5 +1878,183 @@ fn yaml_view_shows_the_object_and_finds_matches() {
         assert!(s.contains("image: ghcr.io/shop/checkout:1.4.2"), "{s}");
         assert!(s.contains("match 1 of 1"), "{s}");
         insta::assert_snapshot!(format!("yaml_{w}x{h}"), s);
+    }
+}
+
+/// A failure whose message is far longer than any column: a Java exception with its stack.
+fn long_failure(state: &mut State) {
+    let message = "Liveness probe failed: Get \"http://10.4.2.17:8080/healthz\": context deadline exceeded (Client.Timeout exceeded while awaiting headers); last error: java.lang.IllegalStateException: connection pool exhausted (max 50) at com.shop.db.Pool.acquire(Pool.java:118) at com.shop.checkout.Service.charge(Service.java:42) END";
+    shipdeck::core::update(
+        state,
+        shipdeck::core::Msg::Warning {
+            cluster: "prod-eu-1".into(),
+            event: shipdeck::core::facts::WarningEvent {
+                namespace: "shop".into(),
+                object_kind: "Pod".into(),
+                object_name: "checkout-7d9f-q8r2t".into(),
+                reason: "Unhealthy".into(),
+                message: shipdeck::core::text::Untrusted::new(message),
+                count: 9,
+                last_seen: Some(ui_fixture::ago(10)),
+            },
+        },
+    );
+    shipdeck::core::settle(state);
+}
+
+/// The failures feed: the message takes the remaining width; at 250x70 rows wrap onto
+/// the empty rows above (up to three lines each), at 80x24 they stay one line and the
+/// message column's title says `m` shows them in full.
+#[test]
+fn the_failures_feed_uses_the_width_and_wraps_where_there_is_room() {
+    for (w, h) in [(80, 24), (250, 70)] {
+        let mut state = fleet(w, h);
+        long_failure(&mut state);
+        keys(&mut state, &[Key::Tab, Key::Tab]);
+        let s = screen(&state);
+        let lines: Vec<&str> = s.lines().collect();
+        let title = lines
+            .iter()
+            .position(|l| l.contains("Failures") && l.contains("age"))
+            .unwrap();
+        let feed = lines[title + 1..lines.len() - 1].join("\n");
+        assert!(lines[title].contains("m: full"), "{w}x{h}: the hint\n{s}");
+        if w == 250 {
+            // The probe message, once cut at ~52 characters, is whole over its lines.
+            let flat = feed.split_whitespace().collect::<Vec<_>>().join(" ");
+            assert!(
+                flat.contains("Readiness probe failed: HTTP probe failed with statuscode: 503"),
+                "{w}x{h}:\n{s}"
+            );
+            // The long one takes three lines and is still cut (m shows it all).
+            let at = lines.iter().position(|l| l.contains("q8r2t")).unwrap();
+            assert!(lines[at + 2].ends_with('…'), "{w}x{h}:\n{s}");
+            assert!(!lines[at + 3].ends_with('…'), "three lines at most:\n{s}");
+        } else {
+            let row = lines.iter().find(|l| l.contains("q8r2t")).unwrap();
+            assert!(row.ends_with('…'), "{w}x{h}: cut on one line\n{s}");
+        }
+        insta::assert_snapshot!(format!("failures_feed_{w}x{h}"), s);
+    }
+}
+
+/// `m` on the focused failure (home) and on the detail: the whole message, wrapped; Esc
+/// goes back where it was.
+#[test]
+fn message_view_from_home_and_detail_at_both_sizes() {
+    for (w, h) in [(80, 24), (250, 70)] {
+        let mut state = fleet(w, h);
+        long_failure(&mut state);
+        keys(&mut state, &[Key::Tab, Key::Tab, Key::Char('m')]);
+        let s = screen(&state);
+        let flat = s.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(
+            flat.contains("at com.shop.checkout.Service.charge(Service.java:42) END"),
+            "{w}x{h}:\n{s}"
+        );
+        assert!(s.contains("Failure Unhealthy"), "{w}x{h}:\n{s}");
+        insta::assert_snapshot!(format!("message_failure_{w}x{h}"), s);
+        keys(&mut state, &[Key::Esc]);
+        assert_eq!(state.view.screen, shipdeck::core::state::Screen::Home);
+        assert_eq!(state.view.panel, shipdeck::core::state::Panel::Failures);
+
+        let mut state = fleet(w, h);
+        select(&mut state, "api");
+        keys(&mut state, &[Key::Enter, Key::Char('m')]);
+        let s = screen(&state);
+        assert!(s.contains("Message · Degraded"), "{w}x{h}:\n{s}");
+        assert!(
+            s.contains("\\x1b]0;pwned\\x07 aborted"),
+            "{w}x{h}: escaped\n{s}"
+        );
+        assert!(!s.contains('\u{1b}'), "{w}x{h}");
+        assert!(
+            s.contains("metric \"error-rate\" assessed Failed"),
+            "{w}x{h}:\n{s}"
+        );
+        insta::assert_snapshot!(format!("message_detail_{w}x{h}"), s);
+        keys(&mut state, &[Key::Esc]);
+        assert_eq!(state.view.screen, shipdeck::core::state::Screen::Detail);
+    }
+    // Tiny and huge terminals: drawn without a panic, the last row reachable.
+    for (w, h) in [(40, 12), (41, 13), (300, 100)] {
+        let mut state = fleet(w, h);
+        long_failure(&mut state);
+        keys(
+            &mut state,
+            &[Key::Tab, Key::Tab, Key::Char('m'), Key::Char('G')],
+        );
+        let s = screen(&state);
+        assert!(s.contains("END"), "{w}x{h}: the message's end\n{s}");
+    }
+}
+
+/// `o` in the demo: the simulation's own model of the object as YAML, through the same
+/// view as a cluster's (escaped, searchable).
+#[test]
+fn demo_yaml_of_a_rollout() {
+    use shipdeck::core::{Effect, Msg};
+    use shipdeck::source::demo::Fleet;
+    for (w, h) in [(80, 24), (250, 70)] {
+        let t0: jiff::Timestamp = "2026-11-26T08:00:00Z".parse().unwrap();
+        let mut fleet = Fleet::new(1, t0);
+        let slos = fleet
+            .slo_specs()
+            .into_iter()
+            .map(shipdeck::core::slo_eval::initial)
+            .collect();
+        let settings = shipdeck::core::state::Settings {
+            source_label: "demo".into(),
+            ..Default::default()
+        };
+        let mut state = State::new(t0, settings, fleet.clusters(), slos);
+        shipdeck::core::update(
+            &mut state,
+            Msg::Resize {
+                width: w,
+                height: h,
+            },
+        );
+        for m in fleet.initial() {
+            shipdeck::core::update(&mut state, m);
+        }
+        shipdeck::core::settle(&mut state);
+        select(&mut state, "checkout");
+        let effects = shipdeck::core::update(&mut state, Msg::Key(Key::Char('o')));
+        let Some(Effect::FetchObject {
+            cluster,
+            resource,
+            namespace,
+            name,
+        }) = effects.into_iter().next()
+        else {
+            panic!("o asks for the object");
+        };
+        let result = fleet.object(&cluster, &resource, &namespace, &name);
+        assert!(result.is_ok(), "{result:?}");
+        shipdeck::core::update(
+            &mut state,
+            Msg::Object {
+                cluster,
+                namespace,
+                name,
+                result,
+            },
+        );
+        keys(&mut state, &[Key::Char('/')]);
+        type_text(&mut state, "image:");
+        keys(&mut state, &[Key::Enter]);
+        let s = screen(&state);
+        assert!(s.contains("match 1 of"), "{w}x{h}:\n{s}");
+        assert!(s.contains("image: "), "{w}x{h}:\n{s}");
+        assert!(!s.contains("cannot read objects"), "{w}x{h}:\n{s}");
+        keys(&mut state, &[Key::Char('g')]);
+        let top = screen(&state);
+        assert!(
+            top.contains("apiVersion: argoproj.io/v1alpha1"),
+            "{w}x{h}:\n{top}"
+        );
+        assert!(top.contains("kind: Rollout"), "{w}x{h}:\n{top}");
+        insta::assert_snapshot!(format!("demo_yaml_{w}x{h}"), top);
     }
 }

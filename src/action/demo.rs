@@ -18,6 +18,20 @@ pub enum DemoRead {
     /// The pods of a ReplicaSet now (None: the simulation has no such ReplicaSet).
     Pods(PodQuery, oneshot::Sender<Option<Vec<PodFacts>>>),
     Events(EventsQuery, oneshot::Sender<Vec<ObjectEvent>>),
+    /// One object as JSON (the YAML view): (cluster, resource, namespace, name).
+    Object(
+        ObjectRead,
+        oneshot::Sender<Result<serde_json::Value, String>>,
+    ),
+}
+
+/// Which object a [`DemoRead::Object`] asks for.
+#[derive(Debug, Clone)]
+pub struct ObjectRead {
+    pub cluster: String,
+    pub resource: crate::core::action::Resource,
+    pub namespace: String,
+    pub name: String,
 }
 
 /// How often the simulated pods watch looks again.
@@ -28,6 +42,8 @@ pub struct DemoTarget {
     requests: mpsc::Sender<DemoRequest>,
     read_only: bool,
     reads: Option<mpsc::Sender<DemoRead>>,
+    /// The cluster this target answers for (object reads name it).
+    cluster: String,
 }
 
 impl DemoTarget {
@@ -36,7 +52,14 @@ impl DemoTarget {
             requests,
             read_only,
             reads: None,
+            cluster: String::new(),
         }
+    }
+
+    /// The same target, reading objects of `cluster` (the YAML view).
+    pub fn for_cluster(mut self, cluster: &str) -> Self {
+        self.cluster = cluster.to_string();
+        self
     }
 
     /// The same target, answering reads (pods, events) from the simulation.
@@ -136,6 +159,34 @@ impl ActionTarget for DemoTarget {
                 .await
                 .map_err(|_| gone())?;
             answer.await.map_err(|_| gone())
+        })
+    }
+
+    /// The simulation's object, as the API server would return it.
+    fn get_object(
+        &self,
+        resource: crate::core::action::Resource,
+        namespace: String,
+        name: String,
+    ) -> BoxFuture<'static, Result<serde_json::Value, String>> {
+        let reads = self.reads.clone();
+        let cluster = self.cluster.clone();
+        Box::pin(async move {
+            let reads = reads.ok_or("the simulation serves no objects")?;
+            let (reply, answer) = oneshot::channel();
+            let read = ObjectRead {
+                cluster,
+                resource,
+                namespace,
+                name,
+            };
+            reads
+                .send(DemoRead::Object(read, reply))
+                .await
+                .map_err(|_| "the simulation stopped".to_string())?;
+            answer
+                .await
+                .map_err(|_| "the simulation stopped".to_string())?
         })
     }
 }

@@ -10,6 +10,6 @@ pub mod ledger;
 pub mod pods;
 pub mod refuse;
 
-pub use demo::{DemoRead, DemoRequest, DemoTarget};
+pub use demo::{DemoRead, DemoRequest, DemoTarget, ObjectRead};
 pub use executor::{ActionTarget, Executor};
 pub use refuse::{ReadOnly, RefusingTarget};

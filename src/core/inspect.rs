@@ -239,6 +239,7 @@ pub fn pods_key(state: &mut State, cmd: Option<Command>) -> Vec<Effect> {
                 container,
             );
         }
+        Some(Command::Message) => return super::message::open(state),
         Some(Command::Down) => p.selected = (p.selected + 1).min(last),
         Some(Command::Up) => p.selected = p.selected.saturating_sub(1),
         Some(Command::First) => p.selected = 0,

@@ -86,6 +86,94 @@ pub struct PanelCounts {
     pub releases: usize,
     pub slos: usize,
     pub failures: usize,
+    /// Lines the failures would take with their messages wrapped (up to
+    /// [`FAILURE_MAX_LINES`] each): taken only from rows the table does not need.
+    pub failure_lines: usize,
+}
+
+/// Most lines one failure's row wraps onto where there is room.
+pub const FAILURE_MAX_LINES: usize = 3;
+
+/// Columns before the failures panel's rows (the focus marker's room).
+pub const FAILURE_LEAD: u16 = 2;
+
+/// Widths of the failures panel's fixed columns for its inner width (count, age, cluster,
+/// [namespace,] object, reason); the message takes the rest.
+pub fn failure_widths(width: u16) -> &'static [usize] {
+    if width < 96 {
+        &[8, 4, 9, 20, 14]
+    } else if width < 140 {
+        &[8, 4, 10, 26, 16]
+    } else {
+        &[8, 4, 12, 12, 28, 22]
+    }
+}
+
+/// Where a failure's message goes in a panel `width` columns wide: its column on the
+/// row's first line (x from the panel's left and width), then the continuation lines —
+/// under the message column when it is wide, else from the cluster column on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FailureText {
+    pub first_x: usize,
+    pub first: usize,
+    pub rest_x: usize,
+    pub rest: usize,
+}
+
+pub fn failure_text(width: u16) -> FailureText {
+    let inner = width.saturating_sub(FAILURE_LEAD);
+    let fixed: usize = failure_widths(inner).iter().map(|w| w + 1).sum();
+    let first = usize::from(inner).saturating_sub(fixed).max(8);
+    let first_x = usize::from(FAILURE_LEAD) + fixed;
+    // After the count and age columns.
+    let (rest_x, rest) = if first >= 40 {
+        (first_x, first)
+    } else {
+        let x = usize::from(FAILURE_LEAD) + 8 + 1 + 4 + 1;
+        (x, usize::from(width).saturating_sub(x).max(8))
+    };
+    FailureText {
+        first_x,
+        first,
+        rest_x,
+        rest,
+    }
+}
+
+/// A failure's shown message laid out in `t`, on at most `max` lines: the first line's
+/// part, then the continuation lines. `cut` when the rest did not fit (the last line then
+/// ends in `…`).
+pub fn failure_message_lines(shown: &str, t: FailureText, max: usize) -> (Vec<String>, bool) {
+    use super::text::{fit, width, wrap};
+    let max = max.max(1);
+    let mut lines = Vec::new();
+    let mut left = shown;
+    for i in 0..max {
+        let w = if i == 0 { t.first } else { t.rest };
+        // The last line allowed takes what is left, cut where it must be.
+        if i + 1 == max || width(left) <= w {
+            let cut = width(left) > w;
+            lines.push(fit(left, w).into_owned());
+            return (lines, cut);
+        }
+        let row = wrap(left, w).into_iter().next().unwrap_or_default();
+        left = left.get(row.len()..).unwrap_or_default().trim_start();
+        lines.push(row);
+        if left.is_empty() {
+            break;
+        }
+    }
+    (lines, false)
+}
+
+/// The failures panel's width on a `width` x `height` terminal (beside the SLOs when wide).
+pub fn failures_width(width: u16, height: u16) -> u16 {
+    let body = screen(Area::new(0, 0, width, height)).body;
+    if body.width >= 160 && body.height >= 30 {
+        (body.width - body.width / 2).saturating_sub(1)
+    } else {
+        body.width
+    }
 }
 
 /// The home screen's panels.
@@ -106,6 +194,9 @@ pub fn home(body: Area, counts: PanelCounts) -> HomeAreas {
     if body.width >= 160 && body.height >= 30 {
         let want = cells(counts.slos.max(counts.failures)).saturating_add(1);
         let bottom = want.max(6).min(fifths(body.height, 2).max(spare.min(want)));
+        // Wrapped failure messages use rows the table would leave empty.
+        let wrapped = cells(counts.slos.max(counts.failure_lines)).saturating_add(1);
+        let bottom = bottom.max(spare.min(wrapped)).min(body.height);
         let (releases, lower) = body.split_bottom(bottom);
         let left_w = lower.width / 2;
         let slos = Area {
@@ -137,7 +228,17 @@ pub fn home(body: Area, counts: PanelCounts) -> HomeAreas {
             .saturating_add(counts.failures.max(1))
             .saturating_add(2),
     );
-    let bottom = share.max(spare.min(want)).min(body.height);
+    let wrapped = cells(
+        counts
+            .slos
+            .max(1)
+            .saturating_add(counts.failure_lines.max(1))
+            .saturating_add(2),
+    );
+    let bottom = share
+        .max(spare.min(want))
+        .max(spare.min(wrapped))
+        .min(body.height);
     let slo_h = cells(counts.slos.max(1))
         .saturating_add(1)
         .min(bottom / 2)
@@ -228,6 +329,7 @@ pub fn paging(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::text;
 
     #[test]
     fn window_keeps_selection_visible_with_any_page_size() {
@@ -267,6 +369,7 @@ mod tests {
             releases: 500,
             slos: 3,
             failures: 10,
+            failure_lines: 10,
         };
         let a = home(body, counts);
         // Title and column header plus at least eight releases.
@@ -289,6 +392,7 @@ mod tests {
                 releases: 500,
                 slos: 4,
                 failures: 30,
+                failure_lines: 30,
             },
         );
         assert_eq!(a.slos.y, a.failures.y);
@@ -302,11 +406,71 @@ mod tests {
             releases: 4,
             slos: 3,
             failures: 10,
+            failure_lines: 10,
         };
         let a = home(body, counts);
         assert_eq!(a.releases.height, 6);
         assert_eq!(a.slos.height, 4);
         assert_eq!(a.failures.height, 11);
+    }
+
+    #[test]
+    fn failure_messages_take_the_rest_of_the_width_and_wrap_up_to_the_limit() {
+        // 80 columns: the message starts after the fixed columns; continuation lines start
+        // after count and age and use the rest of the width.
+        let t = failure_text(80);
+        assert_eq!(t.first_x + t.first, 80);
+        assert_eq!((t.rest_x, t.rest), (16, 64));
+        // 250x70: beside the SLOs; the message column is wide, continuations stay under it.
+        let w = failures_width(250, 70);
+        assert_eq!(w, 124);
+        let t = failure_text(w);
+        assert!(t.first >= 50, "{t:?}");
+        assert_eq!((t.rest_x, t.rest), (t.first_x, t.first));
+        let msg = "Readiness probe failed: HTTP probe failed with statuscode: 503 and more words here to wrap once more over the width of a line";
+        let (one, cut) = failure_message_lines(msg, t, 1);
+        assert_eq!(one.len(), 1);
+        assert!(cut && one[0].ends_with('…'), "{one:?}");
+        assert_eq!(text::width(&one[0]), t.first);
+        let (lines, cut) = failure_message_lines(msg, t, FAILURE_MAX_LINES);
+        assert!(!cut && lines.len() == 3, "{lines:?}");
+        assert_eq!(lines.join(" "), msg, "nothing lost when it fits");
+        let long = "word ".repeat(100);
+        let (lines, cut) = failure_message_lines(long.trim(), t, FAILURE_MAX_LINES);
+        assert!(
+            cut && lines.len() == 3 && lines[2].ends_with('…'),
+            "{lines:?}"
+        );
+        assert!(lines.iter().all(|l| text::width(l) <= t.first));
+    }
+
+    #[test]
+    fn wrapped_failures_take_only_rows_the_table_leaves_empty() {
+        let body = screen(Area::new(0, 0, 250, 70)).body;
+        let few = PanelCounts {
+            releases: 7,
+            slos: 3,
+            failures: 6,
+            failure_lines: 18,
+        };
+        let a = home(body, few);
+        assert_eq!(a.failures.height, 19, "{a:?}");
+        assert!(a.releases.height >= 9, "{a:?}");
+        // A full table keeps its rows: the failures stay one line each.
+        let full = PanelCounts {
+            releases: 500,
+            ..few
+        };
+        let one_line = PanelCounts {
+            failure_lines: 6,
+            ..full
+        };
+        assert_eq!(home(body, full), home(body, one_line));
+        // Stacked at 80x24 likewise.
+        let body = screen(Area::new(0, 0, 80, 24)).body;
+        let a = home(body, PanelCounts { releases: 3, ..few });
+        assert!(a.failures.height > 7, "{a:?}");
+        assert_eq!(home(body, full), home(body, one_line));
     }
 
     #[test]
@@ -318,6 +482,7 @@ mod tests {
                     releases: n,
                     slos: n,
                     failures: n,
+                    failure_lines: n,
                 };
                 let s = screen(Area::new(0, 0, w, h));
                 let a = home(s.body, counts);
@@ -339,6 +504,7 @@ mod tests {
                     releases: 9,
                     slos: 9,
                     failures: 9,
+                    failure_lines: 9,
                 },
             );
         }

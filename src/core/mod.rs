@@ -17,6 +17,7 @@ pub mod keys;
 pub mod kinds;
 pub mod layout;
 pub mod logs;
+pub mod message;
 pub mod model;
 pub mod msg;
 mod objects;

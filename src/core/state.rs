@@ -99,6 +99,8 @@ pub enum Screen {
     Revisions,
     /// The YAML of an object (`o`).
     Yaml,
+    /// The selected thing's full message (`m`, `core::message`).
+    Message,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -229,6 +231,8 @@ pub struct View {
     pub history: bool,
     /// The YAML view, when open.
     pub yaml: Option<YamlView>,
+    /// The message view (`m`), when open.
+    pub message: Option<super::message::MessageView>,
 }
 
 /// The YAML view of one object: fetched on open, scrollable, searchable.
@@ -281,6 +285,7 @@ impl Default for View {
             revisions_selected: 0,
             history: false,
             yaml: None,
+            message: None,
         }
     }
 }
@@ -329,7 +334,30 @@ impl State {
             releases: self.view.order.len(),
             slos: self.view.shown.slos.len(),
             failures: self.view.shown.failures.len(),
+            failure_lines: self.failure_lines(),
         }
+    }
+
+    /// Lines the failures shown would take with their messages wrapped (`core::layout`);
+    /// only as many as could ever be on screen are laid out.
+    fn failure_lines(&self) -> usize {
+        use super::layout::{FAILURE_MAX_LINES, failure_message_lines, failure_text};
+        let (w, h) = (self.view.width, self.view.height);
+        let t = failure_text(super::layout::failures_width(w, h));
+        let items = self.failures.items();
+        let shown = &self.view.shown.failures;
+        let within = shown
+            .iter()
+            .take(usize::from(h))
+            .filter_map(|i| items.get(*i));
+        let wrapped: usize = within
+            .map(|f| {
+                failure_message_lines(&f.message.shown(), t, FAILURE_MAX_LINES)
+                    .0
+                    .len()
+            })
+            .sum();
+        wrapped + shown.len().saturating_sub(usize::from(h))
     }
 
     pub fn new(
@@ -439,7 +467,7 @@ impl State {
         if matches!(v.screen, Screen::Detail | Screen::Pods) {
             return true;
         }
-        if v.screen == Screen::Logs {
+        if matches!(v.screen, Screen::Logs | Screen::Message) {
             return false;
         }
         let end = (v.offset + self.page_rows()).min(v.order.len());

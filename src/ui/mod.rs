@@ -16,6 +16,7 @@ mod header;
 mod help;
 mod logs;
 mod marks;
+mod message;
 mod modal;
 mod pods;
 mod releases;
@@ -63,6 +64,7 @@ pub fn render(frame: &mut Frame, state: &State, theme: &Theme) {
         Screen::Logs => logs::render(frame, body, state, theme),
         Screen::Revisions => revisions::render(frame, body, state, theme),
         Screen::Yaml => yaml::render(frame, body, state, theme),
+        Screen::Message => message::render(frame, body, state, theme),
     }
     footer::render(frame, footer_area, state, theme);
     if let Some(m) = &state.view.modal {

@@ -29,7 +29,7 @@ fn start(opts: &Opts, config: &Config) -> (State, Fleet) {
     (state, fleet)
 }
 
-/// The running simulation, one action target shared by its clusters (a refusing one for a
+/// The running simulation, one action target per cluster on one channel (a refusing one for a
 /// read-only cluster).
 pub fn simulated(opts: &Opts, config: &Config) -> Wiring {
     let (state, fleet) = start(opts, config);
@@ -38,12 +38,12 @@ pub fn simulated(opts: &Opts, config: &Config) -> Wiring {
     let mut w = Wiring::new(state, 8192);
     let (req_tx, req_rx) = mpsc::channel(16);
     let (read_tx, read_rx) = mpsc::channel(16);
-    let target = Arc::new(DemoTarget::new(req_tx, false).with_reads(read_tx));
+    let target = DemoTarget::new(req_tx, false).with_reads(read_tx);
     for name in names {
         let t: Arc<dyn ActionTarget> = if read_only.covers(&name) {
             Arc::new(RefusingTarget::new(name.clone()))
         } else {
-            target.clone()
+            Arc::new(target.clone().for_cluster(&name))
         };
         w.targets.insert(name.clone(), t);
         w.logs

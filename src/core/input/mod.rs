@@ -40,6 +40,7 @@ pub fn on_key(state: &mut State, key: Key) -> Vec<Effect> {
         Context::Yaml | Context::YamlSearch => {
             return super::yaml::on_key(state, ctx, key, cmd);
         }
+        Context::Message => return super::message::on_key(state, cmd),
     }
     Vec::new()
 }
@@ -70,7 +71,8 @@ fn starts_something(ctx: Context, cmd: Option<Command>) -> bool {
         | Context::Typing
         | Context::Pods
         | Context::Yaml
-        | Context::YamlSearch => false,
+        | Context::YamlSearch
+        | Context::Message => false,
         Context::Logs | Context::LogSearch => false,
     }
 }
@@ -171,6 +173,7 @@ fn main_key(state: &mut State, cmd: Option<Command>) -> Vec<Effect> {
             return access_checks(state);
         }
         Some(Command::Yaml) => return super::yaml::open(state),
+        Some(Command::Message) => return super::message::open(state),
         Some(Command::History) => {
             state.view.history = !state.view.history;
             state.view.order_dirty = true;

@@ -112,6 +112,19 @@ fn state_in(ctx: Context) -> State {
                 press(&mut s, Key::Char('/'));
             }
         }
+        Context::Message => {
+            to_checkout(&mut s);
+            press(&mut s, Key::Char('m'));
+            // Longer than a page, so every scroll key moves it.
+            let m = s.view.message.as_mut().expect("message view open");
+            m.paras = (0..60)
+                .map(|i| crate::core::message::Para {
+                    tone: crate::core::message::Tone::Text,
+                    indent: 0,
+                    text: format!("line {i}"),
+                })
+                .collect();
+        }
     }
     assert_eq!(keys::context(&s), ctx, "fixture for {ctx:?}");
     s
@@ -156,9 +169,10 @@ fn fingerprint(s: &State) -> String {
             )
         }),
     ) + &format!(
-        " {} {} {:?}",
+        " {} {} {:?} {:?}",
         v.revisions_selected,
         v.history,
+        v.message.as_ref().map(|m| m.offset),
         v.yaml
             .as_ref()
             .map(|y| (y.offset, y.searching, y.query.value().to_string())),
@@ -195,6 +209,9 @@ fn every_row_of_the_key_table_is_reachable() {
                 }
                 if ctx == Context::Yaml && back {
                     s.view.yaml.as_mut().expect("yaml").offset = 1;
+                }
+                if ctx == Context::Message && back {
+                    s.view.message.as_mut().expect("message").offset = 1;
                 }
                 if ctx == Context::Yaml && matches!(cmd, Command::NextMatch | Command::PrevMatch) {
                     s.view.yaml.as_mut().expect("yaml").query = "x".into();

@@ -40,6 +40,8 @@ pub enum Context {
     /// The YAML view, and typing a search in it.
     Yaml,
     YamlSearch,
+    /// The message view (`m`).
+    Message,
 }
 
 /// What a key does; the handler for the context carries it out.
@@ -96,6 +98,8 @@ pub enum Command {
     /// `n` / `N` in the YAML view: next / previous match.
     NextMatch,
     PrevMatch,
+    /// `m`: the selected thing's full message.
+    Message,
 }
 
 /// Sections of the help screen, in the order shown.
@@ -150,6 +154,7 @@ pub enum HintAt {
     Revisions,
     Yaml,
     YamlSearch,
+    Message,
 }
 
 impl HintAt {
@@ -171,6 +176,7 @@ impl HintAt {
             Context::Revisions => Self::Revisions,
             Context::Yaml => Self::Yaml,
             Context::YamlSearch => Self::YamlSearch,
+            Context::Message => Self::Message,
         }
     }
 }
@@ -255,6 +261,7 @@ pub fn context(state: &State) -> Context {
             Context::YamlSearch
         }
         Screen::Yaml => Context::Yaml,
+        Screen::Message => Context::Message,
     }
 }
 

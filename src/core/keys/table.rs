@@ -25,6 +25,7 @@ pub(super) const ALL: &[Context] = &[
     Context::Revisions,
     Context::Yaml,
     Context::YamlSearch,
+    Context::Message,
 ];
 
 use Command as C;
@@ -143,7 +144,12 @@ pub const TABLE: &[KeyRow] = &[
         &[(K::Char('?'), C::Help)],
         MAIN,
         "?",
-        Some((S::Views, "?", "this help")),
+        // `m` shares the line: the help's first page at 80x24 is full.
+        Some((
+            S::Views,
+            "? / m",
+            "this help / the selection's full message (wrapped, scrollable)",
+        )),
         &[
             hint(H::HomeShort, 0, "?", "help"),
             hint(H::Home, 10, "?", "help"),
@@ -724,6 +730,55 @@ pub const TABLE: &[KeyRow] = &[
         None,
         &[hint(H::Yaml, 5, "Esc", "back")],
     ),
+    // The message view (`core::message`): `m` opens it from home, detail and pods.
+    row(
+        &[(K::Char('m'), C::Message)],
+        &[Context::Home, Context::Detail, Context::Pods],
+        "m",
+        None,
+        &[
+            hint(H::Detail, 11, "m", "message"),
+            hint(H::Pods, 3, "m", "message"),
+        ],
+    ),
+    row(
+        UP_DOWN,
+        MESSAGE,
+        "j/k",
+        None,
+        &[hint(H::Message, 0, "j/k", "scroll")],
+    ),
+    row(
+        &[
+            (K::Char('g'), C::First),
+            (K::Home, C::First),
+            (K::Char('G'), C::Last),
+            (K::End, C::Last),
+        ],
+        MESSAGE,
+        "g/G",
+        None,
+        &[hint(H::Message, 1, "g/G", "top/end")],
+    ),
+    row(
+        &[(K::PageDown, C::PageDown), (K::PageUp, C::PageUp)],
+        MESSAGE,
+        "PgDn/PgUp",
+        None,
+        &[hint(H::Message, 2, "PgDn/PgUp", "page")],
+    ),
+    row(
+        &[
+            (K::Esc, C::Back),
+            (K::Char('q'), C::Back),
+            (K::Char('m'), C::Back),
+        ],
+        MESSAGE,
+        "Esc",
+        None,
+        &[hint(H::Message, 3, "Esc", "back")],
+    ),
 ];
 
 const LOGS: &[Context] = &[Context::Logs];
+const MESSAGE: &[Context] = &[Context::Message];

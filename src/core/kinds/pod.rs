@@ -33,6 +33,9 @@ pub enum ContainerState {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Termination {
     pub reason: Untrusted,
+    /// `lastState.terminated.message`: the termination message file, or with
+    /// `FallbackToLogsOnError` the log's tail (a crash's stack trace).
+    pub message: Untrusted,
     pub exit_code: i32,
     pub finished: Option<Timestamp>,
 }
@@ -258,6 +261,7 @@ mod tests {
                     },
                     last: Some(Termination {
                         reason: Untrusted::new("Error"),
+                        message: Untrusted::default(),
                         exit_code: 1,
                         finished: Some(Timestamp::from_second(100).unwrap()),
                     }),

@@ -5,6 +5,7 @@
 use jiff::{SignedDuration, Timestamp};
 
 mod chain;
+mod object;
 mod pods;
 
 use super::application::AppSim;

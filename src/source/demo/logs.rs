@@ -191,6 +191,32 @@ fn request_line(t: Timestamp, n: u64, stream: usize) -> String {
     )
 }
 
+/// The line the crash-looping container dies on.
+pub const CRASH_LINE: &str = "thread 'main' panicked at src/index/schema.rs:118:14:";
+
+/// What the crash-looping container prints after its panic line: the error and the stack
+/// trace. Its log ends with it, and so does its last termination's message (the kubelet's
+/// `FallbackToLogsOnError`).
+pub const PANIC_TRACE: &[&str] = &[
+    "called `Result::unwrap()` on an `Err` value: SchemaMismatch { expected: 42, found: 41, table: \"documents\" }",
+    "stack backtrace:",
+    "   0: rust_begin_unwind",
+    "             at /rustc/library/std/src/panicking.rs:665:5",
+    "   1: core::panicking::panic_fmt",
+    "   2: core::result::unwrap_failed",
+    "             at /rustc/library/core/src/result.rs:1699:5",
+    "   3: search_indexer::index::schema::check",
+    "             at ./src/index/schema.rs:118:14",
+    "   4: search_indexer::index::Index::open",
+    "             at ./src/index/mod.rs:57:9",
+    "   5: search_indexer::main::{{closure}}",
+    "             at ./src/main.rs:44:17",
+    "   6: tokio::runtime::park::CachedParkThread::block_on",
+    "   7: search_indexer::main",
+    "             at ./src/main.rs:21:1",
+    "note: Some details are omitted, run with `RUST_BACKTRACE=full` for a verbose backtrace.",
+];
+
 /// The lines a container has written by `now`, and the API server's error if it cannot
 /// serve them.
 pub fn script(
@@ -225,32 +251,25 @@ pub fn script(
             let secs = if previous { 95 } else { 12 };
             let mut lines = vec![
                 format!("{} INFO  search-indexer 2.0.4 starting (pid 1)", at(secs)),
-                format!("{} INFO  config: loaded /etc/indexer/indexer.toml", at(secs - 1)),
-                format!("{} INFO  connecting to postgres://search-db:5432/catalog", at(secs - 1)),
-                format!("{} INFO  schema version 41 (index expects 42)", at(secs - 2)),
-                format!("{} WARN  migrations disabled (INDEXER_MIGRATE unset)", at(secs - 2)),
                 format!(
-                    "{} ERROR thread 'main' panicked at src/index/schema.rs:118:14:",
-                    at(secs - 3)
+                    "{} INFO  config: loaded /etc/indexer/indexer.toml",
+                    at(secs - 1)
                 ),
-                "called `Result::unwrap()` on an `Err` value: SchemaMismatch { expected: 42, found: 41, table: \"documents\" }".into(),
-                "stack backtrace:".into(),
-                "   0: rust_begin_unwind".into(),
-                "             at /rustc/library/std/src/panicking.rs:665:5".into(),
-                "   1: core::panicking::panic_fmt".into(),
-                "   2: core::result::unwrap_failed".into(),
-                "             at /rustc/library/core/src/result.rs:1699:5".into(),
-                "   3: search_indexer::index::schema::check".into(),
-                "             at ./src/index/schema.rs:118:14".into(),
-                "   4: search_indexer::index::Index::open".into(),
-                "             at ./src/index/mod.rs:57:9".into(),
-                "   5: search_indexer::main::{{closure}}".into(),
-                "             at ./src/main.rs:44:17".into(),
-                "   6: tokio::runtime::park::CachedParkThread::block_on".into(),
-                "   7: search_indexer::main".into(),
-                "             at ./src/main.rs:21:1".into(),
-                "note: Some details are omitted, run with `RUST_BACKTRACE=full` for a verbose backtrace.".into(),
+                format!(
+                    "{} INFO  connecting to postgres://search-db:5432/catalog",
+                    at(secs - 1)
+                ),
+                format!(
+                    "{} INFO  schema version 41 (index expects 42)",
+                    at(secs - 2)
+                ),
+                format!(
+                    "{} WARN  migrations disabled (INDEXER_MIGRATE unset)",
+                    at(secs - 2)
+                ),
+                format!("{} ERROR {CRASH_LINE}", at(secs - 3)),
             ];
+            lines.extend(PANIC_TRACE.iter().map(|l| l.to_string()));
             if previous {
                 lines.insert(
                     0,

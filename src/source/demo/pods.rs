@@ -92,8 +92,15 @@ fn failing(
                     p.name
                 )),
             };
+            // The template sets `terminationMessagePolicy: FallbackToLogsOnError`: the
+            // message is the log's tail, the panic and its stack trace.
+            let trace = std::iter::once(super::logs::CRASH_LINE)
+                .chain(super::logs::PANIC_TRACE.iter().copied())
+                .collect::<Vec<_>>()
+                .join("\n");
             c.last = Some(Termination {
                 reason: Untrusted::new("Error"),
+                message: Untrusted::message(trace),
                 exit_code: 1,
                 finished: Some(now - SignedDuration::from_secs(age % RESTART_EVERY_SECS + 5)),
             });

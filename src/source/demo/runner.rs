@@ -68,6 +68,9 @@ fn answer(fleet: &Fleet, read: Read) {
         Read::Events(q, reply) => {
             let _ = reply.send(fleet.object_events(&q));
         }
+        Read::Object(o, reply) => {
+            let _ = reply.send(fleet.object(&o.cluster, &o.resource, &o.namespace, &o.name));
+        }
     }
 }
 

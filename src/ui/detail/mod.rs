@@ -68,7 +68,11 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     left_lines.extend(argocd::owner_lines(state, r, theme));
     left_lines.extend(analysis_runs(state, r, theme, left.width));
     grid::draw_lines(frame, left, left_lines);
-    grid::draw_lines(frame, right, right_section(state, r, theme, right.width));
+    grid::draw_lines(
+        frame,
+        right,
+        right_section(state, r, theme, right.width, right.height),
+    );
     grid::draw_lines(
         frame,
         actions,
@@ -307,8 +311,79 @@ fn analysis_runs<'a>(state: &'a State, r: &Release, theme: &Theme, width: u16) -
     lines
 }
 
-/// ReplicaSets with their images, the linked SLO, the release's images and failures.
-fn right_section<'a>(state: &'a State, r: &'a Release, theme: &Theme, width: u16) -> Vec<Line<'a>> {
+/// ReplicaSets with their images, the linked SLO, the release's images, failures and
+/// events — budgeted to `height`: when they do not all fit, the ReplicaSets drop their
+/// image lines, the SLO its burn lines, and the failures give rows to the events so both
+/// show a few (what is left out is counted; `m` shows it all in full).
+fn right_section<'a>(
+    state: &'a State,
+    r: &'a Release,
+    theme: &Theme,
+    width: u16,
+    height: u16,
+) -> Vec<Line<'a>> {
+    let h = usize::from(height);
+    let mut rs = replicasets(state, r, theme, width, true);
+    let mut slo = slo::lines(state, r, theme, width);
+    let mut images = Vec::new();
+    // ReplicaSets already list their images; show the spec's images when there are none.
+    if r.revisions.is_empty() && !r.images.is_empty() {
+        images.push(section_title("Images", theme, width));
+        for image in &r.images {
+            images.push(Line::raw(format!("  {}", text::escape(image))));
+        }
+    }
+    let fails = failure_lines(state, r, theme, width);
+    let events = events::lines(state, r, theme, width);
+    let (fail_min, event_min) = (fails.len().min(2), events.len().min(4));
+    let top = |rs: &Vec<Line>, slo: &Vec<Line>| rs.len() + slo.len() + images.len();
+    if top(&rs, &slo) + fails.len() + events.len() > h {
+        if top(&rs, &slo) + fail_min + event_min > h {
+            rs = replicasets(state, r, theme, width, false);
+        }
+        if top(&rs, &slo) + fail_min + event_min > h {
+            slo.truncate(2);
+        }
+    }
+    let room = h.saturating_sub(top(&rs, &slo));
+    let fail_n = fails
+        .len()
+        .min(room.saturating_sub(event_min).max(fail_min));
+    let event_n = room.saturating_sub(fail_n);
+    let mut lines = rs;
+    lines.extend(slo);
+    lines.extend(images);
+    lines.extend(budget(fails, fail_n, "failures", theme));
+    lines.extend(budget(events, event_n, "events", theme));
+    lines
+}
+
+/// A section (title first) kept to `n` lines: the last one then counts what is left out.
+fn budget<'a>(mut lines: Vec<Line<'a>>, n: usize, what: &str, theme: &Theme) -> Vec<Line<'a>> {
+    if lines.len() <= n {
+        return lines;
+    }
+    if n < 2 {
+        lines.truncate(n);
+        return lines;
+    }
+    let more = lines.len() - (n - 1);
+    lines.truncate(n - 1);
+    lines.push(Line::styled(
+        format!("  … {more} more {what} · m: all, in full"),
+        theme.dim,
+    ));
+    lines
+}
+
+/// The ReplicaSet rows (the one Enter opens marked), with their images when `images`.
+fn replicasets<'a>(
+    state: &State,
+    r: &'a Release,
+    theme: &Theme,
+    width: u16,
+    images: bool,
+) -> Vec<Line<'a>> {
     let mut lines = vec![section_title("ReplicaSets", theme, width)];
     if r.revisions.is_empty() {
         lines.push(Line::styled("  none seen", theme.dim));
@@ -347,22 +422,21 @@ fn right_section<'a>(state: &'a State, r: &'a Release, theme: &Theme, width: u16
             line = line.style(theme.selected);
         }
         lines.push(line);
-        for image in &rs.images {
-            lines.push(Line::styled(
-                format!("      {}", text::escape(image)),
-                theme.dim,
-            ));
+        if images {
+            for image in &rs.images {
+                lines.push(Line::styled(
+                    format!("      {}", text::escape(image)),
+                    theme.dim,
+                ));
+            }
         }
     }
-    lines.extend(slo::lines(state, r, theme, width));
-    // ReplicaSets already list their images; show the spec's images when there are none.
-    if r.revisions.is_empty() && !r.images.is_empty() {
-        lines.push(section_title("Images", theme, width));
-        for image in &r.images {
-            lines.push(Line::raw(format!("  {}", text::escape(image))));
-        }
-    }
-    lines.push(section_title("Failures", theme, width));
+    lines
+}
+
+/// The failures about this release (title first).
+fn failure_lines<'a>(state: &'a State, r: &Release, theme: &Theme, width: u16) -> Vec<Line<'a>> {
+    let mut lines = vec![section_title("Failures", theme, width)];
     let mut any = false;
     for f in failures::for_release(state, r).take(20) {
         any = true;
@@ -383,6 +457,5 @@ fn right_section<'a>(state: &'a State, r: &'a Release, theme: &Theme, width: u16
     if !any {
         lines.push(Line::styled("  none for this object", theme.dim));
     }
-    lines.extend(events::lines(state, r, theme, width));
     lines
 }

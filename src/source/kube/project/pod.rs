@@ -36,6 +36,8 @@ fn container(c: &ContainerStatus) -> ContainerFacts {
         .and_then(|s| s.terminated.as_ref())
         .map(|t| Termination {
             reason: text(&t.reason),
+            // Bounded like every message (the kubelet caps it too, at 4 KiB).
+            message: Untrusted::message(t.message.clone().unwrap_or_default()),
             exit_code: t.exit_code,
             finished: t.finished_at.as_ref().map(|t| t.0),
         });
@@ -153,6 +155,7 @@ mod tests {
                 "state": {"waiting": {"reason": "CrashLoopBackOff",
                     "message": "back-off 5m0s restarting failed container=web"}},
                 "lastState": {"terminated": {"reason": "Error", "exitCode": 1,
+                    "message": "panic: boom\n\tat main.go:42",
                     "finishedAt": "2026-01-01T00:10:00Z"}}
             }]}
         }))
@@ -165,6 +168,11 @@ mod tests {
         assert_eq!(f.status(), "CrashLoopBackOff");
         let last = f.last_termination().unwrap();
         assert_eq!((last.reason.raw(), last.exit_code), ("Error", 1));
+        assert_eq!(
+            last.message.raw(),
+            "panic: boom\n\tat main.go:42",
+            "kept whole"
+        );
         assert!(last.finished.is_some());
     }
 
