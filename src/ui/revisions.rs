@@ -1,6 +1,6 @@
 //! The revisions screen (`v`): every revision of the selected release, newest first —
 //! revision, role, age, images, what changed it (change cause, the field manager of the
-//! last template change) and marks for the one in effect and those rolled back — then, as
+//! last template change) and marks for the one in effect and those rolled back or aborted — then, as
 //! room allows, the diff of the pod template that undo to the row under the cursor would
 //! bring back (`core::revisions`). Every cluster string is escaped (`core::text`).
 
@@ -31,7 +31,7 @@ fn role(r: &Revision, newest: Option<i64>) -> &'static str {
 }
 
 /// "change cause · by manager", escaped.
-fn changed_by(r: &Revision) -> String {
+fn changed_by(r: &Revision, aborted: bool) -> String {
     let mut parts = Vec::new();
     if let Some(c) = &r.info.change_cause {
         parts.push(c.shown().into_owned());
@@ -41,6 +41,9 @@ fn changed_by(r: &Revision) -> String {
     }
     if r.info.rolled_back {
         parts.push("rolled back".to_string());
+    }
+    if aborted {
+        parts.push("aborted".to_string());
     }
     if !r.info.history.is_empty() {
         let was: Vec<String> = r.info.history.iter().map(i64::to_string).collect();
@@ -92,6 +95,13 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     );
     let mut lines = vec![grid::title_bar(&name, Vec::new(), true, theme, area.width)];
     let newest = r.revisions.iter().filter_map(|v| v.revision).max();
+    let aborts = revisions::aborts_seen(state, r);
+    let aborted = |v: &Revision| {
+        v.info.aborted.is_some()
+            || aborts
+                .iter()
+                .any(|m| v.revision.is_some() && revisions::aborted_revision(m.raw()) == v.revision)
+    };
     let mut cols = vec![
         Col::left("", 1),
         Col::right("REV", 4),
@@ -136,7 +146,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                 (Cow::Borrowed(role(v, newest)), style),
                 (Cow::Owned(fmt::age(state.now, v.info.created)), style),
                 (Cow::Owned(images.join(", ")), style),
-                (Cow::Owned(changed_by(v)), style),
+                (Cow::Owned(changed_by(v, aborted(v))), style),
             ],
         ));
     }
@@ -157,7 +167,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             format!("undo to revision {to} (Enter/u) brings back: - now  + revision {to}")
         };
         lines.push(Line::styled(fmt::fit(&head, width).into_owned(), theme.dim));
-        if let Some(p) = revisions::preview(&r.revisions, to)
+        if let Some(p) = revisions::preview(&r.revisions, to, &aborts)
             && v.revision != newest
         {
             for w in &p.warnings {

@@ -68,6 +68,9 @@ fn answer(fleet: &Fleet, read: Read) {
         Read::Events(q, reply) => {
             let _ = reply.send(fleet.object_events(&q));
         }
+        Read::Gate(q, reply) => {
+            let _ = reply.send(fleet.gate_state(&q));
+        }
     }
 }
 
