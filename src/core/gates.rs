@@ -312,6 +312,120 @@ mod tests {
         assert!(upsert(&mut s, "Succeeded", "4").is_empty());
     }
 
+    fn gated(phase: &str, hook: GateHook, rv: &str) -> ObjectFacts {
+        let ObjectFacts::Canary(mut c) = canary(phase, rv) else {
+            unreachable!()
+        };
+        c.gates[0].hook = hook;
+        ObjectFacts::Canary(c)
+    }
+
+    fn key() -> ReleaseKey {
+        ReleaseKey {
+            cluster: "a".into(),
+            kind: ReleaseKind::Canary,
+            namespace: "shop".into(),
+            name: "web".into(),
+        }
+    }
+
+    #[test]
+    fn the_gate_is_asked_and_a_closed_traffic_gate_waits_on_a_person() {
+        let mut s = state();
+        update(
+            &mut s,
+            Msg::Upsert {
+                cluster: "a".into(),
+                facts: gated("Progressing", GateHook::ConfirmTrafficIncrease, "1"),
+            },
+        );
+        assert_eq!(s.releases[&key()].phase, Phase::Progressing);
+        let fx = check(&mut s, &key());
+        let [Effect::CheckGate(q)] = fx.as_slice() else {
+            panic!("{fx:?}")
+        };
+        assert_eq!(q.hook, GateHook::ConfirmTrafficIncrease);
+        assert_eq!(
+            q.canary.webhook,
+            "http://flagger-loadtester.shop:80/gate/check"
+        );
+        assert_eq!(
+            q.to,
+            Loadtester::parse("http://flagger-loadtester.shop:80/gate/check").unwrap()
+        );
+        // An answer to another question changes nothing.
+        update(
+            &mut s,
+            Msg::GateChecked {
+                request: q.request + 7,
+                state: GateState::Closed,
+            },
+        );
+        assert_eq!(s.gate_checks[&key()].state, None);
+        update(
+            &mut s,
+            Msg::GateChecked {
+                request: q.request,
+                state: GateState::Closed,
+            },
+        );
+        let r = &s.releases[&key()];
+        assert_eq!(
+            (r.phase, r.needs_human),
+            (Phase::Paused, Some(HumanWait::TrafficGate))
+        );
+        // Flagger moved on (a new version of the Canary): the answer no longer holds.
+        update(
+            &mut s,
+            Msg::Upsert {
+                cluster: "a".into(),
+                facts: gated("Progressing", GateHook::ConfirmTrafficIncrease, "2"),
+            },
+        );
+        let r = &s.releases[&key()];
+        assert_eq!((r.phase, r.needs_human), (Phase::Progressing, None));
+    }
+
+    #[test]
+    fn a_gate_action_asks_again_and_other_actions_do_not() {
+        let mut s = state();
+        update(
+            &mut s,
+            Msg::Upsert {
+                cluster: "a".into(),
+                facts: gated("WaitingPromotion", GateHook::ConfirmPromotion, "1"),
+            },
+        );
+        let r = s.releases[&key()].clone();
+        let cluster = Cluster::new("a");
+        let open = crate::core::action::plan(ActionKind::Promote, &r, &cluster, false, s.now)
+            .expect("p opens the gate");
+        let fx = after_gate_action(&mut s, &open);
+        assert!(
+            matches!(fx.as_slice(), [Effect::CheckGate(q)] if q.hook == GateHook::ConfirmPromotion),
+            "{fx:?}"
+        );
+        let suspend = ActionPlan {
+            calls: Vec::new(),
+            ..open
+        };
+        assert!(after_gate_action(&mut s, &suspend).is_empty());
+        // No openable gate (a /gate/halt webhook): nothing to ask.
+        let ObjectFacts::Canary(mut c) = gated("WaitingPromotion", GateHook::ConfirmPromotion, "2")
+        else {
+            unreachable!()
+        };
+        c.gates[0].url = "http://flagger-loadtester.shop:80/gate/halt".into();
+        update(
+            &mut s,
+            Msg::Upsert {
+                cluster: "a".into(),
+                facts: ObjectFacts::Canary(c),
+            },
+        );
+        assert!(check(&mut s, &key()).is_empty());
+    }
+
     #[test]
     fn no_close_when_first_seen_succeeded_or_read_only() {
         let mut s = state();

@@ -457,6 +457,33 @@ fn promote_during_an_analysis_step_terminates_the_run() {
 }
 
 #[test]
+fn t_terminates_the_experiment_of_an_experiment_step() {
+    use crate::core::action::ApiCall;
+    let mut h = Harness::new(1);
+    let staging = (STAGING, ReleaseKind::Rollout, "shop", "checkout");
+    let r = h.wait_for(400, staging, |r| r.facts.experiment.is_some());
+    let experiment = r.facts.experiment.clone().expect("experiment");
+    assert_eq!(r.step.map(|s| s.0), Some(1), "the experiment step");
+    let plan = h.plan(ActionKind::Terminate, staging);
+    assert!(
+        matches!(&plan.calls[..], [ApiCall::Patch { resource, name, .. }]
+            if resource.plural == "experiments" && *name == experiment),
+        "{:?}",
+        plan.calls
+    );
+    applied(&h.apply(&plan));
+    // Well before the experiment would have finished on its own, the rollout moves on.
+    let after = h.wait_for(5, staging, |r| r.step.is_some_and(|s| s.0 >= 2));
+    assert!(after.facts.experiment.is_none(), "{:?}", after.facts);
+    // The same request again: no such Experiment any more.
+    let again = h.apply(&plan);
+    assert!(
+        matches!(&again, Outcome::Rejected { status: 404, .. }),
+        "{again:?}"
+    );
+}
+
+#[test]
 fn manual_pause_resume_and_restart_of_a_rollout() {
     let mut h = Harness::new(1);
     let cart = (PROD_EU, ReleaseKind::Rollout, "shop", "cart");
