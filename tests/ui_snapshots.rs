@@ -1360,6 +1360,7 @@ fn with_argocd_app(width: u16, height: u16) -> State {
         id,
         revision: rev.into(),
         deployed_at: Some(ui_fixture::ago(3600 * (3 - id))),
+        deploy_started_at: None,
         initiated_by: Untrusted::new(by),
         source: json!({"repoURL": "https://git.example/web.git", "path": "api"}),
     };
@@ -1972,5 +1973,74 @@ fn the_detail_shows_the_gate_the_loadtester_reports() {
             state.selected_release().map(|r| r.phase),
             Some(shipdeck::core::model::Phase::Progressing)
         );
+    }
+}
+
+// ---- The Argo CD sync revision in the revisions list (issue 12 item 5) ----
+
+#[test]
+fn revisions_name_the_argocd_sync_that_made_them() {
+    use serde_json::json;
+    use shipdeck::core::facts::{ObjectFacts, ObjectMeta};
+    use shipdeck::core::kinds::application::{AppResource, ApplicationFacts, HistoryEntry};
+    use shipdeck::core::text::Untrusted;
+    for (w, h) in [(80, 24), (250, 70)] {
+        let mut state = fleet_with_templates(w, h);
+        // Revisions 8 and 7 were made by syncs; 6 (by hand) is older than both.
+        let entry = |id: i64, rev: &str, started: i64, took: i64| HistoryEntry {
+            id,
+            revision: rev.into(),
+            deploy_started_at: Some(ui_fixture::ago(started)),
+            deployed_at: Some(ui_fixture::ago(started - took)),
+            initiated_by: Untrusted::new("automated"),
+            source: json!({"repoURL": "https://git.example/shop.git", "path": "checkout"}),
+        };
+        let app = ApplicationFacts {
+            meta: ObjectMeta {
+                namespace: "argocd".into(),
+                name: "shop-checkout".into(),
+                uid: "app-checkout".into(),
+                resource_version: "77".into(),
+                created: Some(ui_fixture::ago(86_400)),
+                ..ObjectMeta::default()
+            },
+            sync_status: "Synced".into(),
+            health: "Suspended".into(),
+            history: vec![
+                entry(4, "5f3a9c1e0b7d2a4c6e8f1a3b5c7d9e0f2a4b6c8d", 14_410, 60),
+                entry(5, "9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a291807", 7_205, 30),
+            ],
+            resources: vec![AppResource {
+                group: "argoproj.io".into(),
+                kind: "Rollout".into(),
+                namespace: "shop".into(),
+                name: "checkout".into(),
+            }],
+            ..ApplicationFacts::default()
+        };
+        shipdeck::core::update(
+            &mut state,
+            shipdeck::core::Msg::Upsert {
+                cluster: "prod-eu-1".into(),
+                facts: ObjectFacts::Application(app),
+            },
+        );
+        shipdeck::core::settle(&mut state);
+        select(&mut state, "checkout");
+        keys(&mut state, &[Key::Char('v')]);
+        let s = screen(&state);
+        let row = |rev: &str| {
+            s.lines()
+                .find(|l| {
+                    l.trim_start_matches(['▸', ' '])
+                        .starts_with(&format!("{rev} "))
+                })
+                .unwrap_or_default()
+                .to_string()
+        };
+        assert!(row("8").contains("argocd 9e8d7c6"), "{s}");
+        assert!(row("7").contains("argocd 5f3a9c1"), "{s}");
+        assert!(!row("6").contains("argocd"), "{s}");
+        insta::assert_snapshot!(format!("revisions_argocd_{w}x{h}"), s);
     }
 }

@@ -14,6 +14,7 @@ use jiff::Timestamp;
 use serde_json::Value;
 
 use super::facts::ReplicaSetFacts;
+use super::kinds::application::HistoryEntry;
 use super::model::{Release, Revision};
 use super::text::Untrusted;
 
@@ -185,6 +186,27 @@ fn abort_reason(message: &str) -> Option<&str> {
     let rest = rest.trim_start_matches(|c: char| c.is_ascii_digit());
     let why = rest.strip_prefix(':').unwrap_or(rest).trim();
     (!why.is_empty()).then_some(why)
+}
+
+/// The Argo CD history entry behind a revision created at `created`: the newest entry
+/// whose sync had started by then (`deployStartedAt`; else `deployedAt`, which Argo CD sets
+/// when the sync completes, after the ReplicaSets it made). None when the revision is older
+/// than every entry, or its creation is not known.
+pub fn sync_entry(history: &[HistoryEntry], created: Option<Timestamp>) -> Option<&HistoryEntry> {
+    let created = created?;
+    history
+        .iter()
+        .filter_map(|h| Some((h.deploy_started_at.or(h.deployed_at)?, h)))
+        .filter(|(at, _)| *at <= created)
+        .max_by_key(|(at, h)| (*at, h.id))
+        .map(|(_, h)| h)
+}
+
+/// A git revision as the revisions list shows it: a full commit hash cut to 7 characters
+/// (as `git log --oneline`), anything else (a tag, a chart version) as it is.
+pub fn short_revision(revision: &str) -> &str {
+    let is_hash = revision.len() >= 40 && revision.chars().all(|c| c.is_ascii_hexdigit());
+    if is_hash { &revision[..7] } else { revision }
 }
 
 fn s<'a>(v: &'a Value, key: &str) -> &'a str {
@@ -863,6 +885,49 @@ mod tests {
             .map(|m| aborted_revision(m.raw()))
             .collect();
         assert_eq!(seen, vec![Some(3), Some(2)]);
+    }
+
+    #[test]
+    fn each_revision_gets_the_sync_that_made_it_or_the_closest_before() {
+        let at = |s: i64| Some(Timestamp::from_second(1_000_000 + s).unwrap());
+        let entry = |id: i64, rev: &str, started: Option<i64>, done: i64| HistoryEntry {
+            id,
+            revision: rev.into(),
+            deployed_at: at(done),
+            deploy_started_at: started.and_then(at),
+            ..HistoryEntry::default()
+        };
+        let history = vec![
+            entry(
+                1,
+                "a1b2c3d4e5f60718293a4b5c6d7e8f9012345678",
+                Some(100),
+                160,
+            ),
+            entry(2, "v1.4.2", None, 300),
+            entry(
+                3,
+                "ffffffffffffffffffffffffffffffffffffffff",
+                Some(500),
+                530,
+            ),
+        ];
+        let rev = |created: Option<i64>| sync_entry(&history, created.and_then(at)).map(|h| h.id);
+        // Made during sync 1 (after it started, before it completed).
+        assert_eq!(rev(Some(120)), Some(1));
+        // Sync 2 has no start time: it counts from its completion.
+        assert_eq!(rev(Some(299)), Some(1));
+        assert_eq!(rev(Some(300)), Some(2));
+        // By hand, after sync 2: the closest earlier.
+        assert_eq!(rev(Some(450)), Some(2));
+        assert_eq!(rev(Some(510)), Some(3));
+        // Older than every sync, or no creation time: none.
+        assert_eq!(rev(Some(50)), None);
+        assert_eq!(rev(None), None);
+        assert_eq!(sync_entry(&[], at(10)), None);
+        assert_eq!(short_revision(&history[0].revision), "a1b2c3d");
+        assert_eq!(short_revision("v1.4.2"), "v1.4.2");
+        assert_eq!(short_revision("abc123"), "abc123");
     }
 
     fn press(s: &mut crate::core::State, k: crate::core::Key) {

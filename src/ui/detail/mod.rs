@@ -7,7 +7,7 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 
-mod argocd;
+pub(super) mod argocd;
 mod events;
 mod slo;
 
