@@ -720,5 +720,42 @@ async fn gate_state_body(fx: &Fixture) -> Result<()> {
     let s = screen(&state);
     eprintln!("{s}");
     assert!(s.contains("confirm-promotion gate: open"), "{s}");
+
+    // Through the API server's service proxy (a loadtester Service in the Canary's
+    // namespace): this environment's loadtester is not a pod, so the Service has no
+    // endpoints and the API server's own error comes back — read as "unknown", never as
+    // the loadtester's "closed".
+    support::apply::apply_value(
+        &fx.admin,
+        Some(&fx.ns),
+        json!({
+            "apiVersion": "v1", "kind": "Service",
+            "metadata": {"name": "flagger-loadtester"},
+            "spec": {"ports": [{"port": 80, "targetPort": 8080}], "selector": {"app": "nothing-here"}},
+        }),
+    )
+    .await?;
+    let url = format!("http://flagger-loadtester.{}:80/gate/check", fx.ns);
+    let q = shipdeck::core::gates::GateQuery {
+        request: 99,
+        cluster: "a".into(),
+        hook: shipdeck::core::facts::GateHook::ConfirmPromotion,
+        to: shipdeck::core::action::Loadtester::parse(&url).expect("a service URL"),
+        canary: shipdeck::core::action::CanarySeen {
+            namespace: fx.ns.clone(),
+            name: "podinfo".into(),
+            uid: String::new(),
+            phase: "WaitingPromotion".into(),
+            webhook_type: "confirm-promotion".into(),
+            webhook: url.clone(),
+            resource_version: None,
+        },
+    };
+    let proxied = fx.oncall.check_gate(q).await;
+    eprintln!("through the service proxy: {proxied:?}");
+    assert!(
+        matches!(&proxied, shipdeck::core::facts::GateState::Unknown(why) if why.starts_with("503")),
+        "{proxied:?}"
+    );
     Ok(())
 }
