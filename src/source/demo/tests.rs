@@ -706,6 +706,24 @@ fn the_payments_canary_waits_at_a_closed_gate_that_p_opens_and_space_closes() {
     applied(&h.apply(&close));
     h.wait(30);
     assert_eq!(h.release(payments).facts.flagger_phase, "WaitingPromotion");
+    // What the simulated loadtester's /gate/check answers, as the detail asks it.
+    let ask = |h: &mut Harness| {
+        let mut state = crate::core::State::new(
+            h.now,
+            crate::core::state::Settings::default(),
+            vec![crate::core::model::Cluster::new(PROD_US)],
+            vec![],
+        );
+        let r = h.release(payments);
+        let key = r.key.clone();
+        state.releases.insert(key.clone(), r);
+        let fx = crate::core::gates::check(&mut state, &key);
+        let [crate::core::Effect::CheckGate(q)] = fx.as_slice() else {
+            panic!("{fx:?}")
+        };
+        h.fleet.gate_state(q)
+    };
+    assert_eq!(ask(&mut h), crate::core::facts::GateState::Closed);
     let open = h.plan(ActionKind::Promote, payments);
     assert!(
         open.calls[0].describe().ends_with("/gate/open"),
@@ -713,6 +731,7 @@ fn the_payments_canary_waits_at_a_closed_gate_that_p_opens_and_space_closes() {
         open.calls
     );
     applied(&h.apply(&open));
+    assert_eq!(ask(&mut h), crate::core::facts::GateState::Open);
     let r = h.wait_for(60, payments, |r| r.facts.flagger_phase == "Succeeded");
     assert_eq!(r.phase, Phase::Healthy);
 }
