@@ -51,6 +51,7 @@ pub fn dispatch(executor: &Executor, effects: Vec<Effect>) {
             Effect::StopPods { watch } => executor.stop_pods(watch),
             Effect::ListEvents(q) => executor.list_events(q),
             Effect::Logs(command) => executor.logs(command),
+            Effect::CheckGate(q) => executor.check_gate(q),
             Effect::FetchObject {
                 cluster,
                 resource,

@@ -3,8 +3,11 @@
 //! in WaitingPromotion at a closed gate is approved with `p` (the console's plan, executor
 //! and audit), reaches Succeeded, and the console closes the gate again (the loadtester
 //! would keep it open for the next release). The gate is read back from the loadtester's
-//! own `/gate/check` each time. And `t` terminates a Rollout's running AnalysisRun on the
-//! real Argo Rollouts controller. Each test works in its own `act-…` namespace and deletes it.
+//! own `/gate/check` each time, and the detail says what the loadtester answers (closed, then
+//! open after `p`). And `t` terminates a Rollout's running AnalysisRun, or the running
+//! Experiment of an experiment step (compared with what the plugin's `terminate experiment`
+//! writes), on the real Argo Rollouts controller. Each test works in its own `act-…`
+//! namespace and deletes it.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 #[allow(dead_code)]
@@ -12,6 +15,9 @@ mod actions;
 #[allow(dead_code)]
 #[path = "support/metric_server.rs"]
 mod metric_server;
+#[allow(dead_code)]
+#[path = "support/plugin.rs"]
+mod plugin;
 mod support;
 
 use std::panic::AssertUnwindSafe;
@@ -21,7 +27,7 @@ use futures::FutureExt;
 use serde_json::{Value, json};
 use shipdeck::action::audit::AuditLog;
 use shipdeck::action::executor::ActionTarget;
-use shipdeck::core::action::{ANALYSISRUNS, ActionKind, ApiCall, CANARIES, PatchType};
+use shipdeck::core::action::{ANALYSISRUNS, ActionKind, ApiCall, CANARIES, EXPERIMENTS, PatchType};
 use shipdeck::core::effect::Effect;
 use shipdeck::core::facts::AnalysisPhase;
 use shipdeck::core::gates::AUTO_CLOSE_NOTE;
@@ -389,4 +395,367 @@ async fn terminate_body(fx: &Fixture) -> Result<()> {
 
 fn rules_refuse_terminate(fx: &Fixture, r: &shipdeck::core::model::Release) -> bool {
     fx.plan(ActionKind::Terminate, r).is_err()
+}
+
+/// Let the on-call identity patch `resource` (argoproj.io) in the fixture's namespace.
+async fn grant_patch(fx: &Fixture, resource: &str) -> Result<()> {
+    support::apply::apply_value(
+        &fx.admin,
+        Some(&fx.ns),
+        json!({
+            "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
+            "metadata": {"name": format!("patch-{resource}")},
+            "rules": [{"apiGroups": ["argoproj.io"], "resources": [resource], "verbs": ["patch"]}],
+        }),
+    )
+    .await?;
+    support::apply::apply_value(
+        &fx.admin,
+        Some(&fx.ns),
+        json!({
+            "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+            "metadata": {"name": format!("patch-{resource}")},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": format!("patch-{resource}")},
+            "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": "shipdeck:oncall"}],
+        }),
+    )
+    .await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn t_terminates_a_running_experiment_as_the_plugin_does() -> Result<()> {
+    let fx = Fixture::new("a").await?;
+    let result = AssertUnwindSafe(experiment_body(&fx)).catch_unwind().await;
+    fx.done(result).await
+}
+
+/// The fields terminate decides, as the controller leaves an Experiment.
+fn terminated_fields(ex: &Value) -> (Value, String, Vec<(String, String)>) {
+    let templates = ex["status"]["templateStatuses"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|t| {
+            let s = |k: &str| t[k].as_str().unwrap_or("").to_owned();
+            (s("name"), s("status"))
+        })
+        .collect();
+    (
+        ex["spec"]["terminate"].clone(),
+        ex["status"]["phase"].as_str().unwrap_or("").to_owned(),
+        templates,
+    )
+}
+
+async fn experiment_body(fx: &Fixture) -> Result<()> {
+    let plugin = plugin::Plugin::of(support::TestEnv::get()?, "a-admin")?;
+    grant_patch(fx, "experiments").await?;
+    // Two Rollouts with an experiment step that would run for an hour: shipdeck terminates
+    // the Experiment of `ours`, the plugin the one of `theirs`.
+    let rollout = |name: &str, image: &str| {
+        let mut v = Rollout::canary(name, image).replicas(2).value();
+        v["metadata"]["namespace"] = json!(fx.ns);
+        v["spec"]["strategy"]["canary"]["steps"] = json!([
+            {"setWeight": 20},
+            {"experiment": {"duration": "1h", "templates": [
+                {"name": "canary", "specRef": "canary", "replicas": 1}
+            ]}},
+            {"pause": {}},
+        ]);
+        v
+    };
+    let names = ["ours", "theirs"];
+    for name in names {
+        let v = rollout(name, &format!("example.test/{name}:1"));
+        support::apply::apply_value(&fx.admin, Some(&fx.ns), v).await?;
+    }
+    for name in names {
+        fx.wait_release(
+            "v1 healthy",
+            || fx.rollout(name),
+            |r| r.facts.fully_promoted,
+        )
+        .await?;
+    }
+    for name in names {
+        let v = rollout(name, &format!("example.test/{name}:2"));
+        support::apply::apply_value(&fx.admin, Some(&fx.ns), v).await?;
+    }
+    let mut experiments = Vec::new();
+    for name in names {
+        let r = fx
+            .wait_release(
+                "the experiment step runs its Experiment",
+                || fx.rollout(name),
+                |r| r.facts.experiment.is_some(),
+            )
+            .await?;
+        experiments.push((r.facts.experiment.clone().unwrap_or_default(), r));
+    }
+    let [(ours_ex, ours), (theirs_ex, _)] = experiments.as_slice() else {
+        unreachable!()
+    };
+    assert_eq!(ours.step, Some((1, 3)), "in the experiment step");
+    let ex = fx.get(&EXPERIMENTS, ours_ex).await?;
+    assert_eq!(ex["spec"]["terminate"], Value::Null, "not terminated yet");
+
+    let plan = fx.plan(ActionKind::Terminate, ours)?;
+    let [
+        ApiCall::Patch {
+            resource,
+            name,
+            patch_type,
+            body,
+            ..
+        },
+    ] = plan.calls.as_slice()
+    else {
+        panic!("terminate: {:?}", plan.calls)
+    };
+    assert_eq!(
+        (resource, name, *patch_type),
+        (&EXPERIMENTS, ours_ex, PatchType::Json)
+    );
+    assert!(
+        body.to_string()
+            .contains(r#"{"op":"add","path":"/spec/terminate","value":true}"#),
+        "{body}"
+    );
+    assert_eq!(plan.calls[0].rbac(), ("patch", "experiments".to_owned()));
+    let mut console = Console::new("a", fx.oncall.clone(), None);
+    let outcome = console.run(1, plan).await?;
+    eprintln!("terminate experiment {ours_ex}: {outcome:?}");
+    assert_applied(&outcome, "terminate the Experiment");
+    let said = plugin
+        .run(&fx.ns, &["terminate", "experiment", theirs_ex])
+        .await?;
+    eprintln!("plugin: {}", said.trim());
+
+    // Both Experiments end the same way: terminated, their templates scaled down, the
+    // phase the controller gives a terminated Experiment.
+    let mut ended = Vec::new();
+    for ex in [ours_ex, theirs_ex] {
+        let fields = wait_until("experiment terminated", actions::TIMEOUT, || async {
+            let v = fx.get(&EXPERIMENTS, ex).await?;
+            let f = terminated_fields(&v);
+            let done = f.0 == true
+                && matches!(
+                    f.1.as_str(),
+                    "Successful" | "Failed" | "Error" | "Inconclusive"
+                );
+            Ok(if done {
+                Check::Done(f)
+            } else {
+                Check::NotYet(format!("{f:?}"))
+            })
+        })
+        .await?;
+        eprintln!("Experiment {ex} after terminate: {fields:?}");
+        ended.push(fields);
+    }
+    assert_eq!(
+        ended[0], ended[1],
+        "shipdeck's terminate and the plugin's differ"
+    );
+    assert_eq!(ended[0].1, "Successful", "{:?}", ended[0]);
+    // And both Rollouts go on to the step after the experiment, as if it had passed.
+    for name in names {
+        let after = fx
+            .wait_release(
+                "past the experiment step",
+                || fx.rollout(name),
+                |r| r.step == Some((2, 3)),
+            )
+            .await?;
+        assert_eq!(after.facts.experiment, None);
+        assert!(
+            fx.plan(ActionKind::Terminate, &after).is_err(),
+            "terminate still offered for {name}"
+        );
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_detail_says_what_the_loadtester_says_about_the_gate() -> Result<()> {
+    let fx = Fixture::new("a").await?;
+    let result = AssertUnwindSafe(gate_state_body(&fx)).catch_unwind().await;
+    fx.done(result).await
+}
+
+/// The screen as the console draws it.
+fn screen(state: &State) -> String {
+    shipdeck::ui::screenshot(state, &shipdeck::ui::Theme::default(), 120, 40)
+}
+
+/// Carry out the gate checks among `effects` with `target` and feed the answers back.
+async fn answer_checks(
+    state: &mut State,
+    target: &shipdeck::action::kube::KubeTarget,
+    effects: Vec<Effect>,
+) -> usize {
+    let mut asked = 0;
+    for e in effects {
+        if let Effect::CheckGate(q) = e {
+            let request = q.request;
+            let answer = target.check_gate(q).await;
+            eprintln!("gate check {request}: {answer:?}");
+            update(
+                state,
+                Msg::GateChecked {
+                    request,
+                    state: answer,
+                },
+            );
+            asked += 1;
+        }
+    }
+    shipdeck::core::settle(state);
+    asked
+}
+
+async fn gate_state_body(fx: &Fixture) -> Result<()> {
+    use shipdeck::core::Key;
+    let lt = support::TestEnv::get()?.loadtester_url("a")?;
+    let lt = lt.trim_end_matches('/').to_owned();
+    let deployment = |image: &str| {
+        Deployment::new("podinfo", image)
+            .replicas(2)
+            .port(9898)
+            .yaml()
+    };
+    fx.apply(&deployment("example.test/podinfo:1")).await?;
+    support::apply::apply_value(&fx.admin, Some(&fx.ns), gated_canary(fx, &lt)).await?;
+    fx.wait_release(
+        "canary initialised",
+        || fx.canary("podinfo"),
+        |r| r.facts.flagger_phase == "Initialized",
+    )
+    .await?;
+    fx.apply(&deployment("example.test/podinfo:2")).await?;
+    fx.wait_release(
+        "held at the closed confirm-promotion gate",
+        || fx.canary("podinfo"),
+        |r| r.facts.flagger_phase == "WaitingPromotion",
+    )
+    .await?;
+    assert!(!gate_open(&lt, &fx.ns).await?, "starts closed");
+
+    let mut state = State::new(
+        jiff::Timestamp::now(),
+        Settings::default(),
+        vec![Cluster::new("a")],
+        vec![],
+    );
+    state.view.width = 120;
+    state.view.height = 40;
+    let facts = canary_facts(fx).await?;
+    update(
+        &mut state,
+        Msg::Upsert {
+            cluster: "a".into(),
+            facts,
+        },
+    );
+    shipdeck::core::settle(&mut state);
+    let target = fx.oncall.clone().with_loadtester(Some(&lt));
+
+    // Enter opens the detail: the gate is asked once, and the answer shown.
+    let effects = update(&mut state, Msg::Key(Key::Enter));
+    shipdeck::core::settle(&mut state);
+    assert_eq!(answer_checks(&mut state, &target, effects).await, 1);
+    let s = screen(&state);
+    eprintln!("{s}");
+    assert!(s.contains("confirm-promotion gate: closed"), "{s}");
+
+    // `p`, confirmed: the gate opens, and the answer to the check that follows says so.
+    let effects = update(&mut state, Msg::Key(Key::Char('p')));
+    assert!(
+        state.view.modal.is_some(),
+        "no modal: {:?}",
+        state.view.notice
+    );
+    for e in effects {
+        if let Effect::CheckAccess {
+            cluster,
+            namespace,
+            verb,
+            resource,
+        } = e
+        {
+            let allowed = target
+                .check_access(namespace.clone(), verb.clone(), resource.clone())
+                .await
+                .unwrap_or(false);
+            update(
+                &mut state,
+                Msg::Access {
+                    cluster,
+                    namespace,
+                    verb,
+                    resource,
+                    allowed,
+                },
+            );
+        }
+    }
+    let effects = update(&mut state, Msg::Key(Key::Char('y')));
+    let Some(Effect::Execute { id, plan, .. }) = effects
+        .into_iter()
+        .find(|e| matches!(e, Effect::Execute { .. }))
+    else {
+        panic!("y sent nothing: {:?}", state.view.notice)
+    };
+    let mut console = Console::new("a", target.clone(), None);
+    let outcome = console.run(id, plan).await?;
+    assert_applied(&outcome, "open the gate");
+    assert!(gate_open(&lt, &fx.ns).await?, "the gate did not open");
+    let effects = update(&mut state, Msg::ActionDone { id, outcome });
+    assert_eq!(
+        answer_checks(&mut state, &target, effects).await,
+        1,
+        "the gate is asked again after p"
+    );
+    let s = screen(&state);
+    eprintln!("{s}");
+    assert!(s.contains("confirm-promotion gate: open"), "{s}");
+
+    // Through the API server's service proxy (a loadtester Service in the Canary's
+    // namespace): this environment's loadtester is not a pod, so the Service has no
+    // endpoints and the API server's own error comes back — read as "unknown", never as
+    // the loadtester's "closed".
+    support::apply::apply_value(
+        &fx.admin,
+        Some(&fx.ns),
+        json!({
+            "apiVersion": "v1", "kind": "Service",
+            "metadata": {"name": "flagger-loadtester"},
+            "spec": {"ports": [{"port": 80, "targetPort": 8080}], "selector": {"app": "nothing-here"}},
+        }),
+    )
+    .await?;
+    let url = format!("http://flagger-loadtester.{}:80/gate/check", fx.ns);
+    let q = shipdeck::core::gates::GateQuery {
+        request: 99,
+        cluster: "a".into(),
+        hook: shipdeck::core::facts::GateHook::ConfirmPromotion,
+        to: shipdeck::core::action::Loadtester::parse(&url).expect("a service URL"),
+        canary: shipdeck::core::action::CanarySeen {
+            namespace: fx.ns.clone(),
+            name: "podinfo".into(),
+            uid: String::new(),
+            phase: "WaitingPromotion".into(),
+            webhook_type: "confirm-promotion".into(),
+            webhook: url.clone(),
+            resource_version: None,
+        },
+    };
+    let proxied = fx.oncall.check_gate(q).await;
+    eprintln!("through the service proxy: {proxied:?}");
+    assert!(
+        matches!(&proxied, shipdeck::core::facts::GateState::Unknown(why) if why.starts_with("503")),
+        "{proxied:?}"
+    );
+    Ok(())
 }

@@ -1406,6 +1406,7 @@ fn with_argocd_app(width: u16, height: u16) -> State {
         id,
         revision: rev.into(),
         deployed_at: Some(ui_fixture::ago(3600 * (3 - id))),
+        deploy_started_at: None,
         initiated_by: Untrusted::new(by),
         source: json!({"repoURL": "https://git.example/web.git", "path": "api"}),
     };
@@ -2056,5 +2057,211 @@ fn demo_yaml_of_a_rollout() {
         );
         assert!(top.contains("kind: Rollout"), "{w}x{h}:\n{top}");
         insta::assert_snapshot!(format!("demo_yaml_{w}x{h}"), top);
+// ---- Undo to an aborted revision; the Flagger gate line (issue 12 items 5, 7) ----
+
+#[test]
+fn undo_modal_warns_that_the_target_was_aborted() {
+    use shipdeck::core::facts::WarningEvent;
+    use shipdeck::core::text::Untrusted;
+    for (w, h) in [(80, 24), (250, 70)] {
+        let mut state = fleet_with_templates(w, h);
+        // Argo's own event about revision 6, as the Warning watch delivers it.
+        shipdeck::core::update(
+            &mut state,
+            shipdeck::core::Msg::Warning {
+                cluster: "prod-eu-1".into(),
+                event: WarningEvent {
+                    namespace: "shop".into(),
+                    object_kind: "Rollout".into(),
+                    object_name: "checkout".into(),
+                    reason: "RolloutAborted".into(),
+                    message: Untrusted::new(
+                        "Rollout aborted update to revision 6: Metric \"error-rate\" assessed Failed due to failed (2) > failureLimit (1)",
+                    ),
+                    count: 1,
+                    last_seen: Some(ui_fixture::ago(5000)),
+                },
+            },
+        );
+        shipdeck::core::settle(&mut state);
+        select(&mut state, "checkout");
+        keys(
+            &mut state,
+            &[Key::Char('v'), Key::Char('j'), Key::Char('j')],
+        );
+        let list = screen(&state);
+        assert!(list.contains("aborted"), "the row says aborted:\n{list}");
+        keys(&mut state, &[Key::Enter]);
+        let m = state.view.modal.as_ref().expect("undo modal");
+        let warned = &m.undo_preview.as_ref().expect("preview").warnings;
+        assert!(
+            warned
+                .iter()
+                .any(|w| w.contains("revision 6 was itself aborted")),
+            "{warned:?}"
+        );
+        let s = screen(&state);
+        assert!(s.contains("was itself aborted"), "{s}");
+        insta::assert_snapshot!(format!("undo_aborted_{w}x{h}"), s);
+    }
+}
+
+#[test]
+fn the_detail_shows_the_gate_the_loadtester_reports() {
+    use shipdeck::core::facts::{Gate, GateHook, GateState, ObjectFacts};
+    for (w, h) in [(80, 24), (250, 70)] {
+        let mut state = fleet(w, h);
+        // On a cluster this console may write to, as `storefront` (the fixture's frontend
+        // lives on the read-only staging cluster).
+        let mut canary = ui_fixture::frontend_canary();
+        canary.meta.name = "storefront".into();
+        canary.meta.uid = "uid-web-storefront".into();
+        canary.gates = vec![Gate {
+            hook: GateHook::ConfirmTrafficIncrease,
+            url: "http://flagger-loadtester.web:80/gate/check".into(),
+        }];
+        canary.failed_checks = 0;
+        shipdeck::core::update(
+            &mut state,
+            shipdeck::core::Msg::Upsert {
+                cluster: "prod-eu-1".into(),
+                facts: ObjectFacts::Canary(canary),
+            },
+        );
+        shipdeck::core::settle(&mut state);
+        select(&mut state, "storefront");
+        keys(&mut state, &[Key::Enter]);
+        let check = state
+            .gate_checks
+            .values()
+            .next()
+            .expect("the detail asked the loadtester")
+            .clone();
+        assert_eq!(check.hook, GateHook::ConfirmTrafficIncrease);
+        let asking = screen(&state);
+        assert!(
+            asking.contains("confirm-traffic-increase gate:")
+                && asking.contains("asking the loadtester"),
+            "{asking}"
+        );
+        shipdeck::core::update(
+            &mut state,
+            shipdeck::core::Msg::GateChecked {
+                request: check.request,
+                state: GateState::Closed,
+            },
+        );
+        shipdeck::core::settle(&mut state);
+        let s = screen(&state);
+        assert!(
+            s.contains("confirm-traffic-increase gate:") && s.contains("closed (p opens it)"),
+            "{s}"
+        );
+        let r = state.selected_release().expect("storefront");
+        assert_eq!(r.phase, shipdeck::core::model::Phase::Paused);
+        assert_eq!(
+            r.needs_human,
+            Some(shipdeck::core::model::HumanWait::TrafficGate)
+        );
+        insta::assert_snapshot!(format!("gate_closed_{w}x{h}"), s);
+        // Back home the row carries the same ⚑ as the other gates.
+        keys(&mut state, &[Key::Esc]);
+        let home = screen(&state);
+        let row = home
+            .lines()
+            .find(|l| l.contains("storefront"))
+            .unwrap_or_default()
+            .to_string();
+        assert!(row.contains('⚑'), "{row}");
+        // Opened: the line says so and the canary is Progressing again.
+        keys(&mut state, &[Key::Enter]);
+        let again = state.gate_checks.values().next().unwrap().request;
+        assert!(
+            again > check.request,
+            "asked again when the detail reopened"
+        );
+        shipdeck::core::update(
+            &mut state,
+            shipdeck::core::Msg::GateChecked {
+                request: again,
+                state: GateState::Open,
+            },
+        );
+        shipdeck::core::settle(&mut state);
+        let s = screen(&state);
+        assert!(s.contains("open (space closes it)"), "{s}");
+        assert_eq!(
+            state.selected_release().map(|r| r.phase),
+            Some(shipdeck::core::model::Phase::Progressing)
+        );
+    }
+}
+
+// ---- The Argo CD sync revision in the revisions list (issue 12 item 5) ----
+
+#[test]
+fn revisions_name_the_argocd_sync_that_made_them() {
+    use serde_json::json;
+    use shipdeck::core::facts::{ObjectFacts, ObjectMeta};
+    use shipdeck::core::kinds::application::{AppResource, ApplicationFacts, HistoryEntry};
+    use shipdeck::core::text::Untrusted;
+    for (w, h) in [(80, 24), (250, 70)] {
+        let mut state = fleet_with_templates(w, h);
+        // Revisions 8 and 7 were made by syncs; 6 (by hand) is older than both.
+        let entry = |id: i64, rev: &str, started: i64, took: i64| HistoryEntry {
+            id,
+            revision: rev.into(),
+            deploy_started_at: Some(ui_fixture::ago(started)),
+            deployed_at: Some(ui_fixture::ago(started - took)),
+            initiated_by: Untrusted::new("automated"),
+            source: json!({"repoURL": "https://git.example/shop.git", "path": "checkout"}),
+        };
+        let app = ApplicationFacts {
+            meta: ObjectMeta {
+                namespace: "argocd".into(),
+                name: "shop-checkout".into(),
+                uid: "app-checkout".into(),
+                resource_version: "77".into(),
+                created: Some(ui_fixture::ago(86_400)),
+                ..ObjectMeta::default()
+            },
+            sync_status: "Synced".into(),
+            health: "Suspended".into(),
+            history: vec![
+                entry(4, "5f3a9c1e0b7d2a4c6e8f1a3b5c7d9e0f2a4b6c8d", 14_410, 60),
+                entry(5, "9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a291807", 7_205, 30),
+            ],
+            resources: vec![AppResource {
+                group: "argoproj.io".into(),
+                kind: "Rollout".into(),
+                namespace: "shop".into(),
+                name: "checkout".into(),
+            }],
+            ..ApplicationFacts::default()
+        };
+        shipdeck::core::update(
+            &mut state,
+            shipdeck::core::Msg::Upsert {
+                cluster: "prod-eu-1".into(),
+                facts: ObjectFacts::Application(app),
+            },
+        );
+        shipdeck::core::settle(&mut state);
+        select(&mut state, "checkout");
+        keys(&mut state, &[Key::Char('v')]);
+        let s = screen(&state);
+        let row = |rev: &str| {
+            s.lines()
+                .find(|l| {
+                    l.trim_start_matches(['▸', ' '])
+                        .starts_with(&format!("{rev} "))
+                })
+                .unwrap_or_default()
+                .to_string()
+        };
+        assert!(row("8").contains("argocd 9e8d7c6"), "{s}");
+        assert!(row("7").contains("argocd 5f3a9c1"), "{s}");
+        assert!(!row("6").contains("argocd"), "{s}");
+        insta::assert_snapshot!(format!("revisions_argocd_{w}x{h}"), s);
     }
 }

@@ -18,6 +18,11 @@ pub enum DemoRead {
     /// The pods of a ReplicaSet now (None: the simulation has no such ReplicaSet).
     Pods(PodQuery, oneshot::Sender<Option<Vec<PodFacts>>>),
     Events(EventsQuery, oneshot::Sender<Vec<ObjectEvent>>),
+    /// What the simulated loadtester says about a Canary's gate.
+    Gate(
+        crate::core::gates::GateQuery,
+        oneshot::Sender<crate::core::facts::GateState>,
+    ),
     /// One object as JSON (the YAML view): (cluster, resource, namespace, name).
     Object(
         ObjectRead,
@@ -142,6 +147,25 @@ impl ActionTarget for DemoTarget {
                 }
                 tokio::time::sleep(PODS_EVERY).await;
             }
+        })
+    }
+
+    fn check_gate(
+        &self,
+        q: crate::core::gates::GateQuery,
+    ) -> BoxFuture<'static, crate::core::facts::GateState> {
+        use crate::core::facts::GateState;
+        let reads = self.reads.clone();
+        Box::pin(async move {
+            let gone = || GateState::Unknown("the simulation stopped".into());
+            let Some(reads) = reads else {
+                return GateState::Unknown("the simulation serves no loadtester".into());
+            };
+            let (reply, answer) = oneshot::channel();
+            if reads.send(DemoRead::Gate(q, reply)).await.is_err() {
+                return gone();
+            }
+            answer.await.unwrap_or_else(|_| gone())
         })
     }
 

@@ -67,6 +67,19 @@ pub trait ActionTarget: Send + Sync + 'static {
         })
     }
 
+    /// Ask a loadtester whether a Canary's confirm gate is open (`/gate/check`); a backend
+    /// that cannot ask says why.
+    fn check_gate(
+        &self,
+        _q: crate::core::gates::GateQuery,
+    ) -> BoxFuture<'static, crate::core::facts::GateState> {
+        Box::pin(async {
+            crate::core::facts::GateState::Unknown(
+                "the gate cannot be asked from this cluster's source (read-only clusters hold no client besides their watches)".into(),
+            )
+        })
+    }
+
     /// GET one object as JSON (the YAML view). A read: allowed on read-only clusters too.
     fn get_object(
         &self,
@@ -148,6 +161,25 @@ impl Executor {
                 Err(_) => Err(Untrusted::new("events: no answer within the deadline")),
             };
             let _ = tx.send(Msg::ObjectEvents { request, result }).await;
+        });
+    }
+
+    /// Ask a loadtester about a Canary's gate (`Effect::CheckGate`); the answer arrives as
+    /// `Msg::GateChecked`. It changes nothing, so it is not an action: no audit record.
+    pub fn check_gate(&self, q: crate::core::gates::GateQuery) {
+        let Some(target) = self.targets.get(&q.cluster).cloned() else {
+            return;
+        };
+        let tx = self.tx.clone();
+        tokio::spawn(async move {
+            let request = q.request;
+            let state = match tokio::time::timeout(DEADLINE, target.check_gate(q)).await {
+                Ok(s) => s,
+                Err(_) => crate::core::facts::GateState::Unknown(
+                    "the loadtester did not answer within the deadline".into(),
+                ),
+            };
+            let _ = tx.send(Msg::GateChecked { request, state }).await;
         });
     }
 

@@ -141,7 +141,7 @@ impl Resource {
 pub use super::kinds::canary::{CANARIES, CanarySeen, Loadtester, loadtester_service};
 pub use super::kinds::deployment::DEPLOYMENTS;
 pub use super::kinds::request::after_write;
-pub use super::kinds::rollout::{ANALYSISRUNS, ROLLOUTS, ROLLOUTS_STATUS};
+pub use super::kinds::rollout::{ANALYSISRUNS, EXPERIMENTS, ROLLOUTS, ROLLOUTS_STATUS};
 
 /// One HTTP request an action makes.
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -42,6 +42,9 @@ pub enum Effect {
     ListEvents(super::kinds::pod::EventsQuery),
     /// Open or close the log viewer's streams (`core::logs`); reports come as `Msg::Logs`.
     Logs(super::logs::LogCommand),
+    /// Ask a loadtester whether a Canary's confirm gate is open; answer as
+    /// `Msg::GateChecked`.
+    CheckGate(super::gates::GateQuery),
     /// GET one object for the YAML view; answer as `Msg::Object`.
     FetchObject {
         cluster: String,

@@ -90,12 +90,14 @@ pub fn detail_opened(state: &mut State) -> Vec<Effect> {
     let query = EventsQuery { request, ..query };
     state.view.events = Some(EventsView {
         request,
-        release,
+        release: release.clone(),
         events: Vec::new(),
         listed: false,
         error: None,
     });
-    vec![Effect::ListEvents(query)]
+    let mut effects = vec![Effect::ListEvents(query)];
+    effects.extend(super::gates::check(state, &release));
+    effects
 }
 
 /// Relist the events of the release in view (the pods screen opened: its pods' newest).

@@ -79,6 +79,9 @@ pub enum HumanWait {
     RolloutGate,
     /// Flagger's confirm-promotion gate is closed (phase WaitingPromotion).
     PromotionGate,
+    /// Flagger halted at a closed confirm-traffic-increase gate (phase Progressing; the
+    /// loadtester's `/gate/check` said closed: `core::gates`).
+    TrafficGate,
 }
 
 impl HumanWait {
@@ -90,6 +93,7 @@ impl HumanWait {
             Self::InconclusiveAnalysis => "inconclusive analysis",
             Self::RolloutGate => "confirm-rollout gate closed",
             Self::PromotionGate => "confirm-promotion gate closed",
+            Self::TrafficGate => "confirm-traffic-increase gate closed",
         }
     }
 }
@@ -208,6 +212,8 @@ pub struct ActionFacts {
     pub skip_analysis: bool,
     /// The step the release is in is an analysis or experiment step (Argo).
     pub in_analysis_step: bool,
+    /// Argo: the running Experiment of the experiment step the Rollout is in.
+    pub experiment: Option<String>,
     /// Previous revision available for undo: (ReplicaSet name, revision).
     pub undo_target: Option<(String, i64)>,
     pub current_revision: Option<i64>,

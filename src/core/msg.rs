@@ -223,6 +223,11 @@ pub enum Msg {
     },
     /// The log viewer's streams report (`core::logs`).
     Logs(super::logs::LogEvent),
+    /// The loadtester's answer to `Effect::CheckGate` `request`.
+    GateChecked {
+        request: u64,
+        state: super::facts::GateState,
+    },
     /// The object a `FetchObject` asked for (as JSON), or why it could not be read.
     Object {
         cluster: String,

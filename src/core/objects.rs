@@ -102,6 +102,11 @@ fn ctx_for<'a>(state: &'a State, cluster: &'a str, ns: &str, name: &str) -> Ctx<
     }
 }
 
+/// Re-derive one release from the inventory (what it is derived with changed: a gate check).
+pub fn rederive(state: &mut State, key: &ReleaseKey) {
+    derive_workload(state, key);
+}
+
 /// Re-derive one release from the inventory.
 fn derive_workload(state: &mut State, key: &ReleaseKey) {
     let Some(facts) = state.inventory.workload(key) else {
@@ -140,8 +145,12 @@ fn rederive_canaries_over(state: &mut State, cluster: &str, ns: &str, deployment
     }
 }
 
-fn put_release(state: &mut State, rel: Release) {
+fn put_release(state: &mut State, mut rel: Release) {
     let previous = state.releases.get(&rel.key);
+    if let Some(p) = previous {
+        super::revisions::keep_aborts(p, &mut rel);
+    }
+    super::gates::apply_check(&state.gate_checks, &mut rel);
     if previous == Some(&rel) {
         return;
     }

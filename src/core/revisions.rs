@@ -14,7 +14,8 @@ use jiff::Timestamp;
 use serde_json::Value;
 
 use super::facts::ReplicaSetFacts;
-use super::model::Revision;
+use super::kinds::application::HistoryEntry;
+use super::model::{Release, Revision};
 use super::text::Untrusted;
 
 /// Annotations read for the revisions list (kept by the projection).
@@ -39,6 +40,10 @@ pub struct RevisionInfo {
     pub manager: Option<Untrusted>,
     /// A later revision went back to an older template: this one was rolled back.
     pub rolled_back: bool,
+    /// Argo Rollouts aborted this revision's canary: what the controller said ("Rollout
+    /// aborted update to revision 3: Metric \"errors\" assessed Failed ..."), from the
+    /// Rollout's status, its events or what this console saw earlier ([`mark_aborted`]).
+    pub aborted: Option<Untrusted>,
 }
 
 impl RevisionInfo {
@@ -59,6 +64,7 @@ impl RevisionInfo {
             template: rs.template.clone(),
             manager: None,
             rolled_back: false,
+            aborted: None,
         }
     }
 }
@@ -90,6 +96,117 @@ pub fn annotate(revs: &mut [Revision], manager: Option<&str>) {
     if let Some(newest) = revs.first_mut() {
         newest.info.manager = manager.filter(|m| !m.is_empty()).map(Untrusted::new);
     }
+}
+
+/// The condition reason and event reason Argo Rollouts writes when it aborts an update.
+pub const ROLLOUT_ABORTED: &str = "RolloutAborted";
+
+/// The revision an Argo Rollouts abort message names: the controller writes "Rollout aborted
+/// update to revision N" (`conditions.RolloutAbortedMessage`), then ": <why>" when an analysis
+/// failed; `status.message` puts "RolloutAborted: " before it. None for any other text.
+pub fn aborted_revision(message: &str) -> Option<i64> {
+    const SAID: &str = "aborted update to revision ";
+    let at = message.find(SAID)? + SAID.len();
+    let digits: String = message[at..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    digits.parse().ok()
+}
+
+/// Mark the revisions that abort messages name (`said`, newest first: the first message
+/// about a revision is the one kept). A revision already marked keeps its mark.
+pub fn mark_aborted<'a>(revs: &mut [Revision], said: impl IntoIterator<Item = &'a Untrusted>) {
+    for message in said {
+        let Some(n) = aborted_revision(message.raw()) else {
+            continue;
+        };
+        for r in revs.iter_mut().filter(|r| r.revision == Some(n)) {
+            if r.info.aborted.is_none() {
+                r.info.aborted = Some(message.clone());
+            }
+        }
+    }
+}
+
+/// Abort messages about release `r` the console holds besides its status: the
+/// `RolloutAborted` events listed for its detail (they outlive the condition, which goes
+/// once a new revision starts) and the failures feed's line for it, newest first.
+pub fn aborts_seen<'a>(state: &'a crate::core::State, r: &Release) -> Vec<&'a Untrusted> {
+    if r.key.kind != crate::core::model::ReleaseKind::Rollout {
+        return Vec::new();
+    }
+    let events = state
+        .view
+        .events
+        .iter()
+        .filter(|v| v.release == r.key)
+        .flat_map(|v| v.events.iter())
+        .filter(|e| {
+            e.object_kind == "Rollout"
+                && e.object_name == r.key.name
+                && e.reason.raw() == ROLLOUT_ABORTED
+        })
+        .map(|e| &e.message);
+    let object = format!("rollout/{}", r.key.name);
+    let feed = state
+        .failures
+        .items()
+        .iter()
+        .filter(move |f| {
+            f.cluster == r.key.cluster
+                && f.namespace == r.key.namespace
+                && f.object == object
+                && f.reason == ROLLOUT_ABORTED
+        })
+        .map(|f| &f.message);
+    events.chain(feed).collect()
+}
+
+/// An abort this console saw stays known after the controller stops saying it (a new
+/// revision replaces the `RolloutAborted` condition): `rel`'s revisions keep the marks
+/// `previous` had for the same ReplicaSet at the same revision.
+pub fn keep_aborts(previous: &Release, rel: &mut Release) {
+    for r in rel
+        .revisions
+        .iter_mut()
+        .filter(|r| r.info.aborted.is_none())
+    {
+        r.info.aborted = previous
+            .revisions
+            .iter()
+            .find(|p| p.name == r.name && p.revision == r.revision)
+            .and_then(|p| p.info.aborted.clone());
+    }
+}
+
+/// What an abort message says after the revision ("Metric ... assessed Failed"), if anything.
+fn abort_reason(message: &str) -> Option<&str> {
+    let (_, rest) = message.split_once("aborted update to revision ")?;
+    let rest = rest.trim_start_matches(|c: char| c.is_ascii_digit());
+    let why = rest.strip_prefix(':').unwrap_or(rest).trim();
+    (!why.is_empty()).then_some(why)
+}
+
+/// The Argo CD history entry behind a revision created at `created`: the newest entry
+/// whose sync had started by then (`deployStartedAt`; else `deployedAt`, which Argo CD sets
+/// when the sync completes, after the ReplicaSets it made). None when the revision is older
+/// than every entry, or its creation is not known.
+pub fn sync_entry(history: &[HistoryEntry], created: Option<Timestamp>) -> Option<&HistoryEntry> {
+    let created = created?;
+    history
+        .iter()
+        .filter_map(|h| Some((h.deploy_started_at.or(h.deployed_at)?, h)))
+        .filter(|(at, _)| *at <= created)
+        .max_by_key(|(at, h)| (*at, h.id))
+        .map(|(_, h)| h)
+}
+
+/// A git revision as the revisions list shows it: a full commit hash cut to 7 characters
+/// (as `git log --oneline`), anything else (a tag, a chart version) as it is.
+pub fn short_revision(revision: &str) -> &str {
+    let is_hash = revision.len() >= 40 && revision.chars().all(|c| c.is_ascii_hexdigit());
+    if is_hash { &revision[..7] } else { revision }
 }
 
 fn s<'a>(v: &'a Value, key: &str) -> &'a str {
@@ -357,9 +474,17 @@ pub struct UndoPreview {
     pub same_summary: bool,
 }
 
-/// The preview of undo to revision `to` on a release's revisions (newest first).
-pub fn preview(revs: &[Revision], to: i64) -> Option<UndoPreview> {
+/// The preview of undo to revision `to` on a release's revisions (newest first). `aborted`
+/// are abort messages known besides the revisions' own marks (the release's events, the
+/// failures feed: [`aborts_seen`]), newest first.
+pub fn preview(revs: &[Revision], to: i64, aborted: &[&Untrusted]) -> Option<UndoPreview> {
     let target = revs.iter().find(|r| r.revision == Some(to))?;
+    let abort = target.info.aborted.as_ref().or_else(|| {
+        aborted
+            .iter()
+            .copied()
+            .find(|m| aborted_revision(m.raw()) == Some(to))
+    });
     let now = revs.iter().max_by_key(|r| r.revision.unwrap_or(0));
     let empty = Vec::new();
     let now_lines = now.map_or(&empty, |r| &r.info.template);
@@ -368,6 +493,14 @@ pub fn preview(revs: &[Revision], to: i64) -> Option<UndoPreview> {
     if target.info.rolled_back {
         warnings.push(format!(
             "revision {to} was itself rolled back: undo brings back a template someone already reverted"
+        ));
+    }
+    if let Some(m) = abort {
+        let why = abort_reason(m.raw())
+            .map(|w| format!(" ({})", crate::core::text::escape(w)))
+            .unwrap_or_default();
+        warnings.push(format!(
+            "revision {to} was itself aborted{why}: undo brings back a canary Argo Rollouts already stopped"
         ));
     }
     if let Some(now) = now
@@ -498,15 +631,15 @@ mod tests {
             Some(Untrusted::new("kubectl-rollout"))
         );
         assert_eq!(revs[1].info.manager, None);
-        let p = preview(&revs, 3).unwrap();
+        let p = preview(&revs, 3, &[]).unwrap();
         assert_eq!((p.from, p.to), (Some(4), 3));
         assert!(p.lines.contains(&DiffLine::Removed("  image web:2".into())));
         assert!(p.lines.contains(&DiffLine::Added("  image web:3".into())));
         assert_eq!(p.warnings.len(), 2, "{:?}", p.warnings);
         assert!(p.warnings[0].contains("rolled back"));
-        let p1 = preview(&revs, 1).unwrap();
+        let p1 = preview(&revs, 1, &[]).unwrap();
         assert!(p1.warnings.is_empty(), "{:?}", p1.warnings);
-        assert!(preview(&revs, 9).is_none());
+        assert!(preview(&revs, 9, &[]).is_none());
     }
 
     #[test]
@@ -516,6 +649,285 @@ mod tests {
         annotate(&mut revs, None);
         assert!(revs[1].info.rolled_back);
         assert!(!revs[0].info.rolled_back);
+    }
+
+    #[test]
+    fn the_revision_an_abort_message_names() {
+        for (said, n) in [
+            ("Rollout aborted update to revision 3", Some(3)),
+            (
+                "RolloutAborted: Rollout aborted update to revision 12: Metric \"errors\" assessed Failed",
+                Some(12),
+            ),
+            ("Rollout aborted update to revision ", None),
+            ("Rollout aborted update to revision x2", None),
+            ("Rollout is healthy", None),
+            ("", None),
+        ] {
+            assert_eq!(aborted_revision(said), n, "{said:?}");
+        }
+        assert_eq!(
+            abort_reason("Rollout aborted update to revision 2: Metric \"e\" assessed Failed"),
+            Some("Metric \"e\" assessed Failed")
+        );
+        assert_eq!(abort_reason("Rollout aborted update to revision 2"), None);
+    }
+
+    #[test]
+    fn undo_to_an_aborted_revision_warns_with_what_the_controller_said() {
+        // 1 (web:1) stable, 2 (web:2) aborted, 3 (web:3) the release after it.
+        let mut revs = vec![
+            rev(3, 300, &[], "web:3"),
+            rev(2, 200, &[], "web:2"),
+            rev(1, 100, &[], "web:1"),
+        ];
+        annotate(&mut revs, None);
+        assert!(revs.iter().all(|r| !r.info.rolled_back));
+        let said = Untrusted::new(
+            "Rollout aborted update to revision 2: Metric \"errors\" assessed Failed \u{1b}[31m",
+        );
+        // Known only from an event or the feed: the preview still warns.
+        let p = preview(&revs, 2, &[&said]).unwrap();
+        assert_eq!(p.warnings.len(), 1, "{:?}", p.warnings);
+        assert!(
+            p.warnings[0].contains("revision 2 was itself aborted"),
+            "{:?}",
+            p.warnings
+        );
+        assert!(p.warnings[0].contains("Metric \"errors\" assessed Failed"));
+        assert!(
+            !p.warnings[0].contains('\u{1b}'),
+            "escaped: {:?}",
+            p.warnings
+        );
+        assert!(preview(&revs, 1, &[&said]).unwrap().warnings.is_empty());
+        // Marked on the revision itself (from the Rollout's status).
+        mark_aborted(&mut revs, [&said]);
+        assert_eq!(revs[1].info.aborted.as_ref(), Some(&said));
+        assert!(revs[0].info.aborted.is_none() && revs[2].info.aborted.is_none());
+        let p = preview(&revs, 2, &[]).unwrap();
+        assert!(
+            p.warnings[0].contains("was itself aborted"),
+            "{:?}",
+            p.warnings
+        );
+        // A second message about the same revision does not replace the first.
+        let later = Untrusted::new("Rollout aborted update to revision 2");
+        mark_aborted(&mut revs, [&later]);
+        assert_eq!(revs[1].info.aborted.as_ref(), Some(&said));
+    }
+
+    fn aborted_rollout(revision: i64, message: &str) -> crate::core::facts::RolloutFacts {
+        use crate::core::facts::Condition;
+        let mut r = crate::core::testkit::paused_rollout("shop", "web");
+        r.phase = Some("Degraded".into());
+        r.message = Untrusted::new(format!("RolloutAborted: {message}"));
+        r.pause_conditions.clear();
+        r.aborted = true;
+        r.current_pod_hash = format!("h{revision}");
+        r.stable_rs = "h1".into();
+        r.conditions = vec![Condition {
+            type_: "Progressing".into(),
+            status: "False".into(),
+            reason: ROLLOUT_ABORTED.into(),
+            message: Untrusted::new(message),
+            last_transition: None,
+        }];
+        r
+    }
+
+    #[test]
+    fn an_abort_seen_in_status_stays_known_after_the_next_release() {
+        use crate::core::facts::ObjectFacts;
+        use crate::core::model::{Cluster, ReleaseKind};
+        use crate::core::testkit::{FleetBuilder, replicaset, t};
+        let mut b = FleetBuilder::new(
+            t(0),
+            crate::core::state::Settings::default(),
+            vec![Cluster::new("a")],
+            vec![],
+        );
+        for n in 1..=2 {
+            b.upsert(
+                "a",
+                ObjectFacts::ReplicaSet(replicaset("shop", "web", &format!("h{n}"), n, "img", 1)),
+            );
+        }
+        b.upsert(
+            "a",
+            ObjectFacts::Rollout(aborted_rollout(
+                2,
+                "Rollout aborted update to revision 2: Metric \"errors\" assessed Failed",
+            )),
+        );
+        let mut s = b.settled();
+        let key = crate::core::model::ReleaseKey {
+            cluster: "a".into(),
+            kind: ReleaseKind::Rollout,
+            namespace: "shop".into(),
+            name: "web".into(),
+        };
+        let aborted = |s: &crate::core::State, n: i64| {
+            s.releases[&key]
+                .revisions
+                .iter()
+                .find(|r| r.revision == Some(n))
+                .is_some_and(|r| r.info.aborted.is_some())
+        };
+        assert!(aborted(&s, 2) && !aborted(&s, 1));
+        // Revision 3 ships: Argo drops the condition and the abort; the mark stays.
+        let mut next = aborted_rollout(3, "");
+        next.aborted = false;
+        next.conditions.clear();
+        next.phase = Some("Progressing".into());
+        next.meta.resource_version = "101".into();
+        crate::core::update(
+            &mut s,
+            crate::core::Msg::Upsert {
+                cluster: "a".into(),
+                facts: ObjectFacts::ReplicaSet(replicaset("shop", "web", "h3", 3, "img3", 1)),
+            },
+        );
+        crate::core::update(
+            &mut s,
+            crate::core::Msg::Upsert {
+                cluster: "a".into(),
+                facts: ObjectFacts::Rollout(next),
+            },
+        );
+        assert!(aborted(&s, 2), "still known as aborted");
+        assert!(!aborted(&s, 3) && !aborted(&s, 1));
+        let r = &s.releases[&key];
+        let p = preview(&r.revisions, 2, &aborts_seen(&s, r)).unwrap();
+        assert!(
+            p.warnings
+                .iter()
+                .any(|w| w.contains("revision 2 was itself aborted (Metric")),
+            "{:?}",
+            p.warnings
+        );
+    }
+
+    #[test]
+    fn status_abort_marks_the_current_revision_before_the_condition_is_written() {
+        use crate::core::testkit::replicaset;
+        let mut r = aborted_rollout(2, "");
+        r.conditions.clear();
+        let rs: Vec<_> = (1..=2)
+            .map(|n| replicaset("shop", "web", &format!("h{n}"), n, "img", 1))
+            .collect();
+        let refs: Vec<&ReplicaSetFacts> = rs.iter().collect();
+        let ctx = crate::core::status::Ctx {
+            cluster: "a",
+            service_label: "app.kubernetes.io/name",
+            service_override: None,
+        };
+        let rel = crate::core::kinds::rollout::derive(&ctx, &r, &refs);
+        let marks: Vec<(Option<i64>, bool)> = rel
+            .revisions
+            .iter()
+            .map(|v| (v.revision, v.info.aborted.is_some()))
+            .collect();
+        assert!(
+            marks.contains(&(Some(2), true)) && marks.contains(&(Some(1), false)),
+            "{marks:?}"
+        );
+    }
+
+    #[test]
+    fn aborts_are_read_from_the_detail_events_and_the_failures_feed() {
+        use crate::core::failures::Observed;
+        use crate::core::kinds::pod::ObjectEvent;
+        let mut s = crate::core::testkit::fleet();
+        let key = s
+            .releases
+            .keys()
+            .find(|k| k.name == "checkout")
+            .cloned()
+            .unwrap();
+        let r = s.releases[&key].clone();
+        assert!(aborts_seen(&s, &r).is_empty());
+        s.view.events = Some(crate::core::inspect::EventsView {
+            request: 1,
+            release: key.clone(),
+            events: vec![
+                ObjectEvent {
+                    object_kind: "Rollout".into(),
+                    object_name: "checkout".into(),
+                    type_: "Warning".into(),
+                    reason: Untrusted::new(ROLLOUT_ABORTED),
+                    message: Untrusted::new("Rollout aborted update to revision 3"),
+                    ..ObjectEvent::default()
+                },
+                ObjectEvent {
+                    object_kind: "ReplicaSet".into(),
+                    object_name: "checkout".into(),
+                    reason: Untrusted::new(ROLLOUT_ABORTED),
+                    message: Untrusted::new("Rollout aborted update to revision 9"),
+                    ..ObjectEvent::default()
+                },
+            ],
+            listed: true,
+            error: None,
+        });
+        let msg = Untrusted::new("RolloutAborted: Rollout aborted update to revision 2");
+        s.failures.record(Observed {
+            cluster: &key.cluster,
+            namespace: &key.namespace,
+            object: "rollout/checkout",
+            reason: ROLLOUT_ABORTED,
+            message: &msg,
+            count: 1,
+            at: s.now,
+        });
+        let seen: Vec<Option<i64>> = aborts_seen(&s, &r)
+            .iter()
+            .map(|m| aborted_revision(m.raw()))
+            .collect();
+        assert_eq!(seen, vec![Some(3), Some(2)]);
+    }
+
+    #[test]
+    fn each_revision_gets_the_sync_that_made_it_or_the_closest_before() {
+        let at = |s: i64| Some(Timestamp::from_second(1_000_000 + s).unwrap());
+        let entry = |id: i64, rev: &str, started: Option<i64>, done: i64| HistoryEntry {
+            id,
+            revision: rev.into(),
+            deployed_at: at(done),
+            deploy_started_at: started.and_then(at),
+            ..HistoryEntry::default()
+        };
+        let history = vec![
+            entry(
+                1,
+                "a1b2c3d4e5f60718293a4b5c6d7e8f9012345678",
+                Some(100),
+                160,
+            ),
+            entry(2, "v1.4.2", None, 300),
+            entry(
+                3,
+                "ffffffffffffffffffffffffffffffffffffffff",
+                Some(500),
+                530,
+            ),
+        ];
+        let rev = |created: Option<i64>| sync_entry(&history, created.and_then(at)).map(|h| h.id);
+        // Made during sync 1 (after it started, before it completed).
+        assert_eq!(rev(Some(120)), Some(1));
+        // Sync 2 has no start time: it counts from its completion.
+        assert_eq!(rev(Some(299)), Some(1));
+        assert_eq!(rev(Some(300)), Some(2));
+        // By hand, after sync 2: the closest earlier.
+        assert_eq!(rev(Some(450)), Some(2));
+        assert_eq!(rev(Some(510)), Some(3));
+        // Older than every sync, or no creation time: none.
+        assert_eq!(rev(Some(50)), None);
+        assert_eq!(rev(None), None);
+        assert_eq!(sync_entry(&[], at(10)), None);
+        assert_eq!(short_revision(&history[0].revision), "a1b2c3d");
+        assert_eq!(short_revision("v1.4.2"), "v1.4.2");
+        assert_eq!(short_revision("abc123"), "abc123");
     }
 
     fn press(s: &mut crate::core::State, k: crate::core::Key) {

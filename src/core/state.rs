@@ -315,6 +315,8 @@ pub struct State {
     pub logs: Option<super::logs::LogView>,
     /// Last log session number handed out (answers for older sessions are dropped).
     pub log_sessions: u64,
+    /// What the loadtesters said about Canaries' confirm gates (`core::gates`).
+    pub gate_checks: HashMap<ReleaseKey, super::gates::GateCheck>,
 }
 
 impl State {
@@ -384,6 +386,7 @@ impl State {
             quit: false,
             logs: None,
             log_sessions: 0,
+            gate_checks: HashMap::new(),
         }
     }
 

@@ -107,6 +107,10 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             super::inspect::on_events(state, request, result);
         }
         Msg::Logs(event) => super::logs::on_event(state, event),
+        Msg::GateChecked {
+            request,
+            state: answer,
+        } => gates::on_checked(state, request, answer),
         Msg::Object {
             cluster,
             namespace,

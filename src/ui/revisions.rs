@@ -1,8 +1,9 @@
 //! The revisions screen (`v`): every revision of the selected release, newest first —
-//! revision, role, age, images, what changed it (change cause, the field manager of the
-//! last template change) and marks for the one in effect and those rolled back — then, as
-//! room allows, the diff of the pod template that undo to the row under the cursor would
-//! bring back (`core::revisions`). Every cluster string is escaped (`core::text`).
+//! revision, role, age, images, what changed it (the Argo CD sync that made it, change
+//! cause, the field manager of the last template change) and marks for the one in effect
+//! and those rolled back or aborted — then, as room allows, the diff of the pod template
+//! that undo to the row under the cursor would bring back (`core::revisions`). Every
+//! cluster string is escaped (`core::text`).
 
 use std::borrow::Cow;
 
@@ -13,6 +14,7 @@ use ratatui::text::Line;
 use super::fmt;
 use super::grid::{self, Col};
 use super::theme::Theme;
+use crate::core::kinds::application::HistoryEntry;
 use crate::core::model::{Revision, RsRole};
 use crate::core::revisions::{self, DiffLine};
 use crate::core::state::State;
@@ -31,8 +33,14 @@ fn role(r: &Revision, newest: Option<i64>) -> &'static str {
 }
 
 /// "change cause · by manager", escaped.
-fn changed_by(r: &Revision) -> String {
+fn changed_by(r: &Revision, aborted: bool, synced: Option<&HistoryEntry>) -> String {
     let mut parts = Vec::new();
+    if let Some(h) = synced {
+        parts.push(format!(
+            "argocd {}",
+            text::escape(revisions::short_revision(&h.revision))
+        ));
+    }
     if let Some(c) = &r.info.change_cause {
         parts.push(c.shown().into_owned());
     }
@@ -41,6 +49,9 @@ fn changed_by(r: &Revision) -> String {
     }
     if r.info.rolled_back {
         parts.push("rolled back".to_string());
+    }
+    if aborted {
+        parts.push("aborted".to_string());
     }
     if !r.info.history.is_empty() {
         let was: Vec<String> = r.info.history.iter().map(i64::to_string).collect();
@@ -92,6 +103,17 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     );
     let mut lines = vec![grid::title_bar(&name, Vec::new(), true, theme, area.width)];
     let newest = r.revisions.iter().filter_map(|v| v.revision).max();
+    let aborts = revisions::aborts_seen(state, r);
+    let aborted = |v: &Revision| {
+        v.info.aborted.is_some()
+            || aborts
+                .iter()
+                .any(|m| v.revision.is_some() && revisions::aborted_revision(m.raw()) == v.revision)
+    };
+    // The Argo CD application that syncs this release: its history names each revision's sync.
+    let history: &[HistoryEntry] = super::detail::argocd::owning_app(state, r)
+        .and_then(|app| app.facts.argocd.as_deref())
+        .map_or(&[], |f| f.history.as_slice());
     let mut cols = vec![
         Col::left("", 1),
         Col::right("REV", 4),
@@ -136,7 +158,14 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                 (Cow::Borrowed(role(v, newest)), style),
                 (Cow::Owned(fmt::age(state.now, v.info.created)), style),
                 (Cow::Owned(images.join(", ")), style),
-                (Cow::Owned(changed_by(v)), style),
+                (
+                    Cow::Owned(changed_by(
+                        v,
+                        aborted(v),
+                        revisions::sync_entry(history, v.info.created),
+                    )),
+                    style,
+                ),
             ],
         ));
     }
@@ -157,7 +186,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             format!("undo to revision {to} (Enter/u) brings back: - now  + revision {to}")
         };
         lines.push(Line::styled(fmt::fit(&head, width).into_owned(), theme.dim));
-        if let Some(p) = revisions::preview(&r.revisions, to)
+        if let Some(p) = revisions::preview(&r.revisions, to, &aborts)
             && v.revision != newest
         {
             for w in &p.warnings {

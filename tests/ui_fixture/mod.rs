@@ -293,7 +293,7 @@ fn frontend_workload(
     (d, rs)
 }
 
-fn frontend_canary() -> CanaryFacts {
+pub fn frontend_canary() -> CanaryFacts {
     CanaryFacts {
         meta: meta("web", "frontend", "frontend", 3600),
         target: "Deployment/frontend".into(),

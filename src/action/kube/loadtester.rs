@@ -12,6 +12,7 @@ use serde_json::Value;
 use super::outcome::{from_error, from_status, shorten};
 use super::request::{Sent, api_resource, get};
 use crate::core::action::{CANARIES, CanarySeen, Loadtester};
+use crate::core::facts::GateState;
 use crate::core::msg::Outcome;
 
 /// The `rollback` webhook's URL in a Canary as the API server returns it.
@@ -166,6 +167,85 @@ async fn proxy_post(
     }
 }
 
+/// Ask the loadtester whether a Canary's gate is open: `POST /gate/check` with
+/// `{"name","namespace"}` (200: open, 403: closed), only to a loadtester the gate actions may
+/// post to. Anything else is `Unknown` with the reason.
+pub async fn check_gate(
+    client: &kube::Client,
+    q: &crate::core::gates::GateQuery,
+    configured: Option<&str>,
+) -> GateState {
+    if let Err(refused) = allowed(&q.to, &q.canary, configured) {
+        return GateState::Unknown(refused.summary());
+    }
+    let body = serde_json::json!({"name": q.canary.name, "namespace": q.canary.namespace});
+    match &q.to {
+        Loadtester::Service {
+            namespace,
+            service,
+            port,
+        } => {
+            let url = format!(
+                "/api/v1/namespaces/{namespace}/services/{service}:{port}/proxy/gate/check"
+            );
+            let bytes = serde_json::to_vec(&body).unwrap_or_default();
+            let req = match kube::core::Request::new(url)
+                .create(&kube::api::PostParams::default(), bytes)
+            {
+                Ok(req) => req,
+                Err(e) => return GateState::Unknown(format!("not asked: {e}")),
+            };
+            match client.request_text(req).await {
+                Ok(_) => GateState::Open,
+                Err(kube::Error::Api(status)) => {
+                    gate_answer(status.code, &status.reason, &status.message)
+                }
+                Err(e) => GateState::Unknown(shorten(&e.to_string())),
+            }
+        }
+        Loadtester::Url { base } => {
+            let client = match reqwest::Client::builder()
+                .timeout(Duration::from_secs(8))
+                .build()
+            {
+                Ok(c) => c,
+                Err(e) => return GateState::Unknown(shorten(&e.to_string())),
+            };
+            match client
+                .post(format!("{base}/gate/check"))
+                .json(&body)
+                .send()
+                .await
+            {
+                Ok(resp) => {
+                    let code = resp.status().as_u16();
+                    let text = resp.text().await.unwrap_or_default();
+                    if (200..300).contains(&code) {
+                        GateState::Open
+                    } else {
+                        gate_answer(code, NOT_A_STATUS, &text)
+                    }
+                }
+                Err(e) => GateState::Unknown(shorten(&e.to_string())),
+            }
+        }
+    }
+}
+
+/// The reason kube gives an error answer whose body is not a Kubernetes Status: the
+/// loadtester's own answer, passed through by the service proxy.
+const NOT_A_STATUS: &str = "Failed to parse error data";
+
+/// A non-2xx answer to `/gate/check`: the loadtester's own 403 ("Forbidden", not a
+/// Kubernetes Status) says closed; an API server's 403 (RBAC on services/proxy) or
+/// anything else says nothing about the gate.
+fn gate_answer(code: u16, reason: &str, message: &str) -> GateState {
+    if code == 403 && reason == NOT_A_STATUS {
+        return GateState::Closed;
+    }
+    GateState::Unknown(shorten(&format!("{code} {}", message.trim())))
+}
+
 /// POST to the configured loadtester's own address (no credentials go with it).
 async fn direct_post(base: &str, path: &str, body: &Value) -> Result<Sent, Outcome> {
     let client = reqwest::Client::builder()
@@ -291,6 +371,23 @@ mod tests {
         let mut init = seen();
         init.phase = "Initializing".into();
         assert!(unchanged(&init, &canary("u1", "", &init.webhook)).is_ok());
+    }
+
+    #[test]
+    fn only_the_loadtesters_own_403_says_closed() {
+        assert_eq!(
+            gate_answer(403, NOT_A_STATUS, "Forbidden"),
+            GateState::Closed
+        );
+        // RBAC refusing the service proxy: a Kubernetes Status, nothing about the gate.
+        match gate_answer(403, "Forbidden", "services \"lt\" is forbidden: User \"x\"") {
+            GateState::Unknown(why) => assert!(why.contains("forbidden: User"), "{why}"),
+            other => panic!("{other:?}"),
+        }
+        match gate_answer(503, NOT_A_STATUS, "no endpoints available") {
+            GateState::Unknown(why) => assert!(why.starts_with("503 no endpoints"), "{why}"),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

@@ -259,6 +259,17 @@ impl ActionTarget for KubeTarget {
         })
     }
 
+    fn check_gate(
+        &self,
+        q: crate::core::gates::GateQuery,
+    ) -> BoxFuture<'static, crate::core::facts::GateState> {
+        let client = self.client.clone();
+        let configured = self.loadtester.clone();
+        Box::pin(
+            async move { super::loadtester::check_gate(&client, &q, configured.as_deref()).await },
+        )
+    }
+
     fn identity(&self) -> BoxFuture<'static, String> {
         let client = self.client.clone();
         let cell = self.identity.clone();

@@ -55,12 +55,12 @@ fn undo_chosen<'a>(r: &'a Release, to: Option<&str>) -> Option<Cow<'a, Release>>
 }
 
 /// The undo modal's diff and warnings for the undo `r`'s facts point at.
-fn undo_preview(r: &Release, kind: ActionKind) -> Option<revisions::UndoPreview> {
+fn undo_preview(state: &State, r: &Release, kind: ActionKind) -> Option<revisions::UndoPreview> {
     if kind != ActionKind::Undo {
         return None;
     }
     let (_, to) = r.facts.undo_target.as_ref()?;
-    revisions::preview(&r.revisions, *to)
+    revisions::preview(&r.revisions, *to, &revisions::aborts_seen(state, r))
 }
 
 /// Open the confirmation for `kind` on the selected release, or say why it is refused.
@@ -120,7 +120,7 @@ fn start(state: &mut State, kind: ActionKind, to: Option<&str>) -> Vec<Effect> {
     };
     let watched = Watched::of(r);
     let effects = checks(&ready);
-    let preview = undo_preview(r, kind);
+    let preview = undo_preview(state, r, kind);
     state.view.modal = Some(Modal {
         plan: ready.plan,
         focus: ModalFocus::Cancel,
@@ -195,7 +195,7 @@ pub fn follow_modal(state: &mut State) -> Vec<Effect> {
     };
     let r: &Release = &r;
     let watched = Watched::of(r);
-    let preview = undo_preview(r, kind);
+    let preview = undo_preview(state, r, kind);
     let ready = match offer::offer(state, r, kind).state {
         Ok(ready) => ready,
         Err(why) => {
@@ -434,6 +434,7 @@ pub fn on_action_done(state: &mut State, id: u64, outcome: Outcome) -> Vec<Effec
         }
     }
     // The result's audit line arrives from the executor (`Msg::Audit`), built with the record.
-    // No re-read: the watch delivers the current object on its own.
-    Vec::new()
+    // No re-read: the watch delivers the current object on its own. A gate lives in the
+    // loadtester's memory, not in an object: it is asked again.
+    crate::core::gates::after_gate_action(state, &p.plan)
 }

@@ -247,7 +247,7 @@ pub const TABLE: &[KeyRow] = &[
         Some((
             S::Actions,
             "t",
-            "terminate: stop the running AnalysisRun (Argo Rollouts) or operation (Argo CD)",
+            "terminate: stop the running Experiment or AnalysisRun (Argo Rollouts) or operation (Argo CD)",
         )),
         &[],
     ),

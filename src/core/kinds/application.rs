@@ -46,6 +46,9 @@ pub struct HistoryEntry {
     pub id: i64,
     pub revision: String,
     pub deployed_at: Option<Timestamp>,
+    /// `deployStartedAt`: when the sync began (the ReplicaSets it made are newer than this,
+    /// older than `deployed_at`, which is set when it completes).
+    pub deploy_started_at: Option<Timestamp>,
     pub initiated_by: Untrusted,
     /// The entry's `source`, written back as it is by a rollback.
     pub source: Value,

@@ -22,6 +22,7 @@ fn entry(id: i64, revision: &str) -> HistoryEntry {
         id,
         revision: revision.into(),
         deployed_at: None,
+        deploy_started_at: None,
         initiated_by: Untrusted::new("alice"),
         source: json!({"repoURL": "file:///git/app", "path": "app", "targetRevision": revision}),
     }

@@ -59,6 +59,9 @@ pub enum Kind {
     OCIRepository,
     /// Argo CD Application (watched only where its CRD is installed).
     Application,
+    /// Argo Rollouts Experiment: never watched; written by terminate (`t`) on a Rollout in
+    /// an experiment step (its name is in the Rollout's status).
+    Experiment,
 }
 
 /// The kinds that are releases: a row in the table, a module with the rules.
@@ -73,7 +76,7 @@ pub enum ReleaseKind {
 }
 
 /// The catalogue, in `Kind` order (`Kind::api` indexes it; a test checks the order).
-pub const CATALOGUE: [Api; 12] = [
+pub const CATALOGUE: [Api; 13] = [
     Api {
         kind: Kind::Deployment,
         group: "apps",
@@ -216,6 +219,18 @@ pub const CATALOGUE: [Api; 12] = [
         subresources: &[],
         short: "App",
         role: Role::Release(ReleaseKind::Application),
+        origin: Origin::Custom,
+    },
+    Api {
+        kind: Kind::Experiment,
+        group: "argoproj.io",
+        version: "v1alpha1",
+        name: "Experiment",
+        plural: "experiments",
+        resource: "experiments.argoproj.io",
+        subresources: &[],
+        short: "Experiment",
+        role: Role::OnDemand,
         origin: Origin::Custom,
     },
 ];
@@ -392,7 +407,7 @@ pub fn calls(action: ActionKind, r: &Release, now: Timestamp) -> Vec<ApiCall> {
 pub fn note(action: ActionKind, r: &Release) -> Option<&'static str> {
     match r.key.kind {
         ReleaseKind::Deployment => None,
-        ReleaseKind::Rollout => rollout::note(action),
+        ReleaseKind::Rollout => rollout::note(action, r),
         ReleaseKind::Canary => canary::note(action, r),
         ReleaseKind::Kustomization => kustomization::note(action),
         ReleaseKind::HelmRelease => helmrelease::note(action),

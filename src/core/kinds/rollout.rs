@@ -24,6 +24,7 @@ pub use calls::calls;
 pub const ROLLOUTS: Resource = resource(Kind::Rollout, None);
 pub const ROLLOUTS_STATUS: Resource = resource(Kind::Rollout, Some("status"));
 pub const ANALYSISRUNS: Resource = resource(Kind::AnalysisRun, None);
+pub const EXPERIMENTS: Resource = resource(Kind::Experiment, None);
 
 /// `spec.strategy`: canary unless only `blueGreen` is set.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -97,6 +98,9 @@ pub struct RolloutFacts {
     pub traffic_canary_weight: Option<u32>,
     pub step_analysis: Option<AnalysisRef>,
     pub background_analysis: Option<AnalysisRef>,
+    /// `status.canary.currentExperiment`: the Experiment of the experiment step, set by the
+    /// controller only while that Experiment runs.
+    pub current_experiment: Option<String>,
     /// Blue-green: `status.blueGreen.activeSelector`.
     pub active_selector: Option<String>,
     /// Blue-green: `status.blueGreen.previewSelector`.
@@ -142,6 +146,15 @@ pub const NEEDS: &[Need] = &[
         who: "Rollout",
         actions: &[ActionKind::Terminate],
         how: "(its running AnalysisRun)",
+        with_webhook: false,
+    },
+    Need {
+        verb: "patch",
+        resource: "experiments",
+        group: EXPERIMENTS.group,
+        who: "Rollout",
+        actions: &[ActionKind::Terminate],
+        how: "(its running Experiment, in an experiment step)",
         with_webhook: false,
     },
 ];
@@ -385,6 +398,7 @@ pub fn derive(ctx: &Ctx<'_>, r: &RolloutFacts, replicasets: &[&ReplicaSetFacts])
     rel.steps = r.steps.clone();
     rel.revisions = revisions(&owned, &r.stable_rs, &r.current_pod_hash);
     crate::core::revisions::annotate(&mut rel.revisions, r.meta.template_manager.as_deref());
+    mark_aborts(r, &owned, &mut rel);
     if r.strategy == RolloutStrategy::BlueGreen {
         blue_green_roles(r, &owned, &mut rel);
     }
@@ -414,6 +428,14 @@ pub fn derive(ctx: &Ctx<'_>, r: &RolloutFacts, replicasets: &[&ReplicaSetFacts])
         .iter()
         .find(|rs| rs.pod_template_hash == r.current_pod_hash)
         .and_then(|rs| rs.revision);
+    let in_experiment_step = r
+        .current_step_index
+        .and_then(|i| r.steps.get(i.max(0) as usize))
+        .is_some_and(|s| matches!(s, CanaryStep::Experiment));
+    let experiment = r
+        .current_experiment
+        .clone()
+        .filter(|e| in_experiment_step && !e.is_empty());
     rel.facts = ActionFacts {
         spec_paused: r.paused,
         pause_conditions: !r.pause_conditions.is_empty(),
@@ -425,9 +447,34 @@ pub fn derive(ctx: &Ctx<'_>, r: &RolloutFacts, replicasets: &[&ReplicaSetFacts])
         in_analysis_step,
         undo_target: previous_revision(&owned),
         current_revision,
+        experiment,
         ..ActionFacts::default()
     };
     rel
+}
+
+/// Mark the revisions Argo aborted: the one the `RolloutAborted` condition names and, while
+/// `status.abort` is set, the current one (its canary ReplicaSet is what the abort scaled
+/// down), even before the controller has written the condition.
+fn mark_aborts(r: &RolloutFacts, owned: &[&ReplicaSetFacts], rel: &mut Release) {
+    use crate::core::revisions::{ROLLOUT_ABORTED, mark_aborted};
+    let said = r
+        .conditions
+        .iter()
+        .filter(|c| c.reason == ROLLOUT_ABORTED)
+        .map(|c| &c.message);
+    mark_aborted(&mut rel.revisions, said);
+    if !r.aborted {
+        return;
+    }
+    let current = owned
+        .iter()
+        .find(|rs| rs.pod_template_hash == r.current_pod_hash)
+        .and_then(|rs| rs.revision);
+    if let Some(n) = current {
+        let said = Untrusted::new(format!("Rollout aborted update to revision {n}"));
+        mark_aborted(&mut rel.revisions, [&said]);
+    }
 }
 
 /// Does this paused Rollout wait on a person? A manual pause, a pause step without a
@@ -451,8 +498,9 @@ pub fn needs_human(r: &RolloutFacts, phase: Phase, pause: Option<&Pause>) -> Opt
 }
 
 /// The modal's caveat for an action.
-pub fn note(action: ActionKind) -> Option<&'static str> {
+pub fn note(action: ActionKind, r: &Release) -> Option<&'static str> {
     match action {
+        ActionKind::Terminate if experiment_running(r) => Some(TERMINATE_EXPERIMENT_NOTE),
         ActionKind::Abort => Some(
             "Abort sets the canary weight to 0 and returns to step 0; the template still holds the new version — a full revert also needs undo (u).",
         ),
@@ -461,6 +509,14 @@ pub fn note(action: ActionKind) -> Option<&'static str> {
         ),
         _ => None,
     }
+}
+
+/// The modal's caveat for terminating the Experiment of an experiment step.
+pub const TERMINATE_EXPERIMENT_NOTE: &str = "Terminate stops the Experiment as `kubectl argo rollouts terminate experiment` does: the controller scales its ReplicaSets down, ends its AnalysisRuns and marks it Successful, and the Rollout goes on to the next step as if it had passed — abort (a) if the release must not go on.";
+
+/// The Rollout's experiment step has a running Experiment: terminate stops it.
+pub fn experiment_running(r: &Release) -> bool {
+    r.facts.experiment.is_some()
 }
 
 /// The Rollout's analysis is still going (Pending or Running): there is something to
@@ -493,7 +549,9 @@ pub fn rules(kind: ActionKind, r: &Release) -> Result<(), Disabled> {
         Retry if !f.aborted => Err(Na("only an aborted rollout can be retried")),
         Retry if f.fully_promoted => Err(Na("already fully promoted")),
         Undo if f.undo_target.is_none() => Err(Na("no previous revision")),
-        Terminate if !analysis_running(r) => Err(Na("no running AnalysisRun to terminate")),
+        Terminate if !analysis_running(r) && !experiment_running(r) => {
+            Err(Na("no running AnalysisRun or Experiment to terminate"))
+        }
         _ => Ok(()),
     }
 }

@@ -52,6 +52,7 @@ impl AppSim {
             id,
             revision: revision.into(),
             deployed_at: Some(now - SignedDuration::from_secs(ago)),
+            deploy_started_at: Some(now - SignedDuration::from_secs(ago + 20)),
             initiated_by: Untrusted::new(by),
             source: source("main"),
         };
@@ -140,6 +141,7 @@ impl AppSim {
             id,
             revision: revision.clone(),
             deployed_at: Some(now),
+            deploy_started_at: a.op_started.or(Some(now)),
             initiated_by: Untrusted::new("shipdeck"),
             source: a.source.clone(),
         });

@@ -297,7 +297,7 @@ impl CanarySim {
 
     /// One analysis interval of Flagger's scheduler.
     fn analyse(&mut self, now: Timestamp, rng: &mut Rng) {
-        let gate_open = self.gate_opened || self.gate_opens_at.is_some_and(|t| now >= t);
+        let gate_open = self.gate_open(now);
         let (name, ns) = (
             self.canary.obj.meta.name.clone(),
             self.canary.obj.meta.namespace.clone(),
@@ -377,6 +377,11 @@ impl CanarySim {
     /// goes on (or waits) at its next check.
     pub fn set_gate(&mut self, open: bool) {
         self.gate_opened = open;
+    }
+
+    /// The loadtester's `/gate/check`: opened by `/gate/open`, or by the simulated approver.
+    pub fn gate_open(&self, now: Timestamp) -> bool {
+        self.gate_opened || self.gate_opens_at.is_some_and(|t| now >= t)
     }
 
     /// The loadtester's `/rollback/open`: Flagger rolls back at its next check.

@@ -372,6 +372,18 @@ impl Fleet {
         match call {
             ApiCall::Patch {
                 patch_type: PatchType::Json,
+                resource,
+                namespace,
+                name,
+                body,
+            } if Kind::by_plural(resource.plural) == Some(Kind::Experiment) => self
+                .rollouts
+                .iter_mut()
+                .filter(|r| r.cluster == cluster && r.facts().meta.namespace == *namespace)
+                .find_map(|r| r.patch_experiment(name, body, clock))
+                .unwrap_or_else(|| Err(patch::not_found(Kind::Experiment.resource(), name))),
+            ApiCall::Patch {
+                patch_type: PatchType::Json,
                 ..
             } => Err(Outcome::Rejected {
                 status: 415,

@@ -80,6 +80,9 @@ pub struct RolloutSim {
     promote_full: bool,
     abort_message: String,
     restart_started: Option<Timestamp>,
+    /// The running Experiment of an experiment step: when it started, and whether someone
+    /// set its `spec.terminate` (simulation only; Experiments are not watched).
+    experiment: Option<(Timestamp, bool)>,
     script: Script,
     deleted: Vec<(ObjectKind, String)>,
 }
@@ -131,6 +134,7 @@ impl RolloutSim {
             promote_full: false,
             abort_message: String::new(),
             restart_started: None,
+            experiment: None,
             script: init.script,
             deleted: Vec::new(),
         };
@@ -337,6 +341,7 @@ impl RolloutSim {
             self.run_step(now, rng, clock);
         }
         self.terminate_stale_runs();
+        self.end_stale_experiment();
         self.finish_promotion();
         self.scale_replicasets();
         self.refresh_status(now);

@@ -71,6 +71,9 @@ fn answer(fleet: &Fleet, read: Read) {
         Read::Object(o, reply) => {
             let _ = reply.send(fleet.object(&o.cluster, &o.resource, &o.namespace, &o.name));
         }
+        Read::Gate(q, reply) => {
+            let _ = reply.send(fleet.gate_state(&q));
+        }
     }
 }
 

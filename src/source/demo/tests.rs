@@ -457,6 +457,33 @@ fn promote_during_an_analysis_step_terminates_the_run() {
 }
 
 #[test]
+fn t_terminates_the_experiment_of_an_experiment_step() {
+    use crate::core::action::ApiCall;
+    let mut h = Harness::new(1);
+    let staging = (STAGING, ReleaseKind::Rollout, "shop", "checkout");
+    let r = h.wait_for(400, staging, |r| r.facts.experiment.is_some());
+    let experiment = r.facts.experiment.clone().expect("experiment");
+    assert_eq!(r.step.map(|s| s.0), Some(1), "the experiment step");
+    let plan = h.plan(ActionKind::Terminate, staging);
+    assert!(
+        matches!(&plan.calls[..], [ApiCall::Patch { resource, name, .. }]
+            if resource.plural == "experiments" && *name == experiment),
+        "{:?}",
+        plan.calls
+    );
+    applied(&h.apply(&plan));
+    // Well before the experiment would have finished on its own, the rollout moves on.
+    let after = h.wait_for(5, staging, |r| r.step.is_some_and(|s| s.0 >= 2));
+    assert!(after.facts.experiment.is_none(), "{:?}", after.facts);
+    // The same request again: no such Experiment any more.
+    let again = h.apply(&plan);
+    assert!(
+        matches!(&again, Outcome::Rejected { status: 404, .. }),
+        "{again:?}"
+    );
+}
+
+#[test]
 fn manual_pause_resume_and_restart_of_a_rollout() {
     let mut h = Harness::new(1);
     let cart = (PROD_EU, ReleaseKind::Rollout, "shop", "cart");
@@ -679,6 +706,24 @@ fn the_payments_canary_waits_at_a_closed_gate_that_p_opens_and_space_closes() {
     applied(&h.apply(&close));
     h.wait(30);
     assert_eq!(h.release(payments).facts.flagger_phase, "WaitingPromotion");
+    // What the simulated loadtester's /gate/check answers, as the detail asks it.
+    let ask = |h: &mut Harness| {
+        let mut state = crate::core::State::new(
+            h.now,
+            crate::core::state::Settings::default(),
+            vec![crate::core::model::Cluster::new(PROD_US)],
+            vec![],
+        );
+        let r = h.release(payments);
+        let key = r.key.clone();
+        state.releases.insert(key.clone(), r);
+        let fx = crate::core::gates::check(&mut state, &key);
+        let [crate::core::Effect::CheckGate(q)] = fx.as_slice() else {
+            panic!("{fx:?}")
+        };
+        h.fleet.gate_state(q)
+    };
+    assert_eq!(ask(&mut h), crate::core::facts::GateState::Closed);
     let open = h.plan(ActionKind::Promote, payments);
     assert!(
         open.calls[0].describe().ends_with("/gate/open"),
@@ -686,6 +731,7 @@ fn the_payments_canary_waits_at_a_closed_gate_that_p_opens_and_space_closes() {
         open.calls
     );
     applied(&h.apply(&open));
+    assert_eq!(ask(&mut h), crate::core::facts::GateState::Open);
     let r = h.wait_for(60, payments, |r| r.facts.flagger_phase == "Succeeded");
     assert_eq!(r.phase, Phase::Healthy);
 }

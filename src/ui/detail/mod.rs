@@ -7,7 +7,7 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 
-mod argocd;
+pub(super) mod argocd;
 mod events;
 mod slo;
 
@@ -160,6 +160,7 @@ fn steps_section<'a>(
                 None => "  Flagger analysis: not started".into(),
             };
             lines.push(Line::raw(text));
+            lines.extend(gate_line(state, r, theme, width));
         }
         ReleaseKind::Kustomization | ReleaseKind::HelmRelease => {
             lines.push(Line::raw(format!(
@@ -176,6 +177,66 @@ fn steps_section<'a>(
         ReleaseKind::Application => lines.extend(argocd::app_lines(r, theme)),
     }
     lines
+}
+
+/// A Canary's confirm gate as the loadtester last answered (`core::gates`): asked when
+/// the detail opened and after a gate action, never polled. "<hook> gate: <state>" on one
+/// line when it fits, else the state on a line of its own.
+fn gate_line<'a>(state: &State, r: &Release, theme: &Theme, width: u16) -> Vec<Line<'a>> {
+    use crate::core::facts::GateState;
+    let Some(gate) = crate::core::gates::gate_to_check(r) else {
+        return Vec::new();
+    };
+    let check = state.gate_checks.get(&r.key);
+    let hook = check.map_or(gate.hook, |c| c.hook).as_str();
+    // The key that drives the gate, unless this console may not write to the cluster.
+    let read_only =
+        state.settings.read_only || state.cluster(&r.key.cluster).is_none_or(|c| c.read_only);
+    let hint = |action| match keys::label_of(Command::Act(action)) {
+        Some(key) if !read_only => {
+            let verb = if action == ActionKind::Promote {
+                "opens"
+            } else {
+                "closes"
+            };
+            format!(" ({key} {verb} it)")
+        }
+        _ => String::new(),
+    };
+    let (said, style) = match check.map(|c| c.state.as_ref()) {
+        None => ("not asked yet".to_string(), theme.dim),
+        Some(None) => ("asking the loadtester…".to_string(), theme.dim),
+        Some(Some(GateState::Open)) => (
+            format!("open{}", hint(ActionKind::Pause)),
+            theme.phase_healthy,
+        ),
+        Some(Some(GateState::Closed)) => (
+            format!("closed{}", hint(ActionKind::Promote)),
+            theme.notice_warn,
+        ),
+        Some(Some(GateState::Unknown(why))) => {
+            (format!("unknown — {}", text::escape(why)), theme.dim)
+        }
+    };
+    let mark = if matches!(
+        check.and_then(|c| c.state.as_ref()),
+        Some(GateState::Closed)
+    ) {
+        crate::ui::marks::NEEDS_HUMAN
+    } else {
+        " "
+    };
+    let width = width as usize;
+    let one = format!("{mark} {hook} gate: {said}");
+    let lines = if one.chars().count() <= width {
+        vec![one]
+    } else {
+        vec![format!("{mark} {hook} gate:"), format!("    {said}")]
+    };
+    lines
+        .into_iter()
+        .map(|l| Line::styled(fmt::fit(&l, width).into_owned(), style))
+        .collect()
 }
 
 fn step_line<'a>(

@@ -4,7 +4,7 @@
 use jiff::Timestamp;
 use serde_json::json;
 
-use super::{ANALYSISRUNS, ROLLOUTS, ROLLOUTS_STATUS};
+use super::{ANALYSISRUNS, EXPERIMENTS, ROLLOUTS, ROLLOUTS_STATUS};
 use crate::core::action::{ActionKind, ApiCall, PatchType};
 use crate::core::facts::AnalysisPhase;
 use crate::core::facts::PauseReason;
@@ -109,6 +109,9 @@ fn inconclusive(r: &Release) -> bool {
 /// by this Rollout (and still Running, when that is what was seen): a run that finished or
 /// was replaced in between is refused (422), not terminated blind.
 fn terminate(r: &Release) -> Vec<ApiCall> {
+    if let Some(experiment) = r.facts.experiment.as_ref() {
+        return terminate_experiment(r, experiment);
+    }
     let Some(a) = r.analysis.as_ref() else {
         return Vec::new();
     };
@@ -122,6 +125,23 @@ fn terminate(r: &Release) -> Vec<ApiCall> {
         resource: ANALYSISRUNS,
         namespace: r.key.namespace.clone(),
         name: a.name.clone(),
+        patch_type: PatchType::Json,
+        body: serde_json::Value::Array(ops),
+    }]
+}
+
+/// Terminate the running Experiment of the Rollout's experiment step: `spec.terminate: true`,
+/// as the plugin's `terminate experiment` sets it, as a JSON patch that first tests the
+/// Experiment is still owned by this Rollout (one replaced in between is refused with 422).
+fn terminate_experiment(r: &Release, experiment: &str) -> Vec<ApiCall> {
+    let ops = vec![
+        json!({"op": "test", "path": "/metadata/ownerReferences/0/uid", "value": r.uid}),
+        json!({"op": "add", "path": "/spec/terminate", "value": true}),
+    ];
+    vec![ApiCall::Patch {
+        resource: EXPERIMENTS,
+        namespace: r.key.namespace.clone(),
+        name: experiment.to_string(),
         patch_type: PatchType::Json,
         body: serde_json::Value::Array(ops),
     }]

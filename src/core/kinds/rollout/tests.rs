@@ -352,3 +352,69 @@ fn a_workload_ref_rollout_shows_its_current_replicasets_images() {
     // Not seen yet: none, not a guess.
     assert!(derive(&ctx(), &r, &[&old]).images.is_empty());
 }
+
+#[test]
+fn terminate_in_an_experiment_step_stops_the_experiment() {
+    use crate::core::action::{ActionKind, ApiCall, PatchType};
+    let mut r = paused_rollout("shop", "web");
+    r.pause_conditions.clear();
+    r.phase = Some("Progressing".into());
+    r.steps = vec![
+        CanaryStep::SetWeight(20),
+        CanaryStep::Experiment,
+        CanaryStep::Pause(None),
+    ];
+    r.current_step_index = Some(1);
+    r.current_experiment = Some("web-6d4f-2-1".into());
+    // A background analysis runs too: the experiment of the step comes first.
+    r.background_analysis = Some(crate::core::facts::AnalysisRef {
+        name: "web-bg".into(),
+        phase: AnalysisPhase::Running,
+        message: Untrusted::default(),
+    });
+    let rel = derive(&ctx(), &r, &[]);
+    assert_eq!(rel.facts.experiment.as_deref(), Some("web-6d4f-2-1"));
+    assert!(rules(ActionKind::Terminate, &rel).is_ok());
+    let [
+        ApiCall::Patch {
+            resource,
+            name,
+            patch_type,
+            body,
+            ..
+        },
+    ] = &calls(ActionKind::Terminate, &rel, t(0))[..]
+    else {
+        panic!("one patch")
+    };
+    assert_eq!(
+        (resource.plural, name.as_str(), *patch_type),
+        ("experiments", "web-6d4f-2-1", PatchType::Json)
+    );
+    assert_eq!(
+        body,
+        &serde_json::json!([
+            {"op": "test", "path": "/metadata/ownerReferences/0/uid", "value": "uid-shop-web"},
+            {"op": "add", "path": "/spec/terminate", "value": true},
+        ])
+    );
+    assert_eq!(
+        note(ActionKind::Terminate, &rel),
+        Some(TERMINATE_EXPERIMENT_NOTE)
+    );
+    // Outside the experiment step a stale name is not an experiment to terminate: the
+    // running AnalysisRun is.
+    r.current_step_index = Some(2);
+    let rel = derive(&ctx(), &r, &[]);
+    assert_eq!(rel.facts.experiment, None);
+    let [ApiCall::Patch { resource, name, .. }] = &calls(ActionKind::Terminate, &rel, t(0))[..]
+    else {
+        panic!("one patch")
+    };
+    assert_eq!((resource.plural, name.as_str()), ("analysisruns", "web-bg"));
+    // Neither running: nothing to terminate, and it says what it looked for.
+    r.background_analysis = None;
+    let rel = derive(&ctx(), &r, &[]);
+    let why = rules(ActionKind::Terminate, &rel).unwrap_err().to_string();
+    assert!(why.contains("AnalysisRun or Experiment"), "{why}");
+}

@@ -41,6 +41,8 @@ impl Fleet {
                 .iter()
                 .find_map(|k| hit(&k.cluster, &k.facts().meta)),
             Kind::HelmRelease | Kind::GitRepository | Kind::OCIRepository => None,
+            // Written by terminate only, and not by a merge patch that a later call follows.
+            Kind::Experiment => None,
             Kind::Application => self
                 .applications
                 .iter()

@@ -35,6 +35,33 @@ impl Fleet {
         Some(pods::pods_of(&q.cluster, rs, self.now))
     }
 
+    /// What the simulated loadtester answers to `/gate/check` for the query's Canary (as
+    /// the real one, only `flagger-loadtester` in the Canary's namespace is served).
+    pub fn gate_state(&self, q: &crate::core::gates::GateQuery) -> crate::core::facts::GateState {
+        use crate::core::action::Loadtester;
+        use crate::core::facts::GateState;
+        let served = matches!(&q.to, Loadtester::Service { namespace, service, .. }
+            if service == "flagger-loadtester" && *namespace == q.canary.namespace);
+        if !served {
+            return GateState::Unknown(format!(
+                "404 {} not found in the demo fleet",
+                q.to.describe()
+            ));
+        }
+        let canary = self.canaries.iter().find(|c| {
+            let m = &c.facts().meta;
+            c.cluster == q.cluster && m.namespace == q.canary.namespace && m.name == q.canary.name
+        });
+        match canary {
+            Some(c) if c.gate_open(self.now) => GateState::Open,
+            Some(_) => GateState::Closed,
+            None => GateState::Unknown(format!(
+                "canaries.flagger.app \"{}\" not found",
+                q.canary.name
+            )),
+        }
+    }
+
     /// The events of the query's objects and their pods: the warnings recorded so far and
     /// the Normal events of their ReplicaSets and pods.
     pub fn object_events(&self, q: &EventsQuery) -> Vec<ObjectEvent> {

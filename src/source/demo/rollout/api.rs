@@ -129,6 +129,53 @@ impl RolloutSim {
         Ok(patch::applied(format!("rollout {name} patched")))
     }
 
+    /// A JSON patch on the Experiment this Rollout runs, as terminate sends it: a `test` of
+    /// the owner's uid, then `add /spec/terminate true`. None when this Rollout runs no
+    /// Experiment of that name (the caller answers 404).
+    pub fn patch_experiment(
+        &mut self,
+        name: &str,
+        ops: &Value,
+        clock: &mut RvClock,
+    ) -> Option<Result<Outcome, Outcome>> {
+        if self.ro.obj.current_experiment.as_deref() != Some(name) {
+            return None;
+        }
+        let Some(ops) = ops.as_array() else {
+            return Some(Err(patch::invalid("a JSON patch is a list of operations")));
+        };
+        let mut terminate = false;
+        for op in ops {
+            let path = op.get("path").and_then(Value::as_str).unwrap_or("");
+            let value = op.get("value");
+            match (op.get("op").and_then(Value::as_str), path) {
+                (Some("test"), "/metadata/ownerReferences/0/uid") => {
+                    if value.and_then(Value::as_str) != Some(self.ro.obj.meta.uid.as_str()) {
+                        return Some(Err(patch::invalid(format!(
+                            "the test operation on {path} failed: experiments \"{name}\" has another owner"
+                        ))));
+                    }
+                }
+                (Some("add" | "replace"), "/spec/terminate") => {
+                    terminate = value.and_then(Value::as_bool).unwrap_or(false);
+                }
+                _ => {
+                    return Some(Err(patch::invalid(format!(
+                        "the demo fleet does not simulate this operation on {path:?}"
+                    ))));
+                }
+            }
+        }
+        if terminate {
+            self.terminate_experiment(name);
+        }
+        self.ro.commit(clock);
+        Some(Ok(patch::applied(format!(
+            "{} {name} patched",
+            Kind::Experiment.resource()
+        ))))
+    }
+
     /// Undo: the template of ReplicaSet `replicaset`, applied only to `resource_version`.
     pub fn rollback_to(
         &mut self,

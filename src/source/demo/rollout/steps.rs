@@ -11,6 +11,9 @@ use crate::source::demo::analysis::AnalysisRunSim;
 use crate::source::demo::rng::Rng;
 use crate::source::demo::store::RvClock;
 
+/// How long a simulated Experiment runs before it succeeds on its own.
+pub const EXPERIMENT_SECS: i64 = 90;
+
 impl RolloutSim {
     /// Work on the current step; complete at most one step per reconcile.
     pub(super) fn run_step(&mut self, now: Timestamp, rng: &mut Rng, clock: &mut RvClock) {
@@ -31,6 +34,7 @@ impl RolloutSim {
             }
             CanaryStep::Pause(duration) => self.run_pause(duration, now),
             CanaryStep::Analysis(_) => self.run_analysis(idx, now, rng, clock),
+            CanaryStep::Experiment => self.run_experiment(idx, now),
             _ => true,
         };
         if done {
@@ -114,6 +118,67 @@ impl RolloutSim {
                 false
             }
             _ => false,
+        }
+    }
+
+    /// The Experiment of an experiment step, named like Argo names it
+    /// (`<rollout>-<pod-hash>-<revision>-<step>`).
+    fn experiment_name(&self, idx: i32) -> String {
+        let r = &self.ro.obj;
+        format!(
+            "{}-{}-{}-{idx}",
+            r.meta.name,
+            r.current_pod_hash,
+            self.current_revision()
+        )
+    }
+
+    /// An experiment step: start its Experiment (`status.canary.currentExperiment`); the
+    /// step completes when it has run [`EXPERIMENT_SECS`] or someone terminated it (Argo
+    /// marks a terminated Experiment Successful and the Rollout goes on).
+    pub(super) fn run_experiment(&mut self, idx: i32, now: Timestamp) -> bool {
+        let name = self.experiment_name(idx);
+        if self.ro.obj.current_experiment.as_deref() != Some(name.as_str()) {
+            self.ro.obj.current_experiment = Some(name);
+            self.experiment = Some((now, false));
+            return false;
+        }
+        let done = self.experiment.is_none_or(|(started, terminated)| {
+            terminated || now.duration_since(started).as_secs() >= EXPERIMENT_SECS
+        });
+        if done {
+            self.ro.obj.current_experiment = None;
+            self.experiment = None;
+        }
+        done
+    }
+
+    /// Terminate the running Experiment `name` (`spec.terminate: true`); false when this
+    /// Rollout runs no Experiment of that name.
+    pub fn terminate_experiment(&mut self, name: &str) -> bool {
+        if self.ro.obj.current_experiment.as_deref() != Some(name) {
+            return false;
+        }
+        if let Some((_, terminated)) = self.experiment.as_mut() {
+            *terminated = true;
+        }
+        true
+    }
+
+    /// The rollout left its experiment step (promoted past it, aborted, a new revision):
+    /// Argo cancels the Experiment and clears `currentExperiment`.
+    pub(super) fn end_stale_experiment(&mut self) {
+        let r = &self.ro.obj;
+        let idx = r.current_step_index.unwrap_or(0);
+        let in_step = !r.aborted
+            && matches!(
+                r.steps.get(idx.max(0) as usize),
+                Some(CanaryStep::Experiment)
+            );
+        let expected = in_step.then(|| self.experiment_name(idx));
+        if r.current_experiment.is_some() && r.current_experiment != expected {
+            self.ro.obj.current_experiment = None;
+            self.experiment = None;
         }
     }
 

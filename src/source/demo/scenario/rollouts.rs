@@ -241,7 +241,7 @@ fn staging(now: Timestamp, dice: &mut Dice, clock: &mut RvClock) -> Vec<RolloutS
             "checkout",
             2,
             false,
-            vec![sw(50), pause(Some(15)), analysis()],
+            vec![sw(50), CanaryStep::Experiment, pause(Some(15)), analysis()],
             &["2.14.0", "2.14.1"],
         )
         .build(None, every(now, 150, 240, 60, &[Good]), now, dice, clock),

@@ -94,6 +94,7 @@ struct History {
     id: Option<i64>,
     revision: Option<String>,
     deployed_at: Option<String>,
+    deploy_started_at: Option<String>,
     initiated_by: Option<Initiator>,
     source: Option<Value>,
 }
@@ -172,6 +173,7 @@ impl Application {
                     id: h.id.unwrap_or(0),
                     revision: h.revision.unwrap_or_default(),
                     deployed_at: time(h.deployed_at.as_deref()),
+                    deploy_started_at: time(h.deploy_started_at.as_deref()),
                     initiated_by: Untrusted::new(match h.initiated_by {
                         Some(Initiator {
                             username: Some(u), ..

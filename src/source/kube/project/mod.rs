@@ -73,6 +73,8 @@ fn projection(kind: Kind) -> Projection {
         // Read with a GET when shown (`flux_source`), never as a listed object.
         Kind::GitRepository | Kind::OCIRepository => Projection::BuiltIn,
         Kind::Application => Projection::Custom(application),
+        // Never watched: terminate writes it by the name in the Rollout's status.
+        Kind::Experiment => Projection::BuiltIn,
     }
 }
 
@@ -171,8 +173,8 @@ fn typed(kind: Kind, value: Value, keep: &Keep) -> Projected {
         // Custom kinds never come here (see `projection`).
         Kind::Rollout | Kind::AnalysisRun | Kind::Canary | Kind::Application => Projected::Ignored,
         Kind::Kustomization | Kind::HelmRelease => Projected::Ignored,
-        // Sources are not rows: a captured one is ignored.
-        Kind::GitRepository | Kind::OCIRepository => Projected::Ignored,
+        // Sources are not rows: a captured one is ignored; nor is a captured Experiment.
+        Kind::GitRepository | Kind::OCIRepository | Kind::Experiment => Projected::Ignored,
     }
 }
 

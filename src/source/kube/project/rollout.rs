@@ -128,6 +128,7 @@ struct RawPauseCondition {
 struct CanaryStatus {
     current_step_analysis_run_status: Option<RunStatus>,
     current_background_analysis_run_status: Option<RunStatus>,
+    current_experiment: Option<String>,
     weights: Option<Weights>,
 }
 
@@ -291,6 +292,7 @@ impl Rollout {
             background_analysis: canary_status
                 .current_background_analysis_run_status
                 .map(RunStatus::project),
+            current_experiment: canary_status.current_experiment.filter(|e| !e.is_empty()),
             active_selector: blue_green_status.active_selector,
             preview_selector: blue_green_status.preview_selector,
             post_promotion_analysis_status: blue_green_status
