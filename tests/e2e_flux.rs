@@ -205,6 +205,11 @@ async fn wait_source_at(fx: &Fixture, sha: &str) -> Result<()> {
     .await
 }
 
+/// The releases the console would know: just the owner.
+fn known(owner: Release) -> std::collections::BTreeMap<shipdeck::core::model::ReleaseKey, Release> {
+    std::collections::BTreeMap::from([(owner.key.clone(), owner)])
+}
+
 async fn act(fx: &Fixture, id: u64, kind: ActionKind, r: &Release) -> Result<()> {
     let plan = fx.plan(kind, r)?;
     let mut console = Console::new(
@@ -448,8 +453,7 @@ async fn suspend_owner_first_then_pause_survives_reconcile() -> Result<()> {
         let r = fx.settled(|| fx.rollout("web")).await?;
         let (k, _) = kustomization(&fx).await?;
         let mut plan = fx.plan(ActionKind::Pause, &r)?;
-        plan.owner_first =
-            owner::pre_step(ActionKind::Pause, &r, |key| (key == &k.key).then_some(&k));
+        plan.owner_first = owner::pre_step(ActionKind::Pause, &r, &known(k));
         let first = plan
             .owner_first
             .clone()
@@ -463,8 +467,7 @@ async fn suspend_owner_first_then_pause_survives_reconcile() -> Result<()> {
         let (k, _) = kustomization(&fx).await?;
         assert!(k.facts.spec_paused, "owner suspended");
         assert!(matches!(
-            owner::owner_state(&fx.rollout("web").await?, |key| (key == &k.key)
-                .then_some(&k)),
+            owner::owner_state(&fx.rollout("web").await?, &known(k)),
             Some(owner::OwnerState::Suspended { .. })
         ));
         // The pause survives: watched for three times what the revert took (at least three
