@@ -24,7 +24,9 @@ use shipdeck::action::executor::ActionTarget;
 use shipdeck::action::kube::request::api_resource;
 use shipdeck::core::action::{ActionKind, Disabled};
 use shipdeck::core::facts::ObjectFacts;
-use shipdeck::core::kinds::application::{APPLICATIONS, AUTOMATED_BEFORE, SENDER, derive};
+use shipdeck::core::kinds::application::{
+    APPLICATIONS, AUTOMATED_BEFORE, SENDER, chosen, derive,
+};
 use shipdeck::core::model::Release;
 use shipdeck::core::msg::Outcome;
 use shipdeck::core::status::Ctx;
@@ -121,8 +123,24 @@ async fn act(
     ns: &str,
     name: &str,
 ) -> Result<Outcome> {
+    act_chosen(fx, console, id, kind, ns, name, None).await
+}
+
+/// `act`, with a rollback to history entry `entry` chosen on the history screen (`v`).
+async fn act_chosen(
+    fx: &Fixture,
+    console: &mut Console,
+    id: u64,
+    kind: ActionKind,
+    ns: &str,
+    name: &str,
+    entry: Option<i64>,
+) -> Result<Outcome> {
     for attempt in 0..4u64 {
-        let seen = settled(fx, ns, name).await?;
+        let mut seen = settled(fx, ns, name).await?;
+        if let Some(e) = entry {
+            seen = chosen(&seen, e).ok_or_else(|| anyhow!("no history entry {e}"))?;
+        }
         let outcome = console
             .run(id * 10 + attempt, fx.plan(kind, &seen)?)
             .await?;
@@ -408,7 +426,12 @@ async fn sync_body(env: &TestEnv, fx: &Fixture, argocd: &str) -> Result<()> {
         let _ = auto;
         settled(fx, argocd, &name).await?
     };
-    let two_step = fx.plan(ActionKind::Undo, &auto)?;
+    // History is A(0) B(1) A(2) B(3): `u` alone goes to 2; the chooser picks 0 instead.
+    assert_eq!(auto.facts.undo_target.as_ref().map(|t| t.1), Some(2));
+    let two_step = fx.plan(
+        ActionKind::Undo,
+        &chosen(&auto, 0).ok_or_else(|| anyhow!("no entry 0"))?,
+    )?;
     assert_eq!(
         two_step.calls.len(),
         2,
@@ -434,9 +457,14 @@ async fn sync_body(env: &TestEnv, fx: &Fixture, argocd: &str) -> Result<()> {
         fx.plan(ActionKind::Resume, &auto).is_err(),
         "nothing to turn back on yet"
     );
+    assert!(
+        two_step.calls[1].body_text().contains(&a),
+        "entry 0's revision: {}",
+        two_step.calls[1].body_text()
+    );
     assert_applied(
-        &act(fx, &mut console, 5, ActionKind::Undo, argocd, &name).await?,
-        "two-step rollback",
+        &act_chosen(fx, &mut console, 5, ActionKind::Undo, argocd, &name, Some(0)).await?,
+        "two-step rollback to the chosen entry 0",
     );
     let (v, after) = {
         wait_app(fx, argocd, &name, "two-step rolled back to A", |v| {
@@ -447,6 +475,18 @@ async fn sync_body(env: &TestEnv, fx: &Fixture, argocd: &str) -> Result<()> {
     };
     wait_image(fx, "example.test/web:A").await?;
     assert_eq!(history(&v)[4]["revision"], json!(a));
+    assert_eq!(
+        v.pointer("/status/operationState/operation/sync/source"),
+        history(&v)[0].get("source"),
+        "the chosen entry's source written back"
+    );
+    println!(
+        "argocd rollback to chosen entry 0 (not the previous, 2): history {:?}",
+        history(&v)
+            .iter()
+            .map(|e| (e["id"].clone(), e["revision"].clone()))
+            .collect::<Vec<_>>()
+    );
     assert_eq!(
         v.pointer("/spec/syncPolicy/automated"),
         None,
