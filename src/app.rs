@@ -57,6 +57,11 @@ pub fn dispatch(executor: &Executor, effects: Vec<Effect>) {
                 namespace,
                 name,
             } => executor.fetch_object(cluster, resource, namespace, name),
+            Effect::FetchAnalysisRuns {
+                cluster,
+                namespace,
+                names,
+            } => executor.fetch_analysis_runs(cluster, namespace, names),
         }
     }
 }

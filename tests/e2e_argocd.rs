@@ -24,9 +24,7 @@ use shipdeck::action::executor::ActionTarget;
 use shipdeck::action::kube::request::api_resource;
 use shipdeck::core::action::{ActionKind, Disabled};
 use shipdeck::core::facts::ObjectFacts;
-use shipdeck::core::kinds::application::{
-    APPLICATIONS, AUTOMATED_BEFORE, SENDER, chosen, derive,
-};
+use shipdeck::core::kinds::application::{APPLICATIONS, AUTOMATED_BEFORE, SENDER, chosen, derive};
 use shipdeck::core::model::Release;
 use shipdeck::core::msg::Outcome;
 use shipdeck::core::status::Ctx;
@@ -463,7 +461,16 @@ async fn sync_body(env: &TestEnv, fx: &Fixture, argocd: &str) -> Result<()> {
         two_step.calls[1].body_text()
     );
     assert_applied(
-        &act_chosen(fx, &mut console, 5, ActionKind::Undo, argocd, &name, Some(0)).await?,
+        &act_chosen(
+            fx,
+            &mut console,
+            5,
+            ActionKind::Undo,
+            argocd,
+            &name,
+            Some(0),
+        )
+        .await?,
         "two-step rollback to the chosen entry 0",
     );
     let (v, after) = {

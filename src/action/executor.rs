@@ -356,6 +356,42 @@ impl Executor {
         });
     }
 
+    /// GET AnalysisRuns by name and send each, projected, as `Msg::Upsert` (what a watch
+    /// would send). A run that cannot be read is left out: the detail screen shows the
+    /// runs it has, the row's analysis comes from the Rollout's status anyway.
+    pub fn fetch_analysis_runs(&self, cluster: String, namespace: String, names: Vec<String>) {
+        let Some(target) = self.targets.get(&cluster).cloned() else {
+            return;
+        };
+        let tx = self.tx.clone();
+        tokio::spawn(async move {
+            for name in names {
+                let asked = target.get_object(
+                    crate::core::action::ANALYSISRUNS,
+                    namespace.clone(),
+                    name.clone(),
+                );
+                let Ok(Ok(mut v)) = tokio::time::timeout(DEADLINE, asked).await else {
+                    continue;
+                };
+                if let Some(o) = v.as_object_mut() {
+                    o.entry("apiVersion")
+                        .or_insert_with(|| "argoproj.io/v1alpha1".into());
+                    o.entry("kind").or_insert_with(|| "AnalysisRun".into());
+                }
+                let keep = crate::source::kube::project::Keep::default();
+                if let Ok(crate::source::kube::project::Projected::Object(facts)) =
+                    crate::source::kube::project::from_value(v, &keep)
+                {
+                    let cluster = cluster.clone();
+                    if tx.send(Msg::Upsert { cluster, facts }).await.is_err() {
+                        return;
+                    }
+                }
+            }
+        });
+    }
+
     /// Dry-run a plan; the answer arrives as `Msg::DryRun`.
     pub fn dry_run(&self, plan: ActionPlan) {
         let Some(target) = self.targets.get(&plan.cluster).cloned() else {

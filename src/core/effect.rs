@@ -42,6 +42,14 @@ pub enum Effect {
     ListEvents(super::kinds::pod::EventsQuery),
     /// Open or close the log viewer's streams (`core::logs`); reports come as `Msg::Logs`.
     Logs(super::logs::LogCommand),
+    /// GET these AnalysisRuns by name (the runs a Rollout in the detail screen reports;
+    /// AnalysisRuns are not watched): each comes back as `Msg::Upsert`, as a watch would
+    /// send it.
+    FetchAnalysisRuns {
+        cluster: String,
+        namespace: String,
+        names: Vec<String>,
+    },
     /// GET one object for the YAML view; answer as `Msg::Object`.
     FetchObject {
         cluster: String,

@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod action;
+pub mod analysis;
 pub mod audit;
 pub mod copy;
 pub mod effect;

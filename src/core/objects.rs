@@ -147,6 +147,7 @@ fn put_release(state: &mut State, rel: Release) {
     }
     let newly_degraded =
         rel.phase == Phase::Degraded && previous.is_none_or(|p| p.phase != Phase::Degraded);
+    let failed_analysis = super::analysis::newly_failed(previous, &rel).cloned();
     let rel = match previous {
         // Keep when it first changed phase, for "recently done".
         Some(p) if p.phase == rel.phase && rel.since.is_none() => Release {
@@ -157,6 +158,21 @@ fn put_release(state: &mut State, rel: Release) {
     };
     if newly_degraded {
         record_degraded(state, &rel);
+    }
+    if let Some(a) = failed_analysis {
+        // AnalysisRuns are not watched: the Rollout's status says when one failed.
+        let object = format!("analysisrun/{}", a.name);
+        let reason = format!("Analysis{}", a.phase.as_str());
+        let (message, at) = (a.message.clone(), state.now);
+        state.failures.record(Observed {
+            cluster: &rel.key.cluster,
+            namespace: &rel.key.namespace,
+            object: &object,
+            reason: &reason,
+            message: &message,
+            count: 1,
+            at,
+        });
     }
     // Re-sorting a large fleet is the expensive part of a batch: only do it when the row's
     // place or presence can change (new, phase, recency), or a filter may match new text.

@@ -229,6 +229,8 @@ pub struct View {
     pub history: bool,
     /// The YAML view, when open.
     pub yaml: Option<YamlView>,
+    /// The AnalysisRun last asked for for the detail screen (`core::analysis`).
+    pub analysis_seen: Option<super::analysis::Seen>,
 }
 
 /// The YAML view of one object: fetched on open, scrollable, searchable.
@@ -281,6 +283,7 @@ impl Default for View {
             revisions_selected: 0,
             history: false,
             yaml: None,
+            analysis_seen: None,
         }
     }
 }

@@ -209,6 +209,7 @@ fn open_detail(state: &mut State) -> Vec<Effect> {
     state.view.screen = Screen::Detail;
     let mut effects = access_checks(state);
     effects.extend(super::inspect::detail_opened(state));
+    effects.extend(super::analysis::detail_opened(state));
     effects
 }
 
