@@ -1586,6 +1586,48 @@ fn flux_fleet(width: u16, height: u16, suspended: bool) -> State {
 }
 
 #[test]
+fn flux_detail_shows_its_source_read_when_shown() {
+    use shipdeck::core::kinds::flux::Ready;
+    use shipdeck::core::kinds::flux_source::FluxSourceFacts;
+    for (w, h) in [(80, 24), (250, 70)] {
+        let mut state = flux_fleet(w, h, false);
+        keys(&mut state, &[Key::Char('H')]);
+        select(&mut state, "apps");
+        keys(&mut state, &[Key::Enter]);
+        let query = state
+            .view
+            .flux_source
+            .as_ref()
+            .and_then(|v| v.query.clone())
+            .expect("the source is asked for when the detail opens");
+        assert_eq!(query.name, "fleet");
+        let mut meta = shipdeck::core::facts::ObjectMeta::default();
+        meta.namespace = "flux-system".into();
+        meta.name = "fleet".into();
+        shipdeck::core::update(
+            &mut state,
+            shipdeck::core::Msg::FluxSource {
+                query,
+                result: Ok(FluxSourceFacts {
+                    meta,
+                    kind: "GitRepository".into(),
+                    ready: Ready::True,
+                    ready_message: "stored artifact for revision 'main@sha1:5f2c9e1a7d'".into(),
+                    artifact_revision: "main@sha1:5f2c9e1a7d".into(),
+                    ..FluxSourceFacts::default()
+                }),
+            },
+        );
+        shipdeck::core::settle(&mut state);
+        let s = screen(&state);
+        assert!(s.contains("source   Ready=True"), "{s}");
+        assert!(s.contains("    GitRepository/flux-system/fleet"), "{s}");
+        assert!(s.contains("artifact main@sha1:5f2c9e1a7d"), "{s}");
+        insta::assert_snapshot!(format!("flux_detail_source_{w}x{h}"), s);
+    }
+}
+
+#[test]
 fn flux_suspend_owner_first_modal() {
     for (w, h) in [(80, 24), (250, 70)] {
         let mut state = flux_fleet(w, h, false);

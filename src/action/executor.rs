@@ -20,6 +20,7 @@ use super::ledger::{Entry, Intent, Ledger};
 use super::refuse::{self, ReadOnly};
 use crate::core::action::{ActionPlan, Resource};
 use crate::core::effect::GateOverride;
+use crate::core::kinds::flux_source::{FluxSourceFacts, FluxSourceQuery};
 use crate::core::kinds::pod::{EventsQuery, ObjectEvent, PodQuery, PodsChange};
 use crate::core::msg::{AuditLine, AuditStage, Msg, Outcome};
 use crate::core::text::Untrusted;
@@ -64,6 +65,22 @@ pub trait ActionTarget: Send + Sync + 'static {
             Err(Untrusted::new(
                 "events cannot be read from this cluster's source (read-only clusters hold no client besides their watches)",
             ))
+        })
+    }
+
+    /// A Flux source (GitRepository / OCIRepository) read once, projected. A read.
+    fn flux_source(
+        &self,
+        q: FluxSourceQuery,
+    ) -> BoxFuture<'static, Result<FluxSourceFacts, Untrusted>> {
+        let kind = q.kind.api().name;
+        let asked = self.get_object(q.resource(), q.namespace, q.name);
+        Box::pin(async move {
+            let mut v = asked.await.map_err(Untrusted::new)?;
+            if let Some(o) = v.as_object_mut() {
+                o.entry("kind").or_insert_with(|| kind.into());
+            }
+            crate::source::kube::project::flux_source(&v).map_err(Untrusted::new)
         })
     }
 
@@ -353,6 +370,22 @@ impl Executor {
                     result,
                 })
                 .await;
+        });
+    }
+
+    /// GET a Flux source for the detail screen; the answer arrives as `Msg::FluxSource`.
+    pub fn fetch_flux_source(&self, query: FluxSourceQuery) {
+        let Some(target) = self.targets.get(&query.cluster).cloned() else {
+            return;
+        };
+        let tx = self.tx.clone();
+        tokio::spawn(async move {
+            let result =
+                match tokio::time::timeout(DEADLINE, target.flux_source(query.clone())).await {
+                    Ok(r) => r,
+                    Err(_) => Err(Untrusted::new("no answer within the deadline")),
+                };
+            let _ = tx.send(Msg::FluxSource { query, result }).await;
         });
     }
 

@@ -50,6 +50,8 @@ pub enum Effect {
         namespace: String,
         names: Vec<String>,
     },
+    /// GET a Flux source for the detail screen; answer as `Msg::FluxSource`.
+    FetchFluxSource(super::kinds::flux_source::FluxSourceQuery),
     /// GET one object for the YAML view; answer as `Msg::Object`.
     FetchObject {
         cluster: String,

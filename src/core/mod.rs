@@ -10,6 +10,7 @@ pub mod effect;
 pub mod facts;
 pub mod failures;
 pub mod filter;
+pub mod flux_reads;
 pub mod gates;
 pub mod input;
 pub mod inspect;

@@ -36,6 +36,14 @@ pub fn upsert(state: &mut State, cluster: &str, facts: ObjectFacts) {
             let key = ObjectKey::new(cluster, &run.meta.namespace, &run.meta.name);
             if run.phase.is_bad() {
                 let object = format!("analysisrun/{}", run.meta.name);
+                let reason = format!("Analysis{}", run.phase.as_str());
+                if !state.inventory.analysis_runs.contains_key(&key) {
+                    // First read of this run: it replaces what its Rollout's status said
+                    // (`put_release`), with the time it failed.
+                    state
+                        .failures
+                        .forget(cluster, &run.meta.namespace, &object, &reason);
+                }
                 // When it failed (its last measurement), not when we first heard of it.
                 let at = run.last_measured.map_or(state.now, |t| t.min(state.now));
                 state.failures.record(Observed {
@@ -147,7 +155,13 @@ fn put_release(state: &mut State, rel: Release) {
     }
     let newly_degraded =
         rel.phase == Phase::Degraded && previous.is_none_or(|p| p.phase != Phase::Degraded);
-    let failed_analysis = super::analysis::newly_failed(previous, &rel).cloned();
+    let failed_analysis = super::analysis::newly_failed(previous, &rel)
+        .filter(|a| {
+            // A run already read (fetched, or the demo's) records its own failure.
+            let run = ObjectKey::new(&rel.key.cluster, &rel.key.namespace, &a.name);
+            !state.inventory.analysis_runs.contains_key(&run)
+        })
+        .cloned();
     let rel = match previous {
         // Keep when it first changed phase, for "recently done".
         Some(p) if p.phase == rel.phase && rel.since.is_none() => Release {

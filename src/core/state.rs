@@ -231,6 +231,8 @@ pub struct View {
     pub yaml: Option<YamlView>,
     /// The AnalysisRun last asked for for the detail screen (`core::analysis`).
     pub analysis_seen: Option<super::analysis::Seen>,
+    /// The Flux source of the Kustomization / HelmRelease in the detail (`core::flux_reads`).
+    pub flux_source: Option<super::kinds::flux_source::FluxSourceView>,
 }
 
 /// The YAML view of one object: fetched on open, scrollable, searchable.
@@ -284,6 +286,7 @@ impl Default for View {
             history: false,
             yaml: None,
             analysis_seen: None,
+            flux_source: None,
         }
     }
 }

@@ -108,6 +108,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             super::inspect::on_events(state, request, result);
         }
         Msg::Logs(event) => super::logs::on_event(state, event),
+        Msg::FluxSource { query, result } => super::flux_reads::on_answer(state, query, result),
         Msg::Object {
             cluster,
             namespace,

@@ -210,6 +210,7 @@ fn open_detail(state: &mut State) -> Vec<Effect> {
     let mut effects = access_checks(state);
     effects.extend(super::inspect::detail_opened(state));
     effects.extend(super::analysis::detail_opened(state));
+    effects.extend(super::flux_reads::detail_opened(state));
     effects
 }
 

@@ -68,6 +68,9 @@ fn answer(fleet: &Fleet, read: Read) {
         Read::Events(q, reply) => {
             let _ = reply.send(fleet.object_events(&q));
         }
+        Read::FluxSource(q, reply) => {
+            let _ = reply.send(fleet.flux_source(&q));
+        }
     }
 }
 
