@@ -1601,9 +1601,11 @@ fn flux_detail_shows_its_source_read_when_shown() {
             .and_then(|v| v.query.clone())
             .expect("the source is asked for when the detail opens");
         assert_eq!(query.name, "fleet");
-        let mut meta = shipdeck::core::facts::ObjectMeta::default();
-        meta.namespace = "flux-system".into();
-        meta.name = "fleet".into();
+        let meta = shipdeck::core::facts::ObjectMeta {
+            namespace: "flux-system".into(),
+            name: "fleet".into(),
+            ..Default::default()
+        };
         shipdeck::core::update(
             &mut state,
             shipdeck::core::Msg::FluxSource {
