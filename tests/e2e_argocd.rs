@@ -859,6 +859,8 @@ async fn owner_first_body(env: &TestEnv, fx: &Fixture, argocd: &str) -> Result<(
     let reverted_in = paused_at.elapsed();
 
     // Suspend the owner first, then pause: one plan, the app's automated sync off first.
+    // (Before the write: what the controller does with the app from here on is after it.)
+    let written = jiff::Timestamp::now();
     let mut sent = None;
     for attempt in 0..4u64 {
         let r = fx.settled(|| fx.rollout("web")).await?;
@@ -901,7 +903,6 @@ async fn owner_first_body(env: &TestEnv, fx: &Fixture, argocd: &str) -> Result<(
     }
     let outcome = sent.ok_or_else(|| anyhow!("four conflicts in a row"))?;
     assert_applied(&outcome, "automated sync off, then pause");
-    let written = jiff::Timestamp::now();
     let written_i = std::time::Instant::now();
     let (v, app_row) = app(fx, argocd, &name).await?;
     assert_eq!(
@@ -921,7 +922,15 @@ async fn owner_first_body(env: &TestEnv, fx: &Fixture, argocd: &str) -> Result<(
     // The app controller reconciles again after the pause (reconciledAt past the write),
     // sees the drift and, with automated sync off, leaves it: still paused.
     let after = wait_app(fx, argocd, &name, "app reconciled after the pause", |v| {
-        reconciled_at(v).is_some_and(|t| t.as_second() > written.as_second())
+        // Evidence the controller compared the app after the write: its reconciledAt, or
+        // the health it derived from the paused Rollout (Suspended) set since.
+        let after =
+            |t: Option<jiff::Timestamp>| t.is_some_and(|t| t.as_second() >= written.as_second());
+        let health_since = v
+            .pointer("/status/health/lastTransitionTime")
+            .and_then(Value::as_str)
+            .and_then(|t| t.parse().ok());
+        (after(reconciled_at(v)) || after(health_since))
             && v.pointer("/status/sync/status") == Some(&json!("OutOfSync"))
             && v.pointer("/status/health/status") == Some(&json!("Suspended"))
     })
