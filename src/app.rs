@@ -58,6 +58,12 @@ pub fn dispatch(executor: &Executor, effects: Vec<Effect>) {
                 namespace,
                 name,
             } => executor.fetch_object(cluster, resource, namespace, name),
+            Effect::FetchFluxSource(q) => executor.fetch_flux_source(q),
+            Effect::FetchAnalysisRuns {
+                cluster,
+                namespace,
+                names,
+            } => executor.fetch_analysis_runs(cluster, namespace, names),
         }
     }
 }

@@ -329,6 +329,10 @@ fn doctor_demo_checks_the_simulated_fleet_without_a_kubeconfig() {
         "reachable    yes, Kubernetes",
         "identity     demo-operator",
         "crd          rollouts.argoproj.io",
+        "crd          applications.argoproj.io",
+        "crd          kustomizations.kustomize.toolkit.fluxcd.io",
+        // The simulation serves every CRD: the budget's worst case.
+        "watches      8 (at most 8 with every CRD",
         "namespaces   with releases:",
         "ok: no problems found",
     ] {

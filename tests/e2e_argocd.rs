@@ -24,7 +24,7 @@ use shipdeck::action::executor::ActionTarget;
 use shipdeck::action::kube::request::api_resource;
 use shipdeck::core::action::{ActionKind, Disabled};
 use shipdeck::core::facts::ObjectFacts;
-use shipdeck::core::kinds::application::{APPLICATIONS, AUTOMATED_BEFORE, SENDER, derive};
+use shipdeck::core::kinds::application::{APPLICATIONS, AUTOMATED_BEFORE, SENDER, chosen, derive};
 use shipdeck::core::model::Release;
 use shipdeck::core::msg::Outcome;
 use shipdeck::core::status::Ctx;
@@ -121,8 +121,24 @@ async fn act(
     ns: &str,
     name: &str,
 ) -> Result<Outcome> {
+    act_chosen(fx, console, id, kind, ns, name, None).await
+}
+
+/// `act`, with a rollback to history entry `entry` chosen on the history screen (`v`).
+async fn act_chosen(
+    fx: &Fixture,
+    console: &mut Console,
+    id: u64,
+    kind: ActionKind,
+    ns: &str,
+    name: &str,
+    entry: Option<i64>,
+) -> Result<Outcome> {
     for attempt in 0..4u64 {
-        let seen = settled(fx, ns, name).await?;
+        let mut seen = settled(fx, ns, name).await?;
+        if let Some(e) = entry {
+            seen = chosen(&seen, e).ok_or_else(|| anyhow!("no history entry {e}"))?;
+        }
         let outcome = console
             .run(id * 10 + attempt, fx.plan(kind, &seen)?)
             .await?;
@@ -408,7 +424,12 @@ async fn sync_body(env: &TestEnv, fx: &Fixture, argocd: &str) -> Result<()> {
         let _ = auto;
         settled(fx, argocd, &name).await?
     };
-    let two_step = fx.plan(ActionKind::Undo, &auto)?;
+    // History is A(0) B(1) A(2) B(3): `u` alone goes to 2; the chooser picks 0 instead.
+    assert_eq!(auto.facts.undo_target.as_ref().map(|t| t.1), Some(2));
+    let two_step = fx.plan(
+        ActionKind::Undo,
+        &chosen(&auto, 0).ok_or_else(|| anyhow!("no entry 0"))?,
+    )?;
     assert_eq!(
         two_step.calls.len(),
         2,
@@ -434,9 +455,23 @@ async fn sync_body(env: &TestEnv, fx: &Fixture, argocd: &str) -> Result<()> {
         fx.plan(ActionKind::Resume, &auto).is_err(),
         "nothing to turn back on yet"
     );
+    assert!(
+        two_step.calls[1].body_text().contains(&a),
+        "entry 0's revision: {}",
+        two_step.calls[1].body_text()
+    );
     assert_applied(
-        &act(fx, &mut console, 5, ActionKind::Undo, argocd, &name).await?,
-        "two-step rollback",
+        &act_chosen(
+            fx,
+            &mut console,
+            5,
+            ActionKind::Undo,
+            argocd,
+            &name,
+            Some(0),
+        )
+        .await?,
+        "two-step rollback to the chosen entry 0",
     );
     let (v, after) = {
         wait_app(fx, argocd, &name, "two-step rolled back to A", |v| {
@@ -447,6 +482,18 @@ async fn sync_body(env: &TestEnv, fx: &Fixture, argocd: &str) -> Result<()> {
     };
     wait_image(fx, "example.test/web:A").await?;
     assert_eq!(history(&v)[4]["revision"], json!(a));
+    assert_eq!(
+        v.pointer("/status/operationState/operation/sync/source"),
+        history(&v)[0].get("source"),
+        "the chosen entry's source written back"
+    );
+    println!(
+        "argocd rollback to chosen entry 0 (not the previous, 2): history {:?}",
+        history(&v)
+            .iter()
+            .map(|e| (e["id"].clone(), e["revision"].clone()))
+            .collect::<Vec<_>>()
+    );
     assert_eq!(
         v.pointer("/spec/syncPolicy/automated"),
         None,
@@ -691,5 +738,269 @@ async fn crd_body(fx: &Fixture) -> Result<()> {
         matches!(outcome, Outcome::Forbidden { status: 403, .. }),
         "{outcome:?}"
     );
+    Ok(())
+}
+
+/// The Rollout `web` as git says it: `paused: false` written out, so Argo CD owns that field
+/// and its self-heal reverts a manual pause. `pending`: the new version's pods cannot be
+/// scheduled, so the update stays in flight at its first step, where pause applies.
+fn rollout(image: &str, pending: bool) -> Result<String> {
+    let mut v = support::manifests::Rollout::canary("web", image).value();
+    v["spec"]["paused"] = json!(false);
+    if pending {
+        v["spec"]["template"]["spec"]["nodeSelector"] = json!({"shipdeck.test/none": "x"});
+    }
+    Ok(serde_yaml::to_string(&v)?)
+}
+
+fn rollout_paused(v: &Value) -> bool {
+    v["spec"]["paused"] == json!(true)
+}
+
+fn reconciled_at(v: &Value) -> Option<jiff::Timestamp> {
+    v.pointer("/status/reconciledAt")?.as_str()?.parse().ok()
+}
+
+#[tokio::test]
+async fn suspend_the_app_first_then_pause_survives_its_reconcile() -> Result<()> {
+    let env = TestEnv::get()?;
+    let argocd = argocd_ns(env)?;
+    let fx = Fixture::new("a").await?;
+    let result = AssertUnwindSafe(owner_first_body(env, &fx, &argocd))
+        .catch_unwind()
+        .await;
+    let _ = apps(&fx, &argocd)
+        .delete(&fx.ns, &DeleteParams::default())
+        .await;
+    fx.done(result).await
+}
+
+async fn owner_first_body(env: &TestEnv, fx: &Fixture, argocd: &str) -> Result<()> {
+    use shipdeck::core::owner;
+    let name = fx.ns.clone();
+    let repo = Repo::new(env, &name)?;
+    repo.commit(
+        "v1",
+        &[("rollout.yaml", rollout("example.test/shop:1", false)?)],
+    )?;
+    // Automated sync with self-heal: what the app owns is put back as git says.
+    let automated = json!({"selfHeal": true});
+    let mut manifest: Value =
+        serde_yaml::from_str(&application(&name, argocd, &repo.url, &fx.ns, &dest(env)?))?;
+    manifest["spec"]["syncPolicy"] = json!({"automated": automated});
+    apply_yaml(&fx.admin, Some(argocd), &serde_yaml::to_string(&manifest)?).await?;
+    fx.wait_release(
+        "web v1 synced and healthy",
+        || fx.rollout("web"),
+        |r| r.phase == shipdeck::core::model::Phase::Healthy && r.facts.fully_promoted,
+    )
+    .await?;
+    let v2 = repo.commit(
+        "v2",
+        &[("rollout.yaml", rollout("example.test/shop:2", true)?)],
+    )?;
+    // The controller re-reads git at its own interval; a refresh request makes it now.
+    apps(fx, argocd)
+        .patch(
+            &name,
+            &PatchParams::default(),
+            &Patch::Merge(
+                json!({"metadata": {"annotations": {"argocd.argoproj.io/refresh": "normal"}}}),
+            ),
+        )
+        .await?;
+    wait_app(fx, argocd, &name, "v2 synced by automated sync", |v| {
+        v.pointer("/status/sync/revision") == Some(&json!(v2))
+            && op_phase(v) == "Succeeded"
+            && v.pointer("/status/operationState/syncResult/revision") == Some(&json!(v2))
+    })
+    .await?;
+    let r = fx
+        .wait_release(
+            "web v2 in flight",
+            || fx.rollout("web"),
+            |r| {
+                r.phase == shipdeck::core::model::Phase::Progressing
+                    && !r.facts.fully_promoted
+                    && !r.facts.spec_paused
+            },
+        )
+        .await?;
+    assert_eq!(
+        r.owner,
+        Some(owner::OwnerRef::ArgoCdApplication {
+            namespace: None,
+            name: name.clone()
+        }),
+        "the Rollout names its app by its tracking id"
+    );
+    let mut console = Console::new("a", fx.oncall.clone(), None);
+
+    // Control: a pause alone is reverted by the app's self-heal.
+    let r = fx.settled(|| fx.rollout("web")).await?;
+    assert_applied(
+        &console.run(1, fx.plan(ActionKind::Pause, &r)?).await?,
+        "pause alone",
+    );
+    let paused_at = std::time::Instant::now();
+    wait_until(
+        "manual pause reverted by self-heal",
+        SYNC_TIMEOUT,
+        || async {
+            let v = fx.get(&shipdeck::core::action::ROLLOUTS, "web").await?;
+            Ok(if rollout_paused(&v) {
+                Check::NotYet(format!("paused {}", v["spec"]["paused"]))
+            } else {
+                Check::Done(())
+            })
+        },
+    )
+    .await?;
+    let reverted_in = paused_at.elapsed();
+
+    // Suspend the owner first, then pause: one plan, the app's automated sync off first.
+    // (Before the write: what the controller does with the app from here on is after it.)
+    let written = jiff::Timestamp::now();
+    let mut sent = None;
+    for attempt in 0..4u64 {
+        let r = fx.settled(|| fx.rollout("web")).await?;
+        let app_row = settled(fx, argocd, &name).await?;
+        let known = std::collections::BTreeMap::from([(app_row.key.clone(), app_row)]);
+        assert!(
+            matches!(
+                owner::owner_state(&r, &known),
+                Some(owner::OwnerState::Reconciling { .. })
+            ),
+            "a self-healing app reconciles the Rollout"
+        );
+        let mut plan = fx.plan(ActionKind::Pause, &r)?;
+        plan.owner_first = owner::pre_step(ActionKind::Pause, &r, &known);
+        let first = plan
+            .owner_first
+            .clone()
+            .ok_or_else(|| anyhow!("no owner pre-step for {:?}", r.owner))?;
+        assert_eq!(first.owner, format!("Argo CD application {name}"));
+        assert_eq!(
+            first.call.describe(),
+            format!(
+                "PATCH (application/merge-patch+json) argoproj.io/v1alpha1 applications {argocd}/{name}"
+            )
+        );
+        let plan = plan.with_owner_first();
+        assert_eq!(
+            plan.calls.len(),
+            2,
+            "step 1 of 2: the app; step 2: the pause"
+        );
+        match console.run(10 + attempt, plan).await? {
+            // The controller writes the app's status on its own schedule: look again.
+            Outcome::Conflict { .. } => println!("owner first: 409 on try {}", attempt + 1),
+            other => {
+                sent = Some(other);
+                break;
+            }
+        }
+    }
+    let outcome = sent.ok_or_else(|| anyhow!("four conflicts in a row"))?;
+    assert_applied(&outcome, "automated sync off, then pause");
+    let written_i = std::time::Instant::now();
+    let (v, app_row) = app(fx, argocd, &name).await?;
+    assert_eq!(
+        v.pointer("/spec/syncPolicy/automated"),
+        None,
+        "automated sync off"
+    );
+    assert_eq!(
+        v["metadata"]["annotations"][AUTOMATED_BEFORE]
+            .as_str()
+            .and_then(|s| serde_json::from_str::<Value>(s).ok()),
+        Some(automated.clone()),
+        "kept for resume"
+    );
+    assert!(app_row.facts.spec_paused, "the app row is suspended");
+
+    // The app controller reconciles again after the pause (reconciledAt past the write),
+    // sees the drift and, with automated sync off, leaves it: still paused.
+    let after = wait_app(fx, argocd, &name, "app reconciled after the pause", |v| {
+        // Evidence the controller compared the app after the write: its reconciledAt, or
+        // the health it derived from the paused Rollout (Suspended) set since.
+        let after =
+            |t: Option<jiff::Timestamp>| t.is_some_and(|t| t.as_second() >= written.as_second());
+        let health_since = v
+            .pointer("/status/health/lastTransitionTime")
+            .and_then(Value::as_str)
+            .and_then(|t| t.parse().ok());
+        (after(reconciled_at(v)) || after(health_since))
+            && v.pointer("/status/sync/status") == Some(&json!("OutOfSync"))
+            && v.pointer("/status/health/status") == Some(&json!("Suspended"))
+    })
+    .await?;
+    let waited = written_i.elapsed();
+    let live = fx.get(&shipdeck::core::action::ROLLOUTS, "web").await?;
+    assert!(
+        rollout_paused(&live),
+        "pause reverted although the app is suspended"
+    );
+    // Also for as long again as the revert took without the pre-step (at least 10 s).
+    let window = (reverted_in * 3).max(Duration::from_secs(10));
+    let since = std::time::Instant::now();
+    while since.elapsed() < window {
+        let live = fx.get(&shipdeck::core::action::ROLLOUTS, "web").await?;
+        assert!(
+            rollout_paused(&live),
+            "pause reverted although the app is suspended"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    assert!(
+        after.message.raw().starts_with("OutOfSync / Suspended"),
+        "the app row as argocd words it: {}",
+        after.message.raw()
+    );
+    let r = fx.rollout("web").await?;
+    assert_eq!(
+        r.phase,
+        shipdeck::core::model::Phase::Paused,
+        "{}",
+        r.message.raw()
+    );
+    let known = std::collections::BTreeMap::from([(after.key.clone(), after)]);
+    assert_eq!(
+        owner::owner_state(&r, &known).map(|s| s.text()),
+        Some(format!(
+            "Argo CD application {name} is suspended until it is resumed"
+        ))
+    );
+    assert_eq!(
+        owner::pre_step(ActionKind::Pause, &r, &known),
+        None,
+        "nothing more to suspend"
+    );
+    println!(
+        "argocd owner first: without it the pause was reverted in {:.1} s; with it, the app reconciled {:.1} s after the write (OutOfSync / Suspended) and the Rollout was still paused {:.1} s later",
+        reverted_in.as_secs_f64(),
+        waited.as_secs_f64(),
+        window.as_secs_f64()
+    );
+
+    // Resume the app (space on its row): automated sync with self-heal is back, and it
+    // puts the Rollout back as git says.
+    assert_applied(
+        &act(fx, &mut console, 3, ActionKind::Resume, argocd, &name).await?,
+        "automated sync back on",
+    );
+    wait_until(
+        "self-heal resumes and reverts the pause",
+        SYNC_TIMEOUT,
+        || async {
+            let v = fx.get(&shipdeck::core::action::ROLLOUTS, "web").await?;
+            Ok(if rollout_paused(&v) {
+                Check::NotYet("still paused".into())
+            } else {
+                Check::Done(())
+            })
+        },
+    )
+    .await?;
     Ok(())
 }

@@ -17,8 +17,10 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, anyhow, bail};
 use futures::FutureExt;
 use serde_json::{Value, json};
+use shipdeck::action::executor::ActionTarget;
 use shipdeck::core::action::{ActionKind, ROLLOUTS};
 use shipdeck::core::facts::ObjectFacts;
+use shipdeck::core::kinds::flux_source::FluxSourceQuery;
 use shipdeck::core::kinds::kustomization::KUSTOMIZATIONS;
 use shipdeck::core::model::{Phase, Release};
 use shipdeck::core::owner;
@@ -205,6 +207,11 @@ async fn wait_source_at(fx: &Fixture, sha: &str) -> Result<()> {
     .await
 }
 
+/// The releases the console would know: just the owner.
+fn known(owner: Release) -> std::collections::BTreeMap<shipdeck::core::model::ReleaseKey, Release> {
+    std::collections::BTreeMap::from([(owner.key.clone(), owner)])
+}
+
 async fn act(fx: &Fixture, id: u64, kind: ActionKind, r: &Release) -> Result<()> {
     let plan = fx.plan(kind, r)?;
     let mut console = Console::new(
@@ -232,6 +239,32 @@ async fn flux_suspended_skips_a_new_commit() -> Result<()> {
         let k = wait_applied(&fx, "a", &a).await?;
         let first_apply = started.elapsed();
         assert_eq!(k.phase, Phase::Healthy, "{}", k.message.raw());
+        // The detail reads the source when it opens: the same GET through the on-call
+        // target, against the real source-controller's GitRepository.
+        let query = FluxSourceQuery {
+            cluster: fx.cluster.clone(),
+            kind: shipdeck::core::kinds::Kind::GitRepository,
+            namespace: fx.ns.clone(),
+            name: "app".into(),
+        };
+        let oncall = actions::target(env, &format!("{}-oncall", fx.cluster)).await?;
+        let source = oncall
+            .flux_source(query)
+            .await
+            .map_err(|e| anyhow!("source not read: {}", e.raw()))?;
+        println!("flux source as the detail shows it: {}", source.summary());
+        assert_eq!(source.kind, "GitRepository");
+        assert_eq!(source.ready, shipdeck::core::kinds::flux::Ready::True);
+        assert!(
+            source.artifact_revision.ends_with(&a),
+            "artifact {} is commit {a}",
+            source.artifact_revision
+        );
+        assert!(
+            source.ready_message.raw().contains(&a[..7]) || source.ready_message.raw().contains(&a),
+            "{}",
+            source.ready_message.raw()
+        );
         act(&fx, 1, ActionKind::Pause, &k).await?;
         let k = wait_until("suspended", TIMEOUT, || async {
             let (k, _) = kustomization(&fx).await?;
@@ -448,8 +481,7 @@ async fn suspend_owner_first_then_pause_survives_reconcile() -> Result<()> {
         let r = fx.settled(|| fx.rollout("web")).await?;
         let (k, _) = kustomization(&fx).await?;
         let mut plan = fx.plan(ActionKind::Pause, &r)?;
-        plan.owner_first =
-            owner::pre_step(ActionKind::Pause, &r, |key| (key == &k.key).then_some(&k));
+        plan.owner_first = owner::pre_step(ActionKind::Pause, &r, &known(k));
         let first = plan
             .owner_first
             .clone()
@@ -463,8 +495,7 @@ async fn suspend_owner_first_then_pause_survives_reconcile() -> Result<()> {
         let (k, _) = kustomization(&fx).await?;
         assert!(k.facts.spec_paused, "owner suspended");
         assert!(matches!(
-            owner::owner_state(&fx.rollout("web").await?, |key| (key == &k.key)
-                .then_some(&k)),
+            owner::owner_state(&fx.rollout("web").await?, &known(k)),
             Some(owner::OwnerState::Suspended { .. })
         ));
         // The pause survives: watched for three times what the revert took (at least three

@@ -1490,6 +1490,88 @@ fn argocd_application_row_and_detail() {
     );
 }
 
+/// An Argo CD Application on prod-eu-1 with four history entries, manual sync, no operation
+/// running: what the history chooser (`v`) lists and rolls back to.
+fn argocd_app_with_history(width: u16, height: u16) -> State {
+    use serde_json::json;
+    use shipdeck::core::facts::{ObjectFacts, ObjectMeta};
+    use shipdeck::core::kinds::application::{ApplicationFacts, HistoryEntry};
+    use shipdeck::core::text::Untrusted;
+    let mut state = fleet(width, height);
+    let entry = |id: i64, rev: &str, by: &str, tag: &str| HistoryEntry {
+        id,
+        revision: rev.into(),
+        deployed_at: Some(ui_fixture::ago(3600 * (4 - id))),
+        initiated_by: Untrusted::new(by),
+        source: json!({"repoURL": "https://git.example/shop.git", "path": "cart", "targetRevision": tag}),
+    };
+    let app = ApplicationFacts {
+        meta: ObjectMeta {
+            namespace: "argocd".into(),
+            name: "storefront".into(),
+            uid: "app-storefront".into(),
+            resource_version: "777".into(),
+            created: Some(ui_fixture::ago(86_400)),
+            ..ObjectMeta::default()
+        },
+        target_revision: "v4".into(),
+        source: json!({"repoURL": "https://git.example/shop.git", "path": "cart", "targetRevision": "v4"}),
+        sync_status: "Synced".into(),
+        sync_revision: "d4d4d4d1234567".into(),
+        health: "Healthy".into(),
+        op_phase: "Succeeded".into(),
+        synced_revision: "d4d4d4d1234567".into(),
+        history: vec![
+            entry(0, "a1a1a1a1234567", "alice", "v1"),
+            entry(1, "b2b2b2b1234567", "bob", "v2"),
+            entry(2, "c3c3c3c1234567", "automated", "v3"),
+            entry(3, "d4d4d4d1234567", "carol", "v4"),
+        ],
+        ..ApplicationFacts::default()
+    };
+    shipdeck::core::update(
+        &mut state,
+        shipdeck::core::Msg::Upsert {
+            cluster: "prod-eu-1".into(),
+            facts: ObjectFacts::Application(app),
+        },
+    );
+    shipdeck::core::settle(&mut state);
+    state
+}
+
+#[test]
+fn argocd_history_chooser_and_rollback_to_a_chosen_entry() {
+    for (w, h) in [(80, 24), (250, 70)] {
+        let mut state = argocd_app_with_history(w, h);
+        keys(&mut state, &[Key::Char('H')]);
+        select(&mut state, "storefront");
+        keys(
+            &mut state,
+            &[Key::Char('v'), Key::Char('j'), Key::Char('j')],
+        );
+        let s = screen(&state);
+        assert!(s.contains("Revisions of"), "{s}");
+        for id in ["3", "2", "1", "0"] {
+            assert!(s.contains(&format!(" {id} ")), "history {id}:\n{s}");
+        }
+        assert!(s.contains("current"), "{s}");
+        assert!(s.contains("b2b2b2b"), "{s}");
+        assert!(s.contains("+ revision b2b2b2b1234567"), "{s}");
+        assert!(s.contains("- revision d4d4d4d1234567"), "{s}");
+        insta::assert_snapshot!(format!("argocd_history_{w}x{h}"), s);
+        // Enter on history 1 (not the previous entry, 2): the modal shows the exact write.
+        keys(&mut state, &[Key::Enter]);
+        let m = state.view.modal.as_ref().expect("rollback modal");
+        let body = m.plan.calls[0].body_text();
+        assert!(body.contains("b2b2b2b1234567"), "{body}");
+        assert!(!body.contains("c3c3c3c1234567"), "{body}");
+        let s = screen(&state);
+        assert!(s.contains("applications"), "{s}");
+        insta::assert_snapshot!(format!("argocd_rollback_chosen_{w}x{h}"), s);
+    }
+}
+
 /// The fleet plus a Flux Kustomization `flux-system/apps` on prod-eu-1 (suspended or not)
 /// and a Rollout `catalog` it owns, in flight at its first step (pause applies).
 fn flux_fleet(width: u16, height: u16, suspended: bool) -> State {
@@ -1548,6 +1630,50 @@ fn flux_fleet(width: u16, height: u16, suspended: bool) -> State {
     }
     shipdeck::core::settle(&mut state);
     state
+}
+
+#[test]
+fn flux_detail_shows_its_source_read_when_shown() {
+    use shipdeck::core::kinds::flux::Ready;
+    use shipdeck::core::kinds::flux_source::FluxSourceFacts;
+    for (w, h) in [(80, 24), (250, 70)] {
+        let mut state = flux_fleet(w, h, false);
+        keys(&mut state, &[Key::Char('H')]);
+        select(&mut state, "apps");
+        keys(&mut state, &[Key::Enter]);
+        let query = state
+            .view
+            .flux_source
+            .as_ref()
+            .and_then(|v| v.query.clone())
+            .expect("the source is asked for when the detail opens");
+        assert_eq!(query.name, "fleet");
+        let meta = shipdeck::core::facts::ObjectMeta {
+            namespace: "flux-system".into(),
+            name: "fleet".into(),
+            ..Default::default()
+        };
+        shipdeck::core::update(
+            &mut state,
+            shipdeck::core::Msg::FluxSource {
+                query,
+                result: Ok(FluxSourceFacts {
+                    meta,
+                    kind: "GitRepository".into(),
+                    ready: Ready::True,
+                    ready_message: "stored artifact for revision 'main@sha1:5f2c9e1a7d'".into(),
+                    artifact_revision: "main@sha1:5f2c9e1a7d".into(),
+                    ..FluxSourceFacts::default()
+                }),
+            },
+        );
+        shipdeck::core::settle(&mut state);
+        let s = screen(&state);
+        assert!(s.contains("source   Ready=True"), "{s}");
+        assert!(s.contains("    GitRepository/flux-system/fleet"), "{s}");
+        assert!(s.contains("artifact main@sha1:5f2c9e1a7d"), "{s}");
+        insta::assert_snapshot!(format!("flux_detail_source_{w}x{h}"), s);
+    }
 }
 
 #[test]

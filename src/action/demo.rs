@@ -6,6 +6,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::action::ActionTarget;
 use crate::core::action::ActionPlan;
+use crate::core::kinds::flux_source::{FluxSourceFacts, FluxSourceQuery};
 use crate::core::kinds::pod::{EventsQuery, ObjectEvent, PodFacts, PodQuery, PodsChange};
 use crate::core::msg::{Msg, Outcome};
 use crate::core::text::Untrusted;
@@ -18,6 +19,8 @@ pub enum DemoRead {
     /// The pods of a ReplicaSet now (None: the simulation has no such ReplicaSet).
     Pods(PodQuery, oneshot::Sender<Option<Vec<PodFacts>>>),
     Events(EventsQuery, oneshot::Sender<Vec<ObjectEvent>>),
+    /// A Flux source of the simulation (None: it has no such source).
+    FluxSource(FluxSourceQuery, oneshot::Sender<Option<FluxSourceFacts>>),
     /// What the simulated loadtester says about a Canary's gate.
     Gate(
         crate::core::gates::GateQuery,
@@ -166,6 +169,27 @@ impl ActionTarget for DemoTarget {
                 return gone();
             }
             answer.await.unwrap_or_else(|_| gone())
+        })
+    }
+
+    fn flux_source(
+        &self,
+        q: FluxSourceQuery,
+    ) -> BoxFuture<'static, Result<FluxSourceFacts, Untrusted>> {
+        let reads = self.reads.clone();
+        Box::pin(async move {
+            let gone = || Untrusted::new("the simulation stopped");
+            let reads = reads.ok_or_else(|| Untrusted::new("the simulation serves no sources"))?;
+            let (reply, answer) = oneshot::channel();
+            let what = format!("{} {}/{}", q.kind.api().name, q.namespace, q.name);
+            reads
+                .send(DemoRead::FluxSource(q, reply))
+                .await
+                .map_err(|_| gone())?;
+            answer
+                .await
+                .map_err(|_| gone())?
+                .ok_or_else(|| Untrusted::new(format!("{what} not found")))
         })
     }
 

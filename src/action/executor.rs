@@ -20,6 +20,7 @@ use super::ledger::{Entry, Intent, Ledger};
 use super::refuse::{self, ReadOnly};
 use crate::core::action::{ActionPlan, Resource};
 use crate::core::effect::GateOverride;
+use crate::core::kinds::flux_source::{FluxSourceFacts, FluxSourceQuery};
 use crate::core::kinds::pod::{EventsQuery, ObjectEvent, PodQuery, PodsChange};
 use crate::core::msg::{AuditLine, AuditStage, Msg, Outcome};
 use crate::core::text::Untrusted;
@@ -77,6 +78,22 @@ pub trait ActionTarget: Send + Sync + 'static {
             crate::core::facts::GateState::Unknown(
                 "the gate cannot be asked from this cluster's source (read-only clusters hold no client besides their watches)".into(),
             )
+        })
+    }
+
+    /// A Flux source (GitRepository / OCIRepository) read once, projected. A read.
+    fn flux_source(
+        &self,
+        q: FluxSourceQuery,
+    ) -> BoxFuture<'static, Result<FluxSourceFacts, Untrusted>> {
+        let kind = q.kind.api().name;
+        let asked = self.get_object(q.resource(), q.namespace, q.name);
+        Box::pin(async move {
+            let mut v = asked.await.map_err(Untrusted::new)?;
+            if let Some(o) = v.as_object_mut() {
+                o.entry("kind").or_insert_with(|| kind.into());
+            }
+            crate::source::kube::project::flux_source(&v).map_err(Untrusted::new)
         })
     }
 
@@ -385,6 +402,58 @@ impl Executor {
                     result,
                 })
                 .await;
+        });
+    }
+
+    /// GET a Flux source for the detail screen; the answer arrives as `Msg::FluxSource`.
+    pub fn fetch_flux_source(&self, query: FluxSourceQuery) {
+        let Some(target) = self.targets.get(&query.cluster).cloned() else {
+            return;
+        };
+        let tx = self.tx.clone();
+        tokio::spawn(async move {
+            let result =
+                match tokio::time::timeout(DEADLINE, target.flux_source(query.clone())).await {
+                    Ok(r) => r,
+                    Err(_) => Err(Untrusted::new("no answer within the deadline")),
+                };
+            let _ = tx.send(Msg::FluxSource { query, result }).await;
+        });
+    }
+
+    /// GET AnalysisRuns by name and send each, projected, as `Msg::Upsert` (what a watch
+    /// would send). A run that cannot be read is left out: the detail screen shows the
+    /// runs it has, the row's analysis comes from the Rollout's status anyway.
+    pub fn fetch_analysis_runs(&self, cluster: String, namespace: String, names: Vec<String>) {
+        let Some(target) = self.targets.get(&cluster).cloned() else {
+            return;
+        };
+        let tx = self.tx.clone();
+        tokio::spawn(async move {
+            for name in names {
+                let asked = target.get_object(
+                    crate::core::action::ANALYSISRUNS,
+                    namespace.clone(),
+                    name.clone(),
+                );
+                let Ok(Ok(mut v)) = tokio::time::timeout(DEADLINE, asked).await else {
+                    continue;
+                };
+                if let Some(o) = v.as_object_mut() {
+                    o.entry("apiVersion")
+                        .or_insert_with(|| "argoproj.io/v1alpha1".into());
+                    o.entry("kind").or_insert_with(|| "AnalysisRun".into());
+                }
+                let keep = crate::source::kube::project::Keep::default();
+                if let Ok(crate::source::kube::project::Projected::Object(facts)) =
+                    crate::source::kube::project::from_value(v, &keep)
+                {
+                    let cluster = cluster.clone();
+                    if tx.send(Msg::Upsert { cluster, facts }).await.is_err() {
+                        return;
+                    }
+                }
+            }
         });
     }
 

@@ -45,6 +45,16 @@ pub enum Effect {
     /// Ask a loadtester whether a Canary's confirm gate is open; answer as
     /// `Msg::GateChecked`.
     CheckGate(super::gates::GateQuery),
+    /// GET these AnalysisRuns by name (the runs a Rollout in the detail screen reports;
+    /// AnalysisRuns are not watched): each comes back as `Msg::Upsert`, as a watch would
+    /// send it.
+    FetchAnalysisRuns {
+        cluster: String,
+        namespace: String,
+        names: Vec<String>,
+    },
+    /// GET a Flux source for the detail screen; answer as `Msg::FluxSource`.
+    FetchFluxSource(super::kinds::flux_source::FluxSourceQuery),
     /// GET one object for the YAML view; answer as `Msg::Object`.
     FetchObject {
         cluster: String,

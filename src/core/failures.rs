@@ -89,6 +89,24 @@ impl FailureFeed {
         self.items.is_empty()
     }
 
+    /// Drop one failure (an observation to be replaced by a better one: a failed analysis
+    /// first seen in its Rollout's status, then read from the AnalysisRun itself, which
+    /// says when it failed). True when one was dropped.
+    pub fn forget(&mut self, cluster: &str, namespace: &str, object: &str, reason: &str) -> bool {
+        let before = self.items.len();
+        self.items.retain(|f| {
+            !(f.cluster == cluster
+                && f.namespace == namespace
+                && f.object == object
+                && f.reason == reason)
+        });
+        let dropped = self.items.len() != before;
+        if dropped {
+            self.generation += 1;
+        }
+        dropped
+    }
+
     /// Record an observation; returns true when the feed changed.
     pub fn record(&mut self, o: Observed<'_>) -> bool {
         let pos = self.items.iter().position(|f| {

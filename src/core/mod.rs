@@ -3,12 +3,14 @@
 
 pub mod access;
 pub mod action;
+pub mod analysis;
 pub mod audit;
 pub mod copy;
 pub mod effect;
 pub mod facts;
 pub mod failures;
 pub mod filter;
+pub mod flux_reads;
 pub mod gates;
 pub mod input;
 pub mod inspect;

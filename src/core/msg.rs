@@ -228,6 +228,11 @@ pub enum Msg {
         request: u64,
         state: super::facts::GateState,
     },
+    /// The Flux source a `FetchFluxSource` asked for, or why it could not be read.
+    FluxSource {
+        query: super::kinds::flux_source::FluxSourceQuery,
+        result: Result<super::kinds::flux_source::FluxSourceFacts, Untrusted>,
+    },
     /// The object a `FetchObject` asked for (as JSON), or why it could not be read.
     Object {
         cluster: String,

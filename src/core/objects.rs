@@ -36,6 +36,14 @@ pub fn upsert(state: &mut State, cluster: &str, facts: ObjectFacts) {
             let key = ObjectKey::new(cluster, &run.meta.namespace, &run.meta.name);
             if run.phase.is_bad() {
                 let object = format!("analysisrun/{}", run.meta.name);
+                let reason = format!("Analysis{}", run.phase.as_str());
+                if !state.inventory.analysis_runs.contains_key(&key) {
+                    // First read of this run: it replaces what its Rollout's status said
+                    // (`put_release`), with the time it failed.
+                    state
+                        .failures
+                        .forget(cluster, &run.meta.namespace, &object, &reason);
+                }
                 // When it failed (its last measurement), not when we first heard of it.
                 let at = run.last_measured.map_or(state.now, |t| t.min(state.now));
                 state.failures.record(Observed {
@@ -156,6 +164,13 @@ fn put_release(state: &mut State, mut rel: Release) {
     }
     let newly_degraded =
         rel.phase == Phase::Degraded && previous.is_none_or(|p| p.phase != Phase::Degraded);
+    let failed_analysis = super::analysis::newly_failed(previous, &rel)
+        .filter(|a| {
+            // A run already read (fetched, or the demo's) records its own failure.
+            let run = ObjectKey::new(&rel.key.cluster, &rel.key.namespace, &a.name);
+            !state.inventory.analysis_runs.contains_key(&run)
+        })
+        .cloned();
     let rel = match previous {
         // Keep when it first changed phase, for "recently done".
         Some(p) if p.phase == rel.phase && rel.since.is_none() => Release {
@@ -166,6 +181,21 @@ fn put_release(state: &mut State, mut rel: Release) {
     };
     if newly_degraded {
         record_degraded(state, &rel);
+    }
+    if let Some(a) = failed_analysis {
+        // AnalysisRuns are not watched: the Rollout's status says when one failed.
+        let object = format!("analysisrun/{}", a.name);
+        let reason = format!("Analysis{}", a.phase.as_str());
+        let (message, at) = (a.message.clone(), state.now);
+        state.failures.record(Observed {
+            cluster: &rel.key.cluster,
+            namespace: &rel.key.namespace,
+            object: &object,
+            reason: &reason,
+            message: &message,
+            count: 1,
+            at,
+        });
     }
     // Re-sorting a large fleet is the expensive part of a batch: only do it when the row's
     // place or presence can change (new, phase, recency), or a filter may match new text.

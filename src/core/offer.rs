@@ -180,7 +180,7 @@ fn ready(state: &State, r: &Release, kind: ActionKind) -> Result<Ready, Refusal>
     let cluster = state.cluster(&r.key.cluster).ok_or(Refusal::NoCluster)?;
     let mut plan = action::plan(kind, r, cluster, state.settings.read_only, state.now)
         .map_err(Refusal::Unavailable)?;
-    plan.owner_first = owner::pre_step(kind, r, |k| state.releases.get(k));
+    plan.owner_first = owner::pre_step(kind, r, &state.releases);
     if let Some(first) = &plan.owner_first {
         plan.notes.push(first.text());
     }

@@ -3,19 +3,21 @@
 //! with automated sync) is reverted at the owner's next reconcile. The plan of such an
 //! action carries an owner pre-step — the owner's own write that stops it (Flux:
 //! `spec.suspend: true`, as `flux suspend kustomization`; Argo CD: automated sync off, the
-//! spec change `argocd app set --sync-policy none` makes) — which the modal offers as an
-//! explicit first request, sent (and audited) before the action's own, with its own
-//! resourceVersion precondition. Generic over owners: an owner is found from the object's
+//! spec change `argocd app set --sync-policy none` makes, written as the rollback two-step
+//! writes it so that resume turns it back on) — which the modal offers as an explicit first
+//! request, sent (and audited) before the action's own, with its own resourceVersion
+//! precondition. Generic over owners: an owner is found from the object's
 //! tracking labels, looked up among the releases the console knows, and asked for its
 //! pre-step by its kind. Pure; no IO.
 
-use serde::Serialize;
-use serde_json::json;
+use std::collections::BTreeMap;
 
-use super::action::{ActionKind, ApiCall, PatchType, Resource};
+use serde::Serialize;
+
+use super::action::{ActionKind, ApiCall};
 use super::facts::ObjectMeta;
-use super::kinds::flux;
 use super::kinds::kustomization::{KUSTOMIZATIONS, OWNER_NAME_LABEL, OWNER_NAMESPACE_LABEL};
+use super::kinds::{application, flux};
 use super::model::{Release, ReleaseKey, ReleaseKind};
 
 /// The actions an owner's self-heal would undo.
@@ -78,20 +80,61 @@ impl OwnerRef {
         }
     }
 
-    /// The owner's release, when the console knows it (Flux Kustomizations are watched).
-    pub fn key(&self, cluster: &str) -> Option<ReleaseKey> {
+    /// The owner's release among the releases the console knows on `cluster`: a Flux
+    /// Kustomization by its key; an Argo CD application by its name (in the namespace the
+    /// tracking id names, else in any namespace — Argo CD's own is not known here), the one
+    /// that lists `object` among its resources first when two share the name.
+    pub fn find<'a>(
+        &self,
+        cluster: &str,
+        object: &ReleaseKey,
+        known: &'a BTreeMap<ReleaseKey, Release>,
+    ) -> Option<&'a Release> {
         match self {
-            Self::FluxKustomization { namespace, name } => Some(ReleaseKey {
+            Self::FluxKustomization { namespace, name } => known.get(&ReleaseKey {
                 cluster: cluster.to_string(),
                 kind: ReleaseKind::Kustomization,
                 namespace: namespace.clone(),
                 name: name.clone(),
             }),
-            // Argo CD applications are read by the Argo CD kind; until it is in the
-            // catalogue the owner is named but not looked up.
-            Self::ArgoCdApplication { .. } => None,
+            Self::ArgoCdApplication { namespace, name } => {
+                let mut apps = apps_on(cluster, known)
+                    .filter(|r| &r.key.name == name)
+                    .filter(|r| namespace.as_ref().is_none_or(|ns| &r.key.namespace == ns));
+                let first = apps.next()?;
+                let manages = |r: &Release| {
+                    r.facts.argocd.as_deref().is_some_and(|f| {
+                        f.resources
+                            .iter()
+                            .any(|x| x.namespace == object.namespace && x.name == object.name)
+                    })
+                };
+                if manages(first) {
+                    return Some(first);
+                }
+                Some(apps.find(|r| manages(r)).unwrap_or(first))
+            }
         }
     }
+}
+
+/// Every Argo CD application the console knows on `cluster` (the map is ordered by
+/// cluster, kind, namespace, name: one contiguous run).
+fn apps_on<'a>(
+    cluster: &str,
+    known: &'a BTreeMap<ReleaseKey, Release>,
+) -> impl Iterator<Item = &'a Release> {
+    let first = ReleaseKey {
+        cluster: cluster.to_string(),
+        kind: ReleaseKind::Application,
+        namespace: String::new(),
+        name: String::new(),
+    };
+    let cluster = cluster.to_string();
+    known
+        .range(first..)
+        .take_while(move |(k, _)| k.cluster == cluster && k.kind == ReleaseKind::Application)
+        .map(|(_, r)| r)
 }
 
 /// The owner's state as far as a manual action on what it owns is concerned.
@@ -124,79 +167,61 @@ impl OwnerState {
     }
 }
 
-/// The owner of `r` and whether it reconciles, looked up in `releases`.
-pub fn owner_state<'a>(
-    r: &Release,
-    lookup: impl Fn(&ReleaseKey) -> Option<&'a Release>,
-) -> Option<OwnerState> {
+/// The owner of `r` and whether it reconciles, looked up among the releases the console
+/// knows.
+pub fn owner_state(r: &Release, known: &BTreeMap<ReleaseKey, Release>) -> Option<OwnerState> {
     let owner = r.owner.as_ref()?;
     let describe = owner.describe();
-    let key = owner.key(&r.key.cluster);
-    let Some(found) = key.as_ref().and_then(&lookup) else {
+    let Some(found) = owner.find(&r.key.cluster, &r.key, known) else {
         return Some(OwnerState::Unseen { owner: describe });
     };
-    if found.facts.spec_paused {
-        return Some(OwnerState::Suspended { owner: describe });
+    match owner {
+        OwnerRef::FluxKustomization { .. } if found.facts.spec_paused => {
+            Some(OwnerState::Suspended { owner: describe })
+        }
+        OwnerRef::FluxKustomization { .. } => Some(OwnerState::Reconciling {
+            owner: describe,
+            first: Box::new(flux::suspend(KUSTOMIZATIONS, found)),
+        }),
+        OwnerRef::ArgoCdApplication { .. } => argocd_state(describe, found),
     }
-    Some(OwnerState::Reconciling {
-        owner: describe,
-        first: Box::new(suspend_call(owner, found)),
-    })
+}
+
+/// An Argo CD application reverts a manual change only with automated sync and self-heal
+/// (without self-heal it syncs again only on a new commit): then the pre-step is automated
+/// sync off. Automated sync that shipdeck turned off (the app's `spec_paused`) is the
+/// owner suspended until resume turns it back on. An app synced by hand reverts nothing:
+/// no owner state to tell.
+fn argocd_state(owner: String, app: &Release) -> Option<OwnerState> {
+    let f = app.facts.argocd.as_deref()?;
+    if f.automated_on && f.self_heal {
+        let first = application::automated_off(app)?;
+        return Some(OwnerState::Reconciling {
+            owner,
+            first: Box::new(first),
+        });
+    }
+    app.facts
+        .spec_paused
+        .then_some(OwnerState::Suspended { owner })
 }
 
 /// The pre-step for `action` on `r`: Some only for an action an owner's reconcile would
 /// revert, on an object whose owner is known and reconciling.
-pub fn pre_step<'a>(
+pub fn pre_step(
     action: ActionKind,
     r: &Release,
-    lookup: impl Fn(&ReleaseKey) -> Option<&'a Release>,
+    known: &BTreeMap<ReleaseKey, Release>,
 ) -> Option<OwnerFirst> {
     if !REVERTED_BY_OWNER.contains(&action) {
         return None;
     }
-    match owner_state(r, lookup)? {
+    match owner_state(r, known)? {
         OwnerState::Reconciling { owner, first } => Some(OwnerFirst {
             owner,
             call: *first,
         }),
         OwnerState::Suspended { .. } | OwnerState::Unseen { .. } => None,
-    }
-}
-
-/// The owner's write that stops it reconciling, with its resourceVersion precondition.
-fn suspend_call(owner: &OwnerRef, found: &Release) -> ApiCall {
-    match owner {
-        OwnerRef::FluxKustomization { .. } => flux::suspend(KUSTOMIZATIONS, found),
-        OwnerRef::ArgoCdApplication { .. } => argocd_sync_off(
-            &found.key.namespace,
-            &found.key.name,
-            &found.resource_version,
-        ),
-    }
-}
-
-/// Argo CD's applications (the Application kind's own module names it once it is in the
-/// catalogue; the pre-step only needs the CRD's coordinates).
-pub const APPLICATIONS: Resource = Resource {
-    group: "argoproj.io",
-    version: "v1alpha1",
-    plural: "applications",
-    subresource: None,
-};
-
-/// Automated sync off, as `argocd app set --sync-policy none` leaves the spec
-/// (`spec.syncPolicy.automated` removed; self-heal and prune go with it), guarded by the
-/// application's resourceVersion.
-pub fn argocd_sync_off(namespace: &str, name: &str, resource_version: &str) -> ApiCall {
-    ApiCall::Patch {
-        resource: APPLICATIONS,
-        namespace: namespace.to_string(),
-        name: name.to_string(),
-        patch_type: PatchType::Merge,
-        body: json!({
-            "metadata": {"resourceVersion": resource_version},
-            "spec": {"syncPolicy": {"automated": null}},
-        }),
     }
 }
 

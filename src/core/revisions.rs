@@ -521,6 +521,19 @@ pub fn preview(revs: &[Revision], to: i64, aborted: &[&Untrusted]) -> Option<Und
     })
 }
 
+/// The rows of the revisions screen, newest first, each as undo to it names it: a
+/// Deployment's or Rollout's ReplicaSets by name; an Argo CD application's history entries
+/// by id (a rollback goes back to a history entry, `kinds::application::chosen`).
+pub fn choices(r: &super::model::Release) -> Vec<String> {
+    match r.facts.argocd.as_deref() {
+        Some(f) => super::kinds::application::history_newest_first(f)
+            .iter()
+            .map(|h| h.id.to_string())
+            .collect(),
+        None => r.revisions.iter().map(|v| v.name.clone()).collect(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

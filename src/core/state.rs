@@ -233,6 +233,10 @@ pub struct View {
     pub yaml: Option<YamlView>,
     /// The message view (`m`), when open.
     pub message: Option<super::message::MessageView>,
+    /// The AnalysisRun last asked for for the detail screen (`core::analysis`).
+    pub analysis_seen: Option<super::analysis::Seen>,
+    /// The Flux source of the Kustomization / HelmRelease in the detail (`core::flux_reads`).
+    pub flux_source: Option<super::kinds::flux_source::FluxSourceView>,
 }
 
 /// The YAML view of one object: fetched on open, scrollable, searchable.
@@ -286,6 +290,8 @@ impl Default for View {
             history: false,
             yaml: None,
             message: None,
+            analysis_seen: None,
+            flux_source: None,
         }
     }
 }

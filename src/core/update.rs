@@ -52,6 +52,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             let before = canary.as_ref().and_then(|k| gates::phase_of(state, k));
             objects::upsert(state, &cluster, facts);
             let mut effects = input::follow_modal(state);
+            effects.extend(super::analysis::follow(state));
             if let Some(key) = canary {
                 effects.extend(gates::after_update(state, &key, before));
             }
@@ -111,6 +112,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             request,
             state: answer,
         } => gates::on_checked(state, request, answer),
+        Msg::FluxSource { query, result } => super::flux_reads::on_answer(state, query, result),
         Msg::Object {
             cluster,
             namespace,

@@ -230,6 +230,12 @@ impl fmt::Display for ClusterReport {
             }
             writeln!(f)?;
         }
+        // The watches the console keeps here: the watched kinds this cluster serves.
+        let watches = self.watch.iter().filter(|(r, _)| self.served(r)).count();
+        writeln!(
+            f,
+            "  watches      {watches} (at most 8 with every CRD; AnalysisRuns and Flux sources are read when shown)"
+        )?;
         let no_access = self.no_access();
         if !no_access.is_empty() {
             let kinds: Vec<&str> = no_access

@@ -331,7 +331,7 @@ fn burn_cell<'a>(state: &State, r: &Release, theme: &Theme) -> grid::Cell<'a> {
 fn message<'a>(state: &State, r: &'a Release) -> Cow<'a, str> {
     let shown = r.message.shown();
     // An owner suspended so a manual change sticks: said until it is resumed.
-    let shown = match crate::core::owner::owner_state(r, |k| state.releases.get(k)) {
+    let shown = match crate::core::owner::owner_state(r, &state.releases) {
         Some(crate::core::owner::OwnerState::Suspended { owner }) => Cow::Owned(format!(
             "owner suspended ({}) · {shown}",
             text::escape(&owner)

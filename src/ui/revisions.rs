@@ -2,7 +2,8 @@
 //! revision, role, age, images, what changed it (the Argo CD sync that made it, change
 //! cause, the field manager of the last template change) and marks for the one in effect
 //! and those rolled back or aborted — then, as room allows, the diff of the pod template
-//! that undo to the row under the cursor would bring back (`core::revisions`). Every
+//! that undo to the row under the cursor would bring back (`core::revisions`). For an Argo CD application the rows are its history
+//! entries and a row's rollback writes back that entry's revision and source. Every
 //! cluster string is escaped (`core::text`).
 
 use std::borrow::Cow;
@@ -15,6 +16,7 @@ use super::fmt;
 use super::grid::{self, Col};
 use super::theme::Theme;
 use crate::core::kinds::application::HistoryEntry;
+use crate::core::kinds::application::{self, AppActionFacts};
 use crate::core::model::{Revision, RsRole};
 use crate::core::revisions::{self, DiffLine};
 use crate::core::state::State;
@@ -102,6 +104,11 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         text::escape(&r.key.cluster)
     );
     let mut lines = vec![grid::title_bar(&name, Vec::new(), true, theme, area.width)];
+    if let Some(f) = r.facts.argocd.as_deref() {
+        history(&mut lines, state, f, theme, area);
+        grid::draw_lines(frame, area, lines);
+        return;
+    }
     let newest = r.revisions.iter().filter_map(|v| v.revision).max();
     let aborts = revisions::aborts_seen(state, r);
     let aborted = |v: &Revision| {
@@ -205,4 +212,111 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         }
     }
     grid::draw_lines(frame, area, lines);
+}
+
+/// An Argo CD application's history (newest first: id, age, revision, source, who), and
+/// under it what a rollback to the entry under the cursor writes back.
+fn history<'a>(
+    lines: &mut Vec<Line<'a>>,
+    state: &State,
+    f: &'a AppActionFacts,
+    theme: &Theme,
+    area: Rect,
+) {
+    let width = area.width as usize;
+    let entries = application::history_newest_first(f);
+    let mut cols = vec![
+        Col::left("", 1),
+        Col::right("ID", 4),
+        Col::left("ROLE", 7),
+        Col::right("AGE", 5),
+        Col::left("REVISION", 8),
+        Col::left("SOURCE", 24),
+        Col::left("INITIATED BY", 12),
+    ];
+    if width < 100 {
+        cols[5].width = 16;
+    }
+    grid::fill_last(&mut cols, width, 12);
+    lines.push(grid::header_row(&cols, theme.table_header));
+    let len = entries.len();
+    let cursor = state.view.revisions_selected.min(len.saturating_sub(1));
+    let room = (area.height as usize).saturating_sub(2);
+    let table_rows = len.min(room.div_ceil(2).max(3)).min(room);
+    let window = grid::window(len, 0, cursor, table_rows);
+    for (i, h) in entries
+        .iter()
+        .enumerate()
+        .skip(window.start)
+        .take(table_rows)
+    {
+        let style = if i == cursor {
+            theme.selected
+        } else {
+            theme.text
+        };
+        let role = if i == 0 {
+            "current"
+        } else if Some(h.id) == f.rollback_to {
+            "u→here"
+        } else {
+            ""
+        };
+        let s = |key: &str| h.source.get(key).and_then(serde_json::Value::as_str);
+        let source = match (s("path").or(s("chart")), s("targetRevision")) {
+            (Some(p), Some(t)) => format!("{p}@{t}"),
+            (Some(p), None) => p.to_string(),
+            (None, t) => t.unwrap_or("—").to_string(),
+        };
+        let by = if h.initiated_by.is_empty() {
+            Cow::Borrowed("—")
+        } else {
+            h.initiated_by.shown()
+        };
+        lines.push(grid::row(
+            &cols,
+            vec![
+                (Cow::Borrowed(if i == cursor { "▸" } else { " " }), style),
+                (Cow::Owned(h.id.to_string()), style),
+                (Cow::Borrowed(role), style),
+                (Cow::Owned(fmt::age(state.now, h.deployed_at)), style),
+                (
+                    text::escape(application::short_revision(&h.revision)),
+                    style,
+                ),
+                (Cow::Owned(text::escape(&source).into_owned()), style),
+                (Cow::Owned(by.into_owned()), style),
+            ],
+        ));
+    }
+    if len == 0 {
+        lines.push(Line::styled("  no history yet (never synced)", theme.dim));
+    }
+    let left = (area.height as usize).saturating_sub(lines.len());
+    let Some(h) = entries.get(cursor).filter(|_| left >= 3) else {
+        return;
+    };
+    if cursor == 0 {
+        let head = format!(
+            "history {} is deployed now: a rollback to it sends nothing",
+            h.id
+        );
+        lines.push(Line::styled(fmt::fit(&head, width).into_owned(), theme.dim));
+        return;
+    }
+    let head = format!(
+        "rollback to history {} (Enter/u) writes back: - deployed now  + history {}",
+        h.id, h.id
+    );
+    lines.push(Line::styled(fmt::fit(&head, width).into_owned(), theme.dim));
+    let chosen = f.history.iter().find(|e| e.id == h.id);
+    let now = entries.first();
+    if let (Some(chosen), Some(now)) = (chosen, now) {
+        let diff = revisions::diff(
+            &application::entry_lines(now),
+            &application::entry_lines(chosen),
+            2,
+        );
+        lines.extend(diff_lines(&diff, theme, width));
+    }
 }

@@ -212,6 +212,8 @@ fn open_detail(state: &mut State) -> Vec<Effect> {
     state.view.screen = Screen::Detail;
     let mut effects = access_checks(state);
     effects.extend(super::inspect::detail_opened(state));
+    effects.extend(super::analysis::detail_opened(state));
+    effects.extend(super::flux_reads::detail_opened(state));
     effects
 }
 
@@ -232,7 +234,8 @@ fn revisions_key(state: &mut State, cmd: Option<Command>) -> Vec<Effect> {
         back(state);
         return Vec::new();
     };
-    let last = r.revisions.len().saturating_sub(1);
+    let rows = super::revisions::choices(r);
+    let last = rows.len().saturating_sub(1);
     let at = state.view.revisions_selected.min(last);
     let page = state.page_rows();
     state.view.revisions_selected = match cmd {
@@ -247,7 +250,7 @@ fn revisions_key(state: &mut State, cmd: Option<Command>) -> Vec<Effect> {
         Some(Command::First) => 0,
         Some(Command::Last) => last,
         Some(Command::Act(_)) => {
-            let Some(name) = r.revisions.get(at).map(|v| v.name.clone()) else {
+            let Some(name) = rows.get(at).cloned() else {
                 return Vec::new();
             };
             return modal::start_undo_to(state, &name);

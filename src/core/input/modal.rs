@@ -24,6 +24,7 @@ use tui_input::{Input, InputRequest};
 use crate::core::action::{ActionKind, ActionPlan, Watched};
 use crate::core::effect::Effect;
 use crate::core::keys::Command;
+use crate::core::kinds::application;
 use crate::core::model::{Release, ReleaseKey};
 use crate::core::msg::{Key, Outcome};
 use crate::core::offer::{self, Refusal};
@@ -44,6 +45,10 @@ fn undo_chosen<'a>(r: &'a Release, to: Option<&str>) -> Option<Cow<'a, Release>>
     let Some(to) = to else {
         return Some(Cow::Borrowed(r));
     };
+    if r.facts.argocd.is_some() {
+        let id = to.parse().ok()?;
+        return application::chosen(r, id).map(Cow::Owned);
+    }
     let rev = r
         .revisions
         .iter()
@@ -58,6 +63,9 @@ fn undo_chosen<'a>(r: &'a Release, to: Option<&str>) -> Option<Cow<'a, Release>>
 fn undo_preview(state: &State, r: &Release, kind: ActionKind) -> Option<revisions::UndoPreview> {
     if kind != ActionKind::Undo {
         return None;
+    }
+    if r.facts.argocd.is_some() {
+        return application::preview(r);
     }
     let (_, to) = r.facts.undo_target.as_ref()?;
     revisions::preview(&r.revisions, *to, &revisions::aborts_seen(state, r))
@@ -74,6 +82,19 @@ pub(super) fn start_undo_to(state: &mut State, to: &str) -> Vec<Effect> {
     let Some(r) = state.selected_release() else {
         return Vec::new();
     };
+    if let Some(f) = r.facts.argocd.as_deref() {
+        // The newest entry is what is deployed: Argo CD's UI offers no rollback to it.
+        let newest = application::history_newest_first(f).first().map(|h| h.id);
+        if newest.is_some_and(|id| id.to_string() == to) {
+            let text = format!(
+                "rollback {} to history {to}: that entry is the one deployed now — nothing sent",
+                r.key.name
+            );
+            notice(state, Level::Info, text);
+            return Vec::new();
+        }
+        return start(state, ActionKind::Undo, Some(to));
+    }
     let newest = r.revisions.iter().max_by_key(|v| v.revision.unwrap_or(0));
     if let Some(now) = newest.filter(|v| v.name == to) {
         let text = format!(
@@ -93,7 +114,7 @@ fn start(state: &mut State, kind: ActionKind, to: Option<&str>) -> Vec<Effect> {
     };
     let name = r.key.name.clone();
     let Some(r) = undo_chosen(r, to) else {
-        let text = format!("undo unavailable for {name}: that revision is gone");
+        let text = format!("undo unavailable for {name}: that revision (or history entry) is gone");
         notice(state, Level::Warn, text);
         return Vec::new();
     };

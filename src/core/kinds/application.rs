@@ -259,6 +259,68 @@ pub fn derive(ctx: &Ctx<'_>, a: &ApplicationFacts) -> Release {
     rel
 }
 
+/// The history, newest first (the order of the revisions screen's rows).
+pub fn history_newest_first(f: &AppActionFacts) -> Vec<&HistoryEntry> {
+    let mut h: Vec<&HistoryEntry> = f.history.iter().collect();
+    h.sort_by_key(|e| std::cmp::Reverse(e.id));
+    h
+}
+
+/// The app as a rollback to history entry `id` sees it (chosen on the revisions screen):
+/// `u` then writes that entry's revision and source. None when the entry is gone.
+pub fn chosen(r: &Release, id: i64) -> Option<Release> {
+    let f = r.facts.argocd.as_deref()?;
+    let entry = f.history.iter().find(|h| h.id == id)?;
+    let mut chosen = r.clone();
+    chosen.facts.undo_target = Some((short_revision(&entry.revision).to_string(), id));
+    if let Some(f) = chosen.facts.argocd.as_deref_mut() {
+        f.rollback_to = Some(id);
+    }
+    Some(chosen)
+}
+
+/// What a history entry deploys, as lines the rollback diff compares: the revision and the
+/// entry's source (repository, path, chart, target).
+pub fn entry_lines(h: &HistoryEntry) -> Vec<Untrusted> {
+    let mut out = vec![format!("revision {}", h.revision)];
+    for (key, label) in [
+        ("repoURL", "repo"),
+        ("path", "path"),
+        ("chart", "chart"),
+        ("targetRevision", "target"),
+    ] {
+        if let Some(v) = h.source.get(key).and_then(Value::as_str) {
+            out.push(format!("{label} {v}"));
+        }
+    }
+    out.into_iter().map(Untrusted::new).collect()
+}
+
+/// The rollback modal's diff: the newest entry (deployed now) → entry `to`. The newest
+/// entry itself has no preview (a rollback to it changes nothing).
+pub fn preview(r: &Release) -> Option<crate::core::revisions::UndoPreview> {
+    let f = r.facts.argocd.as_deref()?;
+    let to = f.rollback_to?;
+    let history = history_newest_first(f);
+    let target = history.iter().find(|h| h.id == to)?;
+    let now = history.first()?;
+    let (a, b) = (entry_lines(now), entry_lines(target));
+    let mut warnings = Vec::new();
+    if now.revision == target.revision {
+        warnings.push(format!(
+            "history {to} is the revision deployed now ({}): only the source differs, if anything",
+            short_revision(&target.revision)
+        ));
+    }
+    Some(crate::core::revisions::UndoPreview {
+        from: Some(now.id),
+        to,
+        lines: crate::core::revisions::diff(&a, &b, 2),
+        warnings,
+        same_summary: a == b,
+    })
+}
+
 /// The first 7 characters of a commit, as Argo CD shows them.
 pub fn short_revision(rev: &str) -> &str {
     rev.get(..7).unwrap_or(rev)
@@ -300,7 +362,7 @@ pub fn rules(action: ActionKind, r: &Release) -> Result<(), Disabled> {
         }
         ActionKind::Terminate if !f.operation_running => Err(Na("no operation is in progress")),
         ActionKind::Resume if f.automated_before.is_none() => Err(Na(
-            "nothing to turn back on (automated sync was not turned off by a rollback)",
+            "nothing to turn back on (automated sync was not turned off by shipdeck)",
         )),
         ActionKind::Resume if f.automated_on => Err(Na("automated sync is already on")),
         _ => Ok(()),
@@ -364,19 +426,9 @@ pub fn calls(action: ActionKind, r: &Release, now: Timestamp) -> Vec<ApiCall> {
                     "status": { "operationState": null },
                 }),
             );
-            if f.automated_on {
-                let before = f.automated.clone().unwrap_or(Value::Null).to_string();
-                let off = with_annotations(
-                    merge(
-                        APPLICATIONS,
-                        r,
-                        json!({ "spec": { "syncPolicy": { "automated": null } } }),
-                    ),
-                    json!({ AUTOMATED_BEFORE: before }),
-                );
-                vec![off, rollback]
-            } else {
-                vec![rollback]
+            match automated_off(r) {
+                Some(off) => vec![off, rollback],
+                None => vec![rollback],
             }
         }
         ActionKind::Resume => {
@@ -399,6 +451,23 @@ pub fn calls(action: ActionKind, r: &Release, now: Timestamp) -> Vec<ApiCall> {
         | ActionKind::Retry
         | ActionKind::Restart => Vec::new(),
     }
+}
+
+/// Automated sync off, recording the policy it was (the `AUTOMATED_BEFORE` annotation) so
+/// that resume turns it back on as it was: step 1 of the rollback two-step, and the
+/// "suspend the owner first" pre-step for what the app owns (`core::owner`). None when
+/// automated sync is already off. Guarded by the app's resourceVersion.
+pub fn automated_off(r: &Release) -> Option<ApiCall> {
+    let f = r.facts.argocd.as_deref().filter(|f| f.automated_on)?;
+    let before = f.automated.clone().unwrap_or(Value::Null).to_string();
+    Some(with_annotations(
+        merge(
+            APPLICATIONS,
+            r,
+            json!({ "spec": { "syncPolicy": { "automated": null } } }),
+        ),
+        json!({ AUTOMATED_BEFORE: before }),
+    ))
 }
 
 /// Add `metadata.annotations` to a merge patch (next to its resourceVersion).

@@ -268,3 +268,114 @@ fn other_kinds_do_not_offer_the_argo_cd_actions() {
         }
     }
 }
+
+/// The app with three history entries (A, B, C; C deployed now) in a console on cluster a.
+fn console_with_history() -> crate::core::state::State {
+    use crate::core::facts::ObjectFacts;
+    use crate::core::state::Settings;
+    use crate::core::testkit::{FleetBuilder, t};
+    let mut a = app();
+    a.history = vec![
+        entry(0, "aaaaaaaaaa"),
+        entry(1, "bbbbbbbbbb"),
+        entry(2, "cccccccccc"),
+    ];
+    let mut f = FleetBuilder::new(t(0), Settings::default(), vec![Cluster::new("a")], vec![]);
+    f.upsert("a", ObjectFacts::Application(a));
+    let mut s = f.settled();
+    s.view.history = true;
+    s.view.order_dirty = true;
+    crate::core::settle(&mut s);
+    let at = s.view.order.iter().position(|k| k.name == "web");
+    s.view.selected = at.unwrap_or_else(|| panic!("the app is listed"));
+    s
+}
+
+fn press(s: &mut crate::core::state::State, k: crate::core::msg::Key) {
+    crate::core::update(s, crate::core::msg::Msg::Key(k));
+    crate::core::settle(s);
+}
+
+#[test]
+fn the_history_chooser_rolls_back_to_the_entry_picked_not_only_the_previous() {
+    use crate::core::msg::Key;
+    use crate::core::state::Screen;
+    let mut s = console_with_history();
+    // `u` alone: the previous entry (1).
+    let r = s
+        .selected_release()
+        .cloned()
+        .unwrap_or_else(|| panic!("selected"));
+    assert_eq!(r.facts.undo_target, Some(("bbbbbbb".into(), 1)));
+    press(&mut s, Key::Char('v'));
+    assert_eq!(s.view.screen, Screen::Revisions);
+    assert_eq!(
+        crate::core::revisions::choices(s.selected_release().unwrap_or(&r)),
+        ["2", "1", "0"],
+        "newest first, by history id"
+    );
+    // Row 0 is deployed now: nothing sent, and said.
+    press(&mut s, Key::Enter);
+    assert!(s.view.modal.is_none());
+    let said = s
+        .view
+        .notice
+        .as_ref()
+        .map(|n| n.text.clone())
+        .unwrap_or_default();
+    assert!(said.contains("deployed now — nothing sent"), "{said}");
+    // Row 2 is history 0 (A): the modal's write is A's revision and source.
+    press(&mut s, Key::Char('j'));
+    press(&mut s, Key::Char('j'));
+    press(&mut s, Key::Char('u'));
+    let m = s
+        .view
+        .modal
+        .as_ref()
+        .unwrap_or_else(|| panic!("rollback modal: {:?}", s.view.notice));
+    assert_eq!(m.plan.kind, ActionKind::Undo);
+    assert_eq!(m.undo_to.as_deref(), Some("0"));
+    assert_eq!(m.plan.calls.len(), 1, "manual sync: one write");
+    let b = body(&m.plan.calls[0]);
+    assert_eq!(b["operation"]["sync"]["revision"], json!("aaaaaaaaaa"));
+    assert_eq!(
+        b["operation"]["sync"]["source"]["targetRevision"],
+        json!("aaaaaaaaaa"),
+        "the entry's own source"
+    );
+    assert_eq!(b["operation"]["sync"]["syncStrategy"], json!({"apply": {}}));
+    assert_eq!(b["metadata"]["resourceVersion"], json!("42"));
+    // The modal's diff: deployed now (C) → the chosen entry (A).
+    let p = m
+        .undo_preview
+        .as_ref()
+        .unwrap_or_else(|| panic!("a preview"));
+    assert_eq!((p.from, p.to), (Some(2), 0));
+    assert!(
+        p.lines.contains(&crate::core::revisions::DiffLine::Added(
+            "revision aaaaaaaaaa".into()
+        )),
+        "{:?}",
+        p.lines
+    );
+    assert!(
+        p.lines.contains(&crate::core::revisions::DiffLine::Removed(
+            "revision cccccccccc".into()
+        )),
+        "{:?}",
+        p.lines
+    );
+}
+
+#[test]
+fn a_chosen_entry_that_leaves_the_history_voids_nothing_silently() {
+    let r = derive(&ctx(), &app());
+    assert!(chosen(&r, 7).is_none(), "no such entry");
+    let c = chosen(&r, 0).unwrap_or_else(|| panic!("entry 0"));
+    assert_eq!(c.facts.undo_target, Some(("aaaaaaa".into(), 0)));
+    let calls = calls(ActionKind::Undo, &c, now());
+    assert_eq!(
+        body(&calls[0])["operation"]["sync"]["revision"],
+        json!("aaaaaaaaaa")
+    );
+}

@@ -99,22 +99,10 @@ fn the_owner_is_read_from_the_flux_and_argo_cd_tracking_metadata() {
 }
 
 #[test]
-fn argo_cd_sync_off_removes_automated_sync_under_a_precondition() {
-    let ApiCall::Patch { body, resource, .. } = argocd_sync_off("argocd", "shop", "42") else {
-        panic!("a patch")
-    };
-    assert_eq!(resource.plural, "applications");
-    assert_eq!(
-        body,
-        json!({"metadata": {"resourceVersion": "42"}, "spec": {"syncPolicy": {"automated": null}}})
-    );
-}
-
-#[test]
 fn pause_offers_suspending_a_reconciling_owner_and_sends_it_first() {
     let mut s = fleet(Some(kustomization(false, "7")));
     assert!(matches!(
-        owner_state(web(&s), |k| s.releases.get(k)),
+        owner_state(web(&s), &s.releases),
         Some(OwnerState::Reconciling { .. })
     ));
     select(&mut s, "web");
@@ -194,7 +182,7 @@ fn plain_confirm_sends_the_action_alone() {
 fn a_suspended_owner_is_said_on_the_row_and_offers_nothing() {
     let mut s = fleet(Some(kustomization(true, "8")));
     assert_eq!(
-        owner_state(web(&s), |k| s.releases.get(k)).map(|o| o.text()),
+        owner_state(web(&s), &s.releases).map(|o| o.text()),
         Some("Flux Kustomization flux-system/apps is suspended until it is resumed".into())
     );
     select(&mut s, "web");
@@ -211,7 +199,7 @@ fn a_suspended_owner_is_said_on_the_row_and_offers_nothing() {
 fn an_unseen_owner_is_named_and_nothing_is_offered() {
     let mut s = fleet(None);
     assert!(matches!(
-        owner_state(web(&s), |k| s.releases.get(k)),
+        owner_state(web(&s), &s.releases),
         Some(OwnerState::Unseen { .. })
     ));
     select(&mut s, "web");
@@ -227,7 +215,190 @@ fn only_actions_a_reconcile_reverts_get_the_pre_step() {
     let s = fleet(Some(kustomization(false, "7")));
     let r = web(&s);
     for action in ActionKind::ALL {
-        let offered = pre_step(action, r, |k| s.releases.get(k)).is_some();
+        let offered = pre_step(action, r, &s.releases).is_some();
         assert_eq!(offered, REVERTED_BY_OWNER.contains(&action), "{action}");
     }
+}
+
+/// Argo CD application argocd/shop managing shop/web, automated sync as given.
+fn argocd_app(
+    automated: Option<serde_json::Value>,
+    before: Option<serde_json::Value>,
+) -> ObjectFacts {
+    use crate::core::kinds::application::{AppResource, ApplicationFacts};
+    let self_heal = automated
+        .as_ref()
+        .and_then(|a| a.get("selfHeal"))
+        .and_then(serde_json::Value::as_bool)
+        .unwrap_or(false);
+    ObjectFacts::Application(ApplicationFacts {
+        meta: meta("argocd", "shop", "31"),
+        automated,
+        self_heal,
+        automated_before: before,
+        sync_status: "Synced".into(),
+        health: "Healthy".into(),
+        resources: vec![AppResource {
+            group: "argoproj.io".into(),
+            kind: "Rollout".into(),
+            namespace: "shop".into(),
+            name: "web".into(),
+        }],
+        ..ApplicationFacts::default()
+    })
+}
+
+/// The Rollout shop/web tracked by Argo CD application `shop` (annotation tracking).
+fn argo_owned_rollout() -> ObjectFacts {
+    let mut r = paused_rollout("shop", "web");
+    r.pause_conditions.clear();
+    r.current_step_index = Some(0);
+    r.phase = Some("Progressing".into());
+    r.message = String::new().into();
+    r.meta.annotations.insert(
+        "argocd.argoproj.io/tracking-id".into(),
+        "shop:argoproj.io/Rollout:shop/web".into(),
+    );
+    ObjectFacts::Rollout(r)
+}
+
+fn argo_fleet(app: Option<ObjectFacts>) -> State {
+    let mut f = FleetBuilder::new(t(0), Settings::default(), vec![Cluster::new("a")], vec![]);
+    f.upsert("a", argo_owned_rollout());
+    if let Some(app) = app {
+        f.upsert("a", app);
+    }
+    f.settled()
+}
+
+#[test]
+fn a_self_healing_argo_cd_app_offers_automated_sync_off_first_and_it_is_sent_first() {
+    let automated = json!({"prune": true, "selfHeal": true});
+    let mut s = argo_fleet(Some(argocd_app(Some(automated.clone()), None)));
+    select(&mut s, "web");
+    press(&mut s, Key::Char(' '));
+    let m = s
+        .view
+        .modal
+        .as_ref()
+        .unwrap_or_else(|| panic!("pause opens"));
+    let first = m
+        .plan
+        .owner_first
+        .clone()
+        .unwrap_or_else(|| panic!("pre-step offered for a self-healing app"));
+    assert_eq!(first.owner, "Argo CD application shop");
+    let ApiCall::Patch {
+        namespace,
+        name,
+        body,
+        resource,
+        ..
+    } = &first.call
+    else {
+        panic!("a patch")
+    };
+    assert_eq!(resource.plural, "applications");
+    assert_eq!((namespace.as_str(), name.as_str()), ("argocd", "shop"));
+    // The rollback two-step's step 1: automated off, what it was kept for resume.
+    assert_eq!(
+        body,
+        &json!({
+            "metadata": {
+                "resourceVersion": "31",
+                "annotations": {
+                    crate::core::kinds::application::AUTOMATED_BEFORE: automated.to_string()
+                }
+            },
+            "spec": {"syncPolicy": {"automated": null}},
+        })
+    );
+    press(&mut s, Key::Tab);
+    press(&mut s, Key::Tab);
+    let fx = press(&mut s, Key::Enter);
+    let plurals: Vec<Vec<&str>> = fx
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Execute { plan, .. } => Some(
+                plan.calls
+                    .iter()
+                    .map(|c| match c {
+                        ApiCall::Patch { resource, .. } => resource.plural,
+                        _ => "other",
+                    })
+                    .collect(),
+            ),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        plurals,
+        [["applications", "rollouts"]],
+        "app first, then the pause"
+    );
+}
+
+#[test]
+fn undo_and_restart_get_the_argo_cd_pre_step_too() {
+    let s = argo_fleet(Some(argocd_app(Some(json!({"selfHeal": true})), None)));
+    let r = web(&s);
+    for action in ActionKind::ALL {
+        let offered = pre_step(action, r, &s.releases).is_some();
+        assert_eq!(offered, REVERTED_BY_OWNER.contains(&action), "{action}");
+    }
+}
+
+#[test]
+fn argo_cd_without_self_heal_or_automated_sync_reverts_nothing() {
+    for automated in [Some(json!({"prune": true})), None] {
+        let s = argo_fleet(Some(argocd_app(automated.clone(), None)));
+        assert_eq!(
+            owner_state(web(&s), &s.releases),
+            None,
+            "automated {automated:?}: a manual change stays until the next sync"
+        );
+        assert_eq!(pre_step(ActionKind::Pause, web(&s), &s.releases), None);
+    }
+}
+
+#[test]
+fn an_argo_cd_app_shipdeck_turned_off_is_suspended_on_the_row_until_resumed() {
+    let before = json!({"selfHeal": true});
+    let s = argo_fleet(Some(argocd_app(None, Some(before.clone()))));
+    assert_eq!(
+        owner_state(web(&s), &s.releases).map(|o| o.text()),
+        Some("Argo CD application shop is suspended until it is resumed".into())
+    );
+    let rows = crate::ui::screenshot(&s, &crate::ui::theme::Theme::no_color(), 250, 30);
+    assert!(
+        rows.contains("owner suspended (Argo CD application shop)"),
+        "{rows}"
+    );
+    // Resumed: automated sync with self-heal is back, the pre-step offered again.
+    let s = argo_fleet(Some(argocd_app(Some(before), None)));
+    assert!(matches!(
+        owner_state(web(&s), &s.releases),
+        Some(OwnerState::Reconciling { .. })
+    ));
+}
+
+#[test]
+fn an_argo_cd_owner_is_found_in_the_namespace_its_tracking_id_names() {
+    let mut s = argo_fleet(Some(argocd_app(Some(json!({"selfHeal": true})), None)));
+    let r = web(&s).clone();
+    let mut elsewhere = r.clone();
+    elsewhere.owner = Some(OwnerRef::ArgoCdApplication {
+        namespace: Some("team".into()),
+        name: "shop".into(),
+    });
+    assert!(matches!(
+        owner_state(&elsewhere, &s.releases),
+        Some(OwnerState::Unseen { .. })
+    ));
+    // Without the app among the known releases the owner is named but unseen.
+    s.releases.retain(|k, _| k.kind != ReleaseKind::Application);
+    assert!(matches!(
+        owner_state(&r, &s.releases),
+        Some(OwnerState::Unseen { .. })
+    ));
 }

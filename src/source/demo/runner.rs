@@ -74,6 +74,9 @@ fn answer(fleet: &Fleet, read: Read) {
         Read::Gate(q, reply) => {
             let _ = reply.send(fleet.gate_state(&q));
         }
+        Read::FluxSource(q, reply) => {
+            let _ = reply.send(fleet.flux_source(&q));
+        }
     }
 }
 

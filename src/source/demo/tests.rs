@@ -832,3 +832,24 @@ async fn runner_answers_an_action_then_sends_its_changes_promptly() {
         .expect("runner ends when the console goes")
         .expect("no panic");
 }
+
+#[test]
+fn the_demo_answers_the_source_of_its_kustomization_and_nothing_else() {
+    use crate::core::kinds::Kind;
+    use crate::core::kinds::flux::Ready;
+    use crate::core::kinds::flux_source::FluxSourceQuery;
+    let fleet = Fleet::new(1, t0());
+    let mut q = FluxSourceQuery {
+        cluster: super::scenario::STAGING.into(),
+        kind: Kind::GitRepository,
+        namespace: "flux-system".into(),
+        name: "fleet".into(),
+    };
+    let s = fleet
+        .flux_source(&q)
+        .unwrap_or_else(|| panic!("the demo's Kustomization takes fleet's revision"));
+    assert_eq!(s.ready, Ready::True);
+    assert_eq!(s.artifact_revision, "main@sha1:5f2c9e1a7d");
+    q.name = "other".into();
+    assert!(fleet.flux_source(&q).is_none());
+}

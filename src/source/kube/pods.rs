@@ -2,7 +2,7 @@
 //! listed and then watched in its namespace with its label selector only while the screen
 //! is open (the caller aborts the future on Esc), and the events of a release, its
 //! ReplicaSets and their pods, listed once (field selector `involvedObject.uid`). Nothing here
-//! is a permanent watch: the steady state keeps the cluster's six (`kinds::WATCHED`).
+//! is a permanent watch: the steady state keeps the cluster's five to eight (`kinds::WATCHED`).
 
 use futures::StreamExt;
 use k8s_openapi::api::core::v1::{Event as K8sEvent, Pod};

@@ -9,6 +9,7 @@ use ratatui::text::{Line, Span};
 
 pub(super) mod argocd;
 mod events;
+mod flux;
 mod slo;
 
 pub(super) use events::event_line;
@@ -66,6 +67,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let mut left_lines = steps_section(state, r, theme, left.width, left.height);
     left_lines.extend(progress_section(r, theme, left.width));
     left_lines.extend(argocd::owner_lines(state, r, theme));
+    left_lines.extend(flux::source_lines(state, r, theme));
     left_lines.extend(analysis_runs(state, r, theme, left.width));
     grid::draw_lines(frame, left, left_lines);
     grid::draw_lines(

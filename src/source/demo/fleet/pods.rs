@@ -2,6 +2,8 @@
 //! of a ReplicaSet and the events of a release's objects.
 
 use super::Fleet;
+use crate::core::kinds::flux::Ready;
+use crate::core::kinds::flux_source::{FluxSourceFacts, FluxSourceQuery};
 use crate::core::kinds::pod::{EventsQuery, ObjectEvent, PodFacts, PodQuery};
 use crate::source::demo::pods;
 use crate::source::demo::replicaset::ReplicaSetSim;
@@ -25,6 +27,37 @@ impl Fleet {
             .flat_map(|c| c.deployments())
             .flat_map(|d| d.replicasets());
         rollouts.chain(deployments).chain(canaries)
+    }
+
+    /// The simulated GitRepository a Kustomization of the fleet takes its revision from:
+    /// Ready, at the revision the Kustomization applied last (None: no Kustomization
+    /// names it).
+    pub fn flux_source(&self, q: &FluxSourceQuery) -> Option<FluxSourceFacts> {
+        let k = self
+            .kustomizations
+            .iter()
+            .map(|k| (k.cluster.as_str(), k.facts()))
+            .find(|(cluster, k)| {
+                *cluster == q.cluster
+                    && k.source.kind == q.kind.api().name
+                    && k.source.namespace == q.namespace
+                    && k.source.name == q.name
+            })?;
+        let k = k.1;
+        let mut meta = k.meta.clone();
+        meta.name = q.name.clone();
+        let revision = k.last_applied_revision.clone();
+        Some(FluxSourceFacts {
+            meta,
+            kind: q.kind.api().name.to_string(),
+            url: crate::core::text::Untrusted::new("https://git.example/fleet.git"),
+            suspend: false,
+            ready: Ready::True,
+            ready_message: crate::core::text::Untrusted::new(format!(
+                "stored artifact for revision '{revision}'"
+            )),
+            artifact_revision: revision,
+        })
     }
 
     /// The pods the query's ReplicaSet runs now (None: no such ReplicaSet).
