@@ -324,3 +324,36 @@ pub struct UnparseableObject {
     pub name: String,
     pub error: Untrusted,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::MetaMap;
+
+    #[test]
+    fn a_meta_map_reads_like_the_sorted_map_it_replaces() {
+        let s = |v: &str| v.to_string();
+        let mut m: MetaMap = [(s("b"), s("2")), (s("a"), s("1")), (s("b"), s("3"))].into();
+        assert_eq!(m.len(), 2, "a later value for a key wins");
+        assert_eq!(m.get("b"), Some(&s("3")));
+        assert_eq!(m.keys().collect::<Vec<_>>(), [&s("a"), &s("b")]);
+        assert_eq!(m.insert(s("c"), s("4")), None);
+        assert_eq!(m.insert(s("0"), s("5")), None);
+        assert_eq!(m.insert(s("a"), s("6")), Some(s("1")));
+        let pairs: Vec<(&String, &String)> = (&m).into_iter().collect();
+        assert_eq!(
+            pairs,
+            [
+                (&s("0"), &s("5")),
+                (&s("a"), &s("6")),
+                (&s("b"), &s("3")),
+                (&s("c"), &s("4"))
+            ]
+        );
+        assert!(m.contains_key("c") && !m.contains_key("d"));
+        assert_eq!(m.remove("0"), Some(s("5")));
+        assert_eq!(m.remove("0"), None);
+        assert_eq!(m.get("zz"), None);
+        m.clear();
+        assert!(m.is_empty());
+    }
+}
