@@ -110,41 +110,40 @@ impl Pump {
         left
     }
 
-    /// Headless: apply messages from `rx` until every cluster has answered and things went
-    /// quiet (1.5 s without a message), the channel closed, or `wait` passed. Then settles.
+    /// Headless: apply messages from `rx` until every cluster's first picture is in (its
+    /// `Msg::Synced`: every watched kind listed or said why not, the probe answered) or it
+    /// cannot be read (unreachable, no access), the channel closed, or `wait` passed. Then
+    /// settles. No quiet period: it returns as soon as the last cluster is in.
     pub async fn collect(&self, state: &mut State, rx: &mut mpsc::Receiver<Msg>, wait: Duration) {
         let deadline = Instant::now() + wait;
-        let quiet = Duration::from_millis(1500);
-        loop {
-            let settled = all_answered(state);
-            let timeout = if settled {
-                quiet
-            } else {
-                Duration::from_millis(250)
-            };
-            let until = (Instant::now() + timeout).min(deadline);
-            match tokio::time::timeout_at(until, rx.recv()).await {
+        let mut synced: Vec<String> = Vec::new();
+        while !all_in(state, &synced) {
+            match tokio::time::timeout_at(deadline, rx.recv()).await {
                 Ok(Some(msg)) => {
+                    if let Msg::Synced { cluster } = &msg
+                        && !synced.contains(cluster)
+                    {
+                        synced.push(cluster.clone());
+                    }
                     self.apply(state, msg);
                 }
-                Ok(None) => break,
-                Err(_) if settled => break,
-                Err(_) => {}
-            }
-            if Instant::now() >= deadline {
-                break;
+                Ok(None) | Err(_) => break,
             }
         }
         core::settle(state);
     }
 }
 
-/// Has every cluster answered (connected, unreachable, no access…)?
-fn all_answered(state: &State) -> bool {
-    state
-        .clusters
-        .iter()
-        .all(|c| !matches!(c.connection, Connection::Connecting))
+/// Is every cluster's first picture in (`synced`), or has it answered that it cannot be
+/// read?
+fn all_in(state: &State, synced: &[String]) -> bool {
+    state.clusters.iter().all(|c| {
+        synced.contains(&c.name)
+            || matches!(
+                c.connection,
+                Connection::Unreachable { .. } | Connection::NoAccess { .. }
+            )
+    })
 }
 
 /// Headless, in the background: apply messages from `rx` and a clock tick every `tick` to a
@@ -289,20 +288,95 @@ mod tests {
         assert!(!s.view.order_dirty, "fed batches are settled");
     }
 
-    #[tokio::test(start_paused = true)]
-    async fn collect_stops_when_clusters_answered_and_quiet() {
-        let mut s = state();
-        let (tx, mut rx) = mpsc::channel(4);
-        tx.send(Msg::Connection {
-            cluster: "a".into(),
+    fn connected(cluster: &str) -> Msg {
+        Msg::Connection {
+            cluster: cluster.into(),
             connection: Connection::Connected,
-        })
-        .await
-        .unwrap();
+        }
+    }
+
+    /// One piece of the cluster's first picture (the probe's answer).
+    fn version(cluster: &str) -> Msg {
+        Msg::ServerVersion {
+            cluster: cluster.into(),
+            version: "v1.34.2".into(),
+        }
+    }
+
+    fn synced(cluster: &str) -> Msg {
+        Msg::Synced {
+            cluster: cluster.into(),
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn collect_returns_as_soon_as_every_cluster_synced() {
+        let mut s = state();
+        let (tx, mut rx) = mpsc::channel(8);
+        for msg in [connected("a"), version("a"), synced("a")] {
+            tx.send(msg).await.unwrap();
+        }
+        let started = Instant::now();
         Pump::headless()
             .collect(&mut s, &mut rx, Duration::from_secs(60))
             .await;
+        // Paused time only moves while every task waits: no wait at all, no quiet period.
+        assert_eq!(started.elapsed(), Duration::ZERO);
         assert_eq!(s.clusters[0].connection, Connection::Connected);
+        assert_eq!(s.clusters[0].server_version.as_deref(), Some("v1.34.2"));
+        drop(tx);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn collect_waits_for_the_first_picture_not_just_the_connection() {
+        let mut s = state();
+        let (tx, mut rx) = mpsc::channel(8);
+        tx.send(connected("a")).await.unwrap();
+        let sender = tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_secs(2)).await;
+            tx.send(version("a")).await.unwrap();
+            tx.send(synced("a")).await.unwrap();
+            tx
+        });
+        let started = Instant::now();
+        Pump::headless()
+            .collect(&mut s, &mut rx, Duration::from_secs(60))
+            .await;
+        assert_eq!(started.elapsed(), Duration::from_secs(2));
+        assert_eq!(s.clusters[0].server_version.as_deref(), Some("v1.34.2"));
+        drop(sender.await.unwrap());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn collect_waits_for_every_cluster_but_not_for_an_unreachable_one() {
+        let mut s = State::new(
+            Timestamp::UNIX_EPOCH,
+            Settings::default(),
+            vec![Cluster::new("a"), Cluster::new("b"), Cluster::new("c")],
+            vec![],
+        );
+        let (tx, mut rx) = mpsc::channel(8);
+        tx.send(synced("a")).await.unwrap();
+        tx.send(Msg::Connection {
+            cluster: "b".into(),
+            connection: Connection::Unreachable {
+                reason: core::text::Untrusted::new("connection refused"),
+            },
+        })
+        .await
+        .unwrap();
+        let started = Instant::now();
+        Pump::headless()
+            .collect(&mut s, &mut rx, Duration::from_secs(3))
+            .await;
+        assert_eq!(started.elapsed(), Duration::from_secs(3), "c never synced");
+        tx.send(synced("c")).await.unwrap();
+        let started = Instant::now();
+        Pump::headless()
+            .collect(&mut s, &mut rx, Duration::from_secs(3))
+            .await;
+        // a's Synced was seen by the first call only: this one waits again for a.
+        assert_eq!(started.elapsed(), Duration::from_secs(3));
         drop(tx);
     }
 
@@ -314,8 +388,22 @@ mod tests {
         Pump::headless()
             .collect(&mut s, &mut rx, Duration::from_secs(3))
             .await;
-        assert!(started.elapsed() <= Duration::from_secs(4));
+        assert_eq!(started.elapsed(), Duration::from_secs(3));
         assert_eq!(s.clusters[0].connection, Connection::Connecting);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn collect_ends_when_the_channel_closes() {
+        let mut s = state();
+        let (tx, mut rx) = mpsc::channel::<Msg>(4);
+        tx.send(connected("a")).await.unwrap();
+        drop(tx);
+        let started = Instant::now();
+        Pump::headless()
+            .collect(&mut s, &mut rx, Duration::from_secs(60))
+            .await;
+        assert_eq!(started.elapsed(), Duration::ZERO);
+        assert_eq!(s.clusters[0].connection, Connection::Connected);
     }
 }
 

@@ -106,6 +106,8 @@ pub struct Listed {
     connected: Vec<(String, Instant)>,
     /// The release was seen at least once.
     pub seen: bool,
+    /// Clusters whose first picture is in (`Msg::Synced`): every kind listed or absent.
+    synced: Vec<String>,
 }
 
 impl Listed {
@@ -126,6 +128,9 @@ impl Listed {
                     self.kinds.insert((cluster.clone(), rk));
                 }
             }
+            Msg::Synced { cluster } if !self.synced.contains(cluster) => {
+                self.synced.push(cluster.clone());
+            }
             Msg::Connection {
                 cluster,
                 connection: Connection::Connected,
@@ -136,11 +141,13 @@ impl Listed {
         }
     }
 
-    /// Has `cluster` listed every kind in `kinds` (or been connected for [`LIST_GRACE`])?
+    /// Has `cluster` listed every kind in `kinds` (or all it has: synced; or been connected
+    /// for [`LIST_GRACE`])?
     fn complete(&self, cluster: &str, kinds: &[ReleaseKind], now: Instant) -> bool {
-        kinds
-            .iter()
-            .all(|k| self.kinds.contains(&(cluster.to_string(), *k)))
+        self.synced.iter().any(|c| c == cluster)
+            || kinds
+                .iter()
+                .all(|k| self.kinds.contains(&(cluster.to_string(), *k)))
             || self
                 .connected
                 .iter()

@@ -247,6 +247,39 @@ fn missing_is_not_found_only_once_the_kinds_listed_or_the_grace_passed() {
 }
 
 #[test]
+fn missing_is_not_found_at_once_when_the_cluster_synced_without_the_grace() {
+    let state = fleet();
+    let t = target("prod-eu-1/shop/nope");
+    let ks = kinds(None);
+    let start = Instant::now();
+    let mut listed = Listed::default();
+    listed.note(&connected("prod-eu-1"), start);
+    listed.note(&relisted("prod-eu-1", ObjectKind::Deployment), start);
+    let judged = |l: &Listed| judge(&state, "prod-eu-1", &t, &ks, WaitFor::Healthy, l, start);
+    listed.note(
+        &Msg::Synced {
+            cluster: "staging".into(),
+        },
+        start,
+    );
+    assert_eq!(
+        judged(&listed),
+        Verdict::Waiting(None),
+        "another cluster synced"
+    );
+    // Canaries' and Rollouts' CRDs absent: they never list, but the cluster says its first
+    // picture is complete, so there is nothing left to wait for.
+    listed.note(
+        &Msg::Synced {
+            cluster: "prod-eu-1".into(),
+        },
+        start,
+    );
+    let v = judged(&listed);
+    assert!(matches!(v, Verdict::Done(Outcome::NotFound, _)), "{v:?}");
+}
+
+#[test]
 fn deleted_after_being_seen_and_unreachable_before_are_not_found() {
     let mut state = fleet();
     let t = target("prod-eu-1/shop/checkout");

@@ -28,12 +28,101 @@ pub struct ObjectMeta {
     pub resource_version: String,
     pub generation: i64,
     pub created: Option<Timestamp>,
-    pub labels: BTreeMap<String, String>,
+    pub labels: MetaMap,
     /// Only the annotations shipdeck reads (revision, restartedAt, GitOps tracking).
-    pub annotations: BTreeMap<String, String>,
+    pub annotations: MetaMap,
     /// The field manager of the last change to `spec.template` (from managedFields; only
     /// for objects that own a pod template).
     pub template_manager: Option<String>,
+}
+
+/// The few labels or annotations kept of an object, sorted by key in one allocation: a
+/// `BTreeMap` spends a whole node (over 500 bytes) on one entry, and every watched object
+/// keeps one or two of these (P3).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct MetaMap(Vec<(String, String)>);
+
+impl MetaMap {
+    fn find(&self, key: &str) -> Result<usize, usize> {
+        self.0.binary_search_by(|(k, _)| k.as_str().cmp(key))
+    }
+
+    pub fn get(&self, key: &str) -> Option<&String> {
+        self.find(key).ok().map(|i| &self.0[i].1)
+    }
+
+    pub fn contains_key(&self, key: &str) -> bool {
+        self.find(key).is_ok()
+    }
+
+    /// Set `key` to `value`; returns the value it replaced.
+    pub fn insert(&mut self, key: String, value: String) -> Option<String> {
+        match self.find(&key) {
+            Ok(i) => Some(std::mem::replace(&mut self.0[i].1, value)),
+            Err(i) => {
+                self.0.insert(i, (key, value));
+                self.0.shrink_to_fit();
+                None
+            }
+        }
+    }
+
+    pub fn remove(&mut self, key: &str) -> Option<String> {
+        let i = self.find(key).ok()?;
+        Some(self.0.remove(i).1)
+    }
+
+    pub fn clear(&mut self) {
+        self.0 = Vec::new();
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// (key, value) in key order.
+    pub fn iter(&self) -> impl Iterator<Item = (&String, &String)> {
+        self.0.iter().map(|(k, v)| (k, v))
+    }
+
+    pub fn keys(&self) -> impl Iterator<Item = &String> {
+        self.0.iter().map(|(k, _)| k)
+    }
+}
+
+impl FromIterator<(String, String)> for MetaMap {
+    fn from_iter<I: IntoIterator<Item = (String, String)>>(iter: I) -> Self {
+        // Through a BTreeMap: sorted, a later value for a key wins (as inserts would).
+        let sorted: BTreeMap<String, String> = iter.into_iter().collect();
+        MetaMap(sorted.into_iter().collect())
+    }
+}
+
+impl<const N: usize> From<[(String, String); N]> for MetaMap {
+    fn from(pairs: [(String, String); N]) -> Self {
+        pairs.into_iter().collect()
+    }
+}
+
+impl From<BTreeMap<String, String>> for MetaMap {
+    fn from(map: BTreeMap<String, String>) -> Self {
+        MetaMap(map.into_iter().collect())
+    }
+}
+
+impl<'a> IntoIterator for &'a MetaMap {
+    type Item = (&'a String, &'a String);
+    type IntoIter = std::iter::Map<
+        std::slice::Iter<'a, (String, String)>,
+        fn(&'a (String, String)) -> (&'a String, &'a String),
+    >;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter().map(|(k, v)| (k, v))
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -234,4 +323,37 @@ pub struct UnparseableObject {
     pub namespace: String,
     pub name: String,
     pub error: Untrusted,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::MetaMap;
+
+    #[test]
+    fn a_meta_map_reads_like_the_sorted_map_it_replaces() {
+        let s = |v: &str| v.to_string();
+        let mut m: MetaMap = [(s("b"), s("2")), (s("a"), s("1")), (s("b"), s("3"))].into();
+        assert_eq!(m.len(), 2, "a later value for a key wins");
+        assert_eq!(m.get("b"), Some(&s("3")));
+        assert_eq!(m.keys().collect::<Vec<_>>(), [&s("a"), &s("b")]);
+        assert_eq!(m.insert(s("c"), s("4")), None);
+        assert_eq!(m.insert(s("0"), s("5")), None);
+        assert_eq!(m.insert(s("a"), s("6")), Some(s("1")));
+        let pairs: Vec<(&String, &String)> = (&m).into_iter().collect();
+        assert_eq!(
+            pairs,
+            [
+                (&s("0"), &s("5")),
+                (&s("a"), &s("6")),
+                (&s("b"), &s("3")),
+                (&s("c"), &s("4"))
+            ]
+        );
+        assert!(m.contains_key("c") && !m.contains_key("d"));
+        assert_eq!(m.remove("0"), Some(s("5")));
+        assert_eq!(m.remove("0"), None);
+        assert_eq!(m.get("zz"), None);
+        m.clear();
+        assert!(m.is_empty());
+    }
 }

@@ -121,7 +121,7 @@ fn events_query(state: &State, r: &Release, request: u64) -> EventsQuery {
     }];
     for v in &r.revisions {
         let key = super::state::ObjectKey::new(&r.key.cluster, &r.key.namespace, &v.name);
-        if let Some(rs) = state.inventory.replicasets.get(&key) {
+        if let Some(rs) = state.inventory.replicaset(&key) {
             objects.push(EventObject {
                 kind: "ReplicaSet".into(),
                 name: v.name.clone(),
@@ -167,7 +167,7 @@ pub fn open_pods(state: &mut State) -> Vec<Effect> {
         return Vec::new();
     };
     let key = super::state::ObjectKey::new(&r.key.cluster, &r.key.namespace, &v.name);
-    let Some(rs) = state.inventory.replicasets.get(&key) else {
+    let Some(rs) = state.inventory.replicaset(&key) else {
         let text = format!(
             "ReplicaSet {} is not known here yet — its pods cannot be selected",
             super::text::escape(&v.name)

@@ -1,6 +1,8 @@
 //! The raw objects per cluster, kept so a release can be re-derived when its ReplicaSets or
-//! AnalysisRuns change: typed keys, and an owner-uid index so a ReplicaSet change finds its
-//! release in O(1). A plain data structure; `update` decides what goes in and out.
+//! AnalysisRuns change: typed keys, an owner-uid index so a ReplicaSet change finds its
+//! release in O(1), and the ReplicaSets per owner so that release is derived from its own
+//! ReplicaSets, not by scanning its namespace's. A plain data structure; `update` decides
+//! what goes in and out.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -40,7 +42,9 @@ pub struct Inventory {
     workloads: BTreeMap<ReleaseKey, ObjectFacts>,
     /// uid → the release object with that uid.
     owners: HashMap<OwnerKey, ReleaseKey>,
-    pub replicasets: BTreeMap<ObjectKey, ReplicaSetFacts>,
+    replicasets: BTreeMap<ObjectKey, ReplicaSetFacts>,
+    /// Owner uid → the ReplicaSets it owns (kept with `replicasets` by its methods).
+    owned: HashMap<OwnerKey, Vec<ObjectKey>>,
     pub analysis_runs: BTreeMap<ObjectKey, AnalysisRunFacts>,
 }
 
@@ -52,6 +56,14 @@ fn owner_key(cluster: &str, facts: &ObjectFacts) -> Option<OwnerKey> {
             cluster: cluster.to_string(),
             uid: uid.to_string(),
         })
+}
+
+/// The owner a ReplicaSet is indexed under (None: it names none).
+fn rs_owner(cluster: &str, rs: &ReplicaSetFacts) -> Option<OwnerKey> {
+    (!rs.owner_uid.is_empty()).then(|| OwnerKey {
+        cluster: cluster.to_string(),
+        uid: rs.owner_uid.clone(),
+    })
 }
 
 /// The entries of `map` in one cluster's namespace.
@@ -103,6 +115,69 @@ impl Inventory {
             cluster: cluster.to_string(),
             uid: uid.to_string(),
         })
+    }
+
+    pub fn replicaset(&self, key: &ObjectKey) -> Option<&ReplicaSetFacts> {
+        self.replicasets.get(key)
+    }
+
+    pub fn replicaset_keys(&self) -> impl Iterator<Item = &ObjectKey> {
+        self.replicasets.keys()
+    }
+
+    /// Keep a ReplicaSet (replacing the one there, and its owner in the index); returns the
+    /// one it replaced.
+    pub fn put_replicaset(
+        &mut self,
+        key: ObjectKey,
+        rs: ReplicaSetFacts,
+    ) -> Option<ReplicaSetFacts> {
+        let owner = rs_owner(&key.cluster, &rs);
+        let old = self.replicasets.insert(key.clone(), rs);
+        let old_owner = old.as_ref().and_then(|o| rs_owner(&key.cluster, o));
+        if old_owner != owner {
+            if let Some(old_owner) = old_owner {
+                self.unindex(&old_owner, &key);
+            }
+            if let Some(owner) = owner {
+                self.owned.entry(owner).or_default().push(key);
+            }
+        }
+        old
+    }
+
+    pub fn remove_replicaset(&mut self, key: &ObjectKey) -> Option<ReplicaSetFacts> {
+        let rs = self.replicasets.remove(key)?;
+        if let Some(owner) = rs_owner(&key.cluster, &rs) {
+            self.unindex(&owner, key);
+        }
+        Some(rs)
+    }
+
+    fn unindex(&mut self, owner: &OwnerKey, key: &ObjectKey) {
+        if let Some(keys) = self.owned.get_mut(owner) {
+            keys.retain(|k| k != key);
+            if keys.is_empty() {
+                self.owned.remove(owner);
+            }
+        }
+    }
+
+    /// The ReplicaSets owned by `uid` on `cluster` (in no particular order).
+    pub fn replicasets_of<'a>(
+        &'a self,
+        cluster: &str,
+        uid: &str,
+    ) -> impl Iterator<Item = &'a ReplicaSetFacts> + 'a {
+        let owner = OwnerKey {
+            cluster: cluster.to_string(),
+            uid: uid.to_string(),
+        };
+        self.owned
+            .get(&owner)
+            .into_iter()
+            .flatten()
+            .filter_map(|k| self.replicasets.get(k))
     }
 
     /// The ReplicaSets in one namespace of one cluster.
@@ -208,12 +283,55 @@ mod tests {
         for (ns, name) in [("web", "b"), ("web", "a"), ("webx", "c"), ("w", "d")] {
             let mut rs = ReplicaSetFacts::default();
             rs.meta.name = name.into();
-            inv.replicasets.insert(ObjectKey::new("a", ns, name), rs);
+            inv.put_replicaset(ObjectKey::new("a", ns, name), rs);
         }
         let names: Vec<_> = inv
             .replicasets_in("a", "web")
             .map(|r| r.meta.name.as_str())
             .collect();
         assert_eq!(names, ["a", "b"]);
+    }
+
+    #[test]
+    fn replicasets_are_found_by_owner_through_puts_moves_and_removes() {
+        let mut inv = Inventory::default();
+        let rs = |name: &str, owner: &str| {
+            let mut rs = ReplicaSetFacts::default();
+            rs.meta.name = name.into();
+            rs.owner_uid = owner.into();
+            rs
+        };
+        let names = |inv: &Inventory, cluster: &str, uid: &str| {
+            let mut v: Vec<String> = inv
+                .replicasets_of(cluster, uid)
+                .map(|r| r.meta.name.clone())
+                .collect();
+            v.sort();
+            v
+        };
+        let k = |c: &str, name: &str| ObjectKey::new(c, "web", name);
+        inv.put_replicaset(k("a", "api-1"), rs("api-1", "u1"));
+        inv.put_replicaset(k("a", "api-2"), rs("api-2", "u1"));
+        inv.put_replicaset(k("b", "api-1"), rs("api-1", "u1"));
+        inv.put_replicaset(k("a", "orphan"), rs("orphan", ""));
+        assert_eq!(names(&inv, "a", "u1"), ["api-1", "api-2"]);
+        assert_eq!(names(&inv, "b", "u1"), ["api-1"]);
+        // The same ReplicaSet again, changed: still indexed once.
+        let mut scaled = rs("api-2", "u1");
+        scaled.replicas = 3;
+        assert!(inv.put_replicaset(k("a", "api-2"), scaled).is_some());
+        assert_eq!(names(&inv, "a", "u1"), ["api-1", "api-2"]);
+        // Adopted by another owner: moves in the index.
+        inv.put_replicaset(k("a", "api-1"), rs("api-1", "u2"));
+        assert_eq!(names(&inv, "a", "u1"), ["api-2"]);
+        assert_eq!(names(&inv, "a", "u2"), ["api-1"]);
+        assert!(inv.remove_replicaset(&k("a", "api-2")).is_some());
+        assert!(names(&inv, "a", "u1").is_empty());
+        assert!(inv.remove_replicaset(&k("a", "api-2")).is_none());
+        assert_eq!(inv.replicaset_keys().count(), 3);
+        assert!(!inv.owned.contains_key(&OwnerKey {
+            cluster: "a".into(),
+            uid: "u1".into()
+        }));
     }
 }

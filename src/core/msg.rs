@@ -256,4 +256,10 @@ pub enum Msg {
         status: String,
         detail: Untrusted,
     },
+    /// Everything of the cluster's first picture is in: every watched kind's first full list
+    /// (or why there is none: absent, forbidden, failing) and the probe's first answer came
+    /// before this. Sent once; the console shows nothing new, `snapshot` stops waiting.
+    Synced {
+        cluster: String,
+    },
 }

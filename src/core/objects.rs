@@ -26,10 +26,10 @@ pub fn upsert(state: &mut State, cluster: &str, facts: ObjectFacts) {
         ObjectFacts::ReplicaSet(rs) => {
             let owner = rs.owner_uid.clone();
             let key = ObjectKey::new(cluster, &rs.meta.namespace, &rs.meta.name);
-            if state.inventory.replicasets.get(&key) == Some(&rs) {
+            if state.inventory.replicaset(&key) == Some(&rs) {
                 return;
             }
-            state.inventory.replicasets.insert(key, rs);
+            state.inventory.put_replicaset(key, rs);
             rederive_owner(state, cluster, &owner);
         }
         ObjectFacts::AnalysisRun(run) => {
@@ -120,10 +120,6 @@ fn derive_workload(state: &mut State, key: &ReleaseKey) {
     let Some(facts) = state.inventory.workload(key) else {
         return;
     };
-    let rs: Vec<_> = state
-        .inventory
-        .replicasets_in(&key.cluster, &key.namespace)
-        .collect();
     let deployments: Vec<_> = match facts {
         ObjectFacts::Canary(_) => state
             .inventory
@@ -131,6 +127,18 @@ fn derive_workload(state: &mut State, key: &ReleaseKey) {
             .collect(),
         _ => Vec::new(),
     };
+    // Only the ReplicaSets the release can read (its own; a Canary's, its Deployments'),
+    // through the owner index: one ReplicaSet change costs its owner's, not its namespace's.
+    let owners = match facts {
+        ObjectFacts::Canary(_) => deployments.iter().map(|d| d.meta.uid.as_str()).collect(),
+        other => other.release_uid().into_iter().collect::<Vec<_>>(),
+    };
+    let mut rs: Vec<_> = owners
+        .into_iter()
+        .flat_map(|uid| state.inventory.replicasets_of(&key.cluster, uid))
+        .collect();
+    // In name order, as a namespace's range gave them.
+    rs.sort_by(|a, b| a.meta.name.cmp(&b.meta.name));
     let ctx = ctx_for(state, &key.cluster, &key.namespace, &key.name);
     if let Some(rel) = kinds::derive(&ctx, facts, &deployments, &rs) {
         put_release(state, rel);
@@ -253,7 +261,7 @@ pub fn delete(state: &mut State, cluster: &str, kind: Kind, ns: &str, name: &str
     match kind.role() {
         Role::Supporting(Support::ReplicaSet) => {
             let key = ObjectKey::new(cluster, ns, name);
-            if let Some(rs) = state.inventory.replicasets.remove(&key) {
+            if let Some(rs) = state.inventory.remove_replicaset(&key) {
                 rederive_owner(state, cluster, &rs.owner_uid);
             }
         }
@@ -288,8 +296,7 @@ fn gone(state: &State, cluster: &str, kind: Kind, present: &Names) -> Vec<(Strin
     match kind.role() {
         Role::Supporting(Support::ReplicaSet) => state
             .inventory
-            .replicasets
-            .keys()
+            .replicaset_keys()
             .filter(|k| of(k))
             .map(pair)
             .collect(),

@@ -57,7 +57,7 @@ impl RevisionInfo {
                 .map(|c| Untrusted::new(c.as_str())),
             history: REVISION_HISTORY
                 .iter()
-                .filter_map(|k| a.get(*k))
+                .filter_map(|k| a.get(k))
                 .flat_map(|h| h.split(','))
                 .filter_map(|v| v.trim().parse().ok())
                 .collect(),

@@ -7,8 +7,6 @@
 //! Pure like the rest of the core: no IO, no clock (times are passed in). It must not hold
 //! assertions or test-specific scenarios beyond the small core fleet in [`fleet`].
 
-use std::collections::BTreeMap;
-
 use jiff::{SignedDuration, Timestamp};
 
 use super::facts::*;
@@ -91,7 +89,7 @@ pub fn object_meta(
         resource_version: resource_version.into(),
         generation: 3,
         created: Some(created),
-        labels: BTreeMap::from([(SERVICE_LABEL.to_string(), app.to_string())]),
+        labels: [(SERVICE_LABEL.to_string(), app.to_string())].into(),
         ..ObjectMeta::default()
     }
 }

@@ -143,6 +143,8 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             status,
             detail,
         } => failing(state, &cluster, kind, status, detail),
+        // For the pump (`collect`): everything it announces has been applied already.
+        Msg::Synced { .. } => {}
     }
     Vec::new()
 }

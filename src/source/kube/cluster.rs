@@ -145,7 +145,7 @@ fn start_watches(
         tasks.spawn(watch::run(
             kind,
             client.clone(),
-            sink.clone(),
+            sink.for_kind(kind),
             options.keep.clone(),
             options.namespaces.clone(),
         ));
@@ -219,6 +219,7 @@ async fn supervise(name: String, connect: Connect, tx: mpsc::Sender<Msg>, option
         cluster: name.clone(),
         tx: tx.clone(),
         signals,
+        pass: None,
     };
     let mut tracker = Tracker::new(name.clone());
     let Decision::Send(hello) = tracker.start() else {

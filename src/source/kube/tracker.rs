@@ -3,7 +3,7 @@
 
 use jiff::Timestamp;
 
-use super::kinds::Kind;
+use super::kinds::{Kind, WATCHED};
 use super::watch::Signal;
 use crate::core::model::Connection;
 use crate::core::msg::Msg;
@@ -40,6 +40,12 @@ pub struct Tracker {
     lost: Vec<Kind>,
     /// When the probe last answered (what "stale Ns" counts from).
     last_heard: Option<Timestamp>,
+    /// Watched kinds through their first pass ([`Signal::Settled`]).
+    settled: Vec<Kind>,
+    /// The probe has answered at least once (either way).
+    probed: bool,
+    /// `Msg::Synced` went out.
+    synced: bool,
 }
 
 impl Tracker {
@@ -51,6 +57,9 @@ impl Tracker {
             forbidden: Vec::new(),
             lost: Vec::new(),
             last_heard: None,
+            settled: Vec::new(),
+            probed: false,
+            synced: false,
         }
     }
 
@@ -67,8 +76,29 @@ impl Tracker {
     }
 
     pub fn on(&mut self, signal: Signal, now: Timestamp) -> Vec<Decision> {
+        let mut out = self.on_signal(signal, now);
+        // Once every watched kind is through its first pass and the probe answered, the
+        // cluster's first picture is complete: everything it is made of is in the channel.
+        if !self.synced && self.probed && WATCHED.iter().all(|k| self.settled.contains(k)) {
+            self.synced = true;
+            out.push(Decision::Send(Msg::Synced {
+                cluster: self.cluster.clone(),
+            }));
+        }
+        out
+    }
+
+    fn on_signal(&mut self, signal: Signal, now: Timestamp) -> Vec<Decision> {
         let mut out = Vec::new();
+        if matches!(signal, Signal::Probe(_)) {
+            self.probed = true;
+        }
         match signal {
+            Signal::Settled(kind) => {
+                if !self.settled.contains(&kind) {
+                    self.settled.push(kind);
+                }
+            }
             Signal::Listed(kind) => {
                 // Allowed now: should it be refused again later, say so again.
                 self.forbidden.retain(|k| *k != kind);
@@ -241,6 +271,36 @@ mod tests {
         assert_eq!(conn(&back[0]), Some(&Connection::Connected));
         let heard = tr.on(Signal::Probe(Ok("v1".into())), t(15));
         assert!(matches!(&heard[0], Decision::Send(Msg::Heard { .. })));
+    }
+
+    fn synced(out: &[Decision]) -> bool {
+        out.iter()
+            .any(|d| matches!(d, Decision::Send(Msg::Synced { cluster }) if cluster == "a"))
+    }
+
+    #[test]
+    fn synced_once_every_watched_kind_settled_and_the_probe_answered() {
+        let mut tr = Tracker::new("a".into());
+        let (last, rest) = WATCHED.split_last().expect("kinds are watched");
+        for kind in rest {
+            assert!(!synced(&tr.on(Signal::Settled(*kind), t(0))));
+        }
+        assert!(
+            !synced(&tr.on(Signal::Settled(rest[0]), t(0))),
+            "a kind settled twice counts once"
+        );
+        assert!(!synced(&tr.on(Signal::Probe(Ok("v1".into())), t(0))));
+        assert!(synced(&tr.on(Signal::Settled(*last), t(1))));
+        assert!(
+            !synced(&tr.on(Signal::Settled(*last), t(2))),
+            "said once; a restart's passes say nothing more"
+        );
+        // The probe last: synced on its answer, whichever it is.
+        let mut tr = Tracker::new("a".into());
+        for kind in WATCHED {
+            tr.on(Signal::Settled(kind), t(0));
+        }
+        assert!(synced(&tr.on(unreachable(), t(4))));
     }
 
     #[test]

@@ -19,6 +19,8 @@
 //! reachability.
 
 use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use futures::{Stream, StreamExt};
@@ -61,6 +63,10 @@ pub enum Signal {
     Probe(Result<String, super::liveness::ProbeFailure>),
     /// 401 on a list or watch: these credentials are no longer accepted (rebuild the client).
     Unauthorized(Kind, String),
+    /// This kind's watch is through its first pass: its first full list is in the console's
+    /// channel, or it said why there is none (absent, forbidden, failing, lost). Sent once
+    /// per started watch, after every `Msg` of that pass.
+    Settled(Kind),
 }
 
 /// Where a watch sends: the console's channel and its supervisor.
@@ -69,6 +75,29 @@ pub struct Sink {
     pub cluster: String,
     pub tx: mpsc::Sender<Msg>,
     pub signals: mpsc::UnboundedSender<Signal>,
+    /// The first pass of the watch this sink serves (None: nobody waits for it).
+    pub pass: Option<Arc<FirstPass>>,
+}
+
+/// One scope's first pass of a kind's watch, said once as `Signal::Settled` when every
+/// scope of the kind is through it (one scope, or the namespaces of a kind watched
+/// namespace by namespace).
+#[derive(Debug)]
+pub struct FirstPass {
+    kind: Kind,
+    done: AtomicBool,
+    /// Scopes of the kind not through their first pass yet (shared by its namespaces).
+    left: Arc<AtomicUsize>,
+}
+
+impl FirstPass {
+    fn new(kind: Kind, left: Arc<AtomicUsize>) -> Arc<FirstPass> {
+        Arc::new(FirstPass {
+            kind,
+            done: AtomicBool::new(false),
+            left,
+        })
+    }
 }
 
 /// The console went away: stop.
@@ -82,6 +111,40 @@ impl Sink {
     fn signal(&self, s: Signal) {
         // The supervisor outlives its watches; if it is gone, so are we.
         let _ = self.signals.send(s);
+    }
+
+    /// This sink for a fresh watch of `kind`, whose first pass is said once.
+    pub fn for_kind(&self, kind: Kind) -> Sink {
+        Sink {
+            pass: Some(FirstPass::new(kind, Arc::new(AtomicUsize::new(1)))),
+            ..self.clone()
+        }
+    }
+
+    /// Sinks for `n` (≥ 1) namespace watches that replace this sink's scope before its first
+    /// pass: the kind is settled when the last of them is.
+    fn split(&self, n: usize) -> Vec<Sink> {
+        let Some(pass) = &self.pass else {
+            return vec![self.clone(); n];
+        };
+        pass.left.fetch_add(n.saturating_sub(1), Ordering::SeqCst);
+        (0..n)
+            .map(|_| Sink {
+                pass: Some(FirstPass::new(pass.kind, pass.left.clone())),
+                ..self.clone()
+            })
+            .collect()
+    }
+
+    /// This scope is through its first pass (later calls do nothing): called after the
+    /// pass's messages are in the channel.
+    fn passed(&self) {
+        if let Some(pass) = &self.pass
+            && !pass.done.swap(true, Ordering::SeqCst)
+            && pass.left.fetch_sub(1, Ordering::SeqCst) == 1
+        {
+            self.signal(Signal::Settled(pass.kind));
+        }
     }
 }
 
@@ -130,8 +193,10 @@ pub async fn run(kind: Kind, client: kube::Client, sink: Sink, keep: Keep, fallb
     }
     tracing::info!(cluster = %sink.cluster, kind = kind.resource(), namespaces = ?fallback, "forbidden cluster-wide: watching namespace by namespace");
     let mut namespaces = tokio::task::JoinSet::new();
-    for ns in fallback.into_iter().take(MAX_FALLBACK_NAMESPACES) {
-        let (client, sink, keep) = (client.clone(), sink.clone(), keep.clone());
+    let fallback: Vec<String> = fallback.into_iter().take(MAX_FALLBACK_NAMESPACES).collect();
+    let sinks = sink.split(fallback.len());
+    for (ns, sink) in fallback.into_iter().zip(sinks) {
+        let (client, keep) = (client.clone(), keep.clone());
         namespaces.spawn(async move {
             run_in(kind, &Scope::Namespace(ns), &client, &sink, &keep, false).await;
         });
@@ -185,16 +250,18 @@ async fn run_in(
             objects(scoped, s, sink, &mut listed_before, &mut listed).await
         };
         let retry = matches!(stop, Stop::Lost | Stop::Unauthorized | Stop::Failed);
-        match stop {
+        let wait = match stop {
             Stop::Closed => return true,
+            // The namespace watches take this scope's first pass over.
             Stop::Forbidden if fall_back => return false,
-            Stop::Lost | Stop::Unauthorized | Stop::Failed => {
-                tokio::time::sleep(relist_after).await
-            }
-            Stop::Absent if listed_before => tokio::time::sleep(RECHECK_VANISHED).await,
-            Stop::Absent => tokio::time::sleep(RECHECK_ABSENT).await,
-            Stop::Forbidden => tokio::time::sleep(RECHECK_FORBIDDEN).await,
-        }
+            Stop::Lost | Stop::Unauthorized | Stop::Failed => relist_after,
+            Stop::Absent if listed_before => RECHECK_VANISHED,
+            Stop::Absent => RECHECK_ABSENT,
+            Stop::Forbidden => RECHECK_FORBIDDEN,
+        };
+        // Whatever this start said (absent, forbidden, failing, lost) is in the channel.
+        sink.passed();
+        tokio::time::sleep(wait).await;
         relist_after = next_relist(relist_after, retry && !listed);
     }
 }
@@ -310,8 +377,12 @@ async fn objects<'a>(
                 None => continue,
             },
         };
+        let relisted = matches!(msg, Msg::Relisted { .. } | Msg::RelistedIn { .. });
         if sink.send(msg).await.is_err() {
             return Stop::Closed;
+        }
+        if relisted {
+            sink.passed();
         }
     }
     Stop::Closed
@@ -343,6 +414,8 @@ async fn warnings(
                 *sent = std::mem::take(&mut relisted);
                 *listed = true;
                 sink.signal(Signal::Listed(Kind::Event));
+                // The listed warnings were sent as they came.
+                sink.passed();
                 None
             }
             Ok(Event::Apply(((uid, rv), e))) => {

@@ -38,6 +38,7 @@ fn sink() -> (Sink, mpsc::Receiver<Msg>, mpsc::UnboundedReceiver<Signal>) {
             cluster: "a".into(),
             tx,
             signals,
+            pass: None,
         },
         rx,
         signal_rx,
@@ -394,4 +395,81 @@ fn a_lost_watch_backs_off_until_a_list_goes_through() {
     assert_eq!(seen[1], RELIST_FIRST * 2);
     assert_eq!(*seen.last().unwrap_or(&Duration::ZERO), RELIST_MAX);
     assert_eq!(next_relist(RELIST_MAX, false), RELIST_FIRST);
+}
+
+/// Signals until the first `Settled`, or None when the channel closes first.
+async fn until_settled(signals: &mut mpsc::UnboundedReceiver<Signal>) -> Option<Kind> {
+    while let Some(s) = signals.recv().await {
+        if let Signal::Settled(kind) = s {
+            return Some(kind);
+        }
+    }
+    None
+}
+
+#[tokio::test]
+async fn the_first_pass_is_settled_once_after_its_list_is_in_the_channel() {
+    let (base, mut rx, mut signals) = sink();
+    let sink = base.for_kind(Kind::Deployment);
+    drop(base);
+    let events = vec![
+        Ok(Event::Init),
+        Ok(Event::InitApply(deployment("one"))),
+        Ok(Event::InitDone),
+        Ok(Event::Init),
+        Ok(Event::InitDone),
+    ];
+    // The stream stays open after its lists, as a live watch does.
+    let s = stream::iter(events).chain(stream::pending());
+    let task = tokio::spawn(async move {
+        objects(Kind::Deployment, s, &sink, &mut false, &mut false).await;
+    });
+    assert_eq!(until_settled(&mut signals).await, Some(Kind::Deployment));
+    assert!(
+        matches!(rx.try_recv(), Ok(Msg::Relisted { objects, .. }) if objects.len() == 1),
+        "the list is in the channel before the kind is settled"
+    );
+    // The second list (a relist) arrives, but says nothing more.
+    assert!(matches!(rx.recv().await, Some(Msg::Relisted { objects, .. }) if objects.is_empty()));
+    task.abort();
+    let _ = task.await;
+    assert_eq!(until_settled(&mut signals).await, None, "settled once");
+}
+
+#[tokio::test]
+async fn warnings_settle_after_the_listed_ones_are_sent() {
+    let (sink, mut rx, mut signals) = sink();
+    let sink = sink.for_kind(Kind::Event);
+    let key = |uid: &str| (uid.to_string(), "1".to_string());
+    let events = vec![
+        Ok(Event::Init),
+        Ok(Event::InitApply((key("e1"), warning("BackOff")))),
+        Ok(Event::InitDone),
+    ];
+    let s = stream::iter(events).chain(stream::pending());
+    let task = tokio::spawn(async move {
+        let mut sent = HashMap::new();
+        warnings(s, &sink, &mut sent, &mut false).await
+    });
+    assert_eq!(until_settled(&mut signals).await, Some(Kind::Event));
+    assert!(matches!(rx.try_recv(), Ok(Msg::Warning { .. })));
+    task.abort();
+}
+
+#[test]
+fn a_kind_watched_namespace_by_namespace_settles_with_its_last_namespace() {
+    let (sink, _rx, mut signals) = sink();
+    let sink = sink.for_kind(Kind::Canary);
+    let namespaces = sink.split(3);
+    namespaces[0].passed();
+    namespaces[0].passed();
+    namespaces[2].passed();
+    assert!(signals.try_recv().is_err(), "one namespace still listing");
+    namespaces[1].passed();
+    assert_eq!(signals.try_recv().ok(), Some(Signal::Settled(Kind::Canary)));
+    assert!(signals.try_recv().is_err(), "once");
+    // A sink nobody waits on (tests, tools) says nothing.
+    let (plain, _rx, mut signals) = self::sink();
+    plain.passed();
+    assert!(signals.try_recv().is_err());
 }

@@ -52,7 +52,7 @@ impl Keep {
 fn kept(
     map: Option<&BTreeMap<String, String>>,
     keep: impl Fn(&str) -> bool,
-) -> BTreeMap<String, String> {
+) -> crate::core::facts::MetaMap {
     map.into_iter()
         .flatten()
         .filter(|(k, _)| keep(k))
