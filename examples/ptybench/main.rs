@@ -2,7 +2,8 @@
 //! a pty (default 200x50), models the screen, and prints one JSON object with
 //!
 //! - `first_frame_s`: spawn → the first screen with more than `--first-cells` non-blank cells;
-//! - `full_view_s`: spawn → every `--full` regex matches the screen (the "full view");
+//! - `full_view_s`: spawn → every `--full` regex matches the screen (the "full view"), after
+//!   `--after-first` keys (e.g. a filter) were typed at the first frame;
 //! - memory (sum of VmRSS / VmHWM over the process tree) after load and under churn;
 //! - CPU (utime+stime of the tree) over an idle window and a churn window, in % of one core;
 //! - bytes and read() chunks on the pty master (what a terminal receives) in both windows;
@@ -11,14 +12,15 @@
 //!   opens the run).
 //!
 //! ```text
-//! ptybench [--label L] [--rows 50] [--cols 200] [--first-cells 100] [--full REGEX]...
+//! ptybench [--label L] [--rows 50] [--cols 200] [--first-cells 100] [--after-first KEYS]
+//!          [--full REGEX]...
 //!          [--full-timeout 120] [--settle 5] [--idle 60] [--keys-start '/'] [--keys-reset '\e']
 //!          [--presses 30] [--churn-cmd CMD] [--churn 60] [--env K=V]... [--screen-out FILE]
 //!          -- PROGRAM ARGS...
 //! ```
 //! `--churn-cmd` runs under `sh -c` in its own process group; the window starts once it prints a
 //! line containing "churning" and it gets SIGINT at the end. Escapes in key strings: `\e`, `\r`,
-//! `\n`, `\t`, `\\`.
+//! `\n`, `\t`, `\xHH`, `\\`.
 
 // Shared with tests/ptybench.rs, which uses a few helpers this binary does not.
 #[allow(dead_code)]
@@ -45,6 +47,7 @@ struct Args {
     full_timeout: Duration,
     settle: Duration,
     idle: Duration,
+    after_first: Option<Vec<u8>>,
     keys_start: Option<Vec<u8>>,
     keys_reset: Vec<u8>,
     presses: usize,
@@ -65,7 +68,7 @@ fn secs(v: &str) -> Result<Duration> {
     Ok(Duration::from_secs_f64(f))
 }
 
-/// `\e`, `\r`, `\n`, `\t`, `\\` in a key string.
+/// `\e`, `\r`, `\n`, `\t`, `\xHH`, `\\` in a key string.
 fn unescape(s: &str) -> Vec<u8> {
     let mut out = Vec::new();
     let mut it = s.bytes();
@@ -79,6 +82,13 @@ fn unescape(s: &str) -> Vec<u8> {
             Some(b'r') => out.push(b'\r'),
             Some(b'n') => out.push(b'\n'),
             Some(b't') => out.push(b'\t'),
+            Some(b'x') => {
+                let hex: Vec<u8> = it.by_ref().take(2).collect();
+                match std::str::from_utf8(&hex).ok().and_then(|h| u8::from_str_radix(h, 16).ok()) {
+                    Some(v) => out.push(v),
+                    None => out.extend_from_slice(b"\\x"),
+                }
+            }
             Some(other) => out.push(other),
             None => out.push(b'\\'),
         }
@@ -96,6 +106,7 @@ fn args() -> Result<Args> {
         full_timeout: Duration::from_secs(120),
         settle: Duration::from_secs(5),
         idle: Duration::from_secs(60),
+        after_first: None,
         keys_start: None,
         keys_reset: b"\x1b".to_vec(),
         presses: 30,
@@ -123,6 +134,7 @@ fn args() -> Result<Args> {
             "--full-timeout" => a.full_timeout = secs(&v)?,
             "--settle" => a.settle = secs(&v)?,
             "--idle" => a.idle = secs(&v)?,
+            "--after-first" => a.after_first = Some(unescape(&v)),
             "--keys-start" => a.keys_start = Some(unescape(&v)),
             "--keys-reset" => a.keys_reset = unescape(&v),
             "--presses" => a.presses = v.parse()?,
@@ -196,7 +208,8 @@ fn latency(s: &mut PtySession, a: &Args) -> Result<Value> {
     s.send(&a.keys_reset)?;
     // Back to the full view before anything else is measured.
     let full = a.full.clone();
-    s.wait_until(a.full_timeout, |scr| {
+    let sent = s.started().elapsed();
+    let restored = s.wait_until(a.full_timeout, |scr| {
         full_view(scr, &full) && !scr.contents().contains("zz")
     })?;
     let got: Vec<Duration> = times.iter().flatten().copied().collect();
@@ -208,6 +221,7 @@ fn latency(s: &mut PtySession, a: &Args) -> Result<Value> {
         "p50_ms": ms(percentile(&got, 50.0)),
         "p99_ms": ms(percentile(&got, 99.0)),
         "max_ms": ms(got.iter().max().copied()),
+        "restored_ms": ms(restored.map(|t| t.saturating_sub(sent))),
     }))
 }
 
@@ -272,6 +286,9 @@ fn run(a: &Args) -> Result<Value> {
     let mut s = PtySession::spawn(&a.program[0], &a.program[1..], &a.envs, a.rows, a.cols)?;
     let pid = s.pid();
     let first = s.wait_until(a.full_timeout, |scr| non_blank_cells(scr) > a.first_cells)?;
+    if let Some(keys) = &a.after_first {
+        s.send(keys)?;
+    }
     let full = if a.full.is_empty() {
         None
     } else {
