@@ -44,7 +44,9 @@ struct Args {
 
 fn args() -> Result<Args> {
     let mut it = std::env::args().skip(1);
-    let mode = it.next().context("usage: bench_fleet seed|churn --contexts ...")?;
+    let mode = it
+        .next()
+        .context("usage: bench_fleet seed|churn --contexts ...")?;
     let mut a = Args {
         mode,
         contexts: Vec::new(),
@@ -180,9 +182,17 @@ fn replicaset(owner_kind: &str, owner: &DynamicObject, rev: usize) -> Value {
     let uid = owner.metadata.uid.clone().unwrap_or_default();
     let h = hash(&name, rev);
     let (api_version, rev_key, hash_key) = if owner_kind == "Rollout" {
-        ("argoproj.io/v1alpha1", "rollout.argoproj.io/revision", "rollouts-pod-template-hash")
+        (
+            "argoproj.io/v1alpha1",
+            "rollout.argoproj.io/revision",
+            "rollouts-pod-template-hash",
+        )
     } else {
-        ("apps/v1", "deployment.kubernetes.io/revision", "pod-template-hash")
+        (
+            "apps/v1",
+            "deployment.kubernetes.io/revision",
+            "pod-template-hash",
+        )
     };
     let mut template = pod_template(&name, rev);
     template["metadata"]["labels"][hash_key] = json!(h);
@@ -246,7 +256,11 @@ async fn seed_job(client: Client, ns: String, a: Arc<Args>, job: Job) -> Result<
             let ro = create(&api(&k.rollout), rollout(&name, a.revisions)).await?;
             let phase = PHASES[i % 3]; // Healthy, Progressing, Paused: Degraded comes with churn.
             api(&k.rollout)
-                .patch_status(&name, &PatchParams::default(), &Patch::Merge(rollout_status(&name, a.revisions, phase)))
+                .patch_status(
+                    &name,
+                    &PatchParams::default(),
+                    &Patch::Merge(rollout_status(&name, a.revisions, phase)),
+                )
                 .await
                 .with_context(|| format!("status of {name}"))?;
             for rev in 1..=a.revisions {
@@ -255,14 +269,22 @@ async fn seed_job(client: Client, ns: String, a: Arc<Args>, job: Job) -> Result<
             Ok(1 + a.revisions as u64)
         }
         Job::Deployment(i) => {
-            let d = create(&api(&k.deployment), deployment(&format!("dep-{i:03}"), a.revisions)).await?;
+            let d = create(
+                &api(&k.deployment),
+                deployment(&format!("dep-{i:03}"), a.revisions),
+            )
+            .await?;
             for rev in 1..=a.revisions {
                 create(&api(&k.replicaset), replicaset("Deployment", &d, rev)).await?;
             }
             Ok(1 + a.revisions as u64)
         }
         Job::Canary(i) => {
-            create(&api(&k.canary), canary(&format!("cn-{i:03}"), &format!("dep-{i:03}"))).await?;
+            create(
+                &api(&k.canary),
+                canary(&format!("cn-{i:03}"), &format!("dep-{i:03}")),
+            )
+            .await?;
             Ok(1)
         }
         Job::Event(i) => {
@@ -278,16 +300,24 @@ async fn seed(a: Arc<Args>, clients: Vec<(String, Client, String)>) -> Result<()
     let k = kinds();
     for (context, client, ns) in &clients {
         let nsapi = Api::<DynamicObject>::all_with(client.clone(), &k.namespace);
-        let obj: DynamicObject = serde_json::from_value(json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}))?;
+        let obj: DynamicObject = serde_json::from_value(
+            json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}),
+        )?;
         match nsapi.create(&PostParams::default(), &obj).await {
             Ok(_) => {}
-            Err(kube::Error::Api(e)) if e.code == 409 => bail!("{context}: namespace {ns} exists; seed a fresh environment"),
+            Err(kube::Error::Api(e)) if e.code == 409 => {
+                bail!("{context}: namespace {ns} exists; seed a fresh environment")
+            }
             Err(e) => return Err(e).with_context(|| format!("{context}: namespace {ns}")),
         }
     }
     let mut jobs = Vec::new();
     // Interleave contexts so every namespace fills at the same pace.
-    let max = a.rollouts.max(a.deployments).max(a.canaries.min(a.deployments)).max(a.events);
+    let max = a
+        .rollouts
+        .max(a.deployments)
+        .max(a.canaries.min(a.deployments))
+        .max(a.events);
     for i in 0..max {
         for (_, client, ns) in &clients {
             let mut push = |j: Job| jobs.push((client.clone(), ns.clone(), j));
@@ -314,7 +344,10 @@ async fn seed(a: Arc<Args>, clients: Vec<(String, Client, String)>) -> Result<()
         let n = r?;
         let t = total.fetch_add(n, Ordering::Relaxed) + n;
         if Instant::now() >= next_report {
-            eprintln!("bench_fleet: {t} objects so far ({:.0} s)", started.elapsed().as_secs_f64());
+            eprintln!(
+                "bench_fleet: {t} objects so far ({:.0} s)",
+                started.elapsed().as_secs_f64()
+            );
             next_report += Duration::from_secs(15);
         }
     }
@@ -353,34 +386,57 @@ async fn churn_one(client: Client, ns: String, a: Arc<Args>, counts: Arc<Counts>
             continue;
         };
         n += 1;
-        let (rollouts, deployments, replicasets, counts, a) =
-            (rollouts.clone(), deployments.clone(), replicasets.clone(), counts.clone(), a.clone());
+        let (rollouts, deployments, replicasets, counts, a) = (
+            rollouts.clone(),
+            deployments.clone(),
+            replicasets.clone(),
+            counts.clone(),
+            a.clone(),
+        );
         tokio::spawn(async move {
             let pp = PatchParams::default();
-            let mark = json!({"metadata": {"annotations": {"bench.shipdeck.dev/tick": n.to_string()}}});
+            let mark =
+                json!({"metadata": {"annotations": {"bench.shipdeck.dev/tick": n.to_string()}}});
             let r = match n % 4 {
                 0 | 2 if a.rollouts > 0 => {
                     let i = (n / 2) % a.rollouts;
                     let name = format!("ro-{i:03}");
                     let phase = PHASES[(n / 2 / a.rollouts + i) % PHASES.len()];
                     rollouts
-                        .patch_status(&name, &pp, &Patch::Merge(rollout_status(&name, a.revisions, phase)))
+                        .patch_status(
+                            &name,
+                            &pp,
+                            &Patch::Merge(rollout_status(&name, a.revisions, phase)),
+                        )
                         .await
                         .map(drop)
                 }
                 1 if a.deployments > 0 => {
                     let name = format!("dep-{:03}", (n / 4) % a.deployments);
-                    deployments.patch(&name, &pp, &Patch::Merge(&mark)).await.map(drop)
+                    deployments
+                        .patch(&name, &pp, &Patch::Merge(&mark))
+                        .await
+                        .map(drop)
                 }
                 _ if a.rollouts > 0 => {
                     let i = (n / 4) % a.rollouts;
                     let name = format!("ro-{i:03}");
-                    let rs = format!("{name}-{}", hash(&name, 1 + (n / 4 / a.rollouts) % a.revisions));
-                    replicasets.patch(&rs, &pp, &Patch::Merge(&mark)).await.map(drop)
+                    let rs = format!(
+                        "{name}-{}",
+                        hash(&name, 1 + (n / 4 / a.rollouts) % a.revisions)
+                    );
+                    replicasets
+                        .patch(&rs, &pp, &Patch::Merge(&mark))
+                        .await
+                        .map(drop)
                 }
                 _ => Ok(()),
             };
-            let c = if r.is_ok() { &counts.ok } else { &counts.failed };
+            let c = if r.is_ok() {
+                &counts.ok
+            } else {
+                &counts.failed
+            };
             c.fetch_add(1, Ordering::Relaxed);
             drop(permit);
         });
@@ -400,7 +456,12 @@ async fn churn(a: Arc<Args>, clients: Vec<(String, Client, String)>) -> Result<(
     );
     tokio::signal::ctrl_c().await?;
     let secs = started.elapsed().as_secs_f64();
-    let sum = |f: fn(&Counts) -> &AtomicU64| counts.iter().map(|c| f(c).load(Ordering::Relaxed)).sum::<u64>();
+    let sum = |f: fn(&Counts) -> &AtomicU64| {
+        counts
+            .iter()
+            .map(|c| f(c).load(Ordering::Relaxed))
+            .sum::<u64>()
+    };
     let (ok, failed, skipped) = (sum(|c| &c.ok), sum(|c| &c.failed), sum(|c| &c.skipped));
     println!(
         "bench_fleet: achieved {:.1} updates/s per context ({ok} ok, {failed} failed, {skipped} ticks skipped, {} contexts, {secs:.0} s)",

@@ -84,7 +84,10 @@ fn unescape(s: &str) -> Vec<u8> {
             Some(b't') => out.push(b'\t'),
             Some(b'x') => {
                 let hex: Vec<u8> = it.by_ref().take(2).collect();
-                match std::str::from_utf8(&hex).ok().and_then(|h| u8::from_str_radix(h, 16).ok()) {
+                match std::str::from_utf8(&hex)
+                    .ok()
+                    .and_then(|h| u8::from_str_radix(h, 16).ok())
+                {
                     Some(v) => out.push(v),
                     None => out.extend_from_slice(b"\\x"),
                 }
