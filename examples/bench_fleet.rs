@@ -157,11 +157,18 @@ fn rollout(name: &str, revisions: usize) -> Value {
 
 fn rollout_status(name: &str, revisions: usize, phase: &str) -> Value {
     let current = hash(name, revisions);
+    let message = match phase {
+        "Paused" => "CanaryPauseStep",
+        "Degraded" => "RolloutAborted: bench churn",
+        "Progressing" => "more replicas need to be updated",
+        _ => "",
+    };
     json!({"status": {
-        "phase": phase, "message": "", "observedGeneration": "1",
+        "phase": phase, "message": message, "observedGeneration": "1",
         "currentPodHash": current, "stableRS": current, "currentStepIndex": 4,
         "replicas": 0, "updatedReplicas": 0, "readyReplicas": 0, "availableReplicas": 0,
-        "conditions": [{"type": "Available", "status": "True", "reason": "AvailableReason", "message": "bench"}]
+        "conditions": [{"type": "Available", "status": "True", "reason": "AvailableReason", "message": "bench",
+            "lastTransitionTime": "2026-12-01T00:00:00Z", "lastUpdateTime": "2026-12-01T00:00:00Z"}]
     }})
 }
 
