@@ -1,5 +1,6 @@
 //! The pty harness of scripts/bench (examples/ptybench), on small `sh` children whose output is
 //! known: what it times, counts and reads from /proc must match what the child did.
+#![allow(clippy::expect_used)]
 
 #[allow(dead_code)]
 #[path = "../examples/ptybench/pty.rs"]
