@@ -407,7 +407,9 @@ async fn sync_body(env: &TestEnv, fx: &Fixture, argocd: &str) -> Result<()> {
     );
 
     // Automated sync on: Argo CD syncs to B by itself; a rollback is then the two-step.
-    let automated = json!({"selfHeal": true});
+    // (Without self-heal: Argo CD v3 heals with a partial sync of the drifted resources,
+    // which writes no history entry; a plain automated sync to a new revision does.)
+    let automated = json!({"prune": true});
     apps(fx, argocd)
         .patch(
             &name,
@@ -512,7 +514,7 @@ async fn sync_body(env: &TestEnv, fx: &Fixture, argocd: &str) -> Result<()> {
     // "Turn it back on" (space = resume): automated as it was, and Argo CD syncs to B.
     let _ = after;
     let resume = fx.plan(ActionKind::Resume, &settled(fx, argocd, &name).await?)?;
-    assert!(resume.calls[0].body_text().contains("selfHeal"));
+    assert!(resume.calls[0].body_text().contains("prune"));
     assert_applied(
         &act(fx, &mut console, 6, ActionKind::Resume, argocd, &name).await?,
         "automated back on",
