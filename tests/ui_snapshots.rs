@@ -1502,6 +1502,7 @@ fn argocd_app_with_history(width: u16, height: u16) -> State {
         id,
         revision: rev.into(),
         deployed_at: Some(ui_fixture::ago(3600 * (4 - id))),
+        deploy_started_at: None,
         initiated_by: Untrusted::new(by),
         source: json!({"repoURL": "https://git.example/shop.git", "path": "cart", "targetRevision": tag}),
     };
@@ -2183,6 +2184,9 @@ fn demo_yaml_of_a_rollout() {
         );
         assert!(top.contains("kind: Rollout"), "{w}x{h}:\n{top}");
         insta::assert_snapshot!(format!("demo_yaml_{w}x{h}"), top);
+    }
+}
+
 // ---- Undo to an aborted revision; the Flagger gate line (issue 12 items 5, 7) ----
 
 #[test]

@@ -94,6 +94,13 @@ impl MetaMap {
     }
 }
 
+/// As a JSON object (the YAML view of demo objects), keys in order.
+impl serde::Serialize for MetaMap {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.iter())
+    }
+}
+
 impl FromIterator<(String, String)> for MetaMap {
     fn from_iter<I: IntoIterator<Item = (String, String)>>(iter: I) -> Self {
         // Through a BTreeMap: sorted, a later value for a key wins (as inserts would).
