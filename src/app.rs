@@ -135,14 +135,14 @@ impl Pump {
 }
 
 /// Is every cluster's first picture in (`synced`), or has it answered that it cannot be
-/// read?
+/// read? An unreachable cluster is in at once; one that refuses access once its version
+/// probe answered too (the refusal can come before the probe: the snapshot names the
+/// server's version either way).
 fn all_in(state: &State, synced: &[String]) -> bool {
     state.clusters.iter().all(|c| {
         synced.contains(&c.name)
-            || matches!(
-                c.connection,
-                Connection::Unreachable { .. } | Connection::NoAccess { .. }
-            )
+            || matches!(c.connection, Connection::Unreachable { .. })
+            || (matches!(c.connection, Connection::NoAccess { .. }) && c.server_version.is_some())
     })
 }
 
