@@ -16,6 +16,8 @@ pub const ACCESS_TTL: SignedDuration = SignedDuration::from_mins(5);
 pub struct AccessAnswer {
     pub allowed: bool,
     pub at: Timestamp,
+    /// The order answers came in (the oldest is forgotten first when the cache is full).
+    pub seq: u64,
 }
 
 impl AccessAnswer {
@@ -28,7 +30,8 @@ impl AccessAnswer {
 /// Record an answer given at `now`.
 pub fn record(state: &mut State, key: AccessKey, allowed: bool) {
     let at = state.now;
-    state.access.insert(key, AccessAnswer { allowed, at });
+    let seq = state.access.values().map(|a| a.seq + 1).max().unwrap_or(0);
+    state.access.insert(key, AccessAnswer { allowed, at, seq });
     state.dirty = true;
 }
 

@@ -54,10 +54,17 @@ pub const MAX_AUDIT_LINES: usize = 500;
 /// when needed) for each new question, so a shift over many objects stays bounded.
 pub const MAX_ACCESS_ANSWERS: usize = 4096;
 
-/// Make room for the answer to `key` in an RBAC cache held at [`MAX_ACCESS_ANSWERS`].
-pub fn make_room_for<V>(access: &mut HashMap<AccessKey, V>, key: &AccessKey) {
+/// Make room for the answer to `key` in an RBAC cache held at [`MAX_ACCESS_ANSWERS`]: the
+/// oldest answer goes.
+pub fn make_room_for(
+    access: &mut HashMap<AccessKey, super::access::AccessAnswer>,
+    key: &AccessKey,
+) {
     if access.len() >= MAX_ACCESS_ANSWERS && !access.contains_key(key) {
-        let old = access.keys().find(|k| *k != key).cloned();
+        let old = access
+            .iter()
+            .min_by_key(|(_, a)| a.seq)
+            .map(|(k, _)| k.clone());
         if let Some(old) = old {
             access.remove(&old);
         }
