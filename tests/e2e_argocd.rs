@@ -10,6 +10,7 @@
 #[allow(dead_code)]
 mod actions;
 mod support;
+mod tmux;
 
 use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
@@ -1004,5 +1005,169 @@ async fn owner_first_body(env: &TestEnv, fx: &Fixture, argocd: &str) -> Result<(
         },
     )
     .await?;
+    Ok(())
+}
+
+/// Issue 14's check as a person does it, in tmux against the real Argo CD: a Rollout owned by
+/// a self-healing app; space (pause) on its row, Tab Tab to "Suspend owner first", Enter; the
+/// app's automated sync goes off first, the pause stays after the app controller compared
+/// again, and the app's row reads "OutOfSync / Suspended" as `argocd app get` says it.
+#[tokio::test(flavor = "multi_thread")]
+async fn tmux_pause_with_the_owner_suspended_first_stays_paused() -> Result<()> {
+    let env = TestEnv::get()?;
+    let argocd = argocd_ns(env)?;
+    let fx = Fixture::new("a").await?;
+    let result = AssertUnwindSafe(tmux_owner_first_body(env, &fx, &argocd))
+        .catch_unwind()
+        .await;
+    let _ = apps(&fx, &argocd)
+        .delete(&fx.ns, &DeleteParams::default())
+        .await;
+    fx.done(result).await
+}
+
+async fn tmux_owner_first_body(env: &TestEnv, fx: &Fixture, argocd: &str) -> Result<()> {
+    let name = fx.ns.clone();
+    let repo = Repo::new(env, &name)?;
+    repo.commit(
+        "v1",
+        &[("rollout.yaml", rollout("example.test/shop:1", false)?)],
+    )?;
+    let mut manifest: Value =
+        serde_yaml::from_str(&application(&name, argocd, &repo.url, &fx.ns, &dest(env)?))?;
+    manifest["spec"]["syncPolicy"] = json!({"automated": {"selfHeal": true}});
+    apply_yaml(&fx.admin, Some(argocd), &serde_yaml::to_string(&manifest)?).await?;
+    fx.wait_release(
+        "web v1 synced and healthy",
+        || fx.rollout("web"),
+        |r| r.phase == shipdeck::core::model::Phase::Healthy && r.facts.fully_promoted,
+    )
+    .await?;
+    let v2 = repo.commit(
+        "v2",
+        &[("rollout.yaml", rollout("example.test/shop:2", true)?)],
+    )?;
+    apps(fx, argocd)
+        .patch(
+            &name,
+            &PatchParams::default(),
+            &Patch::Merge(
+                json!({"metadata": {"annotations": {"argocd.argoproj.io/refresh": "normal"}}}),
+            ),
+        )
+        .await?;
+    wait_app(fx, argocd, &name, "v2 synced by automated sync", |v| {
+        v.pointer("/status/sync/revision") == Some(&json!(v2)) && op_phase(v) == "Succeeded"
+    })
+    .await?;
+    fx.wait_release(
+        "web v2 in flight",
+        || fx.rollout("web"),
+        |r| r.phase == shipdeck::core::model::Phase::Progressing && !r.facts.spec_paused,
+    )
+    .await?;
+
+    let dir = tempfile::tempdir()?;
+    let audit = dir.path().join("audit.jsonl");
+    let status = dir.path().join("status");
+    let script = format!(
+        "KUBECONFIG={kc} SHIPDECK_AUDIT_LOG={audit} HOME={home} {bin} --context a-oncall; echo \"EXIT=$?\" > {status}; sleep 30",
+        kc = env.kubeconfig.display(),
+        audit = audit.display(),
+        home = dir.path().display(),
+        bin = env!("CARGO_BIN_EXE_shipdeck"),
+        status = status.display(),
+    );
+    let tmux = tmux::Tmux::start("argocd-owner", 160, 40, &script);
+    let screen_wait = Duration::from_secs(60);
+    tmux.wait_for("the cluster connected", screen_wait, |s| {
+        s.contains("connected")
+    });
+    // Only the Rollout: its path as the filter.
+    let path = format!("{}/web", fx.ns);
+    tmux.keys(&["/", &path, "Enter"]);
+    tmux.wait_for("the Rollout alone, owned by its app", screen_wait, |s| {
+        s.contains(&path) && s.contains("Progressing")
+    });
+    let mut attempts = 0;
+    loop {
+        attempts += 1;
+        tmux.keys(&["Space"]);
+        let modal = tmux.wait_for(
+            "the pause modal offering the owner first",
+            screen_wait,
+            |s| s.contains("Confirm") && s.contains("Suspend owner first"),
+        );
+        if attempts == 1 {
+            println!("the modal:\n{modal}");
+        }
+        // Focus starts on Cancel: Tab to Confirm, Tab to "Suspend owner first", Enter.
+        tmux.keys(&["Tab", "Tab", "Enter"]);
+        let outcome = tmux.wait_for("the outcome", screen_wait, |s| {
+            s.contains("applied") || s.contains("conflict")
+        });
+        let paused = rollout_paused(&fx.get(&shipdeck::core::action::ROLLOUTS, "web").await?);
+        if paused || attempts == 3 {
+            break;
+        }
+        // The controller wrote the app's status between the read and the write (409):
+        // the console says so and nothing was written; a person looks and asks again.
+        println!(
+            "try {attempts}: {}",
+            outcome.lines().rev().nth(1).unwrap_or_default()
+        );
+        tokio::time::sleep(Duration::from_secs(2)).await;
+    }
+    let written = jiff::Timestamp::now();
+    let v = apps(fx, argocd).get(&name).await?;
+    let v = serde_json::to_value(&v)?;
+    assert_eq!(
+        v.pointer("/spec/syncPolicy/automated"),
+        None,
+        "automated sync off"
+    );
+    // The app controller compares again and, with automated sync off, leaves the pause.
+    wait_app(
+        fx,
+        argocd,
+        &name,
+        "OutOfSync / Suspended after the pause",
+        |v| {
+            v.pointer("/status/sync/status") == Some(&json!("OutOfSync"))
+                && v.pointer("/status/health/status") == Some(&json!("Suspended"))
+        },
+    )
+    .await?;
+    let since = std::time::Instant::now();
+    while since.elapsed() < Duration::from_secs(10) {
+        let live = fx.get(&shipdeck::core::action::ROLLOUTS, "web").await?;
+        assert!(rollout_paused(&live), "the pause was reverted");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    // The rows, as argocd says them: both, with the namespace as the filter.
+    tmux.keys(&["Escape", "/", &fx.ns, "Enter"]);
+    let rows = tmux.wait_for("the app row OutOfSync / Suspended", screen_wait, |s| {
+        s.lines()
+            .any(|l| l.contains(&format!("argocd/{name}")) && l.contains("OutOfSync / Suspended"))
+    });
+    println!(
+        "after ({:.0} s since the write):\n{rows}",
+        jiff::Timestamp::now().duration_since(written).as_secs_f64()
+    );
+    assert!(
+        rows.lines()
+            .any(|l| l.contains(&path) && l.contains("owner suspended")),
+        "the Rollout's row says its owner is suspended:\n{rows}"
+    );
+    tmux.keys(&["q"]);
+    assert_eq!(
+        tmux::wait_file(&status, Duration::from_secs(15)).trim(),
+        "EXIT=0"
+    );
+    let log = std::fs::read_to_string(&audit)?;
+    assert!(
+        log.contains("applications"),
+        "the app's write audited: {log}"
+    );
     Ok(())
 }

@@ -751,7 +751,25 @@ async fn gate_state_body(fx: &Fixture) -> Result<()> {
             resource_version: None,
         },
     };
-    let proxied = fx.oncall.check_gate(q).await;
+    // The API server's service proxy looks services up in its own informer cache: a
+    // Service just created may still be "not found" there for a moment. Wait for that to
+    // pass; any other answer is the one asserted below.
+    let proxied = wait_until(
+        "the service proxy to know the new Service",
+        actions::TIMEOUT,
+        || async {
+            let answer = fx.oncall.check_gate(q.clone()).await;
+            Ok(match &answer {
+                shipdeck::core::facts::GateState::Unknown(why)
+                    if why.starts_with("404") && why.contains("not found") =>
+                {
+                    Check::NotYet(why.clone())
+                }
+                _ => Check::Done(answer),
+            })
+        },
+    )
+    .await?;
     eprintln!("through the service proxy: {proxied:?}");
     assert!(
         matches!(&proxied, shipdeck::core::facts::GateState::Unknown(why) if why.starts_with("503")),
