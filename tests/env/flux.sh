@@ -154,9 +154,9 @@ flux_bootstrap() {
   flux_enabled || return 0
   kc "$c" apply --server-side -f "$FLUX_DIR/crds/" >/dev/null
   kc "$c" create namespace flux-system --dry-run=client -o yaml | kc "$c" apply -f - >/dev/null
-  kc "$c" wait --for=condition=Established --timeout=60s \
-    crd/gitrepositories.source.toolkit.fluxcd.io crd/ocirepositories.source.toolkit.fluxcd.io \
-    crd/kustomizations.kustomize.toolkit.fluxcd.io >/dev/null
+  wait_crds "$c" \
+    gitrepositories.source.toolkit.fluxcd.io ocirepositories.source.toolkit.fluxcd.io \
+    kustomizations.kustomize.toolkit.fluxcd.io
 }
 
 # Both controllers of one cluster, every listener on 127.0.0.1: metrics, health, and the

@@ -156,6 +156,23 @@ wait_for() {
   done
 }
 
+# True when every CRD named (cluster $1, then names) has condition Established=True.
+# (`kubectl wait --for=condition=Established` fails outright, instead of waiting, on a CRD
+# whose status has no conditions yet: right after it is created, that can happen.)
+crds_established() {
+  local c=$1 want
+  shift
+  want=$(printf 'True %.0s' "$@")
+  [[ "$(kc "$c" get crd "$@" -o jsonpath='{range .items[*]}{.status.conditions[?(@.type=="Established")].status}{" "}{end}' 2>/dev/null)" == "$want" ]]
+}
+
+# Wait (up to 60 s) until the CRDs named are established on cluster $1; fail if not.
+wait_crds() {
+  local c=$1
+  shift
+  wait_for "CRDs established on $c: $*" 60 crds_established "$c" "$@" || die "CRDs not established on $c: $*"
+}
+
 # curl against cluster $1's apiserver as admin (for readiness probes).
 api_curl() {
   local c=$1
