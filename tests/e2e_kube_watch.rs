@@ -636,6 +636,30 @@ async fn doctor_tells_oncall_from_viewer() -> Result<()> {
         oncall.watch
     );
     assert!(oncall.namespaces_with_releases.contains(&ns));
+    // The reads made when something is shown are checked too, as the adapters make them.
+    let reads: Vec<String> = oncall
+        .reads
+        .iter()
+        .map(|r| format!("{} {}", r.verb, r.resource))
+        .collect();
+    for read in [
+        "get analysisruns",
+        "get gitrepositories",
+        "get ocirepositories",
+        "list pods",
+        "watch pods",
+        "get pods/log",
+    ] {
+        assert!(reads.iter().any(|r| r == read), "{read}: {reads:?}");
+    }
+    assert!(
+        oncall
+            .reads
+            .iter()
+            .all(|r| r.cluster_wide == Access::Allowed),
+        "{:?}",
+        oncall.reads
+    );
     for resource in [
         "deployments",
         "rollouts",

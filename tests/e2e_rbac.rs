@@ -300,6 +300,13 @@ async fn namespace_scoped_identity_sees_its_namespace() -> Result<()> {
         "{text}"
     );
     assert!(text.contains(&format!("read in {ns}")), "{text}");
+    // Logs and AnalysisRuns (read when shown) are readable in its namespace only.
+    for read in ["get pods/log", "get analysisruns"] {
+        assert!(
+            text.contains(&format!("{read:<26} all namespaces: no; in: {ns}")),
+            "{read}: {text}"
+        );
+    }
     fx.done().await
 }
 

@@ -16,7 +16,7 @@ use super::report::{Access, ActionAccess, ClusterReport, Presence};
 use crate::core::kinds::{Kind, Need, Origin, ReleaseKind};
 use crate::core::text::Untrusted;
 use crate::source::kube::client::client_for;
-use crate::source::kube::kinds::{WATCHED, api_resource};
+use crate::source::kube::kinds::{READS, WATCHED, api_resource};
 use crate::source::kube::liveness;
 
 /// Namespaces checked one by one at most (the rest are summed up by the cluster-wide answer).
@@ -133,37 +133,70 @@ pub async fn with_client(
         .take(MAX_NAMESPACES)
         .map(String::as_str)
         .collect();
-    report.actions = join_all(wanted.into_iter().map(|(need, _)| {
-        let Need {
-            verb,
-            resource,
-            group,
-            ..
-        } = *need;
-        let enables = need.enables();
-        let client = &client;
-        let namespaces = &namespaces;
-        async move {
-            let (cluster_wide, per_ns) = tokio::join!(
-                review(client, "", verb, group, resource, deadline),
-                join_all(namespaces.iter().map(|ns| async move {
-                    (
-                        ns.to_string(),
-                        review(client, ns, verb, group, resource, deadline).await,
-                    )
-                })),
-            );
-            ActionAccess {
+    let (actions, reads) = tokio::join!(
+        join_all(wanted.into_iter().map(|(need, _)| {
+            let Need {
                 verb,
                 resource,
-                enables,
-                cluster_wide,
-                namespaces: per_ns,
-            }
-        }
-    }))
-    .await;
+                group,
+                ..
+            } = *need;
+            access(
+                &client,
+                verb,
+                group,
+                resource,
+                need.enables(),
+                &namespaces,
+                deadline,
+            )
+        })),
+        join_all(
+            READS
+                .iter()
+                .filter(|r| present(crd_of(r.kind)))
+                .map(|r| access(
+                    &client,
+                    r.verb,
+                    r.kind.api().group,
+                    r.resource,
+                    r.shows.to_string(),
+                    &namespaces,
+                    deadline
+                ))
+        ),
+    );
+    report.actions = actions;
+    report.reads = reads;
     report
+}
+
+/// May we `verb` `resource` cluster-wide, and in each of `namespaces`?
+async fn access(
+    client: &kube::Client,
+    verb: &'static str,
+    group: &'static str,
+    resource: &'static str,
+    enables: String,
+    namespaces: &[&str],
+    deadline: Duration,
+) -> ActionAccess {
+    let (cluster_wide, per_ns) = tokio::join!(
+        review(client, "", verb, group, resource, deadline),
+        join_all(namespaces.iter().map(|ns| async move {
+            (
+                ns.to_string(),
+                review(client, ns, verb, group, resource, deadline).await,
+            )
+        })),
+    );
+    ActionAccess {
+        verb,
+        resource,
+        enables,
+        cluster_wide,
+        namespaces: per_ns,
+    }
 }
 
 /// Which of the catalogue's CRDs this cluster serves.

@@ -16,21 +16,42 @@ use super::report::{
 use crate::action::ActionTarget;
 use crate::cli::Opts;
 use crate::config::Config;
-use crate::core::kinds::{Kind, Need};
+use crate::core::kinds::Kind;
 use crate::core::model::Connection;
 use crate::core::text::Untrusted;
-use crate::source::kube::kinds::WATCHED;
+use crate::source::kube::kinds::{READS, WATCHED};
 use crate::wiring::demo;
 
 /// What an action target answers, as doctor shows it.
-async fn ask(target: &dyn ActionTarget, namespace: &str, need: &Need) -> Access {
+async fn ask(target: &dyn ActionTarget, namespace: &str, verb: &str, resource: &str) -> Access {
     let answer = target
-        .check_access(namespace.into(), need.verb.into(), need.resource.into())
+        .check_access(namespace.into(), verb.into(), resource.into())
         .await;
     match answer {
         Some(true) => Access::Allowed,
         Some(false) => Access::Denied,
         None => Access::Unknown(Untrusted::new("read-only cluster: not asked")),
+    }
+}
+
+/// `verb resource` as the target answers it, cluster-wide and in each namespace.
+async fn access(
+    target: &dyn ActionTarget,
+    namespaces: &BTreeSet<&str>,
+    verb: &'static str,
+    resource: &'static str,
+    enables: String,
+) -> ActionAccess {
+    let mut per_ns = Vec::new();
+    for ns in namespaces {
+        per_ns.push((ns.to_string(), ask(target, ns, verb, resource).await));
+    }
+    ActionAccess {
+        verb,
+        resource,
+        enables,
+        cluster_wide: ask(target, "", verb, resource).await,
+        namespaces: per_ns,
     }
 }
 
@@ -86,24 +107,22 @@ pub async fn simulated(opts: &Opts, config: &Config) -> DoctorReport {
             .map(|k| k.namespace.as_str())
             .collect();
         report.namespaces_with_releases = namespaces.iter().map(|n| n.to_string()).collect();
-        report.actions = join_all(actions().map(|(need, _)| {
-            let target = target.as_ref();
-            let namespaces = &namespaces;
-            async move {
-                let mut per_ns = Vec::new();
-                for ns in namespaces.iter() {
-                    per_ns.push((ns.to_string(), ask(target, ns, need).await));
-                }
-                ActionAccess {
-                    verb: need.verb,
-                    resource: need.resource,
-                    enables: need.enables(),
-                    cluster_wide: ask(target, "", need).await,
-                    namespaces: per_ns,
-                }
-            }
-        }))
-        .await;
+        let target = target.as_ref();
+        let asked = |verb, resource, enables| access(target, &namespaces, verb, resource, enables);
+        report.actions =
+            join_all(actions().map(|(need, _)| asked(need.verb, need.resource, need.enables())))
+                .await;
+        // The simulator serves its reads to anyone (read-only or not): nothing to ask.
+        report.reads = READS
+            .iter()
+            .map(|r| ActionAccess {
+                verb: r.verb,
+                resource: r.resource,
+                enables: r.shows.to_string(),
+                cluster_wide: Access::Allowed,
+                namespaces: Vec::new(),
+            })
+            .collect();
         clusters.push(report);
     }
     DoctorReport {
@@ -146,6 +165,10 @@ mod tests {
             "{text}"
         );
         assert!(!prod.actions.is_empty(), "{text}");
+        assert!(
+            text.contains("read         get pods/log               all namespaces: yes"),
+            "{text}"
+        );
         assert!(
             prod.actions
                 .iter()

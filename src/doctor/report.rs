@@ -52,6 +52,9 @@ pub struct ClusterReport {
     pub watch: Vec<(&'static str, Access)>,
     pub namespaces_with_releases: Vec<String>,
     pub actions: Vec<ActionAccess>,
+    /// The reads made only when something is shown (AnalysisRuns, Flux sources, pods and
+    /// their logs): `verb resource`, cluster-wide and per namespace with releases.
+    pub reads: Vec<ActionAccess>,
     /// Where a kind forbidden cluster-wide is watched instead (`clusters[].namespaces`, else
     /// the context's namespace), as the console does.
     pub fallback_namespaces: Vec<String>,
@@ -87,6 +90,7 @@ impl ClusterReport {
             watch: Vec::new(),
             namespaces_with_releases: Vec::new(),
             actions: Vec::new(),
+            reads: Vec::new(),
             fallback_namespaces: Vec::new(),
             watch_in: Vec::new(),
             list_errors: Vec::new(),
@@ -264,31 +268,40 @@ impl fmt::Display for ClusterReport {
             escaped_list(self.namespaces_with_releases.iter())
         };
         writeln!(f, "  namespaces   with releases: {shown}")?;
+        for a in &self.reads {
+            write_access(f, "read", a)?;
+        }
         for a in &self.actions {
-            let label = format!("{} {}", a.verb, a.resource);
-            write!(
-                f,
-                "  action       {label:<26} all namespaces: {}",
-                a.cluster_wide
-            )?;
-            let allowed: Vec<&String> = a
-                .namespaces
-                .iter()
-                .filter(|(_, acc)| *acc == Access::Allowed)
-                .map(|(ns, _)| ns)
-                .collect();
-            if a.cluster_wide != Access::Allowed && !a.namespaces.is_empty() {
-                let list = if allowed.is_empty() {
-                    "none".to_string()
-                } else {
-                    escaped_list(allowed.into_iter())
-                };
-                write!(f, "; in: {list}")?;
-            }
-            writeln!(f, "  ({})", a.enables)?;
+            write_access(f, "action", a)?;
         }
         Ok(())
     }
+}
+
+/// One `verb resource` line: cluster-wide, and where it is allowed when it is not
+/// allowed everywhere.
+fn write_access(f: &mut fmt::Formatter<'_>, tag: &str, a: &ActionAccess) -> fmt::Result {
+    let label = format!("{} {}", a.verb, a.resource);
+    write!(
+        f,
+        "  {tag:<12} {label:<26} all namespaces: {}",
+        a.cluster_wide
+    )?;
+    let allowed: Vec<&String> = a
+        .namespaces
+        .iter()
+        .filter(|(_, acc)| *acc == Access::Allowed)
+        .map(|(ns, _)| ns)
+        .collect();
+    if a.cluster_wide != Access::Allowed && !a.namespaces.is_empty() {
+        let list = if allowed.is_empty() {
+            "none".to_string()
+        } else {
+            escaped_list(allowed.into_iter())
+        };
+        write!(f, "; in: {list}")?;
+    }
+    writeln!(f, "  ({})", a.enables)
 }
 
 impl fmt::Display for DoctorReport {
@@ -351,6 +364,13 @@ mod tests {
                 enables: "promote, abort, retry".into(),
                 cluster_wide: Access::Denied,
                 namespaces: vec![("shop".into(), Access::Denied)],
+            }],
+            reads: vec![ActionAccess {
+                verb: "get",
+                resource: "pods/log",
+                enables: "logs".into(),
+                cluster_wide: Access::Denied,
+                namespaces: vec![("shop".into(), Access::Allowed)],
             }],
             fallback_namespaces: Vec::new(),
             watch_in: Vec::new(),
@@ -416,6 +436,13 @@ mod tests {
         let text = report.to_string();
         assert!(text.contains("patch rollouts/status"), "{text}");
         assert!(text.contains("all namespaces: no; in: none"), "{text}");
+        // A read made when something is shown: where it is allowed, not a problem.
+        assert!(
+            text.contains(
+                "  read         get pods/log               all namespaces: no; in: shop  (logs)"
+            ),
+            "{text}"
+        );
         assert!(text.contains("ok: no problems found"));
     }
 

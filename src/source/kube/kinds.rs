@@ -50,6 +50,58 @@ pub const WATCHED: [Kind; count_watched()] = {
     out
 };
 
+/// One read made only when something is shown (not a watch), for doctor's access check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Read {
+    pub verb: &'static str,
+    pub kind: Kind,
+    /// `plural` or `plural/subresource` of `kind`.
+    pub resource: &'static str,
+    /// What it shows, for the reader.
+    pub shows: &'static str,
+}
+
+/// Every read the adapters make on demand: the unwatched kinds' GETs (`inspect`,
+/// `flux_reads`) and the pods screen's list, watch and log stream (`pods`, `logs`).
+pub const READS: [Read; 6] = [
+    Read {
+        verb: "get",
+        kind: Kind::AnalysisRun,
+        resource: "analysisruns",
+        shows: "analysis metrics in a Rollout's detail",
+    },
+    Read {
+        verb: "get",
+        kind: Kind::GitRepository,
+        resource: "gitrepositories",
+        shows: "a Flux object's source in its detail",
+    },
+    Read {
+        verb: "get",
+        kind: Kind::OCIRepository,
+        resource: "ocirepositories",
+        shows: "a Flux object's source in its detail",
+    },
+    Read {
+        verb: "list",
+        kind: Kind::Pod,
+        resource: "pods",
+        shows: "the pods screen",
+    },
+    Read {
+        verb: "watch",
+        kind: Kind::Pod,
+        resource: "pods",
+        shows: "the pods screen",
+    },
+    Read {
+        verb: "get",
+        kind: Kind::Pod,
+        resource: "pods/log",
+        shows: "the log viewer",
+    },
+];
+
 /// The API resource behind `kind`'s watch, from its catalogue row.
 pub fn api_resource(kind: Kind) -> ApiResource {
     let api = kind.api();
@@ -62,6 +114,30 @@ pub fn api_resource(kind: Kind) -> ApiResource {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_unwatched_read_kind_has_its_reads_listed_for_doctor() {
+        for r in READS {
+            let plural = r.resource.split('/').next().unwrap_or_default();
+            assert_eq!(plural, r.kind.api().plural, "{r:?}");
+            assert!(
+                !watched(r.kind),
+                "{r:?} is watched: doctor checks it as a watch"
+            );
+        }
+        // Experiments are written by terminate (a Need), never read.
+        for kind in Kind::ALL
+            .into_iter()
+            .filter(|k| !watched(*k) && *k != Kind::Experiment)
+        {
+            assert!(
+                READS.iter().any(
+                    |r| r.kind == kind && r.verb == "get" || r.kind == kind && r.verb == "list"
+                ),
+                "{kind:?} is read when shown but doctor does not check it"
+            );
+        }
+    }
 
     #[test]
     fn watches_are_addressed_from_the_catalogue() {
