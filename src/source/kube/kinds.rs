@@ -131,9 +131,9 @@ mod tests {
             .filter(|k| !watched(*k) && *k != Kind::Experiment)
         {
             assert!(
-                READS.iter().any(
-                    |r| r.kind == kind && r.verb == "get" || r.kind == kind && r.verb == "list"
-                ),
+                READS
+                    .iter()
+                    .any(|r| r.kind == kind && matches!(r.verb, "get" | "list")),
                 "{kind:?} is read when shown but doctor does not check it"
             );
         }
