@@ -212,8 +212,16 @@ async fn half_open_watches_are_stale_within_15s_and_relist_exactly() -> Result<(
 
 /// An exec credential plugin as slow and rude as real ones: it takes 2 s, writes a screen
 /// clear and a marker to stderr, tries to read stdin (recording what it got), and issues a
-/// client certificate for the viewer identity, signed by the test CA, valid for 30 s.
-fn write_plugin(dir: &std::path::Path, ca_dir: &std::path::Path) -> std::path::PathBuf {
+/// client certificate for `who` (`(organization, common name)`), signed by the test CA, valid
+/// for `valid` seconds; the ExecCredential says it expires after `claimed` seconds (a plugin
+/// that says more than its certificate holds gets 401s before the client renews).
+fn write_plugin(
+    dir: &std::path::Path,
+    ca_dir: &std::path::Path,
+    who: (&str, &str),
+    valid: u32,
+    claimed: u32,
+) -> std::path::PathBuf {
     let cnf = dir.join("ca.cnf");
     std::fs::write(
         &cnf,
@@ -236,13 +244,13 @@ cd "$w"
 openssl rand -hex 8 > serial
 now=$(date +%s)
 openssl ecparam -name prime256v1 -genkey -noout 2>/dev/null | openssl pkcs8 -topk8 -nocrypt -out k.pem
-openssl req -new -key k.pem -subj "/O=shipdeck:viewer/CN=viewer" -out r.csr 2>/dev/null
+openssl req -new -key k.pem -subj "/O={org}/CN={cn}" -out r.csr 2>/dev/null
 openssl ca -batch -config {cnf} -cert {ca}/ca.crt -keyfile {ca}/ca.key -in r.csr -out c.pem \
   -notext -extensions ext -startdate $(date -u -d @$((now - 5)) +%Y%m%d%H%M%SZ) \
-  -enddate $(date -u -d @$((now + 30)) +%Y%m%d%H%M%SZ) 2>/dev/null
+  -enddate $(date -u -d @$((now + {valid})) +%Y%m%d%H%M%SZ) 2>/dev/null
 openssl x509 -in c.pem -out c2.pem
-exp=$(date -u -d @$((now + 30)) +%Y-%m-%dT%H:%M:%SZ)
-echo "$now $exp" >> {dir}/calls
+exp=$(date -u -d @$((now + {claimed})) +%Y-%m-%dT%H:%M:%SZ)
+echo "$now $exp $((now + {valid}))" >> {dir}/calls
 cert=$(awk '{{printf "%s\\n", $0}}' c2.pem)
 key=$(awk '{{printf "%s\\n", $0}}' k.pem)
 printf '{{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{{"clientCertificateData":"%s","clientKeyData":"%s","expirationTimestamp":"%s"}}}}\n' "$cert" "$key" "$exp"
@@ -250,6 +258,8 @@ printf '{{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential"
         dir = dir.display(),
         cnf = cnf.display(),
         ca = ca_dir.display(),
+        org = who.0,
+        cn = who.1,
     );
     std::fs::write(&script, body).unwrap();
     script
@@ -263,23 +273,21 @@ fn calls(dir: &std::path::Path) -> Vec<String> {
         .collect()
 }
 
-#[tokio::test]
-async fn exec_plugins_never_touch_the_terminal_and_expiring_certificates_are_renewed() -> Result<()>
-{
-    let env = TestEnv::get()?;
-    let dir = tempfile::tempdir()?;
-    let ca_dir = env.dir.join("pki").join("a");
-    let plugin = write_plugin(dir.path(), &ca_dir);
-    let ca = std::fs::read(ca_dir.join("ca.crt"))?;
-    let ca_b64 = {
-        let out = std::process::Command::new("base64")
-            .arg("-w0")
-            .arg(ca_dir.join("ca.crt"))
-            .output()?;
-        assert!(!ca.is_empty());
-        String::from_utf8(out.stdout)?
-    };
-    let kubeconfig = dir.path().join("kubeconfig");
+/// A kubeconfig in `dir` whose one context, `a-exec`, authenticates to cluster a with
+/// `plugin` (as a terminal-hungry plugin would ask: `interactiveMode: IfAvailable`).
+fn exec_kubeconfig(
+    env: &TestEnv,
+    dir: &std::path::Path,
+    ca_dir: &std::path::Path,
+    plugin: &std::path::Path,
+) -> Result<std::path::PathBuf> {
+    let out = std::process::Command::new("base64")
+        .arg("-w0")
+        .arg(ca_dir.join("ca.crt"))
+        .output()?;
+    let ca_b64 = String::from_utf8(out.stdout)?;
+    anyhow::ensure!(!ca_b64.is_empty(), "the test CA is there");
+    let kubeconfig = dir.join("kubeconfig");
     std::fs::write(
         &kubeconfig,
         format!(
@@ -288,6 +296,17 @@ async fn exec_plugins_never_touch_the_terminal_and_expiring_certificates_are_ren
             plugin = plugin.display(),
         ),
     )?;
+    Ok(kubeconfig)
+}
+
+#[tokio::test]
+async fn exec_plugins_never_touch_the_terminal_and_expiring_certificates_are_renewed() -> Result<()>
+{
+    let env = TestEnv::get()?;
+    let dir = tempfile::tempdir()?;
+    let ca_dir = env.dir.join("pki").join("a");
+    let plugin = write_plugin(dir.path(), &ca_dir, ("shipdeck:viewer", "viewer"), 30, 30);
+    let kubeconfig = exec_kubeconfig(&env, dir.path(), &ca_dir, &plugin)?;
     let t0 = dir.path().join("t0");
     let raw = dir.path().join("raw");
     let script = format!(
@@ -386,4 +405,143 @@ async fn exec_plugins_never_touch_the_terminal_and_expiring_certificates_are_ren
     );
     assert!(!bytes.is_empty(), "the pane's output was captured");
     Ok(())
+}
+
+/// The audit's result records, in order.
+fn results(audit: &std::path::Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(audit)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|v| v["stage"] == "result")
+        .collect()
+}
+
+/// Credentials the server stops accepting before the client expects (the plugin claims an
+/// hour; the certificate holds 25 s): an action answered 401 is not applied, says so, and
+/// has the action client rebuilt — the plugin runs again — so that the same action, asked
+/// again, lands with the fresh certificate.
+#[tokio::test]
+async fn an_action_refused_with_401_rebuilds_the_action_client_and_the_retry_lands() -> Result<()> {
+    const VALID: i64 = 25;
+    let env = TestEnv::get()?;
+    let admin = env.client("a-admin").await?;
+    let ns = unique_name("cred");
+    ensure_namespace(&admin, &ns).await?;
+    let _gone = NamespaceCleanup::new("a-admin", &ns);
+    apply_yaml(&admin, Some(&ns), &deployment_yaml("web")).await?;
+
+    let dir = tempfile::tempdir()?;
+    let ca_dir = env.dir.join("pki").join("a");
+    let plugin = write_plugin(
+        dir.path(),
+        &ca_dir,
+        ("shipdeck:oncall", "oncall"),
+        u32::try_from(VALID)?,
+        3600,
+    );
+    let kubeconfig = exec_kubeconfig(&env, dir.path(), &ca_dir, &plugin)?;
+    let audit = dir.path().join("audit.jsonl");
+    let script = format!(
+        "KUBECONFIG={kc} SHIPDECK_AUDIT_LOG={audit} HOME={home} XDG_CACHE_HOME={home}/cache exec {bin} --context a-exec",
+        kc = kubeconfig.display(),
+        audit = audit.display(),
+        home = dir.path().display(),
+        bin = env!("CARGO_BIN_EXE_shipdeck"),
+    );
+    let tmux = tmux::Tmux::start("exec-401", 120, 30, &script);
+    let screen = Duration::from_secs(60);
+    let row = format!("{ns}/web");
+    tmux.wait_for("the deployment on screen", screen, |s| s.contains(&row));
+    tmux.keys(&["/", &ns, "Enter"]);
+    tmux.wait_for("only this namespace", screen, |s| s.contains(&row));
+
+    // Wait until every certificate issued so far has expired on the server's clock.
+    let not_after = |dir: &std::path::Path| -> Vec<i64> {
+        calls(dir)
+            .iter()
+            .filter_map(|l| l.split_whitespace().nth(2)?.parse().ok())
+            .collect()
+    };
+    let issued = not_after(dir.path());
+    assert!(
+        issued.len() >= 2,
+        "a watch and an action client: {issued:?}"
+    );
+    let last = issued.iter().copied().max().unwrap_or_default();
+    let wait = last + 2 - Timestamp::now().as_second();
+    if wait > 0 {
+        tokio::time::sleep(Duration::from_secs(wait.unsigned_abs())).await;
+    }
+    let before = calls(dir.path()).len();
+
+    let pause = |attempt: usize| {
+        tmux.keys(&["Space"]);
+        tmux.wait_for("the pause modal", screen, |s| {
+            s.contains("Confirm") && s.contains("pause")
+        });
+        tmux.keys(&["y"]);
+        wait_until_sync(screen, || results(&audit).len() >= attempt)
+    };
+    assert!(pause(1), "the first pause's result");
+    let first = results(&audit);
+    println!("first: {}", first[0]);
+    let said = first[0].to_string();
+    assert!(said.contains("401"), "{said}");
+    assert!(said.contains("credentials refused"), "{said}");
+    let api: Api<Deployment> = Api::namespaced(admin.clone(), &ns);
+    assert_ne!(
+        api.get("web").await?.spec.paused,
+        Some(true),
+        "a refused request changes nothing"
+    );
+
+    // The action client is rebuilt: the plugin runs again, and the console's log says when
+    // the fresh client is in place (its second "ready").
+    let log = dir.path().join("cache/shipdeck/shipdeck.log");
+    let ready = || {
+        std::fs::read_to_string(&log)
+            .unwrap_or_default()
+            .matches("action client ready")
+            .count()
+    };
+    let rebuilt = wait_until_sync(screen, || ready() >= 2);
+    let text = std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(
+        rebuilt,
+        "the action client was not rebuilt after the 401:\n{text}"
+    );
+    assert!(text.contains("action credentials refused (401)"), "{text}");
+    assert!(calls(dir.path()).len() > before, "the plugin ran again");
+    assert!(pause(2), "the second pause's result");
+    let second = results(&audit);
+    println!("second: {}", second[1]);
+    assert!(
+        second[1].to_string().contains("applied"),
+        "{}\n{}\n{:?}",
+        second[1],
+        std::fs::read_to_string(&log).unwrap_or_default(),
+        calls(dir.path())
+    );
+    let paused = api.get("web").await?.spec.paused;
+    assert_eq!(paused, Some(true), "the retried pause landed");
+    println!(
+        "[figure] 401 on an action: plugin runs {} before, {} after",
+        before,
+        calls(dir.path()).len()
+    );
+    tmux.keys(&["q"]);
+    Ok(())
+}
+
+/// Poll `cond` every 200 ms until it holds (true) or `limit` passes (false).
+fn wait_until_sync(limit: Duration, mut cond: impl FnMut() -> bool) -> bool {
+    let start = Instant::now();
+    while start.elapsed() < limit {
+        if cond() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    cond()
 }

@@ -143,6 +143,7 @@ async fn keep_built(context: String, loadtester: Option<String>, slot: Slot, ref
     loop {
         match action_client(&context).await {
             Ok(client) => {
+                tracing::info!(%context, "action client ready");
                 let due = renewal(&client);
                 let target = KubeTarget::new(client).with_loadtester(loadtester.as_deref());
                 *slot
