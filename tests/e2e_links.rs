@@ -306,7 +306,7 @@ async fn exec_plugins_never_touch_the_terminal_and_expiring_certificates_are_ren
     let dir = tempfile::tempdir()?;
     let ca_dir = env.dir.join("pki").join("a");
     let plugin = write_plugin(dir.path(), &ca_dir, ("shipdeck:viewer", "viewer"), 30, 30);
-    let kubeconfig = exec_kubeconfig(&env, dir.path(), &ca_dir, &plugin)?;
+    let kubeconfig = exec_kubeconfig(env, dir.path(), &ca_dir, &plugin)?;
     let t0 = dir.path().join("t0");
     let raw = dir.path().join("raw");
     let script = format!(
@@ -440,7 +440,7 @@ async fn an_action_refused_with_401_rebuilds_the_action_client_and_the_retry_lan
         u32::try_from(VALID)?,
         3600,
     );
-    let kubeconfig = exec_kubeconfig(&env, dir.path(), &ca_dir, &plugin)?;
+    let kubeconfig = exec_kubeconfig(env, dir.path(), &ca_dir, &plugin)?;
     let audit = dir.path().join("audit.jsonl");
     let script = format!(
         "KUBECONFIG={kc} SHIPDECK_AUDIT_LOG={audit} HOME={home} XDG_CACHE_HOME={home}/cache exec {bin} --context a-exec",
