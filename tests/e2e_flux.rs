@@ -8,6 +8,8 @@
 
 #[allow(dead_code, reason = "shared helpers; this suite uses some")]
 mod actions;
+#[path = "support/flux_cli.rs"]
+mod flux_cli;
 mod support;
 
 use std::panic::AssertUnwindSafe;
@@ -21,13 +23,14 @@ use shipdeck::action::executor::ActionTarget;
 use shipdeck::core::action::{ActionKind, ROLLOUTS};
 use shipdeck::core::facts::ObjectFacts;
 use shipdeck::core::kinds::flux_source::FluxSourceQuery;
-use shipdeck::core::kinds::kustomization::KUSTOMIZATIONS;
+use shipdeck::core::kinds::kustomization::{KUSTOMIZATIONS, KustomizationFacts};
 use shipdeck::core::model::{Phase, Release};
 use shipdeck::core::owner;
 use shipdeck::core::status::Ctx;
 use shipdeck::source::kube::project::{self, Keep, Projected};
 
 use actions::{Console, Fixture, assert_applied};
+use flux_cli::{FluxCli, KsRow, truncate_hex};
 use support::TestEnv;
 use support::manifests::Rollout;
 use support::wait::{Check, wait_until};
@@ -139,18 +142,29 @@ fn ctx(fx: &Fixture) -> Ctx<'_> {
     }
 }
 
-/// The Kustomization as the console derives it (through its own projection).
+/// The Kustomization `app` as the console derives it (through its own projection).
 async fn kustomization(fx: &Fixture) -> Result<(Release, Value)> {
-    let mut v = fx.get(&KUSTOMIZATIONS, "app").await?;
+    let (r, _, v) = kustomization_named(fx, "app").await?;
+    Ok((r, v))
+}
+
+/// The Kustomization `name` as the console derives it, the facts it derived it from, and
+/// the object as read.
+async fn kustomization_named(
+    fx: &Fixture,
+    name: &str,
+) -> Result<(Release, KustomizationFacts, Value)> {
+    let mut v = fx.get(&KUSTOMIZATIONS, name).await?;
     v["apiVersion"] = json!("kustomize.toolkit.fluxcd.io/v1");
     v["kind"] = json!("Kustomization");
     let Projected::Object(ObjectFacts::Kustomization(k)) =
         project::from_value(v.clone(), &Keep::default()).map_err(|e| anyhow!(e))?
     else {
-        bail!("app did not project as a Kustomization");
+        bail!("{name} did not project as a Kustomization");
     };
     Ok((
         shipdeck::core::kinds::kustomization::derive(&ctx(fx), &k),
+        k,
         v,
     ))
 }
@@ -518,6 +532,174 @@ async fn suspend_owner_first_then_pause_survives_reconcile() -> Result<()> {
             reverted_in.as_secs_f64(),
             window.as_secs_f64()
         );
+        Ok(())
+    };
+    let result = AssertUnwindSafe(test).catch_unwind().await;
+    repo.remove().await;
+    fx.done(result).await
+}
+
+/// The row `flux get kustomizations` would print for what the console derived: the same
+/// fields, hex cut as the CLI cuts it.
+fn console_row(name: &str, k: &KustomizationFacts) -> KsRow {
+    KsRow {
+        name: name.to_string(),
+        revision: truncate_hex(&k.last_applied_revision),
+        suspended: if k.suspend { "True" } else { "False" }.to_string(),
+        ready: k.ready.as_str().to_string(),
+        message: truncate_hex(k.ready_message.raw()),
+    }
+}
+
+/// In a settled state, `flux get kustomizations` and the console say the same of `names`;
+/// the console's phase follows (suspended: paused; Ready and not suspended: healthy). Both
+/// read the same version of each object: the CLI's table is taken between two reads that
+/// return the same resourceVersions, so a status write in between cannot make them differ.
+/// Prints `state | name | field | flux | shipdeck`; returns the console's releases.
+async fn agree(fx: &Fixture, cli: &FluxCli, state: &str, names: &[&str]) -> Result<Vec<Release>> {
+    let read = || async {
+        let mut out = Vec::new();
+        for name in names {
+            out.push(kustomization_named(fx, name).await?);
+        }
+        anyhow::Ok(out)
+    };
+    let version = |objs: &[(Release, KustomizationFacts, Value)]| -> Vec<String> {
+        objs.iter()
+            .map(|(_, _, v)| v["metadata"]["resourceVersion"].to_string())
+            .collect()
+    };
+    let (table, objs) = wait_until(&format!("{state}: a stable read"), TIMEOUT, || async {
+        let before = read().await?;
+        let table = cli.kustomizations(&fx.ns).await?;
+        let after = read().await?;
+        Ok(if version(&before) == version(&after) {
+            Check::Done((table, after))
+        } else {
+            Check::NotYet(format!("{:?} → {:?}", version(&before), version(&after)))
+        })
+    })
+    .await?;
+    let mut releases = Vec::new();
+    for (name, (release, facts, _)) in names.iter().zip(objs) {
+        let flux = table
+            .get(*name)
+            .ok_or_else(|| anyhow!("{state}: flux get lists no {name}: {table:?}"))?;
+        let ours = console_row(name, &facts);
+        for (field, f, s) in [
+            ("revision", &flux.revision, &ours.revision),
+            ("suspended", &flux.suspended, &ours.suspended),
+            ("ready", &flux.ready, &ours.ready),
+            ("message", &flux.message, &ours.message),
+        ] {
+            println!("{state} | {name} | {field} | {f} | {s} | {}", f == s);
+        }
+        assert_eq!(
+            flux, &ours,
+            "{state}: flux get and shipdeck differ on {name}"
+        );
+        let want = if facts.suspend {
+            Phase::Paused
+        } else {
+            Phase::Healthy
+        };
+        assert_eq!(
+            release.phase,
+            want,
+            "{state}: {name}: {}",
+            release.message.raw()
+        );
+        releases.push(release);
+    }
+    Ok(releases)
+}
+
+/// Every Kustomization in `names` has applied `sha` and decided Ready.
+async fn wait_all_applied(fx: &Fixture, names: &[&str], sha: &str) -> Result<()> {
+    wait_until(&format!("{names:?} applied {sha}"), TIMEOUT, || async {
+        for name in names {
+            let (_, k, _) = kustomization_named(fx, name).await?;
+            if !k.last_applied_revision.ends_with(sha) || k.reconciling() {
+                return Ok(Check::NotYet(format!(
+                    "{name}: applied {:?}, Ready={}",
+                    k.last_applied_revision,
+                    k.ready.as_str()
+                )));
+            }
+        }
+        Ok(Check::Done(()))
+    })
+    .await
+}
+
+/// shipdeck and the `flux` CLI (v2.9.5, the release of the environment's controllers) agree
+/// on Kustomizations: in each settled state `flux get kustomizations` prints what the console
+/// derived (revision, suspended, ready, message); a suspend or a resume sent by either is
+/// read the same by both; and the two leave the same `spec.suspend`. Two Kustomizations of
+/// one source: shipdeck suspends `one`, the CLI `two`; then each resumes the other's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shipdeck_and_the_flux_cli_agree_on_kustomizations() -> Result<()> {
+    let env = TestEnv::get()?;
+    let cli = FluxCli::of(env, "a-admin")?;
+    let fx = Fixture::new("a").await?;
+    let repo = Repo::new(env, &fx.ns).await?;
+    let names = ["one", "two"];
+    let test = async {
+        let ns = &fx.ns;
+        let a = repo
+            .commit(&[("config.yaml", config_map("a"))], "a")
+            .await?;
+        fx.apply(&format!(
+            "apiVersion: source.toolkit.fluxcd.io/v1\nkind: GitRepository\nmetadata:\n  name: app\nspec:\n  interval: 2s\n  url: {}\n  ref:\n    branch: main\n",
+            repo.url
+        ))
+        .await?;
+        // Each applies the repository's ConfigMap under its own name prefix.
+        for name in names {
+            fx.apply(&format!(
+                "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: {name}\nspec:\n  interval: 1h\n  path: ./\n  prune: false\n  namePrefix: {name}-\n  targetNamespace: {ns}\n  sourceRef:\n    kind: GitRepository\n    name: app\n"
+            ))
+            .await?;
+        }
+        wait_all_applied(&fx, &names, &a).await?;
+        agree(&fx, &cli, "applied a", &names).await?;
+
+        // Suspend: `one` from the console, `two` with `flux suspend`.
+        let (one, _, _) = kustomization_named(&fx, "one").await?;
+        act(&fx, 1, ActionKind::Pause, &one).await?;
+        cli.run(ns, &["suspend", "kustomization", "two"]).await?;
+        let suspended = agree(&fx, &cli, "suspended", &names).await?;
+        assert!(suspended.iter().all(|r| r.facts.spec_paused));
+        // Sync is refused on either, whoever suspended it.
+        for r in &suspended {
+            let refused = fx.plan(ActionKind::Sync, r).unwrap_err().to_string();
+            assert!(refused.contains("suspended"), "{}: {refused}", r.key);
+        }
+
+        // A new commit reaches the source and neither applies it.
+        let b = repo
+            .commit(&[("config.yaml", config_map("b"))], "b")
+            .await?;
+        wait_source_at(&fx, &b).await?;
+        let held = agree(&fx, &cli, "b fetched, both suspended", &names).await?;
+        assert!(held.iter().all(|r| r.message.raw().contains(&a)));
+
+        // Resume each other's: `one` with `flux resume` (it waits for Ready), `two` from the
+        // console.
+        cli.run(ns, &["resume", "kustomization", "one", "--timeout=2m"])
+            .await?;
+        let (two, _, _) = kustomization_named(&fx, "two").await?;
+        act(&fx, 2, ActionKind::Resume, &two).await?;
+        wait_all_applied(&fx, &names, &b).await?;
+        agree(&fx, &cli, "resumed, b applied", &names).await?;
+        // What each left in the spec: not suspended. The CLI's merge patch drops the field
+        // (`suspend` is omitempty), the console writes false; Flux reads both as false.
+        for name in names {
+            let v = fx.get(&KUSTOMIZATIONS, name).await?;
+            let left = &v["spec"]["suspend"];
+            println!("spec.suspend of {name} after resume: {left}");
+            assert!(left.is_null() || left == &json!(false), "{name}: {left}");
+        }
         Ok(())
     };
     let result = AssertUnwindSafe(test).catch_unwind().await;

@@ -6,6 +6,10 @@ FLUX_SOURCE_VERSION=v1.9.6
 FLUX_KUSTOMIZE_VERSION=v1.9.6
 FLUX_DIR=$TESTBIN/flux-$FLUX_SOURCE_VERSION-$FLUX_KUSTOMIZE_VERSION
 GITSERVER_DIR=$TESTBIN/gitserver-1
+# The flux CLI of the Flux release that ships these controllers (flux2 v2.9: source- and
+# kustomize-controller v1.9), which the e2e suite compares the console with.
+FLUX_CLI_VERSION=v2.9.5
+FLUX_CLI_DIR=$TESTBIN/flux-cli-$FLUX_CLI_VERSION
 # Versions the Go module proxy refuses here, replaced by the nearest it serves.
 FLUX_PINS=(github.com/fluxcd/pkg/artifact=github.com/fluxcd/pkg/artifact@v0.18.0)
 
@@ -48,6 +52,23 @@ build_flux() {
   mdir=$(cd "$wdir" && module_dir "github.com/fluxcd/kustomize-controller@$FLUX_KUSTOMIZE_VERSION")
   cp "$mdir"/config/crd/bases/*.yaml "$out/crds/"
   chmod -R u+w "$out/crds"
+}
+
+# The flux CLI (`flux get`, `flux suspend`, `flux resume`), which e2e_flux compares the
+# console's view and writes with. flux2's go.mod has a replace, so `go install mod@version`
+# refuses it, and cmd/flux embeds manifests/*.yaml, which flux2's Makefile generates and the
+# module download leaves out. The build copies the module out of the cache, puts one
+# placeholder manifest there (this build cannot `flux install`; no test asks it to) and
+# builds inside the copy as the main module, so flux2's own go.mod and go.sum apply.
+build_flux_cli() {
+  local out=$1 mdir src=$BUILDROOT/flux2-$FLUX_CLI_VERSION
+  mdir=$(cd /tmp && module_dir "github.com/fluxcd/flux2/v2@$FLUX_CLI_VERSION")
+  rm -rf "$src"
+  cp -r "$mdir" "$src"
+  chmod -R u+w "$src"
+  mkdir -p "$src/cmd/flux/manifests"
+  echo '# placeholder: this build does not embed the install manifests' >"$src/cmd/flux/manifests/none.yaml"
+  (cd "$src" && go build -o "$out/flux" -ldflags "-s -w -X main.VERSION=${FLUX_CLI_VERSION#v}" ./cmd/flux)
 }
 
 # The git server: Debian's git (`git http-backend`, the smart HTTP protocol go-git speaks)
@@ -187,4 +208,7 @@ flux_env() {
   flux_enabled || return 0
   echo "export SHIPDECK_TESTENV_GIT_URL=http://127.0.0.1:$GITSERVER_PORT"
   echo "export SHIPDECK_TESTENV_GIT_ROOT=$GIT_ROOT"
+  if [[ -f $FLUX_CLI_DIR/.complete ]]; then
+    echo "export SHIPDECK_TESTENV_FLUX_CLI=$FLUX_CLI_DIR/flux"
+  fi
 }

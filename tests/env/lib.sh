@@ -27,7 +27,8 @@ ETCD_DIR=$TESTBIN/etcd-$ETCD_VERSION
 ARGO_DIR=$TESTBIN/argo-rollouts-$ARGO_ROLLOUTS_VERSION
 ARGO_PLUGIN_DIR=$TESTBIN/argo-rollouts-plugin-$ARGO_ROLLOUTS_VERSION
 FLAGGER_DIR=$TESTBIN/flagger-$FLAGGER_VERSION
-KWOK_DIR=$TESTBIN/kwok-$KWOK_VERSION
+# -locked: built against easycel with locked caches (tests/env/build build_kwok).
+KWOK_DIR=$TESTBIN/kwok-$KWOK_VERSION-locked
 KUBECTL_DIR=$TESTBIN/kubectl-$K8S_VERSION
 # kubectl: the machine's own if it has one, else the one tests/env/build makes.
 KUBECTL=$(command -v kubectl || echo "$KUBECTL_DIR/kubectl")
