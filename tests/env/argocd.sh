@@ -82,17 +82,9 @@ GO
   mkdir -p "$out/crds"
   cp "$mdir"/manifests/crds/application-crd.yaml "$mdir"/manifests/crds/appproject-crd.yaml "$out/crds/"
   chmod -R u+w "$out/crds"
-  # The one Redis each cluster's controller caches into: Debian's, never its packaged daemon.
-  if ! command -v redis-server >/dev/null; then
-    local policy=/usr/sbin/policy-rc.d had_policy=0
-    [[ -e $policy ]] && had_policy=1
-    [[ $had_policy -eq 0 ]] && printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod +x "$policy"
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends redis-server >/dev/null ||
-      { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends redis-server >/dev/null; }
-    [[ $had_policy -eq 0 ]] && rm -f "$policy"
-    if [[ -x /etc/init.d/redis-server ]]; then /etc/init.d/redis-server stop >/dev/null 2>&1 || true; fi
-  fi
-  command -v git >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends git >/dev/null
+  # Debian's redis-server (the one Redis each cluster's controller caches into, never its
+  # packaged daemon) and git.
+  build_system
 }
 
 # ---- runtime (tests/env/up, down) -------------------------------------------------------------

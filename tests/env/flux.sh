@@ -75,10 +75,7 @@ build_flux_cli() {
 # behind a few lines of Go's net/http/cgi, listening on 127.0.0.1 only. Standard library only.
 build_gitserver() {
   local out=$1 wdir
-  command -v git >/dev/null || {
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq && apt-get install -y -qq --no-install-recommends git >/dev/null
-  }
+  build_system # Debian's git
   wdir=$(new_wrapper gitserver)
   cat >"$wdir/main.go" <<'GO'
 // gitserver serves the bare repositories under -root over git's smart HTTP protocol by

@@ -106,6 +106,25 @@ impl TestEnv {
         self.vars.get(name).map(String::as_str)
     }
 
+    /// A command-line tool of the environment: the path in env.sh's `var`, which
+    /// `tests/env/build <component>` makes. An error says how to build it when it is missing.
+    pub fn tool(&self, var: &str, component: &str) -> Result<PathBuf> {
+        let bin = self.var(var).with_context(|| {
+            format!(
+                "env.sh has no {var}: build it with `tests/env/build {component}` \
+                 (and re-run tests/env/up)"
+            )
+        })?;
+        let bin = PathBuf::from(bin);
+        if !bin.is_file() {
+            bail!(
+                "{} does not exist: run tests/env/build {component}",
+                bin.display()
+            );
+        }
+        Ok(bin)
+    }
+
     fn cluster_var(&self, cluster: &str, suffix: &str) -> Result<&str> {
         let name = format!("SHIPDECK_TESTENV_{}_{suffix}", cluster.to_uppercase());
         self.var(&name)

@@ -30,17 +30,7 @@ pub struct KsRow {
 impl FluxCli {
     /// The CLI of the environment (`SHIPDECK_TESTENV_FLUX_CLI` in env.sh).
     pub fn of(env: &crate::support::TestEnv, context: &str) -> Result<FluxCli> {
-        let bin = env.var("SHIPDECK_TESTENV_FLUX_CLI").context(
-            "env.sh has no SHIPDECK_TESTENV_FLUX_CLI: build it with `tests/env/build flux-cli` \
-             (and re-run tests/env/up)",
-        )?;
-        let bin = PathBuf::from(bin);
-        if !bin.is_file() {
-            bail!(
-                "{} does not exist: run tests/env/build flux-cli",
-                bin.display()
-            );
-        }
+        let bin = env.tool("SHIPDECK_TESTENV_FLUX_CLI", "flux-cli")?;
         Ok(FluxCli {
             bin,
             kubeconfig: env.kubeconfig.clone(),

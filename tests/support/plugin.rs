@@ -19,17 +19,7 @@ pub struct Plugin {
 impl Plugin {
     /// The plugin of the environment (`SHIPDECK_TESTENV_ROLLOUTS_PLUGIN` in env.sh).
     pub fn of(env: &crate::support::TestEnv, context: &str) -> Result<Plugin> {
-        let bin = env.var("SHIPDECK_TESTENV_ROLLOUTS_PLUGIN").context(
-            "env.sh has no SHIPDECK_TESTENV_ROLLOUTS_PLUGIN: build it with \
-             `tests/env/build argo-rollouts-plugin` (and re-run tests/env/up)",
-        )?;
-        let bin = PathBuf::from(bin);
-        if !bin.is_file() {
-            bail!(
-                "{} does not exist: run tests/env/build argo-rollouts-plugin",
-                bin.display()
-            );
-        }
+        let bin = env.tool("SHIPDECK_TESTENV_ROLLOUTS_PLUGIN", "argo-rollouts-plugin")?;
         Ok(Plugin {
             bin,
             kubeconfig: env.kubeconfig.clone(),
