@@ -107,11 +107,11 @@ async fn half_open_watches_are_stale_within_15s_and_relist_exactly() -> Result<(
     let mut config = env.config("a-oncall").await?;
     config.cluster_url = proxy.url().parse()?;
     watch_timeouts(&mut config);
-    let watch_client = kube::Client::try_from(config)?;
+    let watch_client = shipdeck::source::kube::connect::client(config)?;
     let mut probe_config = env.config("a-oncall").await?;
     watch_timeouts(&mut probe_config);
     let options = ClusterOptions {
-        probe_client: Some(kube::Client::try_from(probe_config)?),
+        probe_client: Some(shipdeck::source::kube::connect::client(probe_config)?),
         ..ClusterOptions::default()
     };
     let state = Arc::new(Mutex::new(State::new(

@@ -428,5 +428,5 @@ async fn token_client(env: &TestEnv, token: &str) -> Result<kube::Client> {
     let config =
         kube::Config::from_custom_kubeconfig(kc, &kube::config::KubeConfigOptions::default())
             .await?;
-    Ok(kube::Client::try_from(config)?)
+    Ok(shipdeck::source::kube::connect::client(config)?)
 }

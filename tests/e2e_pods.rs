@@ -107,7 +107,8 @@ async fn canary_pods_and_events_equal_kubectl_and_the_watch_ends_on_escape() -> 
     let _source = spawn_cluster(cluster.to_string(), watch_client, tx.clone());
     let mut config = env.config(&format!("{cluster}-oncall")).await?;
     shipdeck::action::kube::target::no_retries(&mut config);
-    let oncall = shipdeck::action::kube::KubeTarget::new(kube::Client::try_from(config)?);
+    let oncall =
+        shipdeck::action::kube::KubeTarget::new(shipdeck::source::kube::connect::client(config)?);
     let mut targets: HashMap<String, Arc<dyn ActionTarget>> = HashMap::new();
     targets.insert(cluster.into(), Arc::new(oncall));
     let executor = Executor::new(targets, None, tx);

@@ -141,7 +141,7 @@ impl Fixture {
         };
         Ok(spawn_cluster_with(
             "a".into(),
-            kube::Client::try_from(config)?,
+            shipdeck::source::kube::connect::client(config)?,
             tx,
             options,
         ))
@@ -150,7 +150,9 @@ impl Fixture {
     async fn target(&self) -> Result<KubeTarget> {
         let mut config = self.config().await?;
         no_retries(&mut config);
-        Ok(KubeTarget::new(kube::Client::try_from(config)?))
+        Ok(KubeTarget::new(shipdeck::source::kube::connect::client(
+            config,
+        )?))
     }
 
     async fn done(self) -> Result<()> {

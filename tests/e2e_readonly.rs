@@ -178,7 +178,7 @@ impl Fixture {
     /// After the console exited: a GET as the same identity, waited for in the audit log, so
     /// every earlier request of the console is in the log too. Returns the console's events.
     async fn console_events(&self, audit: &AuditLog) -> Result<Vec<Value>> {
-        let client = kube::Client::try_from(
+        let client = shipdeck::source::kube::connect::client(
             kube::Config::from_custom_kubeconfig(
                 kube::config::Kubeconfig::read_from(&self.kubeconfig)?,
                 &kube::config::KubeConfigOptions::default(),

@@ -42,7 +42,9 @@ pub struct Fixture {
 pub async fn target(env: &TestEnv, context: &str) -> Result<KubeTarget> {
     let mut config = env.config(context).await?;
     no_retries(&mut config);
-    Ok(KubeTarget::new(kube::Client::try_from(config)?))
+    Ok(KubeTarget::new(shipdeck::source::kube::connect::client(
+        config,
+    )?))
 }
 
 impl Fixture {

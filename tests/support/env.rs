@@ -164,7 +164,9 @@ impl TestEnv {
 
     /// A client for a context such as `a-admin`, `b-oncall` or `a-viewer`.
     pub async fn client(&self, context: &str) -> Result<kube::Client> {
-        Ok(kube::Client::try_from(self.config(context).await?)?)
+        Ok(shipdeck::source::kube::connect::client(
+            self.config(context).await?,
+        )?)
     }
 
     /// A client for `context` that connects to `server_url` instead (same credentials and CA),
@@ -174,7 +176,7 @@ impl TestEnv {
         config.cluster_url = server_url
             .parse()
             .with_context(|| format!("bad server URL {server_url}"))?;
-        Ok(kube::Client::try_from(config)?)
+        Ok(shipdeck::source::kube::connect::client(config)?)
     }
 
     /// Stop a cluster's kube-apiserver (blocks until the process is gone).

@@ -92,15 +92,62 @@ pub(crate) fn from_error(err: &kube::Error) -> Outcome {
         other => Outcome::Unknown {
             detail: format!(
                 "request may or may not have been applied — verify ({})",
-                shorten(&other.to_string())
+                shorten(&chain(other))
             ),
         },
     }
 }
 
+/// An error and its causes, outermost first ("client error (SendRequest): connection closed
+/// before message completed"): kube's own words stop at the first level.
+fn chain(err: &dyn std::error::Error) -> String {
+    let mut out = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        source = cause.source();
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[derive(Debug)]
+    struct Layer(&'static str, Option<Box<Layer>>);
+    impl std::fmt::Display for Layer {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str(self.0)
+        }
+    }
+    impl std::error::Error for Layer {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            self.1.as_deref().map(|l| l as _)
+        }
+    }
+
+    #[test]
+    fn an_unknown_outcome_names_every_cause() {
+        let err = Layer(
+            "ServiceError: client error (SendRequest)",
+            Some(Box::new(Layer(
+                "client error (SendRequest)",
+                Some(Box::new(Layer(
+                    "connection closed before message completed",
+                    None,
+                ))),
+            ))),
+        );
+        assert_eq!(
+            chain(&err),
+            "ServiceError: client error (SendRequest): connection closed before message completed"
+        );
+    }
 
     #[test]
     fn statuses_map_to_outcomes() {

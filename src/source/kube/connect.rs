@@ -3,12 +3,18 @@
 //! difference: TCP keepalive on every connection. A jump host's NAT or load balancer drops an
 //! idle flow without a FIN; keepalive probes keep the flow alive, or find it dead, for the
 //! pooled connections the read timeout does not watch (an action client idle between keys).
+//! And one more: a pooled connection idle for `POOL_IDLE` is dropped, not reused. kube-apiserver
+//! closes a connection idle for 90 s (its `IdleTimeout`), and hyper's default pool keeps one
+//! for 90 s too: a request sent on a connection the server is closing at that instant fails
+//! as it is written, and an action's outcome is then unknown. A pool timeout well under any
+//! server's or load balancer's idle timeout leaves no such race (a new connection costs one
+//! TLS handshake, after a pause of more than `POOL_IDLE`).
 
 use std::time::Duration;
 
 use hyper_timeout::TimeoutConnector;
 use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
+use hyper_util::rt::{TokioExecutor, TokioTimer};
 use kube::client::ConfigExt;
 use kube::client::retry::RetryPolicy;
 use tower::ServiceBuilder;
@@ -19,6 +25,8 @@ pub const KEEPALIVE: Duration = Duration::from_secs(15);
 /// Unanswered probes before the kernel drops the connection (15 + 3 × 5 s ≈ 30 s).
 pub const KEEPALIVE_INTERVAL: Duration = Duration::from_secs(5);
 pub const KEEPALIVE_RETRIES: u32 = 3;
+/// A pooled connection idle for longer than this is closed rather than reused.
+pub const POOL_IDLE: Duration = Duration::from_secs(10);
 
 /// The HTTP connector every shipdeck client uses.
 pub fn http_connector() -> HttpConnector {
@@ -34,6 +42,13 @@ pub fn http_connector() -> HttpConnector {
 /// A client for `config` (a proxy URL in the kubeconfig is refused: kube-rs is built here
 /// without its proxy features either).
 pub fn client(config: kube::Config) -> Result<kube::Client, kube::Error> {
+    client_with_pool_idle(config, POOL_IDLE)
+}
+
+fn client_with_pool_idle(
+    config: kube::Config,
+    pool_idle: Duration,
+) -> Result<kube::Client, kube::Error> {
     if let Some(proxy) = &config.proxy_url {
         return Err(kube::Error::ProxyProtocolUnsupported {
             proxy_url: Box::new(proxy.clone()),
@@ -46,7 +61,10 @@ pub fn client(config: kube::Config) -> Result<kube::Client, kube::Error> {
     timed.set_write_timeout(config.write_timeout);
     timed.set_reset_reader_on_write(config.reset_reader_on_write);
     let http: hyper_util::client::legacy::Client<_, kube::client::Body> =
-        hyper_util::client::legacy::Builder::new(TokioExecutor::new()).build(timed);
+        hyper_util::client::legacy::Builder::new(TokioExecutor::new())
+            .pool_idle_timeout(pool_idle)
+            .pool_timer(TokioTimer::new())
+            .build(timed);
     let service = ServiceBuilder::new()
         .layer(config.base_uri_layer())
         .option_layer(
@@ -118,6 +136,68 @@ mod tests {
         let local = stream.local_addr().unwrap().port();
         tokio::time::sleep(Duration::from_millis(200)).await;
         assert_eq!(timer_of(local, server_port), Some(0));
+    }
+
+    /// A loopback HTTP server that answers every request with a `/version` body, keeps the
+    /// connection open, and counts the connections it accepted.
+    async fn counting_server() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let accepted = std::sync::Arc::new(AtomicUsize::new(0));
+        let count = accepted.clone();
+        tokio::spawn(async move {
+            while let Ok((mut conn, _)) = listener.accept().await {
+                count.fetch_add(1, Ordering::SeqCst);
+                tokio::spawn(async move {
+                    let body = r#"{"major":"1","minor":"34","gitVersion":"v1.34.0","gitCommit":"","gitTreeState":"","buildDate":"","goVersion":"","compiler":"","platform":""}"#;
+                    let mut buf = vec![0u8; 8192];
+                    let mut seen = Vec::new();
+                    loop {
+                        let n = match conn.read(&mut buf).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => n,
+                        };
+                        seen.extend_from_slice(&buf[..n]);
+                        while let Some(end) = seen.windows(4).position(|w| w == b"\r\n\r\n") {
+                            seen.drain(..end + 4);
+                            let answer = format!(
+                                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+                                body.len()
+                            );
+                            if conn.write_all(answer.as_bytes()).await.is_err() {
+                                return;
+                            }
+                        }
+                    }
+                });
+            }
+        });
+        (url, accepted)
+    }
+
+    #[tokio::test]
+    async fn a_connection_idle_past_the_pool_timeout_is_not_reused() {
+        use std::sync::atomic::Ordering;
+        let (url, accepted) = counting_server().await;
+        let idle = Duration::from_millis(150);
+        let client = client_with_pool_idle(kube::Config::new(url.parse().unwrap()), idle).unwrap();
+        client.apiserver_version().await.unwrap();
+        // The control: a request right after reuses the pooled connection.
+        client.apiserver_version().await.unwrap();
+        assert_eq!(
+            accepted.load(Ordering::SeqCst),
+            1,
+            "back to back, one connection"
+        );
+        tokio::time::sleep(idle * 3).await;
+        client.apiserver_version().await.unwrap();
+        assert_eq!(
+            accepted.load(Ordering::SeqCst),
+            2,
+            "after the pool timeout, a new connection"
+        );
     }
 
     #[test]
