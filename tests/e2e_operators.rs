@@ -12,6 +12,10 @@
 //! `setWeight 50`, which never completes (the new pods are unschedulable), so the Rollout
 //! stays progressing there, where pause and abort are enabled. Rounds:
 //! SHIPDECK_OPERATORS_ROUNDS (default 200); seed: SHIPDECK_OPERATORS_SEED (default: time).
+//!
+//! The rounds are shared among `LANES` Rollouts played at once, each with its own three
+//! executors: every round is still two operators on one Rollout, and a round spends most
+//! of its time waiting for the controller, so the lanes cut the wall time, not the checks.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 #[allow(dead_code)]
@@ -32,7 +36,8 @@ use actions::{Console, Fixture};
 use support::manifests::{Rollout, Step};
 use support::wait::{Check, wait_until};
 
-const NAME: &str = "shared";
+/// Rollouts played at once, `shared-0` … (the rounds split among them).
+const LANES: u32 = 4;
 
 /// splitmix64: a seeded, printed, reproducible sequence (no dependency needed).
 struct Rng(u64);
@@ -53,8 +58,8 @@ impl Rng {
 
 /// v1 runs anywhere; v2 and later cannot be scheduled (no node has the label), so their
 /// canary step `setWeight 50` never finishes.
-fn rollout_yaml(image: &str, schedulable: bool) -> String {
-    let mut v = Rollout::canary(NAME, image)
+fn rollout_yaml(name: &str, image: &str, schedulable: bool) -> String {
+    let mut v = Rollout::canary(name, image)
         .replicas(2)
         .steps(&[Step::Pause, Step::Pause, Step::Weight(50), Step::Pause])
         .value();
@@ -119,14 +124,14 @@ fn where_is(raw: &Value) -> Option<Where> {
 
 /// The Rollout settled in a state a round can start from: that state, read twice 300 ms
 /// apart with the same resourceVersion, as a person would look before pressing a key.
-async fn settled(fx: &Fixture) -> Result<(Where, Release)> {
+async fn settled(fx: &Fixture, name: &str) -> Result<(Where, Release)> {
     wait_until("the rollout settled", actions::TIMEOUT, || async {
-        let raw = fx.get(&ROLLOUTS, NAME).await?;
+        let raw = fx.get(&ROLLOUTS, name).await?;
         let Some(at) = where_is(&raw) else {
             return Ok(Check::NotYet(format!("status {}", raw["status"])));
         };
         tokio::time::sleep(Duration::from_millis(300)).await;
-        let release = fx.rollout(NAME).await?;
+        let release = fx.rollout(name).await?;
         let rv = raw["metadata"]["resourceVersion"].as_str().unwrap_or("");
         Ok(if release.resource_version == rv {
             Check::Done((at, release))
@@ -142,12 +147,12 @@ async fn settled(fx: &Fixture) -> Result<(Where, Release)> {
 
 /// After an abort (aborted, Degraded) or a pause (paused by the user, Paused), once the
 /// controller has written that status and stopped: the view the retry or resume is made on.
-async fn settled_after(fx: &Fixture, kind: ActionKind) -> Result<Release> {
+async fn settled_after(fx: &Fixture, name: &str, kind: ActionKind) -> Result<Release> {
     wait_until(
         "the rollout settled after the round",
         actions::TIMEOUT,
         || async {
-            let raw = fx.get(&ROLLOUTS, NAME).await?;
+            let raw = fx.get(&ROLLOUTS, name).await?;
             let done = match kind {
                 ActionKind::Abort => aborted(&raw) && raw["status"]["phase"] == "Degraded",
                 _ => spec_paused(&raw) && raw["status"]["phase"] == "Paused",
@@ -156,7 +161,7 @@ async fn settled_after(fx: &Fixture, kind: ActionKind) -> Result<Release> {
                 return Ok(Check::NotYet(format!("status {}", raw["status"])));
             }
             tokio::time::sleep(Duration::from_millis(300)).await;
-            let release = fx.rollout(NAME).await?;
+            let release = fx.rollout(name).await?;
             let rv = raw["metadata"]["resourceVersion"].as_str().unwrap_or("");
             Ok(if release.resource_version == rv {
                 Check::Done(release)
@@ -171,7 +176,7 @@ async fn settled_after(fx: &Fixture, kind: ActionKind) -> Result<Release> {
     .await
 }
 
-#[derive(Default, Debug)]
+#[derive(Default, Debug, Clone, Copy)]
 struct Counts {
     rounds: u32,
     applied: u32,
@@ -180,6 +185,17 @@ struct Counts {
     doubled: u32,
     /// Both refused: the controller wrote between the view and the requests (retried).
     raced: u32,
+}
+
+impl std::ops::AddAssign for Counts {
+    fn add_assign(&mut self, o: Counts) {
+        self.rounds += o.rounds;
+        self.applied += o.applied;
+        self.conflicts += o.conflicts;
+        self.lost += o.lost;
+        self.doubled += o.doubled;
+        self.raced += o.raced;
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -198,17 +214,51 @@ async fn body(fx: &Fixture) -> Result<()> {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or_else(|| jiff::Timestamp::now().as_nanosecond() as u64);
-    eprintln!("two operators: {rounds} rounds, seed {seed} (SHIPDECK_OPERATORS_SEED to replay)");
-    let mut rng = Rng(seed);
+    eprintln!(
+        "two operators: {rounds} rounds on {LANES} Rollouts at once, seed {seed} (SHIPDECK_OPERATORS_SEED to replay)"
+    );
+    let started = Instant::now();
+    let lanes = (0..LANES).map(|lane| {
+        let share = rounds / LANES + u32::from(lane < rounds % LANES);
+        play(fx, lane, share, seed.wrapping_add(u64::from(lane)))
+    });
+    let mut c = Counts::default();
+    for lane in futures::future::try_join_all(lanes).await? {
+        c += lane;
+    }
+    let took = started.elapsed();
+    eprintln!(
+        "two operators: rounds {} applied {} conflicts {} lost {} doubled {} (both refused and replayed: {}) in {:.1} s ({:.2} s a round, {LANES} at once)",
+        c.rounds,
+        c.applied,
+        c.conflicts,
+        c.lost,
+        c.doubled,
+        c.raced,
+        took.as_secs_f64(),
+        took.as_secs_f64() / f64::from(c.rounds.max(1))
+    );
+    assert_eq!(c.lost, 0, "{c:?}");
+    assert_eq!(c.doubled, 0, "{c:?}");
+    assert_eq!(c.applied, rounds, "{c:?}");
+    assert_eq!(c.conflicts, rounds, "{c:?}");
+    Ok(())
+}
 
-    fx.apply(&rollout_yaml("example.test/shop:1", true)).await?;
+/// One lane: `rounds` rounds on the Rollout `shared-<lane>`.
+async fn play(fx: &Fixture, lane: u32, rounds: u32, seed: u64) -> Result<Counts> {
+    let name = format!("shared-{lane}");
+    let name = name.as_str();
+    let mut rng = Rng(seed);
+    fx.apply(&rollout_yaml(name, "example.test/shop:1", true))
+        .await?;
     fx.wait_release(
         "v1 healthy",
-        || fx.rollout(NAME),
+        || fx.rollout(name),
         |r| r.facts.fully_promoted,
     )
     .await?;
-    fx.apply(&rollout_yaml("example.test/shop:2", false))
+    fx.apply(&rollout_yaml(name, "example.test/shop:2", false))
         .await?;
 
     let env = support::TestEnv::get()?;
@@ -224,11 +274,11 @@ async fn body(fx: &Fixture) -> Result<()> {
     while c.rounds < rounds {
         if c.rounds % 25 == 0 && c.rounds > 0 {
             eprintln!(
-                "two operators: {c:?} after {:.0} s",
+                "two operators, {name}: {c:?} after {:.0} s",
                 started.elapsed().as_secs_f64()
             );
         }
-        let (at, view) = settled(fx).await?;
+        let (at, view) = settled(fx, name).await?;
         let choices: &[ActionKind] = match at {
             Where::AtPause(_) => &[ActionKind::Promote, ActionKind::Abort],
             Where::Stuck => &[ActionKind::Pause, ActionKind::Abort],
@@ -238,7 +288,7 @@ async fn body(fx: &Fixture) -> Result<()> {
         id += 1;
         let (out_a, out_b) = tokio::join!(one.run(id, plan_a), two.run(id, plan_b));
         let (out_a, out_b) = (out_a?, out_b?);
-        let now = fx.get(&ROLLOUTS, NAME).await?;
+        let now = fx.get(&ROLLOUTS, name).await?;
 
         let winner = match (&out_a, &out_b) {
             (Outcome::Applied { .. }, Outcome::Conflict { status: 409, .. }) => a,
@@ -248,7 +298,7 @@ async fn body(fx: &Fixture) -> Result<()> {
                 // Nothing applied, nothing to count but the race; the round is played again.
                 c.raced += 1;
                 eprintln!(
-                    "round {}: both refused ({a} / {b}), rv now {}",
+                    "{name} round {}: both refused ({a} / {b}), rv now {}",
                     c.rounds + 1,
                     now["metadata"]["resourceVersion"]
                 );
@@ -263,13 +313,16 @@ async fn body(fx: &Fixture) -> Result<()> {
             (Outcome::Applied { .. }, Outcome::Applied { .. }) => {
                 c.rounds += 1;
                 c.doubled += 1;
-                eprintln!("round {}: DOUBLED: {a} and {b} both applied", c.rounds);
+                eprintln!(
+                    "{name} round {}: DOUBLED: {a} and {b} both applied",
+                    c.rounds
+                );
                 continue;
             }
             other => {
                 c.rounds += 1;
                 c.lost += 1;
-                eprintln!("round {}: LOST: {a} / {b}: {other:?}", c.rounds);
+                eprintln!("{name} round {}: LOST: {a} / {b}: {other:?}", c.rounds);
                 continue;
             }
         };
@@ -279,10 +332,10 @@ async fn body(fx: &Fixture) -> Result<()> {
         let loser = if winner == a { b } else { a };
 
         // The loser's fresh view: the watch (here a read) delivers the state the winner made.
-        let fresh = fx.rollout(NAME).await?;
+        let fresh = fx.rollout(name).await?;
         assert_ne!(
             fresh.resource_version, view.resource_version,
-            "round {}: the loser's fresh view is the stale one",
+            "{name} round {}: the loser's fresh view is the stale one",
             c.rounds
         );
 
@@ -293,7 +346,7 @@ async fn body(fx: &Fixture) -> Result<()> {
             (ActionKind::Promote, Where::AtPause(i)) => {
                 // The controller takes it to the next step; never two steps.
                 let next = wait_until("the promote's step", actions::TIMEOUT, || async {
-                    let raw = fx.get(&ROLLOUTS, NAME).await?;
+                    let raw = fx.get(&ROLLOUTS, name).await?;
                     Ok(match step_index(&raw) {
                         Some(s) if s > i => Check::Done(s),
                         s => Check::NotYet(format!("step {s:?}")),
@@ -302,11 +355,17 @@ async fn body(fx: &Fixture) -> Result<()> {
                 .await?;
                 if next > i + 1 {
                     c.doubled += 1;
-                    eprintln!("round {}: DOUBLED promote: step {i} → {next}", c.rounds);
+                    eprintln!(
+                        "{name} round {}: DOUBLED promote: step {i} → {next}",
+                        c.rounds
+                    );
                 }
                 next == i + 1 && !aborted(&now) && !spec_paused(&now)
             }
-            (kind, at) => bail!("round {}: {kind} was not offered at {at:?}", c.rounds),
+            (kind, at) => bail!(
+                "{name} round {}: {kind} was not offered at {at:?}",
+                c.rounds
+            ),
         };
         let loser_effect = loser != winner
             && match loser {
@@ -317,14 +376,14 @@ async fn body(fx: &Fixture) -> Result<()> {
         if !effect {
             c.lost += 1;
             eprintln!(
-                "round {}: LOST: {winner} applied, object {}",
+                "{name} round {}: LOST: {winner} applied, object {}",
                 c.rounds, now["status"]
             );
         }
         if loser_effect {
             c.doubled += 1;
             eprintln!(
-                "round {}: DOUBLED: the refused {loser} took effect too",
+                "{name} round {}: DOUBLED: the refused {loser} took effect too",
                 c.rounds
             );
         }
@@ -336,27 +395,11 @@ async fn body(fx: &Fixture) -> Result<()> {
             _ => None,
         };
         if let Some(kind) = next_kind {
-            let r = settled_after(fx, winner).await?;
+            let r = settled_after(fx, name, winner).await?;
             reset_id += 1;
             let out = reset.run(reset_id, fx.plan(kind, &r)?).await?;
             assert!(out.is_applied(), "{kind} between rounds: {out:?}");
         }
     }
-    let took = started.elapsed();
-    eprintln!(
-        "two operators: rounds {} applied {} conflicts {} lost {} doubled {} (both refused and replayed: {}) in {:.1} s ({:.2} s a round)",
-        c.rounds,
-        c.applied,
-        c.conflicts,
-        c.lost,
-        c.doubled,
-        c.raced,
-        took.as_secs_f64(),
-        took.as_secs_f64() / f64::from(c.rounds.max(1))
-    );
-    assert_eq!(c.lost, 0, "{c:?}");
-    assert_eq!(c.doubled, 0, "{c:?}");
-    assert_eq!(c.applied, rounds, "{c:?}");
-    assert_eq!(c.conflicts, rounds, "{c:?}");
-    Ok(())
+    Ok(c)
 }
