@@ -9,6 +9,8 @@
 
 #[allow(dead_code)]
 mod actions;
+#[path = "support/argocd_cli.rs"]
+mod argocd_cli;
 mod support;
 mod tmux;
 
@@ -25,13 +27,16 @@ use shipdeck::action::executor::ActionTarget;
 use shipdeck::action::kube::request::api_resource;
 use shipdeck::core::action::{ActionKind, Disabled};
 use shipdeck::core::facts::ObjectFacts;
-use shipdeck::core::kinds::application::{APPLICATIONS, AUTOMATED_BEFORE, SENDER, chosen, derive};
+use shipdeck::core::kinds::application::{
+    APPLICATIONS, AUTOMATED_BEFORE, ApplicationFacts, SENDER, chosen, derive,
+};
 use shipdeck::core::model::Release;
 use shipdeck::core::msg::Outcome;
 use shipdeck::core::status::Ctx;
 use shipdeck::source::kube::project::{self, Keep, Projected};
 
 use actions::{Console, Fixture, assert_applied};
+use argocd_cli::{AppGet, ArgocdCli, sync_policy};
 use support::TestEnv;
 use support::apply::apply_yaml;
 use support::wait::{Check, wait_until};
@@ -55,6 +60,16 @@ fn argocd_ns(env: &TestEnv) -> Result<String> {
 
 /// The Application read back and derived by the core, as the console shows it.
 async fn app(fx: &Fixture, ns: &str, name: &str) -> Result<(Value, Release)> {
+    let (v, _, r) = app_facts(fx, ns, name).await?;
+    Ok((v, r))
+}
+
+/// `app`, with the facts the core derived the row from.
+async fn app_facts(
+    fx: &Fixture,
+    ns: &str,
+    name: &str,
+) -> Result<(Value, ApplicationFacts, Release)> {
     let obj = apps(fx, ns)
         .get(name)
         .await
@@ -75,7 +90,8 @@ async fn app(fx: &Fixture, ns: &str, name: &str) -> Result<(Value, Release)> {
         service_label: "app.kubernetes.io/name",
         service_override: None,
     };
-    Ok((v, derive(&ctx, &a)))
+    let r = derive(&ctx, &a);
+    Ok((v, a, r))
 }
 
 /// Wait until the raw Application satisfies `done`; the timeout names the last state seen.
@@ -1169,5 +1185,349 @@ async fn tmux_owner_first_body(env: &TestEnv, fx: &Fixture, argocd: &str) -> Res
         log.contains("applications"),
         "the app's write audited: {log}"
     );
+    Ok(())
+}
+
+/// One comparison: a field as the argocd CLI printed it and as the console derived it.
+type Row = (&'static str, String, String);
+
+/// `app get --show-operation` and the console, field by field: sync status (status, target,
+/// the revision compared with), health, sync policy, the operation (phase, message, synced
+/// revision), the source, the managed resources, and the row's "sync / health" state.
+fn get_rows(g: &AppGet, a: &ApplicationFacts, r: &Release) -> Result<Vec<Row>> {
+    let sync = g.sync_status();
+    let (automated, prune) = sync_policy(g.field("Sync Policy"))?;
+    let ours_target = match a.sync_status.as_str() {
+        "Synced" | "OutOfSync" => a.target_revision.clone(),
+        _ => String::new(),
+    };
+    let ours_short = a.sync_revision.get(..7).unwrap_or_default().to_string();
+    let cli_resources = g
+        .resources
+        .iter()
+        .map(|r| {
+            format!(
+                "{}/{}/{}/{}",
+                r["GROUP"], r["KIND"], r["NAMESPACE"], r["NAME"]
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(" ");
+    let ours_resources = a
+        .resources
+        .iter()
+        .map(|r| format!("{}/{}/{}/{}", r.group, r.kind, r.namespace, r.name))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let cli_state = format!("{} / {}", sync.status, g.field("Health Status"));
+    let ours_state = r.message.raw().split(';').next().unwrap_or_default();
+    Ok(vec![
+        ("sync status", sync.status, a.sync_status.clone()),
+        ("sync target", sync.target, ours_target),
+        ("sync revision", sync.revision, ours_short),
+        ("health", g.field("Health Status").into(), a.health.clone()),
+        (
+            "automated",
+            automated.to_string(),
+            a.automated_on().to_string(),
+        ),
+        (
+            "prune",
+            prune.to_string(),
+            (a.automated_on() && a.prune).to_string(),
+        ),
+        (
+            "operation phase",
+            g.field("Phase").into(),
+            a.op_phase.clone(),
+        ),
+        (
+            "operation message",
+            g.field("Message").into(),
+            a.op_message.raw().into(),
+        ),
+        (
+            "synced revision",
+            g.field("Sync Revision").into(),
+            a.synced_revision.clone(),
+        ),
+        ("repo", g.field("- Repo").into(), a.repo_url.raw().into()),
+        ("path", g.field("Path").into(), a.path.raw().into()),
+        (
+            "target",
+            g.field("Target").into(),
+            a.target_revision.clone(),
+        ),
+        ("resources", cli_resources, ours_resources),
+        ("row state", cli_state, ours_state.to_string()),
+    ])
+}
+
+/// `app history` and the console's history (the revisions screen), entry by entry: id and
+/// `target (first 7 of the revision)`, as the CLI prints it.
+fn history_rows(
+    h: &[std::collections::BTreeMap<String, String>],
+    a: &ApplicationFacts,
+) -> Vec<Row> {
+    let cli = h
+        .iter()
+        .map(|e| format!("{}: {}", e["ID"], e["REVISION"]))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut ours: Vec<_> = a.history.iter().collect();
+    ours.sort_by_key(|e| e.id);
+    let ours = ours
+        .iter()
+        .map(|e| {
+            let target = e.source["targetRevision"].as_str().unwrap_or_default();
+            format!(
+                "{}: {target} ({})",
+                e.id,
+                e.revision.get(..7).unwrap_or(&e.revision)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    vec![("history", cli, ours)]
+}
+
+/// `app list -o wide`'s row for the app and the console.
+fn list_rows(
+    l: &std::collections::BTreeMap<String, String>,
+    a: &ApplicationFacts,
+) -> Result<Vec<Row>> {
+    let (automated, prune) = sync_policy(&l["SYNCPOLICY"])?;
+    Ok(vec![
+        ("list status", l["STATUS"].clone(), a.sync_status.clone()),
+        ("list health", l["HEALTH"].clone(), a.health.clone()),
+        (
+            "list sync policy",
+            format!("automated {automated}, prune {prune}"),
+            format!(
+                "automated {}, prune {}",
+                a.automated_on(),
+                a.automated_on() && a.prune
+            ),
+        ),
+        ("list repo", l["REPO"].clone(), a.repo_url.raw().into()),
+        ("list path", l["PATH"].clone(), a.path.raw().into()),
+        (
+            "list target",
+            l["TARGET"].clone(),
+            a.target_revision.clone(),
+        ),
+    ])
+}
+
+/// Run `cli` (one argocd invocation) between two reads of the Application that return the
+/// same resourceVersion, so both sides saw the same version (the controller writes status
+/// every reconciliation, 15 s here); the facts and the row of that version.
+async fn same_version<T, F, Fut>(
+    fx: &Fixture,
+    ns: &str,
+    name: &str,
+    what: &str,
+    cli: F,
+) -> Result<(T, ApplicationFacts, Release)>
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = Result<T>>,
+{
+    wait_until(what, SYNC_TIMEOUT, || async {
+        let (before, _, _) = app_facts(fx, ns, name).await?;
+        let out = cli().await?;
+        let (after, a, r) = app_facts(fx, ns, name).await?;
+        let rv = |v: &Value| v["metadata"]["resourceVersion"].clone();
+        Ok(if rv(&before) == rv(&after) {
+            Check::Done((out, a, r))
+        } else {
+            Check::NotYet(format!(
+                "resourceVersion {} → {} while argocd ran",
+                rv(&before),
+                rv(&after)
+            ))
+        })
+    })
+    .await
+}
+
+/// In a settled state, `argocd app get`, `app history` and `app list` print what the console
+/// derived from the same object version. Prints `state | field | argocd | shipdeck | equal`;
+/// returns the console's row (of the `app get` read).
+async fn agree(
+    fx: &Fixture,
+    cli: &ArgocdCli,
+    argocd: &str,
+    name: &str,
+    state: &str,
+) -> Result<Release> {
+    let (g, a, r) = same_version(
+        fx,
+        argocd,
+        name,
+        &format!("{state}: argocd app get"),
+        || cli.get(name),
+    )
+    .await?;
+    let mut rows = get_rows(&g, &a, &r)?;
+    let (h, a, _) = same_version(
+        fx,
+        argocd,
+        name,
+        &format!("{state}: argocd app history"),
+        || cli.history(name),
+    )
+    .await?;
+    rows.extend(history_rows(&h, &a));
+    let (l, a, _) = same_version(
+        fx,
+        argocd,
+        name,
+        &format!("{state}: argocd app list"),
+        || cli.list(),
+    )
+    .await?;
+    let qualified = format!("{argocd}/{name}");
+    let row = l
+        .get(&qualified)
+        .or_else(|| l.get(name))
+        .ok_or_else(|| anyhow!("{state}: argocd app list has no {qualified}: {l:?}"))?;
+    rows.extend(list_rows(row, &a)?);
+    for (field, theirs, ours) in &rows {
+        println!("{state} | {field} | {theirs} | {ours} | {}", theirs == ours);
+    }
+    let differ: Vec<_> = rows.iter().filter(|(_, t, o)| t != o).collect();
+    assert!(
+        differ.is_empty(),
+        "{state}: argocd and shipdeck differ: {differ:?}"
+    );
+    Ok(r)
+}
+
+/// shipdeck and the argocd CLI (v3.6.1, the release of the environment's controller, in core
+/// mode) agree on an Application: in each settled state `argocd app get`, `app history` and
+/// `app list` print what the console derived; a write by either is read the same by both.
+/// Manual and OutOfSync at A; synced to A by the console; automated sync (with prune)
+/// turned on by `argocd app set`; Argo CD's own automated sync to B; the console's two-step
+/// rollback to A (automated off, then the rollback); automated turned back on by the console
+/// and Argo CD syncing B again.
+#[tokio::test]
+async fn shipdeck_and_the_argocd_cli_agree_on_applications() -> Result<()> {
+    let env = TestEnv::get()?;
+    let argocd = argocd_ns(env)?;
+    let cli = ArgocdCli::of(env, "a-admin", &argocd)?;
+    let fx = Fixture::new("a").await?;
+    let result = AssertUnwindSafe(cli_body(env, &fx, &cli, &argocd))
+        .catch_unwind()
+        .await;
+    let _ = apps(&fx, &argocd)
+        .delete(&fx.ns, &DeleteParams::default())
+        .await;
+    fx.done(result).await
+}
+
+async fn cli_body(env: &TestEnv, fx: &Fixture, cli: &ArgocdCli, argocd: &str) -> Result<()> {
+    let name = fx.ns.clone();
+    let repo = Repo::new(env, &name)?;
+    let a = repo.commit("A", &[("deploy.yaml", deployment("example.test/web:A"))])?;
+    apply_yaml(
+        &fx.admin,
+        Some(argocd),
+        &application(&name, argocd, &repo.url, &fx.ns, &dest(env)?),
+    )
+    .await?;
+    let mut console = Console::new("a", fx.oncall.clone(), None);
+
+    wait_app(fx, argocd, &name, "main resolved to A", |v| {
+        v.pointer("/status/sync/revision") == Some(&json!(a))
+            && v.pointer("/status/health/status").is_some()
+    })
+    .await?;
+    let r = agree(fx, cli, argocd, &name, "manual, OutOfSync at A").await?;
+    assert!(
+        r.message.raw().starts_with("OutOfSync"),
+        "{}",
+        r.message.raw()
+    );
+
+    assert_applied(
+        &act(fx, &mut console, 1, ActionKind::Sync, argocd, &name).await?,
+        "sync to A",
+    );
+    wait_app(fx, argocd, &name, "synced to A", |v| {
+        op_phase(v) == "Succeeded" && history(v).len() == 1
+    })
+    .await?;
+    wait_image(fx, "example.test/web:A").await?;
+    agree(fx, cli, argocd, &name, "synced to A by shipdeck").await?;
+
+    // The CLI turns automated sync on (`--validate=false`: validating the repository would
+    // need the repo-server through a pod port-forward, and it runs as a process here).
+    cli.run(&[
+        "app",
+        "set",
+        &name,
+        "--sync-policy",
+        "automated",
+        "--auto-prune",
+        "--validate=false",
+    ])
+    .await?;
+    let r = agree(fx, cli, argocd, &name, "automated on by argocd app set").await?;
+    let f = r.facts.argocd.as_deref().context("app facts")?;
+    assert!(
+        f.automated_on && f.prune,
+        "the console reads the CLI's write"
+    );
+
+    // B: Argo CD's own automated sync, once the controller reads main again (the repo-server
+    // keeps a resolved revision for minutes): `argocd app get --refresh` asks for that.
+    let b = repo.commit("B", &[("deploy.yaml", deployment("example.test/web:B"))])?;
+    cli.run(&["app", "get", &name, "--refresh"]).await?;
+    wait_app(fx, argocd, &name, "automated sync to B", |v| {
+        op_phase(v) == "Succeeded"
+            && history(v).len() == 2
+            && v.pointer("/status/sync/revision") == Some(&json!(b))
+    })
+    .await?;
+    wait_image(fx, "example.test/web:B").await?;
+    agree(fx, cli, argocd, &name, "automated sync to B").await?;
+
+    // The console's two-step rollback to entry 0 (A): automated off, then the rollback.
+    assert_applied(
+        &act_chosen(
+            fx,
+            &mut console,
+            2,
+            ActionKind::Undo,
+            argocd,
+            &name,
+            Some(0),
+        )
+        .await?,
+        "two-step rollback to A",
+    );
+    wait_app(fx, argocd, &name, "rolled back to A", |v| {
+        op_phase(v) == "Succeeded" && history(v).len() == 3
+    })
+    .await?;
+    wait_image(fx, "example.test/web:A").await?;
+    let r = agree(fx, cli, argocd, &name, "rolled back to A by shipdeck").await?;
+    assert!(
+        r.facts.argocd.as_deref().is_some_and(|f| !f.automated_on),
+        "automated sync is off after the two-step"
+    );
+
+    // "Turn it back on" from the console: automated (with prune) as before, and B again.
+    assert_applied(
+        &act(fx, &mut console, 3, ActionKind::Resume, argocd, &name).await?,
+        "automated back on",
+    );
+    wait_app(fx, argocd, &name, "automated sync to B again", |v| {
+        op_phase(v) == "Succeeded" && history(v).len() == 4
+    })
+    .await?;
+    wait_image(fx, "example.test/web:B").await?;
+    agree(fx, cli, argocd, &name, "automated back on by shipdeck, B").await?;
     Ok(())
 }

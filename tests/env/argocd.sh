@@ -6,7 +6,8 @@
 # Argo CD v3.6.1 needs go >= 1.27: the build takes go1.27.3 from the Go module proxy.
 ARGOCD_VERSION=v3.6.1
 ARGOCD_GOTOOLCHAIN=go1.27.3
-ARGOCD_DIR=$TESTBIN/argocd-$ARGOCD_VERSION
+# -cli: the binary also runs as the argocd CLI (the e2e comparison runs `argocd --core`).
+ARGOCD_DIR=$TESTBIN/argocd-$ARGOCD_VERSION-cli
 
 # ---- build (tests/env/build argocd) -----------------------------------------------------------
 # argo-cd's go.mod replaces github.com/argoproj/argo-cd/gitops-engine/v3 with ./gitops-engine,
@@ -26,10 +27,12 @@ build_argocd() {
   rm -rf "$src/gitops-engine"
   cp -r "$gdir" "$src/gitops-engine"
   chmod -R u+w "$src/gitops-engine"
-  # Argo CD's cmd/main.go links every component (CLI, API server, Dex, UI assets...). The test
-  # environment runs two of them, so a small main in the copy dispatches the same way
-  # (ARGOCD_BINARY_NAME, else argv[0]) to just those two, and to git-ask-pass, which the
-  # repo-server runs as a git credential helper. One binary, run under both names.
+  # Argo CD's cmd/main.go links every component (CLI, API server, Dex, ApplicationSet and
+  # notification controllers...). The test environment runs two of them, so a small main in
+  # the copy dispatches the same way (ARGOCD_BINARY_NAME, else argv[0]) to just those two, to
+  # git-ask-pass, which the repo-server runs as a git credential helper, and to the argocd
+  # CLI, which the e2e tests compare the console with (`argocd --core` runs the API server
+  # in-process against the Kubernetes API; no argocd-server runs here). One binary.
   mkdir -p "$src/cmd/shipdeck-argocd"
   cat >"$src/cmd/shipdeck-argocd/main.go" <<'GO'
 package main
@@ -42,6 +45,7 @@ import (
 	"github.com/spf13/cobra"
 
 	appcontroller "github.com/argoproj/argo-cd/v3/cmd/argocd-application-controller/commands"
+	cli "github.com/argoproj/argo-cd/v3/cmd/argocd/commands"
 	gitaskpass "github.com/argoproj/argo-cd/v3/cmd/argocd-git-ask-pass/commands"
 	reposerver "github.com/argoproj/argo-cd/v3/cmd/argocd-repo-server/commands"
 	"github.com/argoproj/argo-cd/v3/common"
@@ -60,8 +64,10 @@ func main() {
 		command = reposerver.NewCommand()
 	case common.CommandGitAskPass:
 		command = gitaskpass.NewCommand()
+	case common.CommandCLI:
+		command = cli.NewCommand()
 	default:
-		fmt.Fprintf(os.Stderr, "unknown binary name %q: run as %s or %s\n", name, common.CommandApplicationController, common.CommandRepoServer)
+		fmt.Fprintf(os.Stderr, "unknown binary name %q: run as %s, %s or %s\n", name, common.CommandApplicationController, common.CommandRepoServer, common.CommandCLI)
 		os.Exit(2)
 	}
 	if err := command.Execute(); err != nil {
@@ -187,6 +193,45 @@ argocd_bootstrap() {
   wait_for "argocd CRDs established on $c" 60 argocd_crds_established "$c" || die "argocd: CRDs not established on $c"
   argocd_manifests | kc "$c" apply --server-side -f - >/dev/null
   argocd_cluster_secret "$c" | kc "$c" apply --server-side -f - >/dev/null
+  argocd_stand_in_pods "$c" | kc "$c" apply --server-side -f - >/dev/null
+}
+
+# The argocd CLI's --core mode runs Argo CD's API server in-process and reaches the
+# repo-server (8081) and redis (6379) the way it does on a real install: it picks a Running,
+# Ready pod by its app.kubernetes.io/name label and port-forwards to it through the API
+# server. No pod runs here, so each component has a stand-in pod on a kwok node (kwok marks
+# it Running and Ready) and a kwok PortForward object that sends that pod's port to the
+# component's real process on 127.0.0.1 (kwok plays the kubelet's port-forward; tests/env/up).
+argocd_stand_in_pods() {
+  local c=$1 name port target
+  for name in argocd-repo-server argocd-redis; do
+    case $name in
+      argocd-repo-server) port=8081 target=$(argocd_port "$c" repo-server) ;;
+      argocd-redis) port=6379 target=$(argocd_port "$c" redis) ;;
+    esac
+    cat <<YAML
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: $name
+  namespace: $ARGOCD_NAMESPACE
+  labels: {app.kubernetes.io/name: $name, app.kubernetes.io/part-of: argocd}
+  annotations: {shipdeck.dev/stand-in: "port-forwarded by kwok to 127.0.0.1:$target"}
+spec:
+  nodeName: kwok-node-0
+  containers:
+  - {name: $name, image: shipdeck.test/argocd-stand-in:1, ports: [{containerPort: $port}]}
+---
+apiVersion: kwok.x-k8s.io/v1alpha1
+kind: PortForward
+metadata: {name: $name, namespace: $ARGOCD_NAMESPACE}
+spec:
+  forwards:
+  - ports: [$port]
+    target: {address: 127.0.0.1, port: $target}
+YAML
+  done
 }
 
 # The destination cluster: this same API server, reached on 127.0.0.1 with the admin client
@@ -232,16 +277,19 @@ argocd_start() {
     --save '' --appendonly no --dir "$DATA/redis-$c" --protected-mode yes
   start_launcher "argocd-redis-$c"
   # ARGOCD_BINARY_NAME picks the component (the binary dispatches on it, like argv[0]).
+  # The repo-server serves TLS with the self-signed certificate it makes itself, as an
+  # install does by default: the argocd CLI's --core mode has no plaintext switch, and it and
+  # the controller accept that certificate (no strict validation, their default).
   write_launcher "argocd-repo-server-$c" ARGOCD_BINARY_NAME=argocd-repo-server TMPDIR="$tmp" \
     ARGOCD_GPG_ENABLED=false HOME="$tmp" PATH="$ARGOCD_DIR:/usr/local/bin:/usr/bin:/bin" "$bin" \
     --address 127.0.0.1 --port "$repo_port" --metrics-address 127.0.0.1 \
     --metrics-port "$(argocd_port "$c" repo-server-metrics)" --redis "127.0.0.1:$redis_port" \
-    --disable-tls --client-ca-path= --loglevel info
+    --client-ca-path= --loglevel info
   start_launcher "argocd-repo-server-$c"
   write_launcher "argocd-controller-$c" ARGOCD_BINARY_NAME=argocd-application-controller \
     TMPDIR="$tmp" HOME="$tmp" ARGOCD_CONTROLLER_REPLICAS=1 "$bin" \
     --kubeconfig "$kcfg" --namespace "$ARGOCD_NAMESPACE" --redis "127.0.0.1:$redis_port" \
-    --repo-server "127.0.0.1:$repo_port" --repo-server-plaintext \
+    --repo-server "127.0.0.1:$repo_port" \
     --metrics-port "$(argocd_port "$c" controller-metrics)" --status-processors 2 \
     --operation-processors 2 --self-heal-timeout-seconds 2 --loglevel info
   start_launcher "argocd-controller-$c"
@@ -282,6 +330,8 @@ argocd_env() {
   echo "export SHIPDECK_TESTENV_ARGOCD_NAMESPACE=$ARGOCD_NAMESPACE"
   echo "export SHIPDECK_TESTENV_ARGOCD_GIT_ROOT=$ARGOCD_GIT_ROOT"
   echo "export SHIPDECK_TESTENV_ARGOCD_GIT_URL=git://127.0.0.1:$ARGOCD_GIT_PORT"
+  # The argocd CLI (the same binary under its own name), for `argocd --core` comparisons.
+  echo "export SHIPDECK_TESTENV_ARGOCD_CLI=$ARGOCD_DIR/argocd"
   local c
   for c in "${CLUSTERS[@]}"; do
     echo "export SHIPDECK_TESTENV_ARGOCD_DEST_${c^^}=https://127.0.0.1:$(port "$c" apiserver)"
