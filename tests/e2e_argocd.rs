@@ -976,6 +976,9 @@ async fn owner_first_body(env: &TestEnv, fx: &Fixture, argocd: &str) -> Result<(
         "the app row as argocd words it: {}",
         after.message.raw()
     );
+    // And argocd itself (`app get`, `history`, `list`) says what the console says.
+    let cli = ArgocdCli::of(TestEnv::get()?, "a-admin", argocd)?;
+    agree(fx, &cli, argocd, &name, "owner suspended first, Rollout paused").await?;
     let r = fx.rollout("web").await?;
     assert_eq!(
         r.phase,
