@@ -395,10 +395,24 @@ async fn play(fx: &Fixture, lane: u32, rounds: u32, seed: u64) -> Result<Counts>
             _ => None,
         };
         if let Some(kind) = next_kind {
-            let r = settled_after(fx, name, winner).await?;
-            reset_id += 1;
-            let out = reset.run(reset_id, fx.plan(kind, &r)?).await?;
-            assert!(out.is_applied(), "{kind} between rounds: {out:?}");
+            // The controller may still write the Rollout after it looked settled: the reset
+            // is then refused (409) like any stale action, and, as a person would, looks again.
+            let mut tries = 0;
+            loop {
+                tries += 1;
+                let r = settled_after(fx, name, winner).await?;
+                reset_id += 1;
+                let out = reset.run(reset_id, fx.plan(kind, &r)?).await?;
+                match out {
+                    Outcome::Conflict { status: 409, .. } if tries < 5 => {
+                        eprintln!("{name}: {kind} between rounds refused (409), looked again");
+                    }
+                    out => {
+                        assert!(out.is_applied(), "{kind} between rounds: {out:?}");
+                        break;
+                    }
+                }
+            }
         }
     }
     Ok(c)
