@@ -92,26 +92,10 @@ pub(crate) fn from_error(err: &kube::Error) -> Outcome {
         other => Outcome::Unknown {
             detail: format!(
                 "request may or may not have been applied — verify ({})",
-                shorten(&chain(other))
+                shorten(&crate::source::error_chain(other))
             ),
         },
     }
-}
-
-/// An error and its causes, outermost first ("client error (SendRequest): connection closed
-/// before message completed"): kube's own words stop at the first level.
-fn chain(err: &dyn std::error::Error) -> String {
-    let mut out = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        let text = cause.to_string();
-        if !out.contains(&text) {
-            out.push_str(": ");
-            out.push_str(&text);
-        }
-        source = cause.source();
-    }
-    out
 }
 
 #[cfg(test)]
@@ -144,7 +128,7 @@ mod tests {
             ))),
         );
         assert_eq!(
-            chain(&err),
+            crate::source::error_chain(&err),
             "ServiceError: client error (SendRequest): connection closed before message completed"
         );
     }

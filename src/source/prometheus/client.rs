@@ -79,7 +79,7 @@ pub fn build_client(target: &Target) -> Result<reqwest::Client, PromError> {
     }
     builder
         .build()
-        .map_err(|e| PromError::Client(error_chain(&e)))
+        .map_err(|e| PromError::Client(crate::source::error_chain(&e)))
 }
 
 /// The bearer token, read fresh from its file.
@@ -135,7 +135,7 @@ pub async fn instant_query(
         } else {
             PromError::Unreachable {
                 url: target.url.clone(),
-                message: error_chain(&e.without_url()),
+                message: crate::source::error_chain(&e.without_url()),
             }
         }
     };
@@ -151,21 +151,6 @@ pub async fn instant_query(
         body.extend_from_slice(&chunk);
     }
     response::decode(status, &body)
-}
-
-/// An error and its causes on one line ("error sending request: connection refused").
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut s = e.to_string();
-    let mut cur = e.source();
-    while let Some(c) = cur {
-        let part = c.to_string();
-        if !s.contains(&part) {
-            s.push_str(": ");
-            s.push_str(&part);
-        }
-        cur = c.source();
-    }
-    s
 }
 
 #[cfg(test)]
