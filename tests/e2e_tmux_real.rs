@@ -389,6 +389,19 @@ async fn undo_to_revision_1_of_3_shows_the_image_diff_and_lands_revision_1() -> 
         .any(|l| l.contains('+') && l.contains("example.test/shop:1"));
     assert!(minus && plus, "an image diff from :3 to :1:\n{modal}");
     console.tmux.keys(&["y"]);
+    let outcome = console.tmux.wait_for("the undo's outcome", SCREEN, |s| {
+        s.contains("applied") || s.contains("conflict")
+    });
+    if !outcome.contains("applied") {
+        // The controller wrote the Rollout after the view the modal showed: the patch's
+        // resourceVersion test refused it and nothing changed. A person asks again.
+        println!("undo refused as stale, asked again:\n{outcome}");
+        console.tmux.keys(&["Enter"]);
+        console.tmux.wait_for("the undo modal again", SCREEN, |s| {
+            s.contains("Confirm") && s.contains("shop:1")
+        });
+        console.tmux.keys(&["y"]);
+    }
     let landed = wait_object(&api, name, "the template back on revision 1", |r| {
         template_image(r) == "example.test/shop:1"
     })
