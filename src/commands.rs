@@ -212,7 +212,8 @@ pub struct UsageError(pub String);
 
 /// Exit code for bad usage: flags, configuration, kubeconfig, captured files (S5).
 pub const EXIT_USAGE: u8 = 2;
-/// `snapshot`: printed, but at least one configured cluster did not answer (named on stderr).
+/// `snapshot`: printed, but at least one configured cluster, or a kind on it, did not answer
+/// (named on stderr).
 pub const EXIT_INCOMPLETE: u8 = 3;
 
 /// Report a command's error on stderr, escaped, and give its exit code: 2 for bad input

@@ -45,27 +45,52 @@ fn cluster_json(state: &State) -> Vec<Value> {
                 "server_version": c.server_version,
                 "in_flight": in_flight,
                 "failing": failing,
+                "no_access": c.forbidden_kinds,
+                "failing_kinds": c.failing_kinds.iter().map(|f| json!({
+                    "kind": f.kind,
+                    "status": f.status,
+                    "detail": f.detail,
+                    "since": f.since.to_string(),
+                })).collect::<Vec<_>>(),
             })
         })
         .collect()
 }
 
 /// Live clusters that did not answer (anything but connected: still connecting, stale,
-/// unreachable, no access), each with what the console would show for it. A snapshot with
-/// any of these is incomplete: "nothing in flight" there means "nothing known".
+/// unreachable, no access), or answered but not for every kind (a kind whose list keeps
+/// failing: a 500, an answer that cannot be decoded), each with what the console would show
+/// for it. A snapshot with any of these is incomplete: "nothing in flight" there means
+/// "nothing known". Kinds the identity may not read are not in this list: that is known,
+/// and the JSON names them (`no_access`).
 pub fn unanswered(state: &State) -> Vec<(String, String)> {
     state
         .clusters
         .iter()
-        .filter(|c| c.live && c.connection != Connection::Connected)
-        .map(|c| {
+        .filter(|c| c.live)
+        .filter_map(|c| {
             let why = match &c.connection {
+                Connection::Connected if c.failing_kinds.is_empty() => return None,
+                Connection::Connected => c
+                    .failing_kinds
+                    .iter()
+                    .map(|f| {
+                        format!(
+                            "{}: {} since {}: {}",
+                            f.kind,
+                            f.status,
+                            f.since,
+                            f.detail.shown()
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("; "),
                 Connection::Unreachable { reason } | Connection::NoAccess { reason } => {
                     format!("{}: {}", c.connection.label(state.now), reason.shown())
                 }
                 other => other.label(state.now),
             };
-            (c.name.clone(), why)
+            Some((c.name.clone(), why))
         })
         .collect()
 }
@@ -305,6 +330,44 @@ mod tests {
             })
             .collect();
         assert_eq!(starts, vec![11, 11, 11], "{text}");
+    }
+
+    #[test]
+    fn a_kind_that_keeps_failing_makes_the_snapshot_incomplete() {
+        use crate::core::model::KindFailure;
+        use crate::core::text::Untrusted;
+        let mut state = fleet();
+        for c in &mut state.clusters {
+            c.connection = Connection::Connected;
+        }
+        assert_eq!(unanswered(&state), vec![], "all connected, every kind read");
+        // A kind the identity may not read is known, not missing: named in the JSON only.
+        state.clusters[0].forbidden_kinds = vec!["canaries.flagger.app".into()];
+        assert_eq!(unanswered(&state), vec![]);
+        let since = state.now;
+        state.clusters[0].failing_kinds = vec![KindFailure {
+            kind: "rollouts.argoproj.io".into(),
+            status: "500".into(),
+            detail: Untrusted::new("invalid character 'n'\x1b[2J"),
+            since,
+        }];
+        let missing = unanswered(&state);
+        assert_eq!(missing.len(), 1, "{missing:?}");
+        let (name, why) = &missing[0];
+        assert_eq!(name, &state.clusters[0].name);
+        assert!(
+            why.starts_with("rollouts.argoproj.io: 500 since ")
+                && why.contains("invalid character 'n'"),
+            "{why}"
+        );
+        assert!(!why.contains('\x1b'), "escaped: {why:?}");
+        let v = to_json(&state);
+        let c = &v["clusters"][0];
+        assert_eq!(c["no_access"], json!(["canaries.flagger.app"]));
+        assert_eq!(c["failing_kinds"][0]["kind"], "rollouts.argoproj.io");
+        assert_eq!(c["failing_kinds"][0]["status"], "500");
+        assert_eq!(c["failing_kinds"][0]["since"], since.to_string());
+        assert_eq!(v["clusters"][1]["failing_kinds"], json!([]));
     }
 
     #[test]
