@@ -18,8 +18,9 @@ use k8s_openapi::api::core::v1::Namespace;
 use kube::api::{Api, ListParams};
 
 use support::TestEnv;
-use support::apply::{NamespaceCleanup, ensure_namespace};
+use support::apply::{NamespaceCleanup, apply_yaml, ensure_namespace};
 use support::env::unique_name;
+use support::manifests::Rollout;
 use support::proxy::{FaultProxy, Mode};
 use support::wait::{Check, wait_until};
 use tmux::Tmux;
@@ -148,6 +149,16 @@ async fn an_object_the_apiserver_cannot_decode_shows_as_its_500_in_the_console_d
     let (code, _, stderr) = snapshot(env, home.path()).await?;
     assert_eq!(code, Some(0), "before: {stderr}");
 
+    // A good Rollout ahead of the broken one (keys sort by namespace, then name): a check
+    // that reads only the first object of the list would pass.
+    apply_yaml(
+        &admin,
+        Some(&ns),
+        &Rollout::canary("a-good", "example.test/good:1")
+            .steps(&[])
+            .yaml(),
+    )
+    .await?;
     let stored = etcd::RawKey::put(
         env,
         "a",

@@ -314,7 +314,7 @@ async fn review(
     }
 }
 
-/// One object of each kind we may read, listed as the console lists it (whole objects,
+/// Each kind we may read, listed as the console lists it (every page of whole objects,
 /// cluster-wide or in the first namespace we may read it in): a kind whose list fails for
 /// another reason than access or absence (a 500, e.g. a failing conversion webhook; an
 /// answer that cannot be decoded) is named with the server's words.
@@ -345,9 +345,8 @@ async fn list_errors(
             Api::namespaced_with(client.clone(), ns, &ar)
         };
         Some(async move {
-            let lp = ListParams::default().limit(1);
-            match tokio::time::timeout(deadline, api.list(&lp)).await {
-                Ok(Ok(_)) => None,
+            match tokio::time::timeout(deadline, list_every_page(&api)).await {
+                Ok(Ok(())) => None,
                 Ok(Err(kube::Error::Api(s))) if matches!(s.code, 403 | 404) => None,
                 Ok(Err(kube::Error::Api(s))) => Some((
                     resource,
@@ -362,6 +361,20 @@ async fn list_errors(
         })
     });
     join_all(checks).await.into_iter().flatten().collect()
+}
+
+/// Every page of a kind, as the watcher's first list reads it (pages of 500 whole objects):
+/// one object the server cannot decode (or we cannot) fails the list wherever it is, so
+/// the first page alone would miss it.
+async fn list_every_page(api: &Api<DynamicObject>) -> kube::Result<()> {
+    let mut lp = ListParams::default().limit(500);
+    loop {
+        let page = api.list(&lp).await?;
+        match page.metadata.continue_.filter(|c| !c.is_empty()) {
+            Some(token) => lp = lp.continue_token(&token),
+            None => return Ok(()),
+        }
+    }
 }
 
 /// Namespaces holding Deployments, Rollouts or Canaries (metadata-only lists).
