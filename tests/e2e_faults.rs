@@ -114,10 +114,15 @@ async fn apiserver_stops_and_restarts_with_its_data() -> Result<()> {
     Ok(())
 }
 
-/// `shipdeck snapshot --json --context a-admin`: (exit code, stdout, stderr).
-async fn snapshot(env: &TestEnv, home: &std::path::Path) -> Result<(Option<i32>, String, String)> {
+/// `shipdeck <args>` on the environment's kubeconfig with its own home and no Prometheus:
+/// (exit code, stdout, stderr).
+async fn shipdeck(
+    env: &TestEnv,
+    home: &std::path::Path,
+    args: &[&str],
+) -> Result<(Option<i32>, String, String)> {
     let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_shipdeck"))
-        .args(["snapshot", "--json", "--context", "a-admin"])
+        .args(args)
         .env("KUBECONFIG", &env.kubeconfig)
         .env("HOME", home)
         .env("XDG_CONFIG_HOME", home)
@@ -129,6 +134,11 @@ async fn snapshot(env: &TestEnv, home: &std::path::Path) -> Result<(Option<i32>,
         String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
     ))
+}
+
+/// `shipdeck snapshot --json --context a-admin`.
+async fn snapshot(env: &TestEnv, home: &std::path::Path) -> Result<(Option<i32>, String, String)> {
+    shipdeck(env, home, &["snapshot", "--json", "--context", "a-admin"]).await
 }
 
 /// The words kube-apiserver answers a list with when a stored object is not JSON (its own,
@@ -195,17 +205,9 @@ async fn an_object_the_apiserver_cannot_decode_shows_as_its_500_in_the_console_d
     assert_eq!(v["clusters"][0]["connection"]["state"], "connected", "{v}");
 
     // doctor: lists as the console does, names the kind and the server's 500.
-    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_shipdeck"))
-        .args(["doctor", "--context", "a-admin"])
-        .env("KUBECONFIG", &env.kubeconfig)
-        .env("HOME", home.path())
-        .env("XDG_CONFIG_HOME", home.path())
-        .env_remove("SHIPDECK_PROMETHEUS_URL")
-        .output()
-        .await?;
-    let text = String::from_utf8_lossy(&out.stdout);
-    println!("doctor (exit {:?}):\n{text}", out.status.code());
-    assert_ne!(out.status.code(), Some(0), "{text}");
+    let (code, text, _) = shipdeck(env, home.path(), &["doctor", "--context", "a-admin"]).await?;
+    println!("doctor (exit {code:?}):\n{text}");
+    assert_ne!(code, Some(0), "{text}");
     assert!(
         text.contains(&format!(
             "a-admin: listing rollouts.argoproj.io fails: 500 {UNDECODABLE}"
