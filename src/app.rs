@@ -113,7 +113,10 @@ impl Pump {
     /// Headless: apply messages from `rx` until every cluster's first picture is in (its
     /// `Msg::Synced`: every watched kind listed or said why not, the probe answered) or it
     /// cannot be read (unreachable, no access), the channel closed, or `wait` passed. Then
-    /// settles. No quiet period: it returns as soon as the last cluster is in.
+    /// settles. No quiet period: it returns as soon as the last cluster is in. A cluster
+    /// whose first picture has a hole (a kind that failed, a watch that lost its connection)
+    /// is not in until its watch's retry fills it: one 429 or 500 on a busy server is not an
+    /// answer, a kind that keeps failing until `wait` is.
     pub async fn collect(&self, state: &mut State, rx: &mut mpsc::Receiver<Msg>, wait: Duration) {
         let deadline = Instant::now() + wait;
         let mut synced: Vec<String> = Vec::new();
@@ -134,13 +137,16 @@ impl Pump {
     }
 }
 
-/// Is every cluster's first picture in (`synced`), or has it answered that it cannot be
+/// Is every cluster's first picture in (`synced`, with no kind failing and no watch lost
+/// since), or has it answered that it cannot be
 /// read? An unreachable cluster is in at once; one that refuses access once its version
 /// probe answered too (the refusal can come before the probe: the snapshot names the
 /// server's version either way).
 fn all_in(state: &State, synced: &[String]) -> bool {
     state.clusters.iter().all(|c| {
-        synced.contains(&c.name)
+        (synced.contains(&c.name)
+            && c.failing_kinds.is_empty()
+            && !matches!(c.connection, Connection::Stale { .. }))
             || matches!(c.connection, Connection::Unreachable { .. })
             || (matches!(c.connection, Connection::NoAccess { .. }) && c.server_version.is_some())
     })
@@ -377,6 +383,57 @@ mod tests {
             .await;
         // a's Synced was seen by the first call only: this one waits again for a.
         assert_eq!(started.elapsed(), Duration::from_secs(3));
+        drop(tx);
+    }
+
+    fn failing(cluster: &str) -> Msg {
+        Msg::KindFailing {
+            cluster: cluster.into(),
+            kind: "rollouts.argoproj.io".into(),
+            status: "429".into(),
+            detail: core::text::Untrusted::new("storage is (re)initializing"),
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn collect_waits_for_a_failed_kind_to_list_again() {
+        let mut s = state();
+        let (tx, mut rx) = mpsc::channel(8);
+        for msg in [connected("a"), version("a"), failing("a"), synced("a")] {
+            tx.send(msg).await.unwrap();
+        }
+        let sender = tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            tx.send(Msg::Relisted {
+                cluster: "a".into(),
+                kind: core::kinds::Kind::Rollout,
+                objects: Vec::new(),
+            })
+            .await
+            .unwrap();
+            tx
+        });
+        let started = Instant::now();
+        Pump::headless()
+            .collect(&mut s, &mut rx, Duration::from_secs(60))
+            .await;
+        assert_eq!(
+            started.elapsed(),
+            Duration::from_secs(1),
+            "the retry's list"
+        );
+        assert!(s.clusters[0].failing_kinds.is_empty());
+        let tx = sender.await.unwrap();
+
+        // A kind that keeps failing: in at the deadline, still failing (snapshot says so).
+        tx.send(failing("a")).await.unwrap();
+        tx.send(synced("a")).await.unwrap();
+        let started = Instant::now();
+        Pump::headless()
+            .collect(&mut s, &mut rx, Duration::from_secs(3))
+            .await;
+        assert_eq!(started.elapsed(), Duration::from_secs(3));
+        assert_eq!(s.clusters[0].failing_kinds.len(), 1);
         drop(tx);
     }
 

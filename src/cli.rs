@@ -19,7 +19,7 @@ Exit status:
   0    success (wait: the condition was reached)
   1    the command failed (doctor: problems found; a terminal that went away)
   2    bad usage: a flag, the configuration file, the kubeconfig or --from-files
-  3    wait: timed out
+  3    wait: timed out; snapshot: a cluster, or a kind on it, did not answer within --wait
   4    wait: the release degraded while waiting for healthy or paused
   5    wait: the release was not found, or its cluster could not be reached
   101  a bug (panic)
@@ -59,7 +59,8 @@ pub enum Command {
         /// JSON with clusters[], releases[], slos[], failures[].
         #[arg(long)]
         json: bool,
-        /// Seconds to wait for every cluster's first lists (live clusters only).
+        /// Seconds to wait for every cluster's first lists, and for a kind whose list failed to
+        /// list again on its retry (live clusters only).
         #[arg(long, default_value_t = 10)]
         wait: u64,
     },
