@@ -5,7 +5,8 @@
 //! kind instead, says which kinds are no-access cluster-wide, and doctor names the per-kind
 //! access. A RoleBinding granted mid-session enables an action without restart (the
 //! 5-minute expiry, on the core's injected clock), and a 403 from a real request makes the
-//! console re-ask at once.
+//! console re-ask at once. A ClusterRoleBinding granted mid-session puts the kinds back on
+//! one cluster-wide watch each, within the 30 s recheck, without restart.
 //!
 //! Run with the environment up: `cargo test --features e2e --test e2e_rbac`.
 
@@ -24,7 +25,7 @@ use jiff::{SignedDuration, Timestamp};
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::authentication::v1::{TokenRequest, TokenRequestSpec};
 use k8s_openapi::api::core::v1::ServiceAccount;
-use k8s_openapi::api::rbac::v1::RoleBinding;
+use k8s_openapi::api::rbac::v1::{ClusterRoleBinding, RoleBinding};
 use kube::api::{Api, DeleteParams, PostParams};
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
@@ -490,4 +491,117 @@ async fn rolebinding_granted_mid_session_enables_the_action() -> Result<()> {
     drop(source);
     console.abort();
     fx.done().await
+}
+
+/// A cluster-wide read granted mid-session (a ClusterRoleBinding made during the incident):
+/// the kinds watched namespace by namespace go back to one cluster-wide watch each within
+/// the recheck (30 s) plus a list, without a restart. Another namespace's release appears,
+/// and the chip stops saying "no access".
+#[tokio::test(flavor = "multi_thread")]
+async fn a_cluster_wide_grant_mid_session_is_watched_cluster_wide() -> Result<()> {
+    let fx = Fixture::new("rbacwide").await?;
+    let other = unique_name("rbacwide-other");
+    let binding = format!("{}-read-everywhere", fx.ns);
+    let result = cluster_wide_grant(&fx, &other, &binding).await;
+    let api: Api<ClusterRoleBinding> = Api::all(fx.admin.clone());
+    let unbound = api.delete(&binding, &DeleteParams::default()).await;
+    delete_namespace(&fx.admin, &other).await?;
+    fx.done().await?;
+    result?;
+    unbound.context("deleting the ClusterRoleBinding")?;
+    Ok(())
+}
+
+async fn cluster_wide_grant(fx: &Fixture, other: &str, binding: &str) -> Result<()> {
+    ensure_namespace(&fx.admin, other).await?;
+    for (ns, name) in [(fx.ns.as_str(), "web"), (other, "api")] {
+        let yaml = manifests::Deployment::new(name, "example.test/web:1")
+            .replicas(1)
+            .yaml();
+        apply_yaml(&fx.admin, Some(ns), &yaml).await?;
+    }
+    let state = Arc::new(Mutex::new(new_state()));
+    let (tx, rx) = mpsc::channel(1024);
+    let source = fx.console(tx).await?;
+    let pump = shipdeck::app::spawn_shared(state.clone(), rx, Duration::from_millis(250));
+    let shown = |s: &State, ns: &str, name: &str| {
+        s.releases
+            .keys()
+            .any(|k| k.namespace == ns && k.name == name && k.kind == ReleaseKind::Deployment)
+    };
+    let ns = fx.ns.clone();
+    wait_state(
+        "its namespace only, read namespace by namespace",
+        &state,
+        |s| {
+            let c = s.cluster("a").ok_or("no cluster a")?;
+            let scoped = c
+                .scoped_kinds
+                .get("deployments.apps")
+                .is_some_and(|n| n.contains(&ns));
+            if shown(s, &ns, "web") && scoped && !shown(s, other, "api") {
+                Ok(())
+            } else {
+                Err(format!("scoped {:?}", c.scoped_kinds))
+            }
+        },
+    )
+    .await?;
+
+    apply_value(
+        &fx.admin,
+        None,
+        json!({
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "ClusterRoleBinding",
+            "metadata": {"name": binding},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "shipdeck:viewer"},
+            "subjects": [{"kind": "ServiceAccount", "name": "console", "namespace": fx.ns}],
+        }),
+    )
+    .await?;
+    let granted = std::time::Instant::now();
+    wait_state(
+        "the other namespace's release, read cluster-wide",
+        &state,
+        |s| {
+            let c = s.cluster("a").ok_or("no cluster a")?;
+            let deployments_wide = !c.scoped_kinds.contains_key("deployments.apps")
+                && !c.forbidden_kinds.iter().any(|k| k == "deployments.apps");
+            if shown(s, other, "api") && shown(s, &ns, "web") && deployments_wide {
+                Ok(())
+            } else {
+                Err(format!(
+                    "forbidden {:?}, scoped {:?}",
+                    c.forbidden_kinds, c.scoped_kinds
+                ))
+            }
+        },
+    )
+    .await?;
+    println!(
+        "cluster-wide read noticed {:.1} s after the grant",
+        granted.elapsed().as_secs_f64()
+    );
+    // Every kind that had fallen back is cluster-wide again: no "no access" on the chip.
+    wait_state("no kind left namespace by namespace", &state, |s| {
+        let c = s.cluster("a").ok_or("no cluster a")?;
+        if c.scoped_kinds.is_empty() && c.forbidden_kinds.is_empty() {
+            Ok(())
+        } else {
+            Err(format!(
+                "forbidden {:?}, scoped {:?}",
+                c.forbidden_kinds, c.scoped_kinds
+            ))
+        }
+    })
+    .await?;
+    let shot = screenshot(&state.lock().unwrap(), &Theme::no_color(), 250, 70);
+    let chips = shot.lines().nth(1).unwrap_or_default().to_string();
+    println!("chip: {}", chips.trim());
+    assert!(!chips.contains("no access"), "{chips}");
+    assert!(chips.contains("a connected"), "{chips}");
+    drop(source);
+    pump.abort();
+    Ok(())
 }

@@ -256,6 +256,13 @@ pub enum Msg {
         status: String,
         detail: Untrusted,
     },
+    /// The API server now lets this identity list and watch `kind` (its resource name) in
+    /// every namespace, after it was forbidden cluster-wide (a grant made mid-session): no
+    /// longer "no access" there; its cluster-wide list follows.
+    KindAllowed {
+        cluster: String,
+        kind: String,
+    },
     /// Everything of the cluster's first picture is in: every watched kind's first full list
     /// (or why there is none: absent, forbidden, failing) and the probe's first answer came
     /// before this. Sent once; the console shows nothing new, `snapshot` stops waiting.

@@ -538,6 +538,49 @@ fn no_access_clears_when_the_kind_lists_again() {
 }
 
 #[test]
+fn a_cluster_wide_grant_clears_no_access_and_the_namespace_reads() {
+    let mut s = fleet();
+    for kind in ["events", "deployments.apps"] {
+        update(
+            &mut s,
+            Msg::KindForbidden {
+                cluster: "staging".into(),
+                kind: kind.into(),
+                reason: "forbidden".into(),
+            },
+        );
+    }
+    update(
+        &mut s,
+        Msg::RelistedIn {
+            cluster: "staging".into(),
+            kind: ObjectKind::Deployment,
+            namespace: "shop".into(),
+            objects: vec![],
+        },
+    );
+    assert!(
+        s.cluster("staging")
+            .unwrap()
+            .scoped_kinds
+            .contains_key("deployments.apps")
+    );
+    // Events (never stored as objects) and Deployments, one message each.
+    for kind in ["events", "deployments.apps"] {
+        update(
+            &mut s,
+            Msg::KindAllowed {
+                cluster: "staging".into(),
+                kind: kind.into(),
+            },
+        );
+    }
+    let c = s.cluster("staging").unwrap();
+    assert!(c.forbidden_kinds.is_empty(), "{:?}", c.forbidden_kinds);
+    assert!(c.scoped_kinds.is_empty(), "{:?}", c.scoped_kinds);
+}
+
+#[test]
 fn promote_on_manual_and_step_pause_sends_both_patches() {
     let mut s = fleet();
     let key = s

@@ -143,6 +143,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             status,
             detail,
         } => failing(state, &cluster, kind, status, detail),
+        Msg::KindAllowed { cluster, kind } => allowed_again(state, &cluster, &kind),
         // For the pump (`collect`): everything it announces has been applied already.
         Msg::Synced { .. } => {}
     }

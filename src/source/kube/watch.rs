@@ -176,32 +176,63 @@ pub const MAX_FALLBACK_NAMESPACES: usize = 10;
 
 /// Run the watch for `kind` until the console's channel closes: cluster-wide, and when that
 /// is forbidden (403) and `fallback` names namespaces, one watch per namespace instead (at
-/// most [`MAX_FALLBACK_NAMESPACES`]); the cluster-wide list is tried again when the
-/// supervisor restarts the watches (a fresh client, the server back).
+/// most [`MAX_FALLBACK_NAMESPACES`]). Meanwhile the API server is asked every
+/// [`RECHECK_FORBIDDEN`] whether this identity may now list and watch the kind everywhere
+/// (a SelfSubjectAccessReview, not a list): once granted, the namespace watches stop and one
+/// cluster-wide watch takes over, its first list replacing what they had shown.
 pub async fn run(kind: Kind, client: kube::Client, sink: Sink, keep: Keep, fallback: Vec<String>) {
-    if run_in(
-        kind,
-        &Scope::All,
-        &client,
-        &sink,
-        &keep,
-        !fallback.is_empty(),
-    )
-    .await
-    {
-        return;
-    }
-    tracing::info!(cluster = %sink.cluster, kind = kind.resource(), namespaces = ?fallback, "forbidden cluster-wide: watching namespace by namespace");
-    let mut namespaces = tokio::task::JoinSet::new();
     let fallback: Vec<String> = fallback.into_iter().take(MAX_FALLBACK_NAMESPACES).collect();
-    let sinks = sink.split(fallback.len());
-    for (ns, sink) in fallback.into_iter().zip(sinks) {
-        let (client, keep) = (client.clone(), keep.clone());
-        namespaces.spawn(async move {
-            run_in(kind, &Scope::Namespace(ns), &client, &sink, &keep, false).await;
-        });
+    let mut sink = sink;
+    loop {
+        let fall_back = !fallback.is_empty();
+        if run_in(kind, &Scope::All, &client, &sink, &keep, fall_back).await {
+            return;
+        }
+        tracing::info!(cluster = %sink.cluster, kind = kind.resource(), namespaces = ?fallback, "forbidden cluster-wide: watching namespace by namespace");
+        let mut namespaces = tokio::task::JoinSet::new();
+        for (ns, sink) in fallback.iter().cloned().zip(sink.split(fallback.len())) {
+            let (client, keep) = (client.clone(), keep.clone());
+            namespaces.spawn(async move {
+                run_in(kind, &Scope::Namespace(ns), &client, &sink, &keep, false).await;
+            });
+        }
+        loop {
+            tokio::select! {
+                ended = namespaces.join_next() => if ended.is_none() {
+                    return;
+                },
+                () = tokio::time::sleep(RECHECK_FORBIDDEN) => {
+                    if may_watch_everywhere(&client, kind).await {
+                        break;
+                    }
+                }
+            }
+        }
+        tracing::info!(cluster = %sink.cluster, kind = kind.resource(), "allowed cluster-wide now: one watch for the whole cluster");
+        namespaces.shutdown().await;
+        let allowed = Msg::KindAllowed {
+            cluster: sink.cluster.clone(),
+            kind: kind.resource().to_string(),
+        };
+        if sink.send(allowed).await.is_err() {
+            return;
+        }
+        // The first pass was said long ago; nobody waits for this one.
+        sink.pass = None;
     }
-    while namespaces.join_next().await.is_some() {}
+}
+
+/// May this identity list and watch `kind` in every namespace? False when the server says
+/// no or cannot be asked.
+async fn may_watch_everywhere(client: &kube::Client, kind: Kind) -> bool {
+    for verb in ["list", "watch"] {
+        let allowed =
+            crate::action::kube::access::allowed(client.clone(), "", verb, kind.api().plural);
+        if allowed.await != Some(true) {
+            return false;
+        }
+    }
+    true
 }
 
 /// One scope's watch until the console goes away (true), or — when `fall_back` — until the
