@@ -229,10 +229,10 @@ async fn namespace_scoped_identity_sees_its_namespace() -> Result<()> {
                 .releases
                 .keys()
                 .any(|k| k.namespace == ns && k.name == "web" && k.kind == ReleaseKind::Deployment);
-            let scoped = c
-                .scoped_kinds
-                .get("deployments.apps")
-                .is_some_and(|n| n.contains(&ns));
+            // Deployments (stored as rows) and warning events (feed only) read in `ns`.
+            let scoped = ["deployments.apps", "events"]
+                .iter()
+                .all(|k| c.scoped_kinds.get(*k).is_some_and(|n| n.contains(&ns)));
             // Every watched kind is forbidden cluster-wide (the five every cluster may have,
             // and the GitOps kinds where their CRDs or RBAC answer; AnalysisRuns are read
             // by name when shown, not watched).

@@ -248,6 +248,13 @@ pub enum Msg {
         namespace: String,
         objects: Vec<ObjectFacts>,
     },
+    /// A kind forbidden cluster-wide and never stored as objects (warning events) listed
+    /// in one namespace (its per-namespace fallback watch): shown as read there.
+    ReadIn {
+        cluster: String,
+        kind: String,
+        namespace: String,
+    },
     /// A kind's list or watch failed for another reason than access or absence (a 500, an
     /// answer that cannot be decoded); shown until the kind lists again.
     KindFailing {

@@ -538,6 +538,42 @@ fn no_access_clears_when_the_kind_lists_again() {
 }
 
 #[test]
+fn warning_events_read_in_a_namespace_show_where() {
+    let mut s = fleet();
+    update(
+        &mut s,
+        Msg::KindForbidden {
+            cluster: "staging".into(),
+            kind: "events".into(),
+            reason: "forbidden".into(),
+        },
+    );
+    s.dirty = false;
+    update(
+        &mut s,
+        Msg::ReadIn {
+            cluster: "staging".into(),
+            kind: "events".into(),
+            namespace: "shop".into(),
+        },
+    );
+    assert!(s.dirty);
+    let c = s.cluster("staging").unwrap();
+    assert_eq!(
+        c.forbidden_kinds,
+        ["events"],
+        "still no access cluster-wide"
+    );
+    assert!(
+        c.scoped_kinds
+            .get("events")
+            .is_some_and(|ns| ns.contains("shop")),
+        "{:?}",
+        c.scoped_kinds
+    );
+}
+
+#[test]
 fn a_cluster_wide_grant_clears_no_access_and_the_namespace_reads() {
     let mut s = fleet();
     for kind in ["events", "deployments.apps"] {

@@ -137,6 +137,15 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             objects::relist_in(state, &cluster, kind, &namespace, objects);
             return input::follow_modal(state);
         }
+        Msg::ReadIn {
+            cluster,
+            kind,
+            namespace,
+        } => {
+            let at = state.now;
+            heard(state, &cluster, at);
+            listed_in(state, &cluster, &kind, &namespace);
+        }
         Msg::KindFailing {
             cluster,
             kind,

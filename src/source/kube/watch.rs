@@ -266,7 +266,7 @@ async fn run_in(
                 );
                 (key, project::warning_event(&e))
             });
-            warnings(s, sink, &mut sent, &mut listed).await
+            warnings(s, scope, sink, &mut sent, &mut listed).await
         } else {
             // Every other kind through its catalogue row, projected by the dispatch.
             let resource = api_resource(kind);
@@ -423,6 +423,7 @@ type EventKey = (String, String);
 
 async fn warnings(
     stream: impl Stream<Item = Result<Event<(EventKey, Option<WarningEvent>)>, watcher::Error>>,
+    scope: &Scope,
     sink: &Sink,
     sent: &mut HashMap<String, String>,
     listed: &mut bool,
@@ -445,6 +446,17 @@ async fn warnings(
                 *sent = std::mem::take(&mut relisted);
                 *listed = true;
                 sink.signal(Signal::Listed(Kind::Event));
+                // Read in this namespace although forbidden cluster-wide: the chip says so.
+                if let Scope::Namespace(ns) = scope {
+                    let read_in = Msg::ReadIn {
+                        cluster: sink.cluster.clone(),
+                        kind: Kind::Event.resource().to_string(),
+                        namespace: ns.clone(),
+                    };
+                    if sink.send(read_in).await.is_err() {
+                        return Stop::Closed;
+                    }
+                }
                 // The listed warnings were sent as they came.
                 sink.passed();
                 None

@@ -271,6 +271,43 @@ async fn a_namespace_watch_relists_its_namespace_only() {
     );
 }
 
+#[tokio::test]
+async fn a_namespace_warnings_watch_says_where_it_read() {
+    let (sink, mut rx, _signals) = sink();
+    let key = |uid: &str| (uid.to_string(), "1".to_string());
+    let events = vec![
+        Ok(Event::Init),
+        Ok(Event::InitApply((key("e1"), warning("BackOff")))),
+        Ok(Event::InitDone),
+    ];
+    let scope = Scope::Namespace("shop".into());
+    warnings(
+        stream::iter(events),
+        &scope,
+        &sink,
+        &mut HashMap::new(),
+        &mut false,
+    )
+    .await;
+    let msgs = drain(&mut rx);
+    assert!(
+        matches!(&msgs[..], [Msg::Warning { .. }, Msg::ReadIn { kind, namespace, .. }]
+            if kind == "events" && namespace == "shop"),
+        "{msgs:?}"
+    );
+    // Cluster-wide, nothing to say beyond the warnings.
+    let events = vec![Ok(Event::Init), Ok(Event::InitDone)];
+    warnings(
+        stream::iter(events),
+        &Scope::All,
+        &sink,
+        &mut HashMap::new(),
+        &mut false,
+    )
+    .await;
+    assert!(drain(&mut rx).is_empty());
+}
+
 fn warning(reason: &str) -> Option<WarningEvent> {
     Some(WarningEvent {
         reason: reason.into(),
@@ -294,7 +331,14 @@ async fn warnings_are_not_sent_twice_across_a_relist() {
         Ok(Event::InitDone),
     ];
     let mut sent = HashMap::new();
-    warnings(stream::iter(events), &sink, &mut sent, &mut false).await;
+    warnings(
+        stream::iter(events),
+        &Scope::All,
+        &sink,
+        &mut sent,
+        &mut false,
+    )
+    .await;
     let reasons: Vec<String> = drain(&mut rx)
         .into_iter()
         .filter_map(|m| match m {
@@ -365,7 +409,14 @@ async fn warnings_sent_before_a_lost_watch_are_not_sent_again() {
         Ok(Event::InitDone),
         Err(lost("read timed out")),
     ];
-    let stop = warnings(stream::iter(first), &sink, &mut sent, &mut false).await;
+    let stop = warnings(
+        stream::iter(first),
+        &Scope::All,
+        &sink,
+        &mut sent,
+        &mut false,
+    )
+    .await;
     assert!(matches!(stop, Stop::Lost));
     let again = vec![
         Ok(Event::Init),
@@ -373,7 +424,14 @@ async fn warnings_sent_before_a_lost_watch_are_not_sent_again() {
         Ok(Event::InitApply((key("e3", "9"), warning("Unhealthy")))),
         Ok(Event::InitDone),
     ];
-    warnings(stream::iter(again), &sink, &mut sent, &mut false).await;
+    warnings(
+        stream::iter(again),
+        &Scope::All,
+        &sink,
+        &mut sent,
+        &mut false,
+    )
+    .await;
     let reasons: Vec<String> = drain(&mut rx)
         .into_iter()
         .filter_map(|m| match m {
@@ -449,7 +507,7 @@ async fn warnings_settle_after_the_listed_ones_are_sent() {
     let s = stream::iter(events).chain(stream::pending());
     let task = tokio::spawn(async move {
         let mut sent = HashMap::new();
-        warnings(s, &sink, &mut sent, &mut false).await
+        warnings(s, &Scope::All, &sink, &mut sent, &mut false).await
     });
     assert_eq!(until_settled(&mut signals).await, Some(Kind::Event));
     assert!(matches!(rx.try_recv(), Ok(Msg::Warning { .. })));
