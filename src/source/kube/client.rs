@@ -14,6 +14,7 @@
 
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 use std::time::Duration;
 
 use jiff::Timestamp;
@@ -45,10 +46,54 @@ pub const WATCH_READ_TIMEOUT: Duration = Duration::from_secs(12);
 /// The merged kubeconfig (from `KUBECONFIG` or ~/.kube/config), exec plugins made
 /// non-interactive.
 pub fn kubeconfig() -> Result<Kubeconfig, KubeError> {
+    static LAST_READ: Mutex<Option<LastRead>> = Mutex::new(None);
     let home = std::env::var_os("HOME").map(|h| Path::new(&h).join(".kube").join("config"));
-    let mut kc = read_kubeconfig(std::env::var_os("KUBECONFIG").as_deref(), home)?;
+    let mut kc =
+        read_kubeconfig_cached(&LAST_READ, std::env::var_os("KUBECONFIG").as_deref(), home)?;
     never_interactive(&mut kc);
     Ok(kc)
+}
+
+/// The files a read found, each with its length and modification time (None: absent).
+type Fingerprint = Vec<(PathBuf, Option<(u64, Option<std::time::SystemTime>)>)>;
+
+/// The last kubeconfig parsed, and the files it was parsed from as they were then.
+pub struct LastRead {
+    files: Fingerprint,
+    kubeconfig: Kubeconfig,
+}
+
+/// [`read_kubeconfig`], parsed again only when a file changed (length or modification time)
+/// or appeared or went since the `last` read: every client build reads the kubeconfig, and 40
+/// contexts read a file of 40 users' certificates ~120 times at start, which was most of the
+/// time to the first frame (issue 15, P1). A change to the files is read at the next build, as
+/// kubectl would read it.
+pub fn read_kubeconfig_cached(
+    last: &Mutex<Option<LastRead>>,
+    env: Option<&OsStr>,
+    default: Option<PathBuf>,
+) -> Result<Kubeconfig, KubeError> {
+    let (paths, from_env) = kubeconfig_paths(env, default)?;
+    let files: Fingerprint = paths
+        .iter()
+        .cloned()
+        .map(|p| {
+            let seen = std::fs::metadata(&p)
+                .ok()
+                .map(|m| (m.len(), m.modified().ok()));
+            (p, seen)
+        })
+        .collect();
+    let mut last = last.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    if let Some(read) = last.as_ref().filter(|r| r.files == files) {
+        return Ok(read.kubeconfig.clone());
+    }
+    let kubeconfig = merge_files(&paths, from_env)?;
+    *last = Some(LastRead {
+        files,
+        kubeconfig: kubeconfig.clone(),
+    });
+    Ok(kubeconfig)
 }
 
 /// All context names, and the current one.
@@ -66,28 +111,14 @@ pub fn read_kubeconfig(
     env: Option<&OsStr>,
     default: Option<PathBuf>,
 ) -> Result<Kubeconfig, KubeError> {
-    let listed: Vec<PathBuf> = env
-        .map(|v| {
-            std::env::split_paths(v)
-                .filter(|p| !p.as_os_str().is_empty())
-                .collect()
-        })
-        .unwrap_or_default();
-    let from_env = !listed.is_empty();
-    let paths = if from_env {
-        listed
-    } else {
-        match default {
-            Some(p) => vec![p],
-            None => {
-                return Err(KubeError::Kubeconfig(
-                    "KUBECONFIG is not set and there is no home directory".into(),
-                ));
-            }
-        }
-    };
+    let (paths, from_env) = kubeconfig_paths(env, default)?;
+    merge_files(&paths, from_env)
+}
+
+/// The kubeconfig files `paths` merged, those that do not exist skipped.
+fn merge_files(paths: &[PathBuf], from_env: bool) -> Result<Kubeconfig, KubeError> {
     let mut merged: Option<Kubeconfig> = None;
-    for path in &paths {
+    for path in paths {
         if !path.exists() {
             tracing::debug!(path = %path.display(), "kubeconfig entry does not exist: skipped");
             continue;
@@ -112,6 +143,30 @@ pub fn read_kubeconfig(
             KubeError::Kubeconfig(format!("{names} does not exist and KUBECONFIG is not set"))
         }
     })
+}
+
+/// The files a kubeconfig read looks at, in order, and whether they came from `KUBECONFIG`.
+fn kubeconfig_paths(
+    env: Option<&OsStr>,
+    default: Option<PathBuf>,
+) -> Result<(Vec<PathBuf>, bool), KubeError> {
+    let listed: Vec<PathBuf> = env
+        .map(|v| {
+            std::env::split_paths(v)
+                .filter(|p| !p.as_os_str().is_empty())
+                .collect()
+        })
+        .unwrap_or_default();
+    let from_env = !listed.is_empty();
+    if from_env {
+        return Ok((listed, true));
+    }
+    match default {
+        Some(p) => Ok((vec![p], false)),
+        None => Err(KubeError::Kubeconfig(
+            "KUBECONFIG is not set and there is no home directory".into(),
+        )),
+    }
 }
 
 /// The path once, then what went wrong (kube's own message quotes the path a second time).
@@ -379,6 +434,63 @@ mod tests {
         );
         let one = kc.contexts[0].context.as_ref().map(|c| c.cluster.as_str());
         assert_eq!(one, Some("ca"), "a's `one`, not b's");
+    }
+
+    #[test]
+    fn an_unchanged_kubeconfig_is_parsed_once_and_a_changed_one_again() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let a = write(
+            dir.path(),
+            "a",
+            &config("ca", "https://127.0.0.1:1", &["one"], "one"),
+        );
+        let nope = dir.path().join("nope");
+        let env = joined(&[&a, &nope]);
+        let last = Mutex::new(None);
+        let names =
+            |kc: Kubeconfig| -> Vec<String> { kc.contexts.into_iter().map(|c| c.name).collect() };
+        let read = |last: &Mutex<Option<LastRead>>| read_kubeconfig_cached(last, Some(&env), None);
+        assert_eq!(
+            names(read(&last).unwrap_or_else(|e| panic!("{e}"))),
+            ["one"]
+        );
+
+        // Same length, same modification time: the first parse is reused, so even bytes that
+        // would not parse are not read.
+        let text = std::fs::read_to_string(&a).unwrap_or_else(|e| panic!("{e}"));
+        let mtime = std::fs::metadata(&a)
+            .and_then(|m| m.modified())
+            .unwrap_or_else(|e| panic!("{e}"));
+        std::fs::write(&a, "x".repeat(text.len())).unwrap_or_else(|e| panic!("{e}"));
+        std::fs::File::options()
+            .write(true)
+            .open(&a)
+            .and_then(|f| f.set_modified(mtime))
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            names(read(&last).unwrap_or_else(|e| panic!("{e}"))),
+            ["one"]
+        );
+
+        // A file rewritten (another length) is parsed again; one that appears is merged in.
+        write(
+            dir.path(),
+            "a",
+            &config("ca", "https://127.0.0.1:1", &["one", "three"], "one"),
+        );
+        assert_eq!(
+            names(read(&last).unwrap_or_else(|e| panic!("{e}"))),
+            ["one", "three"]
+        );
+        write(
+            dir.path(),
+            "nope",
+            &config("cn", "https://127.0.0.1:3", &["four"], "four"),
+        );
+        assert_eq!(
+            names(read(&last).unwrap_or_else(|e| panic!("{e}"))),
+            ["one", "three", "four"]
+        );
     }
 
     #[test]
