@@ -109,38 +109,50 @@ async fn cleanup(clients: &[(String, Client)], ns: &str) {
 struct Counts {
     ok: AtomicU64,
     failed: AtomicU64,
+    /// Updates that were due but found all 64 requests in flight: the server is the limit.
+    no_slot: AtomicU64,
 }
 
-/// One cluster's updates: a tick every 1/rate s; each tick patches the next object (at most
-/// 64 requests in flight; ticks that find no slot are skipped and show as a lower rate).
+/// One cluster's updates, kept to a schedule: update k is due at k/rate s after the start.
+/// On every wake (every 1/rate s) each update now due is sent, so a late wake (a loaded
+/// machine delays timers) is caught up rather than lost; only an update that finds all 64
+/// requests in flight is dropped, and counted as `no_slot` (the server is the limit).
 async fn churn(client: Client, ns: String, args: Arc<Args>, counts: Arc<Counts>) {
     let api: Api<Deployment> = Api::namespaced(client, &ns);
     let slots = Arc::new(tokio::sync::Semaphore::new(64));
-    let mut tick = tokio::time::interval(Duration::from_secs_f64(1.0 / args.rate as f64));
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-    let end = tokio::time::Instant::now() + Duration::from_secs(args.seconds);
+    let period = Duration::from_secs_f64(1.0 / args.rate as f64).max(Duration::from_millis(1));
+    let mut tick = tokio::time::interval(period);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let start = tokio::time::Instant::now();
+    let end = start + Duration::from_secs(args.seconds);
     let mut n: u64 = 0;
     while tokio::time::Instant::now() < end {
         tick.tick().await;
-        let Ok(permit) = slots.clone().try_acquire_owned() else {
-            continue;
-        };
-        n += 1;
-        let name = format!("churn-{}", n % args.objects as u64);
-        let patch = json!({"metadata": {"annotations": {"soak.shipdeck.dev/tick": n.to_string()}}});
-        let (api, counts) = (api.clone(), counts.clone());
-        tokio::spawn(async move {
-            let result = api
-                .patch(&name, &PatchParams::default(), &Patch::Merge(&patch))
-                .await;
-            let counter = if result.is_ok() {
-                &counts.ok
-            } else {
-                &counts.failed
+        let due = (start.elapsed().as_secs_f64() * args.rate as f64) as u64;
+        while n < due {
+            n += 1;
+            let Ok(permit) = slots.clone().try_acquire_owned() else {
+                counts.no_slot.fetch_add(due - n + 1, Ordering::Relaxed);
+                n = due;
+                break;
             };
-            counter.fetch_add(1, Ordering::Relaxed);
-            drop(permit);
-        });
+            let name = format!("churn-{}", n % args.objects as u64);
+            let patch =
+                json!({"metadata": {"annotations": {"soak.shipdeck.dev/tick": n.to_string()}}});
+            let (api, counts) = (api.clone(), counts.clone());
+            tokio::spawn(async move {
+                let result = api
+                    .patch(&name, &PatchParams::default(), &Patch::Merge(&patch))
+                    .await;
+                let counter = if result.is_ok() {
+                    &counts.ok
+                } else {
+                    &counts.failed
+                };
+                counter.fetch_add(1, Ordering::Relaxed);
+                drop(permit);
+            });
+        }
     }
 }
 
@@ -185,9 +197,10 @@ async fn main() -> Result<()> {
                 for (i, ((context, _), c)) in clients.iter().zip(&counts).enumerate() {
                     let ok = c.ok.load(Ordering::Relaxed);
                     line += &format!(
-                        " {context} {:.0}/s ({} failed)",
+                        " {context} {:.0}/s ({} failed, {} dropped: no slot)",
                         (ok - last[i]) as f64 / 60.0,
-                        c.failed.load(Ordering::Relaxed)
+                        c.failed.load(Ordering::Relaxed),
+                        c.no_slot.load(Ordering::Relaxed)
                     );
                     last[i] = ok;
                 }
@@ -200,9 +213,10 @@ async fn main() -> Result<()> {
     for ((context, _), c) in clients.iter().zip(&counts) {
         let ok = c.ok.load(Ordering::Relaxed);
         println!(
-            "soak_churn: {context}: {ok} updates in {secs:.0} s = {:.1}/s, {} failed",
+            "soak_churn: {context}: {ok} updates in {secs:.0} s = {:.1}/s, {} failed, {} dropped with 64 in flight",
             ok as f64 / secs,
-            c.failed.load(Ordering::Relaxed)
+            c.failed.load(Ordering::Relaxed),
+            c.no_slot.load(Ordering::Relaxed)
         );
     }
     cleanup(&clients, &args.namespace).await;
