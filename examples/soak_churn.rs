@@ -105,21 +105,24 @@ async fn cleanup(clients: &[(String, Client)], ns: &str) {
     }
 }
 
+/// Requests in flight per cluster at most; an update due while all are taken is dropped.
+const IN_FLIGHT: usize = 64;
+
 #[derive(Default)]
 struct Counts {
     ok: AtomicU64,
     failed: AtomicU64,
-    /// Updates that were due but found all 64 requests in flight: the server is the limit.
+    /// Updates that were due but found `IN_FLIGHT` requests in flight: the server is the limit.
     no_slot: AtomicU64,
 }
 
 /// One cluster's updates, kept to a schedule: update k is due at k/rate s after the start.
 /// On every wake (every 1/rate s) each update now due is sent, so a late wake (a loaded
-/// machine delays timers) is caught up rather than lost; only an update that finds all 64
-/// requests in flight is dropped, and counted as `no_slot` (the server is the limit).
+/// machine delays timers) is caught up rather than lost; only an update that finds
+/// `IN_FLIGHT` requests in flight is dropped, and counted as `no_slot` (the server is the limit).
 async fn churn(client: Client, ns: String, args: Arc<Args>, counts: Arc<Counts>) {
     let api: Api<Deployment> = Api::namespaced(client, &ns);
-    let slots = Arc::new(tokio::sync::Semaphore::new(64));
+    let slots = Arc::new(tokio::sync::Semaphore::new(IN_FLIGHT));
     let period = Duration::from_secs_f64(1.0 / args.rate as f64).max(Duration::from_millis(1));
     let mut tick = tokio::time::interval(period);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -213,7 +216,7 @@ async fn main() -> Result<()> {
     for ((context, _), c) in clients.iter().zip(&counts) {
         let ok = c.ok.load(Ordering::Relaxed);
         println!(
-            "soak_churn: {context}: {ok} updates in {secs:.0} s = {:.1}/s, {} failed, {} dropped with 64 in flight",
+            "soak_churn: {context}: {ok} updates in {secs:.0} s = {:.1}/s, {} failed, {} dropped with {IN_FLIGHT} in flight",
             ok as f64 / secs,
             c.failed.load(Ordering::Relaxed),
             c.no_slot.load(Ordering::Relaxed)
